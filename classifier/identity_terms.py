@@ -1,0 +1,50 @@
+"""Identity and place terms behind the hard-negative check: a report that only *mentions* a faith, a
+place of worship, a nationality or ethnicity, a hotel, a flag or a protest must not get a label for it."""
+
+from __future__ import annotations
+
+import re
+
+IDENTITY_TERM_GROUPS: dict[str, tuple[str, ...]] = {
+    "religion": (
+        "muslim", "muslims", "islam", "islamic", "christian", "christians", "jewish", "jew", "jews", "judaism",
+        "sikh", "sikhs", "hindu", "hindus", "buddhist", "catholic", "imam", "rabbi", "vicar", "priest",
+        "eid", "ramadan", "diwali", "vaisakhi", "hanukkah", "christmas", "easter", "iftar", "prayers",
+    ),
+    "faith_building": (
+        "mosque", "mosques", "masjid", "mosk", "church", "churches", "chapel", "synagogue", "synagogues",
+        "gurdwara", "gurdwaras", "temple", "temples", "mandir", "cathedral",
+    ),
+    "nationality_ethnicity": (
+        "polish", "romanian", "romanians", "bulgarian", "lithuanian", "ukrainian", "ukrainians", "pakistani",
+        "bangladeshi", "indian", "somali", "sudanese", "eritrean", "afghan", "syrian", "iraqi", "kurdish",
+        "albanian", "nigerian", "ghanaian", "chinese", "turkish", "irish", "scottish", "asian", "black",
+        "white", "african", "caribbean", "roma", "gypsy", "traveller", "travellers", "arab", "eastern european",
+        "foreign", "foreigners", "migrant", "migrants", "refugee", "refugees", "asylum",
+    ),
+    "hotel_flag_protest": (
+        "hotel", "hotels", "flag", "flags", "protest", "protests", "protester", "protesters", "march",
+        "demo", "demonstration", "vigil", "rally", "rumour", "rumours", "rumor",
+    ),
+}
+
+_PATTERNS = {
+    group: re.compile(r"\b(?:" + "|".join(re.escape(term) for term in terms) + r")\b", re.IGNORECASE)
+    for group, terms in IDENTITY_TERM_GROUPS.items()
+}
+
+
+def term_groups(text: str) -> list[str]:
+    """The identity-term groups a text mentions, in :data:`IDENTITY_TERM_GROUPS` order.
+
+    Examples
+    --------
+    >>> term_groups("Parking chaos outside the mosque at Friday prayers")
+    ['religion', 'faith_building']
+    """
+    return [group for group, pattern in _PATTERNS.items() if pattern.search(text)]
+
+
+def is_hard_negative(text: str, labels) -> bool:
+    """True for a report with no label that mentions any identity or place term."""
+    return not labels and bool(term_groups(text))

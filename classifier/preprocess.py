@@ -1,0 +1,209 @@
+"""spaCy preprocessing as a scikit-learn transformer: raw report text in, normalised lemma strings out.
+
+Personal identifiers (URLs, e-mail addresses, phone numbers, UK postcodes) and numbers are replaced by
+placeholder tokens before tokenising, so they never reach the vocabulary of a saved model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from classifier.errors import ConfigError, DataError
+
+URL_TOKEN = "xxurl"
+EMAIL_TOKEN = "xxemail"
+PHONE_TOKEN = "xxphone"
+POSTCODE_TOKEN = "xxpostcode"
+NUMBER_TOKEN = "xxnum"
+PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, NUMBER_TOKEN)
+
+# Order matters: e-mail before URL (an address contains dots), URL and e-mail before phone and postcode.
+_PII_PATTERNS = (
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE), EMAIL_TOKEN),
+    (re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE), URL_TOKEN),
+    (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
+    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
+)
+
+#: Stop words that carry meaning in these reports: negations flip it, and "go back" is a common taunt.
+DEFAULT_KEEP_WORDS = frozenset(
+    {"no", "not", "never", "nor", "neither", "none", "nobody", "nothing", "without", "cannot", "n't",
+     "back", "own", "against"}
+)
+BLANK_PIPELINE = "blank:en"
+
+
+def mask_identifiers(text: str) -> str:
+    """Replace URLs, e-mail addresses, phone numbers and UK postcodes with placeholder tokens.
+
+    Examples
+    --------
+    >>> mask_identifiers("ring 07700 900417 or mail a.b@example.com, EM4 7QT")
+    'ring  xxphone  or mail  xxemail ,  xxpostcode '
+    """
+    for pattern, token in _PII_PATTERNS:
+        text = pattern.sub(f" {token} ", text)
+    return text
+
+
+def load_nlp(pipeline: str):
+    """Load the spaCy pipeline named by ``pipeline`` with only what lemmatising needs.
+
+    ``"blank:en"`` builds ``spacy.blank("en")`` with the lookup lemmatizer from ``spacy-lookups-data``;
+    any other value is the name of an installed pipeline package (e.g. ``en_core_web_sm``).
+    """
+    import spacy
+
+    if pipeline == BLANK_PIPELINE:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        try:
+            nlp.initialize()
+        except (ValueError, OSError) as exc:  # lookup tables missing
+            raise ConfigError(
+                "spaCy's lookup lemmatizer needs the 'spacy-lookups-data' package, which is not installed "
+                f"({exc}). Fix: pip install spacy-lookups-data"
+            ) from exc
+        return nlp
+    try:
+        nlp = spacy.load(pipeline, exclude=["ner", "parser", "textcat", "textcat_multilabel"])
+    except OSError as exc:
+        raise ConfigError(
+            f"The spaCy pipeline '{pipeline}' is not installed. Expected '{BLANK_PIPELINE}' or the name of "
+            "an installed pipeline package; install it with pip, or use the default 'blank:en'."
+        ) from exc
+    return nlp
+
+
+class SpacyPreprocessor(TransformerMixin, BaseEstimator):
+    """Turn raw report texts into strings of lowercase lemmas, with identifiers masked.
+
+    Parameters
+    ----------
+    pipeline : str, default="blank:en"
+        ``"blank:en"`` (``spacy.blank("en")`` plus the lookup lemmatizer) or an installed pipeline's name.
+    batch_size : int, default=512
+        Texts per ``nlp.pipe`` batch.
+    remove_stop_words : bool, default=True
+        Drop spaCy's English stop words, except ``keep_words``.
+    keep_words : frozenset of str or None, default=None
+        Stop words to keep; ``None`` means :data:`DEFAULT_KEEP_WORDS` (negations and a few more).
+
+    Notes
+    -----
+    The loaded ``nlp`` object is never pickled: it is rebuilt from ``pipeline`` on first use after
+    unpickling, so a saved model holds no spaCy state beyond this configuration.
+
+    Examples
+    --------
+    >>> SpacyPreprocessor().transform(["Asylum seekers were NOT housed at the hotels"])[0]
+    'asylum seeker not house hotel'
+    """
+
+    def __init__(self, pipeline=BLANK_PIPELINE, batch_size=512, remove_stop_words=True, keep_words=None):
+        self.pipeline = pipeline
+        self.batch_size = batch_size
+        self.remove_stop_words = remove_stop_words
+        self.keep_words = keep_words
+
+    def fit(self, X, y=None):
+        """Check the parameters and the input; learns nothing (the step is stateless)."""
+        if not isinstance(self.batch_size, int | np.integer) or self.batch_size < 1:
+            raise ConfigError(
+                f"The 'batch_size' parameter of SpacyPreprocessor must be a positive int. Got {self.batch_size!r}."
+            )
+        if not isinstance(self.pipeline, str) or not self.pipeline:
+            raise ConfigError(
+                f"The 'pipeline' parameter of SpacyPreprocessor must be '{BLANK_PIPELINE}' or an installed "
+                f"spaCy pipeline name. Got {self.pipeline!r}."
+            )
+        if not _as_texts(X):
+            raise DataError("SpacyPreprocessor.fit got no texts; expected at least one report.")
+        self._get_nlp()
+        self.is_fitted_ = True
+        return self
+
+    def transform(self, X):
+        """Return one normalised string per input text (lemmas separated by single spaces)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "is_fitted_")
+        texts = _as_texts(X)
+        nlp = self._get_nlp()
+        stop_words = nlp.Defaults.stop_words if self.remove_stop_words else frozenset()
+        keep = DEFAULT_KEEP_WORDS if self.keep_words is None else frozenset(self.keep_words)
+        # Lowercase first: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
+        masked = (mask_identifiers(text).lower() for text in texts)
+        return [
+            _normalise(doc, stop_words, keep) for doc in nlp.pipe(masked, batch_size=self.batch_size)
+        ]
+
+    def _get_nlp(self):
+        nlp = getattr(self, "_nlp", None)
+        if nlp is None:
+            nlp = load_nlp(self.pipeline)
+            self._nlp = nlp
+        return nlp
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_nlp", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
+
+
+def _normalise(doc, stop_words, keep) -> str:
+    tokens = []
+    for token in doc:
+        if token.is_space or token.is_punct:
+            continue
+        lower = token.lower_
+        if lower in PLACEHOLDERS:
+            tokens.append(lower)
+            continue
+        if token.like_num:
+            tokens.append(NUMBER_TOKEN)
+            continue
+        if lower in stop_words and lower not in keep:
+            continue
+        lemma = token.lemma_.lower() or lower
+        if lemma in stop_words and lemma not in keep and lower not in keep:
+            continue
+        if not any(ch.isalnum() for ch in lemma):
+            continue
+        tokens.append(lemma)
+    return " ".join(tokens)
+
+
+def _as_texts(X) -> list[str]:
+    """Accept a list/array/Series of strings, or a one-column 2-D array, and return a list of str."""
+    if isinstance(X, str):
+        raise DataError(
+            "Expected a list of report texts, got a single string. Wrap it in a list: [text]."
+        )
+    arr = X
+    if hasattr(X, "ndim") and getattr(X, "ndim", 1) == 2:
+        if X.shape[1] != 1:
+            raise DataError(f"Expected one column of texts, got an array of shape {X.shape}.")
+        arr = np.asarray(X)[:, 0]
+    if not isinstance(arr, Iterable):
+        raise DataError(f"Expected an iterable of report texts, got {type(X).__name__}.")
+    texts = []
+    for position, item in enumerate(arr):
+        if not isinstance(item, str):
+            raise DataError(
+                f"Text at position {position} is {type(item).__name__}, not a string; "
+                "convert it to text or remove it."
+            )
+        texts.append(item)
+    return texts

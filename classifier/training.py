@@ -1,0 +1,138 @@
+"""Training: read labelled files → split → fit the pipeline → evaluate on the held-out split → save."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from classifier.errors import ConfigError, DataError
+from classifier.records import LabelledData, combine, read_labelled
+
+MIN_POSITIVES = 10
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did: where the model went, its test metrics and its metadata."""
+
+    model_dir: Path | None
+    metrics: dict
+    hard_negatives: dict
+    metadata: dict
+    model: object
+
+
+def split_indices(data: LabelledData, *, test_size=None, seed=0) -> tuple[list[int], list[int], str]:
+    """Train and test row indices: the file's ``split`` column, or a label-stratified random split."""
+    if test_size is None and data.has_split:
+        train = [i for i, s in enumerate(data.splits) if s == "train"]
+        test = [i for i, s in enumerate(data.splits) if s == "test"]
+        if not train or not test:
+            raise DataError(
+                f"The 'split' column has {len(train)} train and {len(test)} test rows; both are needed. "
+                "Fix the column or pass --test-size to make a random split."
+            )
+        return train, test, "split column"
+    test_size = 0.2 if test_size is None else test_size
+    if not 0 < test_size < 1:
+        raise ConfigError(f"--test-size must be between 0 and 1 (a fraction). Got {test_size!r}.")
+    from sklearn.model_selection import train_test_split
+
+    keys = [";".join(labels) or "none" for labels in data.labels]
+    counts = {key: keys.count(key) for key in set(keys)}
+    strata = [key if counts[key] >= 2 else "rare" for key in keys]
+    if strata.count("rare") == 1:
+        strata = ["rare" if s == "rare" or counts.get(s, 0) < 3 else s for s in strata]
+    train, test = train_test_split(
+        np.arange(len(data)), test_size=test_size, random_state=seed, stratify=strata
+    )
+    return sorted(train.tolist()), sorted(test.tolist()), f"random stratified {test_size:.0%} (seed {seed})"
+
+
+def check_label_counts(data: LabelledData, labels) -> None:
+    """Refuse to train a label with too few examples to learn or evaluate."""
+    counts = {label: sum(label in row for row in data.labels) for label in labels}
+    low = {label: n for label, n in counts.items() if n < MIN_POSITIVES}
+    if low:
+        raise DataError(
+            f"Too few training reports for label(s) {low}: at least {MIN_POSITIVES} each are needed. "
+            "Label more reports, merge the label into another, or remove it from the labels column."
+        )
+
+
+def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:en", C=4.0):
+    """Build and fit the pipeline on ``train``."""
+    from classifier.pipeline import build_pipeline
+
+    pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed)
+    pipeline.fit(train.texts, np.asarray(train.indicator(labels)))
+    return pipeline
+
+
+def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None, labels_column="labels",
+          spacy_pipeline="blank:en", C=4.0, prefer_later=False, review_band=0.15, name=None) -> TrainResult:
+    """Train a model on labelled files, evaluate it on the held-out split and save it to ``out_dir``.
+
+    The saved model is the one fitted on the training split, so the metrics saved with it are honest
+    figures for that exact model on data it never saw.
+    """
+    from classifier.evaluation import hard_negative_check, label_metrics
+    from classifier.model import TensionModel
+    from classifier.model_card import render_model_card
+    from classifier.persistence import library_versions, save_model
+
+    started = time.perf_counter()
+    paths = [Path(p) for p in ([data_paths] if isinstance(data_paths, str | Path) else data_paths)]
+    if not paths:
+        raise DataError("No labelled data file given. Pass at least one, e.g. data/reports.csv.")
+    data = combine(
+        [read_labelled(p, text_column=text_column, labels_column=labels_column) for p in paths],
+        prefer_later=prefer_later,
+    )
+    train_idx, test_idx, split_how = split_indices(data, test_size=test_size, seed=seed)
+    train_data, test_data = data.subset(train_idx), data.subset(test_idx)
+    labels = train_data.label_set
+    if not labels:
+        raise DataError("No labels found in the training data: the labels column is empty on every row.")
+    check_label_counts(train_data, labels)
+    pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C)
+    fit_seconds = time.perf_counter() - started
+    model = TensionModel(pipeline, {"review_band": review_band})
+    Y_test = np.asarray(test_data.indicator(labels))
+    Y_pred = pipeline.predict(test_data.texts)
+    metrics = label_metrics(Y_test, Y_pred, labels)
+    unseen = sorted(set(test_data.label_set) - set(labels))
+    hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
+    metadata = {
+        "name": name or (Path(out_dir).name if out_dir else None),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "labels": labels,
+        "thresholds": model.thresholds,
+        "review_band": review_band,
+        "spacy_pipeline": spacy_pipeline,
+        "seed": seed,
+        "C": C,
+        "split": split_how,
+        "data": [{"path": str(p), "sha256": data.file_hashes[str(p)]} for p in paths],
+        "rows": {"total": len(data), "train": len(train_data), "test": len(test_data)},
+        "label_counts": {
+            "train": {label: sum(label in r for r in train_data.labels) for label in labels},
+            "test": {label: sum(label in r for r in test_data.labels) for label in labels},
+            "train_no_label": sum(not r for r in train_data.labels),
+            "test_no_label": sum(not r for r in test_data.labels),
+        },
+        "test_labels_not_in_model": unseen,
+        "metrics": metrics,
+        "hard_negatives": hard,
+        "train_seconds": round(fit_seconds, 2),
+        "versions": library_versions(),
+    }
+    model.metadata = metadata
+    saved = None
+    if out_dir is not None:
+        saved = save_model(pipeline, out_dir, metadata, render_model_card(metadata))
+    return TrainResult(saved, metrics, hard, metadata, model)

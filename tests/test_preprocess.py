@@ -1,0 +1,83 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from classifier.errors import ConfigError, DataError
+from classifier.preprocess import SpacyPreprocessor, mask_identifiers
+
+
+@pytest.fixture(scope="module")
+def pre():
+    return SpacyPreprocessor().fit(["x"])
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden", "token"),
+    [
+        ("call me on 07700 900417 tonight", "900417", "xxphone"),
+        ("ring 0113 496 0123", "496", "xxphone"),
+        ("or +44 7700 900123", "7700", "xxphone"),
+        ("mail jo.bloggs@example.com please", "bloggs", "xxemail"),
+        ("lives at EM4 7QT", "7QT", "xxpostcode"),
+        ("see https://www.example.org/post?id=3", "example", "xxurl"),
+    ],
+)
+def test_preprocess_masks_identifiers(text, hidden, token):
+    masked = mask_identifiers(text)
+    assert hidden not in masked
+    assert token in masked
+
+
+def test_preprocess_lemmatises_lowercases_and_keeps_negations(pre):
+    out = pre.transform(["Asylum seekers were NOT housed at the Hotels, never!"])[0].split()
+    assert out == ["asylum", "seeker", "not", "house", "hotel", "never"]
+
+
+def test_preprocess_replaces_numbers_and_keeps_masked_slurs(pre):
+    out = pre.transform(["3 men shouted p*kis at 10pm in 2024"])[0].split()
+    assert "p*kis" in out
+    assert "3" not in out and "2024" not in out
+    assert "xxnum" in out
+
+
+def test_preprocess_identifiers_never_reach_output(pre):
+    out = pre.transform(["email a.person@example.com or call 07700 900999, EM1 1AA"])[0]
+    assert "example" not in out and "900999" not in out and "em1" not in out
+
+
+def test_preprocess_pickle_drops_nlp_and_rebuilds(pre):
+    blob = pickle.dumps(pre)
+    assert b"spacy" not in blob
+    again = pickle.loads(blob)
+    assert "_nlp" not in again.__dict__
+    assert again.transform(["mosques"]) == ["mosque"]
+
+
+def test_preprocess_is_clonable():
+    est = SpacyPreprocessor(batch_size=7)
+    assert clone(est).get_params() == est.get_params()
+
+
+def test_preprocess_accepts_one_column_array(pre):
+    assert pre.transform(np.array([["Churches"], ["Flags"]], dtype=object)) == ["church", "flag"]
+
+
+def test_preprocess_rejects_non_string_with_position(pre):
+    with pytest.raises(DataError, match="position 1"):
+        pre.transform(["fine", None])
+
+
+def test_preprocess_rejects_bad_parameters():
+    with pytest.raises(ConfigError, match="batch_size"):
+        SpacyPreprocessor(batch_size=0).fit(["x"])
+    with pytest.raises(ConfigError, match="not installed"):
+        SpacyPreprocessor(pipeline="no_such_pipeline_xyz").fit(["x"])
+
+
+def test_preprocess_transform_before_fit_fails():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SpacyPreprocessor().transform(["x"])
