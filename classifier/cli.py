@@ -180,6 +180,21 @@ def validate_cli(
         raise typer.Exit(code=1)
 
 
+# Commands that live in their own modules; each module defines ``register(app)`` and imports only typer at
+# module level, so that ``tension --help`` stays fast.
+COMMAND_MODULES: list[str] = []
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app, user_errors)
+
+
+_register_commands()
+
+
 def main() -> None:  # pragma: no cover - console-script entry point
     app()
 
