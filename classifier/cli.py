@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from classifier.errors import ClassifierError
+from classifier.errors import ClassifierError, ConfigError
 
 app = typer.Typer(
     name="tension",
@@ -56,7 +56,7 @@ def user_errors(func):
 
 DataArg = Annotated[Path, typer.Argument(help="Labelled file: CSV, TSV, XLSX or JSONL with text and labels.")]
 ModelOpt = Annotated[
-    Path | None, typer.Option("--model", "-m", help="Model folder or name (default: models/default).")
+    Path | None, typer.Option("--model", "-m", help="Model folder or name (default: the promoted default model).")
 ]
 
 
@@ -64,7 +64,11 @@ ModelOpt = Annotated[
 @user_errors
 def train_cli(
     data: Annotated[list[Path], typer.Argument(help="One or more labelled files (CSV, TSV, XLSX, JSONL).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")] = Path("models/default"),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Model folder to write. Default: models/default for the first model; "
+                     "after that a new dated folder under models/, to be checked and promoted."),
+    ] = None,
     test_size: Annotated[
         float | None, typer.Option(help="Hold out this fraction at random (default: use the 'split' column).")
     ] = None,
@@ -80,10 +84,24 @@ def train_cli(
     review_band: Annotated[
         float, typer.Option(help="Flag for review when a score is this close to its threshold.")
     ] = 0.15,
+    cv: Annotated[
+        int | None, typer.Option("--cv", help="Also report K-fold cross-validated metrics (mean ± std per label).")
+    ] = None,
 ) -> None:
     """Train a model, print its per-label scores on held-out data, and save it."""
     from classifier.evaluation import format_table
+    from classifier.persistence import DEFAULT_MODEL_NAME, models_dir
     from classifier.training import train
+
+    if cv is not None and cv < 2:
+        raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {cv}.")
+    candidate = False
+    if out is None:
+        out = models_dir() / DEFAULT_MODEL_NAME
+        if out.exists():
+            from classifier.registry import new_model_name
+
+            out, candidate = models_dir() / new_model_name(), True
 
     result = train(
         data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
@@ -98,6 +116,16 @@ def train_cli(
     if meta["test_labels_not_in_model"]:
         typer.echo(f"labels in the test data that the model does not know: {meta['test_labels_not_in_model']}")
     typer.echo(f"Saved to {result.model_dir} (model card: {result.model_dir / 'MODEL_CARD.md'})")
+    if candidate:
+        typer.echo(f"It is not the default yet. Check it, then: tension promote {result.model_dir.name}")
+    if cv is not None:
+        from classifier.cv import cross_validate_metrics, format_cv
+
+        typer.echo(f"{cv}-fold cross-validation over all {meta['rows']['total']} reports:")
+        typer.echo(format_cv(cross_validate_metrics(
+            data, cv, seed=seed, text_column=text_column, labels_column=labels_column,
+            spacy_pipeline=spacy_pipeline, prefer_later=prefer_later,
+        )))
 
 
 @app.command("evaluate")
@@ -108,14 +136,17 @@ def evaluate_cli(
     text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
     labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
     split: Annotated[str | None, typer.Option(help="Only rows whose 'split' column has this value.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write metrics.json and a self-contained report.html to this folder.")
+    ] = None,
 ) -> None:
     """Score a saved model on any labelled file."""
     from classifier import load_model
     from classifier.evaluation import format_table
     from classifier.scoring import evaluate_model
 
-    result = evaluate_model(load_model(model), data, text_column=text_column, labels_column=labels_column,
-                            split=split)
+    loaded = load_model(model)
+    result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split)
     typer.echo(f"{result['n_reports']} reports from {data}")
     typer.echo(format_table(result["metrics"], result["hard_negatives"], result["thresholds"]))
     if result["labels_not_in_model"]:
@@ -124,6 +155,12 @@ def evaluate_cli(
         )
     if result["labels_not_in_data"]:
         typer.echo(f"model labels with no example in the data: {result['labels_not_in_data']}")
+    if report is not None:
+        from classifier.report import write_evaluation_report
+
+        write_evaluation_report(loaded, data, report, text_column=text_column, labels_column=labels_column,
+                                split=split, evaluation=result)
+        typer.echo(f"Wrote {report / 'metrics.json'} and {report / 'report.html'}")
 
 
 @app.command("predict")
@@ -182,7 +219,9 @@ def validate_cli(
 
 # Commands that live in their own modules; each module defines ``register(app)`` and imports only typer at
 # module level, so that ``tension --help`` stays fast.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "classifier.cli_summarise", "classifier.cli_label", "classifier.cli_report", "classifier.cli_retrain",
+]
 
 
 def _register_commands() -> None:

@@ -31,6 +31,11 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         Range searched for each label's threshold.
     random_state : int, default=0
         Seed for the fold shuffling.
+    labels : list of str, optional
+        Label names for the columns of ``Y`` (default ``label_0``, ``label_1``...).
+    weighted_thresholds : bool, default=True
+        Let ``sample_weight`` weigh the errors when thresholds are chosen too (a false positive on an
+        up-weighted report costs more).
 
     Attributes
     ----------
@@ -46,7 +51,7 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C=4.0, class_weight="balanced", cv=5, min_threshold=0.1, max_threshold=0.9,
-                 random_state=0, labels=None):
+                 random_state=0, labels=None, weighted_thresholds=True):
         self.C = C
         self.class_weight = class_weight
         self.cv = cv
@@ -54,9 +59,14 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         self.max_threshold = max_threshold
         self.random_state = random_state
         self.labels = labels
+        self.weighted_thresholds = weighted_thresholds
 
-    def fit(self, X, Y):
-        """Fit one calibrated model and threshold per column of the indicator matrix ``Y``."""
+    def fit(self, X, Y, sample_weight=None):
+        """Fit one calibrated model and threshold per column of the indicator matrix ``Y``.
+
+        ``sample_weight`` weights the logistic regressions only; calibration and thresholds are fitted on
+        unweighted out-of-fold scores, so probabilities stay honest for the data as it is.
+        """
         self._check_params()
         Y = np.asarray(Y)
         if Y.ndim == 1:
@@ -83,14 +93,15 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
                     f"training reports; at least {self.cv} of each are needed for {self.cv}-fold threshold "
                     "tuning. Label more reports or drop the label."
                 )
-            oof = self._out_of_fold_decision(X, y)
+            oof = self._out_of_fold_decision(X, y, sample_weight)
             a, b = _fit_sigmoid(oof, y)
             self.calibration_[j] = (a, b)
             self.oof_proba_[:, j] = _sigmoid(a * oof + b)
             self.thresholds_[j] = _best_threshold(
-                self.oof_proba_[:, j], y, self.min_threshold, self.max_threshold
+                self.oof_proba_[:, j], y, self.min_threshold, self.max_threshold,
+                sample_weight if self.weighted_thresholds else None,
             )
-            final = self._new_model().fit(X, y)
+            final = self._new_model().fit(X, y, sample_weight=sample_weight)
             self.coef_[j] = final.coef_[0]
             self.intercept_[j] = final.intercept_[0]
         return self
@@ -115,11 +126,12 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     def _new_model(self):
         return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=1000)
 
-    def _out_of_fold_decision(self, X, y):
+    def _out_of_fold_decision(self, X, y, sample_weight=None):
         folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
         oof = np.zeros(len(y))
         for train, test in folds.split(np.zeros(len(y)), y):
-            model = self._new_model().fit(X[train], y[train])
+            weight = None if sample_weight is None else np.asarray(sample_weight)[train]
+            model = self._new_model().fit(X[train], y[train], sample_weight=weight)
             oof[test] = model.decision_function(X[test])
         return oof
 
@@ -151,19 +163,20 @@ def _fit_sigmoid(decision, y):
     return float(platt.coef_[0, 0]), float(platt.intercept_[0])
 
 
-def _best_threshold(proba, y, low, high):
+def _best_threshold(proba, y, low, high, sample_weight=None):
     """The threshold in [low, high] with the best F1 on out-of-fold probabilities.
 
     Among thresholds within 0.005 F1 of the best, the middle one is taken, which is steadier than the
     single arg-max on a small training set.
     """
     candidates = np.round(np.arange(low, high + 1e-9, 0.01), 2)
-    positives = y.sum()
+    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    positives = np.sum(weight * (y == 1))
     f1 = np.empty(len(candidates))
     for i, t in enumerate(candidates):
         predicted = proba >= t
-        tp = np.sum(predicted & (y == 1))
-        denominator = predicted.sum() + positives
+        tp = np.sum(weight * (predicted & (y == 1)))
+        denominator = np.sum(weight * predicted) + positives
         f1[i] = 2 * tp / denominator if denominator else 0.0
     good = np.flatnonzero(f1 >= f1.max() - 0.005)
     return float(candidates[good[len(good) // 2]])

@@ -22,6 +22,9 @@ CARD_FILE = "MODEL_CARD.md"
 FORMAT_VERSION = 1
 DEFAULT_MODELS_DIR = "models"
 DEFAULT_MODEL_NAME = "default"
+# Names the promoted default model (see classifier/registry.py); not "DEFAULT", which would clash with the
+# "default" folder on case-insensitive file systems.
+DEFAULT_POINTER_FILE = "DEFAULT_MODEL"
 
 
 def models_dir() -> Path:
@@ -89,10 +92,36 @@ def _swap_into_place(staging: Path, target: Path) -> None:
     shutil.rmtree(backup, ignore_errors=True)
 
 
+def default_model_dir() -> Path:
+    """The default model's folder: the one named in ``models/DEFAULT_MODEL`` (set by ``tension promote``),
+    else ``models/default``.
+
+    Raises
+    ------
+    ModelError
+        When the pointer file names something that is not a model folder under ``models/``.
+    """
+    pointer = models_dir() / DEFAULT_POINTER_FILE
+    if not pointer.is_file():
+        return models_dir() / DEFAULT_MODEL_NAME
+    name = pointer.read_text("utf-8").strip()
+    if not name or Path(name).name != name or name.startswith("."):
+        raise ModelError(
+            f"'{pointer}' should hold the name of one model folder in '{models_dir()}', found {name!r}. "
+            "Set it with: tension promote NAME"
+        )
+    if not (models_dir() / name).is_dir():
+        raise ModelError(
+            f"The default model '{name}' named in '{pointer}' is not in '{models_dir()}'. Promote another "
+            "model (tension models; tension promote NAME) or roll back (tension promote --rollback)."
+        )
+    return models_dir() / name
+
+
 def resolve_model_dir(path=None) -> Path:
     """The folder a model path names: ``None`` → the default model; a name → ``models/<name>``."""
     if path is None:
-        return models_dir() / DEFAULT_MODEL_NAME
+        return default_model_dir()
     path = Path(path)
     if path.name == MODEL_FILE:
         return path.parent

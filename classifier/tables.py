@@ -197,7 +197,8 @@ class TableReader:
     when it last saved the file; a file written by a program that cannot calculate (openpyxl, some
     exporters) has no cached values, and those cells read as "". The header is the first non-empty
     row. Empty rows between data rows are yielded; empty rows after the last data row are not (Excel
-    often declares formatted but empty rows at the end of a sheet).
+    often declares formatted but empty rows at the end of a sheet). XML normalises line ends, so a
+    ``\r\n`` written into a cell reads back as ``\n``.
 
     JSON Lines: every line must be a JSON object. The file is scanned once on opening to validate
     every line and collect the columns (constant memory), so every yielded row has every column.

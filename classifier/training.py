@@ -13,6 +13,7 @@ from classifier.errors import ConfigError, DataError
 from classifier.records import LabelledData, combine, read_labelled
 
 MIN_POSITIVES = 10
+HARD_NEGATIVE_WEIGHT = 1.5
 
 
 @dataclass
@@ -45,8 +46,9 @@ def split_indices(data: LabelledData, *, test_size=None, seed=0) -> tuple[list[i
     keys = [";".join(labels) or "none" for labels in data.labels]
     counts = {key: keys.count(key) for key in set(keys)}
     strata = [key if counts[key] >= 2 else "rare" for key in keys]
-    if strata.count("rare") == 1:
-        strata = ["rare" if s == "rare" or counts.get(s, 0) < 3 else s for s in strata]
+    if strata.count("rare") == 1:  # a stratum of one cannot be split: pool it with the commonest
+        commonest = max(counts, key=lambda key: (counts[key], key))
+        strata = [commonest if s == "rare" else s for s in strata]
     train, test = train_test_split(
         np.arange(len(data)), test_size=test_size, random_state=seed, stratify=strata
     )
@@ -64,17 +66,36 @@ def check_label_counts(data: LabelledData, labels) -> None:
         )
 
 
-def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:en", C=4.0):
+def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np.ndarray:
+    """Training weight per report: ``weight`` for a no-label report that mentions an identity or place
+    term (a faith, a place of worship, a nationality, a hotel, a flag...), 1 for the rest.
+
+    Mentioning a mosque or a nationality must not be evidence of hate; weighting these reports up makes a
+    false positive on them cost more, in the fit and in the choice of thresholds.
+    """
+    from classifier.identity_terms import is_hard_negative
+
+    pairs = zip(data.texts, data.labels, strict=True)
+    return np.asarray([weight if is_hard_negative(text, labels) else 1.0 for text, labels in pairs])
+
+
+def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:en", C=None,
+                 hard_negative_weight=HARD_NEGATIVE_WEIGHT, remove_stop_words=None):
     """Build and fit the pipeline on ``train``."""
     from classifier.pipeline import build_pipeline
 
-    pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed)
-    pipeline.fit(train.texts, np.asarray(train.indicator(labels)))
+    pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed,
+                              remove_stop_words=bool(remove_stop_words))
+    pipeline.fit(
+        train.texts, np.asarray(train.indicator(labels)),
+        classifier__sample_weight=hard_negative_weights(train, hard_negative_weight),
+    )
     return pipeline
 
 
 def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None, labels_column="labels",
-          spacy_pipeline="blank:en", C=4.0, prefer_later=False, review_band=0.15, name=None) -> TrainResult:
+          spacy_pipeline="blank:en", C=None, prefer_later=False, review_band=0.15, name=None,
+          hard_negative_weight=HARD_NEGATIVE_WEIGHT) -> TrainResult:
     """Train a model on labelled files, evaluate it on the held-out split and save it to ``out_dir``.
 
     The saved model is the one fitted on the training split, so the metrics saved with it are honest
@@ -99,7 +120,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     if not labels:
         raise DataError("No labels found in the training data: the labels column is empty on every row.")
     check_label_counts(train_data, labels)
-    pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C)
+    pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C,
+                            hard_negative_weight=hard_negative_weight)
     fit_seconds = time.perf_counter() - started
     model = TensionModel(pipeline, {"review_band": review_band})
     Y_test = np.asarray(test_data.indicator(labels))
@@ -115,7 +137,9 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "review_band": review_band,
         "spacy_pipeline": spacy_pipeline,
         "seed": seed,
-        "C": C,
+        "C": pipeline.named_steps["classifier"].C,
+        "hard_negative_weight": hard_negative_weight,
+        "test_size": test_size,
         "split": split_how,
         "data": [{"path": str(p), "sha256": data.file_hashes[str(p)]} for p in paths],
         "rows": {"total": len(data), "train": len(train_data), "test": len(test_data)},

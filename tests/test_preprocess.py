@@ -31,7 +31,9 @@ def test_preprocess_masks_identifiers(text, hidden, token):
 
 
 def test_preprocess_lemmatises_lowercases_and_keeps_negations(pre):
-    out = pre.transform(["Asylum seekers were NOT housed at the Hotels, never!"])[0].split()
+    out = SpacyPreprocessor(remove_stop_words=True).fit(["x"]).transform(
+        ["Asylum seekers were NOT housed at the Hotels, never!"]
+    )[0].split()
     assert out == ["asylum", "seeker", "not", "house", "hotel", "never"]
 
 
@@ -81,3 +83,7 @@ def test_preprocess_transform_before_fit_fails():
 
     with pytest.raises(NotFittedError):
         SpacyPreprocessor().transform(["x"])
+
+
+def test_preprocess_keeps_stop_words_by_default(pre):
+    assert pre.transform(["Go back to where you came from"]) == ["go back to where you come from"]

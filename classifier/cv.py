@@ -1,0 +1,333 @@
+"""How good is the training recipe, and would more labels help? K-fold cross-validation and learning curves.
+
+Both refit the same pipeline that :func:`classifier.training.train` builds. The spaCy step is stateless, so
+every report is preprocessed once and only the features and classifier are refitted per fold or size;
+the figures are the same as refitting the whole pipeline, in a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from classifier.errors import ConfigError, DataError
+from classifier.records import LabelledData, combine, read_labelled
+
+DEFAULT_SIZES = (0.1, 0.25, 0.5, 0.75, 1.0)
+SUMMARY_KEYS = ("precision", "recall", "f1")
+LEARNING_CURVE_FILES = ("learning_curve.json", "learning_curve.png", "learning_curve.html")
+
+
+def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column=None, labels_column="labels",
+                           split: str | None = None, prefer_later: bool = False, spacy_pipeline: str = "blank:en",
+                           C: float | None = None, n_jobs: int = 1) -> dict:
+    """K-fold cross-validated per-label metrics, as mean and standard deviation over the folds.
+
+    Folds are stratified on each report's combination of labels, so every fold sees every label.
+
+    Parameters
+    ----------
+    data_paths : path or list of paths
+        Labelled files, combined as :func:`classifier.training.train` combines them.
+    k : int, default=5
+        Number of folds (at least 2).
+    seed : int, default=0
+        Seed for the fold shuffling and the models.
+    split : str, optional
+        Only use rows whose ``split`` column has this value (e.g. ``"train"``, to keep a test split unseen);
+        default: every row.
+    n_jobs : int, default=1
+        Folds fitted in parallel (joblib).
+
+    Returns
+    -------
+    dict
+        ``k``, ``seed``, ``n_reports``, ``label_names``; ``labels``: per label, ``{"precision": {"mean",
+        "std"}, "recall": ..., "f1": ..., "support": ...}``; the same for ``macro``, ``micro`` and
+        ``exact_match``; ``folds``: each fold's :func:`~classifier.evaluation.label_metrics`. ``std`` is
+        the sample standard deviation over folds (ddof=1).
+
+    Raises
+    ------
+    ConfigError
+        ``k`` is not an int >= 2 or exceeds the number of reports.
+    DataError
+        Unreadable files, or a label with too few reports for ``k`` folds.
+    """
+    from classifier.evaluation import label_metrics
+    from classifier.training import check_label_counts, hard_negative_weights
+
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 2:
+        raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {k!r}.")
+    data = _read(data_paths, text_column, labels_column, prefer_later)
+    if split is not None:
+        keep = [i for i, s in enumerate(data.splits) if s == split]
+        if not keep:
+            raise DataError(f"No rows have split '{split}'. Use train or test, or drop the split option.")
+        data = data.subset(keep)
+    if k > len(data):
+        raise ConfigError(f"--cv {k} asks for more folds than there are reports ({len(data)}). Use fewer folds.")
+    labels = data.label_set
+    if not labels:
+        raise DataError("No labels found in the data: the labels column is empty on every row.")
+    check_label_counts(data, labels)
+    processed = _preprocess(data.texts, spacy_pipeline)
+    Y = np.asarray(data.indicator(labels))
+    folds = list(_stratified_folds(data, k, seed))
+    weights = hard_negative_weights(data)
+
+    def run(fold, train, test):
+        tail = _fit_tail([processed[i] for i in train], Y[train], labels, seed=seed, C=C,
+                         spacy_pipeline=spacy_pipeline, what=f"fold {fold + 1} of {k}",
+                         sample_weight=weights[train])
+        return label_metrics(Y[test], tail.predict([processed[i] for i in test]), labels)
+
+    fold_metrics = _map(run, [(f, tr, te) for f, (tr, te) in enumerate(folds)], n_jobs)
+    summary = {
+        "k": int(k), "seed": seed, "n_reports": len(data), "label_names": labels,
+        "labels": {
+            label: {key: _mean_std([m["labels"][label][key] for m in fold_metrics])
+                    for key in (*SUMMARY_KEYS, "support")}
+            for label in labels
+        },
+        "macro": {key: _mean_std([m["macro"][key] for m in fold_metrics]) for key in SUMMARY_KEYS},
+        "micro": {key: _mean_std([m["micro"][key] for m in fold_metrics]) for key in SUMMARY_KEYS},
+        "exact_match": _mean_std([m["exact_match"] for m in fold_metrics]),
+        "folds": fold_metrics,
+    }
+    return summary
+
+
+def format_cv(result: dict) -> str:
+    """The cross-validation summary as a plain-text table, ``mean ± std`` per cell."""
+
+    def cell(stat, digits=3):
+        return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+    header = f"{'label':<18}{'precision':>16}{'recall':>16}{'f1':>16}{'support':>12}"
+    lines = [f"{result['k']}-fold cross-validation on {result['n_reports']} reports (seed {result['seed']})",
+             header, "-" * len(header)]
+    for label, s in result["labels"].items():
+        lines.append(f"{label:<18}{cell(s['precision']):>16}{cell(s['recall']):>16}{cell(s['f1']):>16}"
+                     f"{s['support']['mean']:>12.1f}")
+    lines.append("-" * len(header))
+    for name in ("macro", "micro"):
+        s = result[name]
+        lines.append(f"{name + ' avg':<18}{cell(s['precision']):>16}{cell(s['recall']):>16}{cell(s['f1']):>16}")
+    lines.append(f"exact match: {cell(result['exact_match'])}  (mean ± sample std over {result['k']} folds)")
+    return "\n".join(lines)
+
+
+def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: int = 1, test_size=None,
+                   text_column=None, labels_column="labels", prefer_later: bool = False,
+                   spacy_pipeline: str = "blank:en", C: float | None = None, n_jobs: int = 1) -> list[dict]:
+    """Macro-F1 on a fixed test split for models trained on growing subsets of the training split.
+
+    The split is the one :func:`classifier.training.train` would make (the ``split`` column, or a random
+    ``test_size`` hold-out). Each repeat shuffles the training split once and takes nested prefixes of
+    it, so a larger size always contains the smaller ones.
+
+    Parameters
+    ----------
+    sizes : sequence of float or int, default=(0.1, 0.25, 0.5, 0.75, 1.0)
+        Training sizes: a float in (0, 1] is a fraction of the training split, an int a number of reports.
+    repeats : int, default=1
+        Independent shuffles per size; with more than one, ``*_std`` gives the spread.
+
+    Returns
+    -------
+    list of dict, one per size in increasing order
+        ``size`` (reports), ``fraction``, ``repeats`` (fitted), ``macro_f1`` and ``macro_f1_std``,
+        ``micro_f1`` and ``micro_f1_std``, ``f1`` (per label, mean), ``skipped`` (why a size could not be
+        fitted, e.g. too few examples of a label, else ``None``).
+    """
+    from classifier.evaluation import label_metrics
+    from classifier.training import check_label_counts, hard_negative_weights, split_indices
+
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ConfigError(f"--repeats must be a whole number >= 1. Got {repeats!r}.")
+    data = _read(data_paths, text_column, labels_column, prefer_later)
+    train_idx, test_idx, _ = split_indices(data, test_size=test_size, seed=seed)
+    train_data = data.subset(train_idx)
+    labels = train_data.label_set
+    if not labels:
+        raise DataError("No labels found in the training data: the labels column is empty on every row.")
+    check_label_counts(train_data, labels)
+    counts = _resolve_sizes(sizes, len(train_idx))
+    processed = _preprocess(data.texts, spacy_pipeline)
+    weights = hard_negative_weights(data)
+    Y = np.asarray(data.indicator(labels))
+    test_x = [processed[i] for i in test_idx]
+    Y_test = Y[test_idx]
+    rng = np.random.default_rng(seed)
+    orders = [rng.permutation(np.asarray(train_idx)) for _ in range(repeats)]
+
+    def run(size, order):
+        chosen = order[:size]
+        try:
+            tail = _fit_tail([processed[i] for i in chosen], Y[chosen], labels, seed=seed, C=C,
+                             spacy_pipeline=spacy_pipeline, what=f"{size} training reports",
+                             sample_weight=weights[chosen])
+        except DataError as exc:
+            return str(exc)
+        return label_metrics(Y_test, tail.predict(test_x), labels)
+
+    jobs = [(size, order) for size in counts for order in orders]
+    outcomes = _map(run, jobs, n_jobs)
+    points = []
+    for size in counts:
+        results = [o for (s, _), o in zip(jobs, outcomes, strict=True) if s == size]
+        fitted = [r for r in results if isinstance(r, dict)]
+        failed = [r for r in results if isinstance(r, str)]
+        point = {"size": size, "fraction": size / len(train_idx), "repeats": len(fitted),
+                 "skipped": failed[0] if failed and not fitted else None}
+        if fitted:
+            macro = _mean_std([m["macro"]["f1"] for m in fitted])
+            micro = _mean_std([m["micro"]["f1"] for m in fitted])
+            point.update({
+                "macro_f1": macro["mean"], "macro_f1_std": macro["std"],
+                "micro_f1": micro["mean"], "micro_f1_std": micro["std"],
+                "f1": {label: float(np.mean([m["labels"][label]["f1"] for m in fitted])) for label in labels},
+            })
+        points.append(point)
+    return points
+
+
+def learning_curve_png(points: list[dict]) -> bytes:
+    """A PNG plot of macro-F1 (± std) and micro-F1 against the number of training reports."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fitted = [p for p in points if p.get("macro_f1") is not None]
+    fig = Figure(figsize=(6.5, 4))
+    ax = fig.subplots()
+    if fitted:
+        x = [p["size"] for p in fitted]
+        macro = np.array([p["macro_f1"] for p in fitted])
+        spread = np.array([p["macro_f1_std"] for p in fitted])
+        ax.plot(x, macro, "o-", label="macro F1")
+        if any(p["repeats"] > 1 for p in fitted):
+            ax.fill_between(x, macro - spread, macro + spread, alpha=0.2)
+        ax.plot(x, [p["micro_f1"] for p in fitted], "s--", ms=4, label="micro F1")
+        ax.legend(loc="lower right")
+    ax.set_xlabel("training reports")
+    ax.set_ylabel("F1 on the test split")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
+    """Write ``learning_curve.json``, ``learning_curve.png`` and a self-contained ``learning_curve.html``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = learning_curve_png(points)
+    paths = {name.rsplit(".", 1)[1]: out_dir / name for name in LEARNING_CURVE_FILES}
+    paths["json"].write_text(json.dumps(points, indent=2) + "\n", "utf-8")
+    paths["png"].write_bytes(png)
+    labels = list(next((p["f1"] for p in points if p.get("f1")), {}))
+    head = "<tr><th>training reports</th><th>macro F1</th><th>micro F1</th>" + "".join(
+        f"<th>{html.escape(label)}</th>" for label in labels) + "</tr>"
+    rows = []
+    for p in points:
+        if p.get("macro_f1") is None:
+            rows.append(f"<tr><td>{p['size']}</td><td colspan=\"{2 + len(labels)}\">skipped: "
+                        f"{html.escape(str(p['skipped']))}</td></tr>")
+            continue
+        std = f" ± {p['macro_f1_std']:.3f}" if p["repeats"] > 1 else ""
+        rows.append(f"<tr><td>{p['size']}</td><td>{p['macro_f1']:.3f}{std}</td><td>{p['micro_f1']:.3f}</td>"
+                    + "".join(f"<td>{p['f1'][label]:.3f}</td>" for label in labels) + "</tr>")
+    image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    paths["html"].write_text(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Learning curve</title>\n"
+        "<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}</style>\n</head>\n<body>\n"
+        "<h1>Learning curve</h1>\n<p>F1 on the fixed test split for models trained on growing subsets of the "
+        "training split. If the curve is still rising at the right, labelling more reports will likely help; "
+        "if it is flat, look at label quality or the features instead.</p>\n"
+        f"<img alt=\"Macro F1 against training size\" src=\"{image}\">\n<table>{head}{''.join(rows)}</table>\n"
+        "</body>\n</html>\n",
+        "utf-8",
+    )
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _read(data_paths, text_column, labels_column, prefer_later) -> LabelledData:
+    paths = [Path(p) for p in ([data_paths] if isinstance(data_paths, str | Path) else data_paths)]
+    if not paths:
+        raise DataError("No labelled data file given. Pass at least one, e.g. data/reports.csv.")
+    return combine([read_labelled(p, text_column=text_column, labels_column=labels_column) for p in paths],
+                   prefer_later=prefer_later)
+
+
+def _preprocess(texts, spacy_pipeline) -> list[str]:
+    from classifier.preprocess import SpacyPreprocessor
+
+    return SpacyPreprocessor(pipeline=spacy_pipeline).fit(texts[:1]).transform(texts)
+
+
+def _fit_tail(processed, Y, labels, *, seed, C, spacy_pipeline, what, sample_weight=None):
+    """Fit the features and classifier steps of the training pipeline on preprocessed texts."""
+    from classifier.pipeline import build_pipeline
+
+    tail = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed)[1:]
+    try:
+        return tail.fit(processed, Y, classifier__sample_weight=sample_weight)
+    except DataError as exc:
+        raise DataError(f"{what}: {exc}") from exc
+
+
+def _stratified_folds(data: LabelledData, k: int, seed: int):
+    """StratifiedKFold on label combinations; combinations rarer than ``k`` are pooled."""
+    from sklearn.model_selection import StratifiedKFold
+
+    keys = [";".join(labels) or "none" for labels in data.labels]
+    counts = {key: keys.count(key) for key in set(keys)}
+    strata = [key if counts[key] >= k else "rare" for key in keys]
+    if 0 < strata.count("rare") < k:
+        commonest = max(counts, key=lambda key: (counts[key], key))
+        strata = [commonest if s == "rare" else s for s in strata]
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    yield from folds.split(np.zeros(len(keys)), strata)
+
+
+def _resolve_sizes(sizes, n_train: int) -> list[int]:
+    counts = set()
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, int | float | np.integer | np.floating):
+            raise ConfigError(f"Training sizes must be numbers (fractions like 0.5 or counts like 400). Got {size!r}.")
+        if isinstance(size, float | np.floating) and 0 < size <= 1:
+            counts.add(max(1, round(size * n_train)))
+        elif float(size).is_integer() and size >= 1:
+            counts.add(min(int(size), n_train))
+        else:
+            raise ConfigError(
+                f"Training size {size!r} is neither a fraction in (0, 1] nor a whole number of reports >= 1."
+            )
+    if not counts:
+        raise ConfigError("No training sizes given. Pass e.g. 0.1,0.25,0.5,1.")
+    return sorted(counts)
+
+
+def _mean_std(values) -> dict:
+    values = np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
+
+
+def _map(func, jobs, n_jobs: int):
+    if n_jobs == 1 or len(jobs) < 2:
+        return [func(*job) for job in jobs]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(func)(*job) for job in jobs)

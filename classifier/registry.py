@@ -1,0 +1,345 @@
+"""The model registry: every model folder under ``models/``, which one is the default, and safe promotion.
+
+Layout (``models/`` is ``$TENSION_MODELS_DIR`` when set)::
+
+    models/
+        <name>/                 one folder per trained model (model.joblib, metadata.json, MODEL_CARD.md)
+        DEFAULT_MODEL           one line: the name of the default model (written by ``tension promote``)
+        PREVIOUS_MODEL          one line: the default before the current one (for ``--rollback``)
+        promotions.jsonl        one JSON line per promotion or rollback: when, what, from what, scores
+
+Without ``DEFAULT_MODEL`` the default is ``models/default``, as before the registry existed.
+``load_model()`` with no path and ``tension label`` without ``--model`` use the default
+(:func:`classifier.persistence.default_model_dir`). A rollback swaps ``DEFAULT_MODEL`` and
+``PREVIOUS_MODEL``, so a second rollback undoes the first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from classifier.errors import DataError, ModelError
+from classifier.persistence import (
+    DEFAULT_MODEL_NAME,
+    DEFAULT_POINTER_FILE,
+    METADATA_FILE,
+    models_dir,
+    read_metadata,
+)
+
+PREVIOUS_POINTER_FILE = "PREVIOUS_MODEL"
+HISTORY_FILE = "promotions.jsonl"
+
+
+@dataclass
+class ModelEntry:
+    """One model folder of the registry, as ``tension models`` lists it."""
+
+    name: str
+    path: Path
+    created: str | None = None
+    data: list[dict] = field(default_factory=list)  # [{"path", "sha256"}]
+    macro_f1: float | None = None
+    is_default: bool = False
+    is_previous: bool = False
+    problem: str | None = None  # why the metadata could not be read
+
+
+@dataclass
+class Promotion:
+    """What :func:`promote` or :func:`rollback` did."""
+
+    name: str
+    previous: str | None
+    forced: bool = False
+    comparison: dict | None = None  # compare_models(previous, name, ...) when there was a default to beat
+    evaluated_on: str | None = None
+
+
+def current_default() -> str | None:
+    """The default model's name: ``DEFAULT_MODEL``'s content, else ``"default"`` if that folder exists."""
+    pointer = _read_pointer(DEFAULT_POINTER_FILE)
+    if pointer is not None:
+        return pointer
+    return DEFAULT_MODEL_NAME if (models_dir() / DEFAULT_MODEL_NAME / METADATA_FILE).is_file() else None
+
+
+def previous_default() -> str | None:
+    """The name of the default before the current one, if any."""
+    return _read_pointer(PREVIOUS_POINTER_FILE)
+
+
+def list_models() -> list[ModelEntry]:
+    """Every model folder under ``models/`` (those with a ``metadata.json``), newest first."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    default, previous = current_default(), previous_default()
+    entries = []
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir() or folder.name.startswith(".") or not (folder / METADATA_FILE).exists():
+            continue
+        entry = ModelEntry(folder.name, folder, is_default=folder.name == default,
+                           is_previous=folder.name == previous)
+        try:
+            meta = read_metadata(folder)
+        except ModelError as exc:
+            entry.problem = str(exc)
+        else:
+            entry.created = meta.get("created")
+            entry.data = list(meta.get("data") or [])
+            entry.macro_f1 = (meta.get("metrics") or {}).get("macro", {}).get("f1")
+        entries.append(entry)
+    return sorted(entries, key=lambda e: (e.created or "", e.name), reverse=True)
+
+
+def format_models(entries: list[ModelEntry]) -> str:
+    """The registry as a plain-text table."""
+    if not entries:
+        return f"No models in '{models_dir()}'. Train one: tension train data/reports.csv --out {models_dir()}/NAME"
+    width = max(len("name"), *(len(e.name) for e in entries))
+    lines = [f"  {'name':<{width}}  {'created':<25}  {'macro-F1':>8}  data (sha256)"]
+    for e in entries:
+        mark = "*" if e.is_default else ("<" if e.is_previous else " ")
+        if e.problem:
+            lines.append(f"{mark} {e.name:<{width}}  unreadable: {e.problem}")
+            continue
+        f1 = f"{e.macro_f1:.3f}" if isinstance(e.macro_f1, int | float) else "-"
+        data = ", ".join(f"{Path(d.get('path', '?')).name} {str(d.get('sha256', ''))[:12]}" for d in e.data)
+        lines.append(f"{mark} {e.name:<{width}}  {e.created or '-':<25}  {f1:>8}  {data}")
+    lines.append("* default (used by 'tension label' and load_model()), < previous default (promote --rollback)")
+    return "\n".join(lines)
+
+
+def promote(name, *, force=False, data=None, text_column=None, labels_column="labels", n_resamples=1000,
+            seed=0) -> Promotion:
+    """Make model ``name`` the default, if it is at least as good as the current default.
+
+    Both models are scored on the same labelled reports: ``data`` when given (every row of that file),
+    otherwise the candidate's own held-out test split (rebuilt from the files and split recorded in its
+    metadata, which must be unchanged). The candidate is refused when its macro-F1 over the labels both
+    models know is lower than the default's, or when it lacks a label the default has, unless ``force``.
+
+    Raises
+    ------
+    ModelError
+        The candidate is missing, broken, already the default, or worse than the default (the message gives
+        both scores and says to pass ``--force`` to promote anyway).
+    DataError
+        The evaluation data cannot be read or rebuilt.
+    """
+    from classifier import load_model
+    from classifier.compare import compare_models
+
+    name = _check_name(name)
+    candidate = load_model(models_dir() / name)  # checks the files before anything changes
+    default = current_default()
+    if default == name:
+        raise ModelError(f"'{name}' is already the default model; nothing to do.")
+    result = Promotion(name, default, forced=force)
+    if default is not None:
+        try:
+            current = load_model(models_dir() / default)
+        except ModelError as exc:
+            if not force:
+                raise ModelError(
+                    f"The current default '{default}' cannot be loaded, so '{name}' cannot be compared with it "
+                    f"({exc}). Pass --force to promote '{name}' without a comparison."
+                ) from exc
+            current = None
+        if current is not None:
+            evaluation, result.evaluated_on = _evaluation_data(candidate.metadata, data, text_column, labels_column)
+            comparison = compare_models(current, candidate, evaluation, n_resamples=n_resamples, seed=seed)
+            comparison["model_a"], comparison["model_b"] = default, name
+            result.comparison = comparison
+            missing = comparison["labels_only_in_a"]
+            macro = comparison["macro"]
+            if not force and missing:
+                raise ModelError(
+                    f"Not promoted: '{name}' does not predict label(s) {missing}, which the default '{default}' "
+                    "does. Retrain with those labels, or pass --force to promote it anyway."
+                )
+            if not force and macro["f1_b"] < macro["f1_a"]:
+                raise ModelError(
+                    f"Not promoted: '{name}' has macro-F1 {macro['f1_b']:.3f} on {result.evaluated_on} "
+                    f"({comparison['n_reports']} reports), below the default '{default}' at {macro['f1_a']:.3f} "
+                    f"(difference {macro['diff']:+.3f}, {comparison['confidence']:.0%} CI {macro['ci_low']:+.3f} "
+                    f"to {macro['ci_high']:+.3f}). Improve the model, or pass --force to promote it anyway."
+                )
+    _set_default(name, default, action="promote", forced=force, result=result)
+    return result
+
+
+def rollback() -> Promotion:
+    """Make the previous default the default again (and the current one the previous).
+
+    Raises
+    ------
+    ModelError
+        When there is no previous default or its folder is gone.
+    """
+    previous = previous_default()
+    if previous is None:
+        raise ModelError(
+            f"There is no previous default to roll back to ('{models_dir() / PREVIOUS_POINTER_FILE}' is missing). "
+            "Promote a model by name instead: tension promote NAME"
+        )
+    if not (models_dir() / previous / METADATA_FILE).is_file():
+        raise ModelError(
+            f"The previous default '{previous}' is no longer in '{models_dir()}'. Promote another model by name: "
+            "tension models; tension promote NAME"
+        )
+    current = current_default()
+    result = Promotion(previous, current)
+    _set_default(previous, current, action="rollback", forced=False, result=result)
+    return result
+
+
+def new_model_name(prefix="model") -> str:
+    """A fresh, sortable folder name for a new model, e.g. ``model-20250101-120000``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    name, suffix = f"{prefix}-{stamp}", 2
+    while (models_dir() / name).exists():
+        name, suffix = f"{prefix}-{stamp}-{suffix}", suffix + 1
+    return name
+
+
+def history() -> list[dict]:
+    """The promotions and rollbacks so far, oldest first."""
+    path = models_dir() / HISTORY_FILE
+    if not path.is_file():
+        return []
+    entries = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                warnings.warn(f"{path} line {number} is not valid JSON; skipped.", stacklevel=2)
+    return entries
+
+
+def held_out_split(metadata: dict, *, text_column=None, labels_column="labels"):
+    """Rebuild a model's held-out test split from the files and split recorded in its metadata.
+
+    Raises
+    ------
+    DataError
+        When a recorded file is missing or changed since training, or the split cannot be reproduced.
+    """
+    from classifier.records import combine, read_labelled
+    from classifier.training import split_indices
+
+    recorded = metadata.get("data") or []
+    if not recorded:
+        raise DataError("The model's metadata records no training data; pass --data FILE to evaluate on.")
+    datasets = []
+    for item in recorded:
+        path = Path(item["path"])
+        if not path.is_file():
+            raise DataError(
+                f"The model was trained on '{path}', which is not there any more (paths are relative to where "
+                "training ran). Run from there, or pass --data FILE to evaluate on."
+            )
+        datasets.append(read_labelled(path, text_column=text_column, labels_column=labels_column))
+        found = datasets[-1].file_hashes[str(path)]
+        if found != item.get("sha256"):
+            raise DataError(
+                f"'{path}' has changed since the model was trained (sha256 {found[:12]}..., recorded "
+                f"{str(item.get('sha256'))[:12]}...), so its test split cannot be rebuilt. Pass --data FILE."
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # training already reported the duplicates
+        # Training succeeded, so any conflicting duplicates were resolved with --prefer-later.
+        data = combine(datasets, prefer_later=True)
+    split = str(metadata.get("split", ""))
+    test_size = metadata.get("test_size")
+    if test_size is None and split.startswith("random"):
+        try:
+            test_size = float(split.split()[2].rstrip("%")) / 100
+        except (IndexError, ValueError) as exc:
+            raise DataError(f"Cannot read the split {split!r} from the metadata; pass --data FILE.") from exc
+    _, test, _ = split_indices(data, test_size=test_size, seed=metadata.get("seed", 0))
+    expected = (metadata.get("rows") or {}).get("test")
+    if expected is not None and len(test) != expected:
+        raise DataError(
+            f"Rebuilt a test split of {len(test)} reports but the model recorded {expected}; pass --data FILE."
+        )
+    return data.subset(test)
+
+
+def _evaluation_data(metadata, data, text_column, labels_column):
+    from classifier.records import read_labelled
+
+    if data is not None:
+        return read_labelled(data, text_column=text_column, labels_column=labels_column), f"'{data}'"
+    files = ", ".join(Path(d["path"]).name for d in metadata.get("data") or [])
+    return held_out_split(metadata, text_column=text_column, labels_column=labels_column), f"the test split of {files}"
+
+
+def _check_name(name) -> str:
+    if name is None or not str(name).strip():
+        raise ModelError("Name the model to promote (see tension models), or pass --rollback.")
+    name = str(name).strip()
+    path = Path(name)
+    if path.name != name:
+        # A path: accept it only if it is a folder of the registry.
+        if path.resolve().parent != models_dir().resolve():
+            raise ModelError(
+                f"'{name}' is not a folder in '{models_dir()}'. Only registry models can be the default: "
+                f"train into {models_dir()}/NAME or copy the model folder there, then tension promote NAME."
+            )
+        name = path.name
+    if name.startswith(".") or not (models_dir() / name).is_dir():
+        known = ", ".join(e.name for e in list_models()) or "none"
+        raise ModelError(f"No model named '{name}' in '{models_dir()}' (models there: {known}). See tension models.")
+    return name
+
+
+def _read_pointer(file_name) -> str | None:
+    path = models_dir() / file_name
+    if not path.is_file():
+        return None
+    name = path.read_text("utf-8").strip()
+    return name or None
+
+
+def _write_pointer(file_name, name) -> None:
+    path = models_dir() / file_name
+    if name is None:
+        path.unlink(missing_ok=True)
+        return
+    descriptor, temp = tempfile.mkstemp(prefix=f".{file_name}.", dir=models_dir())
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(name + "\n")
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _set_default(name, previous, *, action, forced, result: Promotion) -> None:
+    # Write PREVIOUS first: a crash between the two writes leaves the old default in place with a
+    # harmless PREVIOUS pointer, never a default without a way back.
+    _write_pointer(PREVIOUS_POINTER_FILE, previous)
+    _write_pointer(DEFAULT_POINTER_FILE, name)
+    record = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"), "action": action, "default": name,
+        "previous": previous, "forced": forced, "evaluated_on": result.evaluated_on,
+    }
+    if result.comparison is not None:
+        macro = result.comparison["macro"]
+        record["macro_f1"] = {"previous": macro["f1_a"], "default": macro["f1_b"]}
+    try:
+        with open(models_dir() / HISTORY_FILE, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+    except OSError as exc:  # the promotion itself is done; the log is a courtesy
+        warnings.warn(f"Could not append to {models_dir() / HISTORY_FILE}: {exc}", stacklevel=3)
+

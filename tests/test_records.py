@@ -1,0 +1,69 @@
+import pytest
+
+from classifier.errors import DataError
+from classifier.records import combine, parse_labels, read_labelled
+from tests.conftest import write_csv
+
+
+def test_records_reads_labels_ids_and_splits(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [
+        {"id": "A1", "text": "hotel protest", "labels": "immigration; misinformation", "split": "train"},
+        {"id": "A2", "text": "bins", "labels": "", "split": "TEST"},
+    ])
+    data = read_labelled(path)
+    assert data.ids == ["A1", "A2"]
+    assert data.labels == [("immigration", "misinformation"), ()]
+    assert data.splits == ["train", "test"]
+    assert data.sources == ["d.csv row 2", "d.csv row 3"]
+
+
+def test_records_empty_text_names_row_and_column(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": "ok", "labels": ""}, {"text": "  ", "labels": "race_hate"}])
+    with pytest.raises(DataError, match=r"d.csv row 3: 'text' is empty"):
+        read_labelled(path)
+
+
+def test_records_missing_text_column_lists_columns(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"body_txt": "x", "labels": ""}])
+    with pytest.raises(DataError, match="body_txt"):
+        read_labelled(path)
+
+
+def test_records_missing_labels_column(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": "x", "tags": ""}])
+    with pytest.raises(DataError, match="tags"):
+        read_labelled(path)
+
+
+def test_records_bad_label_name_suggests_fix():
+    with pytest.raises(DataError, match="Did you mean 'race_hate'"):
+        parse_labels("Race Hate", "f.csv row 2")
+
+
+def test_records_bad_split_value(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": "x", "labels": "", "split": "validation"}])
+    with pytest.raises(DataError, match="expected one of"):
+        read_labelled(path)
+
+
+def test_records_non_utf8_file_is_read_with_warning(tmp_path):
+    text = "caf\u00e9 \u2013 r\u00e9sum\u00e9"
+    path = write_csv(tmp_path / "d.csv", [{"text": text, "labels": ""}], encoding="cp1252")
+    with pytest.warns(UserWarning, match="cp1252"):
+        data = read_labelled(path)
+    assert data.texts == ["caf\u00e9 \u2013 r\u00e9sum\u00e9"]
+
+
+def test_records_missing_file(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        read_labelled(tmp_path / "nope.csv")
+
+
+def test_records_combine_conflicts_error_unless_prefer_later(tmp_path):
+    a = read_labelled(write_csv(tmp_path / "a.csv", [{"text": "Same text", "labels": "race_hate"}]))
+    b = read_labelled(write_csv(tmp_path / "b.csv", [{"text": "same  TEXT", "labels": ""}]))
+    with pytest.raises(DataError, match="a.csv row 2.*b.csv row 2"):
+        combine([a, b])
+    with pytest.warns(UserWarning, match="conflicting"):
+        merged = combine([a, b], prefer_later=True)
+    assert merged.labels == [()]

@@ -1,0 +1,70 @@
+"""Quality bars of the default model on the bundled corpus: a regression test, so CI fails if they slip."""
+
+import numpy as np
+import pytest
+
+from classifier.errors import ConfigError, DataError
+from classifier.records import read_labelled
+from classifier.training import split_indices, train
+from tests.conftest import CORPUS, write_csv
+
+MACRO_F1_BAR = 0.85
+LABEL_F1_BAR = 0.75
+HARD_NEGATIVE_BAR = 0.90
+
+
+def test_training_default_model_meets_macro_f1_bar(trained):
+    assert trained.metrics["macro"]["f1"] >= MACRO_F1_BAR
+
+
+@pytest.mark.parametrize("label", ["immigration", "race_hate", "religious_hate", "israel_palestine", "misinformation"])
+def test_training_default_model_meets_label_f1_bar(trained, label):
+    assert trained.metrics["labels"][label]["f1"] >= LABEL_F1_BAR
+
+
+def test_training_hard_negatives_mostly_get_no_label(trained):
+    overall = trained.hard_negatives["overall"]
+    assert overall["n"] >= 60
+    assert overall["clean_rate"] >= HARD_NEGATIVE_BAR
+
+
+def test_training_metadata_is_complete(trained):
+    meta = trained.metadata
+    assert meta["labels"] == ["immigration", "israel_palestine", "misinformation", "race_hate", "religious_hate"]
+    assert set(meta["thresholds"]) == set(meta["labels"])
+    assert meta["rows"]["train"] + meta["rows"]["test"] == meta["rows"]["total"]
+    assert meta["data"][0]["sha256"] and len(meta["data"][0]["sha256"]) == 64
+    assert {"scikit-learn", "spacy", "numpy"} <= set(meta["versions"])
+    assert meta["split"] == "split column"
+    assert meta["seed"] == 0 and meta["created"]
+
+
+def test_training_is_reproducible(trained, tmp_path):
+    again = train(CORPUS, tmp_path / "again", seed=0)
+    assert again.metadata["thresholds"] == trained.metadata["thresholds"]
+    texts = ["a pig's head was left at the mosque gates", "bins not emptied again"]
+    np.testing.assert_array_equal(again.model.predict_proba(texts), trained.model.predict_proba(texts))
+
+
+def test_training_random_split_is_stratified_and_seeded():
+    data = read_labelled(CORPUS)
+    train_a, test_a, how = split_indices(data, test_size=0.25, seed=3)
+    train_b, test_b, _ = split_indices(data, test_size=0.25, seed=3)
+    assert (train_a, test_a) == (train_b, test_b)
+    assert "25%" in how and not set(train_a) & set(test_a)
+    share = np.mean([bool(data.labels[i]) for i in test_a])
+    assert abs(share - np.mean([bool(x) for x in data.labels])) < 0.03
+
+
+def test_training_rejects_bad_test_size():
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        split_indices(read_labelled(CORPUS), test_size=1.5)
+
+
+def test_training_refuses_label_with_too_few_examples(tmp_path):
+    rows = [{"text": f"report number {i} about bins", "labels": ""} for i in range(40)]
+    rows += [{"text": f"asylum hotel protest {i}", "labels": "immigration"} for i in range(30)]
+    rows.append({"text": "one odd one", "labels": "rare_label"})
+    path = write_csv(tmp_path / "few.csv", rows)
+    with pytest.raises(DataError, match="rare_label"):
+        train(path, None, test_size=0.2)
