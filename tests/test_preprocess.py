@@ -87,3 +87,32 @@ def test_preprocess_transform_before_fit_fails():
 
 def test_preprocess_keeps_stop_words_by_default(pre):
     assert pre.transform(["Go back to where you came from"]) == ["go back to where you come from"]
+
+
+API_CHECKS = [
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+]
+
+
+@pytest.mark.parametrize("check_name", API_CHECKS)
+def test_preprocess_passes_sklearn_api_checks(check_name):
+    """scikit-learn's data checks feed numeric arrays, which a text transformer cannot take (it declares
+    string input, so check_estimator skips them); these API checks apply and must pass."""
+    from sklearn.utils import estimator_checks
+
+    check = getattr(estimator_checks, check_name, None)
+    if check is None:
+        pytest.skip(f"{check_name} is not in this scikit-learn version")
+    check("SpacyPreprocessor", SpacyPreprocessor())
+
+
+def test_preprocess_fit_transform_is_fit_then_transform():
+    texts = ["Mosques and churches", "A flag on the hotel"]
+    assert SpacyPreprocessor().fit_transform(texts) == SpacyPreprocessor().fit(texts).transform(texts)
