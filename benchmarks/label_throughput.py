@@ -7,6 +7,7 @@ and labels that file with ``classifier.batch.label_file``:
 - ``baseline``: the same features module and estimator fitted on raw lowercased text, no spaCy, run through
   the same ``label_file`` path (reasons included), so the difference is the cost of the preprocessing.
 
+Times include loading the model (about 1-4 s), so use at least 20,000 rows for throughput figures.
 Each configuration runs in a fresh child process; its peak memory is the child's ``ru_maxrss`` plus, for
 ``jobs > 1``, the largest worker's ``ru_maxrss`` times the number of workers (an upper bound: pages shared
 after fork are counted in every process).
@@ -32,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
 WORDS_PER_REPORT = 60
-QUICK_ROWS = 2000
+QUICK_ROWS = 300
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -58,10 +59,10 @@ def generate_reports(path: Path, n_rows: int, *, seed: int = 0, corpus: Path = C
     return path
 
 
-def fit_baseline(model_dir: Path):
-    """Fit word + char TF-IDF and the default estimator on raw lowercased text; return it as a TensionModel.
+def fit_baseline(model_dir: Path, out_dir: Path) -> Path:
+    """Fit word + char TF-IDF and the default estimator on raw lowercased text (no spaCy); save it to `out_dir`.
 
-    Fitted in the child process that uses it (not saved): its lowercasing function is defined in this script.
+    The same step names as the real pipeline, so `TensionModel` (reasons included) runs it unchanged.
     """
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -70,40 +71,34 @@ def fit_baseline(model_dir: Path):
 
     from classifier.estimator import CalibratedLinearMultiLabel
     from classifier.features import CHAR, WORD
-    from classifier.model import TensionModel
-    from classifier.persistence import read_metadata
+    from classifier.persistence import read_metadata, save_model
     from classifier.pipeline import CLASSIFIER, FEATURES, PREPROCESS
     from classifier.records import read_labelled
 
     labels = read_metadata(model_dir)["labels"]
     data = read_labelled(CORPUS)
     features = FeatureUnion([
-        (WORD, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=False, dtype=np.float32)),
+        (WORD, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32)),
         (CHAR, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                               lowercase=False, dtype=np.float32)),
-    ])
+                               dtype=np.float32)),
+    ])  # lowercase=True: the vectorizers lowercase the raw text themselves
     pipeline = Pipeline([
-        (PREPROCESS, FunctionTransformer(_lowercase)),
+        (PREPROCESS, FunctionTransformer()),  # identity: no spaCy
         (FEATURES, features),
         (CLASSIFIER, CalibratedLinearMultiLabel(labels=list(labels), random_state=0)),
     ])
     pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)))
-    return TensionModel(pipeline, {"labels": list(labels), "name": "baseline"})
+    return save_model(pipeline, out_dir, {"labels": list(labels), "name": "baseline"})
 
 
-def _lowercase(texts):
-    return [text.lower() for text in texts]
-
-
-def run_one(input_path: Path, model_dir: Path, jobs: int, baseline: bool) -> dict:
+def run_one(input_path: Path, model_dir: Path, jobs: int) -> dict:
     """Label `input_path` in this process (a fresh child) and return time and memory figures."""
     from classifier.batch import label_file
 
-    model = fit_baseline(model_dir) if baseline else model_dir
     output = input_path.with_name(f"out_{jobs}.csv")
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
-    summary = label_file(input_path, output, model=model, jobs=jobs, force=True)
+    summary = label_file(input_path, output, model=model_dir, jobs=jobs, force=True)
     seconds = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu_before
     output.unlink()
@@ -121,9 +116,9 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def measure(input_path: Path, model_dir: Path, jobs: int, baseline: bool = False) -> dict:
+def measure(input_path: Path, model_dir: Path, jobs: int) -> dict:
     """Run `run_one` in a fresh interpreter so each configuration's peak memory is its own."""
-    command = [sys.executable, __file__, "--one", str(input_path), str(model_dir), str(jobs), str(int(baseline))]
+    command = [sys.executable, __file__, "--one", str(input_path), str(model_dir), str(jobs)]
     done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -150,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="model folder (default: models/default, else one trained on data/reports.csv)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="job counts to run (default: 1 2)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the spaCy-free baseline")
-    parser.add_argument("--one", nargs=4, metavar=("INPUT", "MODEL", "JOBS", "BASELINE"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=3, metavar=("INPUT", "MODEL", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        input_path, model_dir, jobs, baseline = args.one
-        print(json.dumps(run_one(Path(input_path), Path(model_dir), int(jobs), baseline == "1")))
+        input_path, model_dir, jobs = args.one
+        print(json.dumps(run_one(Path(input_path), Path(model_dir), int(jobs))))
         return 0
     n_rows = QUICK_ROWS if args.quick else args.rows
     with tempfile.TemporaryDirectory(prefix="label_bench_") as tmp:
@@ -166,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no model at {model_dir}; training one on {CORPUS.name} ...", file=sys.stderr)
             model_dir = train(CORPUS, tmp_dir / "default", seed=0).model_dir
         input_path = generate_reports(tmp_dir / "reports.csv", n_rows)
-        models = [("default model", False)] + ([] if args.no_baseline else [("baseline (no spaCy)", True)])
+        models = [("default model", model_dir)]
+        if not args.no_baseline:
+            models.append(("baseline (no spaCy)", fit_baseline(model_dir, tmp_dir / "baseline")))
         results = []
-        for name, baseline in models:
+        for name, directory in models:
             for jobs in args.jobs:
-                results.append((name, jobs, measure(input_path, model_dir, jobs, baseline)))
+                results.append((name, jobs, measure(input_path, directory, jobs)))
                 print(format_table(results[-1:]).splitlines()[-1], file=sys.stderr)
         size_mb = input_path.stat().st_size / 1e6
         print(f"{n_rows} reports of ~{WORDS_PER_REPORT} words ({size_mb:.0f} MB CSV), read + label + write "

@@ -221,6 +221,7 @@ def validate_cli(
 # module level, so that ``tension --help`` stays fast.
 COMMAND_MODULES: list[str] = [
     "classifier.cli_summarise", "classifier.cli_label", "classifier.cli_report", "classifier.cli_retrain",
+    "classifier.cli_serve",
 ]
 
 

@@ -12,6 +12,57 @@ CHAR = "char"
 TOKEN_PATTERN = r"[^ ]+"
 
 
+class CharWbAnalyzer:
+    """scikit-learn's ``char_wb`` n-grams, cached per word: the same n-grams in the same order, faster.
+
+    ``char_wb`` n-grams never cross a word boundary, so a report's n-grams are the concatenation of its
+    words' n-grams, and a backlog repeats the same words over and over. The cache is not pickled.
+    """
+
+    def __init__(self, ngram_range=(2, 5), cache_size=200_000):
+        self.ngram_range = tuple(ngram_range)
+        self.cache_size = cache_size
+        self._cache: dict[str, list[str]] = {}
+
+    def __call__(self, doc: str) -> list[str]:
+        grams: list[str] = []
+        cache = self._cache
+        for word in doc.split():
+            found = cache.get(word)
+            if found is None:
+                found = self._word_grams(word)
+                if len(cache) < self.cache_size:
+                    cache[word] = found
+            grams.extend(found)
+        return grams
+
+    def _word_grams(self, word: str) -> list[str]:
+        # Mirrors sklearn.feature_extraction.text.CountVectorizer._char_wb_ngrams for one word.
+        padded = f" {word} "
+        length = len(padded)
+        low, high = self.ngram_range
+        grams = []
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset : offset + n])
+            while offset + n < length:
+                offset += 1
+                grams.append(padded[offset : offset + n])
+            if offset == 0:  # a word shorter than n is counted once
+                break
+        return grams
+
+    def __getstate__(self):
+        return {"ngram_range": self.ngram_range, "cache_size": self.cache_size}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._cache = {}
+
+    def __repr__(self):
+        return f"CharWbAnalyzer(ngram_range={self.ngram_range})"
+
+
 def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -> FeatureUnion:
     """Word and character-within-word TF-IDF, both dropping terms seen in fewer than ``min_df`` reports.
 
@@ -23,7 +74,7 @@ def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -
         lowercase=False, dtype=np.float32,
     )
     char = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=char_ngram_range, min_df=min_df, sublinear_tf=True,
-        lowercase=False, dtype=np.float32,
+        analyzer=CharWbAnalyzer(char_ngram_range), min_df=min_df, sublinear_tf=True, lowercase=False,
+        dtype=np.float32,
     )
     return FeatureUnion([(WORD, word), (CHAR, char)])

@@ -136,8 +136,8 @@ class TensionModel:
             label_idx = np.flatnonzero(assigned[i])
             reasons = {}
             if explainer is not None and len(label_idx):
-                row = matrix[i]
-                reasons = {labels[j]: explainer.top_terms(processed[i], row, j, top_k) for j in label_idx}
+                top = explainer.top_terms_for(processed[i], matrix[i], label_idx.tolist(), top_k)
+                reasons = {labels[j]: top[j] for j in label_idx}
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
                 scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},

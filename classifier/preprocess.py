@@ -142,9 +142,38 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         keep = DEFAULT_KEEP_WORDS if self.keep_words is None else frozenset(self.keep_words)
         # Lowercase first: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
         masked = (mask_identifiers(text).lower() for text in texts)
+        if _is_lookup_only(nlp):
+            return self._transform_by_lookup(nlp, masked, stop_words, keep)
         return [
-            _normalise(doc, stop_words, keep) for doc in nlp.pipe(masked, batch_size=self.batch_size)
+            " ".join(filter(None, (_normalise(token, token.lemma_, stop_words, keep) for token in doc)))
+            for doc in nlp.pipe(masked, batch_size=self.batch_size)
         ]
+
+    def _transform_by_lookup(self, nlp, texts, stop_words, keep) -> list[str]:
+        """Fast path for a tokenizer + lookup lemmatizer pipeline.
+
+        A lookup lemma, like every other attribute ``_normalise`` reads, depends on the token's text alone,
+        so each distinct token is normalised once and cached by its ``orth`` id; the result is identical
+        to running the full pipeline (a test checks it).
+        """
+        from spacy.attrs import ORTH
+
+        lemmatizer = nlp.get_pipe("lemmatizer")
+        cache = self.__dict__.setdefault("_token_cache", {})
+        out = []
+        for doc in nlp.tokenizer.pipe(texts, batch_size=self.batch_size):
+            parts = []
+            for position, orth in enumerate(doc.to_array(ORTH).tolist()):
+                norm = cache.get(orth, _MISSING)
+                if norm is _MISSING:
+                    token = doc[position]
+                    norm = _normalise(token, lemmatizer.lookup_lemmatize(token)[0], stop_words, keep)
+                    if len(cache) < _TOKEN_CACHE_SIZE:
+                        cache[orth] = norm
+                if norm:
+                    parts.append(norm)
+            out.append(" ".join(parts))
+        return out
 
     def _get_nlp(self):
         nlp = getattr(self, "_nlp", None)
@@ -156,7 +185,13 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_nlp", None)
+        state.pop("_token_cache", None)
         return state
+
+    def set_params(self, **params):
+        self.__dict__.pop("_nlp", None)
+        self.__dict__.pop("_token_cache", None)
+        return super().set_params(**params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -166,27 +201,32 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _normalise(doc, stop_words, keep) -> str:
-    tokens = []
-    for token in doc:
-        if token.is_space or token.is_punct:
-            continue
-        lower = token.lower_
-        if lower in PLACEHOLDERS:
-            tokens.append(lower)
-            continue
-        if token.like_num:
-            tokens.append(NUMBER_TOKEN)
-            continue
-        if lower in stop_words and lower not in keep:
-            continue
-        lemma = token.lemma_.lower() or lower
-        if lemma in stop_words and lemma not in keep and lower not in keep:
-            continue
-        if not any(ch.isalnum() for ch in lemma):
-            continue
-        tokens.append(lemma)
-    return " ".join(tokens)
+_MISSING = object()
+_TOKEN_CACHE_SIZE = 500_000
+
+
+def _is_lookup_only(nlp) -> bool:
+    """True when the pipeline is a tokenizer plus a lookup-mode lemmatizer and nothing else."""
+    return nlp.pipe_names == ["lemmatizer"] and getattr(nlp.get_pipe("lemmatizer"), "mode", None) == "lookup"
+
+
+def _normalise(token, lemma: str, stop_words, keep) -> str | None:
+    """The normalised form of one token, or None when it is dropped."""
+    if token.is_space or token.is_punct:
+        return None
+    lower = token.lower_
+    if lower in PLACEHOLDERS:
+        return lower
+    if token.like_num:
+        return NUMBER_TOKEN
+    if lower in stop_words and lower not in keep:
+        return None
+    lemma = lemma.lower() or lower
+    if lemma in stop_words and lemma not in keep and lower not in keep:
+        return None
+    if not any(ch.isalnum() for ch in lemma):
+        return None
+    return lemma
 
 
 def _as_texts(X) -> list[str]:

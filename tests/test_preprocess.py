@@ -116,3 +116,20 @@ def test_preprocess_passes_sklearn_api_checks(check_name):
 def test_preprocess_fit_transform_is_fit_then_transform():
     texts = ["Mosques and churches", "A flag on the hotel"]
     assert SpacyPreprocessor().fit_transform(texts) == SpacyPreprocessor().fit(texts).transform(texts)
+
+
+def test_preprocess_lookup_fast_path_equals_full_pipeline():
+    from classifier.preprocess import _normalise
+
+    texts = ["Asylum seekers were NOT housed at the Hotels!!", "p*kis go home, 07700 900417", "Mosques' flags",
+             "  don't   won't can't  ", "£5 for 3 churches in 2024 https://example.org x@example.com"]
+    for remove in (False, True):
+        pre = SpacyPreprocessor(remove_stop_words=remove).fit(["x"])
+        nlp = pre._get_nlp()
+        stop = nlp.Defaults.stop_words if remove else frozenset()
+        from classifier.preprocess import DEFAULT_KEEP_WORDS, mask_identifiers
+
+        full = [" ".join(filter(None, (_normalise(t, t.lemma_, stop, DEFAULT_KEEP_WORDS) for t in doc)))
+                for doc in nlp.pipe(mask_identifiers(text).lower() for text in texts)]
+        assert pre.transform(texts) == full
+        assert pre.transform(texts) == full  # second call served from the token cache

@@ -1,0 +1,123 @@
+"""Find the words of a report behind each label, so the page can highlight them.
+
+The model explains a label with *lemmas* of the preprocessed text ("asylum seeker", "hotel", "threaten");
+the page shows the report as it was typed ("Asylum seekers", "hotels", "threatened"). Each surface word is
+run through the model's own preprocessing step, so the words and the reasons are compared in the same form
+(the lookup lemmatiser even turns "more" into "much"). A multi-word reason matches consecutive kept words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+#: Words as spaCy's English tokenizer roughly sees them: runs of letters/digits, with inner apostrophes.
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_CLASS_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+
+Lemmatiser = Callable[[Sequence[str]], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Characters ``start:end`` of the report are behind ``labels`` (in the model's label order)."""
+
+    start: int
+    end: int
+    labels: tuple[str, ...]
+
+
+def label_class(label: str) -> str:
+    """The CSS class for a label: ``label-`` plus the name made safe for a class attribute."""
+    return "label-" + (_CLASS_UNSAFE.sub("-", label.lower()).strip("-") or "x")
+
+
+def term_spans(
+    text: str, reasons: Mapping[str, Sequence[str]], lemmatise: Lemmatiser, label_order: Sequence[str] = ()
+) -> list[Span]:
+    """The spans of `text` whose words match the reason terms of each label.
+
+    Parameters
+    ----------
+    text
+        The report as typed.
+    reasons
+        Label → terms (space-separated lemmas), as in `Prediction.reasons`.
+    lemmatise
+        Maps a list of surface words to their preprocessed forms (one string of space-separated lemmas
+        per word; "" for a word the preprocessing drops), e.g. the model's ``preprocess`` step's
+        ``transform``.
+    label_order
+        Order of the labels in each span (default: the order of `reasons`).
+
+    Returns
+    -------
+    list of Span, in text order, not overlapping; neighbouring words with the same labels separated only by
+    spaces are merged into one span.
+    """
+    terms = [(label, term.split()) for label, label_terms in reasons.items() for term in label_terms if term.split()]
+    if not terms:
+        return []
+    words = [(match.start(), match.end(), match.group()) for match in _WORD.finditer(text)]
+    unique = list(dict.fromkeys(word for _, _, word in words))
+    forms = dict(zip(unique, lemmatise(unique), strict=True)) if unique else {}
+    # One entry per lemma, remembering the word it came from ("don't" gives "do" and "n't").
+    lemmas: list[str] = []
+    owners: list[int] = []
+    for index, (_, _, word) in enumerate(words):
+        for lemma in forms[word].split():
+            lemmas.append(lemma)
+            owners.append(index)
+    starts: dict[str, list[int]] = defaultdict(list)
+    for position, lemma in enumerate(lemmas):
+        starts[lemma].append(position)
+
+    word_labels: dict[int, set[str]] = defaultdict(set)
+    for label, parts in terms:
+        for position in starts.get(parts[0], ()):
+            if lemmas[position : position + len(parts)] == parts:
+                for owner in owners[position : position + len(parts)]:
+                    word_labels[owner].add(label)
+
+    order = {label: rank for rank, label in enumerate([*label_order, *reasons])}
+    spans: list[Span] = []
+    for index in sorted(word_labels):
+        start, end, _ = words[index]
+        labels = tuple(sorted(word_labels[index], key=order.__getitem__))
+        previous = spans[-1] if spans else None
+        if previous and previous.labels == labels and not text[previous.end : start].strip():
+            spans[-1] = Span(previous.start, end, labels)
+        else:
+            spans.append(Span(start, end, labels))
+    return spans
+
+
+def highlight(text: str, spans: Sequence[Span], classes: Mapping[str, str] | None = None) -> Markup:
+    """`text` as HTML with each span wrapped in ``<mark class="label-…">``; everything else escaped.
+
+    `classes` maps a label to extra CSS classes (e.g. its colour); the first label of a span decides the
+    colour, and the ``title`` names every label of the span.
+
+    >>> str(highlight("<b>hotel</b>", [Span(3, 8, ("immigration",))]))
+    '&lt;b&gt;<mark class="label-immigration" title="immigration">hotel</mark>&lt;/b&gt;'
+    """
+    classes = classes or {}
+    parts: list[str] = []
+    done = 0
+    for span in spans:
+        parts.append(escape(text[done : span.start]))
+        names = [label_class(label) for label in span.labels]
+        extra = classes.get(span.labels[0], "")
+        class_attr = " ".join([*names, *([extra] if extra else [])])
+        parts.append(
+            Markup('<mark class="{}" title="{}">{}</mark>').format(
+                class_attr, ", ".join(span.labels), text[span.start : span.end]
+            )
+        )
+        done = span.end
+    parts.append(escape(text[done:]))
+    return Markup("").join(parts)

@@ -1,0 +1,77 @@
+"""The comparison benchmark's --quick mode, so it cannot rot: our pipeline and the no-spaCy ablation always,
+each peer only when its optional package (``pip install -e ".[bench]"``) is installed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import compare
+from benchmarks.peers import tune_thresholds
+
+
+@pytest.fixture(scope="module")
+def quick_rows():
+    rows = compare.run(["bundled"], ["ours", "no-spacy"], quick=True)
+    return {row["method"]: row for row in rows}
+
+
+@pytest.mark.slow
+def test_benchmarks_compare_quick_scores_ours_and_ablation(quick_rows):
+    assert set(quick_rows) == {"ours", "no-spacy"}
+    for row in quick_rows.values():
+        assert "error" not in row, row.get("error")
+        assert set(row["label_f1"]) == {"immigration", "israel_palestine", "misinformation", "race_hate",
+                                        "religious_hate"}
+        assert 0.5 < row["macro_f1"] <= 1.0  # 400 training reports still learn something
+        assert row["train_seconds"] > 0 and row["reports_per_second"] > 0
+        assert row["size_bytes"] > 10_000 and row["peak_bytes"] > 50 * 2**20
+        assert 0 <= row["hard_negative_fpr"] <= 1 and row["hard_negatives"] > 0
+    table = compare.format_table(list(quick_rows.values()))
+    assert table.splitlines()[0].split()[:4] == ["dataset", "method", "macroF1", "microF1"]
+    assert any("throughput" in line for line in compare.check_targets(list(quick_rows.values())))
+
+
+@pytest.mark.slow
+def test_benchmarks_compare_main_writes_json_without_text(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert compare.main(["--quick", "--methods", "no-spacy", "--out", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["quick"] and saved["results"][0]["method"] == "no-spacy"
+    assert saved["machine"]["cpus"] >= 1
+    fold = compare.dataset_folds("bundled", quick=True)[0]
+    printed = capsys.readouterr().out + out.read_text()
+    assert not any(text[:40] in printed for text in fold.test.texts[:20])  # figures only, never report text
+
+
+@pytest.mark.parametrize(("method", "package"), [
+    ("fasttext", "fasttext"), ("fasttext-autotune", "fasttext"), ("spacy-bow", "spacy"), ("spacy-ensemble", "spacy"),
+])
+@pytest.mark.slow
+def test_benchmarks_compare_quick_peer_runs(method, package):
+    pytest.importorskip(package)
+    [row] = compare.run(["bundled"], [method], quick=True, autotune_seconds=5)
+    assert "error" not in row, row.get("error")
+    assert 0.0 <= row["macro_f1"] <= 1.0 and row["reports_per_second"] > 0 and row["size_bytes"] > 0
+
+
+def test_benchmarks_compare_missing_package_is_skipped_not_failed(monkeypatch):
+    monkeypatch.setattr(compare, "missing_package", lambda method: "fasttext")
+    [row] = compare.run(["bundled"], ["fasttext"], quick=True)
+    assert "not installed" in row["skipped"]
+    assert "not installed" in compare.format_table([row])
+
+
+def test_benchmarks_compare_thresholds_follow_our_rule():
+    import numpy as np
+
+    proba = np.array([[0.9, 0.2], [0.8, 0.6], [0.3, 0.7], [0.1, 0.1]])
+    Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    thresholds = tune_thresholds(proba, Y)
+    assert ((proba >= thresholds).astype(int) == Y).all()
+
+
+def test_benchmarks_compare_rejects_unknown_method():
+    with pytest.raises(SystemExit):
+        compare.main(["--quick", "--methods", "nope"])
