@@ -235,13 +235,13 @@ def _out_of_fold(data, labels, *, seed, cv, spacy_pipeline, C):
     if not labels:
         return np.zeros((len(data), 0)), np.zeros(0)
     from classifier.pipeline import CLASSIFIER, build_pipeline
-    from classifier.training import hard_negative_weights
 
     # Features are fitted on the whole file (vocabulary only, no labels), the classifiers per fold.
     pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, cv=cv, seed=seed)
     try:
-        pipeline.fit(data.texts, np.asarray(data.indicator(labels)),
-                     classifier__sample_weight=hard_negative_weights(data))
+        # Unweighted on purpose: up-weighting no-label reports that mention identity terms (as training does)
+        # would entrench exactly the "label missing" mistakes an audit is meant to find.
+        pipeline.fit(data.texts, np.asarray(data.indicator(labels)))
     except ValueError as exc:
         if isinstance(exc, DataError):
             raise

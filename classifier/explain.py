@@ -32,7 +32,8 @@ class TermExplainer:
         low, high = getattr(char.analyzer, "ngram_range", char.ngram_range)
         self._char_sizes = range(low, high + 1)
         self._coef = np.asarray(coef)
-        self._gram_cache: dict[str, np.ndarray] = {}
+        self._word_vocab = word_vocab
+        self._word_cache: dict[str, tuple[np.ndarray, int]] = {}
 
     def contributions(self, processed: str, row, label_index: int) -> dict[str, float]:
         """Contribution of each term of one report (``row``: its 1 x n_features sparse vector) to a label."""
@@ -40,60 +41,80 @@ class TermExplainer:
 
     def contributions_for(self, processed: str, row, label_indices) -> dict[int, dict[str, float]]:
         """Contributions of each term to each label in ``label_indices``, computed in one pass."""
+        terms, values = self.contribution_matrix(processed, row, label_indices)
+        return {
+            j: {terms[t]: float(v) for t, v in enumerate(values[k].tolist()) if v}
+            for k, j in enumerate(label_indices)
+        }
+
+    def contribution_matrix(self, processed: str, row, label_indices) -> tuple[list[str], np.ndarray]:
+        """Terms of one report and their contributions, shape (len(label_indices), n_terms).
+
+        A term is a word n-gram feature of the report or a word of it; a word that is also a unigram
+        feature gets both its word-feature and its character contributions in one entry.
+        """
+        label_indices = list(label_indices)
         row = row.tocsr()
         row.sort_indices()
         indices, values = row.indices, row.data
         weights = self._coef[label_indices]  # (n_labels, n_features)
-        result = {j: {} for j in label_indices}
         is_word = indices < self._word_size
-        word_idx, word_val = indices[is_word], values[is_word]
-        word_contrib = weights[:, word_idx] * word_val
-        for k, j in enumerate(label_indices):
-            terms = result[j]
-            for term, value in zip(self._word_terms[word_idx].tolist(), word_contrib[k].tolist(), strict=True):
-                terms[term] = terms.get(term, 0.0) + value
+        keys = [indices[is_word]]
+        parts = [weights[:, indices[is_word]] * values[is_word]]
         words = processed.split()
-        if not words:
-            return result
-        grams = [self._grams(word) for word in words]
-        lengths = np.fromiter((len(g) for g in grams), dtype=np.int64, count=len(grams))
-        if not lengths.sum():
-            return result
-        all_grams = np.concatenate(grams)
-        owner = np.repeat(np.arange(len(words)), lengths)
-        unique, inverse, counts = np.unique(all_grams, return_inverse=True, return_counts=True)
-        position = np.searchsorted(indices, unique)
-        clipped = np.minimum(position, len(indices) - 1) if len(indices) else position
-        present = (position < len(indices)) & (indices[clipped] == unique) if len(indices) else position < 0
-        share = np.where(present, values[clipped] if len(indices) else 0.0, 0.0) / counts
-        per_occurrence = share[inverse]
-        char_contrib = weights[:, all_grams] * per_occurrence  # (n_labels, n_occurrences)
-        for k, j in enumerate(label_indices):
-            by_word = np.bincount(owner, weights=char_contrib[k], minlength=len(words))
-            terms = result[j]
-            for word, value in zip(words, by_word.tolist(), strict=True):
-                if value:
-                    terms[word] = terms.get(word, 0.0) + value
-        return result
+        extra: dict[str, int] = {}
+        if words:
+            cached = [self._word_entry(word) for word in words]
+            lengths = np.fromiter((len(c[0]) for c in cached), dtype=np.int64, count=len(cached))
+            word_keys = np.fromiter(
+                (c[1] if c[1] >= 0 else self._word_size + extra.setdefault(w, len(extra))
+                 for w, c in zip(words, cached, strict=True)),
+                dtype=np.int64, count=len(words),
+            )
+            by_word = np.zeros((len(label_indices), len(words)))
+            if lengths.sum() and len(indices):
+                all_grams = np.concatenate([c[0] for c in cached])
+                owner = np.repeat(np.arange(len(words)), lengths)
+                unique, inverse, counts = np.unique(all_grams, return_inverse=True, return_counts=True)
+                position = np.minimum(np.searchsorted(indices, unique), len(indices) - 1)
+                share = np.where(indices[position] == unique, values[position], 0.0) / counts
+                char_contrib = weights[:, all_grams] * share[inverse]
+                for k in range(len(label_indices)):
+                    by_word[k] = np.bincount(owner, weights=char_contrib[k], minlength=len(words))
+            keys.append(word_keys)
+            parts.append(by_word)
+        all_keys = np.concatenate(keys)
+        all_values = np.hstack(parts)
+        unique_keys, inverse = np.unique(all_keys, return_inverse=True)
+        combined = np.zeros((len(label_indices), len(unique_keys)))
+        for k in range(len(label_indices)):
+            combined[k] = np.bincount(inverse, weights=all_values[k], minlength=len(unique_keys))
+        oov = list(extra)
+        terms = [self._word_terms[key] if key < self._word_size else oov[key - self._word_size]
+                 for key in unique_keys.tolist()]
+        return terms, combined
 
     def top_terms(self, processed: str, row, label_index: int, k: int = 5) -> list[str]:
         """The ``k`` terms with the largest positive contribution to the label, strongest first."""
         return self.top_terms_for(processed, row, [label_index], k)[label_index]
 
     def top_terms_for(self, processed: str, row, label_indices, k: int = 5) -> dict[int, list[str]]:
-        """:meth:`top_terms` for several labels of one report at once."""
+        """:meth:`top_terms` for several labels of one report at once (ties broken by term order)."""
+        terms, values = self.contribution_matrix(processed, row, label_indices)
         out = {}
-        for j, scores in self.contributions_for(processed, row, list(label_indices)).items():
-            ranked = sorted((item for item in scores.items() if item[1] > 0), key=lambda item: (-item[1], item[0]))
-            out[j] = [term for term, _ in ranked[:k]]
+        for position, j in enumerate(label_indices):
+            scores = values[position]
+            order = np.argsort(-scores, kind="stable")[:k]
+            out[j] = [terms[t] for t in order.tolist() if scores[t] > 0]
         return out
 
-    def _grams(self, word: str) -> np.ndarray:
-        cached = self._gram_cache.get(word)
+    def _word_entry(self, word: str) -> tuple[np.ndarray, int]:
+        """(char n-gram feature indices, unigram feature index or -1) of a word, cached."""
+        cached = self._word_cache.get(word)
         if cached is None:
-            cached = self._char_grams(word)
-            if len(self._gram_cache) < 200_000:
-                self._gram_cache[word] = cached
+            cached = (self._char_grams(word), self._word_vocab.get(word, -1))
+            if len(self._word_cache) < 200_000:
+                self._word_cache[word] = cached
         return cached
 
     def _char_grams(self, word: str) -> np.ndarray:

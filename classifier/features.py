@@ -63,6 +63,52 @@ class CharWbAnalyzer:
         return f"CharWbAnalyzer(ngram_range={self.ngram_range})"
 
 
+class WordwiseTfidfVectorizer(TfidfVectorizer):
+    """A TfidfVectorizer for analyzers that work word by word (such as :class:`CharWbAnalyzer`), whose
+    ``transform`` caches each word's feature indices instead of re-analysing it in every report.
+
+    Counting is the only step replaced; the counts then go through scikit-learn's own TF-IDF transform,
+    so the output equals ``TfidfVectorizer.transform`` exactly (a test checks it). The cache is not pickled.
+    """
+
+    def transform(self, raw_documents):
+        from scipy import sparse
+
+        if not hasattr(self, "vocabulary_"):
+            return super().transform(raw_documents)  # raises scikit-learn's NotFittedError
+        if isinstance(raw_documents, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        analyze = self.build_analyzer()
+        vocabulary = self.vocabulary_
+        cache = self.__dict__.setdefault("_index_cache", {})
+        parts, indptr = [], [0]
+        total = 0
+        for doc in raw_documents:
+            for word in doc.split():
+                found = cache.get(word)
+                if found is None:
+                    found = np.asarray([vocabulary[g] for g in analyze(word) if g in vocabulary], dtype=np.int64)
+                    if len(cache) < 200_000:
+                        cache[word] = found
+                parts.append(found)
+                total += len(found)
+            indptr.append(total)
+        indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        counts = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=self.dtype), indices, np.asarray(indptr, dtype=np.int64)),
+            shape=(len(indptr) - 1, len(vocabulary)), dtype=self.dtype,
+        )
+        counts.sum_duplicates()
+        if self.binary:
+            counts.data.fill(1)
+        return self._tfidf.transform(counts, copy=False)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_index_cache", None)
+        return state
+
+
 def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -> FeatureUnion:
     """Word and character-within-word TF-IDF, both dropping terms seen in fewer than ``min_df`` reports.
 
@@ -73,7 +119,7 @@ def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -
         token_pattern=TOKEN_PATTERN, ngram_range=word_ngram_range, min_df=min_df, sublinear_tf=True,
         lowercase=False, dtype=np.float32,
     )
-    char = TfidfVectorizer(
+    char = WordwiseTfidfVectorizer(
         analyzer=CharWbAnalyzer(char_ngram_range), min_df=min_df, sublinear_tf=True, lowercase=False,
         dtype=np.float32,
     )

@@ -13,7 +13,7 @@ from classifier.errors import ConfigError, DataError
 from classifier.records import LabelledData, combine, read_labelled
 
 MIN_POSITIVES = 10
-HARD_NEGATIVE_WEIGHT = 2.0
+HARD_NEGATIVE_WEIGHT = 4.0
 
 
 @dataclass

@@ -33,20 +33,36 @@ def key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def generation(record_path: str) -> int:
+    """Batches added later (``v2*``) are appended after the first ones, so earlier ids and splits stay put."""
+    return 2 if Path(record_path).name.startswith("v2") else 1
+
+
 def main() -> None:
-    labelled = [r for r in read("*.jsonl") if "labels" in r]
-    seen, reports = set(), []
-    for record in labelled:
-        k = key(record["text"])
-        if k in seen:
-            raise SystemExit(f"duplicate text in data/raw: {record['text'][:60]!r}")
-        seen.add(k)
-        reports.append({"text": record["text"].strip(), "labels": ";".join(sorted(set(record["labels"])))})
-    random.Random(SEED).shuffle(reports)
-    combos = Counter(r["labels"] or "none" for r in reports)
-    strata = [(r["labels"] or "none") if combos[r["labels"] or "none"] >= 5 else "rare" for r in reports]
-    _, test = train_test_split(range(len(reports)), test_size=TEST_SHARE, random_state=SEED, stratify=strata)
-    test = set(test)
+    seen, generations = set(), {1: [], 2: []}
+    for path in sorted(glob.glob(str(RAW / "*.jsonl"))):
+        if Path(path).name.startswith("backlog_"):
+            continue
+        with open(path, encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+        for record in records:
+            k = key(record["text"])
+            if k in seen:
+                raise SystemExit(f"duplicate text in data/raw: {record['text'][:60]!r}")
+            seen.add(k)
+            generations[generation(path)].append(
+                {"text": record["text"].strip(), "labels": ";".join(sorted(set(record["labels"])))}
+            )
+    reports, test = [], set()
+    for number, batch in generations.items():
+        if not batch:
+            continue
+        random.Random(SEED + number - 1).shuffle(batch)
+        combos = Counter(r["labels"] or "none" for r in batch)
+        strata = [(r["labels"] or "none") if combos[r["labels"] or "none"] >= 5 else "rare" for r in batch]
+        _, batch_test = train_test_split(range(len(batch)), test_size=TEST_SHARE, random_state=SEED, stratify=strata)
+        test |= {len(reports) + i for i in batch_test}
+        reports += batch
     with open("data/reports.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "text", "labels", "split"])

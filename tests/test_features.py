@@ -28,3 +28,20 @@ def test_features_drop_terms_seen_in_one_report():
     features = build_features().fit(["kowalczyk shouted at the asylum hotel", "protest at the asylum hotel"])
     words = dict(features.transformer_list)["word"].vocabulary_
     assert "asylum" in words and "kowalczyk" not in words
+
+
+def test_features_wordwise_tfidf_equals_sklearn_tfidf():
+    import numpy as np
+
+    from classifier.features import WordwiseTfidfVectorizer
+
+    train = ["asylum seeker hotel protest", "hotel protest again xxnum", "mosque graffiti p*kis", "a a a"]
+    test = ["asylum asylum hotel", "", "unseen wordz here", "p*kis at the mosque mosque"]
+    ours = WordwiseTfidfVectorizer(analyzer=CharWbAnalyzer(), min_df=1, sublinear_tf=True, lowercase=False,
+                                   dtype=np.float32).fit(train)
+    plain = TfidfVectorizer(analyzer=CharWbAnalyzer(), min_df=1, sublinear_tf=True, lowercase=False,
+                            dtype=np.float32).fit(train)
+    for _ in range(2):  # second pass served from the cache
+        got, expected = ours.transform(test), plain.transform(test)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got.toarray(), expected.toarray())
