@@ -316,7 +316,7 @@ def _section(key: str, inner: str) -> str:
 
 def _summary_html(m: dict) -> str:
     d = m["data"]
-    split = f", split <code>{_e(d['split'])}</code>" if d["split"] else ""
+    split = f", split '{d['split']}'" if d["split"] else ""  # the whole cell is escaped below
     rows = [
         ("Model", f"{m['model']['name'] or '(unnamed)'} (created {m['model']['created'] or 'unknown'})"),
         ("Data", f"{d['path']} (sha256 {str(d['sha256'])[:12]}…){split}"),
