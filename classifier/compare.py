@@ -65,10 +65,7 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
     if not isinstance(data, LabelledData):
         data = read_labelled(data, text_column=text_column, labels_column=labels_column)
     if split is not None:
-        keep = [i for i, s in enumerate(data.splits) if s == split]
-        if not keep:
-            raise DataError(f"No rows of {where} have split '{split}'. Use train or test, or drop --split.")
-        data = data.subset(keep)
+        data = data.only_split(split, where)
     labels = [label for label in model_a.labels if label in model_b.labels]
     if not labels:
         raise DataError(

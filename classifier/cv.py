@@ -65,10 +65,7 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
         raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {k!r}.")
     data = _read(data_paths, text_column, labels_column, prefer_later)
     if split is not None:
-        keep = [i for i, s in enumerate(data.splits) if s == split]
-        if not keep:
-            raise DataError(f"No rows have split '{split}'. Use train or test, or drop the split option.")
-        data = data.subset(keep)
+        data = data.only_split(split)
     if k > len(data):
         raise ConfigError(f"--cv {k} asks for more folds than there are reports ({len(data)}). Use fewer folds.")
     labels = data.label_set

@@ -50,6 +50,13 @@ class LabelledData:
             [self.splits[i] for i in indices], [self.sources[i] for i in indices], dict(self.file_hashes),
         )
 
+    def only_split(self, split: str, where: str = "the data") -> LabelledData:
+        """The rows whose ``split`` column is ``split``; a clear error when there are none."""
+        keep = [i for i, s in enumerate(self.splits) if s == split]
+        if not keep:
+            raise DataError(f"No rows of {where} have split '{split}'. Use train or test, or drop --split.")
+        return self.subset(keep)
+
     def indicator(self, labels) -> list[list[int]]:
         """Label indicator rows for ``labels`` (a label missing from ``labels`` is ignored)."""
         return [[int(label in row) for label in labels] for row in self.labels]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.errors import DataError
 from classifier.evaluation import hard_negative_check, label_metrics
 from classifier.records import read_labelled
 
@@ -17,10 +16,7 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
     """
     data = read_labelled(path, text_column=text_column, labels_column=labels_column)
     if split is not None:
-        keep = [i for i, s in enumerate(data.splits) if s == split]
-        if not keep:
-            raise DataError(f"No rows of '{path}' have split '{split}'. Use train or test, or drop --split.")
-        data = data.subset(keep)
+        data = data.only_split(split, f"'{path}'")
     labels = model.labels
     proba = model.predict_proba(data.texts)
     thresholds = np.asarray([model.thresholds[label] for label in labels])

@@ -67,3 +67,12 @@ def test_records_combine_conflicts_error_unless_prefer_later(tmp_path):
     with pytest.warns(UserWarning, match="conflicting"):
         merged = combine([a, b], prefer_later=True)
     assert merged.labels == [()]
+
+
+def test_records_only_split_keeps_rows_or_says_none(tmp_path):
+    data = read_labelled(write_csv(tmp_path / "d.csv", [
+        {"text": "a", "labels": "", "split": "train"}, {"text": "b", "labels": "", "split": "test"},
+    ]))
+    assert data.only_split("test").texts == ["b"]
+    with pytest.raises(DataError, match="split 'holdout'"):
+        data.only_split("holdout")
