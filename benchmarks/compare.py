@@ -86,13 +86,13 @@ def dataset_folds(name: str, *, quick: bool = False, seed: int = 0) -> list[Fold
     if name == "real":
         from sklearn.model_selection import StratifiedKFold
 
-        keys = [";".join(row) or "none" for row in external.labels]
-        counts = {key: keys.count(key) for key in set(keys)}
-        strata = [key if counts[key] >= REAL_FOLDS else "rare" for key in keys]
+        from classifier.records import label_strata
+
         folds = StratifiedKFold(n_splits=REAL_FOLDS, shuffle=True, random_state=seed)
         labels = external.label_set
+        strata = label_strata(external.labels, REAL_FOLDS)
         return [Fold(external.subset(train.tolist()), external.subset(test.tolist()), labels, labels)
-                for train, test in folds.split(np.zeros(len(keys)), strata)]
+                for train, test in folds.split(np.zeros(len(strata)), strata)]
     raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(DATASETS)}.")
 
 

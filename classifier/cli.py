@@ -55,9 +55,6 @@ def user_errors(func):
 
 
 DataArg = Annotated[Path, typer.Argument(help="Labelled file: CSV, TSV, XLSX or JSONL with text and labels.")]
-ModelOpt = Annotated[
-    Path | None, typer.Option("--model", "-m", help="Model folder or name (default: the promoted default model).")
-]
 
 
 @app.command("train")

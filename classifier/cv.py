@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import LabelledData, combine, read_labelled
+from classifier.records import LabelledData, label_strata, read_labelled_files
 
 DEFAULT_SIZES = (0.1, 0.25, 0.5, 0.75, 1.0)
 SUMMARY_KEYS = ("precision", "recall", "f1")
@@ -63,7 +63,8 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
 
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 2:
         raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {k!r}.")
-    data = _read(data_paths, text_column, labels_column, prefer_later)
+    data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,
+                               prefer_later=prefer_later)
     if split is not None:
         data = data.only_split(split)
     if k > len(data):
@@ -147,7 +148,8 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
 
     if not isinstance(repeats, int) or repeats < 1:
         raise ConfigError(f"--repeats must be a whole number >= 1. Got {repeats!r}.")
-    data = _read(data_paths, text_column, labels_column, prefer_later)
+    data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,
+                               prefer_later=prefer_later)
     train_idx, test_idx, _ = split_indices(data, test_size=test_size, seed=seed)
     train_data = data.subset(train_idx)
     labels = train_data.label_set
@@ -260,14 +262,6 @@ def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _read(data_paths, text_column, labels_column, prefer_later) -> LabelledData:
-    paths = [Path(p) for p in ([data_paths] if isinstance(data_paths, str | Path) else data_paths)]
-    if not paths:
-        raise DataError("No labelled data file given. Pass at least one, e.g. data/reports.csv.")
-    return combine([read_labelled(p, text_column=text_column, labels_column=labels_column) for p in paths],
-                   prefer_later=prefer_later)
-
-
 def _preprocess(texts, spacy_pipeline) -> list[str]:
     from classifier.preprocess import SpacyPreprocessor
 
@@ -289,14 +283,8 @@ def _stratified_folds(data: LabelledData, k: int, seed: int):
     """StratifiedKFold on label combinations; combinations rarer than ``k`` are pooled."""
     from sklearn.model_selection import StratifiedKFold
 
-    keys = [";".join(labels) or "none" for labels in data.labels]
-    counts = {key: keys.count(key) for key in set(keys)}
-    strata = [key if counts[key] >= k else "rare" for key in keys]
-    if 0 < strata.count("rare") < k:
-        commonest = max(counts, key=lambda key: (counts[key], key))
-        strata = [commonest if s == "rare" else s for s in strata]
     folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    yield from folds.split(np.zeros(len(keys)), strata)
+    yield from folds.split(np.zeros(len(data)), label_strata(data.labels, k))
 
 
 def _resolve_sizes(sizes, n_train: int) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,6 +182,31 @@ def combine(datasets: list[LabelledData], *, prefer_later=False) -> LabelledData
             stacklevel=2,
         )
     return merged.subset(sorted(keep))
+
+
+def read_labelled_files(data_paths, *, text_column=None, labels_column=LABELS_COLUMN, prefer_later=False
+                        ) -> LabelledData:
+    """Read one path or several labelled files and :func:`combine` them (duplicates resolved)."""
+    paths = [Path(p) for p in ([data_paths] if isinstance(data_paths, str | Path) else data_paths)]
+    if not paths:
+        raise DataError("No labelled data file given. Pass at least one, e.g. data/reports.csv.")
+    return combine([read_labelled(p, text_column=text_column, labels_column=labels_column) for p in paths],
+                   prefer_later=prefer_later)
+
+
+def label_strata(labels, min_count: int) -> list[str]:
+    """One stratum per report for stratified splits: its label combination ("none" for no label).
+
+    Combinations with fewer than ``min_count`` reports are pooled as "rare"; a "rare" stratum itself
+    smaller than ``min_count`` cannot be split, so it joins the commonest combination.
+    """
+    keys = [";".join(row) or "none" for row in labels]
+    counts = Counter(keys)
+    strata = [key if counts[key] >= min_count else "rare" for key in keys]
+    if 0 < strata.count("rare") < min_count:
+        commonest = max(counts, key=lambda key: (counts[key], key))
+        strata = [commonest if s == "rare" else s for s in strata]
+    return strata
 
 
 def normalise_text(text: str) -> str:

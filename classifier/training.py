@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import LabelledData, combine, read_labelled
+from classifier.records import LabelledData, label_strata, read_labelled_files
 
 MIN_POSITIVES = 10
 HARD_NEGATIVE_WEIGHT = 4.0
@@ -43,14 +43,8 @@ def split_indices(data: LabelledData, *, test_size=None, seed=0) -> tuple[list[i
         raise ConfigError(f"--test-size must be between 0 and 1 (a fraction). Got {test_size!r}.")
     from sklearn.model_selection import train_test_split
 
-    keys = [";".join(labels) or "none" for labels in data.labels]
-    counts = {key: keys.count(key) for key in set(keys)}
-    strata = [key if counts[key] >= 2 else "rare" for key in keys]
-    if strata.count("rare") == 1:  # a stratum of one cannot be split: pool it with the commonest
-        commonest = max(counts, key=lambda key: (counts[key], key))
-        strata = [commonest if s == "rare" else s for s in strata]
     train, test = train_test_split(
-        np.arange(len(data)), test_size=test_size, random_state=seed, stratify=strata
+        np.arange(len(data)), test_size=test_size, random_state=seed, stratify=label_strata(data.labels, 2)
     )
     return sorted(train.tolist()), sorted(test.tolist()), f"random stratified {test_size:.0%} (seed {seed})"
 
@@ -107,13 +101,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     from classifier.persistence import library_versions, save_model
 
     started = time.perf_counter()
-    paths = [Path(p) for p in ([data_paths] if isinstance(data_paths, str | Path) else data_paths)]
-    if not paths:
-        raise DataError("No labelled data file given. Pass at least one, e.g. data/reports.csv.")
-    data = combine(
-        [read_labelled(p, text_column=text_column, labels_column=labels_column) for p in paths],
-        prefer_later=prefer_later,
-    )
+    data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,
+                               prefer_later=prefer_later)
     train_idx, test_idx, split_how = split_indices(data, test_size=test_size, seed=seed)
     train_data, test_data = data.subset(train_idx), data.subset(test_idx)
     labels = train_data.label_set
@@ -141,7 +130,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "hard_negative_weight": hard_negative_weight,
         "test_size": test_size,
         "split": split_how,
-        "data": [{"path": str(p), "sha256": data.file_hashes[str(p)]} for p in paths],
+        "data": [{"path": path, "sha256": sha256} for path, sha256 in data.file_hashes.items()],
         "rows": {"total": len(data), "train": len(train_data), "test": len(test_data)},
         "label_counts": {
             "train": {label: sum(label in r for r in train_data.labels) for label in labels},

@@ -76,3 +76,19 @@ def test_records_only_split_keeps_rows_or_says_none(tmp_path):
     assert data.only_split("test").texts == ["b"]
     with pytest.raises(DataError, match="split 'holdout'"):
         data.only_split("holdout")
+
+
+def test_records_label_strata_pools_rare_combinations():
+    from classifier.records import label_strata
+
+    rows = [("a",)] * 4 + [()] * 3 + [("a", "b")] * 2 + [("c",)]
+    assert label_strata(rows, 3) == ["a"] * 4 + ["none"] * 3 + ["rare"] * 3
+    # a "rare" stratum smaller than the minimum cannot be split: it joins the commonest combination
+    assert label_strata(rows, 2)[-1] == "a" and label_strata(rows, 2)[-3:-1] == ["a;b", "a;b"]
+
+
+def test_records_read_labelled_files_needs_a_path():
+    from classifier.records import read_labelled_files
+
+    with pytest.raises(DataError, match="No labelled data file"):
+        read_labelled_files([])
