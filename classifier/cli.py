@@ -84,6 +84,10 @@ def train_cli(
     cv: Annotated[
         int | None, typer.Option("--cv", help="Also report K-fold cross-validated metrics (mean ± std per label).")
     ] = None,
+    hard_negative_weight: Annotated[
+        float | None, typer.Option(help="Training weight of no-label reports that mention a faith, nationality, "
+                                   "hotel, flag... (default 4; higher = fewer false alarms on them).")
+    ] = None,
 ) -> None:
     """Train a model, print its per-label scores on held-out data, and save it."""
     from classifier.evaluation import format_table
@@ -103,6 +107,7 @@ def train_cli(
     result = train(
         data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
         spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, review_band=review_band,
+        **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
     )
     meta = result.metadata
     typer.echo(
@@ -121,7 +126,7 @@ def train_cli(
         typer.echo(f"{cv}-fold cross-validation over all {meta['rows']['total']} reports:")
         typer.echo(format_cv(cross_validate_metrics(
             data, cv, seed=seed, text_column=text_column, labels_column=labels_column,
-            spacy_pipeline=spacy_pipeline, prefer_later=prefer_later,
+            spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, hard_negative_weight=hard_negative_weight,
         )))
 
 

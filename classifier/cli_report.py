@@ -82,6 +82,9 @@ def register(app: typer.Typer, user_errors) -> None:
         ] = "blank:en",
         jobs: JobsOpt = 1,
         json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full results here.")] = None,
+        hard_negative_weight: Annotated[
+            float | None, typer.Option(help="Training weight of hard negatives (default: as `tension train`).")
+        ] = None,
     ) -> None:
         """K-fold cross-validated metrics per label, as mean ± standard deviation over the folds."""
         import json
@@ -91,6 +94,7 @@ def register(app: typer.Typer, user_errors) -> None:
         result = cross_validate_metrics(
             data, k, seed=seed, split=split, text_column=text_column, labels_column=labels_column,
             prefer_later=prefer_later, spacy_pipeline=spacy_pipeline, n_jobs=jobs,
+            hard_negative_weight=hard_negative_weight,
         )
         typer.echo(format_cv(result))
         if json_out is not None:

@@ -24,7 +24,8 @@ LEARNING_CURVE_FILES = ("learning_curve.json", "learning_curve.png", "learning_c
 
 def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column=None, labels_column="labels",
                            split: str | None = None, prefer_later: bool = False, spacy_pipeline: str = "blank:en",
-                           C: float | None = None, n_jobs: int = 1) -> dict:
+                           C: float | None = None, hard_negative_weight: float | None = None,
+                           n_jobs: int = 1) -> dict:
     """K-fold cross-validated per-label metrics, as mean and standard deviation over the folds.
 
     Folds are stratified on each report's combination of labels, so every fold sees every label.
@@ -40,6 +41,10 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     split : str, optional
         Only use rows whose ``split`` column has this value (e.g. ``"train"``, to keep a test split unseen);
         default: every row.
+    C : float, optional
+        Regularisation strength; default: the pipeline's default.
+    hard_negative_weight : float, optional
+        Training weight of hard negatives; default: the one :func:`classifier.training.train` uses.
     n_jobs : int, default=1
         Folds fitted in parallel (joblib).
 
@@ -48,8 +53,10 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     dict
         ``k``, ``seed``, ``n_reports``, ``label_names``; ``labels``: per label, ``{"precision": {"mean",
         "std"}, "recall": ..., "f1": ..., "support": ...}``; the same for ``macro``, ``micro`` and
-        ``exact_match``; ``folds``: each fold's :func:`~classifier.evaluation.label_metrics`. ``std`` is
-        the sample standard deviation over folds (ddof=1).
+        ``exact_match``; ``hard_negatives``: the share of hard negatives left unlabelled (``clean_rate``,
+        mean and std over folds) and their number; ``folds``: each fold's
+        :func:`~classifier.evaluation.label_metrics`. ``std`` is the sample standard deviation over folds
+        (ddof=1).
 
     Raises
     ------
@@ -58,8 +65,8 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     DataError
         Unreadable files, or a label with too few reports for ``k`` folds.
     """
-    from classifier.evaluation import label_metrics
-    from classifier.training import check_label_counts, hard_negative_weights
+    from classifier.evaluation import hard_negative_check, label_metrics
+    from classifier.training import HARD_NEGATIVE_WEIGHT, check_label_counts, hard_negative_weights
 
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 2:
         raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {k!r}.")
@@ -73,18 +80,23 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     if not labels:
         raise DataError("No labels found in the data: the labels column is empty on every row.")
     check_label_counts(data, labels)
+    weight = HARD_NEGATIVE_WEIGHT if hard_negative_weight is None else hard_negative_weight
+    weights = hard_negative_weights(data, weight)
     processed = _preprocess(data.texts, spacy_pipeline)
     Y = np.asarray(data.indicator(labels))
     folds = list(_stratified_folds(data, k, seed))
-    weights = hard_negative_weights(data)
 
     def run(fold, train, test):
         tail = _fit_tail([processed[i] for i in train], Y[train], labels, seed=seed, C=C,
                          spacy_pipeline=spacy_pipeline, what=f"fold {fold + 1} of {k}",
                          sample_weight=weights[train])
-        return label_metrics(Y[test], tail.predict([processed[i] for i in test]), labels)
+        predicted = tail.predict([processed[i] for i in test])
+        hard = hard_negative_check([data.texts[i] for i in test], [data.labels[i] for i in test], predicted)
+        return label_metrics(Y[test], predicted, labels), hard["overall"]
 
-    fold_metrics = _map(run, [(f, tr, te) for f, (tr, te) in enumerate(folds)], n_jobs)
+    outcomes = _map(run, [(f, tr, te) for f, (tr, te) in enumerate(folds)], n_jobs)
+    fold_metrics = [metrics for metrics, _ in outcomes]
+    fold_hard = [hard for _, hard in outcomes]
     summary = {
         "k": int(k), "seed": seed, "n_reports": len(data), "label_names": labels,
         "labels": {
@@ -95,6 +107,10 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
         "macro": {key: _mean_std([m["macro"][key] for m in fold_metrics]) for key in SUMMARY_KEYS},
         "micro": {key: _mean_std([m["micro"][key] for m in fold_metrics]) for key in SUMMARY_KEYS},
         "exact_match": _mean_std([m["exact_match"] for m in fold_metrics]),
+        "hard_negatives": {
+            "clean_rate": _mean_std(rates) if (rates := [h["clean_rate"] for h in fold_hard if h["n"]]) else None,
+            "n": int(sum(h["n"] for h in fold_hard)),
+        },
         "folds": fold_metrics,
     }
     return summary
@@ -117,6 +133,10 @@ def format_cv(result: dict) -> str:
         s = result[name]
         lines.append(f"{name + ' avg':<18}{cell(s['precision']):>16}{cell(s['recall']):>16}{cell(s['f1']):>16}")
     lines.append(f"exact match: {cell(result['exact_match'])}  (mean ± sample std over {result['k']} folds)")
+    hard = result.get("hard_negatives")
+    if hard and hard["clean_rate"] is not None:
+        lines.append(f"hard negatives left unlabelled: {cell(hard['clean_rate'])} of {hard['n']} "
+                     "(no-label reports that mention a faith, nationality, hotel, flag...)")
     return "\n".join(lines)
 
 

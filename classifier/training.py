@@ -69,6 +69,10 @@ def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np
     """
     from classifier.identity_terms import is_hard_negative
 
+    if isinstance(weight, bool) or not isinstance(weight, int | float | np.integer | np.floating) \
+            or not np.isfinite(weight) or weight <= 0:
+        raise ConfigError(f"The hard-negative weight must be a positive number (1 = no extra weight, the default "
+                          f"is {HARD_NEGATIVE_WEIGHT:g}). Got {weight!r}.")
     pairs = zip(data.texts, data.labels, strict=True)
     return np.asarray([weight if is_hard_negative(text, labels) else 1.0 for text, labels in pairs])
 

@@ -10,7 +10,8 @@ import csv
 import glob
 import json
 import random
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from sklearn.model_selection import train_test_split
@@ -34,12 +35,14 @@ def key(text: str) -> str:
 
 
 def generation(record_path: str) -> int:
-    """Batches added later (``v2*``) are appended after the first ones, so earlier ids and splits stay put."""
-    return 2 if Path(record_path).name.startswith("v2") else 1
+    """Batches added later (``v2*``, ``v3*``) are appended after earlier ones, so earlier ids and splits stay put."""
+    name = Path(record_path).name
+    match = re.match(r"v(\d+)", name)
+    return int(match.group(1)) if match else 1
 
 
 def main() -> None:
-    seen, generations = set(), {1: [], 2: []}
+    seen, generations = set(), defaultdict(list)
     for path in sorted(glob.glob(str(RAW / "*.jsonl"))):
         if Path(path).name.startswith("backlog_"):
             continue
@@ -54,7 +57,7 @@ def main() -> None:
                 {"text": record["text"].strip(), "labels": ";".join(sorted(set(record["labels"])))}
             )
     reports, test = [], set()
-    for number, batch in generations.items():
+    for number, batch in sorted(generations.items()):
         if not batch:
             continue
         random.Random(SEED + number - 1).shuffle(batch)

@@ -23,6 +23,17 @@ def test_cli_train_prints_table_and_saves(small_labelled, tmp_path):
     assert (out / "model.joblib").exists()
 
 
+def test_cli_train_takes_a_hard_negative_weight(small_labelled, tmp_path):
+    out = tmp_path / "m"
+    args = ["train", str(small_labelled), "--out", str(out), "--test-size", "0.25", "--hard-negative-weight"]
+    result = runner.invoke(app, [*args, "2.5"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metadata.json").read_text("utf-8"))["hard_negative_weight"] == 2.5
+    refused = runner.invoke(app, [*args, "0", "--out", str(tmp_path / "zero")])
+    assert refused.exit_code == 1 and "hard-negative weight must be a positive number" in refused.output
+    assert not (tmp_path / "zero").exists()
+
+
 def test_cli_predict_info_and_evaluate(trained):
     result = runner.invoke(app, ["predict", str(trained.model_dir), "swastika painted on the synagogue", "--json"])
     assert result.exit_code == 0, result.output

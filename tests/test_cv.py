@@ -167,3 +167,27 @@ def test_cv_cli_bad_sizes_is_one_line_error(small_labelled, tmp_path):
     assert run.exit_code == 1
     assert "--sizes must be comma-separated numbers" in run.output
     assert not (tmp_path / "lc").exists()
+
+
+def test_cv_reports_the_hard_negative_rate_and_uses_the_weight(cv_small):
+    from classifier.cv import cross_validate_metrics, format_cv
+    from classifier.identity_terms import is_hard_negative
+    from classifier.records import read_labelled
+
+    path, result = cv_small
+    data = read_labelled(path)
+    hard = result["hard_negatives"]
+    assert hard["n"] == sum(is_hard_negative(t, lab) for t, lab in zip(data.texts, data.labels, strict=True)) > 0
+    assert 0 <= hard["clean_rate"]["mean"] <= 1
+    assert "hard negatives left unlabelled" in format_cv(result)
+    unweighted = cross_validate_metrics(path, 3, seed=0, hard_negative_weight=1.0)
+    assert unweighted["macro"]["f1"]["mean"] != result["macro"]["f1"]["mean"]
+
+
+@pytest.mark.parametrize("weight", [0, -2.0, float("nan"), "heavy"])
+def test_cv_refuses_a_bad_hard_negative_weight(small_labelled, weight):
+    from classifier.cv import cross_validate_metrics
+    from classifier.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="hard-negative weight must be a positive number"):
+        cross_validate_metrics(small_labelled, 2, hard_negative_weight=weight)

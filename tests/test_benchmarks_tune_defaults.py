@@ -1,0 +1,20 @@
+"""benchmarks/tune_defaults.py's --quick mode, so the script that chose the default settings cannot rot."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.slow
+def test_benchmarks_tune_defaults_quick_marks_the_best_cv_setting(capsys):
+    from benchmarks import tune_defaults
+
+    assert tune_defaults.main(["--quick", "--test"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("2-fold CV inside the train split")
+    rows = [line.split() for line in lines[2:]]
+    assert len(rows) == 2 and [r[-1] for r in rows].count("chosen") == 1
+    cv = [float(r[2]) for r in rows]
+    chosen = next(r for r in rows if r[-1] == "chosen")
+    assert float(chosen[2]) == max(cv)
+    assert all(0 <= float(r[5]) <= 1 and 0 <= float(r[7]) <= 1 for r in rows)
