@@ -1,9 +1,10 @@
 """Choose the default model's settings by cross-validation inside the train split, never by the test split.
 
-Usage: python -m benchmarks.tune_defaults [--weights 2 3 4 5 6] [--C 6 10] [--k 4] [--test] [--quick]
+Usage: python -m benchmarks.tune_defaults [--weights 2 3 4 5 6] [--C 6 10] [--k 4] [--repeats 3] [--test] [--quick]
 
-For each hard-negative weight and C it prints the K-fold macro-F1 (mean ± std) and the share of hard
-negatives left unlabelled, both measured on the folds of the train split, and marks the setting with the best
+For each hard-negative weight and C it prints the K-fold macro-F1 (mean ± std over the folds of all repeats)
+and the share of hard negatives left unlabelled, both measured on the folds of the train split, and marks the
+setting with the best
 cross-validated macro-F1: that is the one to ship (``HARD_NEGATIVE_WEIGHT`` in ``classifier/training.py``,
 ``DEFAULT_C`` in ``classifier/pipeline.py``). ``--test`` adds, for reading afterwards, each setting's figures
 on the held-out test split; they play no part in the choice. ``--quick`` runs a 2-fold smoke test on 500
@@ -23,14 +24,21 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
 
 
-def cv_row(data: Path, weight: float, C: float, k: int, seed: int) -> dict:
-    """Cross-validated figures for one setting, on the train split only."""
+def cv_row(data: Path, weight: float, C: float, k: int, seeds: list[int]) -> dict:
+    """Cross-validated figures for one setting, on the train split only, pooled over repeats (one per seed)."""
+    import numpy as np
+
     from classifier.cv import cross_validate_metrics
 
-    result = cross_validate_metrics(data, k, seed=seed, split="train", C=C, hard_negative_weight=weight, n_jobs=2)
-    hard = result["hard_negatives"]["clean_rate"]
-    return {"weight": weight, "C": C, "cv": result["macro"]["f1"]["mean"], "cv_std": result["macro"]["f1"]["std"],
-            "cv_hard": hard["mean"] if hard else float("nan")}
+    fold_f1, hard = [], []
+    for seed in seeds:
+        result = cross_validate_metrics(data, k, seed=seed, split="train", C=C, hard_negative_weight=weight,
+                                        n_jobs=2)
+        fold_f1 += [fold["macro"]["f1"] for fold in result["folds"]]
+        if result["hard_negatives"]["clean_rate"]:
+            hard.append(result["hard_negatives"]["clean_rate"]["mean"])
+    return {"weight": weight, "C": C, "cv": float(np.mean(fold_f1)), "cv_std": float(np.std(fold_f1, ddof=1)),
+            "cv_hard": float(np.mean(hard)) if hard else float("nan")}
 
 
 def test_figures(data: Path, weight: float, C: float, seed: int) -> tuple[float, float]:
@@ -67,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--C", type=float, nargs="+", default=[6.0, 10.0])
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=1, help="Repeat the K folds with seeds seed, seed+1, ...")
     parser.add_argument("--test", action="store_true", help="Also print each setting's test-split figures.")
     parser.add_argument("--quick", action="store_true", help="2 folds, 500 reports, 2 settings (smoke run).")
     args = parser.parse_args(argv)
@@ -78,13 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         for C in args.C:
             for weight in args.weights:
                 started = time.perf_counter()
-                row = cv_row(data, weight, C, args.k, args.seed)
+                row = cv_row(data, weight, C, args.k, list(range(args.seed, args.seed + args.repeats)))
                 if args.test:
                     row["test"], row["test_hard"] = test_figures(data, weight, C, args.seed)
                 row["seconds"] = time.perf_counter() - started
                 rows.append(row)
     best = max(rows, key=lambda r: r["cv"])
-    print(f"{args.k}-fold CV inside the train split of {data.name} (seed {args.seed}); chosen = best cv macro-F1")
+    seeds = f"seed {args.seed}" if args.repeats == 1 else f"seeds {args.seed}-{args.seed + args.repeats - 1}"
+    print(f"{args.k}-fold CV inside the train split of {data.name} ({seeds}); chosen = best cv macro-F1")
     header = f"{'hard-neg weight':>15} {'C':>5} {'cv macro-F1':>15} {'cv hard':>8}"
     header += f" {'test macro-F1':>14} {'test hard':>10}" if args.test else ""
     print(header + f" {'s':>6}")

@@ -22,9 +22,9 @@ TEST_SHARE = 0.22
 CHANNELS_TIME = ["08:12", "09:47", "10:05", "11:31", "12:58", "14:16", "15:40", "16:22", "17:09", "19:54", "21:37"]
 
 
-def read(pattern: str) -> list[dict]:
+def read(pattern: str, raw: Path = RAW) -> list[dict]:
     rows = []
-    for path in sorted(glob.glob(str(RAW / pattern))):
+    for path in sorted(glob.glob(str(raw / pattern))):
         with open(path, encoding="utf-8") as handle:
             rows += [json.loads(line) for line in handle if line.strip()]
     return rows
@@ -41,9 +41,10 @@ def generation(record_path: str) -> int:
     return int(match.group(1)) if match else 1
 
 
-def main() -> None:
+def main(raw: Path = RAW, out: Path = Path("data")) -> None:
+    """Write ``out/reports.csv`` and ``out/backlog_sample.csv`` from the batches in ``raw``."""
     seen, generations = set(), defaultdict(list)
-    for path in sorted(glob.glob(str(RAW / "*.jsonl"))):
+    for path in sorted(glob.glob(str(raw / "*.jsonl"))):
         if Path(path).name.startswith("backlog_"):
             continue
         with open(path, encoding="utf-8") as handle:
@@ -66,16 +67,16 @@ def main() -> None:
         _, batch_test = train_test_split(range(len(batch)), test_size=TEST_SHARE, random_state=SEED, stratify=strata)
         test |= {len(reports) + i for i in batch_test}
         reports += batch
-    with open("data/reports.csv", "w", encoding="utf-8", newline="") as handle:
+    with open(out / "reports.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "text", "labels", "split"])
         for i, r in enumerate(reports):
             writer.writerow([f"R{i + 1:04d}", r["text"], r["labels"], "test" if i in test else "train"])
-    backlog = [r for r in read("backlog_*.jsonl") if key(r["text"]) not in seen]
-    dropped = len(read("backlog_*.jsonl")) - len(backlog)
+    backlog = [r for r in read("backlog_*.jsonl", raw) if key(r["text"]) not in seen]
+    dropped = len(read("backlog_*.jsonl", raw)) - len(backlog)
     backlog.sort(key=lambda r: (r["received"], r["text"]))
     rng = random.Random(SEED)
-    with open("data/backlog_sample.csv", "w", encoding="utf-8", newline="") as handle:
+    with open(out / "backlog_sample.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["reference", "received", "channel", "text"])
         for i, r in enumerate(backlog):
