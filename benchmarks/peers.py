@@ -106,7 +106,7 @@ class NoSpacy(Ours):
 
         from classifier.estimator import CalibratedLinearMultiLabel
         from classifier.features import CHAR, WORD
-        from classifier.pipeline import CLASSIFIER, DEFAULT_C, FEATURES, PREPROCESS
+        from classifier.pipeline import CLASSIFIER, DEFAULT_C, DEFAULT_NB_ALPHA, FEATURES, PREPROCESS
         from classifier.training import hard_negative_weights
 
         # As benchmarks/label_throughput.py's baseline: scikit-learn's own tokeniser on lowercased text.
@@ -119,7 +119,8 @@ class NoSpacy(Ours):
         self.pipeline = Pipeline([
             (PREPROCESS, FunctionTransformer(lowercase)),
             (FEATURES, features),
-            (CLASSIFIER, CalibratedLinearMultiLabel(C=DEFAULT_C, random_state=self.seed, labels=list(labels))),
+            (CLASSIFIER, CalibratedLinearMultiLabel(C=DEFAULT_C, random_state=self.seed, labels=list(labels),
+                                                    nb_alpha=DEFAULT_NB_ALPHA)),
         ])
         self.pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)),
                           classifier__sample_weight=hard_negative_weights(data))

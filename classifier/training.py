@@ -13,7 +13,7 @@ from classifier.errors import ConfigError, DataError
 from classifier.records import LabelledData, label_strata, read_labelled_files
 
 MIN_POSITIVES = 10
-HARD_NEGATIVE_WEIGHT = 4.0
+HARD_NEGATIVE_WEIGHT = 6.0
 
 
 @dataclass

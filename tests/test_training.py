@@ -8,13 +8,12 @@ from classifier.records import read_labelled
 from classifier.training import split_indices, train
 from tests.conftest import CORPUS, write_csv
 
-# Issue 3 asks for macro-F1 >= 0.85 and >= 90% of hard negatives left unlabelled. The default model, chosen
-# by cross-validation inside the train split (docs/model_choices.md), measures 0.8497 and 89.6% (129/144) on
-# the test split. These regression bars sit just under what it reaches, so CI fails on any real slip; the
-# gaps to the issue's bars are recorded in the issue and the docs.
-MACRO_F1_BAR = 0.84
+# Issue 3's bars, measured on the bundled corpus's test split. The default model (NB-LR, chosen by repeated
+# cross-validation inside the train split: docs/model_choices.md) measures macro-F1 0.852, every label >= 0.787
+# and 91.0% (182/200) of hard negatives left unlabelled, so the margins are thin: any real slip fails CI.
+MACRO_F1_BAR = 0.85
 LABEL_F1_BAR = 0.75
-HARD_NEGATIVE_BAR = 0.88
+HARD_NEGATIVE_BAR = 0.90
 
 
 def test_training_default_model_meets_macro_f1_bar(trained):

@@ -1,0 +1,88 @@
+"""CalibratedLinearMultiLabel: thresholds tuned out of fold, Platt calibration, optional NB-LR scaling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import make_multilabel_classification
+from sklearn.linear_model import LogisticRegression
+
+from classifier.errors import ConfigError, DataError
+from classifier.estimator import CalibratedLinearMultiLabel, _nb_log_count_ratio
+
+
+@pytest.fixture(scope="module")
+def xy():
+    X, Y = make_multilabel_classification(n_samples=300, n_features=40, n_classes=3, random_state=0)
+    return sparse.csr_matrix(X.astype(float)), Y
+
+
+@pytest.mark.parametrize("nb_alpha", [None, 1.0])
+def test_estimator_predicts_labels_whose_calibrated_score_reaches_its_threshold(xy, nb_alpha):
+    X, Y = xy
+    model = CalibratedLinearMultiLabel(labels=["a", "b", "c"], nb_alpha=nb_alpha).fit(X, Y)
+    proba = model.predict_proba(X)
+    assert proba.shape == Y.shape and ((proba > 0) & (proba < 1)).all()
+    assert ((model.thresholds_ >= 0.1) & (model.thresholds_ <= 0.9)).all()
+    np.testing.assert_array_equal(model.predict(X), (proba >= model.thresholds_).astype(int))
+    np.testing.assert_allclose(model.decision_function(X), X @ model.coef_.T + model.intercept_)
+    assert list(model.classes_) == ["a", "b", "c"]
+    assert model.oof_proba_.shape == Y.shape
+    assert (model.predict(X) == Y).mean() > 0.7
+
+
+def test_estimator_nb_ratio_is_the_smoothed_log_count_ratio():
+    X = sparse.csr_matrix(np.array([[2.0, 0, 1], [1, 0, 0], [0, 3, 1], [0, 1, 0]]))
+    y = np.array([1, 1, 0, 0])
+    p = np.array([1 + 2, 1 + 0, 1 + 1])  # alpha + positive reports containing each feature
+    q = np.array([1 + 0, 1 + 2, 1 + 1])
+    expected = np.log(p / p.sum()) - np.log(q / q.sum())
+    np.testing.assert_allclose(_nb_log_count_ratio(X, y, 1.0), expected)
+    assert X.toarray()[0, 0] == 2.0  # the input is not binarised in place
+
+
+def test_estimator_nb_lr_is_a_logistic_regression_on_scaled_features_folded_back_into_coef(xy):
+    X, Y = xy
+    model = CalibratedLinearMultiLabel(nb_alpha=0.5, C=2.0).fit(X, Y)
+    ratio = _nb_log_count_ratio(X, Y[:, 1], 0.5)
+    plain = LogisticRegression(C=2.0, class_weight="balanced", solver="liblinear", max_iter=1000)
+    plain.fit(X @ sparse.diags(ratio), Y[:, 1])
+    np.testing.assert_allclose(model.coef_[1], plain.coef_[0] * ratio)
+    np.testing.assert_allclose(model.intercept_[1], plain.intercept_[0])
+    without = CalibratedLinearMultiLabel(C=2.0).fit(X, Y)
+    plain.fit(X, Y[:, 1])
+    np.testing.assert_allclose(without.coef_[1], plain.coef_[0])
+
+
+def test_estimator_is_reproducible_and_seed_dependent_out_of_fold(xy):
+    X, Y = xy
+    first = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=3).fit(X, Y)
+    again = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=3).fit(X, Y)
+    other = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=4).fit(X, Y)
+    np.testing.assert_array_equal(first.thresholds_, again.thresholds_)
+    np.testing.assert_array_equal(first.oof_proba_, again.oof_proba_)
+    assert not np.array_equal(first.oof_proba_, other.oof_proba_)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"C": 0}, "'C' parameter"),
+    ({"nb_alpha": 0}, "'nb_alpha' parameter"),
+    ({"nb_alpha": True}, "'nb_alpha' parameter"),
+    ({"cv": 1}, "'cv' parameter"),
+    ({"min_threshold": 0.6, "max_threshold": 0.4}, "min_threshold"),
+    ({"class_weight": "auto"}, "'class_weight' parameter"),
+])
+def test_estimator_refuses_bad_parameters(xy, params, message):
+    X, Y = xy
+    with pytest.raises(ConfigError, match=message):
+        CalibratedLinearMultiLabel(**params).fit(X, Y)
+
+
+def test_estimator_names_a_label_with_too_few_examples(xy):
+    X, Y = xy
+    Y = Y.copy()
+    Y[:, 2] = 0
+    Y[:3, 2] = 1
+    with pytest.raises(DataError, match="Label 'rare' has 3 positive"):
+        CalibratedLinearMultiLabel(labels=["a", "b", "rare"]).fit(X, Y)
