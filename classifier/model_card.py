@@ -19,9 +19,13 @@ def render_model_card(metadata: dict) -> str:
         f"({', '.join(f'`{label}`' for label in metadata['labels'])}), the labels whose score reaches the "
         "label's threshold, a *needs review* flag when any score is within "
         f"{metadata['review_band']:.2f} of its threshold, and the words that pushed each label's score up. "
-        "Pipeline: spaCy preprocessing (lemmas, stop words removed but negations kept, identifiers "
-        "masked) → TF-IDF word and character n-grams → one logistic regression per label, Platt-calibrated, "
-        "with a threshold per label tuned by cross-validation on the training split.",
+        "Pipeline: spaCy preprocessing (lowercase lemmas, stop words kept because phrases like 'go back' "
+        "carry the hostility, identifiers masked) → TF-IDF word and character n-grams → one logistic "
+        "regression per label on features scaled by their naive-Bayes log-count ratio (NB-LR), "
+        "Platt-calibrated, with a threshold per label tuned by cross-validation on the training split. "
+        "No-label reports that mention a faith, a nationality, a hotel or a flag weigh "
+        f"{metadata.get('hard_negative_weight', 1):g}x in training, so that such mentions alone are not "
+        "taken as evidence of tension.",
         "",
         "## Intended uses & limitations",
         "**Intended use:** to help a community-safety triage team sort and prioritise incoming reports, "
