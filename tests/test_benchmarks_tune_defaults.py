@@ -18,3 +18,13 @@ def test_benchmarks_tune_defaults_quick_marks_the_best_cv_setting(capsys):
     chosen = next(r for r in rows if r[-1] == "chosen")
     assert float(chosen[2]) == max(cv)
     assert all(0 <= float(r[5]) <= 1 and 0 <= float(r[7]) <= 1 for r in rows)
+
+
+@pytest.mark.slow
+def test_benchmarks_tune_defaults_says_when_no_setting_meets_the_hard_negative_floor(capsys):
+    from benchmarks import tune_defaults
+
+    assert tune_defaults.main(["--quick", "--min-cv-hard", "1.01"]) == 0
+    out = capsys.readouterr().out
+    assert "chosen = best cv macro-F1 with cv hard >= 1.01" in out
+    assert "<- chosen" not in out and "no setting reaches cv hard >= 1.01" in out
