@@ -71,6 +71,11 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         self.weighted_thresholds = weighted_thresholds
         self.nb_alpha = nb_alpha
 
+    def __setstate__(self, state):
+        # Models saved before NB-LR existed were plain logistic regressions.
+        state.setdefault("nb_alpha", None)
+        super().__setstate__(state)
+
     def fit(self, X, Y, sample_weight=None):
         """Fit one calibrated model and threshold per column of the indicator matrix ``Y``.
 

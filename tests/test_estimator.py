@@ -86,3 +86,14 @@ def test_estimator_names_a_label_with_too_few_examples(xy):
     Y[:3, 2] = 1
     with pytest.raises(DataError, match="Label 'rare' has 3 positive"):
         CalibratedLinearMultiLabel(labels=["a", "b", "rare"]).fit(X, Y)
+
+
+def test_estimator_loads_a_model_pickled_before_nb_lr_as_plain_lr(xy):
+    import pickle
+
+    X, Y = xy
+    model = CalibratedLinearMultiLabel().fit(X, Y)
+    del model.__dict__["nb_alpha"]  # what an older pickle holds
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded.get_params()["nb_alpha"] is None
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
