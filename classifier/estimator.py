@@ -32,6 +32,10 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         Re-weight the rare positive class of each label.
     cv : int, default=5
         Folds for the out-of-fold scores behind calibration and thresholds.
+    cv_repeats : int, default=1
+        Repeats of those ``cv`` folds, each shuffled with its own seed (``random_state``, ``random_state + 1``,
+        ...); calibration and thresholds are fitted on all the repeats' scores, so they depend less on how
+        one split happened to fall. Costs one more set of ``cv`` fits per repeat.
     min_threshold, max_threshold : float, default=0.1, 0.9
         Range searched for each label's threshold.
     random_state : int, default=0
@@ -56,11 +60,12 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         Sigmoid calibrator ``(a, b)`` per label: ``p = 1 / (1 + exp(-(a * decision + b)))``.
     thresholds_ : ndarray of shape (n_labels,)
     oof_proba_ : ndarray of shape (n_samples, n_labels)
-        Calibrated out-of-fold probabilities on the training data (for audits and reports).
+        Calibrated out-of-fold probabilities on the training data, averaged over the repeats (for audits and
+        reports).
     """
 
     def __init__(self, C=4.0, class_weight="balanced", cv=5, min_threshold=0.1, max_threshold=0.9,
-                 random_state=0, labels=None, weighted_thresholds=True, nb_alpha=None):
+                 random_state=0, labels=None, weighted_thresholds=True, nb_alpha=None, cv_repeats=1):
         self.C = C
         self.class_weight = class_weight
         self.cv = cv
@@ -70,10 +75,12 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         self.labels = labels
         self.weighted_thresholds = weighted_thresholds
         self.nb_alpha = nb_alpha
+        self.cv_repeats = cv_repeats
 
     def __setstate__(self, state):
         # Models saved before NB-LR existed were plain logistic regressions.
         state.setdefault("nb_alpha", None)
+        state.setdefault("cv_repeats", 1)
         super().__setstate__(state)
 
     def fit(self, X, Y, sample_weight=None):
@@ -108,14 +115,19 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
                     f"training reports; at least {self.cv} of each are needed for {self.cv}-fold threshold "
                     "tuning. Label more reports or drop the label."
                 )
-            oof = self._out_of_fold_decision(X, y, sample_weight)
-            a, b = _fit_sigmoid(oof, y)
+            # Each repeat is a differently shuffled K-fold; calibration and threshold are fitted on all of
+            # them stacked, which steadies both against the luck of one split.
+            oof = np.concatenate([self._out_of_fold_decision(X, y, sample_weight, self.random_state + r)
+                                  for r in range(self.cv_repeats)])
+            y_stacked = np.tile(y, self.cv_repeats)
+            a, b = _fit_sigmoid(oof, y_stacked)
             self.calibration_[j] = (a, b)
-            self.oof_proba_[:, j] = _sigmoid(a * oof + b)
-            self.thresholds_[j] = _best_threshold(
-                self.oof_proba_[:, j], y, self.min_threshold, self.max_threshold,
-                sample_weight if self.weighted_thresholds else None,
-            )
+            proba = _sigmoid(a * oof + b)
+            self.oof_proba_[:, j] = proba.reshape(self.cv_repeats, -1).mean(axis=0)
+            weight = None
+            if self.weighted_thresholds and sample_weight is not None:
+                weight = np.tile(np.asarray(sample_weight, dtype=float), self.cv_repeats)
+            self.thresholds_[j] = _best_threshold(proba, y_stacked, self.min_threshold, self.max_threshold, weight)
             final, ratio = self._fit_one(X, y, sample_weight)
             self.coef_[j] = final.coef_[0] * ratio
             self.intercept_[j] = final.intercept_[0]
@@ -147,8 +159,8 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         scaled = X @ sparse.diags(ratio) if self.nb_alpha is not None else X
         return self._new_model().fit(scaled, y, sample_weight=sample_weight), ratio
 
-    def _out_of_fold_decision(self, X, y, sample_weight=None):
-        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+    def _out_of_fold_decision(self, X, y, sample_weight=None, seed=0):
+        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed)
         oof = np.zeros(len(y))
         for train, test in folds.split(np.zeros(len(y)), y):
             weight = None if sample_weight is None else np.asarray(sample_weight)[train]
@@ -163,6 +175,11 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
             raise ConfigError(
                 "The 'class_weight' parameter of CalibratedLinearMultiLabel must be 'balanced' or None. "
                 f"Got {self.class_weight!r}."
+            )
+        if isinstance(self.cv_repeats, bool) or not isinstance(self.cv_repeats, int) or self.cv_repeats < 1:
+            raise ConfigError(
+                "The 'cv_repeats' parameter of CalibratedLinearMultiLabel must be an int >= 1. "
+                f"Got {self.cv_repeats!r}."
             )
         if not isinstance(self.cv, int) or self.cv < 2:
             raise ConfigError(f"The 'cv' parameter of CalibratedLinearMultiLabel must be an int >= 2. Got {self.cv!r}.")

@@ -70,6 +70,7 @@ def test_estimator_is_reproducible_and_seed_dependent_out_of_fold(xy):
     ({"nb_alpha": 0}, "'nb_alpha' parameter"),
     ({"nb_alpha": True}, "'nb_alpha' parameter"),
     ({"cv": 1}, "'cv' parameter"),
+    ({"cv_repeats": 0}, "'cv_repeats' parameter"),
     ({"min_threshold": 0.6, "max_threshold": 0.4}, "min_threshold"),
     ({"class_weight": "auto"}, "'class_weight' parameter"),
 ])
@@ -97,3 +98,19 @@ def test_estimator_loads_a_model_pickled_before_nb_lr_as_plain_lr(xy):
     loaded = pickle.loads(pickle.dumps(model))
     assert loaded.get_params()["nb_alpha"] is None
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_estimator_repeated_out_of_fold_scores_stack_every_repeat(xy):
+    from classifier.estimator import _best_threshold, _fit_sigmoid, _sigmoid
+
+    X, Y = xy
+    once = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=5).fit(X, Y)
+    twice = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=5, cv_repeats=2).fit(X, Y)
+    np.testing.assert_array_equal(once.coef_, twice.coef_)  # the final models do not depend on the repeats
+    y = Y[:, 0]
+    oof = np.concatenate([twice._out_of_fold_decision(X, y, None, 5), twice._out_of_fold_decision(X, y, None, 6)])
+    a, b = _fit_sigmoid(oof, np.tile(y, 2))
+    np.testing.assert_allclose(twice.calibration_[0], (a, b))
+    proba = _sigmoid(a * oof + b)
+    assert twice.thresholds_[0] == _best_threshold(proba, np.tile(y, 2), 0.1, 0.9)
+    np.testing.assert_allclose(twice.oof_proba_[:, 0], (proba[:len(y)] + proba[len(y):]) / 2)
