@@ -72,7 +72,7 @@ def fit_baseline(model_dir: Path, out_dir: Path) -> Path:
     from classifier.estimator import CalibratedLinearMultiLabel
     from classifier.features import CHAR, WORD
     from classifier.persistence import read_metadata, save_model
-    from classifier.pipeline import CLASSIFIER, DEFAULT_NB_ALPHA, FEATURES, PREPROCESS
+    from classifier.pipeline import CLASSIFIER, DEFAULT_CV_REPEATS, DEFAULT_NB_ALPHA, FEATURES, PREPROCESS
     from classifier.records import read_labelled
 
     labels = read_metadata(model_dir)["labels"]
@@ -85,7 +85,8 @@ def fit_baseline(model_dir: Path, out_dir: Path) -> Path:
     pipeline = Pipeline([
         (PREPROCESS, FunctionTransformer()),  # identity: no spaCy
         (FEATURES, features),
-        (CLASSIFIER, CalibratedLinearMultiLabel(labels=list(labels), random_state=0, nb_alpha=DEFAULT_NB_ALPHA)),
+        (CLASSIFIER, CalibratedLinearMultiLabel(labels=list(labels), random_state=0, nb_alpha=DEFAULT_NB_ALPHA,
+                                                cv_repeats=DEFAULT_CV_REPEATS)),
     ])
     pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)))
     return save_model(pipeline, out_dir, {"labels": list(labels), "name": "baseline"})

@@ -106,7 +106,14 @@ class NoSpacy(Ours):
 
         from classifier.estimator import CalibratedLinearMultiLabel
         from classifier.features import CHAR, WORD
-        from classifier.pipeline import CLASSIFIER, DEFAULT_C, DEFAULT_NB_ALPHA, FEATURES, PREPROCESS
+        from classifier.pipeline import (
+            CLASSIFIER,
+            DEFAULT_C,
+            DEFAULT_CV_REPEATS,
+            DEFAULT_NB_ALPHA,
+            FEATURES,
+            PREPROCESS,
+        )
         from classifier.training import hard_negative_weights
 
         # As benchmarks/label_throughput.py's baseline: scikit-learn's own tokeniser on lowercased text.
@@ -120,7 +127,7 @@ class NoSpacy(Ours):
             (PREPROCESS, FunctionTransformer(lowercase)),
             (FEATURES, features),
             (CLASSIFIER, CalibratedLinearMultiLabel(C=DEFAULT_C, random_state=self.seed, labels=list(labels),
-                                                    nb_alpha=DEFAULT_NB_ALPHA)),
+                                                    nb_alpha=DEFAULT_NB_ALPHA, cv_repeats=DEFAULT_CV_REPEATS)),
         ])
         self.pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)),
                           classifier__sample_weight=hard_negative_weights(data))
