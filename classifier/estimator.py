@@ -117,8 +117,8 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
                 )
             # Each repeat is a differently shuffled K-fold; calibration and threshold are fitted on all of
             # them stacked, which steadies both against the luck of one split.
-            oof = np.concatenate([self._out_of_fold_decision(X, y, sample_weight, self.random_state + r)
-                                  for r in range(self.cv_repeats)])
+            seeds = [None if self.random_state is None else self.random_state + r for r in range(self.cv_repeats)]
+            oof = np.concatenate([self._out_of_fold_decision(X, y, sample_weight, seed) for seed in seeds])
             y_stacked = np.tile(y, self.cv_repeats)
             a, b = _fit_sigmoid(oof, y_stacked)
             self.calibration_[j] = (a, b)

@@ -114,3 +114,9 @@ def test_estimator_repeated_out_of_fold_scores_stack_every_repeat(xy):
     proba = _sigmoid(a * oof + b)
     assert twice.thresholds_[0] == _best_threshold(proba, np.tile(y, 2), 0.1, 0.9)
     np.testing.assert_allclose(twice.oof_proba_[:, 0], (proba[:len(y)] + proba[len(y):]) / 2)
+
+
+def test_estimator_accepts_no_seed_with_repeats(xy):
+    X, Y = xy
+    model = CalibratedLinearMultiLabel(random_state=None, cv_repeats=2).fit(X, Y)
+    assert ((model.thresholds_ >= 0.1) & (model.thresholds_ <= 0.9)).all()
