@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
+    sys.path.insert(0, str(ROOT))
 CORPUS = ROOT / "data" / "reports.csv"
 WORDS_PER_REPORT = 60
 QUICK_ROWS = 300
@@ -60,34 +62,16 @@ def generate_reports(path: Path, n_rows: int, *, seed: int = 0, corpus: Path = C
 
 
 def fit_baseline(model_dir: Path, out_dir: Path) -> Path:
-    """Fit word + char TF-IDF and the default estimator on raw lowercased text (no spaCy); save it to `out_dir`.
-
-    The same step names as the real pipeline, so `TensionModel` (reasons included) runs it unchanged.
-    """
+    """Fit the no-spaCy pipeline of ``benchmarks.compare`` on the corpus (unweighted); save it to `out_dir`."""
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion, Pipeline
-    from sklearn.preprocessing import FunctionTransformer
 
-    from classifier.estimator import CalibratedLinearMultiLabel
-    from classifier.features import CHAR, WORD
+    from benchmarks.peers import no_spacy_pipeline
     from classifier.persistence import read_metadata, save_model
-    from classifier.pipeline import CLASSIFIER, DEFAULT_CV_REPEATS, DEFAULT_NB_ALPHA, FEATURES, PREPROCESS
     from classifier.records import read_labelled
 
     labels = read_metadata(model_dir)["labels"]
     data = read_labelled(CORPUS)
-    features = FeatureUnion([
-        (WORD, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32)),
-        (CHAR, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                               dtype=np.float32)),
-    ])  # lowercase=True: the vectorizers lowercase the raw text themselves
-    pipeline = Pipeline([
-        (PREPROCESS, FunctionTransformer()),  # identity: no spaCy
-        (FEATURES, features),
-        (CLASSIFIER, CalibratedLinearMultiLabel(labels=list(labels), random_state=0, nb_alpha=DEFAULT_NB_ALPHA,
-                                                cv_repeats=DEFAULT_CV_REPEATS)),
-    ])
+    pipeline = no_spacy_pipeline(labels)
     pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)))
     return save_model(pipeline, out_dir, {"labels": list(labels), "name": "baseline"})
 

@@ -91,44 +91,40 @@ class Ours(Method):
         joblib.dump(self.pipeline, Path(folder) / "model.joblib", compress=3)  # as persistence.save_model does
 
 
-def lowercase(texts):
-    """The no-spaCy step: raw text, lowercased (module-level so the pipeline pickles)."""
-    return [text.lower() for text in texts]
+def no_spacy_pipeline(labels, *, seed=0):
+    """Our features and estimator on raw text, no spaCy: scikit-learn's own tokeniser, the vectorizers lowercase.
+
+    Same step names as the real pipeline, so ``TensionModel`` (reasons included) runs it unchanged; no custom
+    step, so it unpickles in any process.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from classifier.estimator import CalibratedLinearMultiLabel
+    from classifier.features import CHAR, WORD
+    from classifier.pipeline import CLASSIFIER, DEFAULT_C, DEFAULT_CV_REPEATS, DEFAULT_NB_ALPHA, FEATURES, PREPROCESS
+
+    features = FeatureUnion([
+        (WORD, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32)),
+        (CHAR, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                               dtype=np.float32)),
+    ])
+    return Pipeline([
+        (PREPROCESS, FunctionTransformer()),  # identity: no spaCy
+        (FEATURES, features),
+        (CLASSIFIER, CalibratedLinearMultiLabel(C=DEFAULT_C, random_state=seed, labels=list(labels),
+                                                nb_alpha=DEFAULT_NB_ALPHA, cv_repeats=DEFAULT_CV_REPEATS)),
+    ])
 
 
 class NoSpacy(Ours):
     name = "no-spacy"
 
     def fit(self, data, labels):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import FeatureUnion, Pipeline
-        from sklearn.preprocessing import FunctionTransformer
-
-        from classifier.estimator import CalibratedLinearMultiLabel
-        from classifier.features import CHAR, WORD
-        from classifier.pipeline import (
-            CLASSIFIER,
-            DEFAULT_C,
-            DEFAULT_CV_REPEATS,
-            DEFAULT_NB_ALPHA,
-            FEATURES,
-            PREPROCESS,
-        )
         from classifier.training import hard_negative_weights
 
-        # As benchmarks/label_throughput.py's baseline: scikit-learn's own tokeniser on lowercased text.
-        features = FeatureUnion([
-            (WORD, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=False,
-                                   dtype=np.float32)),
-            (CHAR, TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                                   lowercase=False, dtype=np.float32)),
-        ])
-        self.pipeline = Pipeline([
-            (PREPROCESS, FunctionTransformer(lowercase)),
-            (FEATURES, features),
-            (CLASSIFIER, CalibratedLinearMultiLabel(C=DEFAULT_C, random_state=self.seed, labels=list(labels),
-                                                    nb_alpha=DEFAULT_NB_ALPHA, cv_repeats=DEFAULT_CV_REPEATS)),
-        ])
+        self.pipeline = no_spacy_pipeline(labels, seed=self.seed)
         self.pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)),
                           classifier__sample_weight=hard_negative_weights(data))
         return self

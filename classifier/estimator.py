@@ -155,9 +155,10 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
 
     def _fit_one(self, X, y, sample_weight=None):
         """One label's logistic regression, on NB-scaled features when ``nb_alpha`` is set; and the scale."""
-        ratio = np.ones(X.shape[1]) if self.nb_alpha is None else _nb_log_count_ratio(X, y, self.nb_alpha)
-        scaled = X @ sparse.diags(ratio) if self.nb_alpha is not None else X
-        return self._new_model().fit(scaled, y, sample_weight=sample_weight), ratio
+        if self.nb_alpha is None:
+            return self._new_model().fit(X, y, sample_weight=sample_weight), np.ones(X.shape[1])
+        ratio = _nb_log_count_ratio(X, y, self.nb_alpha)
+        return self._new_model().fit(X @ sparse.diags(ratio), y, sample_weight=sample_weight), ratio
 
     def _out_of_fold_decision(self, X, y, sample_weight=None, seed=0):
         folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed)

@@ -47,9 +47,7 @@ def main(raw: Path = RAW, out: Path = Path("data")) -> None:
     for path in sorted(glob.glob(str(raw / "*.jsonl"))):
         if Path(path).name.startswith("backlog_"):
             continue
-        with open(path, encoding="utf-8") as handle:
-            records = [json.loads(line) for line in handle if line.strip()]
-        for record in records:
+        for record in read(Path(path).name, raw):
             k = key(record["text"])
             if k in seen:
                 raise SystemExit(f"duplicate text in data/raw: {record['text'][:60]!r}")
@@ -72,8 +70,9 @@ def main(raw: Path = RAW, out: Path = Path("data")) -> None:
         writer.writerow(["id", "text", "labels", "split"])
         for i, r in enumerate(reports):
             writer.writerow([f"R{i + 1:04d}", r["text"], r["labels"], "test" if i in test else "train"])
-    backlog = [r for r in read("backlog_*.jsonl", raw) if key(r["text"]) not in seen]
-    dropped = len(read("backlog_*.jsonl", raw)) - len(backlog)
+    written = read("backlog_*.jsonl", raw)
+    backlog = [r for r in written if key(r["text"]) not in seen]
+    dropped = len(written) - len(backlog)
     backlog.sort(key=lambda r: (r["received"], r["text"]))
     rng = random.Random(SEED)
     with open(out / "backlog_sample.csv", "w", encoding="utf-8", newline="") as handle:
