@@ -11,10 +11,12 @@ import glob
 import json
 import random
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 from sklearn.model_selection import train_test_split
+
+from classifier.records import label_strata
 
 RAW = Path("data/raw")
 SEED = 20241125
@@ -60,8 +62,7 @@ def main(raw: Path = RAW, out: Path = Path("data")) -> None:
         if not batch:
             continue
         random.Random(SEED + number - 1).shuffle(batch)
-        combos = Counter(r["labels"] or "none" for r in batch)
-        strata = [(r["labels"] or "none") if combos[r["labels"] or "none"] >= 5 else "rare" for r in batch]
+        strata = label_strata([r["labels"].split(";") if r["labels"] else () for r in batch], 5)
         _, batch_test = train_test_split(range(len(batch)), test_size=TEST_SHARE, random_state=SEED, stratify=strata)
         test |= {len(reports) + i for i in batch_test}
         reports += batch
