@@ -43,6 +43,11 @@ def generation(record_path: str) -> int:
     return int(match.group(1)) if match else 1
 
 
+def held_out(record_path: str) -> bool:
+    """Batches named ``v<N>...test_NN.jsonl`` (e.g. the long multi-topic reports) go whole to the test split."""
+    return bool(re.match(r"v\d+[a-z]*test_\d+\.jsonl$", Path(record_path).name))
+
+
 def main(raw: Path = RAW, out: Path = Path("data")) -> None:
     """Write ``out/reports.csv`` and ``out/backlog_sample.csv`` from the batches in ``raw``."""
     seen, generations = set(), defaultdict(list)
@@ -55,16 +60,19 @@ def main(raw: Path = RAW, out: Path = Path("data")) -> None:
                 raise SystemExit(f"duplicate text in data/raw: {record['text'][:60]!r}")
             seen.add(k)
             generations[generation(path)].append(
-                {"text": record["text"].strip(), "labels": ";".join(sorted(set(record["labels"])))}
+                {"text": record["text"].strip(), "labels": ";".join(sorted(set(record["labels"]))),
+                 "held_out": held_out(path)}
             )
     reports, test = [], set()
     for number, batch in sorted(generations.items()):
         if not batch:
             continue
         random.Random(SEED + number - 1).shuffle(batch)
-        strata = label_strata([r["labels"].split(";") if r["labels"] else () for r in batch], 5)
-        _, batch_test = train_test_split(range(len(batch)), test_size=TEST_SHARE, random_state=SEED, stratify=strata)
+        free = [i for i, r in enumerate(batch) if not r["held_out"]]
+        strata = label_strata([batch[i]["labels"].split(";") if batch[i]["labels"] else () for i in free], 5)
+        _, batch_test = train_test_split(free, test_size=TEST_SHARE, random_state=SEED, stratify=strata)
         test |= {len(reports) + i for i in batch_test}
+        test |= {len(reports) + i for i, r in enumerate(batch) if r["held_out"]}
         reports += batch
     with open(out / "reports.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
