@@ -21,9 +21,52 @@ POSTCODE_TOKEN = "xxpostcode"
 NUMBER_TOKEN = "xxnum"
 PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, NUMBER_TOKEN)
 
+
+class _EmailPattern:
+    """The e-mail address pattern ``[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+``, searched in linear time.
+
+    Searched the usual way, the regex is quadratic on a long run of word characters without an '@': from
+    every start it reads the whole run before failing. The local part cannot contain '@', so a match found
+    from a start inside a run is the one found from the run's first character (or from where the previous
+    match ended); this class jumps to each candidate '@' instead, walks back over the local part once, and
+    then runs the same regex from there. ``finditer`` and ``sub`` give exactly the regex's matches.
+    """
+
+    regex = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+    # An '@' that can join a local part to a domain: a local-part character before it, a dotted domain after
+    # (the lookahead reads only up to the next non-domain character, so each character is read once or twice).
+    _at = re.compile(r"(?<=[\w.+-])@(?=[\w-]+\.[\w-])")
+    _local_part = re.compile(r"[\w.+-]+")
+
+    def finditer(self, text: str):
+        """The regex's matches in ``text``, left to right and not overlapping (``re.Match`` objects)."""
+        done = 0
+        backwards = None
+        for at in self._at.finditer(text):
+            position = at.start()
+            if position <= done:  # the local part would have to start inside the previous match
+                continue
+            if backwards is None:
+                backwards = text[::-1]
+            # The local part is the run of local-part characters ending at the '@', but not before `done`.
+            run = self._local_part.match(backwards, len(text) - position, len(text) - done)
+            match = self.regex.match(text, position - (run.end() - run.start()))
+            if match is not None:
+                done = match.end()
+                yield match
+
+    def sub(self, replacement: str, text: str) -> str:
+        """``text`` with each match replaced by ``replacement`` (taken literally)."""
+        parts, done = [], 0
+        for match in self.finditer(text):
+            parts += [text[done : match.start()], replacement]
+            done = match.end()
+        return "".join(parts) + text[done:] if parts else text
+
+
 # Order matters: e-mail before URL (an address contains dots), URL and e-mail before phone and postcode.
 _PII_PATTERNS = (
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE), EMAIL_TOKEN),
+    (_EmailPattern(), EMAIL_TOKEN),
     (re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE), URL_TOKEN),
     (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),

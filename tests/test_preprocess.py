@@ -1,7 +1,12 @@
+import csv
 import pickle
+import re
+import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 from classifier.errors import ConfigError, DataError
@@ -133,3 +138,69 @@ def test_preprocess_lookup_fast_path_equals_full_pipeline():
                 for doc in nlp.pipe(mask_identifiers(text).lower() for text in texts)]
         assert pre.transform(texts) == full
         assert pre.transform(texts) == full  # second call served from the token cache
+
+
+# -- identifier masking in linear time (issue 18) ---------------------------------------------------------
+
+#: The e-mail regex as it was searched before (quadratic on long runs of word characters).
+OLD_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _old_mask_identifiers(text: str) -> str:
+    from classifier.preprocess import _PII_PATTERNS
+
+    text = OLD_EMAIL.sub(" xxemail ", text)
+    for pattern, token in _PII_PATTERNS[1:]:
+        text = pattern.sub(f" {token} ", text)
+    return text
+
+
+def test_preprocess_mask_identifiers_unchanged_on_every_corpus_text():
+    from conftest import BACKLOG, CORPUS
+
+    texts = [row["text"] for path in (CORPUS, BACKLOG)
+             for row in csv.DictReader(open(path, encoding="utf-8", newline=""))]
+    assert sum("@" in text for text in texts) > 10  # the corpus does exercise the e-mail pattern
+    changed = [i for i, text in enumerate(texts) if mask_identifiers(text) != _old_mask_identifiers(text)]
+    assert not changed
+
+
+@pytest.mark.parametrize("text", ["a@b.c", "x.a@b.com.+y@c.org", "a@b.com.@c.com", "a@b.c@d.e", ".@a.b", "@a.b",
+                                  "a@.b", "a@b.", "é+1@ß-2.x_y", "a..b@c..d.e", "a@b.c.d@e.f"])
+def test_preprocess_email_search_equals_the_regex_on_edge_cases(text):
+    from classifier.preprocess import _EmailPattern
+
+    assert [m.span() for m in _EmailPattern().finditer(text)] == [m.span() for m in OLD_EMAIL.finditer(text)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="ab1é_.+-@ ", max_size=30))
+def test_preprocess_email_search_equals_the_regex_on_any_text(text):
+    from classifier.preprocess import _EmailPattern
+
+    assert _EmailPattern().sub(" xxemail ", text) == OLD_EMAIL.sub(" xxemail ", text)
+    assert mask_identifiers(text) == _old_mask_identifiers(text)
+
+
+def _best_time(function, text: str, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_linear(function, unit: str, small: int = 20_000, large: int = 200_000, factor: float = 30.0) -> float:
+    """Ten times the input (``unit`` repeated) must take well under a hundred times as long, as a quadratic
+    step would; returns the time on the large input."""
+    small_time = max(_best_time(function, unit * (small // len(unit))), 1e-4)
+    large_time = _best_time(function, unit * (large // len(unit)))
+    assert large_time < factor * small_time, f"{unit!r}: {small} chars {small_time:.4f}s, {large} {large_time:.4f}s"
+    return large_time
+
+
+@pytest.mark.parametrize("unit", ["a", "@", "a.", "0", " ", "0 ", "a@", "a@b", "a@b.", "A1 ", "07700 ", "+44 ",
+                                  "www.", "-", "é"])
+def test_preprocess_mask_identifiers_takes_linear_time(unit):
+    assert assert_linear(mask_identifiers, unit) < 2.0
