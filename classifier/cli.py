@@ -89,8 +89,9 @@ def train_cli(
                                    "hotel, flag... (default 4; higher = fewer false alarms on them).")
     ] = None,
 ) -> None:
-    """Train a model, print its per-label scores on held-out data, and save it."""
+    """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
     from classifier.evaluation import format_table
+    from classifier.fairness import format_identity_suite
     from classifier.persistence import DEFAULT_MODEL_NAME, models_dir
     from classifier.training import train
 
@@ -115,6 +116,7 @@ def train_cli(
         f"in {meta['train_seconds']:.1f} s."
     )
     typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"]))
+    typer.echo(format_identity_suite(meta["identity_suite"]))
     if meta["test_labels_not_in_model"]:
         typer.echo(f"labels in the test data that the model does not know: {meta['test_labels_not_in_model']}")
     typer.echo(f"Saved to {result.model_dir} (model card: {result.model_dir / 'MODEL_CARD.md'})")
@@ -142,15 +144,18 @@ def evaluate_cli(
         Path | None, typer.Option(help="Also write metrics.json and a self-contained report.html to this folder.")
     ] = None,
 ) -> None:
-    """Score a saved model on any labelled file."""
+    """Score a saved model on any labelled file, and on the identity-term suite."""
     from classifier import load_model
     from classifier.evaluation import format_table
+    from classifier.fairness import evaluate_identity_suite, format_identity_suite
     from classifier.scoring import evaluate_model
 
     loaded = load_model(model)
     result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split)
     typer.echo(f"{result['n_reports']} reports from {data}")
     typer.echo(format_table(result["metrics"], result["hard_negatives"], result["thresholds"]))
+    result["identity_suite"] = evaluate_identity_suite(loaded)
+    typer.echo(format_identity_suite(result["identity_suite"]))
     if result["labels_not_in_model"]:
         typer.echo(
             f"labels in the data that the model does not know (not scored): {result['labels_not_in_model']}"

@@ -17,7 +17,7 @@ from classifier.records import LabelledData, read_labelled
 
 
 def compare_models(model_a, model_b, data, *, text_column=None, labels_column="labels", split=None,
-                   n_resamples=1000, seed=0, confidence=0.95) -> dict:
+                   n_resamples=1000, seed=0, confidence=0.95, identity_suite=True) -> dict:
     """Score two models on the same labelled reports and estimate how sure the difference is.
 
     Parameters
@@ -34,13 +34,16 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
         Seed of the resampling.
     confidence : float
         Level of the percentile intervals.
+    identity_suite : bool, default=True
+        Also score both models on the identity-term suite (:mod:`classifier.fairness`, a few seconds each).
 
     Returns
     -------
     dict with ``per_label`` (``f1_a``, ``f1_b``, ``diff``, ``ci_low``, ``ci_high``, ``support`` per label),
     ``macro`` (the same for macro-F1), ``metrics_a`` / ``metrics_b`` (full :func:`label_metrics`),
     ``labels`` compared (known to both models), ``labels_only_in_a`` / ``_b``, ``labels_not_in_data``,
-    ``n_reports``, ``verdict`` (one line) and the settings used.
+    ``n_reports``, ``verdict`` (one line) and the settings used; with ``identity_suite``, also
+    ``identity_suite_a`` / ``_b`` (:func:`~classifier.fairness.summarise_identity_suite` of each model).
 
     Raises
     ------
@@ -113,6 +116,7 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
         "seed": seed,
         "confidence": confidence,
         "verdict": _verdict(name_a, name_b, macro, confidence, n),
+        **(_identity_suites(model_a, model_b) if identity_suite else {}),
     }
 
 
@@ -136,8 +140,51 @@ def format_comparison(result: dict) -> str:
         )
     if result["labels_not_in_data"]:
         lines.append(f"labels with no example in the data (F1 is 0 for both): {result['labels_not_in_data']}")
+    if result.get("identity_suite_a") and result.get("identity_suite_b"):
+        lines += _identity_suite_lines(result["identity_suite_a"], result["identity_suite_b"], a, b)
     lines.append(result["verdict"])
     return "\n".join(lines)
+
+
+def _identity_suites(model_a, model_b) -> dict:
+    from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
+
+    return {"identity_suite_a": summarise_identity_suite(evaluate_identity_suite(model_a)),
+            "identity_suite_b": summarise_identity_suite(evaluate_identity_suite(model_b))}
+
+
+def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms: int = 3) -> list[str]:
+    """Both models' identity-suite figures side by side: lower is better for the false-positive rates."""
+    oa, ob = suite_a["overall"], suite_b["overall"]
+    rows = [
+        ("false-positive rate", "false_positive_rate", True),
+        ("  highest of one term", "max_term_fpr", True),
+        ("hostile recall", "hostile_recall", True),
+        ("AUC", "auc", False),
+        ("mean subgroup AUC", "mean_subgroup_auc", False),
+        ("mean BPSN AUC", "mean_bpsn_auc", False),
+        ("mean BNSP AUC", "mean_bnsp_auc", False),
+    ]
+    header = f"{'identity-term suite':<22}{a:>13}{b:>13}{'B - A':>9}"
+    size = suite_a["suite"]
+    lines = ["", f"Identity-term suite: {size['n_sentences']} sentences about {size['n_terms']} terms; a false "
+             "positive is any label on a neutral or positive sentence.", header, "-" * len(header)]
+    for title, key, percent in rows:
+        va, vb = oa[key], ob[key]
+        cells = [_cell(v, percent) for v in (va, vb)]
+        diff = "" if va is None or vb is None else (f"{(vb - va) * 100:+.1f} pts" if percent else f"{vb - va:+.3f}")
+        lines.append(f"{title:<22}{cells[0]:>13}{cells[1]:>13}{diff:>9}")
+    for name, suite in (("A", suite_a), ("B", suite_b)):
+        worst = ", ".join(f"{w['term']} {w['value']:.1%}"
+                          for w in suite["worst_terms"]["false_positive_rate"][:n_terms])
+        lines.append(f"worst terms {name}: {worst}")
+    return lines + [""]
+
+
+def _cell(value, percent) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1%}" if percent else f"{value:.3f}"
 
 
 def _predict(model, texts, labels) -> np.ndarray:

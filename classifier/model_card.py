@@ -101,6 +101,8 @@ def render_model_card(metadata: dict) -> str:
                                                          ("all no-label reports", hard["all_negatives"])]:
             rate = "n/a" if r["false_positive_rate"] is None else f"{r['false_positive_rate']:.1%}"
             lines.append(f"| {group} | {r['n']} | {r['clean']} | {rate} |")
+    if metadata.get("identity_suite"):
+        lines += identity_suite_lines(metadata["identity_suite"])
     lines += ["", "## Versions", ""]
     lines += [f"- {name}: {version}" for name, version in metadata["versions"].items()]
     lines += [
@@ -111,3 +113,68 @@ def render_model_card(metadata: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
+    """The model card's identity-term suite section: overall figures, one row per term group, worst terms."""
+    from classifier.fairness.gate import MAX_SUITE_FPR, MAX_TERM_FPR
+
+    size, o = suite["suite"], suite["overall"]
+    pct = _pct
+    lines = [
+        "",
+        "## Identity-term test suite",
+        f"{size['n_sentences']} sentences written for this project (not taken from any report) about "
+        f"{size['n_terms']} identity terms — faiths, ethnicities, nationalities and migrant statuses — in everyday "
+        "contexts: neutral, positive and hostile, short and long. A neutral or positive sentence that gets any "
+        "label is a false positive; a hostile one should get the label the codebook gives hostility against "
+        "the term (religion: religious_hate; ethnicity and nationality: race_hate; migration status: "
+        f"immigration). `tension promote` refuses a model above {MAX_SUITE_FPR:.0%} false positives overall or "
+        f"{MAX_TERM_FPR:.0%} for any term.",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+        f"| false-positive rate on neutral and positive sentences | {pct(o['false_positive_rate'])} "
+        f"({o['false_positives']} of {o['n_non_hostile']}) |",
+        f"| … neutral / positive | {pct(o['false_positive_rate_neutral'])} / "
+        f"{pct(o['false_positive_rate_positive'])} |",
+        f"| highest false-positive rate of one term | {pct(o['max_term_fpr'])} ({o['max_term_fpr_term']}) |",
+        f"| hostile recall (the expected label given) | {pct(o['hostile_recall'])} "
+        f"({o['hostile_hits']} of {size['n_hostile']}) |",
+        f"| AUC, hostile against the rest | {_num(o['auc'])} |",
+        f"| mean over terms: subgroup / BPSN / BNSP AUC | {_num(o['mean_subgroup_auc'])} / "
+        f"{_num(o['mean_bpsn_auc'])} / {_num(o['mean_bnsp_auc'])} |",
+    ]
+    base = suite.get("baseline")
+    if base:
+        lines.append(f"| templates flagged with no identity term in them | {base['false_positives']} of {base['n']} |")
+    lines += [
+        "",
+        "| term group | false-positive rate | highest term | hostile recall | subgroup AUC | BPSN AUC | BNSP AUC |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for group, g in suite["groups"].items():
+        lines.append(
+            f"| {group} | {pct(g['false_positive_rate'])} | {g['max_term_fpr_term']} {pct(g['max_term_fpr'])} | "
+            f"{pct(g['hostile_recall'])} ({', '.join(g['expected_labels'])}) | {_num(g['subgroup_auc'])} | "
+            f"{_num(g['bpsn_auc'])} | {_num(g['bnsp_auc'])} |"
+        )
+    worst = suite["worst_terms"]
+    lines += [
+        "",
+        "Highest false-positive rates: "
+        + ", ".join(f"{w['term']} {pct(w['value'])}" for w in worst["false_positive_rate"][:n_terms]) + ".",
+        "Lowest hostile recall: "
+        + ", ".join(f"{w['term']} {pct(w['value'])}" for w in worst["hostile_recall"][:n_terms]) + ".",
+        "BPSN AUC is low when neutral sentences about a term score above hostile ones about other terms; BNSP "
+        "AUC is low when hostility about a term scores below neutral sentences about others (Borkan et al. 2019).",
+    ]
+    return lines
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -36,6 +36,7 @@ SECTIONS: dict[str, str] = {
     "terms": "Most informative terms",
     "errors": "Worst errors",
     "identity-terms": "Identity-term check",
+    "identity-suite": "Identity-term test suite",
     "label-coverage": "Labels in the data and in the model",
 }
 
@@ -98,6 +99,8 @@ def write_evaluation_report(model, data_path, out_dir, *, text_column=None, labe
 
 def build_metrics(model, data_path, evaluation: dict, *, split=None, n_errors: int = N_ERRORS) -> dict:
     """The machine-readable report: everything in ``report.html`` except text snippets and plots."""
+    from classifier.fairness import evaluate_identity_suite
+
     labels = list(evaluation["labels"])
     data = evaluation["data"]
     Y_true = np.asarray(evaluation["Y_true"], dtype=int).reshape(-1, len(labels))
@@ -142,6 +145,7 @@ def build_metrics(model, data_path, evaluation: dict, *, split=None, n_errors: i
         "macro_ece": float(np.mean([per_label[label]["ece"] for label in labels])) if labels else 0.0,
         "cooccurrence": cooccurrence(Y_true, Y_pred, labels),
         "identity_terms": evaluation["hard_negatives"],
+        "identity_suite": evaluation.get("identity_suite") or evaluate_identity_suite(model),
         "labels_not_in_model": list(evaluation["labels_not_in_model"]),
         "labels_not_in_data": list(evaluation["labels_not_in_data"]),
         "top_terms": informative_terms(model),
@@ -286,6 +290,7 @@ def render_html(metrics: dict, evaluation: dict, model) -> str:
         _section("terms", _terms_html(metrics)),
         _section("errors", _errors_html(metrics, data, reasons)),
         _section("identity-terms", _identity_html(metrics)),
+        _section("identity-suite", _identity_suite_html(metrics["identity_suite"])),
         _section("label-coverage", _coverage_html(metrics)),
     ]
     toc = "".join(f'<li><a href="#{key}">{_e(title)}</a></li>' for key, title in SECTIONS.items())
@@ -533,6 +538,120 @@ def _identity_html(m: dict) -> str:
             f'<img alt="False-positive rate per identity-term group" src="{image}">'
             "<table><tr><th>term group</th><th>no-label reports</th><th>got no label</th><th>got a label</th>"
             f"<th>false-positive rate</th></tr>{''.join(rows)}</table>")
+
+
+def _identity_suite_html(suite: dict) -> str:
+    from classifier.fairness.gate import MAX_SUITE_FPR, MAX_TERM_FPR
+    from classifier.fairness.suite import load_identity_suite
+
+    size, o = suite["suite"], suite["overall"]
+    terms = suite["terms"]
+
+    def pct(value):
+        return "n/a" if value is None else f"{value:.1%}"
+
+    def num(value):
+        return "n/a" if value is None else f"{value:.3f}"
+
+    def flag(value, limit):
+        return "" if value is None or value <= limit else f' <b class="bad">above the {limit:.0%} limit</b>'
+
+    base = suite.get("baseline")
+    overall_rows = [
+        ("Sentences", f"{size['n_sentences']} ({size['n_non_hostile']} neutral or positive, {size['n_hostile']} "
+                      f"hostile) about {size['n_terms']} terms"),
+        ("False-positive rate (any label on a neutral or positive sentence)",
+         f"{pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']}); neutral "
+         f"{pct(o['false_positive_rate_neutral'])}, positive {pct(o['false_positive_rate_positive'])}"),
+        ("Highest false-positive rate of one term", f"{pct(o['max_term_fpr'])} ({o['max_term_fpr_term']})"),
+        ("Hostile recall (the expected label given)",
+         f"{pct(o['hostile_recall'])} ({o['hostile_hits']} of {o['n_hostile']}); any label on "
+         f"{pct(o['hostile_any_label_rate'])}"),
+        ("AUC, hostile against the rest", num(o["auc"])),
+        ("Subgroup AUC over terms: mean / min / power mean", f"{num(o['mean_subgroup_auc'])} / "
+         f"{num(o['min_subgroup_auc'])} / {num(o['power_mean_subgroup_auc'])}"),
+        ("BPSN AUC over terms: mean / min / power mean", f"{num(o['mean_bpsn_auc'])} / {num(o['min_bpsn_auc'])} / "
+         f"{num(o['power_mean_bpsn_auc'])}"),
+        ("BNSP AUC over terms: mean / min / power mean", f"{num(o['mean_bnsp_auc'])} / {num(o['min_bnsp_auc'])} / "
+         f"{num(o['power_mean_bnsp_auc'])}"),
+    ]
+    if base:
+        flagged = ", ".join(base["templates_flagged"]) or "none"
+        overall_rows.append(("Templates flagged with no identity term in them",
+                             f"{base['false_positives']} of {base['n']} ({flagged})"))
+    overall = "".join(
+        f"<tr><th>{_e(k)}</th><td>{_e(v)}"
+        + (flag(o["false_positive_rate"], MAX_SUITE_FPR) if k.startswith("False-positive") else "")
+        + (flag(o["max_term_fpr"], MAX_TERM_FPR) if k.startswith("Highest") else "")
+        + "</td></tr>"
+        for k, v in overall_rows
+    )
+    group_rows = "".join(
+        f"<tr><td>{_e(group)}</td><td class=\"n\">{g['n_terms']}</td><td class=\"n\">{pct(g['false_positive_rate'])}"
+        f"</td><td>{_e(g['max_term_fpr_term'])} {pct(g['max_term_fpr'])}</td><td class=\"n\">"
+        f"{pct(g['hostile_recall'])}</td><td>{_e(', '.join(g['expected_labels']))}</td><td class=\"n\">"
+        f"{num(g['subgroup_auc'])}</td><td class=\"n\">{num(g['bpsn_auc'])}</td><td class=\"n\">"
+        f"{num(g['bnsp_auc'])}</td></tr>"
+        for group, g in suite["groups"].items()
+    )
+    ranked = sorted(terms.items(), key=lambda item: -(item[1]["false_positive_rate"] or 0))
+    term_rows = "".join(
+        f"<tr><td>{_e(term)}</td><td>{_e(t['group'])}</td><td class=\"n\">{pct(t['false_positive_rate'])}"
+        f"{flag(t['false_positive_rate'], MAX_TERM_FPR)}</td><td class=\"n\">"
+        f"{pct(t['false_positive_rate_neutral'])}</td><td class=\"n\">{pct(t['false_positive_rate_positive'])}</td>"
+        f"<td class=\"n\">{pct(t['hostile_recall'])}</td><td class=\"n\">{num(t['subgroup_auc'])}</td>"
+        f"<td class=\"n\">{num(t['bpsn_auc'])}</td><td class=\"n\">{num(t['bnsp_auc'])}</td></tr>"
+        for term, t in ranked
+    )
+    texts = {s.id: s.text for s in load_identity_suite().sentences}
+    fp_rows = "".join(
+        f"<tr><td>{_e(fp['id'])}</td><td>{_e(texts.get(fp['id'], ''))}</td><td>{_e(', '.join(fp['labels']))}</td>"
+        f"<td class=\"n\">{fp['margin']:+.2f}</td></tr>"
+        for fp in suite["worst_false_positives"][:10]
+    )
+    context_rows = "".join(
+        f"<tr><td>{_e(context)}</td><td class=\"n\">{pct(c['false_positive_rate'])}</td><td class=\"n\">"
+        f"{pct(c['hostile_recall'])}</td></tr>"
+        for context, c in sorted(suite["by_context"].items(), key=lambda item: -(item[1]["false_positive_rate"] or 0))
+    )
+    fig = _figure(7, max(3.0, 0.19 * len(ranked)))
+    ax = fig.subplots()
+    colours = {"religion": "#4a7ab5", "ethnicity": "#c0504d", "nationality": "#9bbb59", "migration_status": "#8064a2"}
+    names = [term for term, _ in ranked][::-1]
+    rates = [(terms[term]["false_positive_rate"] or 0) for term in names]
+    ax.barh(names, rates, color=[colours.get(terms[term]["group"], "grey") for term in names])
+    ax.axvline(MAX_TERM_FPR, color="crimson", ls="--", lw=1, label=f"per-term limit ({MAX_TERM_FPR:.0%})")
+    if o["false_positive_rate"] is not None:
+        ax.axvline(o["false_positive_rate"], color="black", ls=":", lw=1,
+                   label=f"all terms ({o['false_positive_rate']:.1%})")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel("false-positive rate on the term's neutral and positive sentences (colour: term group)", fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    image = _png(fig)
+    return (
+        f"<p>{size['n_sentences']} sentences written for this project, not taken from any report: each of "
+        f"{size['n_templates']['neutral']} neutral, {size['n_templates']['positive']} positive and "
+        f"{size['n_templates']['hostile']} hostile templates filled with each of {size['n_terms']} identity terms "
+        "(faiths, ethnicities, nationalities, migrant statuses), so that sentences differ only in the term. A neutral "
+        "or positive sentence that gets any label is a false positive; a hostile one should get the label the "
+        "codebook gives hostility against its term. The AUCs rank sentences by the highest score minus threshold "
+        "over the labels (Borkan et al. 2019): BPSN is low when neutral sentences about a term outscore hostile ones "
+        "about other terms (the term alone raises scores), BNSP is low when hostility about a term scores below "
+        "neutral sentences about other terms (hostility about it is missed).</p>"
+        f"<table>{overall}</table>"
+        f'<img alt="False-positive rate per identity term" src="{image}">'
+        "<h3>Per term group</h3><table><tr><th>group</th><th>terms</th><th>false-positive rate</th>"
+        "<th>highest term</th><th>hostile recall</th><th>expected label</th><th>subgroup AUC</th><th>BPSN AUC</th>"
+        f"<th>BNSP AUC</th></tr>{group_rows}</table>"
+        "<h3>Per term</h3><table><tr><th>term</th><th>group</th><th>false-positive rate</th><th>neutral</th>"
+        "<th>positive</th><th>hostile recall</th><th>subgroup AUC</th><th>BPSN AUC</th><th>BNSP AUC</th></tr>"
+        f"{term_rows}</table>"
+        "<h3>Most confident false positives</h3><table><tr><th>sentence</th><th>text (from the suite)</th>"
+        f"<th>labels given</th><th>score − threshold</th></tr>{fp_rows}</table>"
+        "<h3>Per context</h3><table><tr><th>context</th><th>false-positive rate</th><th>hostile recall</th></tr>"
+        f"{context_rows}</table>"
+    )
 
 
 def _coverage_html(m: dict) -> str:

@@ -25,6 +25,7 @@ class TrainResult:
     hard_negatives: dict
     metadata: dict
     model: object
+    identity_suite: dict | None = None  # summary of the identity-term suite (classifier.fairness)
 
 
 def split_indices(data: LabelledData, *, test_size=None, seed=0) -> tuple[list[int], list[int], str]:
@@ -100,6 +101,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     figures for that exact model on data it never saw.
     """
     from classifier.evaluation import hard_negative_check, label_metrics
+    from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
     from classifier.model import TensionModel
     from classifier.model_card import render_model_card
     from classifier.persistence import library_versions, save_model
@@ -122,6 +124,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     metrics = label_metrics(Y_test, Y_pred, labels)
     unseen = sorted(set(test_data.label_set) - set(labels))
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
+    suite = summarise_identity_suite(evaluate_identity_suite(model))
     metadata = {
         "name": name or (Path(out_dir).name if out_dir else None),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -145,6 +148,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "test_labels_not_in_model": unseen,
         "metrics": metrics,
         "hard_negatives": hard,
+        "identity_suite": suite,
         "train_seconds": round(fit_seconds, 2),
         "versions": library_versions(),
     }
@@ -152,4 +156,4 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     saved = None
     if out_dir is not None:
         saved = save_model(pipeline, out_dir, metadata, render_model_card(metadata))
-    return TrainResult(saved, metrics, hard, metadata, model)
+    return TrainResult(saved, metrics, hard, metadata, model, suite)

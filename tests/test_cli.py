@@ -20,6 +20,7 @@ def test_cli_train_prints_table_and_saves(small_labelled, tmp_path):
     result = runner.invoke(app, ["train", str(small_labelled), "--out", str(out), "--test-size", "0.25"])
     assert result.exit_code == 0, result.output
     assert "macro avg" in result.output and "Saved to" in result.output
+    assert "identity-term suite" in result.output and "hostile recall" in result.output
     assert (out / "model.joblib").exists()
 
 
@@ -43,6 +44,8 @@ def test_cli_predict_info_and_evaluate(trained):
     evaluated = runner.invoke(app, ["evaluate", str(trained.model_dir), str(CORPUS), "--split", "test"])
     assert evaluated.exit_code == 0
     assert f"{trained.metrics['macro']['f1']:.3f}" in evaluated.output
+    suite = trained.metadata["identity_suite"]["overall"]
+    assert f"false-positive rate {suite['false_positive_rate']:.1%}" in evaluated.output
 
 
 def test_cli_user_errors_are_one_line_exit_1(tmp_path):

@@ -63,6 +63,24 @@ def test_compare_interval_brackets_the_difference_and_is_reproducible(setup):
     assert "macro avg" in table and first["verdict"] in table
 
 
+def test_compare_shows_both_models_identity_suite_figures(setup):
+    from classifier import load_model
+    from classifier.fairness import evaluate_identity_suite
+
+    path_a, path_b, data = setup
+    result = compare_models(path_a, path_b, data, n_resamples=50)
+    for path, key in ((path_a, "identity_suite_a"), (path_b, "identity_suite_b")):
+        assert result[key]["overall"] == evaluate_identity_suite(load_model(path))["overall"]
+    table = format_comparison(result)
+    a, b = result["identity_suite_a"]["overall"], result["identity_suite_b"]["overall"]
+    line = next(line for line in table.splitlines() if line.startswith("false-positive rate"))
+    assert f"{a['false_positive_rate']:.1%}" in line and f"{b['false_positive_rate']:.1%}" in line
+    assert f"{(b['false_positive_rate'] - a['false_positive_rate']) * 100:+.1f} pts" in line
+    assert "hostile recall" in table and "mean BPSN AUC" in table and "worst terms B:" in table
+    plain = compare_models(path_a, path_b, data, n_resamples=50, identity_suite=False)
+    assert "identity_suite_a" not in plain and "Identity-term suite" not in format_comparison(plain)
+
+
 def test_compare_a_model_with_itself_finds_no_difference(setup):
     path_a, _, data = setup
     result = compare_models(path_a, path_a, data, n_resamples=100)

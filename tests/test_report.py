@@ -161,6 +161,27 @@ def test_report_html_is_well_formed_self_contained_and_complete(corpus_report):
     assert metrics["top_terms"]["immigration"]["words"][0]["term"] in page
 
 
+def test_report_has_the_identity_suite_in_metrics_json_and_html(corpus_report, model):
+    from classifier.fairness import evaluate_identity_suite
+
+    out, metrics = corpus_report
+    saved = json.loads((out / "metrics.json").read_text("utf-8"))
+    assert saved["identity_terms"] == metrics["identity_terms"]  # the hard-negative check stays
+    suite = saved["identity_suite"]
+    assert suite == json.loads(json.dumps(evaluate_identity_suite(model)))
+    page = (out / "report.html").read_text("utf-8")
+    section = page[page.index('<section id="identity-suite">'):]
+    section = section[: section.index("</section>")]
+    overall = suite["overall"]
+    assert f"{overall['false_positive_rate']:.1%} ({overall['false_positives']} of {overall['n_non_hostile']})" \
+        in section
+    for term in suite["terms"]:
+        assert f"<td>{term}</td>" in section
+    for group in suite["groups"]:
+        assert f"<td>{group}</td>" in section
+    assert '<img alt="False-positive rate per identity term"' in section
+
+
 def test_report_metrics_json_holds_no_report_text(corpus_report):
     from classifier.records import read_labelled
 
@@ -221,6 +242,20 @@ def test_report_cli_writes_both_files(trained, tricky_file, tmp_path):
     assert result.exit_code == 0, result.output
     assert "football" in result.output
     assert (tmp_path / "r" / "metrics.json").is_file() and (tmp_path / "r" / "report.html").is_file()
+
+
+def test_report_evaluate_cli_report_has_the_identity_suite(trained, tricky_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    path, _ = tricky_file
+    result = CliRunner().invoke(app, ["evaluate", str(trained.model_dir), str(path), "--report", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "identity-term suite" in result.output
+    saved = json.loads((tmp_path / "r" / "metrics.json").read_text("utf-8"))
+    assert saved["identity_suite"]["overall"] == trained.metadata["identity_suite"]["overall"]
+    assert 'id="identity-suite"' in (tmp_path / "r" / "report.html").read_text("utf-8")
 
 
 def test_report_cli_missing_data_is_one_line_error(trained, tmp_path):

@@ -1,5 +1,7 @@
 """Quality bars of the default model on the bundled corpus: a regression test, so CI fails if they slip."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -40,6 +42,17 @@ def test_training_metadata_is_complete(trained):
     assert {"scikit-learn", "spacy", "numpy"} <= set(meta["versions"])
     assert meta["split"] == "split column"
     assert meta["seed"] == 0 and meta["created"]
+
+
+def test_training_records_the_identity_suite_figures(trained):
+    suite = trained.metadata["identity_suite"]
+    assert suite == trained.identity_suite
+    assert suite["suite"]["n_terms"] >= 40 and set(suite["groups"]) == {"religion", "ethnicity", "nationality",
+                                                                         "migration_status"}
+    overall = suite["overall"]
+    assert 0 <= overall["false_positive_rate"] <= 1 and 0 <= overall["hostile_recall"] <= 1
+    assert overall["max_term_fpr"] == max(suite["term_false_positive_rate"].values())
+    assert json.loads((trained.model_dir / "metadata.json").read_text("utf-8"))["identity_suite"] == suite
 
 
 def test_training_is_reproducible(trained, tmp_path):
