@@ -107,25 +107,57 @@ def register(app: typer.Typer, user_errors) -> None:
     def promote_cli(
         name: Annotated[str | None, typer.Argument(help="Model to make the default (see tension models).")] = None,
         rollback: Annotated[bool, typer.Option("--rollback", help="Return to the previous default.")] = False,
-        force: Annotated[bool, typer.Option("--force", help="Promote even if it scores worse.")] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Promote even if it scores worse (with --reason: even if it fails "
+                               "the fairness gate).")
+        ] = False,
+        reason: Annotated[
+            str | None, typer.Option(help="Why this model is promoted; recorded in promotions.jsonl. Needed with "
+                                     "--force to override the fairness gate.")
+        ] = None,
         data: Annotated[
             Path | None, typer.Option(help="Labelled file to compare on (default: the candidate's test split).")
         ] = None,
+        max_fpr: Annotated[
+            float | None, typer.Option(help="Fairness gate: highest false-positive rate allowed on the identity-term "
+                                       "suite's neutral and positive sentences (default 0.03).")
+        ] = None,
+        max_term_fpr: Annotated[
+            float | None, typer.Option(help="Fairness gate: highest false-positive rate allowed for any one identity "
+                                       "term (default 0.05).")
+        ] = None,
+        fpr_tolerance: Annotated[
+            float | None, typer.Option(help="Fairness gate: how much higher than the current default's the "
+                                       "false-positive rate may be (default 0.005).")
+        ] = None,
     ) -> None:
-        """Make a model the default if it is not worse than the current one; or roll back."""
+        """Make a model the default if it is not worse than the current one and passes the fairness gate; or
+        roll back."""
         from classifier.errors import ConfigError
         from classifier.registry import promote
         from classifier.registry import rollback as roll_back
 
         if rollback:
-            if name is not None or force or data is not None:
-                raise ConfigError("--rollback takes no model name, --force or --data; run it on its own.")
+            gate_options = (reason, max_fpr, max_term_fpr, fpr_tolerance)
+            if name is not None or force or data is not None or any(o is not None for o in gate_options):
+                raise ConfigError("--rollback takes no model name, --force, --reason, --data or limits; run it on "
+                                  "its own.")
             done = roll_back()
             typer.echo(f"Default is now '{done.name}' again (was '{done.previous}').")
             return
-        done = promote(name, force=force, data=data)
+        done = promote(name, force=force, data=data, reason=reason, max_fpr=max_fpr, max_term_fpr=max_term_fpr,
+                       fpr_tolerance=fpr_tolerance)
         if done.comparison is not None:
             typer.echo(done.comparison["verdict"] + f" [on {done.evaluated_on}]")
+        if done.identity_suite is not None:
+            figures, limits = done.identity_suite["candidate"], done.identity_suite["limits"]
+            typer.echo(
+                f"Identity-term suite: false-positive rate {figures['false_positive_rate']:.1%} (limit "
+                f"{limits['max_fpr']:.1%}), highest term {figures['max_term_fpr_term']} {figures['max_term_fpr']:.1%} "
+                f"(limit {limits['max_term_fpr']:.1%})."
+            )
+        if done.fairness_overridden:
+            typer.echo(f"Fairness gate overridden (reason recorded): {'; '.join(done.fairness_overridden)}.")
         forced = " (forced)" if done.forced else ""
         was = f" (was '{done.previous}'; undo with tension promote --rollback)" if done.previous else ""
         typer.echo(f"Default is now '{done.name}'{forced}{was}.")

@@ -60,6 +60,9 @@ class Promotion:
     forced: bool = False
     comparison: dict | None = None  # compare_models(previous, name, ...) when there was a default to beat
     evaluated_on: str | None = None
+    reason: str | None = None  # why it was promoted (required to override the fairness gate)
+    identity_suite: dict | None = None  # the fairness gate's figures: candidate, previous default, limits
+    fairness_overridden: list[str] = field(default_factory=list)  # the gate's objections, when forced past them
 
 
 def current_default() -> str | None:
@@ -118,31 +121,46 @@ def format_models(entries: list[ModelEntry]) -> str:
 
 
 def promote(name, *, force=False, data=None, text_column=None, labels_column="labels", n_resamples=1000,
-            seed=0) -> Promotion:
-    """Make model ``name`` the default, if it is at least as good as the current default.
+            seed=0, reason=None, max_fpr=None, max_term_fpr=None, fpr_tolerance=None) -> Promotion:
+    """Make model ``name`` the default, if it is at least as good as the current default and passes the
+    fairness gate.
 
     Both models are scored on the same labelled reports: ``data`` when given (every row of that file),
     otherwise the candidate's own held-out test split (rebuilt from the files and split recorded in its
     metadata, which must be unchanged). The candidate is refused when its macro-F1 over the labels both
     models know is lower than the default's, or when it lacks a label the default has, unless ``force``.
 
+    The fairness gate (:mod:`classifier.fairness.gate`) scores both models on the identity-term suite and
+    refuses a candidate whose false-positive rate on its neutral and positive sentences is above ``max_fpr``
+    (default :data:`~classifier.fairness.gate.MAX_SUITE_FPR`, 3%), or above ``max_term_fpr`` (5%) for any
+    term, or higher than the current default's by more than ``fpr_tolerance`` (half a point). Only ``force``
+    *with* a ``reason`` overrides it; the reason is recorded in ``promotions.jsonl``.
+
     Raises
     ------
     ModelError
-        The candidate is missing, broken, already the default, or worse than the default (the message gives
-        both scores and says to pass ``--force`` to promote anyway).
+        The candidate is missing, broken, already the default, worse than the default, or fails the fairness
+        gate (the message gives what was measured, the limit, and how to override).
     DataError
         The evaluation data cannot be read or rebuilt.
+    ConfigError
+        A limit is not a fraction between 0 and 1.
     """
     from classifier import load_model
     from classifier.compare import compare_models
+    from classifier.fairness import evaluate_identity_suite, fairness_problems, summarise_identity_suite
+    from classifier.fairness.gate import gate_limits
 
+    limits = gate_limits(max_fpr, max_term_fpr, fpr_tolerance)
+    if reason is not None:
+        reason = str(reason).strip() or None  # a blank reason is no reason
     name = _check_name(name)
     candidate = load_model(models_dir() / name)  # checks the files before anything changes
     default = current_default()
     if default == name:
         raise ModelError(f"'{name}' is already the default model; nothing to do.")
-    result = Promotion(name, default, forced=force)
+    result = Promotion(name, default, forced=force, reason=reason)
+    suite, current_suite = None, None
     if default is not None:
         try:
             current = load_model(models_dir() / default)
@@ -172,8 +190,41 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
                     f"(difference {macro['diff']:+.3f}, {comparison['confidence']:.0%} CI {macro['ci_low']:+.3f} "
                     f"to {macro['ci_high']:+.3f}). Improve the model, or pass --force to promote it anyway."
                 )
+            suite, current_suite = comparison.get("identity_suite_b"), comparison.get("identity_suite_a")
+    if suite is None:
+        suite = summarise_identity_suite(evaluate_identity_suite(candidate))
+    problems = fairness_problems(suite, current_suite, max_fpr=limits["max_fpr"],
+                                 max_term_fpr=limits["max_term_fpr"], tolerance=limits["fpr_tolerance"],
+                                 current_name=f"the default '{default}'")
+    result.identity_suite = {
+        "candidate": _gate_figures(suite),
+        "previous": _gate_figures(current_suite) if current_suite else None,
+        "limits": limits,
+    }
+    if problems:
+        if not (force and reason):
+            raise ModelError(_fairness_refusal(name, problems, force))
+        result.fairness_overridden = problems
     _set_default(name, default, action="promote", forced=force, result=result)
     return result
+
+
+def _gate_figures(suite: dict) -> dict:
+    o = suite["overall"]
+    return {key: o[key] for key in ("false_positive_rate", "n_non_hostile", "max_term_fpr", "max_term_fpr_term",
+                                    "hostile_recall")}
+
+
+def _fairness_refusal(name: str, problems: list[str], forced: bool) -> str:
+    how = ("or add --reason \"why\" to --force (--force alone does not override this gate)" if forced else
+           "or promote it anyway with --force --reason \"why\"")
+    return (
+        f"Not promoted: '{name}' fails the identity-term fairness gate: {'; '.join(problems)}. A false positive is a "
+        "neutral or positive sentence of the identity-term suite that gets a label (see its model card or tension "
+        "evaluate --report). Retrain it (for example with more no-label reports that mention these terms), change "
+        f"the limits with --max-fpr, --max-term-fpr or --fpr-tolerance, {how} (the reason is recorded in "
+        f"{HISTORY_FILE})."
+    )
 
 
 def rollback() -> Promotion:
@@ -337,6 +388,12 @@ def _set_default(name, previous, *, action, forced, result: Promotion) -> None:
     if result.comparison is not None:
         macro = result.comparison["macro"]
         record["macro_f1"] = {"previous": macro["f1_a"], "default": macro["f1_b"]}
+    if result.reason is not None:
+        record["reason"] = result.reason
+    if result.identity_suite is not None:
+        record["identity_suite"] = result.identity_suite
+    if result.fairness_overridden:
+        record["fairness_overridden"] = result.fairness_overridden
     try:
         with open(models_dir() / HISTORY_FILE, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")

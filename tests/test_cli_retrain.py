@@ -6,7 +6,7 @@ import csv
 import shutil
 
 import pytest
-from conftest import CORPUS, write_csv
+from conftest import CORPUS, identity_suite_result, write_csv
 from typer.testing import CliRunner
 
 from classifier.cli import app
@@ -30,7 +30,7 @@ def saved_model(tmp_path_factory):
 
 
 @pytest.fixture
-def registry(saved_model, tmp_path, monkeypatch):
+def registry(saved_model, tmp_path, monkeypatch, fake_identity_suite):
     models = tmp_path / "models"
     shutil.copytree(saved_model.parent, models)
     monkeypatch.setenv("TENSION_MODELS_DIR", str(models))
@@ -59,6 +59,8 @@ def test_cli_retrain_models_promote_and_rollback(registry):
         (["promote"], "Name the model to promote"),
         (["promote", "--rollback"], "no previous default"),
         (["promote", "small", "--rollback"], "--rollback takes no model name"),
+        (["promote", "--rollback", "--reason", "x"], "--rollback takes no model name"),
+        (["promote", "small", "--max-fpr", "3"], "'max_fpr' must be a fraction between 0 and 1"),
         (["suggest", "small", "missing.csv", "-n", "3"], "does not exist"),
         (["compare", "small", "small", "missing.csv"], "does not exist"),
         (["audit", "missing.csv"], "does not exist"),
@@ -69,6 +71,36 @@ def test_cli_retrain_bad_input_is_one_line_and_exit_1(registry, args, message):
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_retrain_promote_fairness_gate_refuses_then_force_with_reason_is_recorded(registry, fake_identity_suite):
+    import json
+
+    fake_identity_suite({"small": identity_suite_result({"Roma": 0.2}, default=0.1)})
+    refused = runner.invoke(app, ["promote", "small"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "fails the identity-term fairness gate" in refused.output
+    assert "above the limit of 3.0%" in refused.output and "Roma 20.0%" in refused.output
+    assert '--force --reason "why"' in refused.output
+    forced = runner.invoke(app, ["promote", "small", "--force"])
+    assert forced.exit_code == 1 and "--force alone does not override" in forced.output
+    assert not (registry / "DEFAULT_MODEL").exists()
+
+    done = runner.invoke(app, ["promote", "small", "--force", "--reason", "Only model with the new label"])
+    assert done.exit_code == 0, done.output
+    assert "Fairness gate overridden (reason recorded)" in done.output and "Default is now 'small' (forced)" \
+        in done.output
+    assert "Identity-term suite: false-positive rate 10.2% (limit 3.0%), highest term Roma 20.0% (limit 5.0%)" \
+        in done.output
+    record = json.loads((registry / "promotions.jsonl").read_text("utf-8").splitlines()[-1])
+    assert record["reason"] == "Only model with the new label" and record["forced"]
+
+
+def test_cli_retrain_promote_takes_the_fairness_limits_as_options(registry, fake_identity_suite):
+    fake_identity_suite({"small": identity_suite_result(default=0.1)})
+    result = runner.invoke(app, ["promote", "small", "--max-fpr", "0.2", "--max-term-fpr", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert "false-positive rate 10.0% (limit 20.0%)" in result.output and "(forced)" not in result.output
 
 
 def test_cli_retrain_suggest_compare_audit_write_their_outputs(registry, tmp_path):

@@ -8,10 +8,10 @@ import random
 import shutil
 
 import pytest
-from conftest import CORPUS, write_csv
+from conftest import CORPUS, identity_suite_result, write_csv
 
 from classifier import load_model
-from classifier.errors import ModelError
+from classifier.errors import ConfigError, ModelError
 from classifier.persistence import DEFAULT_POINTER_FILE, resolve_model_dir
 from classifier.registry import (
     HISTORY_FILE,
@@ -19,6 +19,7 @@ from classifier.registry import (
     current_default,
     format_models,
     held_out_split,
+    history,
     list_models,
     new_model_name,
     promote,
@@ -51,8 +52,9 @@ def trained_models(tmp_path_factory):
 
 
 @pytest.fixture
-def registry(trained_models, tmp_path, monkeypatch):
-    """A fresh copy of the registry in tmp_path, used as $TENSION_MODELS_DIR."""
+def registry(trained_models, tmp_path, monkeypatch, fake_identity_suite):
+    """A fresh copy of the registry in tmp_path, used as $TENSION_MODELS_DIR; every model passes the fairness
+    gate unless a test gives it other identity-suite figures."""
     source, _ = trained_models
     models = tmp_path / "models"
     shutil.copytree(source, models)
@@ -154,3 +156,74 @@ def test_registry_new_model_name_is_fresh(registry):
     assert name.startswith("model-") and not (registry / name).exists()
     (registry / name).mkdir()
     assert new_model_name() != name
+
+
+def _copy_model(registry, source, name):
+    """A copy of a registry model under a new name (metadata included, so a fake can tell them apart)."""
+    shutil.copytree(registry / source, registry / name)
+    meta = json.loads((registry / name / "metadata.json").read_text("utf-8"))
+    meta["name"] = name
+    (registry / name / "metadata.json").write_text(json.dumps(meta), "utf-8")
+
+
+def test_registry_fairness_gate_refuses_a_model_over_the_limits_unless_forced_with_a_reason(
+        registry, fake_identity_suite):
+    fake_identity_suite({"good": identity_suite_result({"Somali": 0.1}, default=0.05)})
+    with pytest.raises(ModelError) as refused:
+        promote("good")
+    message = str(refused.value)
+    assert message.startswith("Not promoted: 'good' fails the identity-term fairness gate: it labels 5.1% of the "
+                              "suite's 1800 neutral and positive sentences (92 false positives), above the limit "
+                              "of 3.0%; 1 identity term(s) have a false-positive rate above the per-term limit of "
+                              "5.0%: Somali 10.0%.")
+    assert "--max-fpr" in message and '--force --reason "why"' in message and HISTORY_FILE in message
+    assert current_default() is None
+    with pytest.raises(ModelError, match="--force alone does not override this gate"):
+        promote("good", force=True)
+    with pytest.raises(ModelError, match="--force alone"):
+        promote("good", force=True, reason="   ")
+    assert current_default() is None and not history()
+
+    done = promote("good", force=True, reason="Pilot for one team; retraining with more hard negatives booked.")
+    assert current_default() == "good" and done.forced and len(done.fairness_overridden) == 2
+    (record,) = history()
+    assert record["forced"] and record["reason"] == done.reason
+    assert record["fairness_overridden"] == done.fairness_overridden
+    assert record["identity_suite"]["candidate"]["max_term_fpr_term"] == "Somali"
+    assert record["identity_suite"]["candidate"]["false_positive_rate"] == pytest.approx(92 / 1800)
+    assert record["identity_suite"]["limits"] == {"max_fpr": 0.03, "max_term_fpr": 0.05, "fpr_tolerance": 0.005}
+
+
+def test_registry_fairness_gate_limits_are_options(registry, fake_identity_suite):
+    fake_identity_suite({"good": identity_suite_result({"Somali": 0.1}, default=0.05)})
+    done = promote("good", max_fpr=0.06, max_term_fpr=0.1, reason="limits agreed with the board")
+    assert not done.forced and not done.fairness_overridden
+    assert history()[-1]["identity_suite"]["limits"]["max_fpr"] == 0.06
+    assert history()[-1]["reason"] == "limits agreed with the board"
+    with pytest.raises(ConfigError, match="'max_term_fpr' must be a fraction between 0 and 1"):
+        promote("worse", max_term_fpr=5)
+
+
+def test_registry_fairness_gate_refuses_more_false_alarms_than_the_default(registry, fake_identity_suite):
+    _copy_model(registry, "good", "candidate")  # same F1 as the default, so only the gate can refuse it
+    fake_identity_suite({"good": identity_suite_result(default=0.0),
+                         "candidate": identity_suite_result(default=0.025)})
+    promote("good")
+    with pytest.raises(ModelError, match=r"its false-positive rate on the suite, 2\.5%, is higher than the default "
+                                         r"'good''s 0\.0% by 2\.5 points \(allowed: 0\.5\)"):
+        promote("candidate")
+    done = promote("candidate", fpr_tolerance=0.03)
+    assert done.identity_suite["previous"]["false_positive_rate"] == 0.0
+    assert done.identity_suite["candidate"]["false_positive_rate"] == pytest.approx(0.025)
+
+
+def test_registry_fairness_gate_records_the_real_figures(registry, fake_identity_suite):
+    fake_identity_suite(None)
+    from classifier.fairness import evaluate_identity_suite  # the real one, now restored
+
+    promote("good", max_fpr=1.0, max_term_fpr=1.0)
+    real = evaluate_identity_suite(load_model(registry / "good"))["overall"]
+    recorded = history()[-1]["identity_suite"]["candidate"]
+    assert recorded["false_positive_rate"] == real["false_positive_rate"]
+    assert (recorded["max_term_fpr_term"], recorded["max_term_fpr"]) == (real["max_term_fpr_term"],
+                                                                          real["max_term_fpr"])

@@ -42,9 +42,8 @@ def fairness_problems(candidate: dict, current: dict | None = None, *, max_fpr: 
     ConfigError
         A limit outside [0, 1].
     """
-    max_fpr = _limit("max_fpr", MAX_SUITE_FPR if max_fpr is None else max_fpr)
-    max_term_fpr = _limit("max_term_fpr", MAX_TERM_FPR if max_term_fpr is None else max_term_fpr)
-    tolerance = _limit("fpr_tolerance", FPR_TOLERANCE if tolerance is None else tolerance)
+    limits = gate_limits(max_fpr, max_term_fpr, tolerance)
+    max_fpr, max_term_fpr, tolerance = limits["max_fpr"], limits["max_term_fpr"], limits["fpr_tolerance"]
     problems = []
     overall = candidate["overall"]
     fpr = overall["false_positive_rate"]
@@ -71,6 +70,16 @@ def fairness_problems(candidate: dict, current: dict | None = None, *, max_fpr: 
                 f"by {(fpr - before) * 100:.1f} points (allowed: {tolerance * 100:.1f})"
             )
     return problems
+
+
+def gate_limits(max_fpr: float | None = None, max_term_fpr: float | None = None,
+                tolerance: float | None = None) -> dict[str, float]:
+    """The limits in force: each given value, else the module's constant; checked to be fractions."""
+    return {
+        "max_fpr": _limit("max_fpr", MAX_SUITE_FPR if max_fpr is None else max_fpr),
+        "max_term_fpr": _limit("max_term_fpr", MAX_TERM_FPR if max_term_fpr is None else max_term_fpr),
+        "fpr_tolerance": _limit("fpr_tolerance", FPR_TOLERANCE if tolerance is None else tolerance),
+    }
 
 
 def term_rates(result: dict) -> dict[str, float | None]:
