@@ -6,7 +6,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from classifier.errors import ConfigError, DataError
@@ -62,6 +62,8 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     oof_proba_ : ndarray of shape (n_samples, n_labels)
         Calibrated out-of-fold probabilities on the training data, averaged over the repeats (for audits and
         reports).
+    window_calibration_ : ndarray of shape (n_labels, 2) or None
+        Sigmoid calibrator of the best passage's decision value per label, when fitted with ``windows``.
     """
 
     def __init__(self, C=4.0, class_weight="balanced", cv=5, min_threshold=0.1, max_threshold=0.9,
@@ -78,18 +80,30 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         self.cv_repeats = cv_repeats
 
     def __setstate__(self, state):
-        # Models saved before NB-LR existed were plain logistic regressions.
+        # Models saved before NB-LR existed were plain logistic regressions; before passages, whole texts only.
         state.setdefault("nb_alpha", None)
         state.setdefault("cv_repeats", 1)
+        state.setdefault("window_calibration_", None)
         super().__setstate__(state)
 
-    def fit(self, X, Y, sample_weight=None):
+    def fit(self, X, Y, sample_weight=None, windows=None, groups=None):
         """Fit one calibrated model and threshold per column of the indicator matrix ``Y``.
 
-        ``sample_weight`` weights the logistic regressions only; calibration and thresholds are fitted on
-        unweighted out-of-fold scores, so probabilities stay honest for the data as it is.
+        ``sample_weight`` weights the logistic regressions, and (with ``weighted_thresholds``) the errors
+        when thresholds are chosen; Platt calibration itself is fitted on unweighted out-of-fold scores.
+
+        ``windows`` is an optional ``(X_windows, owner)`` pair: feature rows of passages of the long reports
+        and, per row, the index of the report it comes from (see :mod:`classifier.windows`). A long report's
+        score for a label is then the larger of its whole-text score and its best passage's score, each
+        Platt-calibrated on out-of-fold scores, and the threshold is tuned on that combined score.
+
+        ``groups`` keeps rows of one group in the same out-of-fold split (a report and its counterfactual
+        copies), so no report is scored by a model that saw a near-copy of it.
         """
         self._check_params()
+        X_windows, owner = _check_windows(windows, X.shape[0])
+        if groups is not None and len(groups) != X.shape[0]:
+            raise DataError(f"'groups' has {len(groups)} entries but X has {X.shape[0]} rows; they must match.")
         Y = np.asarray(Y)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
@@ -106,6 +120,8 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         self.calibration_ = np.zeros((n_labels, 2))
         self.thresholds_ = np.zeros(n_labels)
         self.oof_proba_ = np.zeros(Y.shape, dtype=float)
+        self.window_calibration_ = None if owner is None else np.zeros((n_labels, 2))
+        long_docs = None if owner is None else np.unique(owner)
         for j in range(n_labels):
             y = Y[:, j].astype(int)
             positives = int(y.sum())
@@ -118,11 +134,21 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
             # Each repeat is a differently shuffled K-fold; calibration and threshold are fitted on all of
             # them stacked, which steadies both against the luck of one split.
             seeds = [None if self.random_state is None else self.random_state + r for r in range(self.cv_repeats)]
-            oof = np.concatenate([self._out_of_fold_decision(X, y, sample_weight, seed) for seed in seeds])
+            folds = [self._out_of_fold_decision(X, y, sample_weight, seed, X_windows, owner, groups)
+                     for seed in seeds]
+            oof = np.concatenate([doc for doc, _ in folds])
             y_stacked = np.tile(y, self.cv_repeats)
             a, b = _fit_sigmoid(oof, y_stacked)
             self.calibration_[j] = (a, b)
             proba = _sigmoid(a * oof + b)
+            if owner is not None:
+                best = np.concatenate([_max_per_owner(win, owner, len(y))[long_docs] for _, win in folds])
+                y_long = np.tile(y[long_docs], self.cv_repeats)
+                # With one class among the long reports there is nothing to calibrate: passages then never count.
+                a_w, b_w = _fit_sigmoid(best, y_long) if 0 < y_long.sum() < len(y_long) else (0.0, -50.0)
+                self.window_calibration_[j] = (a_w, b_w)
+                rows = (np.arange(self.cv_repeats)[:, None] * len(y) + long_docs).ravel()
+                proba[rows] = np.maximum(proba[rows], _sigmoid(a_w * best + b_w))
             self.oof_proba_[:, j] = proba.reshape(self.cv_repeats, -1).mean(axis=0)
             weight = None
             if self.weighted_thresholds and sample_weight is not None:
@@ -141,14 +167,27 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
             scores = scores.toarray()
         return np.asarray(scores) + self.intercept_
 
-    def predict_proba(self, X):
-        """Calibrated probability per label, shape (n_samples, n_labels)."""
-        decision = self.decision_function(X)
-        return _sigmoid(decision * self.calibration_[:, 0] + self.calibration_[:, 1])
+    def predict_proba(self, X, windows=None):
+        """Calibrated probability per label, shape (n_samples, n_labels).
 
-    def predict(self, X):
+        With ``windows`` (as in :meth:`fit`) and a model fitted with windows, a long report's probability
+        is the larger of its whole-text and its best passage's calibrated probability.
+        """
+        decision = self.decision_function(X)
+        proba = _sigmoid(decision * self.calibration_[:, 0] + self.calibration_[:, 1])
+        X_windows, owner = _check_windows(windows, X.shape[0])
+        calibration = getattr(self, "window_calibration_", None)
+        if owner is None or calibration is None or not len(owner):
+            return proba
+        best = _max_per_owner(self.decision_function(X_windows), owner, X.shape[0])
+        long_docs = np.unique(owner)
+        passage = _sigmoid(best[long_docs] * calibration[:, 0] + calibration[:, 1])
+        proba[long_docs] = np.maximum(proba[long_docs], passage)
+        return proba
+
+    def predict(self, X, windows=None):
         """Indicator matrix of the labels whose probability reaches their threshold."""
-        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+        return (self.predict_proba(X, windows) >= self.thresholds_).astype(int)
 
     def _new_model(self):
         return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=1000)
@@ -160,14 +199,24 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         ratio = _nb_log_count_ratio(X, y, self.nb_alpha)
         return self._new_model().fit(X @ sparse.diags(ratio), y, sample_weight=sample_weight), ratio
 
-    def _out_of_fold_decision(self, X, y, sample_weight=None, seed=0):
-        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed)
+    def _out_of_fold_decision(self, X, y, sample_weight=None, seed=0, X_windows=None, owner=None, groups=None):
+        """Out-of-fold decision values of the reports and, when given, of their passages (or ``None``)."""
+        if groups is None:
+            splits = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+        else:
+            splits = StratifiedGroupKFold(n_splits=self.cv, shuffle=True, random_state=seed).split(
+                np.zeros(len(y)), y, groups)
         oof = np.zeros(len(y))
-        for train, test in folds.split(np.zeros(len(y)), y):
+        oof_windows = None if owner is None else np.zeros(len(owner))
+        for train, test in splits:
             weight = None if sample_weight is None else np.asarray(sample_weight)[train]
             model, ratio = self._fit_one(X[train], y[train], weight)
-            oof[test] = X[test] @ (model.coef_[0] * ratio) + model.intercept_[0]
-        return oof
+            coef = model.coef_[0] * ratio
+            oof[test] = X[test] @ coef + model.intercept_[0]
+            if owner is not None:
+                held = np.isin(owner, test)
+                oof_windows[held] = X_windows[held] @ coef + model.intercept_[0]
+        return oof, oof_windows
 
     def _check_params(self):
         if not isinstance(self.C, int | float) or self.C <= 0:
@@ -195,6 +244,29 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
                 "The 'min_threshold' and 'max_threshold' parameters must satisfy 0 < min < max < 1. "
                 f"Got {self.min_threshold!r} and {self.max_threshold!r}."
             )
+
+
+def _check_windows(windows, n_samples):
+    """``(X_windows, owner)`` checked against ``n_samples`` reports, or ``(None, None)``."""
+    if windows is None:
+        return None, None
+    X_windows, owner = windows
+    owner = np.asarray(owner, dtype=np.int64)
+    if not len(owner):
+        return None, None
+    if X_windows.shape[0] != len(owner):
+        raise DataError(f"'windows' has {X_windows.shape[0]} feature rows but {len(owner)} owners; they must match.")
+    if len(owner) and (owner.min() < 0 or owner.max() >= n_samples):
+        raise DataError(f"'windows' owners must index the {n_samples} reports; got values outside 0..{n_samples - 1}.")
+    return X_windows, owner
+
+
+def _max_per_owner(values, owner, n_samples):
+    """The largest of ``values`` per owner (``-inf`` for reports without passages), along the first axis."""
+    values = np.asarray(values, dtype=float)
+    best = np.full((n_samples,) + values.shape[1:], -np.inf)
+    np.maximum.at(best, owner, values)
+    return best
 
 
 def _nb_log_count_ratio(X, y, alpha):

@@ -8,11 +8,15 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.pipeline import CLASSIFIER, FEATURES, PREPROCESS
+from classifier.pipeline import CLASSIFIER, FEATURES, PREPROCESS, passage_features
 
 STATUS_OK = "ok"
 STATUS_EMPTY = "empty text"
 STATUS_NOT_TEXT = "not text"
+STATUS_TOO_LONG = "text too long"
+#: Characters per report beyond which a text is not classified (never preprocessed): a backlog cell this
+#: long is a pasted document or a broken export, and spaCy would spend seconds and megabytes on it.
+MAX_TEXT_CHARS = 20_000
 ON_INVALID = ("raise", "flag")
 DEFAULT_REVIEW_BAND = 0.15
 
@@ -75,19 +79,22 @@ class TensionModel:
         return {label: float(t) for label, t in zip(self.labels, values, strict=True)}
 
     def predict(self, texts: Iterable[str], *, on_invalid: str = "raise", explain: bool = True,
-                top_k: int = 5) -> list[Prediction]:
+                top_k: int = 5, max_chars: int | None = MAX_TEXT_CHARS) -> list[Prediction]:
         """Label each text.
 
         Parameters
         ----------
         texts : iterable of str
         on_invalid : {"raise", "flag"}, default="raise"
-            What to do with an empty or non-string item: raise a :class:`DataError` naming its position,
-            or return an unclassified :class:`Prediction` whose ``status`` says why.
+            What to do with an empty, non-string or too long item: raise a :class:`DataError` naming its
+            position, or return an unclassified :class:`Prediction` whose ``status`` says why.
         explain : bool, default=True
             Compute the top terms behind each assigned label.
         top_k : int, default=5
             Terms per assigned label.
+        max_chars : int or None, default=MAX_TEXT_CHARS (20,000)
+            Longer texts are invalid (status ``"text too long"``) and are never preprocessed; None
+            lifts the cap.
 
         Returns
         -------
@@ -95,12 +102,20 @@ class TensionModel:
         """
         if on_invalid not in ON_INVALID:
             raise ConfigError(f"'on_invalid' must be one of {ON_INVALID}. Got {on_invalid!r}.")
+        if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
+            raise ConfigError(f"'max_chars' must be a positive int or None. Got {max_chars!r}.")
         if isinstance(texts, str):
             raise DataError("predict() expects a list of texts, got a single string. Wrap it: predict([text]).")
         items = list(texts)
-        statuses = [_status_of(item) for item in items]
+        statuses = [_status_of(item, max_chars) for item in items]
         if on_invalid == "raise":
             for position, status in enumerate(statuses):
+                if status == STATUS_TOO_LONG:
+                    raise DataError(
+                        f"Text at position {position} is {len(items[position]):,} characters long: expected at "
+                        f"most max_chars={max_chars:,}. Shorten it, pass a larger max_chars, or pass "
+                        "on_invalid='flag' to get an unclassified result."
+                    )
                 if status != STATUS_OK:
                     raise DataError(
                         f"Text at position {position} is {_describe(items[position])}: expected a non-empty "
@@ -126,7 +141,9 @@ class TensionModel:
         steps = self.pipeline.named_steps
         processed = steps[PREPROCESS].transform(texts)
         matrix = steps[FEATURES].transform(processed)
-        proba = steps[CLASSIFIER].predict_proba(matrix)
+        windows = passage_features(self.pipeline, processed)
+        proba = steps[CLASSIFIER].predict_proba(matrix) if windows is None else \
+            steps[CLASSIFIER].predict_proba(matrix, windows=windows)
         thresholds = steps[CLASSIFIER].thresholds_
         labels = self.labels
         assigned = proba >= thresholds
@@ -155,9 +172,11 @@ class TensionModel:
         return self._explainer
 
 
-def _status_of(item) -> str:
+def _status_of(item, max_chars=None) -> str:
     if not isinstance(item, str):
         return STATUS_NOT_TEXT
+    if max_chars is not None and len(item) > max_chars:
+        return STATUS_TOO_LONG
     if not item.strip():
         return STATUS_EMPTY
     return STATUS_OK

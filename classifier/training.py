@@ -14,6 +14,8 @@ from classifier.records import LabelledData, label_strata, read_labelled_files
 
 MIN_POSITIVES = 10
 HARD_NEGATIVE_WEIGHT = 6.0
+#: Counterfactual copies per training report that names an identity term (classifier.augment); 0 = none.
+COUNTERFACTUAL_COPIES = 1
 
 
 @dataclass
@@ -78,16 +80,39 @@ def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np
     return np.asarray([weight if is_hard_negative(text, labels) else 1.0 for text, labels in pairs])
 
 
+def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, seed=0
+                         ) -> tuple[LabelledData, np.ndarray]:
+    """``data`` plus ``copies`` counterfactual copies of each report that names an identity term
+    (:mod:`classifier.augment`), and each row's group: its source report's index, so that a report and its
+    copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split."""
+    from classifier.augment import counterfactual_copies
+
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
+        raise ConfigError(f"The number of counterfactual copies must be an int >= 0 (0 = none). Got {copies!r}.")
+    if not copies:
+        return data, np.arange(len(data))
+    extra = counterfactual_copies(data.texts, data.labels, copies=copies, seed=seed)
+    index = [source for source, _ in extra]
+    copied = data.subset(index)
+    copied.texts = [text for _, text in extra]
+    copied.sources = [f"{source} (counterfactual copy)" for source in copied.sources]
+    augmented = LabelledData(data.ids + copied.ids, data.texts + copied.texts, data.labels + copied.labels,
+                             data.splits + copied.splits, data.sources + copied.sources, dict(data.file_hashes))
+    return augmented, np.concatenate([np.arange(len(data)), np.asarray(index, dtype=int)])
+
+
 def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:en", C=None,
-                 hard_negative_weight=HARD_NEGATIVE_WEIGHT, remove_stop_words=None):
-    """Build and fit the pipeline on ``train``."""
+                 hard_negative_weight=HARD_NEGATIVE_WEIGHT, remove_stop_words=None,
+                 counterfactuals=COUNTERFACTUAL_COPIES, **pipeline_options):
+    """Build and fit the pipeline on ``train`` (plus its counterfactual copies)."""
     from classifier.pipeline import build_pipeline
 
     pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed,
-                              remove_stop_words=bool(remove_stop_words))
+                              remove_stop_words=bool(remove_stop_words), **pipeline_options)
+    train, groups = with_counterfactuals(train, counterfactuals, seed=seed)
     pipeline.fit(
         train.texts, np.asarray(train.indicator(labels)),
-        classifier__sample_weight=hard_negative_weights(train, hard_negative_weight),
+        classifier__sample_weight=hard_negative_weights(train, hard_negative_weight), classifier__groups=groups,
     )
     return pipeline
 

@@ -108,7 +108,7 @@ def test_estimator_repeated_out_of_fold_scores_stack_every_repeat(xy):
     twice = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=5, cv_repeats=2).fit(X, Y)
     np.testing.assert_array_equal(once.coef_, twice.coef_)  # the final models do not depend on the repeats
     y = Y[:, 0]
-    oof = np.concatenate([twice._out_of_fold_decision(X, y, None, 5), twice._out_of_fold_decision(X, y, None, 6)])
+    oof = np.concatenate([twice._out_of_fold_decision(X, y, None, 5)[0], twice._out_of_fold_decision(X, y, None, 6)[0]])
     a, b = _fit_sigmoid(oof, np.tile(y, 2))
     np.testing.assert_allclose(twice.calibration_[0], (a, b))
     proba = _sigmoid(a * oof + b)

@@ -1,0 +1,109 @@
+"""Counterfactual augmentation: copies of training reports with one identity term swapped for another.
+
+In the corpus, words like "muslim" or "jewish" occur mostly in hate reports, so a linear model learns the word
+itself as evidence of hate and flags neutral mentions of people by faith or ethnicity. Swapping identity terms
+gives every term the same neutral contexts (Dixon et al., 2018; Zmigrod et al., 2019):
+
+- in a report with **no label**, any identity term may become any other of the same grammatical form (a
+  neutral mention of a Sikh family is as neutral about a Polish one);
+- in a **labelled** report, a term is swapped only within its group (anti-Muslim abuse stays religious hate
+  when it names Jews instead; swapping it for a nationality would change the right label).
+
+The copies are added to the training data only; evaluation data is never augmented.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+#: Swappable identity terms by group, as (singular adjective or noun, plural noun) pairs, lowercase.
+#: The plural is ``None`` where it is not a separate word ("Chinese").
+SWAP_TERMS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "religion": (
+        ("muslim", "muslims"), ("jewish", None), ("jew", "jews"), ("sikh", "sikhs"), ("hindu", "hindus"),
+        ("christian", "christians"), ("catholic", "catholics"), ("buddhist", "buddhists"), ("jain", "jains"),
+    ),
+    "ethnicity": (
+        ("black", None), ("asian", "asians"), ("chinese", None), ("arab", "arabs"), ("kurdish", None),
+        ("pakistani", "pakistanis"), ("bangladeshi", "bangladeshis"), ("indian", "indians"),
+        ("somali", "somalis"), ("caribbean", None), ("african", "africans"), ("nigerian", "nigerians"),
+        ("roma", None), ("gypsy", "gypsies"), ("traveller", "travellers"), ("irish", None),
+        ("jamaican", "jamaicans"), ("ghanaian", "ghanaians"), ("tamil", "tamils"), ("vietnamese", None),
+    ),
+    "nationality": (
+        ("polish", None), ("romanian", "romanians"), ("bulgarian", "bulgarians"), ("lithuanian", "lithuanians"),
+        ("ukrainian", "ukrainians"), ("afghan", "afghans"), ("syrian", "syrians"), ("iraqi", "iraqis"),
+        ("iranian", "iranians"), ("eritrean", "eritreans"), ("sudanese", None), ("albanian", "albanians"),
+        ("turkish", None), ("portuguese", None), ("brazilian", "brazilians"), ("filipino", "filipinos"),
+        ("latvian", "latvians"), ("italian", "italians"),
+    ),
+}
+
+_GROUP_OF = {word: (group, form) for group, pairs in SWAP_TERMS.items() for pair in pairs
+             for form, word in enumerate(pair) if word}
+_FORMS = {
+    (group, form): [pair[form] for pair in pairs if pair[form]]
+    for group, pairs in SWAP_TERMS.items() for form in (0, 1)
+}
+_ALL_FORMS = {form: [w for (_, f), words in _FORMS.items() if f == form for w in words] for form in (0, 1)}
+_TERM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _GROUP_OF), key=len, reverse=True)) + r")\b",
+                   re.IGNORECASE)
+
+
+def swap_identity_terms(text: str, labelled: bool, rng: random.Random) -> str | None:
+    """``text`` with each identity term swapped for one other term (the same swap throughout), or ``None``
+    when it mentions none.
+
+    A labelled report's terms are swapped within their group; a report with no label may take any term of
+    the same form. Capitalisation follows the original word.
+
+    Examples
+    --------
+    >>> swap_identity_terms("Muslims opened a bakery", labelled=True, rng=random.Random(0)) != None
+    True
+    >>> swap_identity_terms("bins not collected", labelled=False, rng=random.Random(0)) is None
+    True
+    """
+    found = {match.lower() for match in _TERM.findall(text)}
+    if not found:
+        return None
+    mapping = {}
+    for word in sorted(found):
+        group, form = _GROUP_OF[word]
+        pool = _FORMS[(group, form)] if labelled else _ALL_FORMS[form]
+        choices = [w for w in pool if w not in found]
+        if choices:
+            mapping[word] = rng.choice(choices)
+    if not mapping:
+        return None
+
+    def replace(match: re.Match) -> str:
+        word = match.group(0)
+        new = mapping.get(word.lower())
+        if new is None:
+            return word
+        if word.isupper() and len(word) > 1:
+            return new.upper()
+        return new.capitalize() if word[0].isupper() else new
+
+    return _TERM.sub(replace, text)
+
+
+def counterfactual_copies(texts, labels, *, copies=1, seed=0, labelled_too=True):
+    """Indices of the reports copied and their counterfactual texts, ``copies`` per report that has a term.
+
+    Returns ``(source_index, text)`` pairs; labels of a copy are those of its source.
+    """
+    rng = random.Random(seed)
+    out = []
+    for index, (text, row_labels) in enumerate(zip(texts, labels, strict=True)):
+        if row_labels and not labelled_too:
+            continue
+        seen = {text}
+        for _ in range(copies):
+            swapped = swap_identity_terms(text, bool(row_labels), rng)
+            if swapped is not None and swapped not in seen:
+                seen.add(swapped)
+                out.append((index, swapped))
+    return out
