@@ -32,6 +32,8 @@ SETTINGS: dict[str, dict] = {
     "lr+passages": {"nb_alpha": None, "C": 10.0, "passages": True, "counterfactuals": 0},
     "lr+passages+cf": {"nb_alpha": None, "C": 10.0, "passages": True, "counterfactuals": 1},
     "nblr+passages+cf2": {"nb_alpha": 1.0, "C": 15.0, "passages": True, "counterfactuals": 2},
+    "lr+passages+cf2": {"nb_alpha": None, "C": 10.0, "passages": True, "counterfactuals": 2},
+    "lr+passages+cf2 C4": {"nb_alpha": None, "C": 4.0, "passages": True, "counterfactuals": 2},
     "nblr+passages+cf hn3": {"nb_alpha": 1.0, "C": 15.0, "passages": True, "counterfactuals": 1,
                              "hard_negative_weight": 3.0},
 }

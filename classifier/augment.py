@@ -7,7 +7,8 @@ gives every term the same neutral contexts (Dixon et al., 2018; Zmigrod et al., 
 - in a report with **no label**, any identity term may become any other of the same grammatical form (a
   neutral mention of a Sikh family is as neutral about a Polish one);
 - in a **labelled** report, a term is swapped only within its group (anti-Muslim abuse stays religious hate
-  when it names Jews instead; swapping it for a nationality would change the right label).
+  when it names Jews instead; swapping it for a nationality would change the right label). Ethnicities and
+  nationalities form one group, since hostility for national origin is race hate as well.
 
 The copies are added to the training data only; evaluation data is never augmented.
 """
@@ -31,6 +32,7 @@ SWAP_TERMS: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("roma", None), ("gypsy", "gypsies"), ("traveller", "travellers"), ("irish", None),
         ("jamaican", "jamaicans"), ("ghanaian", "ghanaians"), ("tamil", "tamils"), ("vietnamese", None),
     ),
+    # Hostility for national origin is race hate too (docs/codebook.md), so nationalities swap with ethnicities.
     "nationality": (
         ("polish", None), ("romanian", "romanians"), ("bulgarian", "bulgarians"), ("lithuanian", "lithuanians"),
         ("ukrainian", "ukrainians"), ("afghan", "afghans"), ("syrian", "syrians"), ("iraqi", "iraqis"),
@@ -38,17 +40,25 @@ SWAP_TERMS: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("turkish", None), ("portuguese", None), ("brazilian", "brazilians"), ("filipino", "filipinos"),
         ("latvian", "latvians"), ("italian", "italians"),
     ),
+    "migration_status": (
+        ("refugee", "refugees"), ("migrant", "migrants"), ("immigrant", "immigrants"),
+        ("asylum seeker", "asylum seekers"), ("migrant worker", "migrant workers"),
+        ("international student", "international students"),
+    ),
 }
+#: Groups whose terms a labelled report may swap between (the same label fits both).
+SWAP_GROUPS = {"religion": "religion", "ethnicity": "race", "nationality": "race",
+               "migration_status": "migration_status"}
 
-_GROUP_OF = {word: (group, form) for group, pairs in SWAP_TERMS.items() for pair in pairs
+_GROUP_OF = {word: (SWAP_GROUPS[group], form) for group, pairs in SWAP_TERMS.items() for pair in pairs
              for form, word in enumerate(pair) if word}
-_FORMS = {
-    (group, form): [pair[form] for pair in pairs if pair[form]]
-    for group, pairs in SWAP_TERMS.items() for form in (0, 1)
-}
+_FORMS: dict[tuple[str, int], list[str]] = {}
+for _group, _pairs in SWAP_TERMS.items():
+    for _form in (0, 1):
+        _FORMS.setdefault((SWAP_GROUPS[_group], _form), []).extend(pair[_form] for pair in _pairs if pair[_form])
 _ALL_FORMS = {form: [w for (_, f), words in _FORMS.items() if f == form for w in words] for form in (0, 1)}
-_TERM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _GROUP_OF), key=len, reverse=True)) + r")\b",
-                   re.IGNORECASE)
+_TERM = re.compile(r"\b(" + "|".join(sorted((re.escape(w).replace("\\ ", r"\s+") for w in _GROUP_OF), key=len,
+                                          reverse=True)) + r")\b", re.IGNORECASE)
 
 
 def swap_identity_terms(text: str, labelled: bool, rng: random.Random) -> str | None:
@@ -65,7 +75,7 @@ def swap_identity_terms(text: str, labelled: bool, rng: random.Random) -> str | 
     >>> swap_identity_terms("bins not collected", labelled=False, rng=random.Random(0)) is None
     True
     """
-    found = {match.lower() for match in _TERM.findall(text)}
+    found = {_key(match) for match in _TERM.findall(text)}
     if not found:
         return None
     mapping = {}
@@ -80,7 +90,7 @@ def swap_identity_terms(text: str, labelled: bool, rng: random.Random) -> str | 
 
     def replace(match: re.Match) -> str:
         word = match.group(0)
-        new = mapping.get(word.lower())
+        new = mapping.get(_key(word))
         if new is None:
             return word
         if word.isupper() and len(word) > 1:
@@ -88,6 +98,10 @@ def swap_identity_terms(text: str, labelled: bool, rng: random.Random) -> str | 
         return new.capitalize() if word[0].isupper() else new
 
     return _TERM.sub(replace, text)
+
+
+def _key(word: str) -> str:
+    return " ".join(word.lower().split())
 
 
 def counterfactual_copies(texts, labels, *, copies=1, seed=0, labelled_too=True):

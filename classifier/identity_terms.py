@@ -8,7 +8,8 @@ import re
 IDENTITY_TERM_GROUPS: dict[str, tuple[str, ...]] = {
     "religion": (
         "muslim", "muslims", "islam", "islamic", "christian", "christians", "jewish", "jew", "jews", "judaism",
-        "sikh", "sikhs", "hindu", "hindus", "buddhist", "catholic", "imam", "rabbi", "vicar", "priest",
+        "sikh", "sikhs", "hindu", "hindus", "buddhist", "buddhists", "catholic", "catholics", "jain", "jains",
+        "hijab", "turban", "imam", "rabbi", "vicar", "priest",
         "eid", "ramadan", "diwali", "vaisakhi", "hanukkah", "christmas", "easter", "iftar", "prayers",
     ),
     "faith_building": (
@@ -21,6 +22,9 @@ IDENTITY_TERM_GROUPS: dict[str, tuple[str, ...]] = {
         "albanian", "nigerian", "ghanaian", "chinese", "turkish", "irish", "scottish", "asian", "black",
         "white", "african", "caribbean", "roma", "gypsy", "traveller", "travellers", "arab", "eastern european",
         "foreign", "foreigners", "migrant", "migrants", "refugee", "refugees", "asylum",
+        "latvian", "bulgarians", "iranian", "eritreans", "portuguese", "brazilian", "filipino", "zimbabwean",
+        "italian", "spanish", "tamil", "sri lankan", "vietnamese", "jamaican", "nigerians", "somalis", "afghans",
+        "syrians", "immigrant", "immigrants", "mixed race", "mixed-race", "hong kong",
     ),
     "hotel_flag_protest": (
         "hotel", "hotels", "flag", "flags", "protest", "protests", "protester", "protesters", "march",
