@@ -2,7 +2,8 @@
 
 The input is streamed in chunks and the output written through `AtomicTableWriter`, so memory stays flat
 however long the file is and an interrupted run leaves no partial output. With ``jobs > 1`` the chunks
-are labelled by a pool of forked worker processes; each worker loads the model itself, once, and results
+are labelled by a pool of worker processes forked after the model is loaded (and checked), so they share
+that one model and its label order, and results
 are written back in input order, so the output is byte-for-byte the same whatever ``jobs`` is.
 
 Added columns
@@ -178,8 +179,8 @@ def label_file(
     review_out
         Also write the rows needing review (unclassified ones included) to this file, same columns.
     jobs
-        Worker processes. 1 labels in this process; N > 1 forks N workers, each loading the model once
-        (from its folder, or inherited from this process when `model` is a `TensionModel`).
+        Worker processes. 1 labels in this process; N > 1 forks N workers, which inherit the model loaded
+        (and checked) here, so the score columns always follow the label order of the model that scores them.
     force
         Replace `output` / `review_out` if they exist (the input is never replaced).
     sheet
@@ -287,27 +288,14 @@ def _prepare_model(model: Any, jobs: int) -> tuple[list[str], Any, Path | None]:
 
     if isinstance(model, TensionModel):
         return model.labels, model, None
-    from classifier.persistence import read_metadata, resolve_model_dir
+    from classifier import load_model
+    from classifier.persistence import resolve_model_dir
 
     model_dir = resolve_model_dir(model)
-    if jobs == 1:
-        from classifier import load_model
-
-        loaded = load_model(model_dir)
-        return loaded.labels, loaded, model_dir
-    # The parent only needs the label names; the workers each load (and check) the model themselves.
-    # Importing the libraries here, before forking, saves each worker seconds of imports.
-    import sklearn.pipeline  # noqa: F401
-    import spacy  # noqa: F401
-
-    import classifier.pipeline  # noqa: F401
-
-    labels = read_metadata(model_dir).get("labels")
-    if not labels:
-        from classifier import load_model
-
-        labels = load_model(model_dir).labels
-    return [str(label) for label in labels], None, model_dir
+    # Labels come from the verified model, never from metadata.json (which no hash covers); forked workers
+    # inherit this very model, so they cannot score with another file (say, one retrained meanwhile).
+    loaded = load_model(model_dir)
+    return loaded.labels, loaded, model_dir if jobs == 1 else None
 
 
 def _count(summary: BatchSummary, labels: str, needs_review: str, status: str) -> None:

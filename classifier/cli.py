@@ -92,7 +92,7 @@ def train_cli(
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
     from classifier.evaluation import format_table
     from classifier.fairness import format_identity_suite
-    from classifier.persistence import DEFAULT_MODEL_NAME, models_dir
+    from classifier.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
     from classifier.training import train
 
     if cv is not None and cv < 2:
@@ -105,11 +105,12 @@ def train_cli(
 
             out, candidate = models_dir() / new_model_name(), True
 
-    result = train(
-        data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
-        spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, review_band=review_band,
-        **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
-    )
+    with model_dir_lock(out):  # a second `train --out` of this folder fails now, not after both "Saved"
+        result = train(
+            data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
+            spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, review_band=review_band,
+            **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
+        )
     meta = result.metadata
     typer.echo(
         f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} ({meta['split']}) "

@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import write_csv
 
 from classifier import load_model
 from classifier.errors import ModelError
@@ -90,3 +91,181 @@ def test_persistence_model_holds_no_personal_identifiers(model):
     assert not any("@" in term or "example.com" in term for term in vocabulary)
     assert not any(term.isdigit() and len(term) >= 5 for term in vocabulary)
     assert "xxphone" in vocabulary or "xxemail" in vocabulary
+
+
+# -- what may be loaded: the allow-list unpickler, fitted models only, labels from the model -------------
+
+class _RunsCode:
+    """Unpickling this calls ``function(argument)``: what a malicious model file does."""
+
+    def __init__(self, function, argument):
+        self.function, self.argument = function, argument
+
+    def __reduce__(self):
+        return self.function, (self.argument,)
+
+
+def _replace_model_file(folder, obj) -> None:
+    """Put `obj` in `folder`'s model.joblib and record its SHA-256, as someone who can write both files would."""
+    import joblib
+
+    from classifier.records import file_sha256
+
+    joblib.dump(obj, folder / MODEL_FILE, compress=3)
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    meta["model_sha256"] = file_sha256(folder / MODEL_FILE)
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("how", ["os.system", "builtins.eval", "nested in the pipeline"])
+def test_persistence_refuses_a_pickle_that_runs_code_even_with_a_matching_sha256(model_copy, tmp_path, how):
+    import builtins
+    import os
+
+    marker = tmp_path / "payload-ran"
+    if how == "os.system":
+        payload, refused = _RunsCode(os.system, f"touch {marker}"), f"{os.system.__module__}.system"
+    elif how == "builtins.eval":
+        payload, refused = _RunsCode(builtins.eval, f"open({str(marker)!r}, 'w').close()"), "builtins.eval"
+    else:  # hidden inside a scikit-learn object, where only the allow-list can see it
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
+        hidden = _RunsCode(os.system, f"touch {marker}")
+        payload = Pipeline([("preprocess", FunctionTransformer(kw_args={"x": hidden}))])
+        refused = f"{os.system.__module__}.system"
+    _replace_model_file(model_copy, payload)
+    with pytest.raises(ModelError, match=f"asks for {refused}, which is not on the list") as refusal:
+        load_model(model_copy)
+    assert "before anything in it ran" in str(refusal.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [({"not": "a model"}, "holds a builtins.dict, not a scikit-learn Pipeline"),
+     ("pipeline without classifier", "without a fitted 'classifier' step")],
+)
+def test_persistence_refuses_an_artefact_that_is_not_a_model(model_copy, obj, expected):
+    if obj == "pipeline without classifier":
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
+        obj = Pipeline([("classifier", FunctionTransformer())])
+    _replace_model_file(model_copy, obj)
+    with pytest.raises(ModelError, match=expected):
+        load_model(model_copy)
+
+
+def test_persistence_refuses_metadata_labels_that_differ_from_the_model(model_copy, model):
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["labels"] = list(reversed(meta["labels"]))  # what made --jobs 2 swap the score columns
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError) as refusal:
+        load_model(model_copy)
+    message = str(refusal.value)
+    assert f"the model's classifier has {model.labels}" in message and "Fix: set \"labels\"" in message
+
+
+def test_persistence_batch_with_two_jobs_takes_labels_from_the_model(model_copy, model, tmp_path):
+    from classifier.batch import label_file
+    from classifier.tables import TableReader
+
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["labels"] = list(reversed(meta["labels"]))
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    source = write_csv(tmp_path / "in.csv", [{"text": "asylum seekers at the hotel get free phones"}] * 3)
+    with pytest.raises(ModelError, match="lists the labels"):
+        label_file(source, tmp_path / "out.csv", model=model_copy, jobs=2)
+    assert not (tmp_path / "out.csv").exists()
+
+    meta["labels"] = model.labels
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    label_file(source, tmp_path / "out.csv", model=model_copy, jobs=2)
+    with TableReader(tmp_path / "out.csv") as reader:
+        row = next(iter(reader))
+    expected = model.predict(["asylum seekers at the hotel get free phones"])[0].scores
+    for label in model.labels:
+        assert float(row[f"score_{label}"]) == pytest.approx(expected[label])
+
+
+def test_persistence_refuses_symbolic_links(model_copy, tmp_path):
+    link = tmp_path / "linked"
+    link.symlink_to(model_copy, target_is_directory=True)
+    with pytest.raises(ModelError, match="is a symbolic link"):
+        load_model(link)
+    real = tmp_path / "real"
+    real.mkdir()
+    for name in (MODEL_FILE, METADATA_FILE):
+        (real / name).symlink_to(model_copy / name)
+    with pytest.raises(ModelError, match="is a symbolic link"):
+        load_model(real)
+
+
+# -- one writer per model folder -----------------------------------------------------------------------
+
+@pytest.fixture
+def other_process():
+    """A live process that is not this one (its pid goes in lock files)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def test_persistence_second_save_into_a_locked_folder_fails(trained, model_copy, other_process):
+    before = (model_copy / MODEL_FILE).read_bytes()
+    lock = model_copy.parent / f".{model_copy.name}.lock"
+    lock.write_text(f"{other_process}\n")  # another `tension train --out` of the same folder, still running
+    with pytest.raises(ModelError, match=f"process {other_process} is already writing the model folder"):
+        save_model(trained.model.pipeline, model_copy, trained.metadata)
+    assert (model_copy / MODEL_FILE).read_bytes() == before and lock.exists()
+
+
+def test_persistence_stale_lock_of_a_dead_process_is_taken_over(trained, model_copy):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock = model_copy.parent / f".{model_copy.name}.lock"
+    lock.write_text(dead.stdout)
+    save_model(trained.model.pipeline, model_copy, trained.metadata)
+    assert not lock.exists()
+    load_model(model_copy)
+
+
+def test_persistence_lock_refuses_another_thread_and_is_reentrant(trained, model_copy):
+    import threading
+
+    from classifier.persistence import model_dir_lock
+
+    errors = []
+    with model_dir_lock(model_copy):
+        save_model(trained.model.pipeline, model_copy, trained.metadata)  # same thread: re-entrant
+        thread = threading.Thread(target=lambda: errors.append(_save_error(trained, model_copy)))
+        thread.start()
+        thread.join()
+    assert errors and "is already writing" in errors[0]
+    assert not (model_copy.parent / f".{model_copy.name}.lock").exists()
+
+
+def _save_error(trained, folder) -> str:
+    try:
+        save_model(trained.model.pipeline, folder, trained.metadata)
+    except ModelError as error:
+        return str(error)
+    return ""
+
+
+def test_persistence_train_cli_fails_at_once_when_the_folder_is_locked(model_copy, other_process, small_labelled):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    (model_copy.parent / f".{model_copy.name}.lock").write_text(f"{other_process}\n")
+    result = CliRunner().invoke(app, ["train", str(small_labelled), "--out", str(model_copy)])
+    assert result.exit_code == 1
+    assert f"process {other_process} is already writing" in result.output and "Saved" not in result.output
