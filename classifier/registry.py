@@ -5,19 +5,25 @@ Layout (``models/`` is ``$TENSION_MODELS_DIR`` when set)::
     models/
         <name>/                 one folder per trained model (model.joblib, metadata.json, MODEL_CARD.md)
         DEFAULT_MODEL           one line: the name of the default model (written by ``tension promote``)
-        PREVIOUS_MODEL          one line: the default before the current one (for ``--rollback``)
+        PREVIOUS_MODEL          the defaults before the current one, one name per line, the latest last
         promotions.jsonl        one JSON line per promotion or rollback: when, what, from what, scores
 
 Without ``DEFAULT_MODEL`` the default is ``models/default``, as before the registry existed.
 ``load_model()`` with no path and ``tension label`` without ``--model`` use the default
-(:func:`classifier.persistence.default_model_dir`). A rollback swaps ``DEFAULT_MODEL`` and
-``PREVIOUS_MODEL``, so a second rollback undoes the first.
+(:func:`classifier.persistence.default_model_dir`).
+
+``PREVIOUS_MODEL`` is a stack: a promotion pushes the default it replaces, a rollback pops the latest one and
+makes it the default, so a second rollback goes one further back (or says there is nothing left) instead of
+flipping back. Both pointer files hold plain folder names of this folder (no path separators, no ``..``), and
+only real folders (not symbolic links) whose model verifies (:func:`classifier.persistence.load_pipeline`) can
+become the default. ``tension models`` shows scores only for models that verify.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -29,6 +35,7 @@ from classifier.persistence import (
     DEFAULT_MODEL_NAME,
     DEFAULT_POINTER_FILE,
     METADATA_FILE,
+    load_pipeline,
     models_dir,
     read_metadata,
 )
@@ -48,7 +55,8 @@ class ModelEntry:
     macro_f1: float | None = None
     is_default: bool = False
     is_previous: bool = False
-    problem: str | None = None  # why the metadata could not be read
+    problem: str | None = None  # why the model does not verify (its figures are then not shown)
+    verified: bool = False  # the folder is real, its files check out and it loads as a fitted model
 
 
 @dataclass
@@ -74,8 +82,9 @@ def current_default() -> str | None:
 
 
 def previous_default() -> str | None:
-    """The name of the default before the current one, if any."""
-    return _read_pointer(PREVIOUS_POINTER_FILE)
+    """The name of the default before the current one (the one ``--rollback`` returns to), if any."""
+    stack = _previous_stack()
+    return stack[-1] if stack else None
 
 
 def list_models() -> list[ModelEntry]:
@@ -92,11 +101,14 @@ def list_models() -> list[ModelEntry]:
                            is_previous=folder.name == previous)
         try:
             meta = read_metadata(folder)
+            entry.created = meta.get("created")
+            entry.data = list(meta.get("data") or [])
+            # metadata.json is not covered by any hash: its scores are shown only for a model that verifies.
+            load_pipeline(folder)
         except ModelError as exc:
             entry.problem = str(exc)
         else:
-            entry.created = meta.get("created")
-            entry.data = list(meta.get("data") or [])
+            entry.verified = True
             entry.macro_f1 = (meta.get("metrics") or {}).get("macro", {}).get("f1")
         entries.append(entry)
     return sorted(entries, key=lambda e: (e.created or "", e.name), reverse=True)
@@ -110,8 +122,8 @@ def format_models(entries: list[ModelEntry]) -> str:
     lines = [f"  {'name':<{width}}  {'created':<25}  {'macro-F1':>8}  data (sha256)"]
     for e in entries:
         mark = "*" if e.is_default else ("<" if e.is_previous else " ")
-        if e.problem:
-            lines.append(f"{mark} {e.name:<{width}}  unreadable: {e.problem}")
+        if e.problem or not e.verified:
+            lines.append(f"{mark} {e.name:<{width}}  unverified (no scores shown): {e.problem or 'not checked'}")
             continue
         f1 = f"{e.macro_f1:.3f}" if isinstance(e.macro_f1, int | float) else "-"
         data = ", ".join(f"{Path(d.get('path', '?')).name} {str(d.get('sha256', ''))[:12]}" for d in e.data)
@@ -228,37 +240,48 @@ def _fairness_refusal(name: str, problems: list[str], forced: bool) -> str:
 
 
 def rollback() -> Promotion:
-    """Make the previous default the default again (and the current one the previous).
+    """Make the latest previous default the default again; a second rollback goes one further back.
 
     Raises
     ------
     ModelError
-        When there is no previous default or its folder is gone.
+        When there is nothing left to roll back to, the previous default's folder is gone, is a symbolic link
+        or does not verify as a model, or ``PREVIOUS_MODEL`` holds something other than model names.
     """
-    previous = previous_default()
-    if previous is None:
+    from classifier import load_model
+
+    current = current_default()
+    stack = [name for name in _previous_stack() if name != current]  # a crash mid-promotion can leave the current
+    if not stack:
         raise ModelError(
-            f"There is no previous default to roll back to ('{models_dir() / PREVIOUS_POINTER_FILE}' is missing). "
-            "Promote a model by name instead: tension promote NAME"
+            f"There is no previous default left to roll back to ('{models_dir() / PREVIOUS_POINTER_FILE}' is empty or "
+            "missing; each rollback goes one promotion further back). Promote a model by name instead: "
+            "tension models; tension promote NAME"
         )
+    previous = stack[-1]
     if not (models_dir() / previous / METADATA_FILE).is_file():
         raise ModelError(
             f"The previous default '{previous}' is no longer in '{models_dir()}'. Promote another model by name: "
             "tension models; tension promote NAME"
         )
-    current = current_default()
+    _check_name(previous)
+    load_model(models_dir() / previous)  # it must still verify before it serves again
     result = Promotion(previous, current)
     _set_default(previous, current, action="rollback", forced=False, result=result)
     return result
 
 
 def new_model_name(prefix="model") -> str:
-    """A fresh, sortable folder name for a new model, e.g. ``model-20250101-120000``."""
+    """A fresh, sortable folder name for a new model, e.g. ``model-20250101-120000-3f9a``.
+
+    The random suffix keeps two trainings started in the same second (in two processes, which cannot see
+    each other's folder yet) from choosing the same name.
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    name, suffix = f"{prefix}-{stamp}", 2
-    while (models_dir() / name).exists():
-        name, suffix = f"{prefix}-{stamp}-{suffix}", suffix + 1
-    return name
+    while True:
+        name = f"{prefix}-{stamp}-{secrets.token_hex(2)}"
+        if not (models_dir() / name).exists() and not (models_dir() / f".{name}.lock").exists():
+            return name
 
 
 def history() -> list[dict]:
@@ -347,9 +370,30 @@ def _check_name(name) -> str:
                 f"train into {models_dir()}/NAME or copy the model folder there, then tension promote NAME."
             )
         name = path.name
-    if name.startswith(".") or not (models_dir() / name).is_dir():
+    if not _is_plain_name(name) or not (models_dir() / name).is_dir():
         known = ", ".join(e.name for e in list_models()) or "none"
         raise ModelError(f"No model named '{name}' in '{models_dir()}' (models there: {known}). See tension models.")
+    if (models_dir() / name).is_symlink():
+        raise ModelError(
+            f"'{models_dir() / name}' is a symbolic link, not a model folder of the registry; it could point anywhere. "
+            f"Copy the model folder into '{models_dir()}' instead, then tension promote NAME."
+        )
+    return name
+
+
+def _is_plain_name(name: str) -> bool:
+    """A folder name directly inside ``models/``: no path separator, no ``..``, not hidden."""
+    separators = {"/", "\\", os.sep, os.altsep or "/"}
+    return bool(name) and not name.startswith(".") and not any(s in name for s in separators)
+
+
+def _checked_name(name: str, path: Path) -> str:
+    if not _is_plain_name(name):
+        raise ModelError(
+            f"'{path}' should hold names of model folders in '{models_dir()}', one per line; found {name!r}, which "
+            "is not a plain folder name (no path separators, no '..'). It was not followed. Fix the file, or delete "
+            "it and set the default with: tension promote NAME"
+        )
     return name
 
 
@@ -358,18 +402,28 @@ def _read_pointer(file_name) -> str | None:
     if not path.is_file():
         return None
     name = path.read_text("utf-8").strip()
-    return name or None
+    return _checked_name(name, path) if name else None
+
+
+def _previous_stack() -> list[str]:
+    """The names in ``PREVIOUS_MODEL``, oldest first (a one-line file from before the stack is a stack of one)."""
+    path = models_dir() / PREVIOUS_POINTER_FILE
+    if not path.is_file():
+        return []
+    return [_checked_name(line.strip(), path) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 def _write_pointer(file_name, name) -> None:
+    """Write one name (or, for a list, one name per line) to `file_name` atomically; None or [] removes it."""
     path = models_dir() / file_name
-    if name is None:
+    if not name:
         path.unlink(missing_ok=True)
         return
+    names = [name] if isinstance(name, str) else list(name)
     descriptor, temp = tempfile.mkstemp(prefix=f".{file_name}.", dir=models_dir())
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(name + "\n")
+            handle.write("".join(f"{item}\n" for item in names))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -377,10 +431,20 @@ def _write_pointer(file_name, name) -> None:
 
 
 def _set_default(name, previous, *, action, forced, result: Promotion) -> None:
-    # Write PREVIOUS first: a crash between the two writes leaves the old default in place with a
-    # harmless PREVIOUS pointer, never a default without a way back.
-    _write_pointer(PREVIOUS_POINTER_FILE, previous)
-    _write_pointer(DEFAULT_POINTER_FILE, name)
+    # A promotion pushes the replaced default, a rollback pops the one it returns to. The stack is written
+    # first on a promotion and last on a rollback: a crash between the two writes leaves the current default
+    # on top of the stack at worst, which rollback() skips, never a default without a way back.
+    stack = _previous_stack()
+    if action == "rollback":
+        while stack and stack[-1] in (name, previous):
+            stack.pop()
+        _write_pointer(DEFAULT_POINTER_FILE, name)
+        _write_pointer(PREVIOUS_POINTER_FILE, stack)
+    else:
+        if previous is not None:
+            stack.append(previous)
+        _write_pointer(PREVIOUS_POINTER_FILE, stack)
+        _write_pointer(DEFAULT_POINTER_FILE, name)
     record = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"), "action": action, "default": name,
         "previous": previous, "forced": forced, "evaluated_on": result.evaluated_on,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import shutil
 
 import pytest
@@ -92,13 +93,13 @@ def test_registry_promote_refuses_worse_model_and_rollback_restores(registry):
     back = rollback()
     assert back.name == "good" and back.previous == "worse"
     assert load_model().metadata["name"] == "good"
-    assert (registry / PREVIOUS_POINTER_FILE).read_text().strip() == "worse"
+    assert not (registry / PREVIOUS_POINTER_FILE).exists()  # nothing older than 'good' to go back to
     log = [json.loads(line) for line in (registry / HISTORY_FILE).read_text().splitlines()]
     assert [(e["action"], e["default"], e["forced"]) for e in log] == [
         ("promote", "good", False), ("promote", "worse", True), ("rollback", "good", False)
     ]
     assert {e.name: (e.is_default, e.is_previous) for e in list_models()} == {
-        "good": (True, False), "worse": (False, True), "random_split": (False, False)
+        "good": (True, False), "worse": (False, False), "random_split": (False, False)
     }
 
 
@@ -227,3 +228,93 @@ def test_registry_fairness_gate_records_the_real_figures(registry, fake_identity
     assert recorded["false_positive_rate"] == real["false_positive_rate"]
     assert (recorded["max_term_fpr_term"], recorded["max_term_fpr"]) == (real["max_term_fpr_term"],
                                                                           real["max_term_fpr"])
+
+
+# -- hardening: history, names, links, verification -----------------------------------------------------
+
+def _forge(folder, obj=None, **metadata) -> None:
+    """Rewrite a model folder as someone who can write both its files would: `obj` as model.joblib (with its
+    SHA-256 recorded), and `metadata` merged into metadata.json."""
+    import joblib
+
+    from classifier.records import file_sha256
+
+    meta = json.loads((folder / "metadata.json").read_text("utf-8"))
+    if obj is not None:
+        joblib.dump(obj, folder / "model.joblib")
+        meta["model_sha256"] = file_sha256(folder / "model.joblib")
+    meta.update(metadata)
+    (folder / "metadata.json").write_text(json.dumps(meta), "utf-8")
+
+
+def test_registry_rollback_goes_back_through_the_history_not_back_and_forth(registry):
+    promote("good")
+    promote("random_split", force=True)
+    promote("worse", force=True)
+    assert (registry / PREVIOUS_POINTER_FILE).read_text().split() == ["good", "random_split"]
+    first = rollback()
+    assert (first.name, first.previous) == ("random_split", "worse") and current_default() == "random_split"
+    second = rollback()  # before: flipped back to 'worse'
+    assert (second.name, second.previous) == ("good", "random_split") and current_default() == "good"
+    with pytest.raises(ModelError, match="no previous default left to roll back to"):
+        rollback()
+    assert current_default() == "good"
+    assert [e["action"] for e in history()] == ["promote"] * 3 + ["rollback"] * 2
+
+
+def test_registry_rollback_refuses_a_pointer_outside_the_models_folder(registry, tmp_path):
+    promote("good")
+    outside = tmp_path / "outside" / "m2"
+    shutil.copytree(registry / "worse", outside)
+    (registry / PREVIOUS_POINTER_FILE).write_text("../outside/m2\n")
+    with pytest.raises(ModelError, match=r"found '\.\./outside/m2', which is not a plain folder name.*not followed"):
+        rollback()
+    assert (registry / DEFAULT_POINTER_FILE).read_text().strip() == "good"
+    (registry / DEFAULT_POINTER_FILE).write_text("../outside/m2\n")
+    with pytest.raises(ModelError):
+        current_default()
+
+
+def test_registry_refuses_a_symlinked_model_folder(registry):
+    (registry / "linked").symlink_to(registry / "good", target_is_directory=True)
+    with pytest.raises(ModelError, match="is a symbolic link"):
+        promote("linked")
+    assert current_default() is None
+    entries = {e.name: e for e in list_models()}
+    assert not entries["linked"].verified and entries["linked"].macro_f1 is None
+    promote("good")
+    promote("worse", force=True)
+    (registry / PREVIOUS_POINTER_FILE).write_text("linked\n")
+    with pytest.raises(ModelError, match="is a symbolic link"):
+        rollback()
+    assert current_default() == "worse"
+
+
+def test_registry_promote_refuses_an_artefact_that_is_not_a_model(registry):
+    shutil.copytree(registry / "good", registry / "fake")
+    _forge(registry / "fake", {"labels": ["immigration"], "note": "not a model"})
+    with pytest.raises(ModelError, match="not a scikit-learn Pipeline"):
+        promote("fake", force=True)
+    assert current_default() is None and not history()
+
+
+def test_registry_models_shows_scores_only_for_models_that_verify(registry):
+    good_f1 = {e.name: e for e in list_models()}["good"].macro_f1
+    for name in ("forged", "tampered"):
+        shutil.copytree(registry / "good", registry / name)
+    _forge(registry / "forged", {"not": "a model"}, metrics={"macro": {"f1": 0.999}})
+    _forge(registry / "tampered", metrics={"macro": {"f1": 0.998}}, model_sha256="0" * 64)
+    entries = {e.name: e for e in list_models()}
+    assert entries["good"].verified and entries["good"].macro_f1 == good_f1
+    for name in ("forged", "tampered"):
+        assert not entries[name].verified and entries[name].macro_f1 is None
+    table = format_models(list_models())
+    assert "0.999" not in table and "0.998" not in table and f"{good_f1:.3f}" in table
+    assert re.search(r"forged +unverified \(no scores shown\): .*not a scikit-learn Pipeline", table)
+    assert "does not match the SHA-256" in table
+
+
+def test_registry_new_model_names_do_not_collide_within_a_second(registry):
+    names = {new_model_name() for _ in range(50)}
+    assert len(names) == 50
+    assert all(re.fullmatch(r"model-\d{8}-\d{6}-[0-9a-f]{4}", name) for name in names)
