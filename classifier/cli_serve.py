@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_MAX_UPLOAD_MB = 50  # kept equal to classifier.web.app.DEFAULT_MAX_UPLOAD_MB (checked by a test)
+# Kept equal to the defaults in classifier.web (checked by a test); Flask is imported only when serving.
+DEFAULT_MAX_UPLOAD_MB = 50
+DEFAULT_TIME_LIMIT = 10.0
+DEFAULT_READ_TIMEOUT = 20.0
+DEFAULT_MAX_CONNECTIONS = 32
 
 
 def register(app: typer.Typer, user_errors) -> None:
@@ -25,6 +29,27 @@ def register(app: typer.Typer, user_errors) -> None:
         max_upload_mb: Annotated[
             float, typer.Option(min=0.001, help="Largest upload (backlog file or API request), in MB.")
         ] = DEFAULT_MAX_UPLOAD_MB,
+        allowed_host: Annotated[
+            list[str] | None, typer.Option("--allowed-host", help="A host name (or IP address) requests may be "
+                                           "addressed to besides 127.0.0.1, localhost and --host, such as the "
+                                           "server's DNS name behind a proxy. Repeat for several.")
+        ] = None,
+        data_dir: Annotated[
+            Path | None, typer.Option(help="Folder for uploaded and labelled backlog files (created private, "
+                                      "0700; emptied at start). Default: tension-classifier/serve in your "
+                                      "user data folder.")
+        ] = None,
+        time_limit: Annotated[
+            float, typer.Option(min=0.1, help="Seconds an API request may take, waiting for the model "
+                                "included; then it gets a 503 answer.")
+        ] = DEFAULT_TIME_LIMIT,
+        read_timeout: Annotated[
+            float, typer.Option(min=0.1, help="Seconds a client may take to send its request headers, or "
+                                "stay silent in the middle of an upload, before it is disconnected.")
+        ] = DEFAULT_READ_TIMEOUT,
+        max_connections: Annotated[
+            int, typer.Option(min=1, help="Connections served at once; more get a 503 answer.")
+        ] = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         """Serve the triage web page: paste a report, or upload a backlog file to label; plus a JSON API."""
         try:
@@ -38,4 +63,6 @@ def register(app: typer.Typer, user_errors) -> None:
                 f"the web page needs Flask, which is not installed ({error}). Fix: pip install -e '.[serve]'"
             ) from None
 
-        serve(model, host=host, port=port, max_upload_mb=max_upload_mb, echo=typer.echo)
+        serve(model, host=host, port=port, max_upload_mb=max_upload_mb, allowed_hosts=allowed_host or (),
+              data_dir=data_dir, time_limit=time_limit, read_timeout=read_timeout, max_connections=max_connections,
+              echo=typer.echo)

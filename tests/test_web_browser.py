@@ -36,11 +36,11 @@ REPORT = ("Asylum seekers housed at the hotel were threatened, and leaflets say 
 
 
 @pytest.fixture(scope="module")
-def base_url(model):
-    from werkzeug.serving import make_server
+def base_url(model, tmp_path_factory):
+    from classifier.web.server import make_server
 
-    app = create_app(model)
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # port 0: the system picks a free one
+    app = create_app(model, data_dir=tmp_path_factory.mktemp("serve"))
+    server = make_server("127.0.0.1", 0, app)  # port 0: the system picks a free one
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -98,7 +98,7 @@ def test_web_browser_upload_a_backlog_and_download_every_row(page, base_url, tmp
     page.goto(base_url + "/backlog")
     page.set_input_files("#file", str(path))
     page.click("button[type=submit]")
-    page.wait_for_selector("#summary")
+    page.wait_for_selector("#summary")  # after the progress page has reloaded itself until the job was done
     assert page.inner_text("#rows-in") == "5" and page.inner_text("#rows-out") == "5"
 
     with page.expect_download() as download_info:

@@ -1,15 +1,22 @@
 """The triage web page: one report at a time, a whole backlog file, and a JSON API beside them.
 
 Server-rendered HTML, no JavaScript, one packaged stylesheet: it works offline on the office machine.
-Report text is personal data: it is never logged, never put in a URL, pages are sent with ``no-store``, and
-backlog results live in a private temporary folder that is deleted after `keep_results_minutes`.
+Report text is personal data: it is never logged (an unexpected error is logged by its type and an id
+only), never put in a URL, pages are sent with ``no-store``, and backlog files live in a private folder
+under the data folder that is deleted after `keep_results_minutes` (`classifier.web.jobs`).
+
+The model is shared by every request and the backlog worker in short turns (`classifier.web.turns`): an
+API request gets at most `time_limit` seconds, waiting included, and then a 503 answer. Requests addressed
+to a host name the server was not started with are refused (DNS rebinding), as are cross-site form posts.
 
 Routes
 ------
 ``GET/POST /``                           one report: labels, score bars, thresholds, highlighted terms
-``GET/POST /backlog``                    upload a CSV/TSV/XLSX/JSONL file to label
-``GET /backlog/<job>``                   its summary; ``/backlog/<job>/labelled`` and ``/review`` download
-``POST /backlog/<job>/delete``           delete its files now
+``GET/POST /backlog``                    upload a CSV/TSV/XLSX/JSONL file to label (in the background)
+``GET /backlog/<job>``                   its progress (the page reloads itself), then its summary;
+                                         ``/backlog/<job>/labelled`` and ``/review`` download
+``GET /backlog/<job>/status``            its progress as JSON: state, rows done, rows in total
+``POST /backlog/<job>/delete``           cancel it and delete its files now
 ``POST /api/predict``                    ``{"texts": [...]}`` → one result per text
 ``GET /api/openapi.json``                the API's OpenAPI 3 description
 """
@@ -17,11 +24,13 @@ Routes
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
-import shutil
-import threading
+import secrets
+import time
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,36 +38,49 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request, send_file, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.utils import secure_filename
 
 from classifier.errors import ClassifierError, ConfigError
 from classifier.tables import SUPPORTED_EXTENSIONS
 from classifier.web.highlight import highlight, label_class, term_spans
-from classifier.web.jobs import Job, JobStore
+from classifier.web.jobs import DONE, FAILED, Job, JobFailed, JobStore, default_data_dir
+from classifier.web.turns import ModelBusy, SharedModel
 
-__all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_TEXTS", "DEFAULT_MAX_UPLOAD_MB", "create_app"]
+__all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_TEXTS", "DEFAULT_MAX_UPLOAD_MB", "DEFAULT_TIME_LIMIT", "LOOPBACK_HOSTS",
+           "create_app"]
 
 DEFAULT_MAX_UPLOAD_MB = 50
 DEFAULT_MAX_TEXTS = 500
 DEFAULT_MAX_CHARS = 20_000
 DEFAULT_KEEP_RESULTS_MINUTES = 120
+DEFAULT_TIME_LIMIT = 10.0
+#: Names this machine answers to whatever --host is; others must be allowed with --allowed-host.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Rows labelled between two progress updates of a backlog job (and two checks for cancellation).
+JOB_CHUNK_ROWS = 200
 _COLOURS = 8
 _CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
 _TEXT_COLUMN_OPTION = re.compile(r"with --text-column( NAME)?")
+_ANY_HOST = frozenset({"", "0.0.0.0", "::"})
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class _State:
     model: Any
-    lock: threading.Lock  # spaCy pipelines are not guaranteed thread-safe; the server is threaded
+    shared: SharedModel  # spaCy pipelines are not guaranteed thread-safe: one thread at a time, in turns
     jobs: JobStore
     max_upload_mb: float
     max_texts: int
     max_chars: int
+    time_limit: float
+    allowed_hosts: frozenset[str]
+    port: int | None
 
     @property
     def model_name(self) -> str:
@@ -76,6 +98,11 @@ def create_app(
     max_texts: int = DEFAULT_MAX_TEXTS,
     max_chars: int = DEFAULT_MAX_CHARS,
     keep_results_minutes: float = DEFAULT_KEEP_RESULTS_MINUTES,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    data_dir: str | Path | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> Flask:
     """Build the Flask app around a loaded model.
 
@@ -88,21 +115,38 @@ def create_app(
     max_upload_mb
         Largest request body, uploads included, in MB (1 MB = 2**20 bytes); larger ones get a 413 answer.
     max_texts, max_chars
-        Most texts per API request, and most characters per text (API and the one-report page).
+        Most texts per API request, and most characters per text: a longer text is not classified (status
+        ``"text too long"``) and never preprocessed; the one-report page refuses it.
     keep_results_minutes
         Labelled backlog files are deleted this long after they were made (and when the server stops).
+    time_limit
+        Seconds an API request or a one-report page may take, waiting for the model included; then it gets
+        a 503 answer saying to send fewer or shorter texts or to try again.
+    data_dir
+        Folder for backlog jobs (default: `classifier.web.jobs.default_data_dir`), created 0700; one
+        server at a time may use it, and job files left there by a stopped server are deleted at start.
+    host, port
+        The address the server listens on: requests must be addressed (``Host`` header) to it, to this
+        machine's loopback names, or to one of `allowed_hosts`, on `port` (any port when None).
+    allowed_hosts
+        More host names (or IP addresses) requests may be addressed to: the server's DNS name behind a proxy.
 
     Raises
     ------
     ConfigError
-        A limit is not a positive number.
+        A limit is not a positive number, or the data folder cannot be used (another server holds it).
     ModelError
         The model cannot be loaded.
     """
     for name, value in (("max_upload_mb", max_upload_mb), ("max_texts", max_texts), ("max_chars", max_chars),
-                        ("keep_results_minutes", keep_results_minutes)):
+                        ("keep_results_minutes", keep_results_minutes), ("time_limit", time_limit)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ConfigError(f"The {name!r} parameter of create_app must be a positive number. Got {value!r}.")
+    if isinstance(max_chars, float):
+        max_chars = int(max_chars)
+    names = {name.strip().lower().strip("[]") for name in allowed_hosts if name and name.strip()}
+    if host and host not in _ANY_HOST:
+        names.add(host.lower().strip("[]"))
     if model is None:
         from classifier import load_model
 
@@ -115,8 +159,11 @@ def create_app(
         MAX_FORM_MEMORY_SIZE=max(500_000, 4 * max_chars + 4096),
     )
     app.json.sort_keys = False
-    state = _State(model, threading.Lock(), JobStore(keep_results_minutes * 60), max_upload_mb, max_texts,
-                   max_chars)
+    shared = SharedModel(model)
+    jobs = JobStore(data_dir if data_dir is not None else default_data_dir(), keep_results_minutes * 60,
+                    run=lambda job: _label_job(state, job))
+    state = _State(model, shared, jobs, max_upload_mb, max_texts, max_chars, float(time_limit),
+                   frozenset(LOOPBACK_HOSTS | names), port)
     app.extensions["tension"] = state
 
     @app.context_processor
@@ -124,6 +171,16 @@ def create_app(
         return {"model_name": state.model_name, "max_chars": state.max_chars,
                 "max_upload_mb": _format_mb(state.max_upload_mb), "keep_minutes": _format_mb(keep_results_minutes),
                 "formats": ", ".join(SUPPORTED_EXTENSIONS)}
+
+    @app.before_request
+    def _refuse_other_hosts() -> None:
+        # DNS rebinding: a web site whose name is made to resolve to 127.0.0.1 gets the browser to send it
+        # our pages, with a matching Origin; only the Host header still says which site was meant.
+        if not _host_allowed(request.host, state.allowed_hosts, state.port):
+            abort(400, description=(
+                "This server answers only requests addressed to this machine (127.0.0.1, localhost) or to the "
+                "names it was started with; this one was addressed to another host name. Open the page by one "
+                "of those names, or, if this name is right, start the server with --allowed-host NAME."))
 
     @app.before_request
     def _refuse_cross_site_posts() -> None:
@@ -148,9 +205,26 @@ def create_app(
         message = error.description or error.name
         if error.code == 413:  # the body was larger than MAX_CONTENT_LENGTH or MAX_FORM_MEMORY_SIZE
             message = _too_large_message(state)
-        if request.path.startswith("/api/"):
-            return jsonify(error=message, status=error.code), error.code
-        return render_template("error.html", code=error.code, title=error.name, message=message), error.code
+        if isinstance(error, ClientDisconnected):  # the body stopped arriving
+            if isinstance(error.__context__, TimeoutError):  # silent for --read-timeout seconds (see server.py)
+                return _error_page(408, "Request Timeout", "The request body stopped arriving; send it again.",
+                                   close=True)
+            return _error_page(400, "Bad Request", "The request body ended early; send it again.", close=True)
+        return _error_page(error.code or 500, error.name, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected_error(error: Exception):
+        if isinstance(error, TimeoutError):  # the client stopped sending the body (see server.py)
+            return _error_page(408, "Request Timeout", "The request body did not arrive in time; send it again.",
+                               close=True)
+        # The exception's message and traceback may quote a report (a cell's text in a parser's error):
+        # log its type and an id to find this line by, nothing else.
+        error_id = secrets.token_hex(4)
+        logger.error("%s %s failed with %s (error id %s; details withheld: they may quote a report)",
+                     request.method, request.path, type(error).__name__, error_id)
+        return _error_page(500, "Internal Server Error",
+                           f"Something went wrong in the server (error id {error_id}); nothing you sent was kept. "
+                           "Try again; if it happens again, give the error id to whoever runs this page.")
 
     @app.get("/favicon.ico")
     def favicon():
@@ -165,7 +239,13 @@ def create_app(
             error = (f"The report has {len(text):,} characters; this page takes at most {state.max_chars:,}. "
                      "Shorten it, or label it as a one-row backlog file.")
             return render_template("report.html", text=text, result=None, error=error), 413
-        return render_template("report.html", text=text, result=_explain(state, text), error=None)
+        try:
+            result = _explain(state, text, deadline=time.monotonic() + state.time_limit)
+        except ModelBusy:
+            error = (f"The server is busy and could not label the report within {state.time_limit:g} seconds. "
+                     "Send it again in a moment.")
+            return render_template("report.html", text=text, result=None, error=error), 503, _RETRY_AFTER
+        return render_template("report.html", text=text, result=result, error=None)
 
     @app.route("/backlog", methods=["GET", "POST"])
     def backlog():
@@ -181,20 +261,39 @@ def create_app(
             error = (f"Expected a file ending in {', '.join(SUPPORTED_EXTENSIONS)}; got "
                      f"{suffix or 'a name without an extension'!r}. Save the file in one of those formats.")
             return render_template("backlog.html", error=error, form=form), 400
+        filename = secure_filename(upload.filename) or f"backlog{suffix}"
+        if not filename.lower().endswith(suffix):
+            filename = f"{Path(filename).stem or 'backlog'}{suffix}"
         try:
-            job = _label_upload(state, upload, suffix, form["text_column"] or None, form["sheet"] or None)
-        except ClassifierError as error:
-            return render_template("backlog.html", error=str(error), form=form), 400
+            # Werkzeug has spooled the upload to an anonymous temporary file; this copies it in blocks.
+            job = state.jobs.new_job(filename, suffix, upload.stream, text_column=form["text_column"] or None,
+                                     sheet=form["sheet"] or None)
+        except ConfigError as error:  # too many uploads waiting
+            return render_template("backlog.html", error=str(error), form=form), 503, _RETRY_AFTER
         return redirect(url_for("backlog_job", job_id=job.id), code=303)
 
     @app.get("/backlog/<job_id>")
     def backlog_job(job_id: str):
         job = _job_or_404(state, job_id)
+        if job.state == FAILED:
+            form = {"text_column": job.text_column or "", "sheet": job.sheet or ""}
+            return render_template("backlog.html", error=job.error, form=form), job.error_status
+        if job.state != DONE:
+            return render_template("backlog_progress.html", job=job, refresh_seconds=_refresh_seconds(job))
         return render_template("backlog_result.html", job=job, summary=job.summary, colours=state.colours())
+
+    @app.get("/backlog/<job_id>/status")
+    def backlog_status(job_id: str):
+        job = state.jobs.get(job_id)
+        if job is None:
+            return jsonify(error="No such backlog job: it has expired or been deleted.", status=404), 404
+        return jsonify(job.status())
 
     @app.get("/backlog/<job_id>/<any(labelled, review):which>")
     def backlog_download(job_id: str, which: str):
         job = _job_or_404(state, job_id)
+        if job.state != DONE:
+            abort(409, description="This file is still being labelled; its results are not ready yet.")
         path = job.labelled if which == "labelled" else job.review
         stem, suffix = Path(job.filename).stem, Path(job.filename).suffix
         return send_file(path, as_attachment=True, download_name=f"{stem}_{which}{suffix}", max_age=0)
@@ -206,9 +305,14 @@ def create_app(
 
     @app.post("/api/predict")
     def api_predict():
+        deadline = time.monotonic() + state.time_limit
         texts = _api_texts(state)
-        with state.lock:
-            predictions = state.model.predict(texts, on_invalid="flag")
+        try:
+            predictions = state.shared.predict(texts, deadline=deadline, on_invalid="flag", max_chars=state.max_chars)
+        except ModelBusy:
+            _api_error(503, f"Could not label {len(texts)} text(s) within the time limit of {state.time_limit:g} "
+                            "seconds (long texts, or a busy server). Send fewer or shorter texts per request, or "
+                            "try again in a moment.", headers=_RETRY_AFTER)
         return jsonify(
             model=state.model_name, labels=state.model.labels, thresholds=state.model.thresholds,
             results=[_json_ready(prediction.to_dict()) for prediction in predictions],
@@ -224,14 +328,41 @@ def create_app(
     return app
 
 
+_RETRY_AFTER = {"Retry-After": "5"}
+
+
+def _error_page(code: int, title: str, message: str, *, close: bool = False):
+    headers = {"Connection": "close"} if close else {}
+    if request.path.startswith("/api/") or request.path.endswith("/status"):
+        return jsonify(error=message, status=code), code, headers
+    return render_template("error.html", code=code, title=title, message=message), code, headers
+
+
+def _host_allowed(host_header: str, names: frozenset[str], port: int | None) -> bool:
+    """Whether the ``Host`` header names one of `names` (and `port`, when known)."""
+    try:
+        parts = urlsplit(f"//{host_header}")
+        given_port = parts.port
+    except ValueError:  # a malformed port, or brackets that do not close
+        return False
+    if parts.hostname is None or parts.hostname not in names or parts.username or parts.password:
+        return False
+    return port is None or given_port == port or (given_port is None and port == 80)
+
+
 # -- one report -----------------------------------------------------------------------------------------
 
-def _explain(state: _State, text: str) -> dict[str, Any]:
-    """Everything the one-report page shows about `text`."""
+def _explain(state: _State, text: str, deadline: float | None = None) -> dict[str, Any]:
+    """Everything the one-report page shows about `text`.
+
+    Raises
+    ------
+    ModelBusy
+        The model was not free before `deadline`.
+    """
     from classifier.pipeline import PREPROCESS
 
-    model = state.model
-    with state.lock:
+    with state.shared.turn(deadline) as model:
         prediction = model.predict([text], on_invalid="flag")[0]
         lemmatise = model.pipeline.named_steps[PREPROCESS].transform
         spans = term_spans(text, prediction.reasons, lemmatise, model.labels)
@@ -249,40 +380,47 @@ def _explain(state: _State, text: str) -> dict[str, Any]:
 
 # -- backlog --------------------------------------------------------------------------------------------
 
-def _label_upload(state: _State, upload, suffix: str, text_column: str | None, sheet: str | None) -> Job:
-    """Save the upload in a new job folder, label it with `label_file`, and register the job."""
-    from classifier.batch import label_file
+def _label_job(state: _State, job: Job) -> None:
+    """Label a job's upload with `label_file` (on the worker thread), updating its progress as it goes.
 
-    filename = secure_filename(upload.filename) or f"backlog{suffix}"
-    if not filename.lower().endswith(suffix):
-        filename = f"{Path(filename).stem or 'backlog'}{suffix}"
-    stem = Path(filename).stem
-    job_id, folder = state.jobs.new_folder()
-    input_path = folder / f"upload{suffix}"
-    labelled, review = folder / f"{stem}_labelled{suffix}", folder / f"{stem}_review{suffix}"
+    Raises
+    ------
+    JobFailed
+        The file cannot be labelled (unreadable, no text column, over a reader's limits...): the message
+        says why and how to fix it, with the upload's name for the server's paths.
+    Cancelled
+        The job was deleted, or the server is stopping.
+    """
+    from classifier.batch import count_rows, label_file
+
+    def progress(rows_done: int) -> None:
+        job.rows_done = rows_done
+
+    model = state.shared.taking_turns(cancelled=job.cancel.is_set)
     try:
-        # Werkzeug has already spooled the upload to a temporary file; this copies it in blocks.
-        upload.save(input_path)
-        with state.lock, warnings.catch_warnings(record=True) as caught:
+        job.rows_total = count_rows(job.upload, sheet=job.sheet)
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            summary = label_file(input_path, labelled, model=state.model, text_column=text_column,
-                                 review_out=review, sheet=sheet)
+            job.summary = label_file(job.upload, job.labelled, model=model, text_column=job.text_column,
+                                     review_out=job.review, sheet=job.sheet, chunk_size=JOB_CHUNK_ROWS,
+                                     progress=progress)
     except ClassifierError as error:
-        shutil.rmtree(folder, ignore_errors=True)
         message = str(error)
-        for path, name in ((input_path, upload.filename), (labelled, labelled.name), (review, review.name)):
-            message = message.replace(str(path), name)
+        message = message.replace(str(job.upload), job.filename)
+        for path in (job.labelled, job.review):
+            message = message.replace(str(path), path.name)
         message = _TEXT_COLUMN_OPTION.sub('in the "Text column" field', message)
-        raise type(error)(message.replace(str(folder), "")) from error
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    input_path.unlink(missing_ok=True)  # the labelled file holds every row; keep one copy of the data only
-    notices = [str(item.message).replace(str(input_path), upload.filename)
-               for item in caught if item.category.__module__.startswith("classifier")]
-    job = Job(job_id, folder, filename, labelled, review, summary, notices)
-    state.jobs.add(job)
-    return job
+        raise JobFailed(message.replace(str(job.folder), "")) from None
+    for path in (job.labelled, job.review):
+        path.chmod(0o600)  # report text: the owner's only, whatever the umask gave the published file
+    job.rows_done = job.summary.rows_out
+    job.notices = [str(item.message).replace(str(job.upload), job.filename)
+                   for item in caught if item.category.__module__.startswith("classifier")]
+
+
+def _refresh_seconds(job: Job) -> int:
+    """How soon the progress page reloads itself: at once at first, less often for a long job."""
+    return 1 if job.rows_done < 10 * JOB_CHUNK_ROWS else 3
 
 
 def _job_or_404(state: _State, job_id: str) -> Job:
@@ -294,17 +432,24 @@ def _job_or_404(state: _State, job_id: str) -> Job:
 
 # -- JSON API -------------------------------------------------------------------------------------------
 
-def _api_error(code: int, message: str):
-    abort(Response(json.dumps({"error": message, "status": code}), code, mimetype="application/json"))
+def _api_error(code: int, message: str, headers: dict[str, str] | None = None):
+    abort(Response(json.dumps({"error": message, "status": code}), code, headers=headers,
+                   mimetype="application/json"))
 
 
 def _api_texts(state: _State) -> list[str]:
-    """The validated ``texts`` of a predict request, or a 4xx JSON answer saying what is wrong."""
+    """The validated ``texts`` of a predict request, or a 4xx JSON answer saying what is wrong.
+
+    Error messages name positions and JSON types, never the content sent.
+    """
     if not request.is_json:
         _api_error(415, 'Expected a JSON body with Content-Type: application/json, e.g. {"texts": ["..."]}.')
     try:
         payload = json.loads(request.get_data())
-    except ValueError as error:  # also UnicodeDecodeError
+    except RecursionError:
+        _api_error(400, "The body is not valid JSON for this API: its arrays or objects are nested too deeply. "
+                        'Send {"texts": ["...", "..."]}.')
+    except ValueError as error:  # also UnicodeDecodeError, and a number of more than 4,300 digits
         _api_error(400, f"The body is not valid JSON ({type(error).__name__}: {_json_error_position(error)}).")
     if not isinstance(payload, dict) or "texts" not in payload:
         found = "an object without \"texts\"" if isinstance(payload, dict) else f"a JSON {_json_type(payload)}"
@@ -318,9 +463,15 @@ def _api_texts(state: _State) -> list[str]:
     for position, text in enumerate(texts):
         if not isinstance(text, str):
             _api_error(400, f"texts[{position}] is a JSON {_json_type(text)}; every item must be a string.")
-        if len(text) > state.max_chars:
-            _api_error(413, f"texts[{position}] has {len(text)} characters; at most {state.max_chars} per text.")
+        if _LONE_SURROGATE.search(text):
+            _api_error(400, f"texts[{position}] contains an unpaired UTF-16 surrogate escape (\\ud800 to "
+                            "\\udfff without its pair), which is not text. Send the text as UTF-8, or escape both "
+                            "halves of each surrogate pair.")
+    # A text over max_chars is not an error: its result says "text too long", and it is never preprocessed.
     return texts
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _json_type(value: Any) -> str:
@@ -333,7 +484,11 @@ def _json_type(value: Any) -> str:
 
 def _json_error_position(error: ValueError) -> str:
     # JSONDecodeError's message quotes no input, only a position, so it is safe to return.
-    return str(error) if isinstance(error, json.JSONDecodeError) else "not UTF-8"
+    if isinstance(error, json.JSONDecodeError):
+        return str(error)
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    return "a number too long to read"
 
 
 def _json_ready(value: Any) -> Any:

@@ -1,16 +1,122 @@
-"""Run the triage web page with werkzeug's threaded server (what ``tension serve`` calls)."""
+"""Run the triage web page (what ``tension serve`` calls) with werkzeug's threaded server, bounded.
+
+Werkzeug's development server starts a thread per connection and waits for a client's bytes forever: 200
+stalled uploads held 203 threads. `make_server` returns the same server with three bounds:
+
+* the request line and headers must arrive within `read_timeout` seconds of the request's start (a client
+  trickling a header byte at a time is cut off);
+* each read of a request body must get data within `read_timeout` seconds (a client stalling mid-upload is
+  cut off; a slow but moving upload is not);
+* at most `max_connections` connections are served at once; more get ``503 Service Unavailable`` at once.
+"""
 
 from __future__ import annotations
 
+import io
 import signal
+import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from classifier.errors import ConfigError
-from classifier.web.app import DEFAULT_MAX_UPLOAD_MB, create_app
+from classifier.web.app import DEFAULT_MAX_UPLOAD_MB, DEFAULT_TIME_LIMIT, LOOPBACK_HOSTS, create_app
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+DEFAULT_READ_TIMEOUT = 20.0
+DEFAULT_MAX_CONNECTIONS = 32
+_BUSY_BODY = b"Too many connections; try again in a moment.\n"
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
+         b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
+
+
+def make_server(host: str, port: int, app, *, read_timeout: float = DEFAULT_READ_TIMEOUT,
+                max_connections: int = DEFAULT_MAX_CONNECTIONS):
+    """A werkzeug ``ThreadedWSGIServer`` for `app` on ``host:port`` with the bounds of the module docstring.
+
+    Raises
+    ------
+    ConfigError
+        A bound is not positive.
+    OSError, SystemExit
+        The address cannot be used (werkzeug exits when the port is taken).
+    """
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+    if not read_timeout > 0:
+        raise ConfigError(f"--read-timeout must be a positive number of seconds. Got {read_timeout}.")
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
+        raise ConfigError(f"--max-connections must be a whole number >= 1. Got {max_connections}.")
+
+    class Handler(WSGIRequestHandler):
+        timeout = read_timeout  # StreamRequestHandler applies it to the socket: no read waits longer
+        header_deadline: float | None = None
+
+        def setup(self) -> None:
+            super().setup()
+            plain, self.rfile = self.rfile, io.BufferedReader(_DeadlineSocketIO(self), 65536)
+            plain.close()  # nothing read from it yet; closing it keeps the socket's close() immediate
+
+        def handle_one_request(self) -> None:
+            # Each request (keep-alive ones too) gets read_timeout for its request line and headers.
+            self.header_deadline = time.monotonic() + read_timeout
+            super().handle_one_request()
+
+        def parse_request(self) -> bool:
+            parsed = super().parse_request()
+            # Headers read: the body's reads, and the answer's writes, have the idle timeout only.
+            self.header_deadline = None
+            self.connection.settimeout(self.timeout)
+            return parsed
+
+    class Server(ThreadedWSGIServer):
+        _slots = threading.BoundedSemaphore(max_connections)
+
+        def process_request(self, request, client_address) -> None:
+            if not self._slots.acquire(blocking=False):
+                _refuse(request)
+                self.shutdown_request(request)
+                return
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                self._slots.release()
+                raise
+
+        def process_request_thread(self, request, client_address) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                self._slots.release()
+
+    return Server(host, port, app, handler=Handler)
+
+
+class _DeadlineSocketIO(socket.SocketIO):
+    """The handler's socket as a raw stream whose reads stop at the handler's header deadline."""
+
+    def __init__(self, handler) -> None:
+        super().__init__(handler.connection, "rb")
+        self._handler = handler
+
+    def readinto(self, buffer) -> int | None:
+        deadline = self._handler.header_deadline
+        timeout = self._handler.timeout
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the request line and headers did not arrive in time")
+            timeout = min(timeout, remaining)
+        self._sock.settimeout(timeout)
+        return super().readinto(buffer)
+
+
+def _refuse(request: socket.socket) -> None:
+    try:
+        request.settimeout(1)
+        request.sendall(_BUSY)
+    except OSError:
+        pass
 
 
 def serve(
@@ -19,6 +125,11 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+    allowed_hosts: Iterable[str] = (),
+    data_dir: str | Path | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
     echo: Callable[[str], None] = print,
 ) -> None:
     """Load the model, then serve the page on ``http://host:port/`` until Ctrl-C.
@@ -29,27 +140,37 @@ def serve(
     Raises
     ------
     ConfigError
-        The address cannot be used (port taken, unknown host) or a limit is not positive.
+        The address cannot be used (port taken, unknown host), a limit is not positive, or the data folder
+        cannot be used (another server holds it).
     ModelError
         The model cannot be loaded.
     """
-    from werkzeug.serving import make_server
-
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be between 1 and 65535. Got {port}.")
-    app = create_app(model_path=model_path, max_upload_mb=max_upload_mb)
+    allowed_hosts = list(allowed_hosts)
+    app = create_app(model_path=model_path, max_upload_mb=max_upload_mb, data_dir=data_dir, time_limit=time_limit,
+                     host=host, port=port, allowed_hosts=allowed_hosts)
+    state = app.extensions["tension"]
     try:
-        server = make_server(host, port, app, threaded=True)
+        server = make_server(host, port, app, read_timeout=read_timeout, max_connections=max_connections)
     except (OSError, SystemExit) as error:  # werkzeug exits when the port is taken
+        state.jobs.close()
         raise ConfigError(
             f"cannot listen on {host}:{port} ({getattr(error, 'strerror', None) or 'address in use'}); "
             "pass another --port, or stop the program using it."
         ) from None
+    except BaseException:
+        state.jobs.close()
+        raise
     url_host = f"[{host}]" if ":" in host else host
-    echo(f"Tension triage page for model {app.extensions['tension'].model_name!r}: http://{url_host}:{port}/")
+    echo(f"Tension triage page for model {state.model_name!r}: http://{url_host}:{port}/")
+    echo(f"Backlog files are kept in {state.jobs.root} (deleted after use).")
     if host not in LOOPBACK_HOSTS:
         echo(f"warning: listening on {host}, so other machines can reach this page and it has no login. Reports "
              "are personal data: put authentication (e.g. a reverse proxy with login and HTTPS) in front of it.")
+        if not allowed_hosts:
+            echo("Requests are accepted only when addressed to this machine's loopback names or the --host "
+                 "address; add the name people will use with --allowed-host NAME.")
     echo("Press Ctrl-C to stop.")
     # A service manager stops us with SIGTERM: stop as on Ctrl-C, so the labelled files are deleted.
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -62,7 +183,7 @@ def serve(
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
         server.server_close()
-        app.extensions["tension"].jobs.close()
+        state.jobs.close()
     echo("stopped; labelled backlog files deleted.")
 
 
