@@ -106,7 +106,10 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def promote_cli(
         name: Annotated[str | None, typer.Argument(help="Model to make the default (see tension models).")] = None,
-        rollback: Annotated[bool, typer.Option("--rollback", help="Return to the previous default.")] = False,
+        rollback: Annotated[
+            bool, typer.Option("--rollback", help="Return to the default before this one; run it again to go "
+                               "further back through the promotions.")
+        ] = False,
         force: Annotated[
             bool, typer.Option("--force", help="Promote even if it scores worse (with --reason: even if it fails "
                                "the fairness gate).")
