@@ -20,12 +20,14 @@ def render_model_card(metadata: dict) -> str:
         "label's threshold, a *needs review* flag when any score is within "
         f"{metadata['review_band']:.2f} of its threshold, and the words that pushed each label's score up. "
         "Pipeline: spaCy preprocessing (lowercase lemmas, stop words kept because phrases like 'go back' "
-        "carry the hostility, identifiers masked) → TF-IDF word and character n-grams → one logistic "
-        "regression per label on features scaled by their naive-Bayes log-count ratio (NB-LR), "
-        "Platt-calibrated, with a threshold per label tuned by cross-validation on the training split. "
+        "carry the hostility, identifiers masked, slurs written out or masked mapped to one placeholder per "
+        "family) → TF-IDF word and character n-grams → one logistic regression per label, Platt-calibrated, "
+        "with a threshold per label tuned by cross-validation on the training split; a long report is also "
+        "scored passage by passage, so that a sentence about a second topic is not diluted. "
         "No-label reports that mention a faith, a nationality, a hotel or a flag weigh "
-        f"{metadata.get('hard_negative_weight', 1):g}x in training, so that such mentions alone are not "
-        "taken as evidence of tension.",
+        f"{metadata.get('hard_negative_weight', 1):g}x in training, and each report that names an identity "
+        "term is copied with the term swapped for another, so that such mentions alone are not taken as "
+        "evidence of tension.",
         "",
         "## Intended uses & limitations",
         "**Intended use:** to help a community-safety triage team sort and prioritise incoming reports, "

@@ -14,10 +14,12 @@ FEATURES = "features"
 CLASSIFIER = "classifier"
 
 
-#: Defaults chosen by 4-fold CV on the bundled corpus's train split (docs/model_choices.md has the figures).
-DEFAULT_C = 15.0
-#: Smoothing of the naive-Bayes log-count ratios that scale each label's features (NB-LR).
-DEFAULT_NB_ALPHA = 1.0
+#: Defaults chosen by cross-validation inside the train split and the identity-term suite
+#: (docs/model_choices.md has the figures).
+DEFAULT_C = 10.0
+#: Smoothing of the naive-Bayes log-count ratios (NB-LR); ``None``: plain logistic regressions, the default,
+#: since NB-LR's ratios give identity words that co-occur with hate labels extreme weights.
+DEFAULT_NB_ALPHA = None
 #: Repeats of the 5-fold out-of-fold scoring behind calibration and thresholds (steadier thresholds).
 DEFAULT_CV_REPEATS = 3
 
@@ -46,13 +48,13 @@ class PassagePipeline(Pipeline):
             by_step[name][param] = value
         Xt, passages = X, None
         if self.passages and PREPROCESS not in self.named_steps:
-            passages = split_windows(X)
+            passages = _some(split_windows(X))
         for name, step in self.steps[:-1]:
             Xt = step.fit_transform(Xt, y, **by_step[name])
             if passages is not None:
                 passages = (step.transform(passages[0]), passages[1])
             elif self.passages and name == PREPROCESS:
-                passages = split_windows(Xt)
+                passages = _some(split_windows(Xt))
         name, last = self.steps[-1]
         if passages is not None:
             by_step[name]["windows"] = passages
@@ -74,20 +76,27 @@ class PassagePipeline(Pipeline):
         if not self.passages:
             return None
         passages, owner = split_windows(processed)
+        if not passages:
+            return None
         features = self.named_steps[FEATURES] if FEATURES in self.named_steps else None
         return (features.transform(passages) if features is not None else passages), owner
 
     def _transform_with_passages(self, X):
         Xt, passages = X, None
         if self.passages and PREPROCESS not in self.named_steps:
-            passages = split_windows(X)
+            passages = _some(split_windows(X))
         for name, step in self.steps[:-1]:
             Xt = step.transform(Xt)
             if passages is not None:
                 passages = (step.transform(passages[0]), passages[1])
             elif self.passages and name == PREPROCESS:
-                passages = split_windows(Xt)
+                passages = _some(split_windows(Xt))
         return Xt, passages
+
+
+def _some(passages):
+    """``passages`` (a ``(texts, owner)`` pair), or ``None`` when there are none."""
+    return passages if len(passages[0]) else None
 
 
 def passage_features(pipeline, processed):

@@ -8,6 +8,9 @@ from classifier import predict
 from classifier.errors import ConfigError, DataError
 from classifier.model import STATUS_EMPTY, STATUS_NOT_TEXT, Prediction
 
+#: Share of short hostile reports with a slur written out in full that get their label (issue 13's check).
+WRITTEN_OUT_SLUR_RECALL_BAR = 0.9
+
 
 def test_model_predict_returns_one_prediction_per_text_in_order(model):
     texts = [
@@ -90,3 +93,50 @@ def test_model_arbitrary_unicode_never_crashes(model, texts):
     assert len(out) == len(texts)
     for text, p in zip(texts, out, strict=True):
         assert p.status == ("ok" if text.strip() else STATUS_EMPTY)
+
+
+@pytest.mark.parametrize("text", [
+    "A Muslim family have opened a bakery on the high street, the bread is amazing.",
+    "A Jewish family have opened a bakery on the high street, the bread is amazing.",
+    "The Black lad who works at the garage fixed my car for half the price",
+    "Polish couple at number 9 asked when the brown bin gets emptied",
+    pytest.param("The refugee family from the hotel joined the litter pick on Saturday, lovely people",
+                 marks=pytest.mark.xfail(strict=True, reason="known gap: neutral mentions of migrants still get "
+                                         "immigration (identity suite: migration-status terms)")),
+])
+def test_model_neutral_mention_of_who_someone_is_gets_no_label(model, text):
+    [p] = model.predict([text])
+    assert p.labels == ()
+
+
+def _written_out(family: str) -> list[str]:
+    """The packaged lexicon's plain words of one family (decoded at test time, never written in the repo)."""
+    from classifier.slurs import packaged_lexicon
+
+    return sorted({e.word for e in packaged_lexicon().entries if e.family == family and not e.disguised_only})
+
+
+SLUR_TEMPLATES = ("'{word}s out' sprayed on the shop shutter on Moor Lane", "lad on the bus kept calling her a {word}",
+                  "screenshot from the estate group: get the {word}s off our street")
+
+
+@pytest.mark.parametrize("family, label", [("race", "race_hate"), ("religion", "religious_hate")])
+def test_model_short_hostile_report_with_a_slur_written_out_gets_its_label(model, family, label):
+    texts = [template.format(word=word) for word in _written_out(family) for template in SLUR_TEMPLATES]
+    assert len(texts) >= 15
+    hits = sum(label in p.labels for p in model.predict(texts, explain=False))
+    assert hits / len(texts) >= WRITTEN_OUT_SLUR_RECALL_BAR
+
+
+def test_model_long_report_keeps_a_second_topic_from_one_sentence(model):
+    text = (
+        "Hi, writing again about Larch Close. The bins were missed for the third week running and the recycling "
+        "is blowing all over the green, there are rats by the garages now. Cars from the school run park across "
+        "my drive every morning and the lollipop lady has given up asking them to move. The streetlight outside "
+        "number 14 has been out since October so it is pitch black by half four. On top of that someone has "
+        "written 'no more blacks' in marker on the bus shelter by the shop and it is still there a week later. "
+        "The park gate is hanging off its hinges and the kids' swings have been taped off for a month. Can someone "
+        "please come and look at all of this, we pay our council tax like everyone else. Thanks, resident R."
+    )
+    [p] = model.predict([text])
+    assert "race_hate" in p.labels or p.needs_review
