@@ -120,6 +120,7 @@ def score_identity_suite(suite: IdentitySuite, labels, proba, thresholds: dict, 
         overall[f"mean_{name}"] = float(np.mean(values)) if values else None
         overall[f"min_{name}"] = float(np.min(values)) if values else None
         overall[f"power_mean_{name}"] = power_mean(values, POWER_MEAN_P)
+    # The Jigsaw Unintended Bias competition's final score: the overall AUC and the three power means, weighted 1/4.
     parts = [overall["auc"], *(overall[f"power_mean_{name}"] for name in AUC_NAMES)]
     overall["jigsaw_score"] = float(np.mean(parts)) if all(p is not None for p in parts) else None
 
