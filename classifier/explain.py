@@ -3,8 +3,11 @@
 A label's decision value is ``intercept + sum(x_f * w_f)`` over the report's features. Word n-gram
 features are reported as they are; each character n-gram's contribution is shared among the words it
 occurs in (in proportion to how often it occurs in each), so every word gets its own character evidence,
-misspellings and masked slurs included. Summed over terms, the contributions give the decision value
-less the intercept.
+misspellings included. Summed over terms, the contributions give the decision value less the intercept.
+
+Terms are model tokens; :meth:`TermExplainer.top_terms` turns them into the reasons shown to users, where
+each placeholder token is named (:func:`display_term`: "xxslurrace out" reads "racial slur out", "xxnum"
+reads "number"), and :func:`term_readings` goes back from a reason to the terms it can stand for.
 """
 
 from __future__ import annotations
@@ -12,6 +15,66 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.features import CHAR, WORD
+from classifier.preprocess import EMAIL_TOKEN, NUMBER_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, URL_TOKEN
+from classifier.slurs import MIGRANT_TOKEN, RACE_TOKEN, RELIGION_TOKEN, SLUR_TOKEN_PREFIX
+
+#: How each placeholder token reads in a reason. A team's own slur family ``xxslur<family>`` reads
+#: "<family> slur".
+PLACEHOLDER_NAMES = {
+    NUMBER_TOKEN: "number",
+    URL_TOKEN: "link",
+    EMAIL_TOKEN: "e-mail address",
+    PHONE_TOKEN: "phone number",
+    POSTCODE_TOKEN: "postcode",
+    RACE_TOKEN: "racial slur",
+    RELIGION_TOKEN: "religious slur",
+    MIGRANT_TOKEN: "anti-migrant slur",
+}
+_SLUR = "slur"
+_NAME_WORDS = {tuple(name.split()): token for token, name in PLACEHOLDER_NAMES.items()}
+
+
+def placeholder_name(token: str) -> str:
+    """How one token reads in a reason: a placeholder's name, any other token as it is.
+
+    >>> placeholder_name("xxslurreligion"), placeholder_name("xxslurcaste"), placeholder_name("hotel")
+    ('religious slur', 'caste slur', 'hotel')
+    """
+    name = PLACEHOLDER_NAMES.get(token)
+    if name is None and token.startswith(SLUR_TOKEN_PREFIX) and token[len(SLUR_TOKEN_PREFIX) :].isalpha():
+        name = f"{token[len(SLUR_TOKEN_PREFIX) :]} {_SLUR}"
+    return name or token
+
+
+def display_term(term: str) -> str:
+    """A model term (space-separated tokens) as shown in a reason, each placeholder named.
+
+    >>> display_term("xxslurrace out")
+    'racial slur out'
+    """
+    return " ".join(placeholder_name(token) for token in term.split())
+
+
+def term_readings(reason: str) -> list[tuple[str, ...]]:
+    """Every model term, as a tuple of tokens, that :func:`display_term` shows as ``reason`` ("number"
+    may be the word itself or ``xxnum``).
+
+    >>> term_readings("racial slur out")
+    [('xxslurrace', 'out'), ('racial', 'slur', 'out')]
+    """
+    words = reason.split()
+    readings: list[list[tuple[str, ...]]] = [[] for _ in range(len(words) + 1)]
+    readings[0].append(())
+    for start in range(len(words)):
+        for partial in readings[start]:
+            readings[start + 1].append((*partial, words[start]))
+            for name, token in _NAME_WORDS.items():
+                if tuple(words[start : start + len(name)]) == name:
+                    readings[start + len(name)].append((*partial, token))
+            if (start + 1 < len(words) and words[start + 1] == _SLUR and words[start].isalpha()
+                    and (words[start], _SLUR) not in _NAME_WORDS):
+                readings[start + 2].append((*partial, SLUR_TOKEN_PREFIX + words[start]))
+    return readings[-1]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -95,17 +158,25 @@ class TermExplainer:
         return terms, combined
 
     def top_terms(self, processed: str, row, label_index: int, k: int = 5) -> list[str]:
-        """The ``k`` terms with the largest positive contribution to the label, strongest first."""
+        """The ``k`` terms with the largest positive contribution to the label, strongest first, as reasons
+        (placeholders named by :func:`display_term`)."""
         return self.top_terms_for(processed, row, [label_index], k)[label_index]
 
     def top_terms_for(self, processed: str, row, label_indices, k: int = 5) -> dict[int, list[str]]:
-        """:meth:`top_terms` for several labels of one report at once (ties broken by term order)."""
+        """:meth:`top_terms` for several labels of one report at once (ties broken by term order; two terms
+        that read the same, such as "number" and ``xxnum``, give one reason)."""
         terms, values = self.contribution_matrix(processed, row, label_indices)
         out = {}
         for position, j in enumerate(label_indices):
             scores = values[position]
-            order = np.argsort(-scores, kind="stable")[:k]
-            out[j] = [terms[t] for t in order.tolist() if scores[t] > 0]
+            reasons: list[str] = []
+            for t in np.argsort(-scores, kind="stable").tolist():
+                if scores[t] <= 0 or len(reasons) == k:
+                    break
+                reason = display_term(terms[t])
+                if reason not in reasons:
+                    reasons.append(reason)
+            out[j] = reasons
         return out
 
     def _word_entry(self, word: str) -> tuple[np.ndarray, int]:

@@ -1,11 +1,14 @@
 """spaCy preprocessing as a scikit-learn transformer: raw report text in, normalised lemma strings out.
 
 Personal identifiers (URLs, e-mail addresses, phone numbers, UK postcodes) and numbers are replaced by
-placeholder tokens before tokenising, so they never reach the vocabulary of a saved model.
+placeholder tokens before tokenising, so they never reach the vocabulary of a saved model; slurs, written
+out or masked, are replaced by one placeholder per family (:mod:`classifier.slurs`), so the model sees
+"p*ki" and the word written in full as the same token.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -13,13 +16,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.errors import ConfigError, DataError
+from classifier.slurs import SLUR_TOKEN_PREFIX, SLUR_TOKENS, SlurLexicon, lexicon_text_from, load_lexicon
 
 URL_TOKEN = "xxurl"
 EMAIL_TOKEN = "xxemail"
 PHONE_TOKEN = "xxphone"
 POSTCODE_TOKEN = "xxpostcode"
 NUMBER_TOKEN = "xxnum"
-PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, NUMBER_TOKEN)
+#: Tokens that stand for something masked; never lemmatised or dropped. A team's slur family adds its
+#: own ``xxslur<family>`` token, recognised by :data:`~classifier.slurs.SLUR_TOKEN_PREFIX`.
+PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, NUMBER_TOKEN, *SLUR_TOKENS)
 
 
 class _EmailPattern:
@@ -93,6 +99,29 @@ def mask_identifiers(text: str) -> str:
     return text
 
 
+def identifier_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, token)`` of the identifiers of ``text`` that :func:`mask_identifiers` replaces, in
+    text order (each pattern searched in the original text; a later pattern's match that overlaps an
+    earlier one is dropped, as masking would have hidden it)."""
+    spans: list[tuple[int, int, str]] = []
+    for pattern, token in _PII_PATTERNS:
+        found = [(match.start(), match.end(), token) for match in pattern.finditer(text)]
+        spans = sorted(spans + _outside(found, spans))
+    return spans
+
+
+def _outside(spans, taken):
+    """The spans (sorted, not overlapping) that overlap none of ``taken`` (sorted, not overlapping), found in
+    one pass over both."""
+    kept, position = [], 0
+    for span in spans:
+        while position < len(taken) and taken[position][1] <= span[0]:
+            position += 1
+        if position == len(taken) or span[1] <= taken[position][0]:
+            kept.append(span)
+    return kept
+
+
 def load_nlp(pipeline: str):
     """Load the spaCy pipeline named by ``pipeline`` with only what lemmatising needs.
 
@@ -138,11 +167,25 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         4 points (docs/model_choices.md).
     keep_words : frozenset of str or None, default=None
         Stop words to keep; ``None`` means :data:`DEFAULT_KEEP_WORDS` (negations and a few more).
+    slur_normalise : bool, default=True
+        Replace each slur by its family's placeholder (``xxslurrace``, ``xxslurreligion``,
+        ``xxslurmigrant``) before tokenising, whether written out, masked ("p*ki"), spaced, stretched or
+        in leetspeak (:mod:`classifier.slurs`). ``False`` keeps the words as written (for ablations).
+    extra_slurs : str, os.PathLike, mapping or None, default=None
+        A team's own slurs, added to the packaged lexicon: the path of a lexicon file (written by
+        ``python -m classifier.slurs encode words.txt --family race``) or a mapping family → plain words.
+        ``fit`` stores the encoded entries in ``extra_slurs_``, so a saved model does not need the file.
+
+    Attributes
+    ----------
+    extra_slurs_ : str or None
+        The team's lexicon as encoded text, read by ``fit``; None without ``extra_slurs``.
 
     Notes
     -----
-    The loaded ``nlp`` object is never pickled: it is rebuilt from ``pipeline`` on first use after
-    unpickling, so a saved model holds no spaCy state beyond this configuration.
+    The loaded ``nlp`` object and the compiled lexicon are never pickled: they are rebuilt from this
+    configuration on first use after unpickling, so a saved model holds no spaCy state. A model pickled
+    before slur normalisation existed loads with ``slur_normalise=False`` and predicts as it did.
 
     Examples
     --------
@@ -151,11 +194,20 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     'asylum seeker not house hotel'
     """
 
-    def __init__(self, pipeline=BLANK_PIPELINE, batch_size=512, remove_stop_words=False, keep_words=None):
+    def __init__(self, pipeline=BLANK_PIPELINE, batch_size=512, remove_stop_words=False, keep_words=None,
+                 slur_normalise=True, extra_slurs=None):
         self.pipeline = pipeline
         self.batch_size = batch_size
         self.remove_stop_words = remove_stop_words
         self.keep_words = keep_words
+        self.slur_normalise = slur_normalise
+        self.extra_slurs = extra_slurs
+
+    def __setstate__(self, state):
+        # Pickled before slur normalisation: keep predicting as trained (no slur placeholders in its vocabulary).
+        state.setdefault("slur_normalise", False)
+        state.setdefault("extra_slurs", None)
+        super().__setstate__(state)
 
     def fit(self, X, y=None):
         """Check the parameters and the input; learns nothing (the step is stateless)."""
@@ -168,8 +220,16 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
                 f"The 'pipeline' parameter of SpacyPreprocessor must be '{BLANK_PIPELINE}' or an installed "
                 f"spaCy pipeline name. Got {self.pipeline!r}."
             )
+        if not isinstance(self.slur_normalise, bool | np.bool_):
+            raise ConfigError(
+                "The 'slur_normalise' parameter of SpacyPreprocessor must be True or False. "
+                f"Got {self.slur_normalise!r}."
+            )
         if not _as_texts(X):
             raise DataError("SpacyPreprocessor.fit got no texts; expected at least one report.")
+        self.extra_slurs_ = None if self.extra_slurs is None else lexicon_text_from(self.extra_slurs)
+        self.__dict__.pop("_lexicon", None)
+        self._get_lexicon()
         self._get_nlp()
         self.is_fitted_ = True
         return self
@@ -183,8 +243,12 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         nlp = self._get_nlp()
         stop_words = nlp.Defaults.stop_words if self.remove_stop_words else frozenset()
         keep = DEFAULT_KEEP_WORDS if self.keep_words is None else frozenset(self.keep_words)
-        # Lowercase first: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
-        masked = (mask_identifiers(text).lower() for text in texts)
+        # Lowercase last: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
+        if self.slur_normalise:
+            replace_slurs = self._get_lexicon().replace
+            masked = (replace_slurs(mask_identifiers(text)).lower() for text in texts)
+        else:
+            masked = (mask_identifiers(text).lower() for text in texts)
         if _is_lookup_only(nlp):
             return self._transform_by_lookup(nlp, masked, stop_words, keep)
         return [
@@ -218,6 +282,19 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
             out.append(" ".join(parts))
         return out
 
+    def placeholder_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, token)`` for each stretch of ``text`` that :meth:`transform` replaces by a
+        placeholder (identifiers, and slurs when ``slur_normalise``), in text order; for highlighting
+        the words behind a reason such as "racial slur" as they were written."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "is_fitted_")
+        spans = identifier_spans(text)
+        if self.slur_normalise:
+            slurs = [(match.start, match.end, match.token) for match in self._get_lexicon().find(text)]
+            spans = sorted(spans + _outside(slurs, spans))
+        return spans
+
     def _get_nlp(self):
         nlp = getattr(self, "_nlp", None)
         if nlp is None:
@@ -225,15 +302,23 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
             self._nlp = nlp
         return nlp
 
+    def _get_lexicon(self) -> SlurLexicon:
+        lexicon = self.__dict__.get("_lexicon")
+        if lexicon is None:
+            lexicon = self._lexicon = load_lexicon(getattr(self, "extra_slurs_", None))
+        return lexicon
+
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_nlp", None)
-        state.pop("_token_cache", None)
+        for rebuilt in ("_nlp", "_token_cache", "_lexicon"):
+            state.pop(rebuilt, None)
+        if isinstance(self.extra_slurs, os.PathLike):  # model files load without pathlib (an allow-list)
+            state["extra_slurs"] = os.fspath(self.extra_slurs)
         return state
 
     def set_params(self, **params):
-        self.__dict__.pop("_nlp", None)
-        self.__dict__.pop("_token_cache", None)
+        for rebuilt in ("_nlp", "_token_cache", "_lexicon"):
+            self.__dict__.pop(rebuilt, None)
         return super().set_params(**params)
 
     def __sklearn_tags__(self):
@@ -258,7 +343,7 @@ def _normalise(token, lemma: str, stop_words, keep) -> str | None:
     if token.is_space or token.is_punct:
         return None
     lower = token.lower_
-    if lower in PLACEHOLDERS:
+    if lower in PLACEHOLDERS or lower.startswith(SLUR_TOKEN_PREFIX):
         return lower
     if token.like_num:
         return NUMBER_TOKEN

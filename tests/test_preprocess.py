@@ -42,9 +42,9 @@ def test_preprocess_lemmatises_lowercases_and_keeps_negations(pre):
     assert out == ["asylum", "seeker", "not", "house", "hotel", "never"]
 
 
-def test_preprocess_replaces_numbers_and_keeps_masked_slurs(pre):
+def test_preprocess_replaces_numbers_and_masked_slurs(pre):
     out = pre.transform(["3 men shouted p*kis at 10pm in 2024"])[0].split()
-    assert "p*kis" in out
+    assert "xxslurrace" in out and "p*kis" not in out
     assert "3" not in out and "2024" not in out
     assert "xxnum" in out
 
@@ -134,8 +134,9 @@ def test_preprocess_lookup_fast_path_equals_full_pipeline():
         stop = nlp.Defaults.stop_words if remove else frozenset()
         from classifier.preprocess import DEFAULT_KEEP_WORDS, mask_identifiers
 
+        replace_slurs = pre._get_lexicon().replace
         full = [" ".join(filter(None, (_normalise(t, t.lemma_, stop, DEFAULT_KEEP_WORDS) for t in doc)))
-                for doc in nlp.pipe(mask_identifiers(text).lower() for text in texts)]
+                for doc in nlp.pipe(replace_slurs(mask_identifiers(text)).lower() for text in texts)]
         assert pre.transform(texts) == full
         assert pre.transform(texts) == full  # second call served from the token cache
 
@@ -182,19 +183,20 @@ def test_preprocess_email_search_equals_the_regex_on_any_text(text):
     assert mask_identifiers(text) == _old_mask_identifiers(text)
 
 
-def _best_time(function, text: str, repeats: int = 3) -> float:
+def _best_time(function, text: str, repeats: int = 5) -> float:
+    """Least CPU time of a few runs (CPU time, so that other processes on the machine matter less)."""
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         function(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
 def assert_linear(function, unit: str, small: int = 20_000, large: int = 200_000, factor: float = 30.0) -> float:
     """Ten times the input (``unit`` repeated) must take well under a hundred times as long, as a quadratic
-    step would; returns the time on the large input."""
-    small_time = max(_best_time(function, unit * (small // len(unit))), 1e-4)
+    step would; returns the time on the large input. Times under 2 ms count as 2 ms (timer noise)."""
+    small_time = max(_best_time(function, unit * (small // len(unit))), 2e-3)
     large_time = _best_time(function, unit * (large // len(unit)))
     assert large_time < factor * small_time, f"{unit!r}: {small} chars {small_time:.4f}s, {large} {large_time:.4f}s"
     return large_time

@@ -364,8 +364,9 @@ def _explain(state: _State, text: str, deadline: float | None = None) -> dict[st
 
     with state.shared.turn(deadline) as model:
         prediction = model.predict([text], on_invalid="flag")[0]
-        lemmatise = model.pipeline.named_steps[PREPROCESS].transform
-        spans = term_spans(text, prediction.reasons, lemmatise, model.labels)
+        preprocess = model.pipeline.named_steps[PREPROCESS]
+        spans = term_spans(text, prediction.reasons, preprocess.transform, model.labels,
+                           placeholder_spans=getattr(preprocess, "placeholder_spans", None))
     colours = state.colours()
     thresholds = model.thresholds
     rows = [

@@ -4,6 +4,10 @@ The model explains a label with *lemmas* of the preprocessed text ("asylum seeke
 the page shows the report as it was typed ("Asylum seekers", "hotels", "threatened"). Each surface word is
 run through the model's own preprocessing step, so the words and the reasons are compared in the same form
 (the lookup lemmatiser even turns "more" into "much"). A multi-word reason matches consecutive kept words.
+
+A reason that names a placeholder ("racial slur", "phone number") matches the stretch of text the model
+replaced by it, as written: "p*ki", "p a k i" or a phone number, found by the model's own
+``placeholder_spans``.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from classifier.explain import term_readings
+
 #: Words as spaCy's English tokenizer roughly sees them: runs of letters/digits, with inner apostrophes.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _CLASS_UNSAFE = re.compile(r"[^a-z0-9_-]+")
 
 Lemmatiser = Callable[[Sequence[str]], Sequence[str]]
+#: Maps a text to ``(start, end, placeholder token)`` for each stretch the model masks.
+PlaceholderFinder = Callable[[str], Sequence[tuple[int, int, str]]]
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,8 @@ def label_class(label: str) -> str:
 
 
 def term_spans(
-    text: str, reasons: Mapping[str, Sequence[str]], lemmatise: Lemmatiser, label_order: Sequence[str] = ()
+    text: str, reasons: Mapping[str, Sequence[str]], lemmatise: Lemmatiser, label_order: Sequence[str] = (),
+    placeholder_spans: PlaceholderFinder | None = None,
 ) -> list[Span]:
     """The spans of `text` whose words match the reason terms of each label.
 
@@ -53,23 +62,28 @@ def term_spans(
         ``transform``.
     label_order
         Order of the labels in each span (default: the order of `reasons`).
+    placeholder_spans
+        Finds the stretches of `text` the model replaces by a placeholder (a masked slur, a phone number),
+        e.g. the preprocessing step's ``placeholder_spans``; each is one word whose form is the placeholder,
+        so a reason naming it ("racial slur") highlights it as written. None: words only.
 
     Returns
     -------
     list of Span, in text order, not overlapping; neighbouring words with the same labels separated only by
     spaces are merged into one span.
     """
-    terms = [(label, term.split()) for label, label_terms in reasons.items() for term in label_terms if term.split()]
+    terms = [(label, list(reading)) for label, label_terms in reasons.items() for term in label_terms
+             for reading in term_readings(term) if reading]
     if not terms:
         return []
-    words = [(match.start(), match.end(), match.group()) for match in _WORD.finditer(text)]
-    unique = list(dict.fromkeys(word for _, _, word in words))
+    words = _words(text, placeholder_spans(text) if placeholder_spans is not None else ())
+    unique = list(dict.fromkeys(word for _, _, word, placeholder in words if placeholder is None))
     forms = dict(zip(unique, lemmatise(unique), strict=True)) if unique else {}
     # One entry per lemma, remembering the word it came from ("don't" gives "do" and "n't").
     lemmas: list[str] = []
     owners: list[int] = []
-    for index, (_, _, word) in enumerate(words):
-        for lemma in forms[word].split():
+    for index, (_, _, word, placeholder) in enumerate(words):
+        for lemma in (placeholder,) if placeholder is not None else forms[word].split():
             lemmas.append(lemma)
             owners.append(index)
     starts: dict[str, list[int]] = defaultdict(list)
@@ -86,7 +100,7 @@ def term_spans(
     order = {label: rank for rank, label in enumerate([*label_order, *reasons])}
     spans: list[Span] = []
     for index in sorted(word_labels):
-        start, end, _ = words[index]
+        start, end, _, _ = words[index]
         labels = tuple(sorted(word_labels[index], key=order.__getitem__))
         previous = spans[-1] if spans else None
         if previous and previous.labels == labels and not text[previous.end : start].strip():
@@ -94,6 +108,24 @@ def term_spans(
         else:
             spans.append(Span(start, end, labels))
     return spans
+
+
+def _words(text: str, placeholders) -> list[tuple[int, int, str, str | None]]:
+    """``(start, end, word, placeholder)`` in text order: each placeholder stretch as one word (with its
+    token), and the words outside them (placeholder None)."""
+    pending = sorted(placeholders)
+    words: list[tuple[int, int, str, str | None]] = []
+    position = 0
+    for match in _WORD.finditer(text):
+        while position < len(pending) and pending[position][1] <= match.start():
+            start, end, token = pending[position]
+            words.append((start, end, text[start:end], token))
+            position += 1
+        if position < len(pending) and match.end() > pending[position][0]:
+            continue  # inside a placeholder stretch
+        words.append((match.start(), match.end(), match.group(), None))
+    words += [(start, end, text[start:end], token) for start, end, token in pending[position:]]
+    return words
 
 
 def highlight(text: str, spans: Sequence[Span], classes: Mapping[str, str] | None = None) -> Markup:
