@@ -10,18 +10,28 @@ Added columns
 -------------
 ``labels`` (``;``-separated), ``score_<label>`` for every label of the model, ``needs_review``
 (``true``/``false``), ``reasons`` (``label: term, term; label: term``) and ``status`` (``ok``, or why
-the row was not classified, e.g. ``empty text``). If the input already has a column with any of these
-names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ... if that
-clashes too), so the original columns are never overwritten and the added ones stay together under one
-prefix. `BatchSummary.added_columns` says which names were used.
+the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
+any of these names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ...
+if that clashes too), so the original columns are never overwritten and the added ones stay together
+under one prefix. `BatchSummary.added_columns` says which names were used.
+
+Safety
+------
+Original cells are written back as read: numbers, booleans and nulls keep their type in JSONL and XLSX
+output, and CSV/TSV output neutralises spreadsheet formulas (see `classifier.tables.guard_formula`).
+A report longer than ``max_chars`` is not classified (status ``text too long``) and never preprocessed.
+Temporary files are created beside the output, readable by the owner only, and removed on any error
+and on SIGTERM/SIGHUP, after which the signal is delivered as usual.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing
@@ -31,7 +41,15 @@ from typing import Any
 
 from classifier.errors import ClassifierError, ConfigError, DataError
 from classifier.records import TEXT_COLUMNS
-from classifier.tables import AtomicTableWriter, TableReader, find_column, table_format
+from classifier.tables import (
+    EXCEL_MAX_ROWS,
+    AtomicTableWriter,
+    ReadLimits,
+    TableReader,
+    cell_to_str,
+    find_column,
+    table_format,
+)
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "BatchSummary", "added_column_names", "count_rows", "default_output_path",
            "label_file"]
@@ -70,6 +88,10 @@ class BatchSummary:
         Our column name → the name used in the output (differs when an input column had that name).
     jobs, seconds
         Worker processes used, and wall-clock time, reading and writing included.
+    lines_read, multiline_rows, longest_row_lines
+        CSV/TSV input: lines read (header included), rows that span several lines (line breaks inside
+        quoted cells) and the most lines one row spans; 0 for XLSX and JSONL. A stray quote that merged
+        rows shows up here.
     """
 
     input: Path
@@ -86,6 +108,9 @@ class BatchSummary:
     added_columns: dict[str, str] = field(default_factory=dict)
     jobs: int = 1
     seconds: float = 0.0
+    lines_read: int = 0
+    multiline_rows: int = 0
+    longest_row_lines: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -103,6 +128,12 @@ class BatchSummary:
             f"{self.seconds:.1f} s ({self.rows_per_second:.0f} rows/s, {self.jobs} job{'s' * (self.jobs > 1)}).",
             f"rows in: {self.rows_in}, rows out: {self.rows_out} ({same}) -> {self.output}",
         ]
+        if self.multiline_rows:
+            span = "rows span" if self.multiline_rows > 1 else "row spans"
+            lines.append(
+                f"{self.multiline_rows} {span} several lines (line breaks inside quoted cells; at most "
+                f"{self.longest_row_lines} lines); {self.lines_read} lines read"
+            )
         width = max((len(label) for label in self.label_counts), default=0)
         lines.append("rows per label:")
         lines += [f"  {label:<{width}}  {count}" for label, count in self.label_counts.items()]
@@ -143,9 +174,12 @@ def added_column_names(input_columns: Sequence[str], labels: Sequence[str]) -> d
     )
 
 
-def count_rows(path: str | os.PathLike[str], *, sheet: str | None = None) -> int:
+def count_rows(
+    path: str | os.PathLike[str], *, sheet: str | None = None, quoting: str = "standard",
+    limits: ReadLimits | None = None,
+) -> int:
     """Number of data rows `label_file` will read from `path` (one pass over the file, for a progress bar)."""
-    with TableReader(path, sheet=sheet) as reader:
+    with TableReader(path, sheet=sheet, quoting=quoting, limits=limits) as reader:
         return sum(1 for _ in reader)
 
 
@@ -161,6 +195,10 @@ def label_file(
     sheet: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: ProgressCallback | None = None,
+    max_chars: int | None = None,
+    quoting: str = "standard",
+    limits: ReadLimits | None = None,
+    formula_guard: bool = True,
 ) -> BatchSummary:
     """Label every row of a CSV, TSV, XLSX or JSONL file and write them all, in order, to `output`.
 
@@ -189,6 +227,16 @@ def label_file(
         Rows read, labelled and written at a time.
     progress
         Called with the number of rows done so far after each chunk is written.
+    max_chars
+        Reports longer than this many characters are not classified: their row is written with status
+        ``text too long`` and no scores. Default: `classifier.model.MAX_TEXT_CHARS`.
+    quoting
+        CSV/TSV input: ``"standard"`` or ``"none"`` (quotes are plain text); see `TableReader`.
+    limits
+        Bounds on the input (quoted line breaks per CSV/TSV row, XLSX rows, columns and size); see
+        `classifier.tables.ReadLimits`.
+    formula_guard
+        CSV/TSV output: put a ``'`` before cells that a spreadsheet would run as a formula (default).
 
     Returns
     -------
@@ -197,25 +245,32 @@ def label_file(
     Raises
     ------
     DataError
-        Unreadable input, no text column (the message lists the columns), output equal to the input,
-        output exists without `force`. Nothing is written when any error occurs.
+        Unreadable or implausible input (the message names the line, row or cell), no text column (the
+        message lists the columns), output equal to the input or a folder, output exists without
+        `force`, more rows than an XLSX output can hold, a folder that cannot be written or a full disk.
+        Nothing is written when any error occurs.
     ModelError
         The model cannot be loaded.
     ConfigError
         `jobs` or `chunk_size` below 1.
     """
+    from classifier.model import MAX_TEXT_CHARS
+
     started = time.perf_counter()
     input_path = Path(input)
     output_path = Path(output) if output is not None else default_output_path(input_path)
     review_path = Path(review_out) if review_out is not None else None
-    for name, value in (("jobs", jobs), ("chunk_size", chunk_size)):
+    max_chars = MAX_TEXT_CHARS if max_chars is None else max_chars
+    for name, value in (("jobs", jobs), ("chunk_size", chunk_size), ("max_chars", max_chars)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"The {name!r} parameter of label_file must be a positive int. Got {value!r}.")
     _check_paths(input_path, output_path, review_path, force)
 
     labels, loaded, model_dir = _prepare_model(model, jobs)
-    with ExitStack() as stack:
-        reader = stack.enter_context(TableReader(input_path, sheet=sheet))
+    with _cleanup_on_termination(), ExitStack() as stack:
+        reader = stack.enter_context(
+            TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
+        )
         text_col = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
         names = added_column_names(reader.columns, labels)
         columns = [*reader.columns, *names.values()]
@@ -223,14 +278,18 @@ def label_file(
             input=input_path, output=output_path, review_output=review_path, text_column=text_col,
             label_counts=dict.fromkeys(labels, 0), added_columns=names, jobs=jobs,
         )
+        _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
         # Writers are entered last so they are aborted (temp files removed) on any exception below.
-        writer = stack.enter_context(AtomicTableWriter(output_path, columns))
-        review_writer = stack.enter_context(AtomicTableWriter(review_path, columns)) if review_path else None
+        writer = stack.enter_context(AtomicTableWriter(output_path, columns, guard_formulas=formula_guard))
+        review_writer = (
+            stack.enter_context(AtomicTableWriter(review_path, columns, guard_formulas=formula_guard))
+            if review_path else None
+        )
         needs_review_col, status_col = names[NEEDS_REVIEW], names[STATUS]
         added_names = list(names.values())
 
         labelled = stack.enter_context(
-            closing(_labelled_chunks(reader.iter_chunks(chunk_size), text_col, loaded, model_dir, jobs))
+            closing(_labelled_chunks(reader.iter_chunks(chunk_size), text_col, loaded, model_dir, jobs, max_chars))
         )
         try:
             for rows, results in labelled:
@@ -250,19 +309,94 @@ def label_file(
         except ClassifierError as error:
             raise type(error)(f"{error} Nothing was written to {output_path}.") from error
         summary.rows_out = writer.rows_written
+        summary.lines_read, summary.multiline_rows = reader.lines_read, reader.multiline_rows
+        summary.longest_row_lines = reader.longest_row_lines
         if summary.rows_out != summary.rows_in:  # a broken invariant: refuse to publish the file
             raise DataError(
                 f"{input_path}: read {summary.rows_in} rows but wrote {summary.rows_out}; nothing was written "
                 f"to {output_path}. Please report this as a bug."
             )
+        try:
+            # Both files are complete on disk before either is renamed, so a full disk leaves neither.
+            for finishing in (writer, review_writer):
+                if finishing is not None:
+                    finishing.finish()
+        except ClassifierError as error:
+            raise type(error)(f"{error} Nothing was written to {output_path}.") from error
         if review_writer is not None:
-            review_writer.commit()
-        writer.commit()
+            review_writer.publish()
+        writer.publish()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
+def _check_fits_excel(input_path: Path, input_format: str, outputs: list[Path | None], sheet: str | None,
+                      quoting: str, limits: ReadLimits | None) -> None:
+    """Refuse, before any work, an XLSX output that would need more rows than an Excel sheet holds."""
+    targets = [path for path in outputs if path is not None and table_format(path) == "xlsx"]
+    # An XLSX input fits by construction; a text file has at least one byte per row.
+    if not targets or input_format == "xlsx" or input_path.stat().st_size < EXCEL_MAX_ROWS:
+        return
+    rows = count_rows(input_path, sheet=sheet, quoting=quoting, limits=limits)
+    if rows >= EXCEL_MAX_ROWS:
+        raise DataError(
+            f"{input_path}: has {rows:,} rows, more than an Excel sheet holds ({EXCEL_MAX_ROWS - 1:,} under the "
+            f"header), so {targets[0]} cannot hold them; write a .csv or .jsonl file instead."
+        )
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived during a run; raised so that every temporary file is removed on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _cleanup_on_termination() -> Iterator[None]:
+    """Turn SIGTERM/SIGHUP into an exception for the length of a run, then die of the signal as usual.
+
+    By default these signals end the process at once, leaving temporary files of report text behind.
+    Only signals still at their default action are taken over (a caller's own handler, or SIG_IGN under
+    nohup, is left alone), and only in the main thread, where Python allows it (the web server labels in
+    worker threads). The previous handlers are restored before the signal is delivered again.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    received: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        if not received:  # a second signal during the clean-up must not interrupt it
+            received.append(signum)
+            raise _Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield
+    except _Terminated as terminated:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        previous.clear()
+        signal.raise_signal(terminated.signum)
+        raise  # only reached if the restored handler lets the process live
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, force: bool) -> None:
+    for what, path in (("output", output_path), ("review file", review_path)):
+        if path is not None and path.is_dir():
+            raise DataError(
+                f"{path}: expected a file name for the {what}, found a folder; give a file inside it, such "
+                f"as {path / default_output_path(input_path).name}."
+            )
     table_format(output_path)  # an unsupported output extension fails before any work is done
     if review_path is not None:
         table_format(review_path)
@@ -311,13 +445,13 @@ def _count(summary: BatchSummary, labels: str, needs_review: str, status: str) -
 
 # -- labelling chunks (in this process or in workers) --------------------------------------------------
 
-def _label_texts(model: Any, texts: list[str]) -> list[tuple[Any, ...]]:
+def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:
     """The added cells for each text: labels, one score per label, needs_review, reasons, status.
 
     Identical texts in a chunk (forwarded duplicates are common in backlogs) are labelled once.
     """
     unique = list(dict.fromkeys(texts))
-    predictions = dict(zip(unique, model.predict(unique, on_invalid="flag"), strict=True))
+    predictions = dict(zip(unique, model.predict(unique, on_invalid="flag", max_chars=max_chars), strict=True))
     labels = model.labels
     cells = {}
     for text, prediction in predictions.items():
@@ -333,12 +467,13 @@ def _score_cell(score: float) -> float | str:
 
 
 def _labelled_chunks(
-    chunks: Iterator[list[dict[str, str]]], text_col: str, model: Any, model_dir: Path | None, jobs: int
-) -> Iterator[tuple[list[dict[str, str]], list[tuple[Any, ...]]]]:
+    chunks: Iterator[list[dict[str, Any]]], text_col: str, model: Any, model_dir: Path | None, jobs: int,
+    max_chars: int,
+) -> Iterator[tuple[list[dict[str, Any]], list[tuple[Any, ...]]]]:
     """Yield each chunk of rows with the added cells of its rows, in input order."""
     if jobs == 1:
         for rows in chunks:
-            yield rows, _label_texts(model, [row[text_col] for row in rows])
+            yield rows, _label_texts(model, [cell_to_str(row[text_col]) for row in rows], max_chars)
         return
     import multiprocessing
 
@@ -350,8 +485,8 @@ def _labelled_chunks(
         limit = jobs * _CHUNKS_IN_FLIGHT_PER_JOB
         for rows in itertools.chain(chunks, [None]):
             if rows is not None:
-                texts = [row[text_col] for row in rows]
-                pending.append((rows, pool.apply_async(_label_in_worker, (texts,))))
+                texts = [cell_to_str(row[text_col]) for row in rows]
+                pending.append((rows, pool.apply_async(_label_in_worker, (texts, max_chars))))
             while pending and (len(pending) >= limit or rows is None):
                 done_rows, result = pending.popleft()
                 yield done_rows, result.get()
@@ -368,8 +503,12 @@ _WORKER_ERROR: BaseException | None = None
 
 
 def _init_worker(model_dir: Path | None) -> None:
-    # Ctrl-C reaches the whole process group; the parent handles it and terminates the pool.
+    # Ctrl-C reaches the whole process group; the parent handles it and terminates the pool. The parent's
+    # SIGTERM/SIGHUP handlers are inherited through fork: a worker must simply die when the pool ends it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     global _WORKER_MODEL, _WORKER_ERROR
     if model_dir is None:
         _WORKER_MODEL = _INHERITED_MODEL
@@ -382,7 +521,7 @@ def _init_worker(model_dir: Path | None) -> None:
         _WORKER_ERROR = error
 
 
-def _label_in_worker(texts: list[str]) -> list[tuple[Any, ...]]:
+def _label_in_worker(texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:
     if _WORKER_ERROR is not None:
         raise _WORKER_ERROR
-    return _label_texts(_WORKER_MODEL, texts)
+    return _label_texts(_WORKER_MODEL, texts, max_chars)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from classifier.tables import DEFAULT_MAX_FIELD_LINES
+
+
+class Quoting(StrEnum):
+    standard = "standard"
+    none = "none"
 
 
 def register(app: typer.Typer, user_errors) -> None:
@@ -29,20 +37,40 @@ def register(app: typer.Typer, user_errors) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
         force: Annotated[bool, typer.Option("--force", help="Replace the output files if they exist.")] = False,
         sheet: Annotated[str | None, typer.Option(help="Excel input: the sheet to read (default: the first).")] = None,
+        max_chars: Annotated[
+            int | None, typer.Option(min=1, help="Reports longer than this many characters are not classified "
+                                     "(status 'text too long'); default 20,000.", show_default=False)
+        ] = None,
+        quoting: Annotated[
+            Quoting, typer.Option(help="CSV/TSV input: 'standard' reads quoted cells as Excel writes them; 'none' "
+                                  "reads quotes as plain text, one row per line (for exports that never quote).")
+        ] = Quoting.standard,
+        max_field_lines: Annotated[
+            int, typer.Option(min=1, help="CSV/TSV input: line breaks one row may hold inside quoted cells before "
+                              "its opening quote is taken for a stray one (the run stops and says where).")
+        ] = DEFAULT_MAX_FIELD_LINES,
+        formula_guard: Annotated[
+            bool, typer.Option("--formula-guard/--no-formula-guard",
+                               help="CSV/TSV output: put a ' before cells starting with = + - @ so that Excel "
+                               "shows them as text instead of running them as formulas.")
+        ] = True,
     ) -> None:
         """Label every row of a backlog: labels, a score per label, a review flag, reasons and a status.
 
         Every input row and column is kept, in order. Output is written to a temporary file and renamed
-        when complete, so an interrupted run leaves nothing behind.
+        when complete, so an interrupted run (Ctrl-C, SIGTERM, SIGHUP, a full disk) leaves nothing behind.
         """
         from classifier.batch import default_output_path, label_file
+        from classifier.tables import ReadLimits
 
         output = out if out is not None else default_output_path(input)
+        limits = ReadLimits(max_field_lines=max_field_lines)
         try:
-            with _progress_bar(input, sheet) as progress:
+            with _progress_bar(input, sheet, quoting.value, limits) as progress:
                 summary = label_file(
                     input, output, model=model, text_column=text_column, review_out=review_out, jobs=jobs,
-                    force=force, sheet=sheet, progress=progress,
+                    force=force, sheet=sheet, progress=progress, max_chars=max_chars, quoting=quoting.value,
+                    limits=limits, formula_guard=formula_guard,
                 )
         except KeyboardInterrupt:
             typer.echo(f"interrupted: nothing was written to {output}.", err=True)
@@ -68,8 +96,8 @@ class _NoProgress:
 class _RichProgress:
     """A rows / rows-per-second / ETA bar on stderr."""
 
-    def __init__(self, path: Path, sheet: str | None) -> None:
-        self.path, self.sheet = path, sheet
+    def __init__(self, path: Path, sheet: str | None, quoting: str, limits) -> None:
+        self.path, self.sheet, self.quoting, self.limits = path, sheet, quoting, limits
 
     def __enter__(self):
         from rich.console import Console
@@ -96,7 +124,8 @@ class _RichProgress:
         def update(done: int) -> None:
             if self._progress.tasks[0].total is None:
                 # Counted after the first chunk, once the paths, model and columns are known to be good.
-                self._progress.update(task, total=count_rows(self.path, sheet=self.sheet))
+                total = count_rows(self.path, sheet=self.sheet, quoting=self.quoting, limits=self.limits)
+                self._progress.update(task, total=total)
             elapsed = self._progress.tasks[0].elapsed or 0.0
             rate = f"{done / elapsed:.0f}" if elapsed > 0 else "-"
             self._progress.update(task, completed=done, rate=rate)
@@ -107,6 +136,6 @@ class _RichProgress:
         self._progress.__exit__(*exc_info)
 
 
-def _progress_bar(path: Path, sheet: str | None):
+def _progress_bar(path: Path, sheet: str | None, quoting: str, limits):
     """A progress bar when stderr is a terminal, nothing otherwise (logs and pipes stay clean)."""
-    return _RichProgress(path, sheet) if sys.stderr.isatty() else _NoProgress()
+    return _RichProgress(path, sheet, quoting, limits) if sys.stderr.isatty() else _NoProgress()

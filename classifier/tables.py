@@ -27,7 +27,6 @@ import datetime as dt
 import errno
 import io
 import json
-import math
 import os
 import re
 import tempfile
@@ -72,6 +71,8 @@ _SCAN_BLOCK = 1 << 20
 _XLSX_MAX_CELL = 32767
 #: Rows in one Excel worksheet, the header included.
 EXCEL_MAX_ROWS = 1_048_576
+# The largest number an Excel cell holds; larger floats (and inf, nan) are written as text, not mangled.
+_EXCEL_MAX_NUMBER = 9.99999999999999e307
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # A cell that is only a number ("-3", "+1.5e3", "+25%") is not a formula, whatever its first character.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
@@ -156,9 +157,9 @@ def table_format(path: str | os.PathLike[str]) -> TableFormat:
 def cell_to_str(value: Any) -> str:
     """Convert a cell value to the string the rest of the package sees.
 
-    None → "", booleans → "true"/"false", whole floats → "12", dates → ``YYYY-MM-DD``, datetimes →
-    ``YYYY-MM-DD HH:MM:SS`` (``YYYY-MM-DD`` when the time is midnight, as Excel stores plain dates),
-    lists of scalars (JSON) → ``;``-joined, other containers → compact JSON.
+    None → "", booleans → "true"/"false", whole floats → "12" (but ``1e+300``, not 301 digits), dates →
+    ``YYYY-MM-DD``, datetimes → ``YYYY-MM-DD HH:MM:SS`` (``YYYY-MM-DD`` when the time is midnight, as Excel
+    stores plain dates), lists of scalars (JSON) → ``;``-joined, other containers → compact JSON.
     """
     if value is None:
         return ""
@@ -167,7 +168,7 @@ def cell_to_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
+        if value.is_integer() and abs(value) < 1e16:  # beyond, int() would spell out float noise
             return str(int(value))
         return repr(value)
     if isinstance(value, dt.datetime):
@@ -1174,7 +1175,7 @@ class AtomicTableWriter:
             if value is None:
                 cells.append(None)
                 continue
-            if isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
+            if isinstance(value, (bool, int)) or (isinstance(value, float) and abs(value) <= _EXCEL_MAX_NUMBER):
                 cells.append(value)
                 continue
             if isinstance(value, (dt.date, dt.time, dt.timedelta)) and getattr(value, "tzinfo", None) is None:

@@ -96,3 +96,62 @@ def test_cli_label_interrupted_run_says_nothing_was_written(tmp_path, model, tra
     assert message in run.stderr
     assert not output.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+SECRET = "Sent back where they came from"
+
+
+def test_cli_label_stray_quote_in_tsv_exits_1_naming_row_and_line(tmp_path, trained):
+    # The issue's reproduction: "Labelled 2 rows" with rows 3 and 4 merged into row 2.
+    source = tmp_path / "x.tsv"
+    source.write_text(f'id\ttext\n1\tok\n2\t"{SECRET}\n3\tthree\n4\tfour\n', encoding="utf-8")
+
+    run = _invoke(source, "-o", tmp_path / "out.tsv", "--model", trained.model_dir)
+
+    assert run.exit_code == 1
+    assert "row 2 (line 3)" in run.stderr and "--quoting none" in run.stderr
+    assert "Traceback" not in run.output and SECRET not in run.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.tsv"]
+
+    run = _invoke(source, "-o", tmp_path / "out.tsv", "--model", trained.model_dir, "--quoting", "none")
+    assert run.exit_code == 0, run.output
+    assert "Labelled 4 rows" in run.stdout
+    assert read_rows(tmp_path / "out.tsv")[1]["text"] == f'"{SECRET}'
+
+
+def test_cli_label_max_field_lines_option(tmp_path, trained):
+    source = write_csv(tmp_path / "in.csv", [{"text": "one\ntwo\nthree\nfour"}, {"text": "ok"}])
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir, "--max-field-lines", "2")
+    assert run.exit_code == 1
+    assert "within 2 line breaks" in run.stderr
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir)
+    assert run.exit_code == 0, run.output
+    assert "1 row spans several lines" in run.stdout
+
+
+def test_cli_label_max_chars_and_formula_guard_options(tmp_path, trained):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"}\n{"text": "bins"}\n',
+                      encoding="utf-8")
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir, "--max-chars", "10")
+    assert run.exit_code == 0, run.output
+    assert "text too long: 1" in run.stdout
+    rows = read_rows(tmp_path / "out.csv")
+    assert rows[0]["text"].startswith("'=HYPERLINK") and rows[0]["status"] == "text too long"
+
+    run = _invoke(source, "-o", tmp_path / "raw.csv", "--model", trained.model_dir, "--no-formula-guard")
+    assert run.exit_code == 0, run.output
+    assert read_rows(tmp_path / "raw.csv")[0]["text"].startswith("=HYPERLINK")
+
+
+def test_cli_label_output_that_is_a_folder_exits_1_without_traceback(tmp_path):
+    source = write_csv(tmp_path / "backlog.csv", [{"text": TEXTS[0]}])
+    (tmp_path / "out").mkdir()
+
+    run = _invoke(source, "-o", tmp_path / "out", "--force")
+
+    assert run.exit_code == 1
+    assert "found a folder" in run.stderr and "Traceback" not in run.output

@@ -188,3 +188,13 @@ def test_tables_writer_other_os_errors_are_data_errors(tmp_path, monkeypatch):
     with pytest.raises(DataError, match=r"the system refused \(Read-only file system\)"):
         writer.commit()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tables_numbers_excel_cannot_hold_are_written_as_text(tmp_path):
+    import math
+
+    with AtomicTableWriter(tmp_path / "n.xlsx", ["n"]) as writer:
+        writer.write_rows([{"n": 1.7976931348623157e308}, {"n": math.inf}, {"n": 1e300}])
+
+    with TableReader(tmp_path / "n.xlsx", keep_types=True) as reader:
+        assert [row["n"] for row in reader] == ["1.7976931348623157e+308", "inf", 1e300]
