@@ -3,7 +3,12 @@
 Reads the output of ``tension label`` (or any file with a ``labels`` column) in chunks, groups the rows
 by month, quarter, calendar year or UK financial year (April to March) and counts, per period: reports,
 reports per label, reports with no label, with several labels, needing review and not labelled. With
-``suppress_below`` the table is made safe to publish (see `suppress`).
+``suppress_below`` the table is made safe to publish (see `classifier.summary_disclosure`).
+
+Dates outside a plausible window (default 2000-01-01 to tomorrow) are not given periods of their own: they
+are counted in one "outside date window" row, so a typo such as 2204 cannot make a table of two thousand
+months. Rows with no readable date are counted in a "no date" row. Row numbers of either are given only as
+warnings (on the terminal), never in the summary that is published.
 
 The public entry points are `summarise` (compute), `write_summary` (save as .csv/.tsv/.jsonl/.xlsx/.html),
 `format_summary_text` (print) and `run_summarise` (what the ``tension summarise`` command calls).
@@ -11,9 +16,9 @@ The public entry points are `summarise` (compute), `write_summary` (save as .csv
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import itertools
-import math
 import os
 import re
 import warnings
@@ -29,12 +34,17 @@ from classifier.tables import AtomicTableWriter, TableReader, find_column, table
 
 __all__ = [
     "DATE_COLUMN_CANDIDATES",
+    "DEFAULT_EARLIEST",
+    "MAX_PERIODS",
     "PERIODS",
+    "AmbiguousDateError",
+    "OutsideWindowWarning",
     "PeriodCounts",
     "Summary",
     "UndatedRowsWarning",
     "format_summary_text",
     "parse_date",
+    "period_bounds",
     "period_of",
     "run_summarise",
     "summarise",
@@ -43,15 +53,23 @@ __all__ = [
 
 Period = Literal["month", "quarter", "year", "financial-year"]
 PERIODS: tuple[Period, ...] = ("month", "quarter", "year", "financial-year")
+# Matched ignoring case, spaces, underscores, hyphens and dots; the first present is used.
 DATE_COLUMN_CANDIDATES = (
-    "received", "date_received", "received_date", "date", "created", "created_at", "date_created",
-    "reported", "reported_at", "date_reported", "report_date", "incident_date", "submitted", "timestamp",
+    "date received", "received", "received date", "received on", "date reported", "reported on", "reported",
+    "report date", "date of report", "reported at", "created", "created at", "created on", "date created",
+    "submitted", "submitted on", "date submitted", "date logged", "logged on", "logged", "date", "timestamp",
+    "incident date", "date of incident",
 )
 LABEL_COLUMN_CANDIDATES = ("labels", "label")
+DEFAULT_EARLIEST = dt.date(2000, 1, 1)
+MAX_PERIODS = 120
 NO_DATE = "no date"
+OUTSIDE_WINDOW = "outside date window"
 ALL_PERIODS = "all"
 TOTAL = "Total"
 WITHHELD = "[c]"
+PART = "(part)"
+PART_CHANGE = "n/a (part period)"
 # Column headings of the summary table, apart from one column per label.
 PERIOD, REPORTS, CHANGE, CHANGE_PCT = "period", "reports", "change", "change %"
 NO_LABEL, SEVERAL, NOT_LABELLED, NEEDS_REVIEW = "no label", "several labels", "not labelled", "needs review"
@@ -63,16 +81,26 @@ _ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME)
 _UK = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})" + _TIME)
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 _WORDY = re.compile(r"(\d{1,2})[ -]([A-Za-z]{3,9})\.?[ ,-]*(\d{4}|\d{2})" + _TIME)
+_DATE_PART = re.compile(r"[^\sT]+")
 _MONTH_NAMES = (
     "january february march april may june july august september october november december".split()
 )
 _MONTHS = {name: number for number, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])}
 _MONTHS["sept"] = 9
 _WARN_ROWS = 20
+_NAME_NOISE = re.compile(r"[\s_\-.]+")
 
 
 class UndatedRowsWarning(UserWarning):
-    """Some rows have no readable date; they are counted under "no date"."""
+    """Some rows have no readable date; they are counted under "no date". The message lists their rows."""
+
+
+class OutsideWindowWarning(UserWarning):
+    """Some rows have dates outside the window; they are counted under "outside date window"."""
+
+
+class AmbiguousDateError(DataError):
+    """A date has a two-digit year that could be read two ways (``24-05-01``: 24 May 2001 or 1 May 2024)."""
 
 
 # -- dates and periods -----------------------------------------------------------------------------
@@ -81,34 +109,73 @@ def _year(text: str) -> int:
     return year + 2000 if len(text) == 2 else year
 
 
-def parse_date(text: str) -> dt.date | None:
+def _valid(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _day_first(match: re.Match[str]) -> dt.date | None:
+    """A UK day-first date; refuses ``NN-NN-NN``, which could as well be year first."""
+    day, month, year = match[1], match[2], match[3]
+    as_written = _valid(_year(year), int(month), int(day))
+    if len(year) == 2 and len(day) == 2:
+        year_first = _valid(_year(day), int(month), int(year))
+        readings = [date for date in (as_written, year_first) if date is not None]
+        if readings:
+            raise AmbiguousDateError(
+                f"{match[0]!r} has a two-digit year, so it could be "
+                + " or ".join(f"{date:%d %B %Y}" for date in dict.fromkeys(readings))
+                + (" (or something else)" if len(readings) == 1 else "")
+            )
+    return as_written
+
+
+def parse_date(text: str, date_format: str | None = None) -> dt.date | None:
     """Read a date as exported by the usual tools; None when it cannot be read.
 
     Accepted: ISO ``2024-05-01`` (with or without a time, ``T`` or space, timezone ignored: the date
     is the one written), UK day-first ``01/05/2024``, ``1-5-24``, ``01.05.2024`` (with or without a time),
     ``1 May 2024`` / ``01-May-24``, and Excel serial day numbers such as ``45413`` (20000-79999, i.e.
-    1954-2118; the time fraction is ignored). Two-digit years are 20yy.
+    1954-2118; the time fraction is ignored). A two-digit year is 20yy, and is accepted only where it
+    cannot be the first field: ``01/05/24`` or ``24-05-01`` could be year first, so they raise
+    `AmbiguousDateError` (give four-digit years, or a `date_format`).
+
+    With `date_format` (a `datetime.strptime` format such as ``"%d/%m/%y"``), values are read with it
+    (any time after the date is ignored); ISO dates with a four-digit year are still accepted.
+
+    Raises
+    ------
+    AmbiguousDateError
+        A two-digit year that could be read two ways, and no `date_format`.
 
     Examples
     --------
     >>> parse_date("31/03/2025"), parse_date("2025-04-01T09:00:00Z"), parse_date("45413")
     (datetime.date(2025, 3, 31), datetime.date(2025, 4, 1), datetime.date(2024, 5, 1))
+    >>> parse_date("24-05-01", "%y-%m-%d")
+    datetime.date(2024, 5, 1)
     """
     text = text.strip()
     if not text:
         return None
-    try:
-        if match := _ISO.fullmatch(text):
-            return dt.date(int(match[1]), int(match[2]), int(match[3]))
-        if match := _UK.fullmatch(text):
-            return dt.date(_year(match[3]), int(match[2]), int(match[1]))
-        if _SERIAL.fullmatch(text):
-            days = int(float(text))
-            return _EXCEL_EPOCH + dt.timedelta(days=days) if 20000 <= days < 80000 else None
-        if (match := _WORDY.fullmatch(text)) and match[2].lower() in _MONTHS:
-            return dt.date(_year(match[3]), _MONTHS[match[2].lower()], int(match[1]))
-    except ValueError:  # 31/02/2024 and the like
+    if match := _ISO.fullmatch(text):
+        return _valid(int(match[1]), int(match[2]), int(match[3]))
+    if date_format is not None:
+        for candidate in dict.fromkeys((text, (_DATE_PART.match(text) or [text])[0])):
+            try:
+                return dt.datetime.strptime(candidate, date_format).date()
+            except ValueError:
+                continue
         return None
+    if match := _UK.fullmatch(text):
+        return _day_first(match)
+    if _SERIAL.fullmatch(text):
+        days = int(float(text))
+        return _EXCEL_EPOCH + dt.timedelta(days=days) if 20000 <= days < 80000 else None
+    if (match := _WORDY.fullmatch(text)) and match[2].lower() in _MONTHS:
+        return _valid(_year(match[3]), _MONTHS[match[2].lower()], int(match[1]))
     return None
 
 
@@ -132,6 +199,20 @@ def period_of(date: dt.date, by: Period) -> int:
     return date.year if date.month >= 4 else date.year - 1
 
 
+def period_bounds(number: int, by: Period) -> tuple[dt.date, dt.date]:
+    """First and last day of a period number (see `period_of`)."""
+    if by == "month":
+        year, month = divmod(number, 12)
+        return dt.date(year, month + 1, 1), dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    if by == "quarter":
+        year, quarter = divmod(number, 4)
+        last = 3 * quarter + 3
+        return dt.date(year, 3 * quarter + 1, 1), dt.date(year, last, calendar.monthrange(year, last)[1])
+    if by == "year":
+        return dt.date(number, 1, 1), dt.date(number, 12, 31)
+    return dt.date(number, 4, 1), dt.date(number + 1, 3, 31)
+
+
 def period_name(number: int, by: Period) -> str:
     """Name a period number: ``2024-05``, ``2024 Q2``, ``2024`` or financial year ``2024/25``."""
     if by == "month":
@@ -143,10 +224,19 @@ def period_name(number: int, by: Period) -> str:
     return f"{number}/{(number + 1) % 100:02d}"
 
 
+_UNITS = {"month": "months", "quarter": "quarters", "year": "years", "financial-year": "financial years"}
+
+
 # -- counting --------------------------------------------------------------------------------------
 @dataclass
 class PeriodCounts:
-    """True (unsuppressed) counts for one period, or for the total."""
+    """True (unsuppressed) counts for one period, or for the total.
+
+    `kinds` counts the reports by what they carry (a frozenset of labels, or "no label" / "not labelled"):
+    the detail the disclosure check needs. `part` is true for a first or last period the file's dates
+    cover only in part; `change_across_part` when no change is worked out because this period or the
+    previous one is part.
+    """
 
     period: str
     reports: int = 0
@@ -157,6 +247,9 @@ class PeriodCounts:
     needs_review: int = 0
     change: int | None = None
     change_pct: float | None = None
+    part: bool = False
+    change_across_part: bool = False
+    kinds: Counter[frozenset[str] | str] = field(default_factory=Counter)
 
     def add(self, other: PeriodCounts) -> None:
         self.reports += other.reports
@@ -165,6 +258,11 @@ class PeriodCounts:
         self.several_labels += other.several_labels
         self.not_labelled += other.not_labelled
         self.needs_review += other.needs_review
+        self.kinds.update(other.kinds)
+
+    @property
+    def shown_period(self) -> str:
+        return f"{self.period} {PART}" if self.part else self.period
 
 
 @dataclass
@@ -174,26 +272,33 @@ class Summary:
     Attributes
     ----------
     periods
-        True counts per period in time order (gaps filled with zero rows), then "no date" if any.
+        True counts per row in time order (gaps filled with zero rows, from the first to the last dated
+        report inside the window), then "no date" and "outside date window" rows if any.
     total
         True counts over all rows.
     pairs
         Label pairs and the number of reports carrying both, most common first (true counts).
     columns, table
         The table to show or publish: `table` has one dict per period plus a final "Total" row, keyed by
-        `columns`. With suppression, withheld cells hold ``"<N"`` (a count from 1 to N-1) or ``"[c]"``
-        (withheld so that a "<N" cell cannot be worked out from a total or a difference).
+        `columns`. With suppression, withheld cells hold ``"[c]"``.
     pair_table
-        ``{"labels": "a + b", "reports": count}`` rows for the shown label pairs.
-    undated_rows
-        1-based data row numbers whose date could not be read.
+        ``{"labels": "a + b", "reports": count}`` rows for the pairs some report carries: shown counts
+        largest first, then withheld ones in label order (the order reveals nothing a cell hides).
+    withheld
+        The withheld cells, as ``(row, column)`` with row -1 for the label pairs (column ``"a + b"``).
+    undated_rows, outside_rows
+        1-based data row numbers with no readable date / a date outside the window. Never published.
+    earliest, latest
+        The date window. `first_date`, `last_date`: the first and last date inside it (None if none).
     notes
-        Sentences for the reader (suppression rule, undated rows, missing columns).
+        Sentences for the reader of the published summary (suppression rule, undated rows, missing
+        columns): counts only, suppressed like the table, and no row numbers.
     """
 
     source: Path
     by: Period
     date_column: str | None
+    date_column_given: bool
     label_names: list[str]
     has_review: bool
     has_status: bool
@@ -201,10 +306,16 @@ class Summary:
     total: PeriodCounts
     pairs: list[tuple[tuple[str, str], int]]
     undated_rows: list[int]
+    outside_rows: list[int]
+    earliest: dt.date
+    latest: dt.date
+    first_date: dt.date | None
+    last_date: dt.date | None
     suppress_below: int | None
     columns: list[str] = field(default_factory=list)
     table: list[dict[str, int | str]] = field(default_factory=list)
     pair_table: list[dict[str, int | str]] = field(default_factory=list)
+    withheld: frozenset[tuple[int, str]] = frozenset()
     notes: list[str] = field(default_factory=list)
 
 
@@ -218,6 +329,33 @@ def _row_numbers_text(rows: Sequence[int]) -> str:
     return f"row {shown}" if len(rows) == 1 else f"rows {shown}{more}"
 
 
+def _check_window(earliest: dt.date | None, latest: dt.date | None) -> tuple[dt.date, dt.date]:
+    earliest = DEFAULT_EARLIEST if earliest is None else earliest
+    latest = dt.date.today() + dt.timedelta(days=1) if latest is None else latest
+    if earliest > latest:
+        raise ConfigError(
+            f"expected --earliest to be on or before --latest, got {earliest.isoformat()} and "
+            f"{latest.isoformat()}; swap them."
+        )
+    return earliest, latest
+
+
+@dataclass
+class _Extremes:
+    """The first and last date inside the window, with the rows they came from (for error messages)."""
+
+    first: dt.date | None = None
+    first_row: int = 0
+    last: dt.date | None = None
+    last_row: int = 0
+
+    def see(self, date: dt.date, row: int) -> None:
+        if self.first is None or date < self.first:
+            self.first, self.first_row = date, row
+        if self.last is None or date > self.last:
+            self.last, self.last_row = date, row
+
+
 def summarise(
     path: str | os.PathLike[str],
     *,
@@ -226,6 +364,10 @@ def summarise(
     suppress_below: int | None = None,
     sheet: str | None = None,
     labels_column: str | None = None,
+    earliest: dt.date | None = None,
+    latest: dt.date | None = None,
+    date_format: str | None = None,
+    max_periods: int = MAX_PERIODS,
 ) -> Summary:
     """Count labelled reports per period.
 
@@ -237,43 +379,59 @@ def summarise(
         (rows whose status is not ``ok`` are "not labelled" and their labels ignored), ``score_<label>``
         (adds <label> to the label set even when no report carries it).
     date_column
-        The column holding the date; default: the first of `DATE_COLUMN_CANDIDATES` present. When none is
-        present, every report is counted in one period, "all".
+        The column holding the date; default: the first of `DATE_COLUMN_CANDIDATES` present (ignoring
+        case, spaces, underscores, hyphens and dots). When none is present, every report is counted in
+        one period, "all".
     by
         ``month`` (``2024-05``), ``quarter`` (``2024 Q2``), ``year`` or ``financial-year`` (UK, April to
         March, ``2024/25``).
     suppress_below
-        Publish mode: counts from 1 to N-1 are withheld (see `suppress`). At least 3.
+        Publish mode: counts from 1 to N-1 are withheld, and others so that none of those can be worked
+        out (see `classifier.summary_disclosure`). At least 3.
     sheet
         XLSX only: the worksheet to read.
     labels_column
         The column of labels, when it is not ``labels``. By default, when ``tension label`` had to
         rename its columns (``tension_labels``, ``tension_status``, ... because the input already had a
         ``labels`` column), its own columns are used: the model's labels, not the input's.
+    earliest, latest
+        The date window (default: 2000-01-01 to tomorrow). Dates outside it are counted in an "outside
+        date window" row, not in periods.
+    date_format
+        How to read dates that are not ISO (``2024-05-01``), as a `datetime.strptime` format, e.g.
+        ``"%d/%m/%y"``. Needed for two-digit years such as ``01/05/24``.
+    max_periods
+        The most periods the table may have; more is almost always a mistyped date.
 
     Raises
     ------
     DataError
-        No labels column, or `date_column` is not a column of the file.
+        No labels column; `date_column` is not a column of the file; a two-digit year that could be read
+        two ways (`AmbiguousDateError`, naming the row and column); more than `max_periods` periods.
     ConfigError
-        `by` or `suppress_below` out of range.
+        `by`, `suppress_below`, the window or `max_periods` out of range.
 
     Warns
     -----
-    UndatedRowsWarning
-        Listing the rows (1-based, header excluded) whose date could not be read.
+    UndatedRowsWarning, OutsideWindowWarning
+        How many rows have no readable date / a date outside the window, and which (1-based, header
+        excluded). Only warnings carry row numbers; the summary's notes do not.
     """
     period = _validate_period(by)
     if suppress_below is not None and (isinstance(suppress_below, bool) or suppress_below < 3):
         raise ConfigError(
             f"expected --suppress-below to be a whole number of at least 3, got {suppress_below!r}: "
-            "with 2, '<2' could only mean 1. UK practice is usually 5 or 10."
+            "with 2, a withheld count could only be 1. UK practice is usually 5 or 10."
         )
+    if isinstance(max_periods, bool) or max_periods < 1:
+        raise ConfigError(f"expected --max-periods to be a positive whole number, got {max_periods!r}.")
+    earliest, latest = _check_window(earliest, latest)
     path = Path(path)
-    per_period: dict[int | None, PeriodCounts] = {}
+    per_period: dict[int | str, PeriodCounts] = {}
     pair_counts: Counter[tuple[str, str]] = Counter()
     undated: list[int] = []
-    notes: list[str] = []
+    outside: list[int] = []
+    extremes = _Extremes()
     with TableReader(path, sheet=sheet) as reader:
         columns = reader.columns
         prefix = _labeller_prefix(columns)
@@ -295,14 +453,20 @@ def summarise(
         for chunk in reader.iter_chunks():
             for row in chunk:
                 row_number += 1
-                key: int | None
+                key: int | str
                 if found_date is None:
-                    key = 0
+                    key = ALL_PERIODS
                 else:
-                    date = parse_date(row[found_date])
-                    key = None if date is None else period_of(date, period)
+                    date = _read_date(row[found_date], date_format, path, row_number, found_date)
                     if date is None:
+                        key = NO_DATE
                         undated.append(row_number)
+                    elif not earliest <= date <= latest:
+                        key = OUTSIDE_WINDOW
+                        outside.append(row_number)
+                    else:
+                        key = period_of(date, period)
+                        extremes.see(date, row_number)
                 counts = per_period.get(key)
                 if counts is None:
                     counts = per_period[key] = PeriodCounts(period="")
@@ -311,9 +475,11 @@ def summarise(
                     counts.needs_review += 1
                 if status_column and row[status_column].strip().lower() not in ("", "ok"):
                     counts.not_labelled += 1
+                    counts.kinds[NOT_LABELLED] += 1
                     continue
                 labels = _split_labels(row[label_column])
                 counts.labels.update(labels)
+                counts.kinds[frozenset(labels) if labels else NO_LABEL] += 1
                 if not labels:
                     counts.no_label += 1
                 elif len(labels) > 1:
@@ -322,28 +488,23 @@ def summarise(
 
     seen_labels = set().union(*(counts.labels for counts in per_period.values())) if per_period else set()
     label_names += sorted(seen_labels - set(label_names))
-    periods = _ordered_periods(per_period, period, dated=found_date is not None)
+    _check_span(extremes, period, max_periods, found_date)
+    periods = _ordered_periods(per_period, period, extremes, earliest, latest)
     total = PeriodCounts(period=TOTAL)
     for counts in periods:
         total.add(counts)
-
-    if found_date is None:
-        notes.append(
-            f"No date column found (looked for {', '.join(DATE_COLUMN_CANDIDATES[:6])}, ...): all reports "
-            "are counted in one period, 'all'. Name the date column with --date-column to see trends."
-        )
-    if undated:
-        verb = "has" if len(undated) == 1 else "have"
-        message = (
-            f"{_row_numbers_text(undated)} of {path.name} {verb} no readable "
-            f"date in {found_date!r}; counted under '{NO_DATE}'. Use dates such as 2024-05-01 or 01/05/2024."
-        )
-        notes.append(message)
-        warnings.warn(message, UndatedRowsWarning, stacklevel=2)
+    _warn_rows(undated, UndatedRowsWarning, f"{{count}} of {path.name} {{verb}} no readable date in "
+               f"{found_date!r}; counted under '{NO_DATE}'. Fix them with dates such as 2024-05-01 or "
+               "01/05/2024, or say how to read them with --date-format.")
+    _warn_rows(outside, OutsideWindowWarning, f"{{count}} of {path.name} {{verb}} a date in {found_date!r} "
+               f"before {earliest.isoformat()} or after {latest.isoformat()}; counted under "
+               f"'{OUTSIDE_WINDOW}', not in any period. Check them for typing errors, or widen the "
+               "window with --earliest/--latest.")
     summary = Summary(
         source=path,
         by=period,
         date_column=found_date,
+        date_column_given=date_column is not None,
         label_names=label_names,
         has_review=review_column is not None,
         has_status=status_column is not None,
@@ -351,11 +512,48 @@ def summarise(
         total=total,
         pairs=sorted(pair_counts.items(), key=lambda item: (-item[1], item[0])),
         undated_rows=undated,
+        outside_rows=outside,
+        earliest=earliest,
+        latest=latest,
+        first_date=extremes.first,
+        last_date=extremes.last,
         suppress_below=suppress_below,
-        notes=notes,
     )
     _build_tables(summary)
     return summary
+
+
+def _read_date(text: str, date_format: str | None, path: Path, row: int, column: str) -> dt.date | None:
+    try:
+        return parse_date(text, date_format)
+    except AmbiguousDateError as error:
+        raise AmbiguousDateError(
+            f"{path.name} row {row}, column {column!r}: {error}. Give dates with a four-digit year "
+            "(2024-05-01 or 01/05/2024), or say how to read them with --date-format, e.g. "
+            "--date-format %d/%m/%y (day first) or --date-format %y-%m-%d (year first)."
+        ) from None
+
+
+def _warn_rows(rows: Sequence[int], category: type[Warning], template: str) -> None:
+    if rows:
+        count = f"{len(rows)} row{'s' if len(rows) > 1 else ''} ({_row_numbers_text(rows)})"
+        message = template.format(count=count, verb="has" if len(rows) == 1 else "have")
+        warnings.warn(message + " Row numbers are shown here only, never in the written summary.",
+                      category, stacklevel=3)
+
+
+def _check_span(extremes: _Extremes, by: Period, max_periods: int, column: str | None) -> None:
+    if extremes.first is None or extremes.last is None:
+        return
+    span = period_of(extremes.last, by) - period_of(extremes.first, by) + 1
+    if span > max_periods:
+        raise DataError(
+            f"expected at most {max_periods} {_UNITS[by]} in the table, found dates in {column!r} from "
+            f"{extremes.first.isoformat()} (row {extremes.first_row}) to {extremes.last.isoformat()} (row "
+            f"{extremes.last_row}), which is {span} {_UNITS[by]}. A mistyped date is the usual cause: check "
+            "those rows. Otherwise narrow the window with --earliest/--latest, count by a longer period "
+            "(--by quarter or --by year), or raise --max-periods."
+        )
 
 
 def _labeller_prefix(columns: Sequence[str]) -> str:
@@ -370,13 +568,30 @@ def _labeller_prefix(columns: Sequence[str]) -> str:
     return found[-1] if found else ""
 
 
+def _column_key(name: str) -> str:
+    return _NAME_NOISE.sub("", name.casefold())
+
+
 def _find_date_column(columns: Sequence[str], given: str | None) -> str | None:
+    """The date column: `given` (exact, then ignoring case, spaces, underscores...), else by name."""
+    by_key: dict[str, str] = {}
+    for column in columns:
+        by_key.setdefault(_column_key(column), column)
     if given is not None:
-        return find_column(columns, DATE_COLUMN_CANDIDATES, given=given, purpose="date")
-    try:
-        return find_column(columns, DATE_COLUMN_CANDIDATES, purpose="date")
-    except DataError:
-        return None
+        if given in columns:
+            return given
+        found = by_key.get(_column_key(given))
+        if found is None:
+            available = ", ".join(repr(column) for column in columns) or "(none)"
+            raise DataError(
+                f"expected a date column named {given!r}, found only columns {available}; "
+                "pass one of those with --date-column."
+            )
+        return found
+    for candidate in DATE_COLUMN_CANDIDATES:
+        if (found := by_key.get(_column_key(candidate))) is not None:
+            return found
+    return None
 
 
 def _optional_column(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
@@ -386,32 +601,54 @@ def _optional_column(columns: Sequence[str], candidates: Sequence[str]) -> str |
         return None
 
 
+def _is_part(number: int, by: Period, first: dt.date, last: dt.date, earliest: dt.date, latest: dt.date) -> bool:
+    """Do the file's dates (`first` to `last`) cover only part of period `number`?
+
+    A period is part when the dates start more than 5% of its length after it begins or end more than 5%
+    before it ends (so a last report on 29 March still counts as a whole financial year), or when the
+    window cuts it (it starts before `earliest` or ends after `latest`: for the default window, a period
+    not over yet).
+    """
+    start, end = period_bounds(number, by)
+    slack = ((end - start).days + 1) // 20
+    return (
+        (first - start).days > slack or (end - last).days > slack or start < earliest or end > latest
+    )
+
+
 def _ordered_periods(
-    per_period: Mapping[int | None, PeriodCounts], by: Period, *, dated: bool
+    per_period: Mapping[int | str, PeriodCounts],
+    by: Period,
+    extremes: _Extremes,
+    earliest: dt.date,
+    latest: dt.date,
 ) -> list[PeriodCounts]:
-    """Periods in time order with empty periods filled in, then "no date"; change against the previous."""
-    if not dated:
-        counts = per_period.get(0, PeriodCounts(period=""))
+    """Periods in time order with empty periods filled in, then "no date" and "outside date window" rows;
+    change against the previous period, except to or from a part period."""
+    if ALL_PERIODS in per_period:
+        counts = per_period[ALL_PERIODS]
         counts.period = ALL_PERIODS
         return [counts]
-    numbers = [number for number in per_period if number is not None]
     ordered: list[PeriodCounts] = []
-    if numbers:
+    if extremes.first is not None and extremes.last is not None:
+        first, last = period_of(extremes.first, by), period_of(extremes.last, by)
         previous: PeriodCounts | None = None
-        for number in range(min(numbers), max(numbers) + 1):
+        for number in range(first, last + 1):
             counts = per_period.get(number) or PeriodCounts(period="")
             counts.period = period_name(number, by)
-            if previous is not None:
+            if number in (first, last):
+                counts.part = _is_part(number, by, extremes.first, extremes.last, earliest, latest)
+            if previous is not None and (counts.part or previous.part):
+                counts.change_across_part = True
+            elif previous is not None:
                 counts.change = counts.reports - previous.reports
-                counts.change_pct = (
-                    None if previous.reports == 0 else 100.0 * counts.change / previous.reports
-                )
+                counts.change_pct = None if previous.reports == 0 else 100.0 * counts.change / previous.reports
             ordered.append(counts)
             previous = counts
-    if None in per_period:
-        undated = per_period[None]
-        undated.period = NO_DATE
-        ordered.append(undated)
+    for key in (NO_DATE, OUTSIDE_WINDOW):
+        if key in per_period:
+            per_period[key].period = key
+            ordered.append(per_period[key])
     return ordered
 
 
@@ -443,251 +680,112 @@ def _format_pct(value: float | None) -> str:
     return "0%" if text in ("+0%", "-0%") else text
 
 
+def _choose_withheld(summary: Summary, below: int) -> frozenset[tuple[int, str]]:
+    """The cells to withhold (rows index `summary.periods`, then the Total row; pairs are row -1)."""
+    import numpy as np
+
+    from classifier.summary_disclosure import TableShape, choose_withheld, label_sets, reader_model
+
+    shape = TableShape(
+        n_rows=len(summary.periods),
+        labels=tuple(summary.label_names),
+        reports=REPORTS,
+        no_label=NO_LABEL,
+        several=SEVERAL,
+        not_labelled=NOT_LABELLED if summary.has_status else None,
+        needs_review=NEEDS_REVIEW if summary.has_review else None,
+    )
+    seen = {kind for counts in summary.periods for kind in counts.kinds if isinstance(kind, frozenset)}
+    # Pairs are named in alphabetical order, as `summary.pairs` holds them.
+    model = reader_model(shape, list(itertools.combinations(sorted(summary.label_names), 2)),
+                         label_sets(summary.label_names, seen))
+    counts = np.zeros(model.n_kinds)
+    for row, period_counts in enumerate(summary.periods):
+        for kind, number in period_counts.kinds.items():
+            counts[model.kind(row, kind)] += number
+        if summary.has_review:
+            counts[model.kind(row, NEEDS_REVIEW)] = period_counts.needs_review
+    _, withheld = choose_withheld(model, counts, below)
+    return withheld
+
+
 def _build_tables(summary: Summary) -> None:
-    """Fill `summary.columns`, `table` and `pair_table`, applying suppression when asked."""
+    """Fill `summary.columns`, `table`, `pair_table` and `notes`, applying suppression when asked."""
     count_columns = _count_columns(summary)
     rows = [*summary.periods, summary.total]
-    pairs = summary.pairs
-    cells: dict[tuple[int, str], int] = {
-        (index, column): _count(counts, column)
-        for index, counts in enumerate(rows)
-        for column in count_columns
-    }
-    for index, (_, count) in enumerate(pairs):
-        cells[(-1 - index, "pair")] = count
-    withheld: dict[tuple[int, str], str] = {}
-    if summary.suppress_below is not None:
-        constraints = _constraints(summary, count_columns, len(rows), len(pairs))
-        withheld = suppress(cells, constraints, summary.suppress_below)
-        summary.notes.insert(
-            0,
-            f"Counts from 1 to {summary.suppress_below - 1} are shown as '<{summary.suppress_below}'. Cells "
-            f"shown as '{WITHHELD}' are withheld so that no small count can be worked out from a total, a "
-            f"difference or the other counts of its row; a '{WITHHELD}' cell may hold any count, 0 or small "
-            "ones included. A change is shown only when both periods' report counts are shown.",
-        )
+    below = summary.suppress_below
+    withheld = _choose_withheld(summary, below) if below is not None else frozenset()
+    summary.withheld = withheld
 
-    def shown(key: tuple[int, str]) -> int | str:
-        return withheld.get(key, cells[key])
+    def shown(row: int, column: str, value: int) -> int | str:
+        return WITHHELD if (row, column) in withheld else value
 
     summary.columns = [PERIOD, REPORTS, CHANGE, CHANGE_PCT, *count_columns[1:]]
     summary.table = []
     for index, counts in enumerate(rows):
-        row_out: dict[str, int | str] = {PERIOD: counts.period, REPORTS: shown((index, REPORTS))}
-        visible = (index, REPORTS) not in withheld and (index - 1, REPORTS) not in withheld
-        if counts.change is None:
+        row_out: dict[str, int | str] = {PERIOD: counts.shown_period if index < len(summary.periods) else TOTAL}
+        row_out[REPORTS] = shown(index, REPORTS, counts.reports)
+        if counts.change_across_part:
+            row_out[CHANGE], row_out[CHANGE_PCT] = "n/a", PART_CHANGE
+        elif counts.change is None:
             row_out[CHANGE], row_out[CHANGE_PCT] = "", ""
-        elif visible:
-            row_out[CHANGE], row_out[CHANGE_PCT] = counts.change, _format_pct(counts.change_pct)
-        else:
+        elif (index, REPORTS) in withheld or (index - 1, REPORTS) in withheld:
             row_out[CHANGE], row_out[CHANGE_PCT] = WITHHELD, WITHHELD
+        else:
+            row_out[CHANGE], row_out[CHANGE_PCT] = counts.change, _format_pct(counts.change_pct)
         for column in count_columns[1:]:
-            row_out[column] = shown((index, column))
+            row_out[column] = shown(index, column, _count(counts, column))
         summary.table.append(row_out)
-    summary.pair_table = [
-        {"labels": f"{first} + {second}", "reports": shown((-1 - index, "pair"))}
-        for index, ((first, second), _) in enumerate(pairs)
-    ]
+
+    from classifier.summary_disclosure import PAIR_ROW, pair_column
+
+    pairs = [(pair_column(*pair), count) for pair, count in summary.pairs]
+    visible = sorted(((name, count) for name, count in pairs if (PAIR_ROW, name) not in withheld),
+                     key=lambda item: (-item[1], item[0]))
+    hidden = sorted(name for name, _ in pairs if (PAIR_ROW, name) in withheld)
+    summary.pair_table = [{"labels": name, "reports": count} for name, count in visible]
+    summary.pair_table += [{"labels": name, "reports": WITHHELD} for name in hidden]
+    summary.notes = _notes(summary)
 
 
-Constraint = tuple[dict[tuple[int, str], int], float, float]
-
-
-def _constraints(
-    summary: Summary, count_columns: Sequence[str], n_rows: int, n_pairs: int
-) -> list[Constraint]:
-    """The relations between shown counts that a reader of the table can use.
-
-    Per row (R reports, N no label, U not labelled, S several labels, l_i per label, L labels): the
-    reports with one label are R - N - U - S, and the label counts add up to those plus between 2 and L
-    labels per report with several; each label and S are at most R - N - U; needs review is at most R.
-    Per column: the Total row is the sum of the period rows. Label pairs: each pair at most the Total's
-    S and either label's total; all pairs together between S and L(L-1)/2 * S.
-    """
-    inf = math.inf
-    labels = summary.label_names
-    n_labels = len(labels)
-    constraints: list[Constraint] = []
-    for index in range(n_rows):
-        def c(column: str, row: int = index) -> tuple[int, str]:
-            return (row, column)
-
-        labelled = {c(REPORTS): 1, c(NO_LABEL): -1}
-        if summary.has_status:
-            labelled[c(NOT_LABELLED)] = -1
-        if n_labels:
-            base = {**{c(label): 1 for label in labels}, **{key: -value for key, value in labelled.items()}}
-            constraints.append(({**base, c(SEVERAL): -1}, 0, inf))
-            if n_labels > 1:
-                constraints.append(({**base, c(SEVERAL): -(n_labels - 1)}, -inf, 0))
-            for label in labels:
-                constraints.append(({**labelled, c(label): -1}, 0, inf))
-        else:
-            constraints.append(({**labelled}, 0, 0))
-        constraints.append(({**labelled, c(SEVERAL): -1}, 0, inf))
-        if summary.has_review:
-            constraints.append(({c(REPORTS): 1, c(NEEDS_REVIEW): -1}, 0, inf))
-        if n_labels == 1:
-            constraints.append(({c(SEVERAL): 1}, 0, 0))
-    total_row = n_rows - 1
-    for column in count_columns:
-        relation = {(index, column): 1 for index in range(total_row)}
-        relation[(total_row, column)] = -1
-        constraints.append((relation, 0, 0))
-    if n_pairs:
-        several = (total_row, SEVERAL)
-        pair_keys = [(-1 - index, "pair") for index in range(n_pairs)]
-        everything = {key: 1 for key in pair_keys}
-        constraints.append(({**everything, several: -1}, 0, inf))
-        if n_labels > 2:
-            constraints.append(({**everything, several: -(n_labels * (n_labels - 1) // 2)}, -inf, 0))
-        else:
-            constraints.append(({**everything, several: -1}, -inf, 0))
-        for key, ((first, second), _) in zip(pair_keys, summary.pairs, strict=True):
-            for bound in (several, (total_row, first), (total_row, second)):
-                constraints.append(({bound: 1, key: -1}, 0, inf))
-    return constraints
-
-
-def _interval_sum(values: Iterable[float]) -> tuple[float, int]:
-    """Sum of the finite values and the number of infinite ones (all of one sign)."""
-    finite, infinite = 0.0, 0
-    for value in values:
-        if math.isfinite(value):
-            finite += value
-        else:
-            infinite += 1
-    return finite, infinite
-
-
-def _propagate(
-    bounds: dict[tuple[int, str], tuple[float, float]], constraints: Sequence[Constraint], passes: int = 60
-) -> dict[tuple[int, str], tuple[float, float]]:
-    """Tighten integer bounds of the cells with the constraints (interval propagation, sound)."""
-    inf = math.inf
-    bounds = dict(bounds)
-    for _ in range(passes):
-        changed = False
-        for terms, low, high in constraints:
-            minima = {key: min(a * bounds[key][0], a * bounds[key][1]) for key, a in terms.items()}
-            maxima = {key: max(a * bounds[key][0], a * bounds[key][1]) for key, a in terms.items()}
-            min_finite, min_infinite = _interval_sum(minima.values())
-            max_finite, max_infinite = _interval_sum(maxima.values())
-            for key, a in terms.items():
-                own_min, own_max = minima[key], maxima[key]
-                if min_infinite - (not math.isfinite(own_min)) > 0:
-                    rest_min = -inf
-                else:
-                    rest_min = min_finite - (own_min if math.isfinite(own_min) else 0)
-                if max_infinite - (not math.isfinite(own_max)) > 0:
-                    rest_max = inf
-                else:
-                    rest_max = max_finite - (own_max if math.isfinite(own_max) else 0)
-                lo_ax = -inf if (low == -inf or rest_max == inf) else low - rest_max
-                hi_ax = inf if (high == inf or rest_min == -inf) else high - rest_min
-                lo, hi = (lo_ax / a, hi_ax / a) if a > 0 else (hi_ax / a, lo_ax / a)
-                lo = math.ceil(lo - 1e-9) if math.isfinite(lo) else lo
-                hi = math.floor(hi + 1e-9) if math.isfinite(hi) else hi
-                old_lo, old_hi = bounds[key]
-                new_lo, new_hi = max(old_lo, lo), min(old_hi, hi)
-                if (new_lo, new_hi) != (old_lo, old_hi):
-                    bounds[key] = (new_lo, new_hi)
-                    changed = True
-        if not changed:
-            break
-    return bounds
-
-
-def suppress(
-    cells: Mapping[tuple[int, str], int], constraints: Sequence[Constraint], below: int
-) -> dict[tuple[int, str], str]:
-    """Choose the cells to withhold; returns ``{cell: "<N" or "[c]"}`` (N = `below`).
-
-    The rule, which the published notes state:
-
-    * every count from 1 to N-1 is withheld and shown as ``"<N"``; zeros are shown;
-    * ``"[c]"`` marks a count withheld so that no small count can be worked out: it may be any count,
-      0 and small ones included;
-    * a reader is assumed to know every relation in `constraints` (a total is the sum of its periods,
-      the row structure of the counts) and to reason with intervals, as someone doing sums by hand
-      would. While those relations pin a small count to a single value, one more cell is withheld:
-      the first, in this order, that lets the small count take two values or more: another "<N" cell
-      in a relation with it (shown as "[c]" instead), the smallest shown non-zero count in such a
-      relation (period rows before the Total row and the label pairs), a shown zero, the cell itself.
-      Cells further away (sharing a relation with a cell that shares one) come after.
-
-    Solving the whole table as a linear programme is not defended against; tables of counts by
-    period and category published by councils rarely give that much structure.
-    """
-    sensitive = {key for key, value in cells.items() if 0 < value < below}
-    marks = dict.fromkeys(sensitive, f"<{below}")
-    by_cell: dict[tuple[int, str], list[int]] = {}
-    for number, (terms, _, _) in enumerate(constraints):
-        for key in terms:
-            by_cell.setdefault(key, []).append(number)
-    total_row = max((index for index, _ in cells), default=0)
-
-    def pinned(current: Mapping[tuple[int, str], str]) -> list[tuple[int, str]]:
-        bounds: dict[tuple[int, str], tuple[float, float]] = {}
-        for key, value in cells.items():
-            mark = current.get(key)
-            if mark is None:
-                bounds[key] = (value, value)
-            elif mark == WITHHELD:
-                bounds[key] = (0, math.inf)
-            else:
-                bounds[key] = (1, below - 1)
-        bounds = _propagate(bounds, constraints)
-        return sorted(key for key in sensitive if bounds[key][1] - bounds[key][0] < 1)
-
-    while pinned_cells := pinned(marks):
-        target = pinned_cells[0]
-        options = _complements(target, cells, constraints, by_cell, marks, total_row)
-        if not options:
-            break  # everything around it is withheld already
-        for option in options[:8]:
-            if target not in pinned({**marks, option: WITHHELD}):
-                choice = option
-                break
-        else:
-            choice = next((option for option in options if option not in marks), options[0])
-        marks[choice] = WITHHELD
-    return marks
-
-
-def _complements(
-    target: tuple[int, str],
-    cells: Mapping[tuple[int, str], int],
-    constraints: Sequence[Constraint],
-    by_cell: Mapping[tuple[int, str], list[int]],
-    marks: Mapping[tuple[int, str], str],
-    total_row: int,
-) -> list[tuple[int, str]]:
-    """Cells that could be withheld (or turned from "<N" into "[c]") to protect `target`, best first."""
-
-    def rank(cell: tuple[int, str]) -> tuple[int, int, tuple[int, str]]:
-        if cell == target:
-            return (4, 0, cell)
-        if cell in marks:
-            return (0, cells[cell], cell)
-        if cells[cell] == 0:
-            return (3, 0, cell)
-        return (2 if cell[0] == total_row or cell[0] < 0 else 1, cells[cell], cell)
-
-    ordered: list[tuple[int, str]] = []
-    frontier, visited = {target}, {target}
-    while frontier:
-        layer: set[tuple[int, str]] = set()
-        for cell in frontier:
-            for number in by_cell.get(cell, []):
-                layer.update(constraints[number][0])
-        options = [cell for cell in layer if marks.get(cell) != WITHHELD]
-        ordered += sorted((cell for cell in options if cell not in ordered), key=rank)
-        frontier = layer - visited
-        visited |= layer
-    if marks.get(target) != WITHHELD and target not in ordered:
-        ordered.append(target)
-    return ordered
+def _notes(summary: Summary) -> list[str]:
+    """What a reader of the published table needs to know. Counts here are the table's, suppressed alike."""
+    notes = []
+    below = summary.suppress_below
+    if below is not None:
+        notes.append(
+            f"Cells shown as '{WITHHELD}' are withheld: every count from 1 to {below - 1}, and further counts "
+            f"chosen so that none of those can be worked out, to fewer than {below} possible values, from the "
+            "totals, label pairs, changes or any other figure published here. Zeros are shown (ONS/GSS "
+            "practice: a zero count of reports describes no one). A change on the previous period is shown "
+            "only when both periods' report counts are."
+        )
+    if summary.date_column is None:
+        notes.append(
+            f"No date column found (looked for {', '.join(map(repr, DATE_COLUMN_CANDIDATES[:5]))}, ...): all "
+            f"reports are counted in one period, '{ALL_PERIODS}'. Name the date column with --date-column to "
+            "see trends."
+        )
+    by_period = {row[PERIOD]: row for row in summary.table}
+    if NO_DATE in by_period:
+        notes.append(
+            f"Reports with no usable date: {by_period[NO_DATE][REPORTS]}. They are counted in the '{NO_DATE}' "
+            "row and the Total, not in any period."
+        )
+    if OUTSIDE_WINDOW in by_period:
+        notes.append(
+            f"Reports dated before {summary.earliest:%d %B %Y} or after {summary.latest:%d %B %Y} (outside the "
+            f"date window; usually typing errors): {by_period[OUTSIDE_WINDOW][REPORTS]}. They are counted in "
+            f"the '{OUTSIDE_WINDOW}' row and the Total, not in any period."
+        )
+    if any(counts.part for counts in summary.periods):
+        notes.append(
+            f"{PART}: the file's dates cover only part of this period (or it is not over yet), so no change is "
+            "worked out against it or from it."
+        )
+    if summary.pair_table:
+        notes.append("Label pairs not listed were carried together by no report.")
+    return notes
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -742,13 +840,24 @@ def _text_table(columns: Sequence[str], rows: Iterable[Mapping[str, int | str]])
     return lines
 
 
+def date_column_line(summary: Summary) -> str:
+    """One line saying where the dates came from (first thing the terminal shows)."""
+    if summary.date_column is None:
+        return (
+            f"No date column found: every report is counted in one period, '{ALL_PERIODS}'. Name the date "
+            "column with --date-column to see trends."
+        )
+    how = "as given" if summary.date_column_given else "found by name; choose another with --date-column"
+    return f"Dates from column {summary.date_column!r} ({how})."
+
+
 def format_summary_text(summary: Summary) -> str:
-    """The summary as plain text for a terminal: the period table, label pairs and notes."""
-    lines = [f"Reports by {summary.by} in {summary.source.name}", ""]
+    """The summary as plain text for a terminal: where the dates came from, the tables and the notes."""
+    lines = [date_column_line(summary), "", f"Reports by {summary.by} in {summary.source.name}", ""]
     lines += _text_table(summary.columns, summary.table)
     if summary.pair_table:
-        lines += ["", "Most common label pairs", ""]
-        lines += _text_table(["labels", "reports"], summary.pair_table[:10])
+        lines += ["", "Label pairs", ""]
+        lines += _text_table(["labels", "reports"], summary.pair_table)
     notes = _all_notes(summary)[1:]
     if notes:
         lines += ["", *(f"Note: {note}" for note in notes)]
@@ -762,11 +871,15 @@ def run_summarise(
     by: str = "month",
     out: str | os.PathLike[str] | None = None,
     suppress_below: int | None = None,
+    earliest: dt.date | None = None,
+    latest: dt.date | None = None,
+    date_format: str | None = None,
+    max_periods: int = MAX_PERIODS,
 ) -> Summary:
     """What ``tension summarise`` does: summarise `file` and, when `out` is given, write it there.
 
-    The CLI prints `format_summary_text` of the result. `UndatedRowsWarning` is emitted as a Python
-    warning and its text is also in ``summary.notes``.
+    The CLI prints `format_summary_text` of the result; `UndatedRowsWarning` and `OutsideWindowWarning`
+    (the only place row numbers appear) go to the terminal's error stream.
     """
     if out is not None:
         suffix = Path(out).suffix.lower()
@@ -775,7 +888,8 @@ def run_summarise(
                 f"{out}: expected --out to end in .csv, .tsv, .xlsx, .jsonl or .html, found "
                 f"{suffix or 'no extension'!r}; choose one of those."
             )
-    summary = summarise(file, date_column=date_column, by=by, suppress_below=suppress_below)
+    summary = summarise(file, date_column=date_column, by=by, suppress_below=suppress_below,
+                        earliest=earliest, latest=latest, date_format=date_format, max_periods=max_periods)
     if out is not None:
         write_summary(summary, out)
     return summary

@@ -3,7 +3,7 @@
 No external assets (no scripts, fonts, stylesheets or images fetched from anywhere): the page can be
 e-mailed or attached to committee papers as one file. Charts are drawn with the Agg canvas directly,
 without pyplot, so nothing global in matplotlib is changed. Charts plot only what the table shows:
-withheld counts ("<N", "[c]") are gaps, never values.
+withheld counts ("[c]") are gaps, never values.
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ def _charts(summary: Summary) -> list[tuple[str, str]]:
     """(title, base64 PNG) for: reports per period, counts per label, share needing review."""
     from matplotlib.figure import Figure
 
-    from classifier.summarise import NEEDS_REVIEW, NO_DATE, REPORTS, TOTAL
+    from classifier.summarise import NEEDS_REVIEW, NO_DATE, OUTSIDE_WINDOW, REPORTS, TOTAL
 
-    rows = [row for row in summary.table if row["period"] not in (TOTAL, NO_DATE)]
+    rows = [row for row in summary.table if row["period"] not in (TOTAL, NO_DATE, OUTSIDE_WINDOW)]
     if not rows:
         return []
     periods = [str(row["period"]) for row in rows]
@@ -132,8 +132,8 @@ def render_html(summary: Summary) -> str:
     parts.append("<h2>Reports per period</h2>")
     parts.append(_table(summary.columns, summary.table, total_last=True))
     if summary.pair_table:
-        parts.append("<h2>Most common label pairs</h2>")
-        parts.append(_table(["labels", "reports"], summary.pair_table[:10], total_last=False))
+        parts.append("<h2>Label pairs</h2>")
+        parts.append(_table(["labels", "reports"], summary.pair_table, total_last=False))
     for chart_title, png in _charts(summary):
         parts.append(f"<h2>{html.escape(chart_title)}</h2>")
         parts.append(f'<img alt="{html.escape(chart_title)}" src="data:image/png;base64,{png}">')
