@@ -81,15 +81,16 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
         raise DataError("No labels found in the data: the labels column is empty on every row.")
     check_label_counts(data, labels)
     weight = HARD_NEGATIVE_WEIGHT if hard_negative_weight is None else hard_negative_weight
-    weights = hard_negative_weights(data, weight)
+    hard_negative_weights(data, weight)  # checks the weight before any work
     processed = _preprocess(data.texts, spacy_pipeline)
-    Y = np.asarray(data.indicator(labels))
     folds = list(_stratified_folds(data, k, seed))
+    Y = np.asarray(data.indicator(labels))
 
     def run(fold, train, test):
-        tail = _fit_tail([processed[i] for i in train], Y[train], labels, seed=seed, C=C,
-                         spacy_pipeline=spacy_pipeline, what=f"fold {fold + 1} of {k}",
-                         sample_weight=weights[train])
+        texts, Y_fit, fit_weights, groups = _with_counterfactuals(data, train, processed, weight, seed,
+                                                                   spacy_pipeline, labels)
+        tail = _fit_tail(texts, Y_fit, labels, seed=seed, C=C, spacy_pipeline=spacy_pipeline,
+                         what=f"fold {fold + 1} of {k}", sample_weight=fit_weights, groups=groups)
         predicted = tail.predict([processed[i] for i in test])
         hard = hard_negative_check([data.texts[i] for i in test], [data.labels[i] for i in test], predicted)
         return label_metrics(Y[test], predicted, labels), hard["overall"]
@@ -164,7 +165,7 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
         fitted, e.g. too few examples of a label, else ``None``).
     """
     from classifier.evaluation import label_metrics
-    from classifier.training import check_label_counts, hard_negative_weights, split_indices
+    from classifier.training import HARD_NEGATIVE_WEIGHT, check_label_counts, split_indices
 
     if not isinstance(repeats, int) or repeats < 1:
         raise ConfigError(f"--repeats must be a whole number >= 1. Got {repeats!r}.")
@@ -178,7 +179,6 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
     check_label_counts(train_data, labels)
     counts = _resolve_sizes(sizes, len(train_idx))
     processed = _preprocess(data.texts, spacy_pipeline)
-    weights = hard_negative_weights(data)
     Y = np.asarray(data.indicator(labels))
     test_x = [processed[i] for i in test_idx]
     Y_test = Y[test_idx]
@@ -188,9 +188,10 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
     def run(size, order):
         chosen = order[:size]
         try:
-            tail = _fit_tail([processed[i] for i in chosen], Y[chosen], labels, seed=seed, C=C,
-                             spacy_pipeline=spacy_pipeline, what=f"{size} training reports",
-                             sample_weight=weights[chosen])
+            texts, Y_fit, fit_weights, groups = _with_counterfactuals(data, chosen, processed, HARD_NEGATIVE_WEIGHT,
+                                                                       seed, spacy_pipeline, labels)
+            tail = _fit_tail(texts, Y_fit, labels, seed=seed, C=C, spacy_pipeline=spacy_pipeline,
+                             what=f"{size} training reports", sample_weight=fit_weights, groups=groups)
         except DataError as exc:
             return str(exc)
         return label_metrics(Y_test, tail.predict(test_x), labels)
@@ -288,13 +289,26 @@ def _preprocess(texts, spacy_pipeline) -> list[str]:
     return SpacyPreprocessor(pipeline=spacy_pipeline).fit(texts[:1]).transform(texts)
 
 
-def _fit_tail(processed, Y, labels, *, seed, C, spacy_pipeline, what, sample_weight=None):
+def _with_counterfactuals(data, indices, processed, weight, seed, spacy_pipeline, labels):
+    """What :func:`classifier.training.fit_pipeline` trains on for the rows ``indices``, preprocessed: the rows
+    and their counterfactual copies (only the copies are preprocessed here), indicator rows, weights, groups."""
+    from classifier.training import hard_negative_weights, with_counterfactuals
+
+    subset = data.subset(indices)
+    augmented, groups = with_counterfactuals(subset, seed=seed)
+    copies = augmented.texts[len(subset):]
+    texts = [processed[i] for i in indices] + (_preprocess(copies, spacy_pipeline) if copies else [])
+    Y = np.asarray(augmented.indicator(labels))
+    return texts, Y, hard_negative_weights(augmented, weight), groups
+
+
+def _fit_tail(processed, Y, labels, *, seed, C, spacy_pipeline, what, sample_weight=None, groups=None):
     """Fit the features and classifier steps of the training pipeline on preprocessed texts."""
     from classifier.pipeline import build_pipeline
 
     tail = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed)[1:]
     try:
-        return tail.fit(processed, Y, classifier__sample_weight=sample_weight)
+        return tail.fit(processed, Y, classifier__sample_weight=sample_weight, classifier__groups=groups)
     except DataError as exc:
         raise DataError(f"{what}: {exc}") from exc
 
