@@ -410,7 +410,7 @@ def test_web_create_app_rejects_bad_limits(model):
 
 # -- tension serve -------------------------------------------------------------------------------------
 
-def test_web_serve_cli_reports_a_taken_port(trained):
+def test_web_serve_cli_reports_a_taken_port(trained, tmp_path):
     from typer.testing import CliRunner
 
     from classifier.cli import app as cli_app
@@ -419,8 +419,10 @@ def test_web_serve_cli_reports_a_taken_port(trained):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(cli_app, ["serve", "--model", str(trained.model_dir), "--port", str(port)])
+        result = CliRunner().invoke(cli_app, ["serve", "--model", str(trained.model_dir), "--port", str(port),
+                                              "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 1
+    assert not (tmp_path / "data" / "serve.lock").exists()  # released although the server never started
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
 
 
