@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from classifier.errors import ConfigError, DataError
@@ -47,6 +50,9 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         up-weighted report costs more).
     nb_alpha : float, optional
         Smoothing of the naive-Bayes log-count ratios; ``None`` (default) fits plain logistic regressions.
+    n_jobs : int, optional
+        Processes for the logistic regressions (``None``: every CPU this process may use, for data large
+        enough to gain from it). The fitted model is the same whatever the number.
 
     Attributes
     ----------
@@ -67,7 +73,7 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C=4.0, class_weight="balanced", cv=5, min_threshold=0.1, max_threshold=0.9,
-                 random_state=0, labels=None, weighted_thresholds=True, nb_alpha=None, cv_repeats=1):
+                 random_state=0, labels=None, weighted_thresholds=True, nb_alpha=None, cv_repeats=1, n_jobs=None):
         self.C = C
         self.class_weight = class_weight
         self.cv = cv
@@ -78,12 +84,14 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         self.weighted_thresholds = weighted_thresholds
         self.nb_alpha = nb_alpha
         self.cv_repeats = cv_repeats
+        self.n_jobs = n_jobs
 
     def __setstate__(self, state):
         # Models saved before NB-LR existed were plain logistic regressions; before passages, whole texts only.
         state.setdefault("nb_alpha", None)
         state.setdefault("cv_repeats", 1)
         state.setdefault("window_calibration_", None)
+        state.setdefault("n_jobs", None)
         super().__setstate__(state)
 
     def fit(self, X, Y, sample_weight=None, windows=None, groups=None):
@@ -122,27 +130,26 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         self.oof_proba_ = np.zeros(Y.shape, dtype=float)
         self.window_calibration_ = None if owner is None else np.zeros((n_labels, 2))
         long_docs = None if owner is None else np.unique(owner)
+        seeds = [None if self.random_state is None else self.random_state + r for r in range(self.cv_repeats)]
+        folds = {}
         for j in range(n_labels):
             y = Y[:, j].astype(int)
-            positives = int(y.sum())
-            if positives < self.cv or len(y) - positives < self.cv:
-                raise DataError(
-                    f"Label '{labels[j]}' has {positives} positive and {len(y) - positives} negative "
-                    f"training reports; at least {self.cv} of each are needed for {self.cv}-fold threshold "
-                    "tuning. Label more reports or drop the label."
-                )
+            self._check_label_counts(y, groups, labels[j])
             # Each repeat is a differently shuffled K-fold; calibration and threshold are fitted on all of
             # them stacked, which steadies both against the luck of one split.
-            seeds = [None if self.random_state is None else self.random_state + r for r in range(self.cv_repeats)]
-            folds = [self._out_of_fold_decision(X, y, sample_weight, seed, X_windows, owner, groups)
-                     for seed in seeds]
-            oof = np.concatenate([doc for doc, _ in folds])
+            folds[j] = [_stratified_folds(y, self.cv, seed, groups) for seed in seeds]
+        fits = self._fit_all(X, Y, sample_weight, folds)
+        for j in range(n_labels):
+            y = Y[:, j].astype(int)
+            scored = [self._out_of_fold_decision(X, fits[j, r], folds[j][r], X_windows, owner)
+                      for r in range(self.cv_repeats)]
+            oof = np.concatenate([doc for doc, _ in scored])
             y_stacked = np.tile(y, self.cv_repeats)
             a, b = _fit_sigmoid(oof, y_stacked)
             self.calibration_[j] = (a, b)
             proba = _sigmoid(a * oof + b)
             if owner is not None:
-                best = np.concatenate([_max_per_owner(win, owner, len(y))[long_docs] for _, win in folds])
+                best = np.concatenate([_max_per_owner(win, owner, len(y))[long_docs] for _, win in scored])
                 y_long = np.tile(y[long_docs], self.cv_repeats)
                 # With one class among the long reports there is nothing to calibrate: passages then never count.
                 a_w, b_w = _fit_sigmoid(best, y_long) if 0 < y_long.sum() < len(y_long) else (0.0, -50.0)
@@ -154,9 +161,7 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
             if self.weighted_thresholds and sample_weight is not None:
                 weight = np.tile(np.asarray(sample_weight, dtype=float), self.cv_repeats)
             self.thresholds_[j] = _best_threshold(proba, y_stacked, self.min_threshold, self.max_threshold, weight)
-            final, ratio = self._fit_one(X, y, sample_weight)
-            self.coef_[j] = final.coef_[0] * ratio
-            self.intercept_[j] = final.intercept_[0]
+            (self.coef_[j], self.intercept_[j]), = fits[j, None]
         return self
 
     def decision_function(self, X):
@@ -189,33 +194,55 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         """Indicator matrix of the labels whose probability reaches their threshold."""
         return (self.predict_proba(X, windows) >= self.thresholds_).astype(int)
 
-    def _new_model(self):
-        return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=1000)
-
-    def _fit_one(self, X, y, sample_weight=None):
-        """One label's logistic regression, on NB-scaled features when ``nb_alpha`` is set; and the scale."""
-        if self.nb_alpha is None:
-            return self._new_model().fit(X, y, sample_weight=sample_weight), np.ones(X.shape[1])
-        ratio = _nb_log_count_ratio(X, y, self.nb_alpha)
-        return self._new_model().fit(X @ sparse.diags(ratio), y, sample_weight=sample_weight), ratio
-
-    def _out_of_fold_decision(self, X, y, sample_weight=None, seed=0, X_windows=None, owner=None, groups=None):
-        """Out-of-fold decision values of the reports and, when given, of their passages (or ``None``)."""
-        if groups is None:
-            splits = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+    def _check_label_counts(self, y, groups, label):
+        positives = int(y.sum())
+        if groups is not None:  # folds are drawn over groups: count them
+            positives = len(np.unique(np.asarray(groups)[y == 1]))
+            negatives = len(np.unique(np.asarray(groups)[y == 0]))
         else:
-            splits = StratifiedGroupKFold(n_splits=self.cv, shuffle=True, random_state=seed).split(
-                np.zeros(len(y)), y, groups)
-        oof = np.zeros(len(y))
+            negatives = len(y) - positives
+        if positives < self.cv or negatives < self.cv:
+            raise DataError(
+                f"Label '{label}' has {positives} positive and {negatives} negative "
+                f"training reports; at least {self.cv} of each are needed for {self.cv}-fold threshold "
+                "tuning. Label more reports or drop the label."
+            )
+
+    def _fit_all(self, X, Y, sample_weight, folds):
+        """Every logistic regression of the fit: ``{(label, repeat): [(coef, intercept) per fold]}`` and the
+        final model of each label under ``(label, None)``, one task per label and repeat, in parallel."""
+        tasks = [(j, r, [train for train, _ in folds[j][r]]) for j in folds for r in range(self.cv_repeats)]
+        tasks += [(j, None, [None]) for j in folds]
+        settings = {"C": self.C, "class_weight": self.class_weight, "nb_alpha": self.nb_alpha,
+                    "seed": 0 if self.random_state is None else self.random_state}
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        jobs = self._effective_jobs(X, len(tasks))
+        if jobs == 1:
+            results = [_fit_logistic(X, Y[:, j].astype(int), weight, trains, settings) for j, _, trains in tasks]
+        else:
+            # No memory-mapping: the features stay in memory, never in a temporary file.
+            results = Parallel(n_jobs=jobs, max_nbytes=None)(
+                delayed(_fit_logistic)(X, Y[:, j].astype(int), weight, trains, settings) for j, _, trains in tasks)
+        return {(j, r): result for (j, r, _), result in zip(tasks, results, strict=True)}
+
+    def _effective_jobs(self, X, n_tasks):
+        if self.n_jobs is not None:
+            return max(1, min(int(self.n_jobs), n_tasks))
+        # Starting worker processes only pays off on data of some size.
+        if sparse.issparse(X) and X.nnz < PARALLEL_MIN_NONZEROS:
+            return 1
+        return max(1, min(len(os.sched_getaffinity(0)), n_tasks))
+
+    @staticmethod
+    def _out_of_fold_decision(X, fitted, folds, X_windows=None, owner=None):
+        """Out-of-fold decision values of the reports and, when given, of their passages (or ``None``)."""
+        oof = np.zeros(X.shape[0])
         oof_windows = None if owner is None else np.zeros(len(owner))
-        for train, test in splits:
-            weight = None if sample_weight is None else np.asarray(sample_weight)[train]
-            model, ratio = self._fit_one(X[train], y[train], weight)
-            coef = model.coef_[0] * ratio
-            oof[test] = X[test] @ coef + model.intercept_[0]
+        for (coef, intercept), (_, test) in zip(fitted, folds, strict=True):
+            oof[test] = X[test] @ coef + intercept
             if owner is not None:
                 held = np.isin(owner, test)
-                oof_windows[held] = X_windows[held] @ coef + model.intercept_[0]
+                oof_windows[held] = X_windows[held] @ coef + intercept
         return oof, oof_windows
 
     def _check_params(self):
@@ -244,6 +271,56 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
                 "The 'min_threshold' and 'max_threshold' parameters must satisfy 0 < min < max < 1. "
                 f"Got {self.min_threshold!r} and {self.max_threshold!r}."
             )
+
+
+#: Below this many non-zero features, the logistic regressions are fitted in this process.
+PARALLEL_MIN_NONZEROS = 300_000
+#: Tolerance of the (dual) logistic regressions behind the out-of-fold scores, and of the others. The
+#: out-of-fold scores only feed calibration and thresholds; at 1e-2 the dual solver puts them within about
+#: 0.001 of a tight fit (decision values spread over several units), at less than half the cost.
+OUT_OF_FOLD_TOL = 1e-2
+FINAL_TOL = 1e-4
+
+
+def _fit_logistic(X, y, sample_weight, trains, settings):
+    """``(coef, intercept)`` of one logistic regression per training index array in ``trains`` (``None``: all
+    rows, fitted to the final tolerance), with the NB ratios folded into ``coef`` when ``nb_alpha`` is set."""
+    fitted = []
+    for train in trains:
+        X_fit, y_fit = (X, y) if train is None else (X[train], y[train])
+        weight = sample_weight if (sample_weight is None or train is None) else sample_weight[train]
+        ratio = None
+        if settings["nb_alpha"] is not None:
+            ratio = _nb_log_count_ratio(X_fit, y_fit, settings["nb_alpha"])
+            X_fit = X_fit @ sparse.diags(ratio)
+        # With more features than reports (text), the dual solver is several times faster than the primal
+        # one; its coordinate order is seeded, so the fit is reproducible.
+        dual = X_fit.shape[1] > X_fit.shape[0]
+        tol = OUT_OF_FOLD_TOL if (dual and train is not None) else FINAL_TOL
+        model = LogisticRegression(C=settings["C"], class_weight=settings["class_weight"], solver="liblinear",
+                                   dual=dual, tol=tol, max_iter=1000, random_state=settings["seed"])
+        model.fit(X_fit, y_fit, sample_weight=weight)
+        coef = model.coef_[0] if ratio is None else model.coef_[0] * ratio
+        fitted.append((coef, float(model.intercept_[0])))
+    return fitted
+
+
+def _stratified_folds(y, n_splits, seed, groups=None):
+    """``(train, test)`` index arrays of a shuffled stratified K-fold. With ``groups``, a group's rows all go to
+    one fold, stratified by the group's label (positive when any of its rows is): a report and its
+    counterfactual copies are never split."""
+    if groups is None:
+        return list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    unique, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    group_y = np.zeros(len(unique), dtype=int)
+    np.maximum.at(group_y, inverse, np.asarray(y, dtype=int))
+    folds = []
+    for _, test_groups in StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(
+            np.zeros(len(unique)), group_y):
+        held = np.zeros(len(unique), dtype=bool)
+        held[test_groups] = True
+        folds.append((np.flatnonzero(~held[inverse]), np.flatnonzero(held[inverse])))
+    return folds
 
 
 def _check_windows(windows, n_samples):

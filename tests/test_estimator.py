@@ -9,7 +9,7 @@ from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 
 from classifier.errors import ConfigError, DataError
-from classifier.estimator import CalibratedLinearMultiLabel, _nb_log_count_ratio
+from classifier.estimator import FINAL_TOL, CalibratedLinearMultiLabel, _nb_log_count_ratio, _stratified_folds
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,9 @@ def test_estimator_nb_lr_is_a_logistic_regression_on_scaled_features_folded_back
     X, Y = xy
     model = CalibratedLinearMultiLabel(nb_alpha=0.5, C=2.0).fit(X, Y)
     ratio = _nb_log_count_ratio(X, Y[:, 1], 0.5)
-    plain = LogisticRegression(C=2.0, class_weight="balanced", solver="liblinear", max_iter=1000)
+    plain = LogisticRegression(C=2.0, class_weight="balanced", solver="liblinear", tol=FINAL_TOL,
+                               dual=X.shape[1] > X.shape[0],
+                               max_iter=1000, random_state=0)
     plain.fit(X @ sparse.diags(ratio), Y[:, 1])
     np.testing.assert_allclose(model.coef_[1], plain.coef_[0] * ratio)
     np.testing.assert_allclose(model.intercept_[1], plain.intercept_[0])
@@ -101,19 +103,45 @@ def test_estimator_loads_a_model_pickled_before_nb_lr_as_plain_lr(xy):
 
 
 def test_estimator_repeated_out_of_fold_scores_stack_every_repeat(xy):
-    from classifier.estimator import _best_threshold, _fit_sigmoid, _sigmoid
+    from classifier.estimator import _best_threshold, _fit_logistic, _fit_sigmoid, _sigmoid
 
     X, Y = xy
     once = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=5).fit(X, Y)
     twice = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=5, cv_repeats=2).fit(X, Y)
     np.testing.assert_array_equal(once.coef_, twice.coef_)  # the final models do not depend on the repeats
     y = Y[:, 0]
-    oof = np.concatenate([twice._out_of_fold_decision(X, y, None, 5)[0], twice._out_of_fold_decision(X, y, None, 6)[0]])
+    settings = {"C": 4.0, "class_weight": "balanced", "nb_alpha": 1.0, "seed": 5}
+    oof = []
+    for seed in (5, 6):
+        folds = _stratified_folds(y, 5, seed)
+        fitted = _fit_logistic(X, y, None, [train for train, _ in folds], settings)
+        oof.append(twice._out_of_fold_decision(X, fitted, folds)[0])
+    oof = np.concatenate(oof)
     a, b = _fit_sigmoid(oof, np.tile(y, 2))
     np.testing.assert_allclose(twice.calibration_[0], (a, b))
     proba = _sigmoid(a * oof + b)
     assert twice.thresholds_[0] == _best_threshold(proba, np.tile(y, 2), 0.1, 0.9)
     np.testing.assert_allclose(twice.oof_proba_[:, 0], (proba[:len(y)] + proba[len(y):]) / 2)
+
+
+def test_estimator_fit_is_the_same_whatever_the_number_of_processes(xy):
+    X, Y = xy
+    one = CalibratedLinearMultiLabel(cv_repeats=2, n_jobs=1).fit(X, Y, groups=np.arange(X.shape[0]) // 2)
+    two = CalibratedLinearMultiLabel(cv_repeats=2, n_jobs=2).fit(X, Y, groups=np.arange(X.shape[0]) // 2)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.oof_proba_, two.oof_proba_)
+    np.testing.assert_array_equal(one.thresholds_, two.thresholds_)
+
+
+def test_estimator_group_folds_keep_a_group_together_and_stratify_by_group():
+    groups = np.repeat(np.arange(50), 3)
+    y = np.repeat((np.arange(50) % 5 == 0).astype(int), 3)  # 10 positive groups of 3 rows
+    folds = _stratified_folds(y, 5, seed=0, groups=groups)
+    held = np.concatenate([test for _, test in folds])
+    assert sorted(held.tolist()) == list(range(150))  # every row held out exactly once
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+        assert y[test].sum() == 6  # two positive groups in every fold
 
 
 def test_estimator_accepts_no_seed_with_repeats(xy):
