@@ -1,4 +1,4 @@
-"""``tension label``: label a whole backlog file (a thin wrapper over :func:`classifier.batch.label_file`)."""
+"""``tension label``: label a whole backlog file (a thin wrapper over :func:`classifier.labelling.batch.label_file`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from classifier.tables import DEFAULT_MAX_FIELD_LINES
+from classifier.io.tables import DEFAULT_MAX_FIELD_LINES
 
 
 class Quoting(StrEnum):
@@ -60,8 +60,8 @@ def register(app: typer.Typer, user_errors) -> None:
         Every input row and column is kept, in order. Output is written to a temporary file and renamed
         when complete, so an interrupted run (Ctrl-C, SIGTERM, SIGHUP, a full disk) leaves nothing behind.
         """
-        from classifier.batch import default_output_path, label_file
-        from classifier.tables import ReadLimits
+        from classifier.io.tables import ReadLimits
+        from classifier.labelling.batch import default_output_path, label_file
 
         output = out if out is not None else default_output_path(input)
         limits = ReadLimits(max_field_lines=max_field_lines)
@@ -111,7 +111,7 @@ class _RichProgress:
             TimeRemainingColumn,
         )
 
-        from classifier.batch import count_rows
+        from classifier.labelling.batch import count_rows
 
         self._progress = Progress(
             TextColumn("labelling"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TaskProgressColumn(),

@@ -1,7 +1,8 @@
 """CLI commands for reports on a model and its recipe: ``report``, ``cv`` and ``learning-curve``.
 
-Thin Typer wrappers over :mod:`classifier.report` and :mod:`classifier.cv`; heavy imports stay inside the
-command functions so that ``tension --help`` stays fast.
+Thin Typer wrappers over :mod:`classifier.reports.evaluation_report`, :mod:`classifier.training.cv` and
+:mod:`classifier.reports.learning_curve`; heavy imports stay inside the command functions so that
+``tension --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def register(app: typer.Typer, user_errors) -> None:
         split: Annotated[str | None, typer.Option(help="Only rows whose 'split' column has this value.")] = None,
     ) -> None:
         """Evaluate a model on a labelled file and write metrics.json and a self-contained report.html."""
-        from classifier import load_model
-        from classifier.report import METRICS_FILE, REPORT_FILE, write_evaluation_report
+        from classifier.model.predictor import load_model
+        from classifier.reports.evaluation_report import METRICS_FILE, REPORT_FILE, write_evaluation_report
 
         metrics = write_evaluation_report(load_model(model), data, out, text_column=text_column,
                                           labels_column=labels_column, split=split)
@@ -89,7 +90,7 @@ def register(app: typer.Typer, user_errors) -> None:
         """K-fold cross-validated metrics per label, as mean ± standard deviation over the folds."""
         import json
 
-        from classifier.cv import cross_validate_metrics, format_cv
+        from classifier.training.cv import cross_validate_metrics, format_cv
 
         result = cross_validate_metrics(
             data, k, seed=seed, split=split, text_column=text_column, labels_column=labels_column,
@@ -125,7 +126,8 @@ def register(app: typer.Typer, user_errors) -> None:
         jobs: JobsOpt = 1,
     ) -> None:
         """Plot macro-F1 on the test split against training size: will more labelling help?"""
-        from classifier.cv import learning_curve, write_learning_curve
+        from classifier.reports.learning_curve import write_learning_curve
+        from classifier.training.cv import learning_curve
 
         points = learning_curve(
             data, parse_sizes(sizes), seed=seed, repeats=repeats, test_size=test_size, text_column=text_column,

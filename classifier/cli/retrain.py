@@ -1,7 +1,8 @@
 """``tension audit | suggest | compare | models | promote``: the retraining workflow's commands.
 
-Thin wrappers over :mod:`classifier.audit`, :mod:`classifier.suggest`, :mod:`classifier.compare` and
-:mod:`classifier.registry`; heavy libraries are imported inside the commands.
+Thin wrappers over :mod:`classifier.retrain.audit`, :mod:`classifier.retrain.suggest`,
+:mod:`classifier.evaluation.compare` and :mod:`classifier.retrain.registry`; heavy libraries are imported inside
+the commands.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def register(app: typer.Typer, user_errors) -> None:
         show: Annotated[int, typer.Option(help="How many top suspects to list here.")] = 15,
     ) -> None:
         """Find likely label mistakes: out-of-fold disagreement, near-duplicates with other labels, rare labels."""
-        from classifier.audit import audit
+        from classifier.retrain.audit import audit
 
         out = out or _default_output(f"audit_{data.stem}.csv")
         result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
@@ -66,7 +67,7 @@ def register(app: typer.Typer, user_errors) -> None:
         ] = 0.8,
     ) -> None:
         """Pick the reports whose labels would help the model most, ready to label."""
-        from classifier.suggest import suggest_for_labelling
+        from classifier.retrain.suggest import suggest_for_labelling
 
         out = out or _default_output(f"to_label_{unlabelled.stem}.csv")
         rows = suggest_for_labelling(model, unlabelled, n, text_column=text_column, out=out,
@@ -88,7 +89,7 @@ def register(app: typer.Typer, user_errors) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     ) -> None:
         """Score two models on the same data: per-label F1, bootstrap CI of the difference, a verdict."""
-        from classifier.compare import compare_models, format_comparison
+        from classifier.evaluation.compare import compare_models, format_comparison
 
         result = compare_models(model_a, model_b, data, text_column=text_column, labels_column=labels_column,
                                 split=split, n_resamples=resamples, seed=seed)
@@ -98,7 +99,7 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def models_cli() -> None:
         """List the models in the registry with their date, data hash and macro-F1."""
-        from classifier.registry import format_models, list_models
+        from classifier.retrain.registry import format_models, list_models
 
         typer.echo(format_models(list_models()))
 
@@ -137,8 +138,8 @@ def register(app: typer.Typer, user_errors) -> None:
         """Make a model the default if it is not worse than the current one and passes the fairness gate; or
         roll back."""
         from classifier.errors import ConfigError
-        from classifier.registry import promote
-        from classifier.registry import rollback as roll_back
+        from classifier.retrain.registry import promote
+        from classifier.retrain.registry import rollback as roll_back
 
         if rollback:
             gate_options = (reason, max_fpr, max_term_fpr, fpr_tolerance)

@@ -51,7 +51,7 @@ def register(app: typer.Typer, user_errors) -> None:
                                                  "date).")] = 120,
     ) -> None:
         """Counts per label and period, change on the previous period, and label pairs."""
-        from classifier.summarise import format_summary_text, run_summarise
+        from classifier.reports.summarise import format_summary_text, run_summarise
 
         summary = run_summarise(file, date_column=date_column, by=by.value, out=out, suppress_below=suppress_below,
                                 earliest=_day("--earliest", earliest), latest=_day("--latest", latest),

@@ -1,13 +1,14 @@
-"""The ``tension`` command line: thin Typer wrappers over the package's plain functions.
+"""The ``tension`` command line: the Typer app, its error handling, the model commands (``train``, ``evaluate``,
+``predict``, ``info``, ``validate``) and the registration of the command groups in the sibling modules.
 
-Heavy imports happen inside each command so that ``tension --help`` stays fast.
+Thin Typer wrappers over the package's plain functions. Heavy imports happen inside each command so that
+``tension --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import sys
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -90,10 +91,10 @@ def train_cli(
     ] = None,
 ) -> None:
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
-    from classifier.evaluation import format_table
+    from classifier.evaluation.metrics import format_table
     from classifier.fairness import format_identity_suite
-    from classifier.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
-    from classifier.training import train
+    from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
+    from classifier.training.train import train
 
     if cv is not None and cv < 2:
         raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {cv}.")
@@ -101,7 +102,7 @@ def train_cli(
     if out is None:
         out = models_dir() / DEFAULT_MODEL_NAME
         if out.exists():
-            from classifier.registry import new_model_name
+            from classifier.retrain.registry import new_model_name
 
             out, candidate = models_dir() / new_model_name(), True
 
@@ -124,7 +125,7 @@ def train_cli(
     if candidate:
         typer.echo(f"It is not the default yet. Check it, then: tension promote {result.model_dir.name}")
     if cv is not None:
-        from classifier.cv import cross_validate_metrics, format_cv
+        from classifier.training.cv import cross_validate_metrics, format_cv
 
         typer.echo(f"{cv}-fold cross-validation over all {meta['rows']['total']} reports:")
         typer.echo(format_cv(cross_validate_metrics(
@@ -146,10 +147,10 @@ def evaluate_cli(
     ] = None,
 ) -> None:
     """Score a saved model on any labelled file, and on the identity-term suite."""
-    from classifier import load_model
-    from classifier.evaluation import format_table
+    from classifier.evaluation.evaluate import evaluate_model
+    from classifier.evaluation.metrics import format_table
     from classifier.fairness import evaluate_identity_suite, format_identity_suite
-    from classifier.scoring import evaluate_model
+    from classifier.model.predictor import load_model
 
     loaded = load_model(model)
     result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split)
@@ -164,7 +165,7 @@ def evaluate_cli(
     if result["labels_not_in_data"]:
         typer.echo(f"model labels with no example in the data: {result['labels_not_in_data']}")
     if report is not None:
-        from classifier.report import write_evaluation_report
+        from classifier.reports.evaluation_report import write_evaluation_report
 
         write_evaluation_report(loaded, data, report, text_column=text_column, labels_column=labels_column,
                                 split=split, evaluation=result)
@@ -179,7 +180,7 @@ def predict_cli(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Print labels, scores, the review flag and the reasons for each text."""
-    from classifier import load_model
+    from classifier.model.predictor import load_model
 
     loaded = load_model(model)
     predictions = loaded.predict(texts)
@@ -200,7 +201,7 @@ def predict_cli(
 @user_errors
 def info_cli(model: Annotated[Path, typer.Argument(help="Model folder or name.")]) -> None:
     """Print a model's metadata (labels, thresholds, data, versions, metrics) as JSON."""
-    from classifier.persistence import read_metadata, resolve_model_dir
+    from classifier.model.persistence import read_metadata, resolve_model_dir
 
     typer.echo(json.dumps(read_metadata(resolve_model_dir(model)), indent=2))
 
@@ -216,7 +217,7 @@ def validate_cli(
     ] = None,
 ) -> None:
     """Check a labelled file: empty texts, duplicates, near-duplicates, unknown labels, counts per label."""
-    from classifier.validate import format_report, validate_file
+    from classifier.training.validate import format_report, validate_file
 
     allowed = [name.strip() for name in labels.split(",")] if labels else None
     report = validate_file(data, text_column=text_column, labels_column=labels_column, allowed_labels=allowed)
@@ -225,11 +226,11 @@ def validate_cli(
         raise typer.Exit(code=1)
 
 
-# Commands that live in their own modules; each module defines ``register(app)`` and imports only typer at
-# module level, so that ``tension --help`` stays fast.
+# Command groups that live in their own modules of this package; each module defines ``register(app, user_errors)``
+# and imports only typer at module level, so that ``tension --help`` stays fast.
 COMMAND_MODULES: list[str] = [
-    "classifier.cli_summarise", "classifier.cli_label", "classifier.cli_report", "classifier.cli_retrain",
-    "classifier.cli_serve",
+    "classifier.cli.summarise", "classifier.cli.label", "classifier.cli.report", "classifier.cli.retrain",
+    "classifier.cli.serve",
 ]
 
 
@@ -245,7 +246,3 @@ _register_commands()
 
 def main() -> None:  # pragma: no cover - console-script entry point
     app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())

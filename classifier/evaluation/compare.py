@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.evaluation import label_metrics
-from classifier.records import LabelledData, read_labelled
+from classifier.evaluation.metrics import label_metrics
+from classifier.io.records import LabelledData, read_labelled
 
 
 def compare_models(model_a, model_b, data, *, text_column=None, labels_column="labels", split=None,
@@ -25,7 +25,7 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
     model_a, model_b : TensionModel or path
         The models (A is the reference, e.g. the current default; B the candidate).
     data : path or LabelledData
-        Labelled reports, read with :func:`classifier.records.read_labelled` when a path.
+        Labelled reports, read with :func:`classifier.io.records.read_labelled` when a path.
     split : {"train", "test"}, optional
         Only the rows whose ``split`` column has this value.
     n_resamples : int
@@ -52,8 +52,7 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
     ConfigError
         ``n_resamples`` or ``confidence`` out of range.
     """
-    from classifier import load_model
-    from classifier.model import TensionModel
+    from classifier.model.predictor import TensionModel, load_model
 
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 10:
         raise ConfigError(f"'n_resamples' must be a whole number >= 10. Got {n_resamples!r}.")
@@ -216,7 +215,7 @@ def _verdict(name_a, name_b, macro, confidence, n) -> str:
 
 
 def _name(model, fallback) -> str:
-    from classifier.model import TensionModel
+    from classifier.model.predictor import TensionModel
 
     if isinstance(model, TensionModel):
         return str(model.metadata.get("name") or fallback)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.evaluation import hard_negative_check, label_metrics
-from classifier.records import read_labelled
+from classifier.evaluation.metrics import hard_negative_check, label_metrics
+from classifier.io.records import read_labelled
 
 
 def evaluate_model(model, path, *, text_column=None, labels_column="labels", split=None) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.identity_terms import IDENTITY_TERM_GROUPS, term_groups
+from classifier.model.identity_terms import IDENTITY_TERM_GROUPS, term_groups
 
 
 def label_metrics(Y_true, Y_pred, labels) -> dict:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.errors import DataError
-from classifier.tables import TableReader, find_column
+from classifier.io.tables import TableReader, find_column
 
 TEXT_COLUMNS = ("text", "report", "description", "report_text", "details", "message", "body", "summary")
 LABELS_COLUMN = "labels"

@@ -83,7 +83,7 @@ QUOTING = ("standard", "none")
 #: Line breaks one CSV/TSV row may hold inside quoted cells before the reader takes its quote for a stray one.
 DEFAULT_MAX_FIELD_LINES = 100
 # The csv module refuses cells over 131,072 characters by default with a message that blames quotes;
-# long texts are the caller's to judge (see classifier.batch's --max-chars), so let the reader take them.
+# long texts are the caller's to judge (see classifier.labelling.batch's --max-chars), so let the reader take them.
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 # JSON deeper than this is no report export; checked before anything recurses into it.
 _MAX_JSON_DEPTH = 64

@@ -18,7 +18,7 @@ under one prefix. `BatchSummary.added_columns` says which names were used.
 Safety
 ------
 Original cells are written back as read: numbers, booleans and nulls keep their type in JSONL and XLSX
-output, and CSV/TSV output neutralises spreadsheet formulas (see `classifier.tables.guard_formula`).
+output, and CSV/TSV output neutralises spreadsheet formulas (see `classifier.io.tables.guard_formula`).
 A report longer than ``max_chars`` is not classified (status ``text too long``) and never preprocessed.
 Temporary files are created beside the output, readable by the owner only, and removed on any error
 and on SIGTERM/SIGHUP, after which the signal is delivered as usual.
@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import ClassifierError, ConfigError, DataError
-from classifier.records import TEXT_COLUMNS
-from classifier.tables import (
+from classifier.io.records import TEXT_COLUMNS
+from classifier.io.tables import (
     EXCEL_MAX_ROWS,
     AtomicTableWriter,
     ReadLimits,
@@ -212,7 +212,7 @@ def label_file(
     model
         A `TensionModel`, a model folder or name, or None for the default model.
     text_column
-        The column to label; default: the first of `classifier.records.TEXT_COLUMNS` present
+        The column to label; default: the first of `classifier.io.records.TEXT_COLUMNS` present
         (case-insensitive).
     review_out
         Also write the rows needing review (unclassified ones included) to this file, same columns.
@@ -229,12 +229,12 @@ def label_file(
         Called with the number of rows done so far after each chunk is written.
     max_chars
         Reports longer than this many characters are not classified: their row is written with status
-        ``text too long`` and no scores. Default: `classifier.model.MAX_TEXT_CHARS`.
+        ``text too long`` and no scores. Default: `classifier.model.predictor.MAX_TEXT_CHARS`.
     quoting
         CSV/TSV input: ``"standard"`` or ``"none"`` (quotes are plain text); see `TableReader`.
     limits
         Bounds on the input (quoted line breaks per CSV/TSV row, XLSX rows, columns and size); see
-        `classifier.tables.ReadLimits`.
+        `classifier.io.tables.ReadLimits`.
     formula_guard
         CSV/TSV output: put a ``'`` before cells that a spreadsheet would run as a formula (default).
 
@@ -254,7 +254,7 @@ def label_file(
     ConfigError
         `jobs` or `chunk_size` below 1.
     """
-    from classifier.model import MAX_TEXT_CHARS
+    from classifier.model.predictor import MAX_TEXT_CHARS
 
     started = time.perf_counter()
     input_path = Path(input)
@@ -418,12 +418,12 @@ def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, 
 def _prepare_model(model: Any, jobs: int) -> tuple[list[str], Any, Path | None]:
     """Return the model's labels, the model to use in this process (None when workers load their own)
     and the folder workers load from (None when they inherit `model`)."""
-    from classifier.model import TensionModel
+    from classifier.model.predictor import TensionModel
 
     if isinstance(model, TensionModel):
         return model.labels, model, None
-    from classifier import load_model
-    from classifier.persistence import resolve_model_dir
+    from classifier.model.persistence import resolve_model_dir
+    from classifier.model.predictor import load_model
 
     model_dir = resolve_model_dir(model)
     # Labels come from the verified model, never from metadata.json (which no hash covers); forked workers
@@ -514,7 +514,7 @@ def _init_worker(model_dir: Path | None) -> None:
         _WORKER_MODEL = _INHERITED_MODEL
         return
     try:
-        from classifier import load_model
+        from classifier.model.predictor import load_model
 
         _WORKER_MODEL = load_model(model_dir)
     except BaseException as error:  # raised from the first task: a failing initializer respawns forever

@@ -101,7 +101,7 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         when thresholds are chosen; Platt calibration itself is fitted on unweighted out-of-fold scores.
 
         ``windows`` is an optional ``(X_windows, owner)`` pair: feature rows of passages of the long reports
-        and, per row, the index of the report it comes from (see :mod:`classifier.windows`). A long report's
+        and, per row, the index of the report it comes from (see :mod:`classifier.model.windows`). A long report's
         score for a label is then the larger of its whole-text score and its best passage's score, each
         Platt-calibrated on out-of-fold scores, and the threshold is tuned on that combined score.
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.features import CHAR, WORD
-from classifier.preprocess import EMAIL_TOKEN, NUMBER_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, URL_TOKEN
-from classifier.slurs import MIGRANT_TOKEN, RACE_TOKEN, RELIGION_TOKEN, SLUR_TOKEN_PREFIX
+from classifier.model.features import CHAR, WORD
+from classifier.model.preprocess import EMAIL_TOKEN, NUMBER_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, URL_TOKEN
+from classifier.model.slurs import MIGRANT_TOKEN, RACE_TOKEN, RELIGION_TOKEN, SLUR_TOKEN_PREFIX
 
 #: How each placeholder token reads in a reason. A team's own slur family ``xxslur<family>`` reads
 #: "<family> slur".

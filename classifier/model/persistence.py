@@ -31,8 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from classifier.errors import ModelError
-from classifier.locking import pid_lock
-from classifier.records import file_sha256
+from classifier.io.locking import pid_lock
+from classifier.io.records import file_sha256
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
@@ -40,7 +40,7 @@ CARD_FILE = "MODEL_CARD.md"
 FORMAT_VERSION = 1
 DEFAULT_MODELS_DIR = "models"
 DEFAULT_MODEL_NAME = "default"
-# Names the promoted default model (see classifier/registry.py); not "DEFAULT", which would clash with the
+# Names the promoted default model (see classifier/retrain/registry.py); not "DEFAULT", which would clash with the
 # "default" folder on case-insensitive file systems.
 DEFAULT_POINTER_FILE = "DEFAULT_MODEL"
 
@@ -58,7 +58,7 @@ def library_versions() -> dict[str, str]:
     import sklearn
     import spacy
 
-    from classifier import __version__
+    from classifier._version import __version__
 
     return {
         "tension-classifier": __version__, "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
@@ -272,7 +272,7 @@ def _check_is_model(pipeline, metadata: dict, model_path: Path) -> None:
     """Refuse an object that is not a fitted tension pipeline, or whose labels differ from the metadata's."""
     from sklearn.pipeline import Pipeline
 
-    from classifier.pipeline import CLASSIFIER
+    from classifier.model.pipeline import CLASSIFIER
 
     retrain = f"Retrain it: tension train DATA --out {model_path.parent}"
     if not isinstance(pipeline, Pipeline):
@@ -308,9 +308,15 @@ _REFUSED_MODULES = (
     "numpy.testing", "numpy.f2py", "numpy.distutils", "numpy.ctypeslib", "numpy.lib._datasource", "numpy.lib.npyio",
     "numpy.lib._npyio_impl", "numpy.lib.format", "numpy._core.memmap", "numpy.core.memmap", "numpy.lib.utils",
     "sklearn.datasets", "sklearn.utils._testing", "sklearn.externals", "scipy.io", "scipy.datasets",
-    "scipy._lib._testutils", "classifier.cli", "classifier.web", "classifier.batch", "classifier.tables",
-    "classifier.persistence", "classifier.registry", "classifier.training", "classifier.locking",
+    "scipy._lib._testutils", "classifier.cli", "classifier.web", "classifier.labelling", "classifier.io.tables",
+    "classifier.io.locking", "classifier.model.persistence", "classifier.retrain.registry", "classifier.training.train",
 )
+#: Where the modules whose classes a model holds lived before the package was split into subpackages: models
+#: saved before then name these paths. A pickle's old path is read as the new one, then checked like any other.
+MOVED_MODULES = {
+    f"classifier.{name}": f"classifier.model.{name}"
+    for name in ("estimator", "pipeline", "preprocess", "features", "windows", "slurs", "explain", "identity_terms")
+}
 #: Functions and classes outside those packages (or private helpers inside them) that pickles of numpy arrays,
 #: scikit-learn estimators and plain containers need. No function here runs code it is given.
 _ALLOWED_GLOBALS = frozenset({
@@ -331,7 +337,7 @@ _ALLOWED_GLOBALS = frozenset({
 def _trusted_module(module: str) -> bool:
     if module.split(".")[0] not in ALLOWED_PACKAGES:
         return False
-    return not module.startswith(_REFUSED_MODULES)  # a prefix: "classifier.cli" covers classifier.cli_serve too
+    return not module.startswith(_REFUSED_MODULES)  # a prefix: "classifier.cli" covers classifier.cli.serve too
 
 
 class RefusedGlobal(ModelError):
@@ -351,6 +357,7 @@ def _unpickler_class():
         """joblib's unpickler, resolving only allowed globals (joblib routes object arrays through it too)."""
 
         def find_class(self, module: str, name: str):
+            module = MOVED_MODULES.get(module, module)
             if (module, name) in _ALLOWED_GLOBALS:
                 return super().find_class(module, name)
             if "." in name or not _trusted_module(module):  # checked before the module is imported

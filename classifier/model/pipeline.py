@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sklearn.pipeline import Pipeline
 
-from classifier.estimator import CalibratedLinearMultiLabel
-from classifier.features import build_features
-from classifier.preprocess import BLANK_PIPELINE, SpacyPreprocessor
-from classifier.windows import split_windows
+from classifier.model.estimator import CalibratedLinearMultiLabel
+from classifier.model.features import build_features
+from classifier.model.preprocess import BLANK_PIPELINE, SpacyPreprocessor
+from classifier.model.windows import split_windows
 
 PREPROCESS = "preprocess"
 FEATURES = "features"
@@ -28,7 +28,7 @@ class PassagePipeline(Pipeline):
     """A :class:`~sklearn.pipeline.Pipeline` whose classifier also sees the passages of long reports.
 
     After the preprocessing step (or from the input, for a pipeline without one, such as a slice of this
-    one), long token strings are cut into overlapping passages (:func:`classifier.windows.split_windows`);
+    one), long token strings are cut into overlapping passages (:func:`classifier.model.windows.split_windows`);
     they go through the same feature step and reach the classifier's ``fit`` and ``predict_proba`` as
     ``windows=(X_passages, owner)``. With ``passages=False`` it behaves as a plain Pipeline.
     """
@@ -112,7 +112,7 @@ def build_pipeline(labels, *, spacy_pipeline=BLANK_PIPELINE, C=None, cv=5, seed=
 
     ``C=None`` means :data:`DEFAULT_C`; ``nb_alpha=None`` turns the NB scaling off (plain logistic
     regressions). Fit it with ``classifier__sample_weight`` from
-    :func:`classifier.training.hard_negative_weights`, as :func:`classifier.training.fit_pipeline` does.
+    :func:`classifier.training.train.hard_negative_weights`, as :func:`classifier.training.train.fit_pipeline` does.
     """
     C = DEFAULT_C if C is None else C
     return PassagePipeline(

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.pipeline import CLASSIFIER, FEATURES, PREPROCESS, passage_features
+from classifier.model.persistence import load_pipeline, resolve_model_dir
+from classifier.model.pipeline import CLASSIFIER, FEATURES, PREPROCESS, passage_features
 
 STATUS_OK = "ok"
 STATUS_EMPTY = "empty text"
@@ -45,12 +46,12 @@ class Prediction:
 
 
 class TensionModel:
-    """A fitted pipeline plus its metadata; use :func:`classifier.load_model` to get one from disk.
+    """A fitted pipeline plus its metadata; use :func:`load_model` to get one from disk.
 
     Parameters
     ----------
     pipeline : sklearn.pipeline.Pipeline
-        Fitted pipeline built by :func:`classifier.pipeline.build_pipeline`.
+        Fitted pipeline built by :func:`classifier.model.pipeline.build_pipeline`.
     metadata : dict, optional
         What ``metadata.json`` holds (labels, thresholds, metrics, versions...).
     review_band : float, optional
@@ -165,11 +166,33 @@ class TensionModel:
 
     def _get_explainer(self):
         if self._explainer is None:
-            from classifier.explain import TermExplainer
+            from classifier.model.explain import TermExplainer
 
             steps = self.pipeline.named_steps
             self._explainer = TermExplainer(steps[FEATURES], steps[CLASSIFIER].coef_)
         return self._explainer
+
+
+def load_model(path=None, *, review_band=None) -> TensionModel:
+    """Load a saved model folder (default ``models/default``) as a :class:`TensionModel`.
+
+    Load only models you trust: a model file is a pickle and runs code when loaded. Its SHA-256 is checked
+    against ``metadata.json`` before it is unpickled.
+
+    Raises
+    ------
+    ModelError
+        Missing, corrupt or incompatible model; the message says how to fix it.
+    """
+    pipeline, metadata = load_pipeline(resolve_model_dir(path))
+    return TensionModel(pipeline, metadata, review_band=review_band)
+
+
+def predict(texts, model=None, **kwargs):
+    """Label ``texts`` with ``model`` (a TensionModel, a model folder, or ``None`` for the default)."""
+    if not isinstance(model, TensionModel):
+        model = load_model(model)
+    return model.predict(texts, **kwargs)
 
 
 def _status_of(item, max_chars=None) -> str:

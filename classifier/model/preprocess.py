@@ -2,7 +2,7 @@
 
 Personal identifiers (URLs, e-mail addresses, phone numbers, UK postcodes) and numbers are replaced by
 placeholder tokens before tokenising, so they never reach the vocabulary of a saved model; slurs, written
-out or masked, are replaced by one placeholder per family (:mod:`classifier.slurs`), so the model sees
+out or masked, are replaced by one placeholder per family (:mod:`classifier.model.slurs`), so the model sees
 "p*ki" and the word written in full as the same token.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.errors import ConfigError, DataError
-from classifier.slurs import SLUR_TOKEN_PREFIX, SLUR_TOKENS, SlurLexicon, lexicon_text_from, load_lexicon
+from classifier.model.slurs import SLUR_TOKEN_PREFIX, SLUR_TOKENS, SlurLexicon, lexicon_text_from, load_lexicon
 
 URL_TOKEN = "xxurl"
 EMAIL_TOKEN = "xxemail"
@@ -24,7 +24,7 @@ PHONE_TOKEN = "xxphone"
 POSTCODE_TOKEN = "xxpostcode"
 NUMBER_TOKEN = "xxnum"
 #: Tokens that stand for something masked; never lemmatised or dropped. A team's slur family adds its
-#: own ``xxslur<family>`` token, recognised by :data:`~classifier.slurs.SLUR_TOKEN_PREFIX`.
+#: own ``xxslur<family>`` token, recognised by :data:`~classifier.model.slurs.SLUR_TOKEN_PREFIX`.
 PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, NUMBER_TOKEN, *SLUR_TOKENS)
 
 
@@ -170,10 +170,10 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     slur_normalise : bool, default=True
         Replace each slur by its family's placeholder (``xxslurrace``, ``xxslurreligion``,
         ``xxslurmigrant``) before tokenising, whether written out, masked ("p*ki"), spaced, stretched or
-        in leetspeak (:mod:`classifier.slurs`). ``False`` keeps the words as written (for ablations).
+        in leetspeak (:mod:`classifier.model.slurs`). ``False`` keeps the words as written (for ablations).
     extra_slurs : str, os.PathLike, mapping or None, default=None
         A team's own slurs, added to the packaged lexicon: the path of a lexicon file (written by
-        ``python -m classifier.slurs encode words.txt --family race``) or a mapping family → plain words.
+        ``python -m classifier.model.slurs encode words.txt --family race``) or a mapping family → plain words.
         ``fit`` stores the encoded entries in ``extra_slurs_``, so a saved model does not need the file.
 
     Attributes

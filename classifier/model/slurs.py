@@ -30,7 +30,7 @@ whose plain spelling has a common innocent meaning: it matches only when masked,
 (``classifier/data/slur_lexicon.txt``) says in its header how it was made.
 A team encodes a plain word list (one word a line) with::
 
-    python -m classifier.slurs encode words.txt --family race > team_lexicon.txt
+    python -m classifier.model.slurs encode words.txt --family race > team_lexicon.txt
 
 and passes the file as ``SpacyPreprocessor(extra_slurs="team_lexicon.txt")``; its entries are added to
 the packaged ones (a word in both takes the team's family).
@@ -512,7 +512,7 @@ def parse_lexicon(text: str, source: str = "lexicon") -> list[LexiconEntry]:
         if len(fields) not in (2, 3) or (len(fields) == 3 and fields[2] != DISGUISED):
             raise ConfigError(
                 f"{where}: expected '<family> <base64 word> [{DISGUISED}]', got {len(fields)} fields. "
-                "Encode a plain word list with: python -m classifier.slurs encode words.txt --family race"
+                "Encode a plain word list with: python -m classifier.model.slurs encode words.txt --family race"
             )
         family, encoded = fields[0], fields[1]
         if not _FAMILY.fullmatch(family):
@@ -522,7 +522,7 @@ def parse_lexicon(text: str, source: str = "lexicon") -> list[LexiconEntry]:
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise ConfigError(
                 f"{where}: the word is not base64 of UTF-8 text ({exc}). Encode plain words with: "
-                "python -m classifier.slurs encode words.txt --family race"
+                "python -m classifier.model.slurs encode words.txt --family race"
             ) from exc
         entries.append(LexiconEntry(family, _checked_word(word, where), len(fields) == 3))
     return entries
@@ -580,7 +580,7 @@ def lexicon_text_from(extra) -> str:
         except OSError as exc:
             raise ConfigError(
                 f"Cannot read the slur lexicon '{os.fspath(extra)}' ({exc.strerror}). Pass the path of a file "
-                "written by 'python -m classifier.slurs encode'."
+                "written by 'python -m classifier.model.slurs encode'."
             ) from exc
         parse_lexicon(text, os.fspath(extra))
     else:
@@ -619,11 +619,11 @@ def replace_slurs(text: str, lexicon: SlurLexicon | None = None) -> str:
 # -- command line ---------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m classifier.slurs encode WORDS --family F [--disguised]`` or ``... check LEXICON``."""
+    """``python -m classifier.model.slurs encode WORDS --family F [--disguised]`` or ``... check LEXICON``."""
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m classifier.slurs", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m classifier.model.slurs", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     encode = commands.add_parser("encode", help="encode a plain word list (one word a line) as lexicon lines")
     encode.add_argument("words", help="plain text file, one word (or two-word slur) a line")

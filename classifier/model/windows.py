@@ -2,7 +2,8 @@
 
 One vector for a long report dilutes a sentence about a second topic (a line about racist graffiti in an
 e-mail about bins). The classifier therefore also scores each passage of a long report and keeps, per label,
-the larger of the whole-text and best-passage probabilities (:class:`classifier.estimator.CalibratedLinearMultiLabel`).
+the larger of the whole-text and best-passage probabilities
+(:class:`classifier.model.estimator.CalibratedLinearMultiLabel`).
 """
 
 from __future__ import annotations

@@ -54,9 +54,9 @@ def write_evaluation_report(model, data_path, out_dir, *, text_column=None, labe
     out_dir : path
         Folder to write; created if missing, existing report files in it are replaced.
     text_column, labels_column, split
-        As for :func:`classifier.scoring.evaluate_model`.
+        As for :func:`classifier.evaluation.evaluate.evaluate_model`.
     evaluation : dict, optional
-        What :func:`~classifier.scoring.evaluate_model` already returned for this model and file, to
+        What :func:`~classifier.evaluation.evaluate.evaluate_model` already returned for this model and file, to
         avoid predicting twice (``tension evaluate --report`` passes it).
     n_errors : int, default=25
         How many of the worst errors to list.
@@ -73,13 +73,13 @@ def write_evaluation_report(model, data_path, out_dir, *, text_column=None, labe
     ModelError
         ``model`` is a path that holds no loadable model.
     """
-    from classifier.model import TensionModel
-    from classifier.scoring import evaluate_model
+    from classifier.evaluation.evaluate import evaluate_model
+    from classifier.model.predictor import TensionModel
 
     if not isinstance(n_errors, int) or n_errors < 0:
         raise ConfigError(f"'n_errors' must be a non-negative int. Got {n_errors!r}.")
     if not isinstance(model, TensionModel):
-        from classifier import load_model
+        from classifier.model.predictor import load_model
 
         model = load_model(model)
     if evaluation is None:
@@ -208,8 +208,8 @@ def cooccurrence(Y_true, Y_pred, labels) -> dict:
 def informative_terms(model, n_words: int = N_WORD_TERMS, n_chars: int = N_CHAR_TERMS) -> dict:
     """The features with the largest positive and negative weights per label, word n-grams and character
     n-grams separately (weights are on TF-IDF features, so they compare within a kind, roughly across)."""
-    from classifier.features import CHAR, WORD
-    from classifier.pipeline import CLASSIFIER, FEATURES
+    from classifier.model.features import CHAR, WORD
+    from classifier.model.pipeline import CLASSIFIER, FEATURES
 
     steps = model.pipeline.named_steps
     vectorizers = dict(steps[FEATURES].transformer_list)

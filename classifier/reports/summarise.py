@@ -3,7 +3,7 @@
 Reads the output of ``tension label`` (or any file with a ``labels`` column) in chunks, groups the rows
 by month, quarter, calendar year or UK financial year (April to March) and counts, per period: reports,
 reports per label, reports with no label, with several labels, needing review and not labelled. With
-``suppress_below`` the table is made safe to publish (see `classifier.summary_disclosure`).
+``suppress_below`` the table is made safe to publish (see `classifier.reports.summary_disclosure`).
 
 Dates outside a plausible window (default 2000-01-01 to tomorrow) are not given periods of their own: they
 are counted in one "outside date window" row, so a typo such as 2204 cannot make a table of two thousand
@@ -24,13 +24,33 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from classifier.errors import ConfigError, DataError
-from classifier.summary_report import render_html, write_text_atomically
-from classifier.tables import AtomicTableWriter, TableReader, find_column, table_format
+from classifier.io.tables import AtomicTableWriter, TableReader, find_column, table_format
+from classifier.reports.summary_data import (
+    ALL_PERIODS,
+    CHANGE,
+    CHANGE_PCT,
+    NEEDS_REVIEW,
+    NO_DATE,
+    NO_LABEL,
+    NOT_LABELLED,
+    OUTSIDE_WINDOW,
+    PART,
+    PART_CHANGE,
+    PERIOD,
+    PERIODS,
+    REPORTS,
+    SEVERAL,
+    TOTAL,
+    WITHHELD,
+    Period,
+    PeriodCounts,
+    Summary,
+)
+from classifier.reports.summary_report import render_html, write_text_atomically
 
 __all__ = [
     "DATE_COLUMN_CANDIDATES",
@@ -51,8 +71,6 @@ __all__ = [
     "write_summary",
 ]
 
-Period = Literal["month", "quarter", "year", "financial-year"]
-PERIODS: tuple[Period, ...] = ("month", "quarter", "year", "financial-year")
 # Matched ignoring case, spaces, underscores, hyphens and dots; the first present is used.
 DATE_COLUMN_CANDIDATES = (
     "date received", "received", "received date", "received on", "date reported", "reported on", "reported",
@@ -63,16 +81,6 @@ DATE_COLUMN_CANDIDATES = (
 LABEL_COLUMN_CANDIDATES = ("labels", "label")
 DEFAULT_EARLIEST = dt.date(2000, 1, 1)
 MAX_PERIODS = 120
-NO_DATE = "no date"
-OUTSIDE_WINDOW = "outside date window"
-ALL_PERIODS = "all"
-TOTAL = "Total"
-WITHHELD = "[c]"
-PART = "(part)"
-PART_CHANGE = "n/a (part period)"
-# Column headings of the summary table, apart from one column per label.
-PERIOD, REPORTS, CHANGE, CHANGE_PCT = "period", "reports", "change", "change %"
-NO_LABEL, SEVERAL, NOT_LABELLED, NEEDS_REVIEW = "no label", "several labels", "not labelled", "needs review"
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _LABEL_SPLIT = re.compile(r"[;,|]")
@@ -228,97 +236,6 @@ _UNITS = {"month": "months", "quarter": "quarters", "year": "years", "financial-
 
 
 # -- counting --------------------------------------------------------------------------------------
-@dataclass
-class PeriodCounts:
-    """True (unsuppressed) counts for one period, or for the total.
-
-    `kinds` counts the reports by what they carry (a frozenset of labels, or "no label" / "not labelled"):
-    the detail the disclosure check needs. `part` is true for a first or last period the file's dates
-    cover only in part; `change_across_part` when no change is worked out because this period or the
-    previous one is part.
-    """
-
-    period: str
-    reports: int = 0
-    labels: Counter[str] = field(default_factory=Counter)
-    no_label: int = 0
-    several_labels: int = 0
-    not_labelled: int = 0
-    needs_review: int = 0
-    change: int | None = None
-    change_pct: float | None = None
-    part: bool = False
-    change_across_part: bool = False
-    kinds: Counter[frozenset[str] | str] = field(default_factory=Counter)
-
-    def add(self, other: PeriodCounts) -> None:
-        self.reports += other.reports
-        self.labels.update(other.labels)
-        self.no_label += other.no_label
-        self.several_labels += other.several_labels
-        self.not_labelled += other.not_labelled
-        self.needs_review += other.needs_review
-        self.kinds.update(other.kinds)
-
-    @property
-    def shown_period(self) -> str:
-        return f"{self.period} {PART}" if self.part else self.period
-
-
-@dataclass
-class Summary:
-    """The result of `summarise`: true counts and the table to show.
-
-    Attributes
-    ----------
-    periods
-        True counts per row in time order (gaps filled with zero rows, from the first to the last dated
-        report inside the window), then "no date" and "outside date window" rows if any.
-    total
-        True counts over all rows.
-    pairs
-        Label pairs and the number of reports carrying both, most common first (true counts).
-    columns, table
-        The table to show or publish: `table` has one dict per period plus a final "Total" row, keyed by
-        `columns`. With suppression, withheld cells hold ``"[c]"``.
-    pair_table
-        ``{"labels": "a + b", "reports": count}`` rows for the pairs some report carries: shown counts
-        largest first, then withheld ones in label order (the order reveals nothing a cell hides).
-    withheld
-        The withheld cells, as ``(row, column)`` with row -1 for the label pairs (column ``"a + b"``).
-    undated_rows, outside_rows
-        1-based data row numbers with no readable date / a date outside the window. Never published.
-    earliest, latest
-        The date window. `first_date`, `last_date`: the first and last date inside it (None if none).
-    notes
-        Sentences for the reader of the published summary (suppression rule, undated rows, missing
-        columns): counts only, suppressed like the table, and no row numbers.
-    """
-
-    source: Path
-    by: Period
-    date_column: str | None
-    date_column_given: bool
-    label_names: list[str]
-    has_review: bool
-    has_status: bool
-    periods: list[PeriodCounts]
-    total: PeriodCounts
-    pairs: list[tuple[tuple[str, str], int]]
-    undated_rows: list[int]
-    outside_rows: list[int]
-    earliest: dt.date
-    latest: dt.date
-    first_date: dt.date | None
-    last_date: dt.date | None
-    suppress_below: int | None
-    columns: list[str] = field(default_factory=list)
-    table: list[dict[str, int | str]] = field(default_factory=list)
-    pair_table: list[dict[str, int | str]] = field(default_factory=list)
-    withheld: frozenset[tuple[int, str]] = frozenset()
-    notes: list[str] = field(default_factory=list)
-
-
 def _split_labels(text: str) -> list[str]:
     return list(dict.fromkeys(part.strip() for part in _LABEL_SPLIT.split(text) if part.strip()))
 
@@ -387,7 +304,7 @@ def summarise(
         March, ``2024/25``).
     suppress_below
         Publish mode: counts from 1 to N-1 are withheld, and others so that none of those can be worked
-        out (see `classifier.summary_disclosure`). At least 3.
+        out (see `classifier.reports.summary_disclosure`). At least 3.
     sheet
         XLSX only: the worksheet to read.
     labels_column
@@ -684,7 +601,7 @@ def _choose_withheld(summary: Summary, below: int) -> frozenset[tuple[int, str]]
     """The cells to withhold (rows index `summary.periods`, then the Total row; pairs are row -1)."""
     import numpy as np
 
-    from classifier.summary_disclosure import TableShape, choose_withheld, label_sets, reader_model
+    from classifier.reports.summary_disclosure import TableShape, choose_withheld, label_sets, reader_model
 
     shape = TableShape(
         n_rows=len(summary.periods),
@@ -737,7 +654,7 @@ def _build_tables(summary: Summary) -> None:
             row_out[column] = shown(index, column, _count(counts, column))
         summary.table.append(row_out)
 
-    from classifier.summary_disclosure import PAIR_ROW, pair_column
+    from classifier.reports.summary_disclosure import PAIR_ROW, pair_column
 
     pairs = [(pair_column(*pair), count) for pair, count in summary.pairs]
     visible = sorted(((name, count) for name, count in pairs if (PAIR_ROW, name) not in withheld),

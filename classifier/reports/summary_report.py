@@ -17,10 +17,9 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from classifier.summarise import Summary
+from classifier.reports.summary_data import NEEDS_REVIEW, NO_DATE, OUTSIDE_WINDOW, REPORTS, TOTAL, Summary
 
 __all__ = ["render_html", "write_text_atomically"]
 
@@ -54,8 +53,6 @@ def _png(figure: object) -> str:
 def _charts(summary: Summary) -> list[tuple[str, str]]:
     """(title, base64 PNG) for: reports per period, counts per label, share needing review."""
     from matplotlib.figure import Figure
-
-    from classifier.summarise import NEEDS_REVIEW, NO_DATE, OUTSIDE_WINDOW, REPORTS, TOTAL
 
     rows = [row for row in summary.table if row["period"] not in (TOTAL, NO_DATE, OUTSIDE_WINDOW)]
     if not rows:

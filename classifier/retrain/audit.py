@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import read_labelled
-from classifier.validate import NEAR_DUPLICATE_COSINE, near_duplicate_pairs
+from classifier.io.records import read_labelled
+from classifier.training.validate import NEAR_DUPLICATE_COSINE, near_duplicate_pairs
 
 REASON_RARE = "rare label"
 REASON_MODEL = "model disagrees"
@@ -134,7 +134,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     Raises
     ------
     DataError
-        Unreadable file or bad rows (see :func:`classifier.records.read_labelled`).
+        Unreadable file or bad rows (see :func:`classifier.io.records.read_labelled`).
     ConfigError
         A parameter out of range.
     """
@@ -222,7 +222,7 @@ def _beyond(confidence, threshold) -> float:
 
 def write_audit(result: AuditResult, texts, labels, out) -> Path:
     """Write the ranked suspects to ``out`` atomically, one column of out-of-fold scores per label."""
-    from classifier.tables import AtomicTableWriter
+    from classifier.io.tables import AtomicTableWriter
 
     columns = AUDIT_COLUMNS + [SCORE_PREFIX + label for label in labels]
     with AtomicTableWriter(out, columns) as writer:
@@ -234,7 +234,7 @@ def _out_of_fold(data, labels, *, seed, cv, spacy_pipeline, C):
     """Calibrated out-of-fold probabilities and the model's thresholds for ``labels`` on every row."""
     if not labels:
         return np.zeros((len(data), 0)), np.zeros(0)
-    from classifier.pipeline import CLASSIFIER, build_pipeline
+    from classifier.model.pipeline import CLASSIFIER, build_pipeline
 
     # Features are fitted on the whole file (vocabulary only, no labels), the classifiers per fold.
     pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, cv=cv, seed=seed)

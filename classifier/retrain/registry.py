@@ -10,12 +10,12 @@ Layout (``models/`` is ``$TENSION_MODELS_DIR`` when set)::
 
 Without ``DEFAULT_MODEL`` the default is ``models/default``, as before the registry existed.
 ``load_model()`` with no path and ``tension label`` without ``--model`` use the default
-(:func:`classifier.persistence.default_model_dir`).
+(:func:`classifier.model.persistence.default_model_dir`).
 
 ``PREVIOUS_MODEL`` is a stack: a promotion pushes the default it replaces, a rollback pops the latest one and
 makes it the default, so a second rollback goes one further back (or says there is nothing left) instead of
 flipping back. Both pointer files hold plain folder names of this folder (no path separators, no ``..``), and
-only real folders (not symbolic links) whose model verifies (:func:`classifier.persistence.load_pipeline`) can
+only real folders (not symbolic links) whose model verifies (:func:`classifier.model.persistence.load_pipeline`) can
 become the default. ``tension models`` shows scores only for models that verify.
 """
 
@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from classifier.errors import DataError, ModelError
-from classifier.persistence import (
+from classifier.model.persistence import (
     DEFAULT_MODEL_NAME,
     DEFAULT_POINTER_FILE,
     METADATA_FILE,
@@ -158,10 +158,10 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
     ConfigError
         A limit is not a fraction between 0 and 1.
     """
-    from classifier import load_model
-    from classifier.compare import compare_models
+    from classifier.evaluation.compare import compare_models
     from classifier.fairness import evaluate_identity_suite, fairness_problems, summarise_identity_suite
     from classifier.fairness.gate import gate_limits
+    from classifier.model.predictor import load_model
 
     limits = gate_limits(max_fpr, max_term_fpr, fpr_tolerance)
     if reason is not None:
@@ -248,7 +248,7 @@ def rollback() -> Promotion:
         When there is nothing left to roll back to, the previous default's folder is gone, is a symbolic link
         or does not verify as a model, or ``PREVIOUS_MODEL`` holds something other than model names.
     """
-    from classifier import load_model
+    from classifier.model.predictor import load_model
 
     current = current_default()
     stack = [name for name in _previous_stack() if name != current]  # a crash mid-promotion can leave the current
@@ -307,8 +307,8 @@ def held_out_split(metadata: dict, *, text_column=None, labels_column="labels"):
     DataError
         When a recorded file is missing or changed since training, or the split cannot be reproduced.
     """
-    from classifier.records import combine, read_labelled
-    from classifier.training import split_indices
+    from classifier.io.records import combine, read_labelled
+    from classifier.training.train import split_indices
 
     recorded = metadata.get("data") or []
     if not recorded:
@@ -349,7 +349,7 @@ def held_out_split(metadata: dict, *, text_column=None, labels_column="labels"):
 
 
 def _evaluation_data(metadata, data, text_column, labels_column):
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
 
     if data is not None:
         return read_labelled(data, text_column=text_column, labels_column=labels_column), f"'{data}'"

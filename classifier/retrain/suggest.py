@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import LABELS_COLUMN, TEXT_COLUMNS
-from classifier.validate import NEAR_DUPLICATE_COSINE
+from classifier.io.records import LABELS_COLUMN, TEXT_COLUMNS
+from classifier.training.validate import NEAR_DUPLICATE_COSINE
 
 RANK_COLUMN = "suggest_rank"
 UNCERTAINTY_COLUMN = "suggest_uncertainty"
@@ -65,9 +65,8 @@ def suggest_for_labelling(model, unlabelled_path, n, *, text_column=None, out=No
     ConfigError
         ``n`` or ``max_similarity`` out of range.
     """
-    from classifier import load_model
-    from classifier.model import TensionModel
-    from classifier.tables import TableReader, find_column
+    from classifier.io.tables import TableReader, find_column
+    from classifier.model.predictor import TensionModel, load_model
 
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"'n' (how many reports to suggest) must be a whole number >= 1. Got {n!r}.")
@@ -119,7 +118,7 @@ def suggest_for_labelling(model, unlabelled_path, n, *, text_column=None, out=No
         row.update({SCORE_PREFIX + label: round(float(proba[i, k]), 4) for k, label in enumerate(labels)})
         result.append(row)
     if out is not None:
-        from classifier.tables import AtomicTableWriter
+        from classifier.io.tables import AtomicTableWriter
 
         with AtomicTableWriter(out, out_columns) as writer:
             writer.write_rows(result)

@@ -1,25 +1,20 @@
-"""How good is the training recipe, and would more labels help? K-fold cross-validation and learning curves.
+"""How good is the training recipe, and would more labels help? K-fold cross-validation and learning curves
+(:mod:`classifier.reports.learning_curve` writes a curve as JSON, PNG and HTML).
 
-Both refit the same pipeline that :func:`classifier.training.train` builds. The spaCy step is stateless, so
+Both refit the same pipeline that :func:`classifier.training.train.train` builds. The spaCy step is stateless, so
 every report is preprocessed once and only the features and classifier are refitted per fold or size;
 the figures are the same as refitting the whole pipeline, in a fraction of the time.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
-from pathlib import Path
-
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import LabelledData, label_strata, read_labelled_files
+from classifier.io.records import LabelledData, label_strata, read_labelled_files
 
 DEFAULT_SIZES = (0.1, 0.25, 0.5, 0.75, 1.0)
 SUMMARY_KEYS = ("precision", "recall", "f1")
-LEARNING_CURVE_FILES = ("learning_curve.json", "learning_curve.png", "learning_curve.html")
 
 
 def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column=None, labels_column="labels",
@@ -33,7 +28,7 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     Parameters
     ----------
     data_paths : path or list of paths
-        Labelled files, combined as :func:`classifier.training.train` combines them.
+        Labelled files, combined as :func:`classifier.training.train.train` combines them.
     k : int, default=5
         Number of folds (at least 2).
     seed : int, default=0
@@ -44,7 +39,7 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     C : float, optional
         Regularisation strength; default: the pipeline's default.
     hard_negative_weight : float, optional
-        Training weight of hard negatives; default: the one :func:`classifier.training.train` uses.
+        Training weight of hard negatives; default: the one :func:`classifier.training.train.train` uses.
     n_jobs : int, default=1
         Folds fitted in parallel (joblib).
 
@@ -55,7 +50,7 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
         "std"}, "recall": ..., "f1": ..., "support": ...}``; the same for ``macro``, ``micro`` and
         ``exact_match``; ``hard_negatives``: the share of hard negatives left unlabelled (``clean_rate``,
         mean and std over folds) and their number; ``folds``: each fold's
-        :func:`~classifier.evaluation.label_metrics`. ``std`` is the sample standard deviation over folds
+        :func:`~classifier.evaluation.metrics.label_metrics`. ``std`` is the sample standard deviation over folds
         (ddof=1).
 
     Raises
@@ -65,8 +60,8 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     DataError
         Unreadable files, or a label with too few reports for ``k`` folds.
     """
-    from classifier.evaluation import hard_negative_check, label_metrics
-    from classifier.training import HARD_NEGATIVE_WEIGHT, check_label_counts, hard_negative_weights
+    from classifier.evaluation.metrics import hard_negative_check, label_metrics
+    from classifier.training.train import HARD_NEGATIVE_WEIGHT, check_label_counts, hard_negative_weights
 
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 2:
         raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {k!r}.")
@@ -146,7 +141,7 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
                    spacy_pipeline: str = "blank:en", C: float | None = None, n_jobs: int = 1) -> list[dict]:
     """Macro-F1 on a fixed test split for models trained on growing subsets of the training split.
 
-    The split is the one :func:`classifier.training.train` would make (the ``split`` column, or a random
+    The split is the one :func:`classifier.training.train.train` would make (the ``split`` column, or a random
     ``test_size`` hold-out). Each repeat shuffles the training split once and takes nested prefixes of
     it, so a larger size always contains the smaller ones.
 
@@ -164,8 +159,8 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
         ``micro_f1`` and ``micro_f1_std``, ``f1`` (per label, mean), ``skipped`` (why a size could not be
         fitted, e.g. too few examples of a label, else ``None``).
     """
-    from classifier.evaluation import label_metrics
-    from classifier.training import HARD_NEGATIVE_WEIGHT, check_label_counts, split_indices
+    from classifier.evaluation.metrics import label_metrics
+    from classifier.training.train import HARD_NEGATIVE_WEIGHT, check_label_counts, split_indices
 
     if not isinstance(repeats, int) or repeats < 1:
         raise ConfigError(f"--repeats must be a whole number >= 1. Got {repeats!r}.")
@@ -217,82 +212,19 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
     return points
 
 
-def learning_curve_png(points: list[dict]) -> bytes:
-    """A PNG plot of macro-F1 (± std) and micro-F1 against the number of training reports."""
-    import io
-
-    from matplotlib.figure import Figure
-
-    fitted = [p for p in points if p.get("macro_f1") is not None]
-    fig = Figure(figsize=(6.5, 4))
-    ax = fig.subplots()
-    if fitted:
-        x = [p["size"] for p in fitted]
-        macro = np.array([p["macro_f1"] for p in fitted])
-        spread = np.array([p["macro_f1_std"] for p in fitted])
-        ax.plot(x, macro, "o-", label="macro F1")
-        if any(p["repeats"] > 1 for p in fitted):
-            ax.fill_between(x, macro - spread, macro + spread, alpha=0.2)
-        ax.plot(x, [p["micro_f1"] for p in fitted], "s--", ms=4, label="micro F1")
-        ax.legend(loc="lower right")
-    ax.set_xlabel("training reports")
-    ax.set_ylabel("F1 on the test split")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    return buffer.getvalue()
-
-
-def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
-    """Write ``learning_curve.json``, ``learning_curve.png`` and a self-contained ``learning_curve.html``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png = learning_curve_png(points)
-    paths = {name.rsplit(".", 1)[1]: out_dir / name for name in LEARNING_CURVE_FILES}
-    paths["json"].write_text(json.dumps(points, indent=2) + "\n", "utf-8")
-    paths["png"].write_bytes(png)
-    labels = list(next((p["f1"] for p in points if p.get("f1")), {}))
-    head = "<tr><th>training reports</th><th>macro F1</th><th>micro F1</th>" + "".join(
-        f"<th>{html.escape(label)}</th>" for label in labels) + "</tr>"
-    rows = []
-    for p in points:
-        if p.get("macro_f1") is None:
-            rows.append(f"<tr><td>{p['size']}</td><td colspan=\"{2 + len(labels)}\">skipped: "
-                        f"{html.escape(str(p['skipped']))}</td></tr>")
-            continue
-        std = f" ± {p['macro_f1_std']:.3f}" if p["repeats"] > 1 else ""
-        rows.append(f"<tr><td>{p['size']}</td><td>{p['macro_f1']:.3f}{std}</td><td>{p['micro_f1']:.3f}</td>"
-                    + "".join(f"<td>{p['f1'][label]:.3f}</td>" for label in labels) + "</tr>")
-    image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    paths["html"].write_text(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Learning curve</title>\n"
-        "<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}table{border-collapse:"
-        "collapse}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}</style>\n</head>\n<body>\n"
-        "<h1>Learning curve</h1>\n<p>F1 on the fixed test split for models trained on growing subsets of the "
-        "training split. If the curve is still rising at the right, labelling more reports will likely help; "
-        "if it is flat, look at label quality or the features instead.</p>\n"
-        f"<img alt=\"Macro F1 against training size\" src=\"{image}\">\n<table>{head}{''.join(rows)}</table>\n"
-        "</body>\n</html>\n",
-        "utf-8",
-    )
-    return paths
-
-
 # ---------------------------------------------------------------------------------------------- helpers
 
 
 def _preprocess(texts, spacy_pipeline) -> list[str]:
-    from classifier.preprocess import SpacyPreprocessor
+    from classifier.model.preprocess import SpacyPreprocessor
 
     return SpacyPreprocessor(pipeline=spacy_pipeline).fit(texts[:1]).transform(texts)
 
 
 def _with_counterfactuals(data, indices, processed, weight, seed, spacy_pipeline, labels):
-    """What :func:`classifier.training.fit_pipeline` trains on for the rows ``indices``, preprocessed: the rows
+    """What :func:`classifier.training.train.fit_pipeline` trains on for the rows ``indices``, preprocessed: the rows
     and their counterfactual copies (only the copies are preprocessed here), indicator rows, weights, groups."""
-    from classifier.training import hard_negative_weights, with_counterfactuals
+    from classifier.training.train import hard_negative_weights, with_counterfactuals
 
     subset = data.subset(indices)
     augmented, groups = with_counterfactuals(subset, seed=seed)
@@ -304,7 +236,7 @@ def _with_counterfactuals(data, indices, processed, weight, seed, spacy_pipeline
 
 def _fit_tail(processed, Y, labels, *, seed, C, spacy_pipeline, what, sample_weight=None, groups=None):
     """Fit the features and classifier steps of the training pipeline on preprocessed texts."""
-    from classifier.pipeline import build_pipeline
+    from classifier.model.pipeline import build_pipeline
 
     tail = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed)[1:]
     try:

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import LabelledData, label_strata, read_labelled_files
+from classifier.io.records import LabelledData, label_strata, read_labelled_files
 
 MIN_POSITIVES = 10
 HARD_NEGATIVE_WEIGHT = 6.0
-#: Counterfactual copies per training report that names an identity term (classifier.augment); 0 = none.
+#: Counterfactual copies per training report that names an identity term (classifier.training.augment); 0 = none.
 COUNTERFACTUAL_COPIES = 1
 
 
@@ -70,7 +70,7 @@ def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np
     Mentioning a mosque or a nationality must not be evidence of hate; weighting these reports up makes a
     false positive on them cost more, in the fit and in the choice of thresholds.
     """
-    from classifier.identity_terms import is_hard_negative
+    from classifier.model.identity_terms import is_hard_negative
 
     if isinstance(weight, bool) or not isinstance(weight, int | float | np.integer | np.floating) \
             or not np.isfinite(weight) or weight <= 0:
@@ -83,9 +83,9 @@ def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np
 def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, seed=0
                          ) -> tuple[LabelledData, np.ndarray]:
     """``data`` plus ``copies`` counterfactual copies of each report that names an identity term
-    (:mod:`classifier.augment`), and each row's group: its source report's index, so that a report and its
+    (:mod:`classifier.training.augment`), and each row's group: its source report's index, so that a report and its
     copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split."""
-    from classifier.augment import counterfactual_copies
+    from classifier.training.augment import counterfactual_copies
 
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
         raise ConfigError(f"The number of counterfactual copies must be an int >= 0 (0 = none). Got {copies!r}.")
@@ -105,7 +105,7 @@ def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:e
                  hard_negative_weight=HARD_NEGATIVE_WEIGHT, remove_stop_words=None,
                  counterfactuals=COUNTERFACTUAL_COPIES, **pipeline_options):
     """Build and fit the pipeline on ``train`` (plus its counterfactual copies)."""
-    from classifier.pipeline import build_pipeline
+    from classifier.model.pipeline import build_pipeline
 
     pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed,
                               remove_stop_words=bool(remove_stop_words), **pipeline_options)
@@ -125,11 +125,11 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     The saved model is the one fitted on the training split, so the metrics saved with it are honest
     figures for that exact model on data it never saw.
     """
-    from classifier.evaluation import hard_negative_check, label_metrics
+    from classifier.evaluation.metrics import hard_negative_check, label_metrics
     from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
-    from classifier.model import TensionModel
-    from classifier.model_card import render_model_card
-    from classifier.persistence import library_versions, save_model
+    from classifier.model.persistence import library_versions, save_model
+    from classifier.model.predictor import TensionModel
+    from classifier.reports.model_card import render_model_card
 
     started = time.perf_counter()
     data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
-from classifier.records import normalise_text, read_labelled
+from classifier.io.records import normalise_text, read_labelled
 
 NEAR_DUPLICATE_COSINE = 0.8
 SHARED_RUN_WORDS = 8

@@ -1,14 +1,14 @@
-"""Tests for ``tension label`` (classifier.cli_label)."""
+"""Tests for ``tension label`` (classifier.cli.label)."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import BACKLOG, write_csv
 from typer.testing import CliRunner
 
 from classifier.cli import app
-from classifier.model import TensionModel
-from classifier.tables import read_rows
+from classifier.io.tables import read_rows
+from classifier.model.predictor import TensionModel
+from tests.helpers import BACKLOG, write_csv
 
 TEXTS = [
     "Leaflets at the station claim asylum seekers get free houses before local families",

@@ -6,12 +6,12 @@ import csv
 import shutil
 
 import pytest
-from conftest import CORPUS, identity_suite_result, write_csv
 from typer.testing import CliRunner
 
 from classifier.cli import app
 from classifier.errors import DataError
-from classifier.records import combine, read_labelled
+from classifier.io.records import combine, read_labelled
+from tests.helpers import CORPUS, identity_suite_result, write_csv
 
 runner = CliRunner()
 
@@ -23,7 +23,7 @@ def _rows(start, stop):
 
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory):
-    from classifier.training import train
+    from classifier.training.train import train
 
     folder = tmp_path_factory.mktemp("cli_retrain")
     return train(write_csv(folder / "small.csv", _rows(0, 300)), folder / "models" / "small", seed=0).model_dir

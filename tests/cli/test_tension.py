@@ -3,7 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from classifier.cli import app
-from tests.conftest import CORPUS, write_csv
+from tests.helpers import CORPUS, write_csv
 
 runner = CliRunner()
 

@@ -8,9 +8,9 @@ import importlib.util
 import re
 
 import pytest
-from conftest import CORPUS, ROOT
 
-from classifier.preprocess import _PII_PATTERNS, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN
+from classifier.model.preprocess import _PII_PATTERNS, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN
+from tests.helpers import CORPUS, ROOT
 
 BACKLOG = ROOT / "data" / "backlog_sample.csv"
 # First 16 hex digits of the SHA-256 of common slurs (lowercase, hyphens dropped), so the list itself never

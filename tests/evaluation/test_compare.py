@@ -6,18 +6,18 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import CORPUS, write_csv
 from sklearn.metrics import f1_score
 
-from classifier.compare import compare_models, format_comparison
 from classifier.errors import ConfigError, DataError
-from classifier.records import read_labelled
+from classifier.evaluation.compare import compare_models, format_comparison
+from classifier.io.records import read_labelled
+from tests.helpers import CORPUS, write_csv
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     """Two models trained on different slices of the corpus, saved, and a held-out file to compare them on."""
-    from classifier.training import train
+    from classifier.training.train import train
 
     folder = tmp_path_factory.mktemp("compare")
     with open(CORPUS, encoding="utf-8", newline="") as handle:

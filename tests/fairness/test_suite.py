@@ -7,7 +7,6 @@ import re
 from collections import defaultdict
 
 import pytest
-from conftest import BACKLOG, CORPUS
 
 from classifier.errors import ConfigError
 from classifier.fairness.suite import (
@@ -19,6 +18,7 @@ from classifier.fairness.suite import (
     load_identity_suite,
     word_count,
 )
+from tests.helpers import BACKLOG, CORPUS
 
 #: The label a hostile sentence deserves per term group (docs/codebook.md; see classifier/fairness/suite.py).
 CODEBOOK_LABEL = {"religion": "religious_hate", "ethnicity": "race_hate", "nationality": "race_hate",

@@ -1,8 +1,8 @@
 import pytest
 
 from classifier.errors import DataError
-from classifier.records import combine, parse_labels, read_labelled
-from tests.conftest import write_csv
+from classifier.io.records import combine, parse_labels, read_labelled
+from tests.helpers import write_csv
 
 
 def test_records_reads_labels_ids_and_splits(tmp_path):
@@ -79,7 +79,7 @@ def test_records_only_split_keeps_rows_or_says_none(tmp_path):
 
 
 def test_records_label_strata_pools_rare_combinations():
-    from classifier.records import label_strata
+    from classifier.io.records import label_strata
 
     rows = [("a",)] * 4 + [()] * 3 + [("a", "b")] * 2 + [("c",)]
     assert label_strata(rows, 3) == ["a"] * 4 + ["none"] * 3 + ["rare"] * 3
@@ -88,7 +88,7 @@ def test_records_label_strata_pools_rare_combinations():
 
 
 def test_records_read_labelled_files_needs_a_path():
-    from classifier.records import read_labelled_files
+    from classifier.io.records import read_labelled_files
 
     with pytest.raises(DataError, match="No labelled data file"):
         read_labelled_files([])

@@ -1,4 +1,4 @@
-"""Tests for classifier.tables: reading and writing CSV, TSV, XLSX and JSON Lines."""
+"""Tests for classifier.io.tables: reading and writing CSV, TSV, XLSX and JSON Lines."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from classifier.errors import DataError
-from classifier.tables import (
+from classifier.io.tables import (
     AtomicTableWriter,
     EncodingFallbackWarning,
     TableReader,

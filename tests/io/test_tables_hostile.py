@@ -1,4 +1,4 @@
-"""Tests for classifier.tables on files that are broken or built to hurt: stray quotes, huge cells,
+"""Tests for classifier.io.tables on files that are broken or built to hurt: stray quotes, huge cells,
 workbooks that unpack to gigabytes or declare a million rows, and cells that are not what they claim.
 
 Each test starts from the reproduction in the hardening issue. Messages must name the line, row or cell
@@ -15,11 +15,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BACKLOG
 from openpyxl import Workbook
 
 from classifier.errors import ConfigError, DataError
-from classifier.tables import ReadLimits, TableReader, read_rows
+from classifier.io.tables import ReadLimits, TableReader, read_rows
+from tests.helpers import BACKLOG
 
 SECRET = "Sent back where they came from"
 

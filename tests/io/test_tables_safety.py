@@ -1,4 +1,4 @@
-"""Tests for classifier.tables' writer on hostile machines and data: where temporary files go and with which
+"""Tests for classifier.io.tables' writer on hostile machines and data: where temporary files go and with which
 mode, the umask, Excel's row limit, full disks, read-only folders, folders given as files, formulas and
 typed values.
 """
@@ -15,9 +15,9 @@ import tempfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from classifier import tables
 from classifier.errors import DataError
-from classifier.tables import AtomicTableWriter, TableReader, guard_formula, read_rows
+from classifier.io import tables
+from classifier.io.tables import AtomicTableWriter, TableReader, guard_formula, read_rows
 
 SECRET = "Sent back where they came from"
 

@@ -1,4 +1,4 @@
-"""Tests for classifier.batch: labelling whole files, every row kept, nothing half-written."""
+"""Tests for classifier.labelling.batch: labelling whole files, every row kept, nothing half-written."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import BACKLOG, CORPUS, write_csv
 from openpyxl import Workbook, load_workbook
 
-from classifier.batch import added_column_names, default_output_path, label_file
 from classifier.errors import DataError
-from classifier.model import TensionModel
-from classifier.tables import AtomicTableWriter, EncodingFallbackWarning, guard_formula, read_rows
+from classifier.io.tables import AtomicTableWriter, EncodingFallbackWarning, guard_formula, read_rows
+from classifier.labelling.batch import added_column_names, default_output_path, label_file
+from classifier.model.predictor import TensionModel
+from tests.helpers import BACKLOG, CORPUS, write_csv
 
 TEXTS = [
     "Leaflets at the station claim asylum seekers get free houses before local families",
@@ -335,8 +335,8 @@ def test_batch_summary_never_contains_report_text(tmp_path, model):
 _MEMORY_SCRIPT = textwrap.dedent(
     """
     import resource, sys
-    from classifier.batch import label_file
-    from classifier.model import Prediction, TensionModel
+    from classifier.labelling.batch import label_file
+    from classifier.model.predictor import Prediction, TensionModel
 
     class ConstantModel(TensionModel):  # the streaming is under test, not the model
         def __init__(self):

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_batch_safety import FakeModel
 
-from classifier.batch import label_file
-from classifier.tables import AtomicTableWriter, TableReader, guard_formula
+from classifier.io.tables import AtomicTableWriter, TableReader, guard_formula
+from classifier.labelling.batch import label_file
+from tests.labelling.fake_model import FakeModel
 
 _SPECIALS = list("\"'\t\n\r=+-@,; ")
 _TEXT = st.text(

@@ -1,4 +1,4 @@
-"""Tests for classifier.batch on hostile backlogs and hostile machines: stray quotes, huge texts, formula
+"""Tests for classifier.labelling.batch on hostile backlogs and hostile machines: stray quotes, huge texts, formula
 injection, typed JSONL, Excel's row limit, signals, temporary files, read-only folders and full disks.
 
 Most tests use a fake model (the batch plumbing is under test, not the classifier); the ones about the
@@ -11,7 +11,6 @@ import builtins
 import errno
 import io
 import json
-import math
 import multiprocessing
 import os
 import signal
@@ -23,42 +22,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from classifier import tables
-from classifier.batch import label_file
 from classifier.errors import DataError
-from classifier.model import MAX_TEXT_CHARS, STATUS_TOO_LONG, Prediction, TensionModel
-from classifier.tables import AtomicTableWriter, read_rows
+from classifier.io import tables
+from classifier.io.tables import AtomicTableWriter, read_rows
+from classifier.labelling.batch import label_file
+from classifier.model.predictor import STATUS_TOO_LONG, TensionModel
+from tests.labelling.fake_model import FakeModel
 
 SECRET = "Sent back where they came from"
-
-
-class FakeModel(TensionModel):
-    """Labels 'a' when a text holds an "a"; honours max_chars like the real model; records what it saw."""
-
-    def __init__(self, on_call=None):
-        self.seen: list[list[str]] = []
-        self.on_call = on_call
-
-    @property
-    def labels(self):
-        return ["a", "b"]
-
-    def predict(self, texts, *, on_invalid="raise", max_chars=MAX_TEXT_CHARS, **kwargs):
-        texts = list(texts)
-        self.seen.append(texts)
-        if self.on_call is not None:
-            self.on_call(len(self.seen))
-        results = []
-        for text in texts:
-            if max_chars is not None and len(text) > max_chars:
-                results.append(Prediction((), {"a": math.nan, "b": math.nan}, True, {}, STATUS_TOO_LONG))
-            elif not text.strip():
-                results.append(Prediction((), {"a": math.nan, "b": math.nan}, True, {}, "empty text"))
-            else:
-                hit = "a" in text
-                results.append(Prediction(("a",) if hit else (), {"a": 0.9 if hit else 0.1, "b": 0.2}, False,
-                                          {"a": ["a"]} if hit else {}))
-        return results
 
 
 def _write(path: Path, rows: list[dict], **options) -> Path:
@@ -276,10 +247,10 @@ def test_batch_quoted_phrase_at_the_start_of_a_raw_cell_keeps_its_quotes(tmp_pat
 # -- 8. Excel's row limit ----------------------------------------------------------------------------------
 
 def test_batch_refuses_an_xlsx_output_with_more_rows_than_excel_holds_before_labelling(tmp_path, monkeypatch):
-    import classifier.batch
+    import classifier.labelling.batch
 
     monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 6)  # 5 rows under the header, as 1,048,575 are in Excel
-    monkeypatch.setattr(classifier.batch, "EXCEL_MAX_ROWS", 6)
+    monkeypatch.setattr(classifier.labelling.batch, "EXCEL_MAX_ROWS", 6)
     source = _write(tmp_path / "in.csv", [{"text": f"report {i}"} for i in range(6)])
     model = FakeModel()
 

@@ -9,7 +9,7 @@ from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 
 from classifier.errors import ConfigError, DataError
-from classifier.estimator import FINAL_TOL, CalibratedLinearMultiLabel, _nb_log_count_ratio, _stratified_folds
+from classifier.model.estimator import FINAL_TOL, CalibratedLinearMultiLabel, _nb_log_count_ratio, _stratified_folds
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_estimator_loads_a_model_pickled_before_nb_lr_as_plain_lr(xy):
 
 
 def test_estimator_repeated_out_of_fold_scores_stack_every_repeat(xy):
-    from classifier.estimator import _best_threshold, _fit_logistic, _fit_sigmoid, _sigmoid
+    from classifier.model.estimator import _best_threshold, _fit_logistic, _fit_sigmoid, _sigmoid
 
     X, Y = xy
     once = CalibratedLinearMultiLabel(nb_alpha=1.0, random_state=5).fit(X, Y)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from classifier.explain import TermExplainer, display_term, term_readings
+from classifier.model.explain import TermExplainer, display_term, term_readings
 
 TEXTS = [
     "Leaflets saying asylum seekers at the hotel get free houses, spread on whatsapp",

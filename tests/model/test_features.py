@@ -3,7 +3,7 @@ import pickle
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifier.features import CharWbAnalyzer, build_features
+from classifier.model.features import CharWbAnalyzer, build_features
 
 DOCS = ["asylum seeker hotel", "p*kis go home", "a", "xxnum xxnum mosque", ""]
 
@@ -33,7 +33,7 @@ def test_features_drop_terms_seen_in_one_report():
 def test_features_wordwise_tfidf_equals_sklearn_tfidf():
     import numpy as np
 
-    from classifier.features import WordwiseTfidfVectorizer
+    from classifier.model.features import WordwiseTfidfVectorizer
 
     train = ["asylum seeker hotel protest", "hotel protest again xxnum", "mosque graffiti p*kis", "a a a"]
     test = ["asylum asylum hotel", "", "unseen wordz here", "p*kis at the mosque mosque"]

@@ -3,11 +3,11 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import write_csv
 
 from classifier import load_model
 from classifier.errors import ModelError
-from classifier.persistence import METADATA_FILE, MODEL_FILE, save_model
+from classifier.model.persistence import METADATA_FILE, MODEL_FILE, save_model
+from tests.helpers import write_csv
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def _replace_model_file(folder, obj) -> None:
     """Put `obj` in `folder`'s model.joblib and record its SHA-256, as someone who can write both files would."""
     import joblib
 
-    from classifier.records import file_sha256
+    from classifier.io.records import file_sha256
 
     joblib.dump(obj, folder / MODEL_FILE, compress=3)
     meta = json.loads((folder / METADATA_FILE).read_text())
@@ -141,6 +141,39 @@ def test_persistence_refuses_a_pickle_that_runs_code_even_with_a_matching_sha256
     assert not marker.exists()
 
 
+def test_persistence_loads_a_model_saved_before_the_move_into_subpackages(model_copy, model, monkeypatch):
+    """Models saved before classifier/ had subpackages name classifier.estimator, classifier.pipeline... in their
+    pickle; they load as the same classes from classifier.model.*, with the same predictions."""
+    import importlib
+    import sys
+
+    import joblib
+
+    from classifier.io.records import file_sha256
+    from classifier.model.persistence import MOVED_MODULES
+
+    with monkeypatch.context() as old_layout:  # the classes where they were, as the old pickles name them
+        for old, new in MOVED_MODULES.items():
+            module = importlib.import_module(new)
+            old_layout.setitem(sys.modules, old, module)
+            for value in list(vars(module).values()):
+                if isinstance(value, type) and value.__module__ == new:
+                    old_layout.setattr(value, "__module__", old)
+        joblib.dump(model.pipeline, model_copy / MODEL_FILE)
+    stream = (model_copy / MODEL_FILE).read_bytes()
+    assert b"classifier.estimator" in stream and b"classifier.preprocess" in stream
+    assert b"classifier.model." not in stream and "classifier.estimator" not in sys.modules
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["model_sha256"] = file_sha256(model_copy / MODEL_FILE)
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+
+    loaded = load_model(model_copy)
+
+    assert type(loaded.pipeline.named_steps["classifier"]).__module__ == "classifier.model.estimator"
+    texts = ["asylum seekers at the hotel get free phones says a post", "pothole on moor lane"]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+
+
 @pytest.mark.parametrize(
     ("obj", "expected"),
     [({"not": "a model"}, "holds a builtins.dict, not a scikit-learn Pipeline"),
@@ -168,8 +201,8 @@ def test_persistence_refuses_metadata_labels_that_differ_from_the_model(model_co
 
 
 def test_persistence_batch_with_two_jobs_takes_labels_from_the_model(model_copy, model, tmp_path):
-    from classifier.batch import label_file
-    from classifier.tables import TableReader
+    from classifier.io.tables import TableReader
+    from classifier.labelling.batch import label_file
 
     meta = json.loads((model_copy / METADATA_FILE).read_text())
     meta["labels"] = list(reversed(meta["labels"]))
@@ -240,7 +273,7 @@ def test_persistence_stale_lock_of_a_dead_process_is_taken_over(trained, model_c
 def test_persistence_lock_refuses_another_thread_and_is_reentrant(trained, model_copy):
     import threading
 
-    from classifier.persistence import model_dir_lock
+    from classifier.model.persistence import model_dir_lock
 
     errors = []
     with model_dir_lock(model_copy):

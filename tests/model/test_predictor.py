@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from classifier import predict
 from classifier.errors import ConfigError, DataError
-from classifier.model import STATUS_EMPTY, STATUS_NOT_TEXT, Prediction
+from classifier.model.predictor import STATUS_EMPTY, STATUS_NOT_TEXT, Prediction
 
 #: Share of short hostile reports with a slur written out in full that get their label (issue 13's check).
 WRITTEN_OUT_SLUR_RECALL_BAR = 0.9
@@ -111,7 +111,7 @@ def test_model_neutral_mention_of_who_someone_is_gets_no_label(model, text):
 
 def _written_out(family: str) -> list[str]:
     """The packaged lexicon's plain words of one family (decoded at test time, never written in the repo)."""
-    from classifier.slurs import packaged_lexicon
+    from classifier.model.slurs import packaged_lexicon
 
     return sorted({e.word for e in packaged_lexicon().entries if e.family == family and not e.disguised_only})
 

@@ -1,7 +1,6 @@
 import csv
 import pickle
 import re
-import time
 
 import numpy as np
 import pytest
@@ -10,7 +9,8 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from classifier.errors import ConfigError, DataError
-from classifier.preprocess import SpacyPreprocessor, mask_identifiers
+from classifier.model.preprocess import SpacyPreprocessor, mask_identifiers
+from tests.helpers import assert_linear
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_preprocess_fit_transform_is_fit_then_transform():
 
 
 def test_preprocess_lookup_fast_path_equals_full_pipeline():
-    from classifier.preprocess import _normalise
+    from classifier.model.preprocess import _normalise
 
     texts = ["Asylum seekers were NOT housed at the Hotels!!", "p*kis go home, 07700 900417", "Mosques' flags",
              "  don't   won't can't  ", "£5 for 3 churches in 2024 https://example.org x@example.com"]
@@ -132,7 +132,7 @@ def test_preprocess_lookup_fast_path_equals_full_pipeline():
         pre = SpacyPreprocessor(remove_stop_words=remove).fit(["x"])
         nlp = pre._get_nlp()
         stop = nlp.Defaults.stop_words if remove else frozenset()
-        from classifier.preprocess import DEFAULT_KEEP_WORDS, mask_identifiers
+        from classifier.model.preprocess import DEFAULT_KEEP_WORDS, mask_identifiers
 
         replace_slurs = pre._get_lexicon().replace
         full = [" ".join(filter(None, (_normalise(t, t.lemma_, stop, DEFAULT_KEEP_WORDS) for t in doc)))
@@ -148,7 +148,7 @@ OLD_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _old_mask_identifiers(text: str) -> str:
-    from classifier.preprocess import _PII_PATTERNS
+    from classifier.model.preprocess import _PII_PATTERNS
 
     text = OLD_EMAIL.sub(" xxemail ", text)
     for pattern, token in _PII_PATTERNS[1:]:
@@ -157,7 +157,7 @@ def _old_mask_identifiers(text: str) -> str:
 
 
 def test_preprocess_mask_identifiers_unchanged_on_every_corpus_text():
-    from conftest import BACKLOG, CORPUS
+    from tests.helpers import BACKLOG, CORPUS
 
     texts = [row["text"] for path in (CORPUS, BACKLOG)
              for row in csv.DictReader(open(path, encoding="utf-8", newline=""))]
@@ -169,7 +169,7 @@ def test_preprocess_mask_identifiers_unchanged_on_every_corpus_text():
 @pytest.mark.parametrize("text", ["a@b.c", "x.a@b.com.+y@c.org", "a@b.com.@c.com", "a@b.c@d.e", ".@a.b", "@a.b",
                                   "a@.b", "a@b.", "é+1@ß-2.x_y", "a..b@c..d.e", "a@b.c.d@e.f"])
 def test_preprocess_email_search_equals_the_regex_on_edge_cases(text):
-    from classifier.preprocess import _EmailPattern
+    from classifier.model.preprocess import _EmailPattern
 
     assert [m.span() for m in _EmailPattern().finditer(text)] == [m.span() for m in OLD_EMAIL.finditer(text)]
 
@@ -177,29 +177,10 @@ def test_preprocess_email_search_equals_the_regex_on_edge_cases(text):
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="ab1é_.+-@ ", max_size=30))
 def test_preprocess_email_search_equals_the_regex_on_any_text(text):
-    from classifier.preprocess import _EmailPattern
+    from classifier.model.preprocess import _EmailPattern
 
     assert _EmailPattern().sub(" xxemail ", text) == OLD_EMAIL.sub(" xxemail ", text)
     assert mask_identifiers(text) == _old_mask_identifiers(text)
-
-
-def _best_time(function, text: str, repeats: int = 5) -> float:
-    """Least CPU time of a few runs (CPU time, so that other processes on the machine matter less)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        function(text)
-        best = min(best, time.process_time() - start)
-    return best
-
-
-def assert_linear(function, unit: str, small: int = 20_000, large: int = 200_000, factor: float = 30.0) -> float:
-    """Ten times the input (``unit`` repeated) must take well under a hundred times as long, as a quadratic
-    step would; returns the time on the large input. Times under 2 ms count as 2 ms (timer noise)."""
-    small_time = max(_best_time(function, unit * (small // len(unit))), 2e-3)
-    large_time = _best_time(function, unit * (large // len(unit)))
-    assert large_time < factor * small_time, f"{unit!r}: {small} chars {small_time:.4f}s, {large} {large_time:.4f}s"
-    return large_time
 
 
 @pytest.mark.parametrize("unit", ["a", "@", "a.", "0", " ", "0 ", "a@", "a@b", "a@b.", "A1 ", "07700 ", "+44 ",

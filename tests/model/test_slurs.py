@@ -1,4 +1,4 @@
-"""Slur normalisation (classifier.slurs): every spelling of a slur becomes its family's placeholder.
+"""Slur normalisation (classifier.model.slurs): every spelling of a slur becomes its family's placeholder.
 
 No slur is written out in this file: test words are decoded from the packaged lexicon at test time, and
 assertion messages name entries by their number, never by the word. Masked forms ("p*ki") are written as
@@ -13,14 +13,12 @@ import pickle
 import re
 
 import pytest
-from conftest import BACKLOG, CORPUS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_preprocess import assert_linear
 
 from classifier.errors import ConfigError
-from classifier.preprocess import SpacyPreprocessor
-from classifier.slurs import (
+from classifier.model.preprocess import SpacyPreprocessor
+from classifier.model.slurs import (
     MIGRANT_TOKEN,
     OTHER,
     PACKAGED_LEXICON,
@@ -37,6 +35,7 @@ from classifier.slurs import (
     parse_lexicon,
     replace_slurs,
 )
+from tests.helpers import BACKLOG, CORPUS, assert_linear
 
 LEXICON = packaged_lexicon()
 MAPPED = [entry for entry in LEXICON.entries if entry.family != OTHER]
@@ -117,7 +116,7 @@ def test_slurs_lexicon_has_the_three_families_and_no_word_in_two():
 
 
 def test_slurs_lexicon_covers_the_common_slurs_the_corpus_test_checks():
-    """tests/test_corpus.py keeps hashes of common slurs that the corpus must carry masked; the lexicon
+    """tests/data/test_corpus.py keeps hashes of common slurs that the corpus must carry masked; the lexicon
     should map each of them."""
     import hashlib
 
@@ -339,7 +338,7 @@ def test_slurs_team_lexicon_file_extends_the_packaged_one_and_pickles(tmp_path):
 def test_slurs_team_lexicon_survives_the_allow_list_unpickler(tmp_path):
     import joblib
 
-    from classifier.persistence import safe_load
+    from classifier.model.persistence import safe_load
 
     lexicon_file = tmp_path / "team.txt"
     lexicon_file.write_text(encode_entries([INVENTED], "caste"), encoding="utf-8")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from classifier.estimator import CalibratedLinearMultiLabel
-from classifier.windows import split_windows
+from classifier.model.estimator import CalibratedLinearMultiLabel
+from classifier.model.windows import split_windows
 
 
 def test_windows_only_long_texts_get_overlapping_passages_covering_every_token():

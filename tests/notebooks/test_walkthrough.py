@@ -6,7 +6,7 @@ import json
 import sys
 
 import pytest
-from conftest import ROOT
+from tests.helpers import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "walkthrough.ipynb"
 

@@ -1,6 +1,6 @@
 """A reader who tries to work out withheld counts from a published summary table (test helper).
 
-Written apart from `classifier.summary_disclosure`, from the published strings and the meaning of the
+Written apart from `classifier.reports.summary_disclosure`, from the published strings and the meaning of the
 columns only, so that the two check each other. The reader knows: every report in a row's period carries a
 set of labels, or no label, or was not labelled, and may need review; each shown count is the number of
 such reports; the Total row sums the other rows; each listed label pair counts the reports carrying both

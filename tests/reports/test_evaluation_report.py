@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from conftest import CORPUS, EXTERNAL, write_csv
+
+from tests.helpers import CORPUS, EXTERNAL, write_csv
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -64,7 +65,7 @@ def check_html(text: str) -> _Checker:
 @pytest.fixture(scope="module")
 def corpus_report(model, tmp_path_factory):
     """The report of the session model on the corpus's test split."""
-    from classifier.report import write_evaluation_report
+    from classifier.reports.evaluation_report import write_evaluation_report
 
     out = tmp_path_factory.mktemp("report")
     metrics = write_evaluation_report(model, CORPUS, out, split="test")
@@ -79,7 +80,7 @@ def test_report_metrics_json_agrees_with_sklearn(model, corpus_report):
         precision_recall_fscore_support,
     )
 
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
 
     out, returned = corpus_report
     saved = json.loads((out / "metrics.json").read_text("utf-8"))
@@ -113,7 +114,7 @@ def test_report_metrics_json_agrees_with_sklearn(model, corpus_report):
 
 
 def test_report_ece_matches_a_direct_computation(corpus_report, model):
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
 
     _, metrics = corpus_report
     data = read_labelled(CORPUS)
@@ -135,13 +136,13 @@ def test_report_ece_matches_a_direct_computation(corpus_report, model):
     [([0, 1], [0.0, 1.0], 0.0), ([1, 1, 0, 0], [0.95, 0.95, 0.95, 0.95], 0.45), ([0, 0], [0.3, 0.5], 0.4)],
 )
 def test_report_calibration_bins_ece(y, p, ece):
-    from classifier.report import calibration_bins
+    from classifier.reports.evaluation_report import calibration_bins
 
     assert calibration_bins(y, p)["ece"] == pytest.approx(ece)
 
 
 def test_report_html_is_well_formed_self_contained_and_complete(corpus_report):
-    from classifier.report import SECTIONS
+    from classifier.reports.evaluation_report import SECTIONS
 
     out, metrics = corpus_report
     page = (out / "report.html").read_text("utf-8")
@@ -183,7 +184,7 @@ def test_report_has_the_identity_suite_in_metrics_json_and_html(corpus_report, m
 
 
 def test_report_metrics_json_holds_no_report_text(corpus_report):
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
 
     out, metrics = corpus_report
     saved = (out / "metrics.json").read_text("utf-8")
@@ -205,7 +206,7 @@ def tricky_file(tmp_path):
 
 
 def test_report_snippets_are_short_and_escaped_and_unknown_labels_listed(model, tricky_file, tmp_path):
-    from classifier.report import SNIPPET_CHARS, snippet, write_evaluation_report
+    from classifier.reports.evaluation_report import SNIPPET_CHARS, snippet, write_evaluation_report
 
     path, long_text = tricky_file
     metrics = write_evaluation_report(model, path, tmp_path / "out")
@@ -224,7 +225,7 @@ def test_report_snippets_are_short_and_escaped_and_unknown_labels_listed(model, 
 
 def test_report_refuses_a_file_as_folder(model, tmp_path):
     from classifier.errors import ConfigError
-    from classifier.report import write_evaluation_report
+    from classifier.reports.evaluation_report import write_evaluation_report
 
     target = tmp_path / "taken"
     target.write_text("x")
@@ -277,7 +278,7 @@ def test_report_on_external_data(trained, tmp_path):
     from typer.testing import CliRunner
 
     from classifier.cli import app
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
 
     path = EXTERNAL / "external_eval.csv"
     result = CliRunner().invoke(app, ["report", str(trained.model_dir), str(path), "--out", str(tmp_path / "ext")])

@@ -31,7 +31,7 @@ def test_model_card_has_the_identity_suite_table(trained):
 
 
 def test_model_card_without_identity_suite_figures_still_renders(trained):
-    from classifier.model_card import render_model_card
+    from classifier.reports.model_card import render_model_card
 
     metadata = {key: value for key, value in trained.metadata.items() if key != "identity_suite"}
     assert "Identity-term test suite" not in render_model_card(metadata)

@@ -1,4 +1,4 @@
-"""Tests for classifier.summarise and classifier.summary_report: trend summaries of labelled files."""
+"""Tests for classifier.reports.summarise and classifier.reports.summary_report: trend summaries of labelled files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import ConfigError, DataError
-from classifier.summarise import (
+from classifier.io.tables import AtomicTableWriter, read_rows
+from classifier.reports.summarise import (
     CHANGE,
     CHANGE_PCT,
     NEEDS_REVIEW,
@@ -36,8 +37,7 @@ from classifier.summarise import (
     summarise,
     write_summary,
 )
-from classifier.tables import AtomicTableWriter, read_rows
-from tests.summary_attacker import attack
+from tests.reports.summary_attacker import attack
 
 LABELS = ["immigration", "race_hate", "religious_hate", "israel_palestine", "misinformation"]
 LABEL_COLUMNS = ["id", "received", "channel", "text", "labels", *(f"score_{label}" for label in LABELS),
@@ -320,7 +320,7 @@ def _assert_attacker_fails(summary, below: int) -> None:  # type: ignore[no-unty
 
 
 def _true_cells(summary) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
-    from classifier.summarise import _count, _count_columns
+    from classifier.reports.summarise import _count, _count_columns
 
     cells = {(index, column): _count(counts, column)
              for index, counts in enumerate([*summary.periods, summary.total])

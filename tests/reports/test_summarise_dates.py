@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from classifier.cli import app
 from classifier.errors import DataError
-from classifier.summarise import (
+from classifier.io.tables import AtomicTableWriter
+from classifier.reports.summarise import (
     CHANGE,
     CHANGE_PCT,
     OUTSIDE_WINDOW,
@@ -26,7 +27,6 @@ from classifier.summarise import (
     summarise,
     write_summary,
 )
-from classifier.tables import AtomicTableWriter
 
 runner = CliRunner()
 

@@ -1,6 +1,6 @@
 """Disclosure control of `tension summarise --suppress-below`: a reader attacks the published output.
 
-The reader (tests/summary_attacker.py) is written apart from classifier.summary_disclosure and sees only
+The reader (tests/reports/summary_attacker.py) is written apart from classifier.reports.summary_disclosure and sees only
 what is published: the written file's cells and the stated rules. For each withheld cell it solves two
 integer programmes for the smallest and largest value the cell can take in any table that fits.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier.summarise import (
+from classifier.io.tables import AtomicTableWriter, read_rows
+from classifier.reports.summarise import (
     NEEDS_REVIEW,
     NO_DATE,
     NO_LABEL,
@@ -30,15 +31,14 @@ from classifier.summarise import (
     summarise,
     write_summary,
 )
-from classifier.summary_disclosure import (
+from classifier.reports.summary_disclosure import (
     TableShape,
     choose_withheld,
     label_sets,
     reader_model,
     withheld_interval,
 )
-from classifier.tables import AtomicTableWriter, read_rows
-from tests.summary_attacker import attack
+from tests.reports.summary_attacker import attack
 
 # A table on which the previous suppression leaked: 21 reports over three months, two labels. It showed
 # January's immigration count as "<5" and its several-labels count as "<5", and a reader solving the

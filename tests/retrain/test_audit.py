@@ -6,11 +6,11 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import CORPUS, write_csv
 
-from classifier.audit import REASON_MODEL, REASON_NEAR_DUPLICATE, REASON_RARE, _out_of_fold, audit, audit_labels
 from classifier.errors import ConfigError, DataError
-from classifier.records import read_labelled
+from classifier.io.records import read_labelled
+from classifier.retrain.audit import REASON_MODEL, REASON_NEAR_DUPLICATE, REASON_RARE, _out_of_fold, audit, audit_labels
+from tests.helpers import CORPUS, write_csv
 
 N_ROWS = 300
 

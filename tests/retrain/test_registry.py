@@ -9,12 +9,11 @@ import re
 import shutil
 
 import pytest
-from conftest import CORPUS, identity_suite_result, write_csv
 
 from classifier import load_model
 from classifier.errors import ConfigError, ModelError
-from classifier.persistence import DEFAULT_POINTER_FILE, resolve_model_dir
-from classifier.registry import (
+from classifier.model.persistence import DEFAULT_POINTER_FILE, resolve_model_dir
+from classifier.retrain.registry import (
     HISTORY_FILE,
     PREVIOUS_POINTER_FILE,
     current_default,
@@ -26,12 +25,13 @@ from classifier.registry import (
     promote,
     rollback,
 )
+from tests.helpers import CORPUS, identity_suite_result, write_csv
 
 
 @pytest.fixture(scope="module")
 def trained_models(tmp_path_factory):
     """A registry folder: 'good' (300 reports), 'worse' (training labels shuffled), 'random_split'."""
-    from classifier.training import train
+    from classifier.training.train import train
 
     folder = tmp_path_factory.mktemp("registry_src")
     with open(CORPUS, encoding="utf-8", newline="") as handle:
@@ -237,7 +237,7 @@ def _forge(folder, obj=None, **metadata) -> None:
     SHA-256 recorded), and `metadata` merged into metadata.json."""
     import joblib
 
-    from classifier.records import file_sha256
+    from classifier.io.records import file_sha256
 
     meta = json.loads((folder / "metadata.json").read_text("utf-8"))
     if obj is not None:

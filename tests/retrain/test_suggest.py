@@ -6,18 +6,18 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import CORPUS, write_csv
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import read_labelled
-from classifier.suggest import UNCERTAINTY_COLUMN, suggest_for_labelling, uncertainty
+from classifier.io.records import read_labelled
+from classifier.retrain.suggest import UNCERTAINTY_COLUMN, suggest_for_labelling, uncertainty
+from tests.helpers import CORPUS, write_csv
 
 
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory):
     """A model trained on the first 300 reports of the corpus (a few seconds)."""
-    from classifier.training import train
+    from classifier.training.train import train
 
     with open(CORPUS, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))[:300]

@@ -6,9 +6,9 @@ import random
 
 import numpy as np
 
-from classifier.augment import SWAP_TERMS, counterfactual_copies, swap_identity_terms
-from classifier.records import LabelledData
-from classifier.training import with_counterfactuals
+from classifier.io.records import LabelledData
+from classifier.training.augment import SWAP_TERMS, counterfactual_copies, swap_identity_terms
+from classifier.training.train import with_counterfactuals
 
 RELIGION = {word for pair in SWAP_TERMS["religion"] for word in pair if word}
 

@@ -15,9 +15,8 @@ def cv_small(tmp_path_factory):
     """3-fold CV on the first 300 corpus reports, and the file it ran on."""
     import csv
 
-    from conftest import CORPUS, write_csv
-
-    from classifier.cv import cross_validate_metrics
+    from classifier.training.cv import cross_validate_metrics
+    from tests.helpers import CORPUS, write_csv
 
     with open(CORPUS, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))[:300]
@@ -26,8 +25,8 @@ def cv_small(tmp_path_factory):
 
 
 def test_cv_reports_mean_and_sample_std_per_label(cv_small):
-    from classifier.cv import format_cv
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
+    from classifier.training.cv import format_cv
 
     path, result = cv_small
     data = read_labelled(path)
@@ -50,10 +49,10 @@ def test_cv_reports_mean_and_sample_std_per_label(cv_small):
 
 def test_cv_folds_equal_refitting_the_whole_pipeline(cv_small):
     """Preprocessing once and refitting features + classifier gives the very figures of the full pipeline."""
-    from classifier.cv import _stratified_folds
-    from classifier.evaluation import label_metrics
-    from classifier.records import read_labelled
-    from classifier.training import fit_pipeline
+    from classifier.evaluation.metrics import label_metrics
+    from classifier.io.records import read_labelled
+    from classifier.training.cv import _stratified_folds
+    from classifier.training.train import fit_pipeline
 
     path, result = cv_small
     data = read_labelled(path)
@@ -66,8 +65,8 @@ def test_cv_folds_equal_refitting_the_whole_pipeline(cv_small):
 
 
 def test_cv_folds_are_stratified_on_labels(cv_small):
-    from classifier.cv import _stratified_folds
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
+    from classifier.training.cv import _stratified_folds
 
     path, _ = cv_small
     data = read_labelled(path)
@@ -80,16 +79,16 @@ def test_cv_folds_are_stratified_on_labels(cv_small):
 
 @pytest.mark.parametrize("k", [1, 0, 2.5, True, 10_000])
 def test_cv_rejects_bad_k(small_labelled, k):
-    from classifier.cv import cross_validate_metrics
     from classifier.errors import ConfigError
+    from classifier.training.cv import cross_validate_metrics
 
     with pytest.raises(ConfigError, match="fold"):
         cross_validate_metrics(small_labelled, k)
 
 
 def test_cv_learning_curve_grows_and_skips_too_small_sizes(cv_small):
-    from classifier.cv import learning_curve
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
+    from classifier.training.cv import learning_curve
 
     path, _ = cv_small
     n_train = sum(s == "train" for s in read_labelled(path).splits)
@@ -104,15 +103,15 @@ def test_cv_learning_curve_grows_and_skips_too_small_sizes(cv_small):
 
 @pytest.mark.parametrize("sizes", [(0,), (-3,), (1.5,), ("half",), ()])
 def test_cv_learning_curve_rejects_bad_sizes(small_labelled, sizes):
-    from classifier.cv import learning_curve
     from classifier.errors import ConfigError
+    from classifier.training.cv import learning_curve
 
     with pytest.raises(ConfigError, match="size"):
         learning_curve(small_labelled, sizes)
 
 
 def test_cv_write_learning_curve_embeds_its_plot(tmp_path):
-    from classifier.cv import write_learning_curve
+    from classifier.reports.learning_curve import write_learning_curve
 
     points = [
         {"size": 10, "fraction": 0.1, "repeats": 0, "skipped": "too few reports"},
@@ -139,7 +138,7 @@ def test_cv_write_learning_curve_embeds_its_plot(tmp_path):
 
 @pytest.mark.parametrize(("text", "sizes"), [("0.1, 0.5,1", [0.1, 0.5, 1.0]), ("200,1", [200, 1.0])])
 def test_cv_parse_sizes(text, sizes):
-    from classifier.cli_report import parse_sizes
+    from classifier.cli.report import parse_sizes
 
     assert parse_sizes(text) == sizes
 
@@ -170,9 +169,9 @@ def test_cv_cli_bad_sizes_is_one_line_error(small_labelled, tmp_path):
 
 
 def test_cv_reports_the_hard_negative_rate_and_uses_the_weight(cv_small):
-    from classifier.cv import cross_validate_metrics, format_cv
-    from classifier.identity_terms import is_hard_negative
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
+    from classifier.model.identity_terms import is_hard_negative
+    from classifier.training.cv import cross_validate_metrics, format_cv
 
     path, result = cv_small
     data = read_labelled(path)
@@ -186,8 +185,8 @@ def test_cv_reports_the_hard_negative_rate_and_uses_the_weight(cv_small):
 
 @pytest.mark.parametrize("weight", [0, -2.0, float("nan"), "heavy"])
 def test_cv_refuses_a_bad_hard_negative_weight(small_labelled, weight):
-    from classifier.cv import cross_validate_metrics
     from classifier.errors import ConfigError
+    from classifier.training.cv import cross_validate_metrics
 
     with pytest.raises(ConfigError, match="hard-negative weight must be a positive number"):
         cross_validate_metrics(small_labelled, 2, hard_negative_weight=weight)

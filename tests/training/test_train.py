@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from classifier.errors import ConfigError, DataError
-from classifier.records import read_labelled
-from classifier.training import split_indices, train
-from tests.conftest import CORPUS, write_csv
+from classifier.io.records import read_labelled
+from classifier.training.train import split_indices, train
+from tests.helpers import CORPUS, write_csv
 
 # Issue 13's bars on the bundled corpus's test split. The default model (plain LR with passages and
 # counterfactual copies, chosen by cross-validation inside the train split and the identity suite:

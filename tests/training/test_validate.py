@@ -2,10 +2,10 @@
 
 import pytest
 
-from classifier.identity_terms import is_hard_negative
-from classifier.records import read_labelled
-from classifier.validate import shared_run_share, validate_file
-from tests.conftest import BACKLOG, CORPUS, write_csv
+from classifier.io.records import read_labelled
+from classifier.model.identity_terms import is_hard_negative
+from classifier.training.validate import shared_run_share, validate_file
+from tests.helpers import BACKLOG, CORPUS, write_csv
 
 LABELS = ["immigration", "race_hate", "religious_hate", "israel_palestine", "misinformation"]
 

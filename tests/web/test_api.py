@@ -16,13 +16,12 @@ import pytest
 
 pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.[serve]'")
 
-from conftest import write_csv  # noqa: E402
-
 from classifier.errors import ConfigError  # noqa: E402
-from classifier.tables import AtomicTableWriter, TableReader  # noqa: E402
+from classifier.io.tables import AtomicTableWriter, TableReader  # noqa: E402
 from classifier.web import create_app  # noqa: E402
 from classifier.web.highlight import Span, highlight, term_spans  # noqa: E402
 from classifier.web.jobs import JobStore  # noqa: E402
+from tests.helpers import write_csv  # noqa: E402
 
 MAX_TEXTS, MAX_CHARS = 5, 2000
 IMMIGRATION_TEXT = "Asylum seekers housed at the hotels were threatened, and leaflets say no more migrants."
@@ -288,7 +287,7 @@ def test_web_report_page_says_when_text_is_empty_or_too_long(client):
 
 
 def test_web_highlight_matches_reason_lemmas_to_surface_words(model):
-    from classifier.pipeline import PREPROCESS
+    from classifier.model.pipeline import PREPROCESS
 
     lemmatise = model.pipeline.named_steps[PREPROCESS].transform
     text = "Asylum Seekers moved into the HOTELS; they want more. Asylum for seekers? Hotel-workers threatened"
@@ -460,7 +459,7 @@ def test_web_serve_warns_beyond_this_machine_and_cleans_up(trained, monkeypatch,
     assert made["host"] == "127.0.0.1" and made["port"] == 8000 and "triage.example" in made["allowed"]
     assert "authentication" not in "\n".join(lines)
 
-    from classifier import cli_serve
+    from classifier.cli import serve as cli_serve
 
     assert cli_serve.DEFAULT_MAX_UPLOAD_MB == web_app.DEFAULT_MAX_UPLOAD_MB
     assert cli_serve.DEFAULT_TIME_LIMIT == web_app.DEFAULT_TIME_LIMIT
@@ -547,17 +546,17 @@ def _mode(path) -> int:
 
 
 def test_web_data_folder_is_private_and_files_holding_reports_are_0600(make_app, tmp_path, monkeypatch):
-    import classifier.batch
+    import classifier.labelling.batch
 
     modes = {}
 
-    real_label_file = classifier.batch.label_file
+    real_label_file = classifier.labelling.batch.label_file
 
     def watching_label_file(input_path, *args, **kwargs):
         modes["upload"] = _mode(input_path)
         return real_label_file(input_path, *args, **kwargs)
 
-    monkeypatch.setattr(classifier.batch, "label_file", watching_label_file)
+    monkeypatch.setattr(classifier.labelling.batch, "label_file", watching_label_file)
     app = make_app(data_dir=tmp_path / "data")
     client = app.test_client()
     job_url, _ = _upload_and_wait(client, write_csv(tmp_path / "b.csv", _backlog_rows(5)))
@@ -634,12 +633,12 @@ def test_web_backlog_text_in_a_number_cell_never_reaches_the_log(client, tmp_pat
 
 
 def test_web_backlog_unexpected_error_is_logged_by_type_and_job_id_only(client, tmp_path, caplog, monkeypatch):
-    import classifier.batch
+    import classifier.labelling.batch
 
     def broken(*args, **kwargs):
         raise ValueError(f"could not convert {SECRET!r} to float")
 
-    monkeypatch.setattr(classifier.batch, "label_file", broken)
+    monkeypatch.setattr(classifier.labelling.batch, "label_file", broken)
     caplog.set_level(logging.DEBUG)
     job_url, response = _upload_and_wait(client, write_csv(tmp_path / "b.csv", _backlog_rows(2)))
     job_id = job_url.rsplit("/", 1)[1]

@@ -25,10 +25,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
                                "playwright; its own browser download is not needed)")
 pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.[serve]'")
 
-from conftest import write_csv  # noqa: E402
-
-from classifier.tables import TableReader  # noqa: E402
+from classifier.io.tables import TableReader  # noqa: E402
 from classifier.web import create_app  # noqa: E402
+from tests.helpers import write_csv  # noqa: E402
 
 pytestmark = pytest.mark.slow
 REPORT = ("Asylum seekers housed at the hotel were threatened, and leaflets say no more migrants. "
