@@ -10,22 +10,7 @@ import re
 import pytest
 
 from classifier.model.preprocess import _PII_PATTERNS, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN
-from tests.helpers import CORPUS, ROOT
-
-BACKLOG = ROOT / "data" / "backlog_sample.csv"
-# First 16 hex digits of the SHA-256 of common slurs (lowercase, hyphens dropped), so the list itself never
-# has to be written out in the repo. The corpus must carry them masked ("p*ki"), never in full.
-SLUR_HASHES = frozenset({
-    "044eb98b18769b88", "08a841e996781e9e", "120f6e5b4ea32f65", "17a110e533284872", "1c86838fb43455df",
-    "22fc75e65a0e9d34", "268651b3ece98010", "27a62b68179c96f5", "3175bf0638675a5b", "333f7618092958c7",
-    "341d56384afc0f47", "3b1e0d7c5dd45583", "3cc0a581d3bbe605", "43508b5c03b8b8ce", "448b303c89bef071",
-    "457f002f9240a36a", "45cd3e1bb472d8e2", "5760d98e95021846", "58d5ed002eca1b4f", "5b3ae48be122f7ed",
-    "5cb6af4323aaf6f8", "6074caeaaf7f19f8", "64dd7c4e8012281c", "7122c9a14ba2d20e", "83bd72f7a1be797a",
-    "83dd8e733b1e2c6e", "864316e761195ffc", "98b52c4b6b7d1f48", "b3cec2f6ece2cef2", "b54a0c4f63115cfa",
-    "be00f1af522eaa99", "c3de533e9b7fe63b", "c70e3e7c47f06aee", "ca8aca2ceb3c2d1f", "d00a3db7315ab70d",
-    "d067075bc9d8def2", "da0a6b1b9213d48f", "daec0c235d3135fc", "dc675e448132fd2a", "e7b98c6aa5b944e0",
-    "e9e8b6c5afa7794f", "ee5a869b5ace6905", "f4a5cc0c3285bd0e", "f64c6fad9c3c8b57", "f9d0d9b18ae9033a",
-})
+from tests.helpers import BACKLOG, CORPUS, ROOT, SLUR_HASHES
 
 
 def _texts() -> list[tuple[str, str]]:
