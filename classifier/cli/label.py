@@ -34,7 +34,11 @@ def register(app: typer.Typer, user_errors) -> None:
         review_out: Annotated[
             Path | None, typer.Option(help="Also write the rows needing review (and unclassified ones) here.")
         ] = None,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+        jobs: Annotated[
+            int | None, typer.Option("--jobs", "-j", min=1, show_default=False,
+                                     help="Worker processes (default: one per CPU for inputs over 512 KB, else 1; "
+                                     "the output is the same whatever the number).")
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Replace the output files if they exist.")] = False,
         sheet: Annotated[str | None, typer.Option(help="Excel input: the sheet to read (default: the first).")] = None,
         max_chars: Annotated[

@@ -55,6 +55,9 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "BatchSummary", "added_column_names", "count_ro
            "label_file"]
 
 DEFAULT_CHUNK_SIZE = 2000
+#: Inputs from this size up are labelled by one worker per CPU by default (below it, starting the workers
+#: costs more than they save: about 2,500 reports of 40 words).
+PARALLEL_MIN_BYTES = 512 * 1024
 #: Chunks queued per worker: enough to keep every worker busy, few enough to keep memory flat.
 _CHUNKS_IN_FLIGHT_PER_JOB = 2
 _PREFIXES = ("", "tension_", *(f"tension{n}_" for n in range(2, 100)))
@@ -190,7 +193,7 @@ def label_file(
     model: Any = None,
     text_column: str | None = None,
     review_out: str | os.PathLike[str] | None = None,
-    jobs: int = 1,
+    jobs: int | None = None,
     force: bool = False,
     sheet: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -219,6 +222,8 @@ def label_file(
     jobs
         Worker processes. 1 labels in this process; N > 1 forks N workers, which inherit the model loaded
         (and checked) here, so the score columns always follow the label order of the model that scores them.
+        Default: every CPU this process may use for an input of `PARALLEL_MIN_BYTES` or more, else 1. The
+        output is the same whatever the number.
     force
         Replace `output` / `review_out` if they exist (the input is never replaced).
     sheet
@@ -261,6 +266,8 @@ def label_file(
     output_path = Path(output) if output is not None else default_output_path(input_path)
     review_path = Path(review_out) if review_out is not None else None
     max_chars = MAX_TEXT_CHARS if max_chars is None else max_chars
+    if jobs is None:
+        jobs = default_jobs(input_path)
     for name, value in (("jobs", jobs), ("chunk_size", chunk_size), ("max_chars", max_chars)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"The {name!r} parameter of label_file must be a positive int. Got {value!r}.")
@@ -413,6 +420,17 @@ def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, 
             raise DataError(f"{path} already exists; pass --force to replace it, or choose another name.")
     if review_path is not None and review_path.resolve() == output_path.resolve():
         raise DataError(f"{review_path}: the review file and the output must be different files.")
+
+
+def default_jobs(input_path: Path) -> int:
+    """Every CPU this process may use when the input is large enough to gain from workers, else 1."""
+    try:
+        size = input_path.stat().st_size
+    except OSError:
+        return 1  # the reader then says what is wrong with the path
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 def _prepare_model(model: Any, jobs: int) -> tuple[list[str], Any, Path | None]:
