@@ -13,7 +13,12 @@ on first use.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from classifier._version import __version__
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time they are looked up on first use
+    from classifier.model.predictor import load_model, predict
 
 __all__ = ["load_model", "predict", "__version__"]
 
