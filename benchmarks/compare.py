@@ -62,8 +62,8 @@ def external_path() -> Path | None:
 
 def dataset_folds(name: str, *, quick: bool = False, seed: int = 0) -> list[Fold]:
     """The train/test folds of a dataset, rebuilt the same way in the parent and in each child."""
-    from classifier.records import read_labelled
-    from classifier.training import split_indices
+    from classifier.io.records import read_labelled
+    from classifier.training.train import split_indices
 
     if name == "bundled":
         data = read_labelled(CORPUS)
@@ -86,7 +86,7 @@ def dataset_folds(name: str, *, quick: bool = False, seed: int = 0) -> list[Fold
     if name == "real":
         from sklearn.model_selection import StratifiedKFold
 
-        from classifier.records import label_strata
+        from classifier.io.records import label_strata
 
         folds = StratifiedKFold(n_splits=REAL_FOLDS, shuffle=True, random_state=seed)
         labels = external.label_set
@@ -149,7 +149,7 @@ def missing_package(method: str) -> str | None:
 
 def score(dataset: str, method: str, folds: list[Fold], runs: list[dict]) -> dict:
     """Pool the folds' predictions and score them on the dataset's scored labels."""
-    from classifier.evaluation import hard_negative_check, label_metrics
+    from classifier.evaluation.metrics import hard_negative_check, label_metrics
 
     scored = folds[0].scored
     Y_true, Y_pred, texts, true_labels, macro_per_fold = [], [], [], [], []

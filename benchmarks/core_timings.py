@@ -43,7 +43,7 @@ def measure(quick: bool = False, repeats: int = 3) -> list[tuple[str, float, flo
                 writer.writerows(rows)
         model_dir = Path(tmp) / "model"
         train_code = (
-            "import time, sys; t = time.perf_counter(); from classifier.training import train; "
+            "import time, sys; t = time.perf_counter(); from classifier.training.train import train; "
             f"train({str(data)!r}, {str(model_dir)!r}); print(time.perf_counter() - t)"
         )
         import_code = (

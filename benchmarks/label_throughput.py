@@ -1,7 +1,7 @@
 """End-to-end throughput and peak memory of ``label_file`` (read + label + write), next to a spaCy-free baseline.
 
 Generates N reports of about 60 words by recombining sentences of ``data/reports.csv``, writes them to a CSV,
-and labels that file with ``classifier.batch.label_file``:
+and labels that file with ``classifier.labelling.batch.label_file``:
 
 - ``default model``: the saved model (spaCy lemmas → word + char TF-IDF → calibrated linear model);
 - ``baseline``: the same features module and estimator fitted on raw lowercased text, no spaCy, run through
@@ -66,8 +66,8 @@ def fit_baseline(model_dir: Path, out_dir: Path) -> Path:
     import numpy as np
 
     from benchmarks.peers import no_spacy_pipeline
-    from classifier.persistence import read_metadata, save_model
-    from classifier.records import read_labelled
+    from classifier.io.records import read_labelled
+    from classifier.model.persistence import read_metadata, save_model
 
     labels = read_metadata(model_dir)["labels"]
     data = read_labelled(CORPUS)
@@ -78,7 +78,7 @@ def fit_baseline(model_dir: Path, out_dir: Path) -> Path:
 
 def run_one(input_path: Path, model_dir: Path, jobs: int) -> dict:
     """Label `input_path` in this process (a fresh child) and return time and memory figures."""
-    from classifier.batch import label_file
+    from classifier.labelling.batch import label_file
 
     output = input_path.with_name(f"out_{jobs}.csv")
     cpu_before = _cpu_seconds()
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp_dir = Path(tmp)
         model_dir = args.model or ROOT / "models" / "default"
         if not (model_dir / "metadata.json").is_file():
-            from classifier.training import train
+            from classifier.training.train import train
 
             print(f"no model at {model_dir}; training one on {CORPUS.name} ...", file=sys.stderr)
             model_dir = train(CORPUS, tmp_dir / "default", seed=0).model_dir

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
 LONG_WORDS = 150
 
-#: name -> options for classifier.training.fit_pipeline
+#: name -> options for classifier.training.train.fit_pipeline
 SETTINGS: dict[str, dict] = {
     "nblr": {"nb_alpha": 1.0, "C": 15.0, "passages": False, "counterfactuals": 0},
     "nblr+passages": {"nb_alpha": 1.0, "C": 15.0, "passages": True, "counterfactuals": 0},
@@ -41,10 +41,10 @@ SETTINGS: dict[str, dict] = {
 
 def fold_figures(train, held, options: dict, seed: int) -> dict:
     """Fit one setting on ``train`` and score it on ``held`` and on the identity-term suite."""
-    from classifier.evaluation import hard_negative_check, label_metrics
+    from classifier.evaluation.metrics import hard_negative_check, label_metrics
     from classifier.fairness import evaluate_identity_suite
-    from classifier.model import TensionModel
-    from classifier.training import fit_pipeline
+    from classifier.model.predictor import TensionModel
+    from classifier.training.train import fit_pipeline
 
     labels = train.label_set
     pipeline = fit_pipeline(train, labels, seed=seed, cv_repeats=1, **options)
@@ -71,7 +71,7 @@ def _recall(Y, predicted) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from classifier.records import label_strata, read_labelled
+    from classifier.io.records import label_strata, read_labelled
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))

@@ -3,9 +3,9 @@
 Each method is fitted on texts, a label indicator matrix and per-report weights (our hard-negative weights),
 predicts an indicator matrix, and saves itself to a folder so its size on disk can be measured:
 
-- ``ours``: :func:`classifier.training.fit_pipeline`, the shipped default, unchanged;
+- ``ours``: :func:`classifier.training.train.fit_pipeline`, the shipped default, unchanged;
 - ``no-spacy``: the same TF-IDF (word 1-2 + char_wb 2-5, min_df=2) and the same
-  :class:`~classifier.estimator.CalibratedLinearMultiLabel` (C, class weights, hard-negative weights, thresholds)
+  :class:`~classifier.model.estimator.CalibratedLinearMultiLabel` (C, class weights, hard-negative weights, thresholds)
   on raw lowercased text: what the spaCy step buys and costs;
 - ``fasttext``: fastText supervised, ``loss="ova"``, fixed settings, per-label thresholds from 5-fold
   out-of-fold probabilities on the training data (the same threshold rule as ours);
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.estimator import _best_threshold
-from classifier.records import LabelledData
+from classifier.io.records import LabelledData
+from classifier.model.estimator import _best_threshold
 
 #: Range searched for each label's threshold, as in CalibratedLinearMultiLabel's defaults.
 THRESHOLD_RANGE = (0.1, 0.9)
@@ -77,7 +77,7 @@ class Ours(Method):
     thresholds_from = "5-fold out-of-fold on train (built in)"
 
     def fit(self, data, labels):
-        from classifier.training import fit_pipeline
+        from classifier.training.train import fit_pipeline
 
         self.pipeline = fit_pipeline(data, labels, seed=self.seed)
         return self
@@ -101,9 +101,16 @@ def no_spacy_pipeline(labels, *, seed=0):
     from sklearn.pipeline import FeatureUnion, Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    from classifier.estimator import CalibratedLinearMultiLabel
-    from classifier.features import CHAR, WORD
-    from classifier.pipeline import CLASSIFIER, DEFAULT_C, DEFAULT_CV_REPEATS, DEFAULT_NB_ALPHA, FEATURES, PREPROCESS
+    from classifier.model.estimator import CalibratedLinearMultiLabel
+    from classifier.model.features import CHAR, WORD
+    from classifier.model.pipeline import (
+        CLASSIFIER,
+        DEFAULT_C,
+        DEFAULT_CV_REPEATS,
+        DEFAULT_NB_ALPHA,
+        FEATURES,
+        PREPROCESS,
+    )
 
     features = FeatureUnion([
         (WORD, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32)),
@@ -122,7 +129,7 @@ class NoSpacy(Ours):
     name = "no-spacy"
 
     def fit(self, data, labels):
-        from classifier.training import hard_negative_weights
+        from classifier.training.train import hard_negative_weights
 
         self.pipeline = no_spacy_pipeline(labels, seed=self.seed)
         self.pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)),
@@ -181,7 +188,7 @@ class FastText(Method):
     def fit(self, data, labels):
         from sklearn.model_selection import KFold
 
-        from classifier.training import hard_negative_weights
+        from classifier.training.train import hard_negative_weights
 
         self.labels = list(labels)
         Y = np.asarray(data.indicator(labels))
@@ -208,7 +215,7 @@ class FastTextAutotune(FastText):
     def fit(self, data, labels):
         from sklearn.model_selection import train_test_split
 
-        from classifier.training import hard_negative_weights
+        from classifier.training.train import hard_negative_weights
 
         self.labels = list(labels)
         train, valid = train_test_split(np.arange(len(data)), test_size=0.2, random_state=self.seed)
@@ -287,7 +294,7 @@ class SpacyTextcat(Method):
 
     @staticmethod
     def _macro_f1(proba, Y):
-        from classifier.evaluation import label_metrics
+        from classifier.evaluation.metrics import label_metrics
 
         return label_metrics(Y, (proba >= tune_thresholds(proba, Y)).astype(int), list(range(Y.shape[1])))[
             "macro"]["f1"]
@@ -300,7 +307,7 @@ class SpacyTextcat(Method):
     def fit(self, data, labels):
         from sklearn.model_selection import train_test_split
 
-        from classifier.training import hard_negative_weights
+        from classifier.training.train import hard_negative_weights
 
         self.labels = list(labels)
         max_epochs = 4 if self.quick else self.max_epochs

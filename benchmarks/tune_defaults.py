@@ -6,7 +6,8 @@ Usage: python -m benchmarks.tune_defaults [--weights 3 4 5 6] [--C 10 15] [--k 4
 For each hard-negative weight and C it prints the K-fold macro-F1 (mean ± std over the folds of all repeats)
 and the share of hard negatives left unlabelled, both measured on the folds of the train split, and marks the
 setting with the best cross-validated macro-F1 (among those with ``--min-cv-hard`` or more): that is the one
-to ship (``HARD_NEGATIVE_WEIGHT`` in ``classifier/training.py``, ``DEFAULT_C`` in ``classifier/pipeline.py``).
+to ship (``HARD_NEGATIVE_WEIGHT`` in ``classifier/training/train.py``, ``DEFAULT_C`` in
+``classifier/model/pipeline.py``).
 ``--test`` adds, for reading afterwards, each setting's figures on the held-out test split; they play no part
 in the choice. ``--quick`` runs a 2-fold smoke test on 500 reports (for CI).
 """
@@ -28,7 +29,7 @@ def cv_row(data: Path, weight: float, C: float, k: int, seeds: list[int]) -> dic
     """Cross-validated figures for one setting, on the train split only, pooled over repeats (one per seed)."""
     import numpy as np
 
-    from classifier.cv import cross_validate_metrics
+    from classifier.training.cv import cross_validate_metrics
 
     fold_f1, hard = [], []
     for seed in seeds:
@@ -45,9 +46,9 @@ def test_figures(data: Path, weight: float, C: float, seed: int) -> tuple[float,
     """Macro-F1 and hard-negative rate on the held-out test split for a model fitted on the train split."""
     import numpy as np
 
-    from classifier.evaluation import hard_negative_check, label_metrics
-    from classifier.records import read_labelled
-    from classifier.training import fit_pipeline
+    from classifier.evaluation.metrics import hard_negative_check, label_metrics
+    from classifier.io.records import read_labelled
+    from classifier.training.train import fit_pipeline
 
     labelled = read_labelled(data)
     train, test = labelled.only_split("train"), labelled.only_split("test")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from classifier.records import label_strata
+from classifier.io.records import label_strata
 
 RAW = Path("data/raw")
 SEED = 20241125

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Set up the project and its test dependencies, then run ruff and the whole test suite.
+# Set up the project and its test dependencies, then run ruff, the import-layer contracts and the whole test suite.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv || exit 1
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null || exit 1
 .venv/bin/python -m pip install --quiet -e ".[test,bench]" || exit 1
-# tests/test_web_browser.py drives Debian's chromium; without it (no apt, no root) that test is skipped.
+# tests/web/test_browser.py drives Debian's chromium; without it (no apt, no root) that test is skipped.
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
     { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
         >/dev/null 2>&1 || echo "warning: could not install chromium; the browser test will be skipped." >&2
 fi
 .venv/bin/ruff check . || exit 1
+.venv/bin/lint-imports || exit 1
 .venv/bin/python -m pytest -q "$@"
 status=$?
 if [ "$status" -eq 5 ]; then

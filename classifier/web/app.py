@@ -42,7 +42,7 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.utils import secure_filename
 
 from classifier.errors import ClassifierError, ConfigError
-from classifier.tables import SUPPORTED_EXTENSIONS
+from classifier.io.tables import SUPPORTED_EXTENSIONS
 from classifier.web.highlight import highlight, label_class, term_spans
 from classifier.web.jobs import DONE, FAILED, Job, JobFailed, JobStore, default_data_dir
 from classifier.web.turns import ModelBusy, SharedModel
@@ -148,7 +148,7 @@ def create_app(
     if host and host not in _ANY_HOST:
         names.add(host.lower().strip("[]"))
     if model is None:
-        from classifier import load_model
+        from classifier.model.predictor import load_model
 
         model = load_model(model_path)
 
@@ -360,7 +360,7 @@ def _explain(state: _State, text: str, deadline: float | None = None) -> dict[st
     ModelBusy
         The model was not free before `deadline`.
     """
-    from classifier.pipeline import PREPROCESS
+    from classifier.model.pipeline import PREPROCESS
 
     with state.shared.turn(deadline) as model:
         prediction = model.predict([text], on_invalid="flag")[0]
@@ -392,7 +392,7 @@ def _label_job(state: _State, job: Job) -> None:
     Cancelled
         The job was deleted, or the server is stopping.
     """
-    from classifier.batch import count_rows, label_file
+    from classifier.labelling.batch import count_rows, label_file
 
     def progress(rows_done: int) -> None:
         job.rows_done = rows_done

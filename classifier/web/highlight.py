@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from classifier.explain import term_readings
+from classifier.model.explain import term_readings
 
 #: Words as spaCy's English tokenizer roughly sees them: runs of letters/digits, with inner apostrophes.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")

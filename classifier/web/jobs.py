@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier.batch import BatchSummary
 from classifier.errors import ConfigError
-from classifier.locking import pid_lock
+from classifier.io.locking import pid_lock
+from classifier.labelling.batch import BatchSummary
 from classifier.web.turns import Cancelled
 
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{22}")

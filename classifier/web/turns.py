@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from classifier.model import TensionModel
+from classifier.model.predictor import TensionModel
 
 #: Most characters and texts labelled in one turn (one text longer than that is a turn of its own).
 TURN_CHARS = 20_000
@@ -117,7 +117,7 @@ class SharedModel:
             self.lock.release()
 
     def taking_turns(self, cancelled: Callable[[], bool] | None = None) -> TensionModel:
-        """A `TensionModel` for `classifier.batch.label_file` whose ``predict`` takes turns (and stops when
+        """A `TensionModel` for `classifier.labelling.batch.label_file` whose ``predict`` takes turns (and stops when
         `cancelled()` becomes true)."""
         return _TakingTurns(self, cancelled)
 

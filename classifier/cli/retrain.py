@@ -1,0 +1,172 @@
+"""``tension audit | suggest | compare | models | promote``: the retraining workflow's commands.
+
+Thin wrappers over :mod:`classifier.retrain.audit`, :mod:`classifier.retrain.suggest`,
+:mod:`classifier.evaluation.compare` and :mod:`classifier.retrain.registry`; heavy libraries are imported inside
+the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+OUTPUT_DIR = Path("output")
+
+
+def register(app: typer.Typer, user_errors) -> None:
+    """Add the retraining commands to ``app``."""
+
+    @app.command("audit")
+    @user_errors
+    def audit_cli(
+        data: Annotated[Path, typer.Argument(help="Labelled file to check (CSV, TSV, XLSX, JSONL).")],
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Suspects file (default: output/audit_<data>.csv).")
+        ] = None,
+        seed: Annotated[int, typer.Option(help="Seed of the cross-validation folds.")] = 0,
+        text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+        labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
+        min_examples: Annotated[int, typer.Option(help="Labels with fewer reports are flagged as rare.")] = 10,
+        show: Annotated[int, typer.Option(help="How many top suspects to list here.")] = 15,
+    ) -> None:
+        """Find likely label mistakes: out-of-fold disagreement, near-duplicates with other labels, rare labels."""
+        from classifier.retrain.audit import audit
+
+        out = out or _default_output(f"audit_{data.stem}.csv")
+        result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
+                       min_examples=min_examples)
+        counts = result.reason_counts()
+        typer.echo(
+            f"{len(result.suspects)} suspect row(s) of {result.n_reports}: "
+            + ", ".join(f"{reason} {n}" for reason, n in counts.items())
+        )
+        if result.unmodelled_labels:
+            typer.echo(f"labels too rare to cross-validate (not checked by the model): {result.unmodelled_labels}")
+        for s in result.suspects[:show]:
+            typer.echo(
+                f"{s.rank:>4}. {s.source:<28} {s.strength:.2f}  given {list(s.given) or '[]'} -> model "
+                f"{list(s.suggested) or '[]'}  ({'; '.join(s.reasons)})"
+            )
+        typer.echo(f"Ranked suspects with reasons and scores: {result.out_path}")
+
+    @app.command("suggest")
+    @user_errors
+    def suggest_cli(
+        model: Annotated[Path, typer.Argument(help="Model folder or name.")],
+        unlabelled: Annotated[Path, typer.Argument(help="File of unlabelled reports (CSV, TSV, XLSX, JSONL).")],
+        n: Annotated[int, typer.Option("-n", "--n", help="How many reports to pick.")] = 50,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="File to label (default: output/to_label_<file>.csv).")
+        ] = None,
+        text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+        max_similarity: Annotated[
+            float, typer.Option(help="Never pick two reports more similar than this (TF-IDF cosine).")
+        ] = 0.8,
+    ) -> None:
+        """Pick the reports whose labels would help the model most, ready to label."""
+        from classifier.retrain.suggest import suggest_for_labelling
+
+        out = out or _default_output(f"to_label_{unlabelled.stem}.csv")
+        rows = suggest_for_labelling(model, unlabelled, n, text_column=text_column, out=out,
+                                     max_similarity=max_similarity)
+        short = f" (only {len(rows)} distinct enough)" if len(rows) < n else ""
+        typer.echo(f"Picked {len(rows)} report(s){short}; fill in the 'labels' column of {out}")
+
+    @app.command("compare")
+    @user_errors
+    def compare_cli(
+        model_a: Annotated[Path, typer.Argument(help="Model A (e.g. the current default).")],
+        model_b: Annotated[Path, typer.Argument(help="Model B (e.g. the candidate).")],
+        data: Annotated[Path, typer.Argument(help="Labelled file both are scored on.")],
+        split: Annotated[str | None, typer.Option(help="Only rows whose 'split' column has this value.")] = None,
+        resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+        seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
+        text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+        labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    ) -> None:
+        """Score two models on the same data: per-label F1, bootstrap CI of the difference, a verdict."""
+        from classifier.evaluation.compare import compare_models, format_comparison
+
+        result = compare_models(model_a, model_b, data, text_column=text_column, labels_column=labels_column,
+                                split=split, n_resamples=resamples, seed=seed)
+        typer.echo(json.dumps(result, indent=2) if as_json else format_comparison(result))
+
+    @app.command("models")
+    @user_errors
+    def models_cli() -> None:
+        """List the models in the registry with their date, data hash and macro-F1."""
+        from classifier.retrain.registry import format_models, list_models
+
+        typer.echo(format_models(list_models()))
+
+    @app.command("promote")
+    @user_errors
+    def promote_cli(
+        name: Annotated[str | None, typer.Argument(help="Model to make the default (see tension models).")] = None,
+        rollback: Annotated[
+            bool, typer.Option("--rollback", help="Return to the default before this one; run it again to go "
+                               "further back through the promotions.")
+        ] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Promote even if it scores worse (with --reason: even if it fails "
+                               "the fairness gate).")
+        ] = False,
+        reason: Annotated[
+            str | None, typer.Option(help="Why this model is promoted; recorded in promotions.jsonl. Needed with "
+                                     "--force to override the fairness gate.")
+        ] = None,
+        data: Annotated[
+            Path | None, typer.Option(help="Labelled file to compare on (default: the candidate's test split).")
+        ] = None,
+        max_fpr: Annotated[
+            float | None, typer.Option(help="Fairness gate: highest false-positive rate allowed on the identity-term "
+                                       "suite's neutral and positive sentences (default 0.03).")
+        ] = None,
+        max_term_fpr: Annotated[
+            float | None, typer.Option(help="Fairness gate: highest false-positive rate allowed for any one identity "
+                                       "term (default 0.05).")
+        ] = None,
+        fpr_tolerance: Annotated[
+            float | None, typer.Option(help="Fairness gate: how much higher than the current default's the "
+                                       "false-positive rate may be (default 0.005).")
+        ] = None,
+    ) -> None:
+        """Make a model the default if it is not worse than the current one and passes the fairness gate; or
+        roll back."""
+        from classifier.errors import ConfigError
+        from classifier.retrain.registry import promote
+        from classifier.retrain.registry import rollback as roll_back
+
+        if rollback:
+            gate_options = (reason, max_fpr, max_term_fpr, fpr_tolerance)
+            if name is not None or force or data is not None or any(o is not None for o in gate_options):
+                raise ConfigError("--rollback takes no model name, --force, --reason, --data or limits; run it on "
+                                  "its own.")
+            done = roll_back()
+            typer.echo(f"Default is now '{done.name}' again (was '{done.previous}').")
+            return
+        done = promote(name, force=force, data=data, reason=reason, max_fpr=max_fpr, max_term_fpr=max_term_fpr,
+                       fpr_tolerance=fpr_tolerance)
+        if done.comparison is not None:
+            typer.echo(done.comparison["verdict"] + f" [on {done.evaluated_on}]")
+        if done.identity_suite is not None:
+            figures, limits = done.identity_suite["candidate"], done.identity_suite["limits"]
+            typer.echo(
+                f"Identity-term suite: false-positive rate {figures['false_positive_rate']:.1%} (limit "
+                f"{limits['max_fpr']:.1%}), highest term {figures['max_term_fpr_term']} {figures['max_term_fpr']:.1%} "
+                f"(limit {limits['max_term_fpr']:.1%})."
+            )
+        if done.fairness_overridden:
+            typer.echo(f"Fairness gate overridden (reason recorded): {'; '.join(done.fairness_overridden)}.")
+        forced = " (forced)" if done.forced else ""
+        was = f" (was '{done.previous}'; undo with tension promote --rollback)" if done.previous else ""
+        typer.echo(f"Default is now '{done.name}'{forced}{was}.")
+
+
+def _default_output(file_name: str) -> Path:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR / file_name

@@ -1,0 +1,248 @@
+"""The ``tension`` command line: the Typer app, its error handling, the model commands (``train``, ``evaluate``,
+``predict``, ``info``, ``validate``) and the registration of the command groups in the sibling modules.
+
+Thin Typer wrappers over the package's plain functions. Heavy imports happen inside each command so that
+``tension --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from classifier.errors import ClassifierError, ConfigError
+
+app = typer.Typer(
+    name="tension",
+    help="Label reports of community tension. A person decides; the model suggests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    typer.echo(f"warning: {message}", err=True)
+
+
+def user_errors(func):
+    """Turn the package's typed errors into one line on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        previous = warnings.showwarning
+        warnings.showwarning = _show_warning
+        try:
+            return func(*args, **kwargs)
+        except ClassifierError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            typer.echo("interrupted: nothing was written.", err=True)
+            raise typer.Exit(code=130) from None
+        finally:
+            warnings.showwarning = previous
+
+    return wrapper
+
+
+DataArg = Annotated[Path, typer.Argument(help="Labelled file: CSV, TSV, XLSX or JSONL with text and labels.")]
+
+
+@app.command("train")
+@user_errors
+def train_cli(
+    data: Annotated[list[Path], typer.Argument(help="One or more labelled files (CSV, TSV, XLSX, JSONL).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Model folder to write. Default: models/default for the first model; "
+                     "after that a new dated folder under models/, to be checked and promoted."),
+    ] = None,
+    test_size: Annotated[
+        float | None, typer.Option(help="Hold out this fraction at random (default: use the 'split' column).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for splits and folds.")] = 0,
+    text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+    labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
+    spacy_pipeline: Annotated[
+        str, typer.Option(help="'blank:en' or the name of an installed spaCy pipeline.")
+    ] = "blank:en",
+    prefer_later: Annotated[
+        bool, typer.Option(help="When a text appears in several files with different labels, the later wins.")
+    ] = False,
+    review_band: Annotated[
+        float, typer.Option(help="Flag for review when a score is this close to its threshold.")
+    ] = 0.15,
+    cv: Annotated[
+        int | None, typer.Option("--cv", help="Also report K-fold cross-validated metrics (mean ± std per label).")
+    ] = None,
+    hard_negative_weight: Annotated[
+        float | None, typer.Option(help="Training weight of no-label reports that mention a faith, nationality, "
+                                   "hotel, flag... (default 4; higher = fewer false alarms on them).")
+    ] = None,
+) -> None:
+    """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
+    from classifier.evaluation.metrics import format_table
+    from classifier.fairness import format_identity_suite
+    from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
+    from classifier.training.train import train
+
+    if cv is not None and cv < 2:
+        raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {cv}.")
+    candidate = False
+    if out is None:
+        out = models_dir() / DEFAULT_MODEL_NAME
+        if out.exists():
+            from classifier.retrain.registry import new_model_name
+
+            out, candidate = models_dir() / new_model_name(), True
+
+    with model_dir_lock(out):  # a second `train --out` of this folder fails now, not after both "Saved"
+        result = train(
+            data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
+            spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, review_band=review_band,
+            **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
+        )
+    meta = result.metadata
+    typer.echo(
+        f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} ({meta['split']}) "
+        f"in {meta['train_seconds']:.1f} s."
+    )
+    typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"]))
+    typer.echo(format_identity_suite(meta["identity_suite"]))
+    if meta["test_labels_not_in_model"]:
+        typer.echo(f"labels in the test data that the model does not know: {meta['test_labels_not_in_model']}")
+    typer.echo(f"Saved to {result.model_dir} (model card: {result.model_dir / 'MODEL_CARD.md'})")
+    if candidate:
+        typer.echo(f"It is not the default yet. Check it, then: tension promote {result.model_dir.name}")
+    if cv is not None:
+        from classifier.training.cv import cross_validate_metrics, format_cv
+
+        typer.echo(f"{cv}-fold cross-validation over all {meta['rows']['total']} reports:")
+        typer.echo(format_cv(cross_validate_metrics(
+            data, cv, seed=seed, text_column=text_column, labels_column=labels_column,
+            spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, hard_negative_weight=hard_negative_weight,
+        )))
+
+
+@app.command("evaluate")
+@user_errors
+def evaluate_cli(
+    model: Annotated[Path, typer.Argument(help="Model folder or name.")],
+    data: DataArg,
+    text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+    labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
+    split: Annotated[str | None, typer.Option(help="Only rows whose 'split' column has this value.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write metrics.json and a self-contained report.html to this folder.")
+    ] = None,
+) -> None:
+    """Score a saved model on any labelled file, and on the identity-term suite."""
+    from classifier.evaluation.evaluate import evaluate_model
+    from classifier.evaluation.metrics import format_table
+    from classifier.fairness import evaluate_identity_suite, format_identity_suite
+    from classifier.model.predictor import load_model
+
+    loaded = load_model(model)
+    result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split)
+    typer.echo(f"{result['n_reports']} reports from {data}")
+    typer.echo(format_table(result["metrics"], result["hard_negatives"], result["thresholds"]))
+    result["identity_suite"] = evaluate_identity_suite(loaded)
+    typer.echo(format_identity_suite(result["identity_suite"]))
+    if result["labels_not_in_model"]:
+        typer.echo(
+            f"labels in the data that the model does not know (not scored): {result['labels_not_in_model']}"
+        )
+    if result["labels_not_in_data"]:
+        typer.echo(f"model labels with no example in the data: {result['labels_not_in_data']}")
+    if report is not None:
+        from classifier.reports.evaluation_report import write_evaluation_report
+
+        write_evaluation_report(loaded, data, report, text_column=text_column, labels_column=labels_column,
+                                split=split, evaluation=result)
+        typer.echo(f"Wrote {report / 'metrics.json'} and {report / 'report.html'}")
+
+
+@app.command("predict")
+@user_errors
+def predict_cli(
+    model: Annotated[Path, typer.Argument(help="Model folder or name.")],
+    texts: Annotated[list[str], typer.Argument(help="One or more report texts.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Print labels, scores, the review flag and the reasons for each text."""
+    from classifier.model.predictor import load_model
+
+    loaded = load_model(model)
+    predictions = loaded.predict(texts)
+    if as_json:
+        typer.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
+        return
+    for number, prediction in enumerate(predictions, 1):
+        labels = ", ".join(prediction.labels) or "(no label)"
+        review = "  [needs review]" if prediction.needs_review else ""
+        typer.echo(f"{number}. {labels}{review}")
+        for label, score in sorted(prediction.scores.items(), key=lambda item: -item[1]):
+            marker = "*" if label in prediction.labels else " "
+            why = ", ".join(prediction.reasons.get(label, []))
+            typer.echo(f"   {marker} {label:<18}{score:.3f} (threshold {loaded.thresholds[label]:.2f}) {why}")
+
+
+@app.command("info")
+@user_errors
+def info_cli(model: Annotated[Path, typer.Argument(help="Model folder or name.")]) -> None:
+    """Print a model's metadata (labels, thresholds, data, versions, metrics) as JSON."""
+    from classifier.model.persistence import read_metadata, resolve_model_dir
+
+    typer.echo(json.dumps(read_metadata(resolve_model_dir(model)), indent=2))
+
+
+@app.command("validate")
+@user_errors
+def validate_cli(
+    data: DataArg,
+    text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+    labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
+    labels: Annotated[
+        str | None, typer.Option(help="Comma-separated allowed labels; others are reported.")
+    ] = None,
+) -> None:
+    """Check a labelled file: empty texts, duplicates, near-duplicates, unknown labels, counts per label."""
+    from classifier.training.validate import format_report, validate_file
+
+    allowed = [name.strip() for name in labels.split(",")] if labels else None
+    report = validate_file(data, text_column=text_column, labels_column=labels_column, allowed_labels=allowed)
+    typer.echo(format_report(report))
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+# Command groups that live in their own modules of this package; each module defines ``register(app, user_errors)``
+# and imports only typer at module level, so that ``tension --help`` stays fast.
+COMMAND_MODULES: list[str] = [
+    "classifier.cli.summarise", "classifier.cli.label", "classifier.cli.report", "classifier.cli.retrain",
+    "classifier.cli.serve",
+]
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app, user_errors)
+
+
+_register_commands()
+
+
+def main() -> None:  # pragma: no cover - console-script entry point
+    app()

@@ -1,0 +1,224 @@
+"""Comparing two models on the same labelled data: the engine behind ``tension compare`` and ``promote``.
+
+The difference in F1 (B minus A) per label and in macro-F1 comes with a paired bootstrap confidence
+interval: the same resampled reports score both models, so the interval reflects the difference between
+the models rather than the luck of the sample.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from classifier.errors import ConfigError, DataError
+from classifier.evaluation.metrics import label_metrics
+from classifier.io.records import LabelledData, read_labelled
+
+
+def compare_models(model_a, model_b, data, *, text_column=None, labels_column="labels", split=None,
+                   n_resamples=1000, seed=0, confidence=0.95, identity_suite=True) -> dict:
+    """Score two models on the same labelled reports and estimate how sure the difference is.
+
+    Parameters
+    ----------
+    model_a, model_b : TensionModel or path
+        The models (A is the reference, e.g. the current default; B the candidate).
+    data : path or LabelledData
+        Labelled reports, read with :func:`classifier.io.records.read_labelled` when a path.
+    split : {"train", "test"}, optional
+        Only the rows whose ``split`` column has this value.
+    n_resamples : int
+        Bootstrap resamples of the reports.
+    seed : int
+        Seed of the resampling.
+    confidence : float
+        Level of the percentile intervals.
+    identity_suite : bool, default=True
+        Also score both models on the identity-term suite (:mod:`classifier.fairness`, a few seconds each).
+
+    Returns
+    -------
+    dict with ``per_label`` (``f1_a``, ``f1_b``, ``diff``, ``ci_low``, ``ci_high``, ``support`` per label),
+    ``macro`` (the same for macro-F1), ``metrics_a`` / ``metrics_b`` (full :func:`label_metrics`),
+    ``labels`` compared (known to both models), ``labels_only_in_a`` / ``_b``, ``labels_not_in_data``,
+    ``n_reports``, ``verdict`` (one line) and the settings used; with ``identity_suite``, also
+    ``identity_suite_a`` / ``_b`` (:func:`~classifier.fairness.summarise_identity_suite` of each model).
+
+    Raises
+    ------
+    DataError
+        Unreadable data, an empty split, or no label known to both models.
+    ConfigError
+        ``n_resamples`` or ``confidence`` out of range.
+    """
+    from classifier.model.predictor import TensionModel, load_model
+
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 10:
+        raise ConfigError(f"'n_resamples' must be a whole number >= 10. Got {n_resamples!r}.")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"'confidence' must be between 0 and 1, e.g. 0.95. Got {confidence!r}.")
+    name_a, name_b = _name(model_a, "A"), _name(model_b, "B")
+    if not isinstance(model_a, TensionModel):
+        model_a = load_model(model_a)
+    if not isinstance(model_b, TensionModel):
+        model_b = load_model(model_b)
+    where = "the data" if isinstance(data, LabelledData) else f"'{data}'"
+    if not isinstance(data, LabelledData):
+        data = read_labelled(data, text_column=text_column, labels_column=labels_column)
+    if split is not None:
+        data = data.only_split(split, where)
+    labels = [label for label in model_a.labels if label in model_b.labels]
+    if not labels:
+        raise DataError(
+            f"The models share no label ({name_a}: {model_a.labels}; {name_b}: {model_b.labels}), so they "
+            "cannot be compared."
+        )
+    Y_true = np.asarray(data.indicator(labels), dtype=int)
+    Y_a, Y_b = _predict(model_a, data.texts, labels), _predict(model_b, data.texts, labels)
+    metrics_a, metrics_b = label_metrics(Y_true, Y_a, labels), label_metrics(Y_true, Y_b, labels)
+
+    rng = np.random.default_rng(seed)
+    n = len(data)
+    # weights[r, i]: how often report i is drawn in resample r; counts are then weighted sums.
+    weights = rng.multinomial(n, np.full(n, 1 / n), size=n_resamples).astype(float)
+    f1_a, f1_b = _bootstrap_f1(weights, Y_true, Y_a), _bootstrap_f1(weights, Y_true, Y_b)
+    diff = f1_b - f1_a
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(diff, [tail, 100 - tail], axis=0)
+    macro_diff = diff.mean(axis=1)
+    macro_low, macro_high = np.percentile(macro_diff, [tail, 100 - tail])
+
+    per_label = {}
+    for j, label in enumerate(labels):
+        a, b = metrics_a["labels"][label]["f1"], metrics_b["labels"][label]["f1"]
+        per_label[label] = {
+            "f1_a": a, "f1_b": b, "diff": b - a, "ci_low": float(low[j]), "ci_high": float(high[j]),
+            "support": metrics_a["labels"][label]["support"],
+        }
+    macro_a, macro_b = metrics_a["macro"]["f1"], metrics_b["macro"]["f1"]
+    macro = {"f1_a": macro_a, "f1_b": macro_b, "diff": macro_b - macro_a, "ci_low": float(macro_low),
+             "ci_high": float(macro_high)}
+    return {
+        "model_a": name_a,
+        "model_b": name_b,
+        "n_reports": n,
+        "labels": labels,
+        "labels_only_in_a": [label for label in model_a.labels if label not in labels],
+        "labels_only_in_b": [label for label in model_b.labels if label not in labels],
+        "labels_not_in_data": [label for label in labels if not Y_true[:, labels.index(label)].any()],
+        "per_label": per_label,
+        "macro": macro,
+        "metrics_a": metrics_a,
+        "metrics_b": metrics_b,
+        "n_resamples": n_resamples,
+        "seed": seed,
+        "confidence": confidence,
+        "verdict": _verdict(name_a, name_b, macro, confidence, n),
+        **(_identity_suites(model_a, model_b) if identity_suite else {}),
+    }
+
+
+def format_comparison(result: dict) -> str:
+    """The per-label table and the verdict as plain text, for the terminal."""
+    level = f"{result['confidence']:.0%} CI"
+    a, b = result["model_a"][:12], result["model_b"][:12]
+    header = f"{'label':<18}{a:>13}{b:>13}{'B - A':>9}   {level:<18}{'support':>8}"
+    lines = [f"{result['n_reports']} reports; A = {result['model_a']}, B = {result['model_b']} (F1)", header,
+             "-" * len(header)]
+    rows = list(result["per_label"].items()) + [("macro avg", {**result["macro"], "support": None})]
+    for label, m in rows:
+        support = "" if m["support"] is None else f"{m['support']:>8d}"
+        lines.append(
+            f"{label:<18}{m['f1_a']:>13.3f}{m['f1_b']:>13.3f}{m['diff']:>+9.3f}   "
+            f"{m['ci_low']:+.3f} to {m['ci_high']:+.3f}  {support}"
+        )
+    if result["labels_only_in_a"] or result["labels_only_in_b"]:
+        lines.append(
+            f"not compared (one model only): A {result['labels_only_in_a']}, B {result['labels_only_in_b']}"
+        )
+    if result["labels_not_in_data"]:
+        lines.append(f"labels with no example in the data (F1 is 0 for both): {result['labels_not_in_data']}")
+    if result.get("identity_suite_a") and result.get("identity_suite_b"):
+        lines += _identity_suite_lines(result["identity_suite_a"], result["identity_suite_b"], a, b)
+    lines.append(result["verdict"])
+    return "\n".join(lines)
+
+
+def _identity_suites(model_a, model_b) -> dict:
+    from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
+
+    return {"identity_suite_a": summarise_identity_suite(evaluate_identity_suite(model_a)),
+            "identity_suite_b": summarise_identity_suite(evaluate_identity_suite(model_b))}
+
+
+def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms: int = 3) -> list[str]:
+    """Both models' identity-suite figures side by side: lower is better for the false-positive rates."""
+    oa, ob = suite_a["overall"], suite_b["overall"]
+    rows = [
+        ("false-positive rate", "false_positive_rate", True),
+        ("  highest of one term", "max_term_fpr", True),
+        ("hostile recall", "hostile_recall", True),
+        ("AUC", "auc", False),
+        ("mean subgroup AUC", "mean_subgroup_auc", False),
+        ("mean BPSN AUC", "mean_bpsn_auc", False),
+        ("mean BNSP AUC", "mean_bnsp_auc", False),
+    ]
+    header = f"{'identity-term suite':<22}{a:>13}{b:>13}{'B - A':>9}"
+    size = suite_a["suite"]
+    lines = ["", f"Identity-term suite: {size['n_sentences']} sentences about {size['n_terms']} terms; a false "
+             "positive is any label on a neutral or positive sentence.", header, "-" * len(header)]
+    for title, key, percent in rows:
+        va, vb = oa[key], ob[key]
+        cells = [_cell(v, percent) for v in (va, vb)]
+        diff = "" if va is None or vb is None else (f"{(vb - va) * 100:+.1f} pts" if percent else f"{vb - va:+.3f}")
+        lines.append(f"{title:<22}{cells[0]:>13}{cells[1]:>13}{diff:>9}")
+    for name, suite in (("A", suite_a), ("B", suite_b)):
+        worst = ", ".join(f"{w['term']} {w['value']:.1%}"
+                          for w in suite["worst_terms"]["false_positive_rate"][:n_terms])
+        lines.append(f"worst terms {name}: {worst}")
+    return lines + [""]
+
+
+def _cell(value, percent) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1%}" if percent else f"{value:.3f}"
+
+
+def _predict(model, texts, labels) -> np.ndarray:
+    proba = model.predict_proba(texts)
+    columns = [model.labels.index(label) for label in labels]
+    thresholds = np.asarray([model.thresholds[label] for label in labels])
+    return (proba[:, columns] >= thresholds).astype(int)
+
+
+def _bootstrap_f1(weights, Y_true, Y_pred) -> np.ndarray:
+    """F1 per resample and label, shape (n_resamples, n_labels); 0 when a label has no TP, FP or FN."""
+    tp = weights @ ((Y_true == 1) & (Y_pred == 1))
+    fp = weights @ ((Y_true == 0) & (Y_pred == 1))
+    fn = weights @ ((Y_true == 1) & (Y_pred == 0))
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+
+
+def _verdict(name_a, name_b, macro, confidence, n) -> str:
+    ci = f"{macro['diff']:+.3f}, {confidence:.0%} CI {macro['ci_low']:+.3f} to {macro['ci_high']:+.3f}"
+    if macro["ci_low"] > 0:
+        return f"{name_b} is better than {name_a}: macro-F1 {macro['f1_b']:.3f} vs {macro['f1_a']:.3f} ({ci})."
+    if macro["ci_high"] < 0:
+        return f"{name_b} is worse than {name_a}: macro-F1 {macro['f1_b']:.3f} vs {macro['f1_a']:.3f} ({ci})."
+    return (
+        f"No clear difference between {name_a} and {name_b} on these {n} reports: macro-F1 {macro['f1_b']:.3f} vs "
+        f"{macro['f1_a']:.3f} ({ci})."
+    )
+
+
+def _name(model, fallback) -> str:
+    from classifier.model.predictor import TensionModel
+
+    if isinstance(model, TensionModel):
+        return str(model.metadata.get("name") or fallback)
+    if model is None:
+        return "default"
+    return Path(model).name or fallback

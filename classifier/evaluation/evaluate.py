@@ -1,0 +1,38 @@
+"""Scoring a saved model on a labelled file: the engine behind ``tension evaluate``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.evaluation.metrics import hard_negative_check, label_metrics
+from classifier.io.records import read_labelled
+
+
+def evaluate_model(model, path, *, text_column=None, labels_column="labels", split=None) -> dict:
+    """Predict every report of a labelled file and score the model's labels.
+
+    Labels in the file that the model does not know are listed (not scored, not an error); model labels
+    with no example in the file are scored (their recall is 0 by definition) and listed too.
+    """
+    data = read_labelled(path, text_column=text_column, labels_column=labels_column)
+    if split is not None:
+        data = data.only_split(split, f"'{path}'")
+    labels = model.labels
+    proba = model.predict_proba(data.texts)
+    thresholds = np.asarray([model.thresholds[label] for label in labels])
+    Y_pred = (proba >= thresholds).astype(int)
+    Y_true = np.asarray(data.indicator(labels))
+    in_data = set(data.label_set)
+    return {
+        "n_reports": len(data),
+        "labels": labels,
+        "thresholds": model.thresholds,
+        "metrics": label_metrics(Y_true, Y_pred, labels),
+        "hard_negatives": hard_negative_check(data.texts, data.labels, Y_pred),
+        "labels_not_in_model": sorted(in_data - set(labels)),
+        "labels_not_in_data": sorted(set(labels) - in_data),
+        "data": data,
+        "proba": proba,
+        "Y_true": Y_true,
+        "Y_pred": Y_pred,
+    }

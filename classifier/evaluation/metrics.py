@@ -1,0 +1,117 @@
+"""Scoring predictions against true labels: the per-label table that train and evaluate print."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.model.identity_terms import IDENTITY_TERM_GROUPS, term_groups
+
+
+def label_metrics(Y_true, Y_pred, labels) -> dict:
+    """Per-label precision, recall, F1, support, TP/FP/FN, plus macro and micro averages.
+
+    Precision (or recall) with no predicted (or true) positives is reported as 0.0, as scikit-learn's
+    ``zero_division=0`` does.
+    """
+    Y_true = np.asarray(Y_true, dtype=int).reshape(-1, len(labels))
+    Y_pred = np.asarray(Y_pred, dtype=int).reshape(-1, len(labels))
+    per_label = {}
+    for j, label in enumerate(labels):
+        tp = int(np.sum((Y_true[:, j] == 1) & (Y_pred[:, j] == 1)))
+        fp = int(np.sum((Y_true[:, j] == 0) & (Y_pred[:, j] == 1)))
+        fn = int(np.sum((Y_true[:, j] == 1) & (Y_pred[:, j] == 0)))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {
+            "precision": precision, "recall": recall, "f1": f1, "support": tp + fn, "tp": tp, "fp": fp, "fn": fn,
+        }
+    tp = sum(m["tp"] for m in per_label.values())
+    fp = sum(m["fp"] for m in per_label.values())
+    fn = sum(m["fn"] for m in per_label.values())
+    micro_p = tp / (tp + fp) if tp + fp else 0.0
+    micro_r = tp / (tp + fn) if tp + fn else 0.0
+    return {
+        "labels": per_label,
+        "macro": {
+            key: float(np.mean([m[key] for m in per_label.values()])) if per_label else 0.0
+            for key in ("precision", "recall", "f1")
+        },
+        "micro": {
+            "precision": micro_p,
+            "recall": micro_r,
+            "f1": 2 * micro_p * micro_r / (micro_p + micro_r) if micro_p + micro_r else 0.0,
+        },
+        "exact_match": float(np.mean(np.all(Y_true == Y_pred, axis=1))) if len(Y_true) else 0.0,
+        "n_reports": int(len(Y_true)),
+    }
+
+
+def hard_negative_check(texts, true_labels, Y_pred) -> dict:
+    """How often reports with no label that mention identity or place terms also get no predicted label.
+
+    Returns the overall figure and one per term group, each with the number of such reports, how many got
+    no label (``clean``), the clean rate and the false-positive rate; plus the false-positive rate over
+    all no-label reports for comparison.
+    """
+    Y_pred = np.asarray(Y_pred, dtype=int)
+    groups = {group: [0, 0] for group in IDENTITY_TERM_GROUPS}
+    overall = [0, 0]
+    negatives = [0, 0]
+    for text, labels, predicted in zip(texts, true_labels, Y_pred, strict=True):
+        if labels:
+            continue
+        flagged = int(predicted.sum() > 0)
+        negatives[0] += 1
+        negatives[1] += flagged
+        found = term_groups(text)
+        if not found:
+            continue
+        overall[0] += 1
+        overall[1] += flagged
+        for group in found:
+            groups[group][0] += 1
+            groups[group][1] += flagged
+    return {
+        "overall": _rates(*overall),
+        "groups": {group: _rates(*counts) for group, counts in groups.items()},
+        "all_negatives": _rates(*negatives),
+    }
+
+
+def _rates(n, flagged) -> dict:
+    return {
+        "n": n,
+        "clean": n - flagged,
+        "clean_rate": (n - flagged) / n if n else None,
+        "false_positive_rate": flagged / n if n else None,
+    }
+
+
+def format_table(metrics: dict, hard_negatives: dict | None = None, thresholds: dict | None = None) -> str:
+    """The per-label table as plain text, for the terminal."""
+    header = f"{'label':<18}{'precision':>10}{'recall':>8}{'f1':>7}{'support':>9}{'tp':>6}{'fp':>6}{'fn':>6}"
+    if thresholds:
+        header += f"{'threshold':>11}"
+    lines = [header, "-" * len(header)]
+    for label, m in metrics["labels"].items():
+        line = (
+            f"{label:<18}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}{m['support']:>9d}"
+            f"{m['tp']:>6d}{m['fp']:>6d}{m['fn']:>6d}"
+        )
+        if thresholds:
+            line += f"{thresholds.get(label, float('nan')):>11.2f}"
+        lines.append(line)
+    lines.append("-" * len(header))
+    for name in ("macro", "micro"):
+        m = metrics[name]
+        lines.append(f"{name + ' avg':<18}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}")
+    lines.append(f"exact match (all labels right): {metrics['exact_match']:.3f} on {metrics['n_reports']} reports")
+    if hard_negatives is not None:
+        overall = hard_negatives["overall"]
+        if overall["n"]:
+            lines.append(
+                f"hard negatives (no label, mention a faith, place of worship, nationality, hotel, flag or "
+                f"protest): {overall['clean']}/{overall['n']} got no label ({overall['clean_rate']:.1%})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,222 @@
+"""Reading and validating labelled report files: the first step of training and evaluation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classifier.errors import DataError
+from classifier.io.tables import TableReader, find_column
+
+TEXT_COLUMNS = ("text", "report", "description", "report_text", "details", "message", "body", "summary")
+LABELS_COLUMN = "labels"
+SPLIT_COLUMN = "split"
+ID_COLUMNS = ("id", "report_id", "reference", "ref")
+SPLITS = ("train", "test")
+LABEL_SEPARATOR = ";"
+LABEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass
+class LabelledData:
+    """Reports with their labels, in file order, and where each came from."""
+
+    ids: list[str]
+    texts: list[str]
+    labels: list[tuple[str, ...]]
+    splits: list[str | None]
+    sources: list[str] = field(default_factory=list)  # "file.csv row 12"
+    file_hashes: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def label_set(self) -> list[str]:
+        """Sorted label names present in the data."""
+        return sorted({label for labels in self.labels for label in labels})
+
+    @property
+    def has_split(self) -> bool:
+        return all(split is not None for split in self.splits)
+
+    def subset(self, indices) -> LabelledData:
+        """The rows at ``indices``, in that order."""
+        return LabelledData(
+            [self.ids[i] for i in indices], [self.texts[i] for i in indices], [self.labels[i] for i in indices],
+            [self.splits[i] for i in indices], [self.sources[i] for i in indices], dict(self.file_hashes),
+        )
+
+    def only_split(self, split: str, where: str = "the data") -> LabelledData:
+        """The rows whose ``split`` column is ``split``; a clear error when there are none."""
+        keep = [i for i, s in enumerate(self.splits) if s == split]
+        if not keep:
+            raise DataError(f"No rows of {where} have split '{split}'. Use train or test, or drop --split.")
+        return self.subset(keep)
+
+    def indicator(self, labels) -> list[list[int]]:
+        """Label indicator rows for ``labels`` (a label missing from ``labels`` is ignored)."""
+        return [[int(label in row) for label in labels] for row in self.labels]
+
+
+def parse_labels(cell: str, where: str) -> tuple[str, ...]:
+    """Split a ``;``-separated labels cell and check each name; empty means no label."""
+    labels = []
+    for raw in (cell or "").split(LABEL_SEPARATOR):
+        name = raw.strip()
+        if not name:
+            continue
+        if not LABEL_NAME.match(name):
+            suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+            raise DataError(
+                f"{where}: label '{name}' is not a valid label name (lowercase letters, digits and "
+                f"underscores, separated by '{LABEL_SEPARATOR}'). Did you mean '{suggestion}'?"
+            )
+        if name not in labels:
+            labels.append(name)
+    return tuple(sorted(labels))
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_column=SPLIT_COLUMN,
+                  sheet=None) -> LabelledData:
+    """Read one labelled file (CSV, TSV, XLSX or JSONL) and check every row.
+
+    Raises
+    ------
+    DataError
+        When the file or a column is missing, a text is empty, or a label name is malformed; the message
+        names the file and row.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"Labelled data file '{path}' does not exist. Check the path.")
+    data = LabelledData([], [], [], [], [], {str(path): file_sha256(path)})
+    with TableReader(path, sheet=sheet) as reader:
+        columns = reader.columns
+        text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text")
+        label_col = find_column(columns, (labels_column,), given=labels_column, purpose="labels")
+        split_col = _optional_column(columns, split_column)
+        id_col = _optional_column(columns, *ID_COLUMNS)
+        row_number = 1  # the header is row 1, as a spreadsheet shows it
+        for chunk in reader.iter_chunks():
+            for row in chunk:
+                row_number += 1
+                where = f"{path.name} row {row_number}"
+                text = row.get(text_col) or ""
+                if not text.strip():
+                    raise DataError(
+                        f"{where}: '{text_col}' is empty. Fill it in or remove the row; a labelled report needs text."
+                    )
+                split = (row.get(split_col) or "").strip().lower() if split_col else None
+                if split_col and split not in SPLITS:
+                    raise DataError(
+                        f"{where}: '{split_col}' is '{row.get(split_col)}', expected one of {SPLITS}. "
+                        "Fix the cell, or remove the column to let training make its own split."
+                    )
+                data.ids.append((row.get(id_col) or "").strip() if id_col else str(row_number - 1))
+                data.texts.append(text)
+                data.labels.append(parse_labels(row.get(label_col) or "", where))
+                data.splits.append(split)
+                data.sources.append(where)
+    if not data.texts:
+        raise DataError(f"'{path}' has a header but no reports. Add labelled rows.")
+    return data
+
+
+def combine(datasets: list[LabelledData], *, prefer_later=False) -> LabelledData:
+    """Concatenate labelled files, resolving exact duplicate texts.
+
+    Duplicates with the same labels keep the first copy (with a warning). Duplicates whose labels differ
+    are an error listing them, unless ``prefer_later`` is set: then the copy from the later file wins.
+    """
+    merged = LabelledData([], [], [], [], [], {})
+    seen: dict[str, int] = {}
+    conflicts, repeats, keep = [], 0, []
+    for data in datasets:
+        merged.file_hashes.update(data.file_hashes)
+        for i in range(len(data)):
+            key = normalise_text(data.texts[i])
+            position = len(merged.texts)
+            merged.ids.append(data.ids[i])
+            merged.texts.append(data.texts[i])
+            merged.labels.append(data.labels[i])
+            merged.splits.append(data.splits[i])
+            merged.sources.append(data.sources[i])
+            if key not in seen:
+                seen[key] = len(keep)
+                keep.append(position)
+                continue
+            earlier = keep[seen[key]]
+            if merged.labels[earlier] == data.labels[i]:
+                repeats += 1
+                continue
+            conflicts.append((merged.sources[earlier], merged.labels[earlier], data.sources[i], data.labels[i]))
+            if prefer_later:
+                keep[seen[key]] = position
+    if conflicts and not prefer_later:
+        lines = "; ".join(
+            f"{a} {list(la) or 'no label'} vs {b} {list(lb) or 'no label'}" for a, la, b, lb in conflicts[:10]
+        )
+        more = f" (and {len(conflicts) - 10} more)" if len(conflicts) > 10 else ""
+        raise DataError(
+            f"{len(conflicts)} report text(s) appear more than once with different labels: {lines}{more}. "
+            "Correct the labels, or pass --prefer-later to let the later file win."
+        )
+    if repeats or conflicts:
+        warnings.warn(
+            f"{repeats} exact duplicate report(s) with identical labels and {len(conflicts)} with conflicting "
+            "labels were merged (one copy kept, the later file winning conflicts).",
+            stacklevel=2,
+        )
+    return merged.subset(sorted(keep))
+
+
+def read_labelled_files(data_paths, *, text_column=None, labels_column=LABELS_COLUMN, prefer_later=False
+                        ) -> LabelledData:
+    """Read one path or several labelled files and :func:`combine` them (duplicates resolved)."""
+    paths = [Path(p) for p in ([data_paths] if isinstance(data_paths, str | Path) else data_paths)]
+    if not paths:
+        raise DataError("No labelled data file given. Pass at least one, e.g. data/reports.csv.")
+    return combine([read_labelled(p, text_column=text_column, labels_column=labels_column) for p in paths],
+                   prefer_later=prefer_later)
+
+
+def label_strata(labels, min_count: int) -> list[str]:
+    """One stratum per report for stratified splits: its label combination ("none" for no label).
+
+    Combinations with fewer than ``min_count`` reports are pooled as "rare"; a "rare" stratum itself
+    smaller than ``min_count`` cannot be split, so it joins the commonest combination.
+    """
+    keys = [";".join(row) or "none" for row in labels]
+    counts = Counter(keys)
+    strata = [key if counts[key] >= min_count else "rare" for key in keys]
+    if 0 < strata.count("rare") < min_count:
+        commonest = max(counts, key=lambda key: (counts[key], key))
+        strata = [commonest if s == "rare" else s for s in strata]
+    return strata
+
+
+def normalise_text(text: str) -> str:
+    """Case- and whitespace-insensitive key for exact-duplicate detection."""
+    return " ".join(text.lower().split())
+
+
+def _optional_column(columns, *names):
+    lowered = {column.lower(): column for column in columns}
+    for name in names:
+        if name and name.lower() in lowered:
+            return lowered[name.lower()]
+    return None

@@ -1,0 +1,1343 @@
+"""Read and write tabular report files (CSV, TSV, XLSX, JSON Lines) as rows of strings.
+
+Every module of the package reads and writes reports through here, so that encodings, Excel quirks,
+hostile files and half-written output files are handled once.
+
+Reading
+-------
+`TableReader` streams a file in chunks of ``dict[str, str]`` rows; every row of the file comes out,
+in order, empty rows included (count in = count out). Header names are made unique: an empty header
+cell becomes ``column_<n>`` (1-based position) and a repeated name gets ``_2``, ``_3``, ...
+A file that cannot be read as it claims to be (a stray quote that would swallow the rows after it,
+an XLSX that unpacks to gigabytes or declares a million empty rows, a JSON line nested 100,000 deep)
+raises `DataError` naming the line, row or cell and the fix, never the text of a report.
+
+Writing
+-------
+`AtomicTableWriter` writes to a hidden ``.<name>.<random>.part`` file beside the target (mode 0600:
+it holds report text) and renames it into place on `commit`, so a crash or Ctrl-C never leaves a
+half-written file under the real name. Spreadsheet formulas in CSV/TSV cells are neutralised.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import errno
+import io
+import json
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Literal
+
+from classifier.errors import ConfigError, DataError
+
+__all__ = [
+    "DEFAULT_MAX_FIELD_LINES",
+    "EXCEL_MAX_ROWS",
+    "QUOTING",
+    "SUPPORTED_EXTENSIONS",
+    "AtomicTableWriter",
+    "EncodingFallbackWarning",
+    "ReadLimits",
+    "TableReader",
+    "cell_to_str",
+    "find_column",
+    "guard_formula",
+    "read_rows",
+    "table_format",
+]
+
+TableFormat = Literal["csv", "tsv", "xlsx", "jsonl"]
+SUPPORTED_EXTENSIONS: dict[str, TableFormat] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".xlsx": "xlsx",
+    ".jsonl": "jsonl",
+}
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+_UTF8_BOM = codecs.BOM_UTF8
+# Bytes that cp1252 leaves undefined: a file containing any of them can only be latin-1.
+_CP1252_UNDEFINED = tuple(bytes([byte]) for byte in b"\x81\x8d\x8f\x90\x9d")
+_SCAN_BLOCK = 1 << 20
+_XLSX_MAX_CELL = 32767
+#: Rows in one Excel worksheet, the header included.
+EXCEL_MAX_ROWS = 1_048_576
+# The largest number an Excel cell holds; larger floats (and inf, nan) are written as text, not mangled.
+_EXCEL_MAX_NUMBER = 9.99999999999999e307
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A cell that is only a number ("-3", "+1.5e3", "+25%") is not a formula, whatever its first character.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
+
+#: How CSV/TSV quotes are read: "standard" (RFC 4180 / Excel: a quoted cell may hold delimiters, quotes
+#: and line breaks) or "none" (quotes are plain text and every line is one row).
+QUOTING = ("standard", "none")
+#: Line breaks one CSV/TSV row may hold inside quoted cells before the reader takes its quote for a stray one.
+DEFAULT_MAX_FIELD_LINES = 100
+# The csv module refuses cells over 131,072 characters by default with a message that blames quotes;
+# long texts are the caller's to judge (see classifier.labelling.batch's --max-chars), so let the reader take them.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+# JSON deeper than this is no report export; checked before anything recurses into it.
+_MAX_JSON_DEPTH = 64
+_JSON_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# XLSX parts bigger than this are checked for a compression ratio no real workbook reaches.
+_RATIO_CHECK_FROM = 1 << 20
+_XML_PROLOG_LIMIT = 1 << 16
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds that keep a small hostile file from turning into hours of work or gigabytes of memory.
+
+    Parameters
+    ----------
+    max_field_lines
+        CSV/TSV: line breaks one row may span inside quoted cells. A row that runs on longer almost
+        always starts with a stray quote typed in a report, which would swallow the rows after it.
+    max_rows
+        XLSX: the last row number a sheet may use (Excel's own limit by default).
+    max_columns
+        XLSX: header cells; a value to the right of the header is an error anyway, so no row is ever
+        padded wider than this.
+    max_empty_rows
+        XLSX: consecutive empty rows allowed before a row with values (a stray value at row 1,048,576
+        would otherwise turn into a million empty rows). Empty rows after the last value are skipped
+        without being counted as rows.
+    max_unpacked_bytes
+        XLSX: total size of the workbook's parts once unzipped, checked before anything is parsed.
+    max_compression_ratio
+        XLSX: unzipped / zipped size of any part over 1 MiB; real workbooks stay far below 100.
+    """
+
+    max_field_lines: int = DEFAULT_MAX_FIELD_LINES
+    max_rows: int = EXCEL_MAX_ROWS
+    max_columns: int = 1_000
+    max_empty_rows: int = 10_000
+    max_unpacked_bytes: int = 512 << 20
+    max_compression_ratio: int = 100
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"The {name!r} read limit must be a positive int. Got {value!r}.")
+
+
+class EncodingFallbackWarning(UserWarning):
+    """A text file was not valid UTF-8 and was decoded with a legacy encoding instead."""
+
+
+def table_format(path: str | os.PathLike[str]) -> TableFormat:
+    """Return the table format implied by the file extension of `path`.
+
+    Raises
+    ------
+    DataError
+        The extension is not one of `SUPPORTED_EXTENSIONS`.
+    """
+    suffix = Path(path).suffix.lower()
+    try:
+        return SUPPORTED_EXTENSIONS[suffix]
+    except KeyError:
+        supported = ", ".join(SUPPORTED_EXTENSIONS)
+        raise DataError(
+            f"{path}: expected a file ending in one of {supported}, found {suffix or 'no extension'!r}; "
+            "save the file in one of those formats or rename it."
+        ) from None
+
+
+def cell_to_str(value: Any) -> str:
+    """Convert a cell value to the string the rest of the package sees.
+
+    None → "", booleans → "true"/"false", whole floats → "12" (but ``1e+300``, not 301 digits), dates →
+    ``YYYY-MM-DD``, datetimes → ``YYYY-MM-DD HH:MM:SS`` (``YYYY-MM-DD`` when the time is midnight, as Excel
+    stores plain dates), lists of scalars (JSON) → ``;``-joined, other containers → compact JSON.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:  # beyond, int() would spell out float noise
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, list) and all(
+        item is None or isinstance(item, (str, int, float)) for item in value
+    ):
+        return ";".join(cell_to_str(item) for item in value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def _unique_columns(raw: Sequence[Any]) -> list[str]:
+    """Name empty header cells ``column_<n>`` and make repeated names unique with ``_2``, ``_3``."""
+    names = [cell_to_str(value).strip() for value in raw]
+    reserved = set(names)
+    used: set[str] = set()
+    columns = []
+    for position, name in enumerate(names, start=1):
+        base = name or f"column_{position}"
+        candidate, n = base, 2
+        while candidate in used or (candidate != name and candidate in reserved):
+            candidate, n = f"{base}_{n}", n + 1
+        used.add(candidate)
+        columns.append(candidate)
+    return columns
+
+
+def _detect_encoding(path: Path) -> tuple[str, bool]:
+    """Scan `path` block by block; return the encoding to use and whether it starts with a UTF-8 BOM.
+
+    Scanning first (constant memory) means the encoding is fixed before any row is yielded, so no
+    row is decoded twice or decoded two different ways.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = True
+    cp1252_ok = True
+    with path.open("rb") as handle:
+        first = handle.read(_SCAN_BLOCK)
+        has_bom = first.startswith(_UTF8_BOM)
+        block = first[len(_UTF8_BOM) :] if has_bom else first
+        while block:
+            if utf8_ok:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            if cp1252_ok and any(byte in block for byte in _CP1252_UNDEFINED):  # C-speed searches
+                cp1252_ok = False
+            if not utf8_ok and not cp1252_ok:
+                break
+            block = handle.read(_SCAN_BLOCK)
+    if utf8_ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_ok = False
+    if utf8_ok:
+        return "utf-8", has_bom
+    return ("cp1252" if cp1252_ok else "latin-1"), has_bom
+
+
+class TableReader:
+    """Stream the rows of a CSV, TSV, XLSX or JSON Lines file as ``dict[str, str]``.
+
+    Parameters
+    ----------
+    path
+        The file; its extension chooses the format (see `SUPPORTED_EXTENSIONS`).
+    sheet
+        XLSX only: the worksheet to read (default: the first).
+    quoting
+        CSV/TSV: ``"standard"`` (default) reads quotes as Excel writes them; ``"none"`` reads them as
+        plain text, one row per line (for exports that never quote, such as many TSV files).
+    limits
+        Bounds on what a file may make the reader do (`ReadLimits`; default: ``ReadLimits()``).
+    keep_types
+        XLSX and JSON Lines: give cell values as read (numbers, booleans, dates, ``None`` for an empty
+        cell or a missing key, JSON lists and objects) instead of strings, so that a writer can write
+        them back with their types. CSV/TSV values are strings either way.
+
+    Attributes
+    ----------
+    path, format
+        As given / as implied by the extension.
+    columns
+        Header names, made unique; available once the reader is open (`open` or ``with``).
+        For JSON Lines, the union of the keys of all objects in first-seen order.
+    encoding
+        The text encoding used (``"utf-8"``, ``"utf-8-sig"``, ``"cp1252"``, ``"latin-1"``), or None for
+        XLSX.
+    lines_read, multiline_rows, longest_row_lines
+        CSV/TSV, once read: physical lines read (the header's included), rows spanning more than one
+        line (line breaks inside quoted cells) and the most lines one row spans. Every line belongs to
+        exactly one row, so a stray quote that merged rows shows up here even below the limit.
+
+    Notes
+    -----
+    CSV/TSV: UTF-8 with or without BOM; otherwise cp1252 (latin-1 if cp1252 cannot decode it) with an
+    `EncodingFallbackWarning`. A short row gets "" for its missing cells; a row with extra cells that
+    are not empty raises `DataError` (empty extra cells, such as trailing commas, are ignored).
+    Empty rows are rows. Row numbers in messages count data rows from 1 (the header is not a row);
+    line numbers count the file's lines from 1.
+
+    A quote opens a quoted cell only at the start of a cell. A cell that starts with a quote but is not
+    a well-formed quoted cell (``"no more hotels" sprayed on the wall``: text follows the closing quote)
+    is read as it stands, quotes included. A quoted cell that would run on for more than
+    ``limits.max_field_lines`` line breaks, that never closes, or that closes on a later line followed
+    by more text raises `DataError` naming its lines: such a quote is almost always a resident's stray
+    quote that would merge the rows after it into one cell. Fix the quote, or read with
+    ``quoting="none"``.
+
+    XLSX: read with ``read_only=True, data_only=True``: a formula cell gives the value Excel cached
+    when it last saved the file; a file written by a program that cannot calculate (openpyxl, some
+    exporters) has no cached values, and those cells read as "". The header is the first non-empty
+    row. Empty rows between data rows are yielded; empty rows after the last data row are not (Excel
+    often declares formatted but empty rows at the end of a sheet). XML normalises line ends, so a
+    ``\\r\\n`` written into a cell reads back as ``\\n``. The sheet's declared dimension is not trusted:
+    rows are never padded beyond the header. The archive is checked before it is opened (unpacked
+    size, compression ratio, no XML DTDs), and rows and columns while the sheet is read.
+
+    JSON Lines: every line must be a JSON object. The file is scanned once on opening to validate
+    every line and collect the columns (constant memory), so every yielded row has every column.
+    Blank lines at the end of the file are ignored; a blank line followed by more objects raises.
+
+    Examples
+    --------
+    >>> with TableReader("reports.csv") as reader:  # doctest: +SKIP
+    ...     for chunk in reader.iter_chunks(1000):
+    ...         ...
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sheet: str | None = None,
+        quoting: str = "standard",
+        limits: ReadLimits | None = None,
+        keep_types: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.sheet = sheet
+        self.format: TableFormat = table_format(self.path)
+        if quoting not in QUOTING:
+            raise ConfigError(f"The 'quoting' parameter must be one of {QUOTING}. Got {quoting!r}.")
+        self.quoting = quoting
+        self.limits = limits if limits is not None else ReadLimits()
+        self.keep_types = keep_types
+        self.columns: list[str] = []
+        self.encoding: str | None = None
+        self.lines_read = 0
+        self.multiline_rows = 0
+        self.longest_row_lines = 0
+        self._handle: IO[str] | None = None
+        self._workbook: Any = None
+        self._sheet_source: Any = None
+        self._rows: Iterator[dict[str, Any]] | None = None
+
+    # -- context management -------------------------------------------------------------------
+    def open(self) -> TableReader:
+        """Open the file and read its header; returns self."""
+        if self._rows is not None:
+            return self
+        if self.path.is_dir():
+            raise DataError(f"{self.path}: expected a file, found a folder; give the path of the file inside it.")
+        if not self.path.is_file():
+            raise DataError(f"{self.path}: expected an existing file, found nothing there; check the path.")
+        try:
+            if self.format in _DELIMITERS:
+                self._rows = self._open_delimited()
+            elif self.format == "xlsx":
+                self._rows = self._open_xlsx()
+            else:
+                self._rows = self._open_jsonl()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        """Release the file; safe to call twice."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._sheet_source is not None:
+            self._sheet_source.close()
+            self._sheet_source = None
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
+
+    def __enter__(self) -> TableReader:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- iteration ------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.open()
+        assert self._rows is not None
+        return self._rows
+
+    def iter_chunks(self, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+        """Yield the rows in lists of at most `size` rows, in file order."""
+        if size < 1:
+            raise ValueError(f"size must be a positive number of rows, got {size}.")
+        chunk: list[dict[str, Any]] = []
+        for row in self:
+            chunk.append(row)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _open_binary(self) -> IO[bytes]:
+        try:
+            return self.path.open("rb")
+        except OSError as error:
+            raise DataError(
+                f"{self.path}: expected a file this program may read, could not open it ({error.strerror}); "
+                "check its permissions."
+            ) from None
+
+    # -- CSV / TSV ------------------------------------------------------------------------------
+    def _open_delimited(self) -> Iterator[dict[str, str]]:
+        self._open_binary().close()  # a permission problem is reported before the encoding scan
+        encoding, has_bom = _detect_encoding(self.path)
+        if encoding == "utf-8":
+            self.encoding = "utf-8-sig" if has_bom else "utf-8"
+        else:
+            self.encoding = encoding
+            warnings.warn(
+                f"{self.path} is not valid UTF-8; read it as {encoding}. Characters may be wrong if it "
+                "was saved in another encoding: save it as 'CSV UTF-8' (Excel) or UTF-8 to avoid this.",
+                EncodingFallbackWarning,
+                stacklevel=3,
+            )
+        binary = self._open_binary()
+        if has_bom:
+            binary.seek(len(_UTF8_BOM))
+        self._handle = io.TextIOWrapper(binary, encoding=encoding, newline="")
+        lines = _PhysicalLines(self._handle, self.limits.max_field_lines)
+        quoting = csv.QUOTE_NONE if self.quoting == "none" else csv.QUOTE_MINIMAL
+        reader = csv.reader(lines, delimiter=_DELIMITERS[self.format], quoting=quoting, strict=True)
+        header = self._next_delimited(reader, lines, "the header")
+        if header is None:
+            raise DataError(
+                f"{self.path}: expected a header row naming the columns, found an empty file; "
+                "add a header line such as 'id,text'."
+            )
+        self.columns = _unique_columns(header)
+        return self._iter_delimited(reader, lines)
+
+    def _next_delimited(self, reader: Any, lines: _PhysicalLines, what: str) -> list[str] | None:
+        """The cells of the next row, or None at the end of the file."""
+        lines.start_row()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            cells = None
+        except _RunawayRow:
+            first = lines.first_line_of_row
+            raise DataError(
+                f"{self.path} {what} (line {first}): expected a quoted cell to close within "
+                f"{self.limits.max_field_lines} line breaks, found it still open on line {lines.number + 1}; "
+                "a report probably starts with a stray quote that swallows the rows after it. Fix that "
+                "quote, or pass --quoting none to read quotes as plain text (--max-field-lines to allow "
+                "longer cells)."
+            ) from None
+        except csv.Error:
+            cells = self._reread_literal_quotes(lines, what)
+        except UnicodeDecodeError:
+            raise DataError(
+                f"{self.path} line {lines.number + 1}: expected {self.encoding} text, found other bytes "
+                "(did the file change while it was read?); save it again as UTF-8 and retry."
+            ) from None
+        span = len(lines.row)
+        self.lines_read = lines.number
+        if span > 1:
+            self.multiline_rows += 1
+            self.longest_row_lines = max(self.longest_row_lines, span)
+        return cells
+
+    def _reread_literal_quotes(self, lines: _PhysicalLines, what: str) -> list[str] | None:
+        """A row the csv module rejects: read a quote that does not form a quoted cell as text, or say why not."""
+        if not lines.row:
+            return None
+        delimiter = _DELIMITERS[self.format]
+        first, last = lines.first_line_of_row, lines.number
+        how = "or pass --quoting none to read quotes as plain text"
+        if len(lines.row) == 1:
+            cells, still_open = _split_literal_quotes(lines.row[0], delimiter)
+            if not still_open or lines.ended:
+                return cells
+            raise DataError(
+                f"{self.path} {what} (line {first}): expected each quoted cell to end with a quote followed "
+                f"by {_DELIMITER_NAMES[delimiter]} or the end of the line, found one that does not and another "
+                f"quoted cell still open at the end of the line; check the quotes on line {first}, {how}."
+            )
+        if lines.ended:
+            raise DataError(
+                f"{self.path} {what} (line {first}): expected the quoted cell opened in this row to close, "
+                f"found the end of the file on line {last}; a report probably starts with a stray quote. "
+                f"Fix that quote, {how}."
+            )
+        raise DataError(
+            f"{self.path} {what} (lines {first}-{last}): expected a quote that closes a cell to be followed "
+            f"by {_DELIMITER_NAMES[delimiter]} or the end of the line, found more text on line {last}; the "
+            f"quoted cell opened on line {first} probably starts with a stray quote. Fix that quote, {how}."
+        )
+
+    def _iter_delimited(self, reader: Any, lines: _PhysicalLines) -> Iterator[dict[str, str]]:
+        columns = self.columns
+        width = len(columns)
+        row_number = 0
+        while True:
+            cells = self._next_delimited(reader, lines, f"row {row_number + 1}")
+            if cells is None:
+                self.close()
+                return
+            row_number += 1
+            if len(cells) > width:
+                extra = [cell for cell in cells[width:] if cell.strip()]
+                if extra:
+                    raise DataError(
+                        f"{self.path} row {row_number} (line {lines.first_line_of_row}): expected at most "
+                        f"{width} cells as in the header, found {len(cells)}; quote cells that contain "
+                        f"'{_DELIMITERS[self.format]}' or add a header for the extra column."
+                    )
+                cells = cells[:width]
+            elif len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            yield dict(zip(columns, cells, strict=True))
+
+    # -- XLSX -----------------------------------------------------------------------------------
+    def _open_xlsx(self) -> Iterator[dict[str, Any]]:
+        self._check_xlsx_archive()
+        from openpyxl import load_workbook
+
+        try:
+            self._workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises zipfile, KeyError, InvalidFileException, XML errors...
+            # The error's own message may quote a cell, so only its kind is shown.
+            raise DataError(
+                f"{self.path}: expected an Excel .xlsx workbook, could not open it ({type(error).__name__}); "
+                "re-save it from Excel as .xlsx or export it as CSV UTF-8."
+            ) from None
+        names = self._workbook.sheetnames
+        if self.sheet is None:
+            worksheet = self._workbook.worksheets[0]
+        elif self.sheet in names:
+            worksheet = self._workbook[self.sheet]
+        else:
+            found = ", ".join(map(repr, names))
+            raise DataError(
+                f"{self.path}: expected a sheet named {self.sheet!r}, found only {found}; pass one of those."
+            )
+        rows = self._sheet_rows(worksheet)
+        header: list[Any] = []
+        header_row = 0
+        for index, cells in rows:
+            if any(not _is_blank(cell["value"]) for cell in cells):
+                last = max(cell["column"] for cell in cells if not _is_blank(cell["value"]))
+                if last > self.limits.max_columns:
+                    raise DataError(
+                        f"{self.path} sheet {worksheet.title!r} row {index}: expected a header of at most "
+                        f"{self.limits.max_columns} columns, found a value in column {last}; delete the cells "
+                        "right of the header (or export the sheet as CSV UTF-8)."
+                    )
+                header = [None] * last
+                for cell in cells:
+                    if cell["column"] <= last:
+                        header[cell["column"] - 1] = cell["value"]
+                header_row = index
+                break
+        self.columns = _unique_columns(header)
+        return self._iter_xlsx(rows, worksheet.title, header_row)
+
+    def _check_xlsx_archive(self) -> None:
+        """Refuse a workbook whose parts would unpack to far more than the file suggests, before parsing."""
+        limits = self.limits
+        advice = "export the sheet as CSV UTF-8 and label that instead"
+        try:
+            archive = zipfile.ZipFile(self._open_binary())
+        except (zipfile.BadZipFile, OSError, EOFError):
+            raise DataError(
+                f"{self.path}: expected an Excel .xlsx workbook (a zip archive), found something else; "
+                "re-save it from Excel as .xlsx or export it as CSV UTF-8."
+            ) from None
+        with archive:
+            total = 0
+            for info in archive.infolist():
+                total += info.file_size
+                if total > limits.max_unpacked_bytes:
+                    raise DataError(
+                        f"{self.path}: expected a workbook that unpacks to at most "
+                        f"{limits.max_unpacked_bytes >> 20} MiB, found more; {advice}."
+                    )
+                if info.file_size > _RATIO_CHECK_FROM and (
+                    info.file_size > limits.max_compression_ratio * max(info.compress_size, 1)
+                ):
+                    raise DataError(
+                        f"{self.path}: expected workbook parts compressed at most "
+                        f"{limits.max_compression_ratio} to 1, found {info.filename!r} compressed "
+                        f"{info.file_size // max(info.compress_size, 1)} to 1 (a 'zip bomb'); {advice}."
+                    )
+            for info in archive.infolist():
+                if info.filename.endswith((".xml", ".rels", ".vml")) and _xml_declares_dtd(archive, info):
+                    raise DataError(
+                        f"{self.path}: expected workbook XML without a document type declaration, found one "
+                        f"in {info.filename!r} (Excel never writes them; they can expand into gigabytes); "
+                        f"{advice}."
+                    )
+
+    def _sheet_rows(self, worksheet: Any) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(row number, cells) for each row the sheet's XML holds, parsed with typed errors.
+
+        openpyxl's own row iterator pads every row to the sheet's declared dimension and fills gaps with
+        empty rows, which a 2 KB file can turn into millions of cells; its parser gives only the cells
+        that are there.
+        """
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        class CheckedParser(WorkSheetParser):
+            def parse_cell(self, element: Any) -> dict[str, Any]:
+                try:
+                    return super().parse_cell(element)
+                except Exception as error:  # its message may hold the cell's text: keep only the kind
+                    raise _BadCell(element.get("r"), self.row_counter, type(error).__name__) from None
+
+        workbook = self._workbook
+        self._sheet_source = worksheet._get_source()
+        parser = CheckedParser(
+            self._sheet_source, worksheet._shared_strings, data_only=True, epoch=workbook.epoch,
+            date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+        )
+        where = f"{self.path} sheet {worksheet.title!r}"
+        index = 0
+        try:
+            for index, cells in parser.parse():
+                if index > self.limits.max_rows:
+                    raise DataError(
+                        f"{where}: expected at most {self.limits.max_rows:,} rows, found row {index:,}; delete "
+                        "the rows below the data or export the sheet as CSV UTF-8."
+                    )
+                yield index, cells
+        except _BadCell as bad:
+            cell = bad.coordinate or f"in row {bad.row}"
+            raise DataError(
+                f"{where} cell {cell}: expected a value of the type the cell declares, could not read it "
+                f"({bad.kind}); in Excel re-type the cell (e.g. Format Cells > Text) and save, or export "
+                "the sheet as CSV UTF-8."
+            ) from None
+        except DataError:
+            raise
+        except Exception as error:
+            raise DataError(
+                f"{where} after row {index}: expected well-formed sheet XML, could not read it "
+                f"({type(error).__name__}); re-save the workbook from Excel or export it as CSV UTF-8."
+            ) from None
+
+    def _iter_xlsx(
+        self, rows: Iterator[tuple[int, list[dict[str, Any]]]], title: str, header_row: int
+    ) -> Iterator[dict[str, Any]]:
+        columns = self.columns
+        width = len(columns)
+        empty: Any = None if self.keep_types else ""
+        convert = (lambda value: value) if self.keep_types else cell_to_str
+        row_number = 0
+        previous = header_row
+        pending_empty = 0  # empty rows since the last row with a value; yielded only if one follows
+        for index, cells in rows:
+            pending_empty += max(0, index - previous - 1)  # rows the XML leaves out are empty rows
+            previous = max(previous, index)
+            values = [empty] * width
+            filled = False
+            for cell in cells:
+                value, column = cell["value"], cell["column"]
+                if _is_blank(value):
+                    if column <= width and value is not None:
+                        values[column - 1] = convert(value)
+                    continue
+                if column > width:
+                    raise DataError(
+                        f"{self.path} row {row_number + pending_empty + 1} (sheet {title!r} row {index}): "
+                        f"expected values only under the {width} header columns, found a value in column "
+                        f"{column}; add a header for that column."
+                    )
+                values[column - 1] = convert(value)
+                filled = True
+            if not filled:
+                pending_empty += 1
+                continue
+            if pending_empty > self.limits.max_empty_rows:
+                raise DataError(
+                    f"{self.path} sheet {title!r}: expected at most {self.limits.max_empty_rows:,} empty rows "
+                    f"between two rows with values, found {pending_empty:,} before row {index:,}; delete the "
+                    f"stray value in row {index:,} (or the empty rows), or export the sheet as CSV UTF-8."
+                )
+            for _ in range(pending_empty):
+                row_number += 1
+                yield dict.fromkeys(columns, empty)
+            pending_empty = 0
+            row_number += 1
+            yield dict(zip(columns, values, strict=True))
+        self.close()
+
+    # -- JSON Lines -----------------------------------------------------------------------------
+    def _open_jsonl(self) -> Iterator[dict[str, Any]]:
+        self.encoding = "utf-8"
+        seen: dict[str, None] = {}
+        for _, record in self._iter_jsonl_objects():
+            for key in record:
+                seen.setdefault(key)
+        self.columns = list(seen)
+        return self._iter_jsonl()
+
+    def _iter_jsonl_objects(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        blank_line = 0
+        line_number = 0
+        with io.TextIOWrapper(self._open_binary(), encoding="utf-8-sig") as handle:
+            lines = iter(handle)
+            while True:
+                try:
+                    line = next(lines)
+                except StopIteration:
+                    return
+                except UnicodeDecodeError:
+                    raise DataError(
+                        f"{self.path} line {line_number + 1}: expected UTF-8 text (JSON Lines is always "
+                        "UTF-8), found other bytes; re-save the file as UTF-8."
+                    ) from None
+                line_number += 1
+                if not line.strip():
+                    blank_line = blank_line or line_number
+                    continue
+                if blank_line:
+                    raise DataError(
+                        f"{self.path} line {blank_line}: expected a JSON object, found a blank line; "
+                        "remove it, or write {} for an empty row."
+                    )
+                yield line_number, self._parse_json_line(line, line_number)
+
+    def _parse_json_line(self, line: str, line_number: int) -> dict[str, Any]:
+        where = f"{self.path} line {line_number}"
+        if _json_depth_exceeds(line, _MAX_JSON_DEPTH):
+            raise DataError(
+                f"{where}: expected a flat JSON object, found values nested more than {_MAX_JSON_DEPTH} "
+                "levels deep; flatten that line or remove it."
+            )
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(
+                f"{where}: expected one JSON object per line, could not parse it "
+                f"({error.msg} at column {error.colno}); fix or remove that line."
+            ) from None
+        except (ValueError, RecursionError) as error:  # e.g. a number of more than 4,300 digits
+            raise DataError(
+                f"{where}: expected one JSON object per line, could not read it ({type(error).__name__}); "
+                "fix or remove that line."
+            ) from None
+        if not isinstance(record, dict):
+            raise DataError(
+                f"{where}: expected a JSON object {{...}}, found "
+                f"{type(record).__name__}; write each row as an object such as "
+                '{"text": "..."}.'
+            )
+        if _JSON_SURROGATE_ESCAPE.search(line):
+            for key, value in record.items():
+                if _holds_lone_surrogate(key) or _holds_lone_surrogate(value):
+                    raise DataError(
+                        f"{where}: the value of {_safe_key(key)} holds half of a UTF-16 surrogate pair (an "
+                        "escape such as \\ud83d without its partner), which is not text: the program that "
+                        "wrote the file cut a character in two. Remove that escape or complete the pair."
+                    )
+        return record
+
+    def _iter_jsonl(self) -> Iterator[dict[str, Any]]:
+        columns = self.columns
+        if self.keep_types:
+            for _, record in self._iter_jsonl_objects():
+                yield {column: record.get(column) for column in columns}
+            return
+        for _, record in self._iter_jsonl_objects():
+            yield {column: cell_to_str(record.get(column)) for column in columns}
+
+
+_DELIMITER_NAMES = {",": "a comma", "\t": "a tab"}
+
+
+class _RunawayRow(Exception):
+    """A CSV/TSV row ran past ReadLimits.max_field_lines."""
+
+
+class _BadCell(Exception):
+    def __init__(self, coordinate: str | None, row: int, kind: str) -> None:
+        super().__init__(coordinate)
+        self.coordinate, self.row, self.kind = coordinate, row, kind
+
+
+class _PhysicalLines:
+    """The file's lines as the csv module reads them, counted, with those of the current row kept.
+
+    Knowing which lines make up each row lets the reader name them in messages, re-read a row whose
+    quotes are not well formed, and stop a quoted cell that would swallow the rest of the file before
+    it does.
+    """
+
+    def __init__(self, handle: IO[str], max_line_breaks: int) -> None:
+        self._lines = iter(handle)
+        self._max_lines = max_line_breaks + 1
+        self.number = 0
+        self.row: list[str] = []
+        self.ended = False
+
+    @property
+    def first_line_of_row(self) -> int:
+        return self.number - len(self.row) + 1
+
+    def start_row(self) -> None:
+        self.row = []
+
+    def __iter__(self) -> Iterator[str]:
+        limit = self._max_lines
+        for line in self._lines:
+            row = self.row
+            if len(row) >= limit:
+                raise _RunawayRow
+            self.number += 1
+            row.append(line)
+            yield line
+        self.ended = True
+
+
+def _split_literal_quotes(line: str, delimiter: str) -> tuple[list[str], bool]:
+    """Split one line into cells, reading a quote as text wherever it does not form a quoted cell.
+
+    A quoted cell is well formed when its closing quote is followed by the delimiter or the end of the
+    line (``""`` inside it is one quote). Returns the cells and whether the last cell opened a quote that
+    does not close on this line (so it might continue on the next one).
+    """
+    if line.endswith("\r\n"):
+        line = line[:-2]
+    elif line.endswith(("\n", "\r")):
+        line = line[:-1]
+    cells: list[str] = []
+    position, end = 0, len(line)
+    still_open = False
+    while True:
+        next_delimiter = line.find(delimiter, position)
+        if next_delimiter == -1:
+            next_delimiter = end
+        if position < end and line[position] == '"':
+            parts, scan, closed_at = [], position + 1, -1
+            while True:
+                quote = line.find('"', scan)
+                if quote == -1:  # no quote left on the line: in the csv module's eyes the cell runs on
+                    still_open = True
+                    break
+                if line.startswith('""', quote):
+                    parts.append(line[scan : quote + 1])
+                    scan = quote + 2
+                    continue
+                parts.append(line[scan:quote])
+                closed_at = quote
+                break
+            if closed_at != -1 and (closed_at + 1 == end or line[closed_at + 1] == delimiter):
+                cells.append("".join(parts))
+                position = closed_at + 1
+            else:
+                cells.append(line[position:next_delimiter])
+                position = next_delimiter
+        else:
+            cells.append(line[position:next_delimiter])
+            position = next_delimiter
+        if position >= end:
+            return cells, still_open
+        position += 1  # past the delimiter
+        if position == end:
+            cells.append("")
+            return cells, False
+
+
+def _xml_declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part has a DOCTYPE (or an unreasonably long prolog) before its first element."""
+    with archive.open(info) as part:
+        head = part.read(_XML_PROLOG_LIMIT)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
+    for match in re.finditer("<", text):
+        following = text[match.start() + 1 : match.start() + 2]
+        if following not in ("?", "!"):
+            prolog = text[: match.start()]
+            return "<!DOCTYPE" in prolog or "<!ENTITY" in prolog
+    return len(head) >= _XML_PROLOG_LIMIT or "<!DOCTYPE" in text or "<!ENTITY" in text
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _json_depth_exceeds(line: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than `limit` (checked before json.loads recurses)."""
+    if line.count("[") + line.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _safe_key(key: str) -> str:
+    return repr(key.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def read_rows(path: str | os.PathLike[str], *, sheet: str | None = None) -> list[dict[str, str]]:
+    """Read a whole (small) table into memory; see `TableReader` for the rules."""
+    with TableReader(path, sheet=sheet) as reader:
+        return list(reader)
+
+
+def find_column(
+    columns: Sequence[str],
+    candidates: Sequence[str],
+    *,
+    given: str | None = None,
+    purpose: str = "text",
+) -> str:
+    """Return the column to use for `purpose`.
+
+    `given` (e.g. from ``--text-column``) wins and must exist; otherwise the first of `candidates`
+    present. Matching is exact first, then case-insensitive (surrounding spaces ignored).
+
+    Raises
+    ------
+    DataError
+        No such column; the message lists the columns that exist and the option to pass.
+    """
+    option = f"--{purpose.replace('_', '-')}-column"
+    available = ", ".join(repr(column) for column in columns) or "(none)"
+    by_folded: dict[str, str] = {}
+    for column in columns:
+        by_folded.setdefault(column.strip().casefold(), column)
+
+    def lookup(name: str) -> str | None:
+        if name in columns:
+            return name
+        return by_folded.get(name.strip().casefold())
+
+    if given is not None:
+        found = lookup(given)
+        if found is None:
+            raise DataError(
+                f"expected a {purpose} column named {given!r}, found only columns {available}; "
+                f"pass one of those with {option}."
+            )
+        return found
+    for candidate in candidates:
+        found = lookup(candidate)
+        if found is not None:
+            return found
+    looked_for = ", ".join(repr(candidate) for candidate in candidates)
+    raise DataError(
+        f"expected a {purpose} column (looked for {looked_for}), found only columns {available}; "
+        f"name the one to use with {option} NAME."
+    )
+
+
+def guard_formula(text: str) -> str:
+    """`text` as a spreadsheet shows it instead of running it: a ``'`` before a leading ``= + - @``, tab or CR.
+
+    This is OWASP's defence against CSV injection (``=HYPERLINK("http://evil.example","click")`` typed in
+    a report would otherwise become a live link in Excel). A plain number such as ``-3`` or ``+25%`` is
+    not a formula and is left alone.
+
+    >>> guard_formula('=HYPERLINK("http://evil.example","click")')
+    '\\'=HYPERLINK("http://evil.example","click")'
+    >>> guard_formula("-3"), guard_formula("+25%"), guard_formula("-2+3"), guard_formula("no formula")
+    ('-3', '+25%', "'-2+3", 'no formula')
+    """
+    if text.startswith(_FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+class AtomicTableWriter:
+    """Write a table to a temporary file beside `path` and move it into place only when complete.
+
+    Parameters
+    ----------
+    path
+        The final file; its extension chooses the format unless `format` is given.
+    columns
+        Column names, in order; written as the header (CSV/TSV/XLSX) and as the keys (JSONL).
+    format
+        ``"csv"``, ``"tsv"``, ``"xlsx"`` or ``"jsonl"`` to override the extension.
+    excel_bom
+        CSV/TSV: start the file with a UTF-8 BOM so Excel opens it as UTF-8. Default: True for CSV,
+        False for TSV.
+    guard_formulas
+        CSV/TSV: write a cell that starts with ``= + - @`` (or tab / carriage return) with a ``'`` in
+        front (see `guard_formula`), so a spreadsheet shows it as text instead of running it. On by
+        default: reports are typed by the public and these files are opened in Excel. Turn it off only
+        for files that no spreadsheet will open (the prefix changes the cell's text).
+    sheet_title
+        XLSX: title of the first worksheet.
+
+    Notes
+    -----
+    Values keep their type where the format has one: JSONL writes numbers, booleans, ``None`` (null),
+    lists and objects as JSON; XLSX writes numbers, booleans and dates as such. Everything else is
+    written as text (`cell_to_str`). XLSX strings are always text cells (openpyxl ``data_type = "s"``), so
+    a report starting with ``=`` never becomes a formula; characters that XML cannot hold (control
+    characters other than tab and newline) are replaced by U+FFFD; a sheet holds at most
+    `EXCEL_MAX_ROWS` rows, header included, and a cell at most 32,767 characters (`DataError` beyond).
+
+    Temporary files (the ``.part`` file, and for XLSX the sheet data openpyxl streams to disk) are created
+    in the target's folder with mode 0600, since they hold report text. The committed file gets the
+    mode of the file it replaces, or ``0o666`` less the process umask.
+
+    Used as a context manager, the file is committed when the block ends normally and the temporary
+    files are removed when it ends with any exception, KeyboardInterrupt included. A failure to write
+    (full disk, read-only folder) is a `DataError` and leaves nothing behind.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        columns: Sequence[str],
+        *,
+        format: TableFormat | None = None,
+        excel_bom: bool | None = None,
+        guard_formulas: bool = True,
+        sheet_title: str = "Sheet1",
+    ) -> None:
+        self.path = Path(path)
+        self.columns = list(columns)
+        if format is not None and format not in SUPPORTED_EXTENSIONS.values():
+            allowed = ", ".join(sorted(set(SUPPORTED_EXTENSIONS.values())))
+            raise DataError(f"expected format to be one of {allowed}, got {format!r}.")
+        self.format: TableFormat = format or table_format(self.path)
+        if len(set(self.columns)) != len(self.columns):
+            raise DataError(f"{self.path}: expected unique column names, got {self.columns}.")
+        self.excel_bom = (self.format == "csv") if excel_bom is None else excel_bom
+        self.guard_formulas = guard_formulas
+        self.rows_written = 0
+        self._state = "open"
+        directory = self.path.parent
+        if self.path.is_dir():
+            raise DataError(
+                f"{self.path}: expected a file name to write to, found a folder; give a file name such as "
+                f"{self.path / ('labelled.' + self.format)}."
+            )
+        if not directory.is_dir():
+            raise DataError(
+                f"{self.path}: expected the folder {str(directory)!r} to exist, found nothing there; "
+                "create it or write somewhere else."
+            )
+        self._handle: IO[str] | None = None
+        self._csv: Any = None
+        self._workbook: Any = None
+        self._sheet: Any = None
+        self._sheet_rows = 0
+        self._sheet_temps: list[Path] = []
+        self.temp_path = self._make_temp(".part")
+        try:
+            if self.format == "xlsx":
+                from openpyxl import Workbook
+
+                self._workbook = Workbook(write_only=True)
+                self._start_xlsx_sheet(sheet_title, self.columns)
+            else:
+                self._handle = open(self.temp_path, "w", encoding="utf-8", newline="")
+                if self.format in _DELIMITERS:
+                    if self.excel_bom:
+                        self._handle.write("\ufeff")
+                    self._csv = csv.writer(
+                        self._handle, delimiter=_DELIMITERS[self.format], lineterminator="\r\n"
+                    )
+                    self._csv.writerow(self.columns)
+        except OSError as error:
+            raise self._failed(error) from None
+        except BaseException:
+            self.abort()
+            raise
+
+    def _make_temp(self, suffix: str) -> Path:
+        """An empty hidden file beside the target, readable by its owner only (mkstemp's mode 0600)."""
+        try:
+            descriptor, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=suffix)
+        except OSError as error:
+            self.abort()
+            raise DataError(
+                f"{self.path}: expected a folder this program may write in, could not create a file in "
+                f"{str(self.path.parent)!r} ({error.strerror}); write somewhere else or fix the folder's "
+                "permissions."
+            ) from None
+        os.close(descriptor)
+        return Path(name)
+
+    def _failed(self, error: OSError) -> DataError:
+        """Abort, and the typed error for a write that the operating system refused."""
+        self.abort()
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return DataError(
+                f"{self.path}: expected room on the disk to write it, ran out of space; free some space or "
+                "write to another disk."
+            )
+        return DataError(
+            f"{self.path}: expected to be able to write it, the system refused ({error.strerror or error}); "
+            "check the folder's permissions and free space, or write somewhere else."
+        )
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            raise DataError(f"{self.path}: expected an open writer, found it already {self._state}.")
+
+    def _values(self, row: Mapping[str, Any], columns: Sequence[str]) -> list[Any]:
+        unknown = [key for key in row if key not in columns]
+        if unknown:
+            raise DataError(
+                f"{self.path} row {self.rows_written + 1}: expected only the columns {list(columns)}, "
+                f"found also {unknown}; add them to the writer's columns."
+            )
+        return [row.get(column) for column in columns]
+
+    # -- XLSX -----------------------------------------------------------------------------------
+    def _start_xlsx_sheet(self, title: str, columns: Sequence[str]) -> None:
+        from openpyxl.worksheet import _writer as sheet_writer
+
+        sheet = self._workbook.create_sheet(title=title)
+        # openpyxl streams a write-only sheet to a file in the system temp folder, where abort() cannot
+        # see it and a killed run would leave report text behind; give it one beside the output instead.
+        # openpyxl removes it itself once the workbook is saved.
+        temp = self._make_temp(".sheet.part")
+        self._sheet_temps.append(temp)
+        sheet_writer.ALL_TEMP_FILES.append(str(temp))
+        sheet._writer = sheet_writer.WorksheetWriter(sheet, out=str(temp))
+        sheet._writer.write_top()
+        self._sheet = sheet
+        self._sheet_rows = 0
+        self._append_xlsx(columns, columns)
+
+    def _append_xlsx(self, values: Sequence[Any], columns: Sequence[str]) -> None:
+        if self._sheet_rows >= EXCEL_MAX_ROWS:
+            raise DataError(
+                f"{self.path}: expected at most {EXCEL_MAX_ROWS - 1:,} rows under the header (all an Excel "
+                "sheet holds), found more; write a .csv or .jsonl file instead."
+            )
+        self._sheet.append(self._xlsx_cells(values, columns))
+        self._sheet_rows += 1
+
+    def _xlsx_cells(self, values: Sequence[Any], columns: Sequence[str]) -> list[Any]:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        cells = []
+        for column, value in zip(columns, values, strict=True):
+            if value is None:
+                cells.append(None)
+                continue
+            if isinstance(value, (bool, int)) or (isinstance(value, float) and abs(value) <= _EXCEL_MAX_NUMBER):
+                cells.append(value)
+                continue
+            if isinstance(value, (dt.date, dt.time, dt.timedelta)) and getattr(value, "tzinfo", None) is None:
+                cells.append(value)
+                continue
+            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell_to_str(value))
+            if len(text) > _XLSX_MAX_CELL:
+                raise DataError(
+                    f"{self.path} row {self.rows_written + 1}, column {column!r}: expected at most "
+                    f"{_XLSX_MAX_CELL:,} characters in a cell (Excel's limit), found {len(text):,}; write a "
+                    ".csv or .jsonl file instead."
+                )
+            cell = WriteOnlyCell(self._sheet, value=text)
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+            cells.append(cell)
+        return cells
+
+    def _discard_xlsx(self) -> None:
+        from openpyxl.worksheet import _writer as sheet_writer
+
+        if self._workbook is not None:
+            for sheet in self._workbook.worksheets:
+                # Close openpyxl's row and file generators so the sheet file is closed before it goes.
+                streams = (getattr(sheet, "_rows", None), getattr(getattr(sheet, "_writer", None), "xf", None))
+                for stream in streams:
+                    if stream is not None:
+                        try:
+                            stream.close()
+                        except Exception:  # best effort: the file is removed below anyway
+                            pass
+            self._workbook = None
+        for temp in self._sheet_temps:
+            temp.unlink(missing_ok=True)
+            if str(temp) in sheet_writer.ALL_TEMP_FILES:
+                sheet_writer.ALL_TEMP_FILES.remove(str(temp))
+        self._sheet_temps = []
+
+    # -- writing ----------------------------------------------------------------------------------
+    def _text(self, value: Any) -> str:
+        text = cell_to_str(value)
+        return guard_formula(text) if self.guard_formulas else text
+
+    def write_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Append rows; missing columns are written empty, unknown keys raise `DataError`."""
+        self._check_open()
+        try:
+            for row in rows:
+                values = self._values(row, self.columns)
+                if self.format == "xlsx":
+                    self._append_xlsx(values, self.columns)
+                elif self.format == "jsonl":
+                    assert self._handle is not None
+                    record = dict(zip(self.columns, values, strict=True))
+                    self._handle.write(json.dumps(record, ensure_ascii=False, default=cell_to_str) + "\n")
+                else:
+                    self._csv.writerow([self._text(value) for value in values])
+                self.rows_written += 1
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def start_sheet(self, title: str, columns: Sequence[str]) -> None:
+        """XLSX only: continue in a new worksheet with its own header; `write_rows` then fills it."""
+        self._check_open()
+        if self.format != "xlsx":
+            raise DataError(f"{self.path}: expected an .xlsx file for several sheets, found {self.format}.")
+        self.columns = list(columns)
+        try:
+            self._start_xlsx_sheet(title, self.columns)
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def finish(self) -> None:
+        """Write everything to the temporary file (to disk), ready for `publish`; nothing is renamed yet.
+
+        With two outputs, finish both before publishing either, so that a full disk leaves neither.
+        """
+        self._check_open()
+        try:
+            if self._workbook is not None:
+                self._workbook.save(self.temp_path)
+                self._workbook = None
+                self._sheet_temps = []  # removed by openpyxl once saved
+                with open(self.temp_path, "rb") as saved:
+                    os.fsync(saved.fileno())
+            elif self._handle is not None:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+                self._handle.close()
+                self._handle = None
+        except OSError as error:
+            raise self._failed(error) from None
+        except BaseException:
+            self.abort()
+            raise
+        self._state = "finished"
+
+    def publish(self) -> Path:
+        """Rename the finished temporary file onto `path` (replacing any existing file); returns `path`."""
+        if self._state != "finished":
+            raise DataError(f"{self.path}: expected a finished writer to publish, found it {self._state}.")
+        try:
+            if self.path.exists():
+                mode = self.path.stat().st_mode & 0o777
+            else:
+                mode = 0o666 & ~_umask()
+            os.chmod(self.temp_path, mode)
+            os.replace(self.temp_path, self.path)
+        except OSError as error:
+            raise self._failed(error) from None
+        except BaseException:
+            self.abort()
+            raise
+        self._state = "committed"
+        return self.path
+
+    def commit(self) -> Path:
+        """Finish the file and rename it onto `path` (replacing any existing file); returns `path`."""
+        self.finish()
+        return self.publish()
+
+    def abort(self) -> None:
+        """Discard everything written; the target file is left as it was. Safe to call twice."""
+        if self._state == "committed":
+            return
+        self._state = "aborted"
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            except OSError:  # a full disk fails the final flush too; the file is removed anyway
+                pass
+            self._handle = None
+        self._discard_xlsx()
+        temp = getattr(self, "temp_path", None)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicTableWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None and self._state == "open":
+            self.commit()
+        elif exc_type is None and self._state == "finished":
+            self.publish()
+        else:
+            self.abort()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows (other threads may be writing)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)  # the only portable way to read it: set a strict one for an instant, then restore
+    os.umask(mask)
+    return mask

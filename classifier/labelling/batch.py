@@ -1,0 +1,545 @@
+"""Label a whole backlog file: every row in, every row out, with labels, scores, a review flag and reasons.
+
+The input is streamed in chunks and the output written through `AtomicTableWriter`, so memory stays flat
+however long the file is and an interrupted run leaves no partial output. With ``jobs > 1`` the chunks
+are labelled by a pool of worker processes forked after the model is loaded (and checked), so they share
+that one model and its label order, and results
+are written back in input order, so the output is byte-for-byte the same whatever ``jobs`` is.
+
+Added columns
+-------------
+``labels`` (``;``-separated), ``score_<label>`` for every label of the model, ``needs_review``
+(``true``/``false``), ``reasons`` (``label: term, term; label: term``) and ``status`` (``ok``, or why
+the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
+any of these names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ...
+if that clashes too), so the original columns are never overwritten and the added ones stay together
+under one prefix. `BatchSummary.added_columns` says which names were used.
+
+Safety
+------
+Original cells are written back as read: numbers, booleans and nulls keep their type in JSONL and XLSX
+output, and CSV/TSV output neutralises spreadsheet formulas (see `classifier.io.tables.guard_formula`).
+A report longer than ``max_chars`` is not classified (status ``text too long``) and never preprocessed.
+Temporary files are created beside the output, readable by the owner only, and removed on any error
+and on SIGTERM/SIGHUP, after which the signal is delivered as usual.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifier.errors import ClassifierError, ConfigError, DataError
+from classifier.io.records import TEXT_COLUMNS
+from classifier.io.tables import (
+    EXCEL_MAX_ROWS,
+    AtomicTableWriter,
+    ReadLimits,
+    TableReader,
+    cell_to_str,
+    find_column,
+    table_format,
+)
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "BatchSummary", "added_column_names", "count_rows", "default_output_path",
+           "label_file"]
+
+DEFAULT_CHUNK_SIZE = 2000
+#: Inputs from this size up are labelled by one worker per CPU by default (below it, starting the workers
+#: costs more than they save: about 2,500 reports of 40 words).
+PARALLEL_MIN_BYTES = 512 * 1024
+#: Chunks queued per worker: enough to keep every worker busy, few enough to keep memory flat.
+_CHUNKS_IN_FLIGHT_PER_JOB = 2
+_PREFIXES = ("", "tension_", *(f"tension{n}_" for n in range(2, 100)))
+
+LABELS, NEEDS_REVIEW, REASONS, STATUS, SCORE_PREFIX = "labels", "needs_review", "reasons", "status", "score_"
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class BatchSummary:
+    """What `label_file` did; ``str(summary)`` is the report the CLI prints (counts only, never text).
+
+    Attributes
+    ----------
+    input, output, review_output
+        The files read and written (``review_output`` is None without ``review_out``).
+    text_column
+        The input column that was labelled.
+    rows_in, rows_out
+        Rows read and rows written; always equal (`label_file` raises otherwise).
+    label_counts
+        Rows given each label, for every label of the model (0 included), in the model's order.
+    needs_review
+        Rows flagged for a person, unclassified rows included.
+    not_classified
+        Rows whose ``status`` is not ``ok``; `status_counts` says why.
+    review_rows
+        Rows written to ``review_output`` (= ``needs_review``), 0 without it.
+    added_columns
+        Our column name → the name used in the output (differs when an input column had that name).
+    jobs, seconds
+        Worker processes used, and wall-clock time, reading and writing included.
+    lines_read, multiline_rows, longest_row_lines
+        CSV/TSV input: lines read (header included), rows that span several lines (line breaks inside
+        quoted cells) and the most lines one row spans; 0 for XLSX and JSONL. A stray quote that merged
+        rows shows up here.
+    """
+
+    input: Path
+    output: Path
+    review_output: Path | None
+    text_column: str
+    rows_in: int = 0
+    rows_out: int = 0
+    label_counts: dict[str, int] = field(default_factory=dict)
+    needs_review: int = 0
+    not_classified: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    review_rows: int = 0
+    added_columns: dict[str, str] = field(default_factory=dict)
+    jobs: int = 1
+    seconds: float = 0.0
+    lines_read: int = 0
+    multiline_rows: int = 0
+    longest_row_lines: int = 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_in / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def renamed_columns(self) -> dict[str, str]:
+        """The added columns whose name was changed to avoid an input column of the same name."""
+        return {ours: used for ours, used in self.added_columns.items() if ours != used}
+
+    def __str__(self) -> str:
+        same = "all rows kept" if self.rows_in == self.rows_out else "ROW COUNT MISMATCH"
+        lines = [
+            f"Labelled {self.rows_in} rows of {self.input} (text column {self.text_column!r}) in "
+            f"{self.seconds:.1f} s ({self.rows_per_second:.0f} rows/s, {self.jobs} job{'s' * (self.jobs > 1)}).",
+            f"rows in: {self.rows_in}, rows out: {self.rows_out} ({same}) -> {self.output}",
+        ]
+        if self.multiline_rows:
+            span = "rows span" if self.multiline_rows > 1 else "row spans"
+            lines.append(
+                f"{self.multiline_rows} {span} several lines (line breaks inside quoted cells; at most "
+                f"{self.longest_row_lines} lines); {self.lines_read} lines read"
+            )
+        width = max((len(label) for label in self.label_counts), default=0)
+        lines.append("rows per label:")
+        lines += [f"  {label:<{width}}  {count}" for label, count in self.label_counts.items()]
+        lines.append(f"needs review: {self.needs_review}")
+        why = ", ".join(f"{status}: {count}" for status, count in self.status_counts.items() if status != "ok")
+        lines.append(f"not classified: {self.not_classified}" + (f" ({why})" if why else ""))
+        if self.review_output is not None:
+            lines.append(f"rows for review: {self.review_rows} -> {self.review_output}")
+        if self.renamed_columns:
+            renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
+            lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
+        return "\n".join(lines)
+
+
+def default_output_path(input_path: str | os.PathLike[str]) -> Path:
+    """``<folder>/<stem>_labelled<ext>`` beside the input: ``backlog.xlsx`` → ``backlog_labelled.xlsx``."""
+    path = Path(input_path)
+    return path.with_name(f"{path.stem}_labelled{path.suffix}")
+
+
+def added_column_names(input_columns: Sequence[str], labels: Sequence[str]) -> dict[str, str]:
+    """Map each column we add to the name it gets in the output, avoiding every input column name.
+
+    >>> added_column_names(["id", "text"], ["hate"])["labels"]
+    'labels'
+    >>> added_column_names(["id", "text", "labels"], ["hate"])["score_hate"]
+    'tension_score_hate'
+    """
+    ours = [LABELS, *(f"{SCORE_PREFIX}{label}" for label in labels), NEEDS_REVIEW, REASONS, STATUS]
+    taken = set(input_columns)
+    for prefix in _PREFIXES:
+        names = {name: f"{prefix}{name}" for name in ours}
+        if taken.isdisjoint(names.values()):
+            return names
+    raise DataError(
+        f"expected room for the added columns, found the input already has columns {ours} under every "
+        "prefix from 'tension_' to 'tension99_'; remove some of those columns."
+    )
+
+
+def count_rows(
+    path: str | os.PathLike[str], *, sheet: str | None = None, quoting: str = "standard",
+    limits: ReadLimits | None = None,
+) -> int:
+    """Number of data rows `label_file` will read from `path` (one pass over the file, for a progress bar)."""
+    with TableReader(path, sheet=sheet, quoting=quoting, limits=limits) as reader:
+        return sum(1 for _ in reader)
+
+
+def label_file(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    model: Any = None,
+    text_column: str | None = None,
+    review_out: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    sheet: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: ProgressCallback | None = None,
+    max_chars: int | None = None,
+    quoting: str = "standard",
+    limits: ReadLimits | None = None,
+    formula_guard: bool = True,
+) -> BatchSummary:
+    """Label every row of a CSV, TSV, XLSX or JSONL file and write them all, in order, to `output`.
+
+    Parameters
+    ----------
+    input
+        The backlog; every column is copied to the output unchanged.
+    output
+        Where to write; its extension chooses the format. Default: `default_output_path` (beside the
+        input, same format).
+    model
+        A `TensionModel`, a model folder or name, or None for the default model.
+    text_column
+        The column to label; default: the first of `classifier.io.records.TEXT_COLUMNS` present
+        (case-insensitive).
+    review_out
+        Also write the rows needing review (unclassified ones included) to this file, same columns.
+    jobs
+        Worker processes. 1 labels in this process; N > 1 forks N workers, which inherit the model loaded
+        (and checked) here, so the score columns always follow the label order of the model that scores them.
+        Default: every CPU this process may use for an input of `PARALLEL_MIN_BYTES` or more, else 1. The
+        output is the same whatever the number.
+    force
+        Replace `output` / `review_out` if they exist (the input is never replaced).
+    sheet
+        XLSX input: the worksheet to read (default: the first).
+    chunk_size
+        Rows read, labelled and written at a time.
+    progress
+        Called with the number of rows done so far after each chunk is written.
+    max_chars
+        Reports longer than this many characters are not classified: their row is written with status
+        ``text too long`` and no scores. Default: `classifier.model.predictor.MAX_TEXT_CHARS`.
+    quoting
+        CSV/TSV input: ``"standard"`` or ``"none"`` (quotes are plain text); see `TableReader`.
+    limits
+        Bounds on the input (quoted line breaks per CSV/TSV row, XLSX rows, columns and size); see
+        `classifier.io.tables.ReadLimits`.
+    formula_guard
+        CSV/TSV output: put a ``'`` before cells that a spreadsheet would run as a formula (default).
+
+    Returns
+    -------
+    BatchSummary
+
+    Raises
+    ------
+    DataError
+        Unreadable or implausible input (the message names the line, row or cell), no text column (the
+        message lists the columns), output equal to the input or a folder, output exists without
+        `force`, more rows than an XLSX output can hold, a folder that cannot be written or a full disk.
+        Nothing is written when any error occurs.
+    ModelError
+        The model cannot be loaded.
+    ConfigError
+        `jobs` or `chunk_size` below 1.
+    """
+    from classifier.model.predictor import MAX_TEXT_CHARS
+
+    started = time.perf_counter()
+    input_path = Path(input)
+    output_path = Path(output) if output is not None else default_output_path(input_path)
+    review_path = Path(review_out) if review_out is not None else None
+    max_chars = MAX_TEXT_CHARS if max_chars is None else max_chars
+    if jobs is None:
+        jobs = default_jobs(input_path)
+    for name, value in (("jobs", jobs), ("chunk_size", chunk_size), ("max_chars", max_chars)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"The {name!r} parameter of label_file must be a positive int. Got {value!r}.")
+    _check_paths(input_path, output_path, review_path, force)
+
+    labels, loaded, model_dir = _prepare_model(model, jobs)
+    with _cleanup_on_termination(), ExitStack() as stack:
+        reader = stack.enter_context(
+            TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
+        )
+        text_col = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
+        names = added_column_names(reader.columns, labels)
+        columns = [*reader.columns, *names.values()]
+        summary = BatchSummary(
+            input=input_path, output=output_path, review_output=review_path, text_column=text_col,
+            label_counts=dict.fromkeys(labels, 0), added_columns=names, jobs=jobs,
+        )
+        _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
+        # Writers are entered last so they are aborted (temp files removed) on any exception below.
+        writer = stack.enter_context(AtomicTableWriter(output_path, columns, guard_formulas=formula_guard))
+        review_writer = (
+            stack.enter_context(AtomicTableWriter(review_path, columns, guard_formulas=formula_guard))
+            if review_path else None
+        )
+        needs_review_col, status_col = names[NEEDS_REVIEW], names[STATUS]
+        added_names = list(names.values())
+
+        labelled = stack.enter_context(
+            closing(_labelled_chunks(reader.iter_chunks(chunk_size), text_col, loaded, model_dir, jobs, max_chars))
+        )
+        try:
+            for rows, results in labelled:
+                review_rows = []
+                for row, cells in zip(rows, results, strict=True):
+                    row.update(zip(added_names, cells, strict=True))
+                    _count(summary, row[names[LABELS]], row[needs_review_col], row[status_col])
+                    if review_writer is not None and row[needs_review_col] == "true":
+                        review_rows.append(row)
+                summary.rows_in += len(rows)
+                writer.write_rows(rows)
+                if review_writer is not None:
+                    review_writer.write_rows(review_rows)
+                    summary.review_rows += len(review_rows)
+                if progress is not None:
+                    progress(summary.rows_in)
+        except ClassifierError as error:
+            raise type(error)(f"{error} Nothing was written to {output_path}.") from error
+        summary.rows_out = writer.rows_written
+        summary.lines_read, summary.multiline_rows = reader.lines_read, reader.multiline_rows
+        summary.longest_row_lines = reader.longest_row_lines
+        if summary.rows_out != summary.rows_in:  # a broken invariant: refuse to publish the file
+            raise DataError(
+                f"{input_path}: read {summary.rows_in} rows but wrote {summary.rows_out}; nothing was written "
+                f"to {output_path}. Please report this as a bug."
+            )
+        try:
+            # Both files are complete on disk before either is renamed, so a full disk leaves neither.
+            for finishing in (writer, review_writer):
+                if finishing is not None:
+                    finishing.finish()
+        except ClassifierError as error:
+            raise type(error)(f"{error} Nothing was written to {output_path}.") from error
+        if review_writer is not None:
+            review_writer.publish()
+        writer.publish()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _check_fits_excel(input_path: Path, input_format: str, outputs: list[Path | None], sheet: str | None,
+                      quoting: str, limits: ReadLimits | None) -> None:
+    """Refuse, before any work, an XLSX output that would need more rows than an Excel sheet holds."""
+    targets = [path for path in outputs if path is not None and table_format(path) == "xlsx"]
+    # An XLSX input fits by construction; a text file has at least one byte per row.
+    if not targets or input_format == "xlsx" or input_path.stat().st_size < EXCEL_MAX_ROWS:
+        return
+    rows = count_rows(input_path, sheet=sheet, quoting=quoting, limits=limits)
+    if rows >= EXCEL_MAX_ROWS:
+        raise DataError(
+            f"{input_path}: has {rows:,} rows, more than an Excel sheet holds ({EXCEL_MAX_ROWS - 1:,} under the "
+            f"header), so {targets[0]} cannot hold them; write a .csv or .jsonl file instead."
+        )
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived during a run; raised so that every temporary file is removed on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _cleanup_on_termination() -> Iterator[None]:
+    """Turn SIGTERM/SIGHUP into an exception for the length of a run, then die of the signal as usual.
+
+    By default these signals end the process at once, leaving temporary files of report text behind.
+    Only signals still at their default action are taken over (a caller's own handler, or SIG_IGN under
+    nohup, is left alone), and only in the main thread, where Python allows it (the web server labels in
+    worker threads). The previous handlers are restored before the signal is delivered again.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    received: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        if not received:  # a second signal during the clean-up must not interrupt it
+            received.append(signum)
+            raise _Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield
+    except _Terminated as terminated:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        previous.clear()
+        signal.raise_signal(terminated.signum)
+        raise  # only reached if the restored handler lets the process live
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, force: bool) -> None:
+    for what, path in (("output", output_path), ("review file", review_path)):
+        if path is not None and path.is_dir():
+            raise DataError(
+                f"{path}: expected a file name for the {what}, found a folder; give a file inside it, such "
+                f"as {path / default_output_path(input_path).name}."
+            )
+    table_format(output_path)  # an unsupported output extension fails before any work is done
+    if review_path is not None:
+        table_format(review_path)
+    if not input_path.is_file():
+        raise DataError(f"{input_path}: expected an existing file, found nothing there; check the path.")
+    resolved_input = input_path.resolve()
+    targets = [("output", output_path)] + ([("review file", review_path)] if review_path else [])
+    for what, path in targets:
+        if path.resolve() == resolved_input:
+            raise DataError(
+                f"{path}: the {what} is the input file; refusing to overwrite it. Choose another name."
+            )
+        if path.exists() and not force:
+            raise DataError(f"{path} already exists; pass --force to replace it, or choose another name.")
+    if review_path is not None and review_path.resolve() == output_path.resolve():
+        raise DataError(f"{review_path}: the review file and the output must be different files.")
+
+
+def default_jobs(input_path: Path) -> int:
+    """Every CPU this process may use when the input is large enough to gain from workers, else 1."""
+    try:
+        size = input_path.stat().st_size
+    except OSError:
+        return 1  # the reader then says what is wrong with the path
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _prepare_model(model: Any, jobs: int) -> tuple[list[str], Any, Path | None]:
+    """Return the model's labels, the model to use in this process (None when workers load their own)
+    and the folder workers load from (None when they inherit `model`)."""
+    from classifier.model.predictor import TensionModel
+
+    if isinstance(model, TensionModel):
+        return model.labels, model, None
+    from classifier.model.persistence import resolve_model_dir
+    from classifier.model.predictor import load_model
+
+    model_dir = resolve_model_dir(model)
+    # Labels come from the verified model, never from metadata.json (which no hash covers); forked workers
+    # inherit this very model, so they cannot score with another file (say, one retrained meanwhile).
+    loaded = load_model(model_dir)
+    return loaded.labels, loaded, model_dir if jobs == 1 else None
+
+
+def _count(summary: BatchSummary, labels: str, needs_review: str, status: str) -> None:
+    if labels:
+        for label in labels.split(";"):
+            summary.label_counts[label] = summary.label_counts.get(label, 0) + 1
+    if needs_review == "true":
+        summary.needs_review += 1
+    if status != "ok":
+        summary.not_classified += 1
+    summary.status_counts[status] = summary.status_counts.get(status, 0) + 1
+
+
+# -- labelling chunks (in this process or in workers) --------------------------------------------------
+
+def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:
+    """The added cells for each text: labels, one score per label, needs_review, reasons, status.
+
+    Identical texts in a chunk (forwarded duplicates are common in backlogs) are labelled once.
+    """
+    unique = list(dict.fromkeys(texts))
+    predictions = dict(zip(unique, model.predict(unique, on_invalid="flag", max_chars=max_chars), strict=True))
+    labels = model.labels
+    cells = {}
+    for text, prediction in predictions.items():
+        scores = [_score_cell(prediction.scores[label]) for label in labels]
+        reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items() if terms)
+        cells[text] = (";".join(prediction.labels), *scores, "true" if prediction.needs_review else "false",
+                       reasons, prediction.status)
+    return [cells[text] for text in texts]
+
+
+def _score_cell(score: float) -> float | str:
+    return "" if score != score else score  # NaN (unclassified row) → empty cell
+
+
+def _labelled_chunks(
+    chunks: Iterator[list[dict[str, Any]]], text_col: str, model: Any, model_dir: Path | None, jobs: int,
+    max_chars: int,
+) -> Iterator[tuple[list[dict[str, Any]], list[tuple[Any, ...]]]]:
+    """Yield each chunk of rows with the added cells of its rows, in input order."""
+    if jobs == 1:
+        for rows in chunks:
+            yield rows, _label_texts(model, [cell_to_str(row[text_col]) for row in rows], max_chars)
+        return
+    import multiprocessing
+
+    global _INHERITED_MODEL
+    _INHERITED_MODEL = model  # seen by forked workers when model_dir is None; never pickled
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(model_dir,))
+    try:
+        pending: collections.deque = collections.deque()
+        limit = jobs * _CHUNKS_IN_FLIGHT_PER_JOB
+        for rows in itertools.chain(chunks, [None]):
+            if rows is not None:
+                texts = [cell_to_str(row[text_col]) for row in rows]
+                pending.append((rows, pool.apply_async(_label_in_worker, (texts, max_chars))))
+            while pending and (len(pending) >= limit or rows is None):
+                done_rows, result = pending.popleft()
+                yield done_rows, result.get()
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()
+        _INHERITED_MODEL = None
+
+
+_INHERITED_MODEL: Any = None
+_WORKER_MODEL: Any = None
+_WORKER_ERROR: BaseException | None = None
+
+
+def _init_worker(model_dir: Path | None) -> None:
+    # Ctrl-C reaches the whole process group; the parent handles it and terminates the pool. The parent's
+    # SIGTERM/SIGHUP handlers are inherited through fork: a worker must simply die when the pool ends it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    global _WORKER_MODEL, _WORKER_ERROR
+    if model_dir is None:
+        _WORKER_MODEL = _INHERITED_MODEL
+        return
+    try:
+        from classifier.model.predictor import load_model
+
+        _WORKER_MODEL = load_model(model_dir)
+    except BaseException as error:  # raised from the first task: a failing initializer respawns forever
+        _WORKER_ERROR = error
+
+
+def _label_in_worker(texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
+    return _label_texts(_WORKER_MODEL, texts, max_chars)

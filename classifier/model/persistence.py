@@ -1,0 +1,444 @@
+"""Saving and loading models: ``model.joblib`` + ``metadata.json`` (+ ``MODEL_CARD.md``), atomically.
+
+A joblib file is a pickle, and unpickling can run code. Loading checks, in order:
+
+1. the folder and its files are real files, not symbolic links (a link could point anywhere);
+2. the SHA-256 of ``model.joblib`` against ``metadata.json`` (catches corruption and accidental edits; it is
+   no defence against someone who can rewrite both files);
+3. the scikit-learn and spaCy versions;
+4. every global the pickle names against an allow-list (`ALLOWED_PACKAGES` classes plus a few
+   reconstruction helpers): a pickle that asks for ``os.system``, ``builtins.eval`` or any other function
+   is refused before anything in it runs;
+5. the object is a fitted pipeline whose classifier has ``classes_`` and ``thresholds_``, and the labels
+   in ``metadata.json`` are the classifier's, in the same order (the score columns follow that order).
+
+Still load only models you trained or got from someone you trust: the allow-list stops a pickle from
+calling arbitrary code, not a crafted model from giving wrong answers.
+
+Saving into a folder takes a lock file beside it (``.<name>.lock``), so two processes cannot both write the
+same model folder; the second gets a `ModelError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from classifier.errors import ModelError
+from classifier.io.locking import pid_lock
+from classifier.io.records import file_sha256
+
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "MODEL_CARD.md"
+FORMAT_VERSION = 1
+DEFAULT_MODELS_DIR = "models"
+DEFAULT_MODEL_NAME = "default"
+# Names the promoted default model (see classifier/retrain/registry.py); not "DEFAULT", which would clash with the
+# "default" folder on case-insensitive file systems.
+DEFAULT_POINTER_FILE = "DEFAULT_MODEL"
+
+
+def models_dir() -> Path:
+    """Where models live: ``$TENSION_MODELS_DIR`` or ``./models``."""
+    return Path(os.environ.get("TENSION_MODELS_DIR", DEFAULT_MODELS_DIR))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a saved pipeline depends on."""
+    import joblib
+    import numpy
+    import scipy
+    import sklearn
+    import spacy
+
+    from classifier._version import __version__
+
+    return {
+        "tension-classifier": __version__, "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
+        "numpy": numpy.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__,
+    }
+
+
+def save_model(pipeline, out_dir, metadata: dict, card: str | None = None) -> Path:
+    """Write the model folder atomically: build it beside ``out_dir``, then swap it into place.
+
+    An existing folder at ``out_dir`` is replaced only once the new one is complete, so a crash leaves
+    either the old model or the new one, never a mix. The folder's lock (`model_dir_lock`) is held
+    meanwhile.
+
+    Raises
+    ------
+    ModelError
+        Another process is saving into ``out_dir``, or ``out_dir`` is a symbolic link or a file.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with model_dir_lock(out_dir):
+        return _save_model(pipeline, out_dir, metadata, card)
+
+
+@contextlib.contextmanager
+def model_dir_lock(out_dir) -> Iterator[Path]:
+    """Hold the lock of model folder `out_dir` (the file ``.<name>.lock`` beside it) for a ``with`` block.
+
+    ``tension train`` holds it from the start of training to the end of the save, so a second training into
+    the same folder fails at once instead of both reporting "Saved". A lock left by a process that died is
+    taken over.
+
+    Raises
+    ------
+    ModelError
+        Another process (or thread) holds the lock; the message gives its pid and the lock file.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.is_symlink():
+        raise ModelError(
+            f"'{out_dir}' is a symbolic link; a model folder must be a real folder. Remove the link or choose "
+            "another --out."
+        )
+    lock = out_dir.parent / f".{out_dir.name}.lock"
+
+    def busy(pid: int | None) -> ModelError:
+        who = f"process {pid}" if pid else "another process"
+        return ModelError(
+            f"{who} is already writing the model folder '{out_dir}' (lock file '{lock}'). Wait for it to "
+            "finish, or save to another --out. If no such process is running, delete the lock file."
+        )
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with pid_lock(lock, busy, reentrant=True):
+        yield out_dir
+
+
+def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None) -> Path:
+    import joblib
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        joblib.dump(pipeline, staging / MODEL_FILE, compress=3)
+        metadata = dict(metadata)
+        metadata["format_version"] = FORMAT_VERSION
+        metadata["model_sha256"] = file_sha256(staging / MODEL_FILE)
+        metadata.setdefault("versions", library_versions())
+        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", "utf-8")
+        if card is not None:
+            (staging / CARD_FILE).write_text(card, "utf-8")
+        _swap_into_place(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if not target.is_dir():
+        raise ModelError(f"'{target}' exists and is not a folder; choose another --out or remove it.")
+    backup = target.with_name(f".{target.name}.old")
+    shutil.rmtree(backup, ignore_errors=True)
+    os.replace(target, backup)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(backup, target)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def default_model_dir() -> Path:
+    """The default model's folder: the one named in ``models/DEFAULT_MODEL`` (set by ``tension promote``),
+    else ``models/default``.
+
+    Raises
+    ------
+    ModelError
+        When the pointer file names something that is not a model folder under ``models/``.
+    """
+    pointer = models_dir() / DEFAULT_POINTER_FILE
+    if not pointer.is_file():
+        return models_dir() / DEFAULT_MODEL_NAME
+    name = pointer.read_text("utf-8").strip()
+    if not name or Path(name).name != name or name.startswith("."):
+        raise ModelError(
+            f"'{pointer}' should hold the name of one model folder in '{models_dir()}', found {name!r}. "
+            "Set it with: tension promote NAME"
+        )
+    if not (models_dir() / name).is_dir():
+        raise ModelError(
+            f"The default model '{name}' named in '{pointer}' is not in '{models_dir()}'. Promote another "
+            "model (tension models; tension promote NAME) or roll back (tension promote --rollback)."
+        )
+    return models_dir() / name
+
+
+def resolve_model_dir(path=None) -> Path:
+    """The folder a model path names: ``None`` → the default model; a name → ``models/<name>``."""
+    if path is None:
+        return default_model_dir()
+    path = Path(path)
+    if path.name == MODEL_FILE:
+        return path.parent
+    if not path.exists() and len(path.parts) == 1 and (models_dir() / path).exists():
+        return models_dir() / path
+    return path
+
+
+def read_metadata(model_dir) -> dict:
+    """Parse ``metadata.json`` of a model folder, with clear errors when it is missing or broken.
+
+    Raises
+    ------
+    ModelError
+        The folder is missing or is a symbolic link, or ``metadata.json`` is missing, a link, not JSON or of
+        another format version.
+    """
+    model_dir = Path(model_dir)
+    meta_path = model_dir / METADATA_FILE
+    if not model_dir.exists():
+        raise ModelError(
+            f"No model at '{model_dir}'. Train one first: tension train data/reports.csv --out {model_dir}"
+        )
+    for path in (model_dir, meta_path):
+        if path.is_symlink():
+            raise ModelError(
+                f"'{path}' is a symbolic link; a model is loaded only from a real folder of real files, so that "
+                "what was checked is what is loaded. Copy the model folder instead of linking it."
+            )
+    if not meta_path.is_file():
+        raise ModelError(
+            f"'{model_dir}' has no {METADATA_FILE}, so it is not a complete model folder. Retrain it with "
+            f"tension train DATA --out {model_dir}"
+        )
+    try:
+        metadata = json.loads(meta_path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"'{meta_path}' is not valid JSON ({exc}). The model folder is damaged; retrain it.") from exc
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"'{model_dir}' has model format version {metadata.get('format_version')!r}; this installation "
+            f"reads version {FORMAT_VERSION}. Retrain the model with this version of tension-classifier."
+        )
+    return metadata
+
+
+def load_pipeline(model_dir) -> tuple[object, dict]:
+    """Check and load a model folder's pipeline and metadata (see the module docstring for the checks).
+
+    Raises
+    ------
+    ModelError
+        When a file is missing or a symbolic link, the SHA-256 of ``model.joblib`` differs from the recorded
+        one (corrupt, truncated or tampered), scikit-learn's or spaCy's version is incompatible, the pickle
+        names a global outside the allow-list, unpickling fails, the object is not a fitted tension model, or
+        the labels in ``metadata.json`` are not the model's.
+    """
+    model_dir = Path(model_dir)
+    metadata = read_metadata(model_dir)
+    model_path = model_dir / MODEL_FILE
+    if model_path.is_symlink():
+        raise ModelError(
+            f"'{model_path}' is a symbolic link; a model is loaded only from a real file. Copy the file instead."
+        )
+    if not model_path.is_file():
+        raise ModelError(f"'{model_dir}' has no {MODEL_FILE}. Retrain: tension train DATA --out {model_dir}")
+    actual = file_sha256(model_path)
+    if actual != metadata.get("model_sha256"):
+        raise ModelError(
+            f"'{model_path}' does not match the SHA-256 recorded in {METADATA_FILE} (expected "
+            f"{str(metadata.get('model_sha256'))[:12]}..., found {actual[:12]}...): the file is corrupt, "
+            "truncated or was changed. It was not loaded. Retrain the model or restore the original file."
+        )
+    _check_versions(metadata.get("versions", {}), model_dir)
+    try:
+        pipeline = safe_load(model_path)
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same to the user
+        raise ModelError(f"Could not load '{model_path}': {exc}. Retrain the model with this installation.") from exc
+    _check_is_model(pipeline, metadata, model_path)
+    return pipeline, metadata
+
+
+def _check_is_model(pipeline, metadata: dict, model_path: Path) -> None:
+    """Refuse an object that is not a fitted tension pipeline, or whose labels differ from the metadata's."""
+    from sklearn.pipeline import Pipeline
+
+    from classifier.model.pipeline import CLASSIFIER
+
+    retrain = f"Retrain it: tension train DATA --out {model_path.parent}"
+    if not isinstance(pipeline, Pipeline):
+        raise ModelError(
+            f"'{model_path}' holds a {type(pipeline).__module__}.{type(pipeline).__qualname__}, not a scikit-learn "
+            f"Pipeline, so it is not a tension model. {retrain}"
+        )
+    classifier = pipeline.named_steps.get(CLASSIFIER)
+    classes = getattr(classifier, "classes_", None)
+    thresholds = getattr(classifier, "thresholds_", None)
+    if classes is None or thresholds is None or len(classes) == 0 or len(classes) != len(thresholds):
+        raise ModelError(
+            f"'{model_path}' is a pipeline without a fitted '{CLASSIFIER}' step with classes_ and thresholds_ "
+            f"(one threshold per label), so it is not a tension model. {retrain}"
+        )
+    labels = [str(label) for label in classes]
+    recorded = metadata.get("labels")
+    if recorded is not None and [str(label) for label in recorded] != labels:
+        raise ModelError(
+            f"'{model_path.parent / METADATA_FILE}' lists the labels {list(recorded)}, but the model's classifier "
+            f"has {labels}, in that order; score columns follow the model's order, so the metadata cannot be "
+            f"trusted (edited, or copied from another model). Fix: set \"labels\" in {METADATA_FILE} to {labels}, "
+            "or restore the model folder from where it was trained."
+        )
+
+
+# -- the allow-list unpickler ----------------------------------------------------------------------------
+
+#: Packages whose classes a model may contain (``classifier`` is this project).
+ALLOWED_PACKAGES = ("classifier", "sklearn", "numpy", "scipy")
+#: Modules of those packages that read, write or fetch files, run tests or build code: none belongs in a model.
+_REFUSED_MODULES = (
+    "numpy.testing", "numpy.f2py", "numpy.distutils", "numpy.ctypeslib", "numpy.lib._datasource", "numpy.lib.npyio",
+    "numpy.lib._npyio_impl", "numpy.lib.format", "numpy._core.memmap", "numpy.core.memmap", "numpy.lib.utils",
+    "sklearn.datasets", "sklearn.utils._testing", "sklearn.externals", "scipy.io", "scipy.datasets",
+    "scipy._lib._testutils", "classifier.cli", "classifier.web", "classifier.labelling", "classifier.io.tables",
+    "classifier.io.locking", "classifier.model.persistence", "classifier.retrain.registry", "classifier.training.train",
+)
+#: Where the modules whose classes a model holds lived before the package was split into subpackages: models
+#: saved before then name these paths. A pickle's old path is read as the new one, then checked like any other.
+MOVED_MODULES = {
+    f"classifier.{name}": f"classifier.model.{name}"
+    for name in ("estimator", "pipeline", "preprocess", "features", "windows", "slurs", "explain", "identity_terms")
+}
+#: Functions and classes outside those packages (or private helpers inside them) that pickles of numpy arrays,
+#: scikit-learn estimators and plain containers need. No function here runs code it is given.
+_ALLOWED_GLOBALS = frozenset({
+    *(("builtins", name) for name in ("object", "slice", "set", "frozenset", "complex", "range", "bytearray",
+                                      "bytes", "dict", "list", "tuple", "int", "float", "str", "bool")),
+    ("copyreg", "_reconstructor"),
+    ("_codecs", "encode"),  # bytes in protocol-2 pickles (joblib's object arrays)
+    ("collections", "OrderedDict"), ("collections", "defaultdict"), ("collections", "Counter"),
+    ("collections", "deque"),
+    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+    *((module, name) for module in ("numpy._core.multiarray", "numpy.core.multiarray")
+      for name in ("_reconstruct", "scalar")),
+    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
+    *(("numpy.random._pickle", name) for name in ("__randomstate_ctor", "__bit_generator_ctor", "__generator_ctor")),
+})
+
+
+def _trusted_module(module: str) -> bool:
+    if module.split(".")[0] not in ALLOWED_PACKAGES:
+        return False
+    return not module.startswith(_REFUSED_MODULES)  # a prefix: "classifier.cli" covers classifier.cli.serve too
+
+
+class RefusedGlobal(ModelError):
+    """A pickle named a global outside the allow-list (``module.name`` in `name`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+@lru_cache(maxsize=1)
+def _unpickler_class():
+    import numpy as np
+    from joblib import numpy_pickle
+
+    class AllowListUnpickler(numpy_pickle.NumpyUnpickler):
+        """joblib's unpickler, resolving only allowed globals (joblib routes object arrays through it too)."""
+
+        def find_class(self, module: str, name: str):
+            module = MOVED_MODULES.get(module, module)
+            if (module, name) in _ALLOWED_GLOBALS:
+                return super().find_class(module, name)
+            if "." in name or not _trusted_module(module):  # checked before the module is imported
+                raise RefusedGlobal(f"{module}.{name}")
+            found = super().find_class(module, name)
+            if isinstance(found, np.ufunc):
+                return found  # element-wise maths (np.log1p): runs nothing but arithmetic
+            if not isinstance(found, type) or issubclass(found, np.memmap) or not _trusted_module(found.__module__):
+                raise RefusedGlobal(f"{module}.{name}")  # a function, or a class re-exported from elsewhere
+            return found
+
+    return AllowListUnpickler
+
+
+@lru_cache(maxsize=1)
+def _joblib_restricts_object_arrays() -> bool:
+    """Whether this joblib sends the pickle stream of object arrays through our ``find_class`` (1.6 does;
+    older ones used a plain ``pickle.load`` there, which would bypass the allow-list)."""
+    import collections
+    import io
+
+    import joblib
+    import numpy as np
+
+    buffer = io.BytesIO()
+    joblib.dump(np.array([collections.OrderedDict()], dtype=object), buffer)
+    asked: list[tuple[str, str]] = []
+
+    class Recording(_unpickler_class()):
+        def find_class(self, module, name):
+            asked.append((module, name))
+            return super().find_class(module, name)
+
+    buffer.seek(0)
+    Recording("", buffer, True).load()
+    return ("collections", "OrderedDict") in asked
+
+
+def safe_load(path: str | os.PathLike[str]):
+    """Unpickle a joblib file, refusing any global outside the allow-list (see the module docstring).
+
+    Raises
+    ------
+    ModelError
+        The pickle names a refused global (the message names it; nothing in the file ran), it is in the
+        joblib format older than 0.10, or the installed joblib cannot apply the allow-list.
+    """
+    import joblib
+    from joblib import numpy_pickle
+
+    path = Path(path)
+    if not _joblib_restricts_object_arrays():
+        raise ModelError(
+            f"joblib {joblib.__version__} unpickles arrays of Python objects without the allow-list that keeps a "
+            f"model file from running code, so '{path}' was not loaded. Fix: pip install 'joblib>=1.6'"
+        )
+    try:
+        with open(path, "rb") as handle, \
+                numpy_pickle._validate_fileobject_and_memmap(handle, str(path), None) as (fobj, _):
+            if isinstance(fobj, str):
+                raise ModelError(f"'{path}' is in a joblib format older than 0.10, which is not loaded. Retrain it.")
+            return _unpickler_class()(str(path), fobj, True).load()
+    except RefusedGlobal as refused:
+        raise ModelError(
+            f"'{path}' asks for {refused.name}, which is not on the list of classes a tension model is made of "
+            f"({', '.join(ALLOWED_PACKAGES)} classes and numpy's array helpers), so it was refused before "
+            "anything in it ran. A model file that calls other code was not made by this package: do not use it; "
+            "retrain the model (tension train DATA --out FOLDER) or restore it from where it was trained."
+        ) from None
+
+
+def _check_versions(saved: dict, model_dir: Path) -> None:
+    current = library_versions()
+    for library in ("scikit-learn", "spacy"):
+        was, now = saved.get(library), current[library]
+        if was is None or _minor(was) != _minor(now):
+            raise ModelError(
+                f"'{model_dir}' was saved with {library} {was}, but {now} is installed; models do not load "
+                f"across {library} minor versions. Install {library}=={was} or retrain the model."
+            )
+
+
+def _minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])

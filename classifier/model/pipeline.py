@@ -1,0 +1,126 @@
+"""The whole model as one scikit-learn Pipeline: spaCy preprocessing → TF-IDF features → classifier."""
+
+from __future__ import annotations
+
+from sklearn.pipeline import Pipeline
+
+from classifier.model.estimator import CalibratedLinearMultiLabel
+from classifier.model.features import build_features
+from classifier.model.preprocess import BLANK_PIPELINE, SpacyPreprocessor
+from classifier.model.windows import split_windows
+
+PREPROCESS = "preprocess"
+FEATURES = "features"
+CLASSIFIER = "classifier"
+
+
+#: Defaults chosen by cross-validation inside the train split and the identity-term suite
+#: (docs/model_choices.md has the figures).
+DEFAULT_C = 10.0
+#: Smoothing of the naive-Bayes log-count ratios (NB-LR); ``None``: plain logistic regressions, the default,
+#: since NB-LR's ratios give identity words that co-occur with hate labels extreme weights.
+DEFAULT_NB_ALPHA = None
+#: Repeats of the 5-fold out-of-fold scoring behind calibration and thresholds (steadier thresholds).
+DEFAULT_CV_REPEATS = 3
+
+
+class PassagePipeline(Pipeline):
+    """A :class:`~sklearn.pipeline.Pipeline` whose classifier also sees the passages of long reports.
+
+    After the preprocessing step (or from the input, for a pipeline without one, such as a slice of this
+    one), long token strings are cut into overlapping passages (:func:`classifier.model.windows.split_windows`);
+    they go through the same feature step and reach the classifier's ``fit`` and ``predict_proba`` as
+    ``windows=(X_passages, owner)``. With ``passages=False`` it behaves as a plain Pipeline.
+    """
+
+    def __init__(self, steps, *, transform_input=None, memory=None, verbose=False, passages=True):
+        super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
+        self.passages = passages
+
+    def fit(self, X, y=None, **params):
+        """Fit each step in turn; the classifier gets the long reports' passages as well."""
+        by_step = {name: {} for name, _ in self.steps}
+        for key, value in params.items():
+            name, _, param = key.partition("__")
+            if name not in by_step or not param:
+                raise TypeError(f"Fit parameters must be named <step>__<param> with a step of {list(by_step)}; "
+                                f"got {key!r}.")
+            by_step[name][param] = value
+        Xt, passages = X, None
+        if self.passages and PREPROCESS not in self.named_steps:
+            passages = _some(split_windows(X))
+        for name, step in self.steps[:-1]:
+            Xt = step.fit_transform(Xt, y, **by_step[name])
+            if passages is not None:
+                passages = (step.transform(passages[0]), passages[1])
+            elif self.passages and name == PREPROCESS:
+                passages = _some(split_windows(Xt))
+        name, last = self.steps[-1]
+        if passages is not None:
+            by_step[name]["windows"] = passages
+        last.fit(Xt, y, **by_step[name])
+        return self
+
+    def predict_proba(self, X, **params):
+        """Calibrated probabilities, with the long reports' passages taken into account."""
+        Xt, passages = self._transform_with_passages(X)
+        return self.steps[-1][1].predict_proba(Xt, windows=passages)
+
+    def predict(self, X, **params):
+        """Indicator matrix of the labels whose probability reaches their threshold."""
+        classifier = self.steps[-1][1]
+        return (self.predict_proba(X) >= classifier.thresholds_).astype(int)
+
+    def passage_features(self, processed):
+        """``(X_passages, owner)`` for preprocessed texts, or ``None`` when passages are off."""
+        if not self.passages:
+            return None
+        passages, owner = split_windows(processed)
+        if not passages:
+            return None
+        features = self.named_steps[FEATURES] if FEATURES in self.named_steps else None
+        return (features.transform(passages) if features is not None else passages), owner
+
+    def _transform_with_passages(self, X):
+        Xt, passages = X, None
+        if self.passages and PREPROCESS not in self.named_steps:
+            passages = _some(split_windows(X))
+        for name, step in self.steps[:-1]:
+            Xt = step.transform(Xt)
+            if passages is not None:
+                passages = (step.transform(passages[0]), passages[1])
+            elif self.passages and name == PREPROCESS:
+                passages = _some(split_windows(Xt))
+        return Xt, passages
+
+
+def _some(passages):
+    """``passages`` (a ``(texts, owner)`` pair), or ``None`` when there are none."""
+    return passages if len(passages[0]) else None
+
+
+def passage_features(pipeline, processed):
+    """The passages' features for ``pipeline`` (``None`` for a pipeline saved before passages existed)."""
+    method = getattr(pipeline, "passage_features", None)
+    return method(processed) if method is not None else None
+
+
+def build_pipeline(labels, *, spacy_pipeline=BLANK_PIPELINE, C=None, cv=5, seed=0, min_df=2,
+                   remove_stop_words=False, nb_alpha=DEFAULT_NB_ALPHA, cv_repeats=DEFAULT_CV_REPEATS,
+                   passages=True) -> Pipeline:
+    """Return an unfitted pipeline whose ``fit(texts, Y)`` takes raw texts and a label indicator matrix.
+
+    ``C=None`` means :data:`DEFAULT_C`; ``nb_alpha=None`` turns the NB scaling off (plain logistic
+    regressions). Fit it with ``classifier__sample_weight`` from
+    :func:`classifier.training.train.hard_negative_weights`, as :func:`classifier.training.train.fit_pipeline` does.
+    """
+    C = DEFAULT_C if C is None else C
+    return PassagePipeline(
+        [
+            (PREPROCESS, SpacyPreprocessor(pipeline=spacy_pipeline, remove_stop_words=remove_stop_words)),
+            (FEATURES, build_features(min_df=min_df)),
+            (CLASSIFIER, CalibratedLinearMultiLabel(C=C, cv=cv, random_state=seed, labels=list(labels),
+                                                    nb_alpha=nb_alpha, cv_repeats=cv_repeats)),
+        ],
+        passages=passages,
+    )

@@ -1,0 +1,211 @@
+"""The product-facing model: labels, scores, a review flag and the terms behind each label, per report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from classifier.errors import ConfigError, DataError
+from classifier.model.persistence import load_pipeline, resolve_model_dir
+from classifier.model.pipeline import CLASSIFIER, FEATURES, PREPROCESS, passage_features
+
+STATUS_OK = "ok"
+STATUS_EMPTY = "empty text"
+STATUS_NOT_TEXT = "not text"
+STATUS_TOO_LONG = "text too long"
+#: Characters per report beyond which a text is not classified (never preprocessed): a backlog cell this
+#: long is a pasted document or a broken export, and spaCy would spend seconds and megabytes on it.
+MAX_TEXT_CHARS = 20_000
+ON_INVALID = ("raise", "flag")
+DEFAULT_REVIEW_BAND = 0.15
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model says about one report.
+
+    ``labels`` are those whose score reaches the label's threshold; ``scores`` holds a calibrated
+    probability for every label; ``needs_review`` is true when any score lies within the review band of
+    its threshold (or the report could not be classified); ``reasons`` maps each assigned label to the
+    terms that pushed the score up most; ``status`` is ``"ok"`` or why the report was not classified.
+    """
+
+    labels: tuple[str, ...]
+    scores: dict[str, float]
+    needs_review: bool
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+    status: str = STATUS_OK
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["labels"] = list(self.labels)
+        return data
+
+
+class TensionModel:
+    """A fitted pipeline plus its metadata; use :func:`load_model` to get one from disk.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Fitted pipeline built by :func:`classifier.model.pipeline.build_pipeline`.
+    metadata : dict, optional
+        What ``metadata.json`` holds (labels, thresholds, metrics, versions...).
+    review_band : float, optional
+        Half-width of the band around each threshold inside which a report is flagged for review;
+        defaults to the value saved with the model, else 0.15.
+    """
+
+    def __init__(self, pipeline, metadata=None, review_band=None):
+        self.pipeline = pipeline
+        self.metadata = dict(metadata or {})
+        band = review_band if review_band is not None else self.metadata.get("review_band", DEFAULT_REVIEW_BAND)
+        if not 0 <= band < 1:
+            raise ConfigError(f"'review_band' must be in [0, 1). Got {band!r}.")
+        self.review_band = float(band)
+        self._explainer = None
+
+    @property
+    def labels(self) -> list[str]:
+        """Label names, in score column order."""
+        return [str(label) for label in self.pipeline.named_steps[CLASSIFIER].classes_]
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Decision threshold per label."""
+        values = self.pipeline.named_steps[CLASSIFIER].thresholds_
+        return {label: float(t) for label, t in zip(self.labels, values, strict=True)}
+
+    def predict(self, texts: Iterable[str], *, on_invalid: str = "raise", explain: bool = True,
+                top_k: int = 5, max_chars: int | None = MAX_TEXT_CHARS) -> list[Prediction]:
+        """Label each text.
+
+        Parameters
+        ----------
+        texts : iterable of str
+        on_invalid : {"raise", "flag"}, default="raise"
+            What to do with an empty, non-string or too long item: raise a :class:`DataError` naming its
+            position, or return an unclassified :class:`Prediction` whose ``status`` says why.
+        explain : bool, default=True
+            Compute the top terms behind each assigned label.
+        top_k : int, default=5
+            Terms per assigned label.
+        max_chars : int or None, default=MAX_TEXT_CHARS (20,000)
+            Longer texts are invalid (status ``"text too long"``) and are never preprocessed; None
+            lifts the cap.
+
+        Returns
+        -------
+        list of Prediction, one per input, in order.
+        """
+        if on_invalid not in ON_INVALID:
+            raise ConfigError(f"'on_invalid' must be one of {ON_INVALID}. Got {on_invalid!r}.")
+        if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
+            raise ConfigError(f"'max_chars' must be a positive int or None. Got {max_chars!r}.")
+        if isinstance(texts, str):
+            raise DataError("predict() expects a list of texts, got a single string. Wrap it: predict([text]).")
+        items = list(texts)
+        statuses = [_status_of(item, max_chars) for item in items]
+        if on_invalid == "raise":
+            for position, status in enumerate(statuses):
+                if status == STATUS_TOO_LONG:
+                    raise DataError(
+                        f"Text at position {position} is {len(items[position]):,} characters long: expected at "
+                        f"most max_chars={max_chars:,}. Shorten it, pass a larger max_chars, or pass "
+                        "on_invalid='flag' to get an unclassified result."
+                    )
+                if status != STATUS_OK:
+                    raise DataError(
+                        f"Text at position {position} is {_describe(items[position])}: expected a non-empty "
+                        "string. Remove it, fill it in, or pass on_invalid='flag' to get an unclassified result."
+                    )
+        valid = [i for i, status in enumerate(statuses) if status == STATUS_OK]
+        results: list[Prediction | None] = [None] * len(items)
+        if valid:
+            for i, prediction in zip(valid, self._predict_valid([items[i] for i in valid], explain, top_k),
+                                     strict=True):
+                results[i] = prediction
+        empty_scores = {label: float("nan") for label in self.labels}
+        for i, status in enumerate(statuses):
+            if status != STATUS_OK:
+                results[i] = Prediction((), dict(empty_scores), True, {}, status)
+        return results  # type: ignore[return-value]
+
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        """Calibrated probabilities, shape (n_texts, n_labels), columns in :attr:`labels` order."""
+        return self.pipeline.predict_proba(list(texts))
+
+    def _predict_valid(self, texts, explain, top_k):
+        steps = self.pipeline.named_steps
+        processed = steps[PREPROCESS].transform(texts)
+        matrix = steps[FEATURES].transform(processed)
+        windows = passage_features(self.pipeline, processed)
+        proba = steps[CLASSIFIER].predict_proba(matrix) if windows is None else \
+            steps[CLASSIFIER].predict_proba(matrix, windows=windows)
+        thresholds = steps[CLASSIFIER].thresholds_
+        labels = self.labels
+        assigned = proba >= thresholds
+        review = (np.abs(proba - thresholds) < self.review_band).any(axis=1)
+        explainer = self._get_explainer() if explain else None
+        for i in range(len(texts)):
+            label_idx = np.flatnonzero(assigned[i])
+            reasons = {}
+            if explainer is not None and len(label_idx):
+                top = explainer.top_terms_for(processed[i], matrix[i], label_idx.tolist(), top_k)
+                reasons = {labels[j]: top[j] for j in label_idx}
+            yield Prediction(
+                labels=tuple(labels[j] for j in label_idx),
+                scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},
+                needs_review=bool(review[i]),
+                reasons=reasons,
+                status=STATUS_OK,
+            )
+
+    def _get_explainer(self):
+        if self._explainer is None:
+            from classifier.model.explain import TermExplainer
+
+            steps = self.pipeline.named_steps
+            self._explainer = TermExplainer(steps[FEATURES], steps[CLASSIFIER].coef_)
+        return self._explainer
+
+
+def load_model(path=None, *, review_band=None) -> TensionModel:
+    """Load a saved model folder (default ``models/default``) as a :class:`TensionModel`.
+
+    Load only models you trust: a model file is a pickle and runs code when loaded. Its SHA-256 is checked
+    against ``metadata.json`` before it is unpickled.
+
+    Raises
+    ------
+    ModelError
+        Missing, corrupt or incompatible model; the message says how to fix it.
+    """
+    pipeline, metadata = load_pipeline(resolve_model_dir(path))
+    return TensionModel(pipeline, metadata, review_band=review_band)
+
+
+def predict(texts, model=None, **kwargs):
+    """Label ``texts`` with ``model`` (a TensionModel, a model folder, or ``None`` for the default)."""
+    if not isinstance(model, TensionModel):
+        model = load_model(model)
+    return model.predict(texts, **kwargs)
+
+
+def _status_of(item, max_chars=None) -> str:
+    if not isinstance(item, str):
+        return STATUS_NOT_TEXT
+    if max_chars is not None and len(item) > max_chars:
+        return STATUS_TOO_LONG
+    if not item.strip():
+        return STATUS_EMPTY
+    return STATUS_OK
+
+
+def _describe(item) -> str:
+    if isinstance(item, str):
+        return "empty" if not item else "only whitespace"
+    return f"a {type(item).__name__}, not a string"

@@ -1,0 +1,78 @@
+"""A learning curve as files: ``learning_curve.json``, a PNG plot and a self-contained HTML page.
+
+The points come from :func:`classifier.training.cv.learning_curve`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+LEARNING_CURVE_FILES = ("learning_curve.json", "learning_curve.png", "learning_curve.html")
+
+
+def learning_curve_png(points: list[dict]) -> bytes:
+    """A PNG plot of macro-F1 (± std) and micro-F1 against the number of training reports."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fitted = [p for p in points if p.get("macro_f1") is not None]
+    fig = Figure(figsize=(6.5, 4))
+    ax = fig.subplots()
+    if fitted:
+        x = [p["size"] for p in fitted]
+        macro = np.array([p["macro_f1"] for p in fitted])
+        spread = np.array([p["macro_f1_std"] for p in fitted])
+        ax.plot(x, macro, "o-", label="macro F1")
+        if any(p["repeats"] > 1 for p in fitted):
+            ax.fill_between(x, macro - spread, macro + spread, alpha=0.2)
+        ax.plot(x, [p["micro_f1"] for p in fitted], "s--", ms=4, label="micro F1")
+        ax.legend(loc="lower right")
+    ax.set_xlabel("training reports")
+    ax.set_ylabel("F1 on the test split")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
+    """Write ``learning_curve.json``, ``learning_curve.png`` and a self-contained ``learning_curve.html``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = learning_curve_png(points)
+    paths = {name.rsplit(".", 1)[1]: out_dir / name for name in LEARNING_CURVE_FILES}
+    paths["json"].write_text(json.dumps(points, indent=2) + "\n", "utf-8")
+    paths["png"].write_bytes(png)
+    labels = list(next((p["f1"] for p in points if p.get("f1")), {}))
+    head = "<tr><th>training reports</th><th>macro F1</th><th>micro F1</th>" + "".join(
+        f"<th>{html.escape(label)}</th>" for label in labels) + "</tr>"
+    rows = []
+    for p in points:
+        if p.get("macro_f1") is None:
+            rows.append(f"<tr><td>{p['size']}</td><td colspan=\"{2 + len(labels)}\">skipped: "
+                        f"{html.escape(str(p['skipped']))}</td></tr>")
+            continue
+        std = f" ± {p['macro_f1_std']:.3f}" if p["repeats"] > 1 else ""
+        rows.append(f"<tr><td>{p['size']}</td><td>{p['macro_f1']:.3f}{std}</td><td>{p['micro_f1']:.3f}</td>"
+                    + "".join(f"<td>{p['f1'][label]:.3f}</td>" for label in labels) + "</tr>")
+    image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    paths["html"].write_text(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Learning curve</title>\n"
+        "<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}</style>\n</head>\n<body>\n"
+        "<h1>Learning curve</h1>\n<p>F1 on the fixed test split for models trained on growing subsets of the "
+        "training split. If the curve is still rising at the right, labelling more reports will likely help; "
+        "if it is flat, look at label quality or the features instead.</p>\n"
+        f"<img alt=\"Macro F1 against training size\" src=\"{image}\">\n<table>{head}{''.join(rows)}</table>\n"
+        "</body>\n</html>\n",
+        "utf-8",
+    )
+    return paths

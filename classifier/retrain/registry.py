@@ -1,0 +1,466 @@
+"""The model registry: every model folder under ``models/``, which one is the default, and safe promotion.
+
+Layout (``models/`` is ``$TENSION_MODELS_DIR`` when set)::
+
+    models/
+        <name>/                 one folder per trained model (model.joblib, metadata.json, MODEL_CARD.md)
+        DEFAULT_MODEL           one line: the name of the default model (written by ``tension promote``)
+        PREVIOUS_MODEL          the defaults before the current one, one name per line, the latest last
+        promotions.jsonl        one JSON line per promotion or rollback: when, what, from what, scores
+
+Without ``DEFAULT_MODEL`` the default is ``models/default``, as before the registry existed.
+``load_model()`` with no path and ``tension label`` without ``--model`` use the default
+(:func:`classifier.model.persistence.default_model_dir`).
+
+``PREVIOUS_MODEL`` is a stack: a promotion pushes the default it replaces, a rollback pops the latest one and
+makes it the default, so a second rollback goes one further back (or says there is nothing left) instead of
+flipping back. Both pointer files hold plain folder names of this folder (no path separators, no ``..``), and
+only real folders (not symbolic links) whose model verifies (:func:`classifier.model.persistence.load_pipeline`) can
+become the default. ``tension models`` shows scores only for models that verify.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from classifier.errors import DataError, ModelError
+from classifier.model.persistence import (
+    DEFAULT_MODEL_NAME,
+    DEFAULT_POINTER_FILE,
+    METADATA_FILE,
+    load_pipeline,
+    models_dir,
+    read_metadata,
+)
+
+PREVIOUS_POINTER_FILE = "PREVIOUS_MODEL"
+HISTORY_FILE = "promotions.jsonl"
+
+
+@dataclass
+class ModelEntry:
+    """One model folder of the registry, as ``tension models`` lists it."""
+
+    name: str
+    path: Path
+    created: str | None = None
+    data: list[dict] = field(default_factory=list)  # [{"path", "sha256"}]
+    macro_f1: float | None = None
+    is_default: bool = False
+    is_previous: bool = False
+    problem: str | None = None  # why the model does not verify (its figures are then not shown)
+    verified: bool = False  # the folder is real, its files check out and it loads as a fitted model
+
+
+@dataclass
+class Promotion:
+    """What :func:`promote` or :func:`rollback` did."""
+
+    name: str
+    previous: str | None
+    forced: bool = False
+    comparison: dict | None = None  # compare_models(previous, name, ...) when there was a default to beat
+    evaluated_on: str | None = None
+    reason: str | None = None  # why it was promoted (required to override the fairness gate)
+    identity_suite: dict | None = None  # the fairness gate's figures: candidate, previous default, limits
+    fairness_overridden: list[str] = field(default_factory=list)  # the gate's objections, when forced past them
+
+
+def current_default() -> str | None:
+    """The default model's name: ``DEFAULT_MODEL``'s content, else ``"default"`` if that folder exists."""
+    pointer = _read_pointer(DEFAULT_POINTER_FILE)
+    if pointer is not None:
+        return pointer
+    return DEFAULT_MODEL_NAME if (models_dir() / DEFAULT_MODEL_NAME / METADATA_FILE).is_file() else None
+
+
+def previous_default() -> str | None:
+    """The name of the default before the current one (the one ``--rollback`` returns to), if any."""
+    stack = _previous_stack()
+    return stack[-1] if stack else None
+
+
+def list_models() -> list[ModelEntry]:
+    """Every model folder under ``models/`` (those with a ``metadata.json``), newest first."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    default, previous = current_default(), previous_default()
+    entries = []
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir() or folder.name.startswith(".") or not (folder / METADATA_FILE).exists():
+            continue
+        entry = ModelEntry(folder.name, folder, is_default=folder.name == default,
+                           is_previous=folder.name == previous)
+        try:
+            meta = read_metadata(folder)
+            entry.created = meta.get("created")
+            entry.data = list(meta.get("data") or [])
+            # metadata.json is not covered by any hash: its scores are shown only for a model that verifies.
+            load_pipeline(folder)
+        except ModelError as exc:
+            entry.problem = str(exc)
+        else:
+            entry.verified = True
+            entry.macro_f1 = (meta.get("metrics") or {}).get("macro", {}).get("f1")
+        entries.append(entry)
+    return sorted(entries, key=lambda e: (e.created or "", e.name), reverse=True)
+
+
+def format_models(entries: list[ModelEntry]) -> str:
+    """The registry as a plain-text table."""
+    if not entries:
+        return f"No models in '{models_dir()}'. Train one: tension train data/reports.csv --out {models_dir()}/NAME"
+    width = max(len("name"), *(len(e.name) for e in entries))
+    lines = [f"  {'name':<{width}}  {'created':<25}  {'macro-F1':>8}  data (sha256)"]
+    for e in entries:
+        mark = "*" if e.is_default else ("<" if e.is_previous else " ")
+        if e.problem or not e.verified:
+            lines.append(f"{mark} {e.name:<{width}}  unverified (no scores shown): {e.problem or 'not checked'}")
+            continue
+        f1 = f"{e.macro_f1:.3f}" if isinstance(e.macro_f1, int | float) else "-"
+        data = ", ".join(f"{Path(d.get('path', '?')).name} {str(d.get('sha256', ''))[:12]}" for d in e.data)
+        lines.append(f"{mark} {e.name:<{width}}  {e.created or '-':<25}  {f1:>8}  {data}")
+    lines.append("* default (used by 'tension label' and load_model()), < previous default (promote --rollback)")
+    return "\n".join(lines)
+
+
+def promote(name, *, force=False, data=None, text_column=None, labels_column="labels", n_resamples=1000,
+            seed=0, reason=None, max_fpr=None, max_term_fpr=None, fpr_tolerance=None) -> Promotion:
+    """Make model ``name`` the default, if it is at least as good as the current default and passes the
+    fairness gate.
+
+    Both models are scored on the same labelled reports: ``data`` when given (every row of that file),
+    otherwise the candidate's own held-out test split (rebuilt from the files and split recorded in its
+    metadata, which must be unchanged). The candidate is refused when its macro-F1 over the labels both
+    models know is lower than the default's, or when it lacks a label the default has, unless ``force``.
+
+    The fairness gate (:mod:`classifier.fairness.gate`) scores both models on the identity-term suite and
+    refuses a candidate whose false-positive rate on its neutral and positive sentences is above ``max_fpr``
+    (default :data:`~classifier.fairness.gate.MAX_SUITE_FPR`, 3%), or above ``max_term_fpr`` (5%) for any
+    term, or higher than the current default's by more than ``fpr_tolerance`` (half a point). Only ``force``
+    *with* a ``reason`` overrides it; the reason is recorded in ``promotions.jsonl``.
+
+    Raises
+    ------
+    ModelError
+        The candidate is missing, broken, already the default, worse than the default, or fails the fairness
+        gate (the message gives what was measured, the limit, and how to override).
+    DataError
+        The evaluation data cannot be read or rebuilt.
+    ConfigError
+        A limit is not a fraction between 0 and 1.
+    """
+    from classifier.evaluation.compare import compare_models
+    from classifier.fairness import evaluate_identity_suite, fairness_problems, summarise_identity_suite
+    from classifier.fairness.gate import gate_limits
+    from classifier.model.predictor import load_model
+
+    limits = gate_limits(max_fpr, max_term_fpr, fpr_tolerance)
+    if reason is not None:
+        reason = str(reason).strip() or None  # a blank reason is no reason
+    name = _check_name(name)
+    candidate = load_model(models_dir() / name)  # checks the files before anything changes
+    default = current_default()
+    if default == name:
+        raise ModelError(f"'{name}' is already the default model; nothing to do.")
+    result = Promotion(name, default, forced=force, reason=reason)
+    suite, current_suite = None, None
+    if default is not None:
+        try:
+            current = load_model(models_dir() / default)
+        except ModelError as exc:
+            if not force:
+                raise ModelError(
+                    f"The current default '{default}' cannot be loaded, so '{name}' cannot be compared with it "
+                    f"({exc}). Pass --force to promote '{name}' without a comparison."
+                ) from exc
+            current = None
+        if current is not None:
+            evaluation, result.evaluated_on = _evaluation_data(candidate.metadata, data, text_column, labels_column)
+            comparison = compare_models(current, candidate, evaluation, n_resamples=n_resamples, seed=seed)
+            comparison["model_a"], comparison["model_b"] = default, name
+            result.comparison = comparison
+            missing = comparison["labels_only_in_a"]
+            macro = comparison["macro"]
+            if not force and missing:
+                raise ModelError(
+                    f"Not promoted: '{name}' does not predict label(s) {missing}, which the default '{default}' "
+                    "does. Retrain with those labels, or pass --force to promote it anyway."
+                )
+            if not force and macro["f1_b"] < macro["f1_a"]:
+                raise ModelError(
+                    f"Not promoted: '{name}' has macro-F1 {macro['f1_b']:.3f} on {result.evaluated_on} "
+                    f"({comparison['n_reports']} reports), below the default '{default}' at {macro['f1_a']:.3f} "
+                    f"(difference {macro['diff']:+.3f}, {comparison['confidence']:.0%} CI {macro['ci_low']:+.3f} "
+                    f"to {macro['ci_high']:+.3f}). Improve the model, or pass --force to promote it anyway."
+                )
+            suite, current_suite = comparison.get("identity_suite_b"), comparison.get("identity_suite_a")
+    if suite is None:
+        suite = summarise_identity_suite(evaluate_identity_suite(candidate))
+    problems = fairness_problems(suite, current_suite, max_fpr=limits["max_fpr"],
+                                 max_term_fpr=limits["max_term_fpr"], tolerance=limits["fpr_tolerance"],
+                                 current_name=f"the default '{default}'")
+    result.identity_suite = {
+        "candidate": _gate_figures(suite),
+        "previous": _gate_figures(current_suite) if current_suite else None,
+        "limits": limits,
+    }
+    if problems:
+        if not (force and reason):
+            raise ModelError(_fairness_refusal(name, problems, force))
+        result.fairness_overridden = problems
+    _set_default(name, default, action="promote", forced=force, result=result)
+    return result
+
+
+def _gate_figures(suite: dict) -> dict:
+    o = suite["overall"]
+    return {key: o[key] for key in ("false_positive_rate", "n_non_hostile", "max_term_fpr", "max_term_fpr_term",
+                                    "hostile_recall")}
+
+
+def _fairness_refusal(name: str, problems: list[str], forced: bool) -> str:
+    how = ("or add --reason \"why\" to --force (--force alone does not override this gate)" if forced else
+           "or promote it anyway with --force --reason \"why\"")
+    return (
+        f"Not promoted: '{name}' fails the identity-term fairness gate: {'; '.join(problems)}. A false positive is a "
+        "neutral or positive sentence of the identity-term suite that gets a label (see its model card or tension "
+        "evaluate --report). Retrain it (for example with more no-label reports that mention these terms), change "
+        f"the limits with --max-fpr, --max-term-fpr or --fpr-tolerance, {how} (the reason is recorded in "
+        f"{HISTORY_FILE})."
+    )
+
+
+def rollback() -> Promotion:
+    """Make the latest previous default the default again; a second rollback goes one further back.
+
+    Raises
+    ------
+    ModelError
+        When there is nothing left to roll back to, the previous default's folder is gone, is a symbolic link
+        or does not verify as a model, or ``PREVIOUS_MODEL`` holds something other than model names.
+    """
+    from classifier.model.predictor import load_model
+
+    current = current_default()
+    stack = [name for name in _previous_stack() if name != current]  # a crash mid-promotion can leave the current
+    if not stack:
+        raise ModelError(
+            f"There is no previous default left to roll back to ('{models_dir() / PREVIOUS_POINTER_FILE}' is empty or "
+            "missing; each rollback goes one promotion further back). Promote a model by name instead: "
+            "tension models; tension promote NAME"
+        )
+    previous = stack[-1]
+    if not (models_dir() / previous / METADATA_FILE).is_file():
+        raise ModelError(
+            f"The previous default '{previous}' is no longer in '{models_dir()}'. Promote another model by name: "
+            "tension models; tension promote NAME"
+        )
+    _check_name(previous)
+    load_model(models_dir() / previous)  # it must still verify before it serves again
+    result = Promotion(previous, current)
+    _set_default(previous, current, action="rollback", forced=False, result=result)
+    return result
+
+
+def new_model_name(prefix="model") -> str:
+    """A fresh, sortable folder name for a new model, e.g. ``model-20250101-120000-3f9a``.
+
+    The random suffix keeps two trainings started in the same second (in two processes, which cannot see
+    each other's folder yet) from choosing the same name.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    while True:
+        name = f"{prefix}-{stamp}-{secrets.token_hex(2)}"
+        if not (models_dir() / name).exists() and not (models_dir() / f".{name}.lock").exists():
+            return name
+
+
+def history() -> list[dict]:
+    """The promotions and rollbacks so far, oldest first."""
+    path = models_dir() / HISTORY_FILE
+    if not path.is_file():
+        return []
+    entries = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                warnings.warn(f"{path} line {number} is not valid JSON; skipped.", stacklevel=2)
+    return entries
+
+
+def held_out_split(metadata: dict, *, text_column=None, labels_column="labels"):
+    """Rebuild a model's held-out test split from the files and split recorded in its metadata.
+
+    Raises
+    ------
+    DataError
+        When a recorded file is missing or changed since training, or the split cannot be reproduced.
+    """
+    from classifier.io.records import combine, read_labelled
+    from classifier.training.train import split_indices
+
+    recorded = metadata.get("data") or []
+    if not recorded:
+        raise DataError("The model's metadata records no training data; pass --data FILE to evaluate on.")
+    datasets = []
+    for item in recorded:
+        path = Path(item["path"])
+        if not path.is_file():
+            raise DataError(
+                f"The model was trained on '{path}', which is not there any more (paths are relative to where "
+                "training ran). Run from there, or pass --data FILE to evaluate on."
+            )
+        datasets.append(read_labelled(path, text_column=text_column, labels_column=labels_column))
+        found = datasets[-1].file_hashes[str(path)]
+        if found != item.get("sha256"):
+            raise DataError(
+                f"'{path}' has changed since the model was trained (sha256 {found[:12]}..., recorded "
+                f"{str(item.get('sha256'))[:12]}...), so its test split cannot be rebuilt. Pass --data FILE."
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # training already reported the duplicates
+        # Training succeeded, so any conflicting duplicates were resolved with --prefer-later.
+        data = combine(datasets, prefer_later=True)
+    split = str(metadata.get("split", ""))
+    test_size = metadata.get("test_size")
+    if test_size is None and split.startswith("random"):
+        try:
+            test_size = float(split.split()[2].rstrip("%")) / 100
+        except (IndexError, ValueError) as exc:
+            raise DataError(f"Cannot read the split {split!r} from the metadata; pass --data FILE.") from exc
+    _, test, _ = split_indices(data, test_size=test_size, seed=metadata.get("seed", 0))
+    expected = (metadata.get("rows") or {}).get("test")
+    if expected is not None and len(test) != expected:
+        raise DataError(
+            f"Rebuilt a test split of {len(test)} reports but the model recorded {expected}; pass --data FILE."
+        )
+    return data.subset(test)
+
+
+def _evaluation_data(metadata, data, text_column, labels_column):
+    from classifier.io.records import read_labelled
+
+    if data is not None:
+        return read_labelled(data, text_column=text_column, labels_column=labels_column), f"'{data}'"
+    files = ", ".join(Path(d["path"]).name for d in metadata.get("data") or [])
+    return held_out_split(metadata, text_column=text_column, labels_column=labels_column), f"the test split of {files}"
+
+
+def _check_name(name) -> str:
+    if name is None or not str(name).strip():
+        raise ModelError("Name the model to promote (see tension models), or pass --rollback.")
+    name = str(name).strip()
+    path = Path(name)
+    if path.name != name:
+        # A path: accept it only if it is a folder of the registry.
+        if path.resolve().parent != models_dir().resolve():
+            raise ModelError(
+                f"'{name}' is not a folder in '{models_dir()}'. Only registry models can be the default: "
+                f"train into {models_dir()}/NAME or copy the model folder there, then tension promote NAME."
+            )
+        name = path.name
+    if not _is_plain_name(name) or not (models_dir() / name).is_dir():
+        known = ", ".join(e.name for e in list_models()) or "none"
+        raise ModelError(f"No model named '{name}' in '{models_dir()}' (models there: {known}). See tension models.")
+    if (models_dir() / name).is_symlink():
+        raise ModelError(
+            f"'{models_dir() / name}' is a symbolic link, not a model folder of the registry; it could point anywhere. "
+            f"Copy the model folder into '{models_dir()}' instead, then tension promote NAME."
+        )
+    return name
+
+
+def _is_plain_name(name: str) -> bool:
+    """A folder name directly inside ``models/``: no path separator, no ``..``, not hidden."""
+    separators = {"/", "\\", os.sep, os.altsep or "/"}
+    return bool(name) and not name.startswith(".") and not any(s in name for s in separators)
+
+
+def _checked_name(name: str, path: Path) -> str:
+    if not _is_plain_name(name):
+        raise ModelError(
+            f"'{path}' should hold names of model folders in '{models_dir()}', one per line; found {name!r}, which "
+            "is not a plain folder name (no path separators, no '..'). It was not followed. Fix the file, or delete "
+            "it and set the default with: tension promote NAME"
+        )
+    return name
+
+
+def _read_pointer(file_name) -> str | None:
+    path = models_dir() / file_name
+    if not path.is_file():
+        return None
+    name = path.read_text("utf-8").strip()
+    return _checked_name(name, path) if name else None
+
+
+def _previous_stack() -> list[str]:
+    """The names in ``PREVIOUS_MODEL``, oldest first (a one-line file from before the stack is a stack of one)."""
+    path = models_dir() / PREVIOUS_POINTER_FILE
+    if not path.is_file():
+        return []
+    return [_checked_name(line.strip(), path) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _write_pointer(file_name, name) -> None:
+    """Write one name (or, for a list, one name per line) to `file_name` atomically; None or [] removes it."""
+    path = models_dir() / file_name
+    if not name:
+        path.unlink(missing_ok=True)
+        return
+    names = [name] if isinstance(name, str) else list(name)
+    descriptor, temp = tempfile.mkstemp(prefix=f".{file_name}.", dir=models_dir())
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write("".join(f"{item}\n" for item in names))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _set_default(name, previous, *, action, forced, result: Promotion) -> None:
+    # A promotion pushes the replaced default, a rollback pops the one it returns to. The stack is written
+    # first on a promotion and last on a rollback: a crash between the two writes leaves the current default
+    # on top of the stack at worst, which rollback() skips, never a default without a way back.
+    stack = _previous_stack()
+    if action == "rollback":
+        while stack and stack[-1] in (name, previous):
+            stack.pop()
+        _write_pointer(DEFAULT_POINTER_FILE, name)
+        _write_pointer(PREVIOUS_POINTER_FILE, stack)
+    else:
+        if previous is not None:
+            stack.append(previous)
+        _write_pointer(PREVIOUS_POINTER_FILE, stack)
+        _write_pointer(DEFAULT_POINTER_FILE, name)
+    record = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"), "action": action, "default": name,
+        "previous": previous, "forced": forced, "evaluated_on": result.evaluated_on,
+    }
+    if result.comparison is not None:
+        macro = result.comparison["macro"]
+        record["macro_f1"] = {"previous": macro["f1_a"], "default": macro["f1_b"]}
+    if result.reason is not None:
+        record["reason"] = result.reason
+    if result.identity_suite is not None:
+        record["identity_suite"] = result.identity_suite
+    if result.fairness_overridden:
+        record["fairness_overridden"] = result.fairness_overridden
+    try:
+        with open(models_dir() / HISTORY_FILE, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+    except OSError as exc:  # the promotion itself is done; the log is a courtesy
+        warnings.warn(f"Could not append to {models_dir() / HISTORY_FILE}: {exc}", stacklevel=3)
+

@@ -1,0 +1,184 @@
+"""Training: read labelled files → split → fit the pipeline → evaluate on the held-out split → save."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from classifier.errors import ConfigError, DataError
+from classifier.io.records import LabelledData, label_strata, read_labelled_files
+
+MIN_POSITIVES = 10
+HARD_NEGATIVE_WEIGHT = 6.0
+#: Counterfactual copies per training report that names an identity term (classifier.training.augment); 0 = none.
+COUNTERFACTUAL_COPIES = 1
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did: where the model went, its test metrics and its metadata."""
+
+    model_dir: Path | None
+    metrics: dict
+    hard_negatives: dict
+    metadata: dict
+    model: object
+    identity_suite: dict | None = None  # summary of the identity-term suite (classifier.fairness)
+
+
+def split_indices(data: LabelledData, *, test_size=None, seed=0) -> tuple[list[int], list[int], str]:
+    """Train and test row indices: the file's ``split`` column, or a label-stratified random split."""
+    if test_size is None and data.has_split:
+        train = [i for i, s in enumerate(data.splits) if s == "train"]
+        test = [i for i, s in enumerate(data.splits) if s == "test"]
+        if not train or not test:
+            raise DataError(
+                f"The 'split' column has {len(train)} train and {len(test)} test rows; both are needed. "
+                "Fix the column or pass --test-size to make a random split."
+            )
+        return train, test, "split column"
+    test_size = 0.2 if test_size is None else test_size
+    if not 0 < test_size < 1:
+        raise ConfigError(f"--test-size must be between 0 and 1 (a fraction). Got {test_size!r}.")
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(
+        np.arange(len(data)), test_size=test_size, random_state=seed, stratify=label_strata(data.labels, 2)
+    )
+    return sorted(train.tolist()), sorted(test.tolist()), f"random stratified {test_size:.0%} (seed {seed})"
+
+
+def check_label_counts(data: LabelledData, labels) -> None:
+    """Refuse to train a label with too few examples to learn or evaluate."""
+    counts = {label: sum(label in row for row in data.labels) for label in labels}
+    low = {label: n for label, n in counts.items() if n < MIN_POSITIVES}
+    if low:
+        raise DataError(
+            f"Too few training reports for label(s) {low}: at least {MIN_POSITIVES} each are needed. "
+            "Label more reports, merge the label into another, or remove it from the labels column."
+        )
+
+
+def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np.ndarray:
+    """Training weight per report: ``weight`` for a no-label report that mentions an identity or place
+    term (a faith, a place of worship, a nationality, a hotel, a flag...), 1 for the rest.
+
+    Mentioning a mosque or a nationality must not be evidence of hate; weighting these reports up makes a
+    false positive on them cost more, in the fit and in the choice of thresholds.
+    """
+    from classifier.model.identity_terms import is_hard_negative
+
+    if isinstance(weight, bool) or not isinstance(weight, int | float | np.integer | np.floating) \
+            or not np.isfinite(weight) or weight <= 0:
+        raise ConfigError(f"The hard-negative weight must be a positive number (1 = no extra weight, the default "
+                          f"is {HARD_NEGATIVE_WEIGHT:g}). Got {weight!r}.")
+    pairs = zip(data.texts, data.labels, strict=True)
+    return np.asarray([weight if is_hard_negative(text, labels) else 1.0 for text, labels in pairs])
+
+
+def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, seed=0
+                         ) -> tuple[LabelledData, np.ndarray]:
+    """``data`` plus ``copies`` counterfactual copies of each report that names an identity term
+    (:mod:`classifier.training.augment`), and each row's group: its source report's index, so that a report and its
+    copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split."""
+    from classifier.training.augment import counterfactual_copies
+
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
+        raise ConfigError(f"The number of counterfactual copies must be an int >= 0 (0 = none). Got {copies!r}.")
+    if not copies:
+        return data, np.arange(len(data))
+    extra = counterfactual_copies(data.texts, data.labels, copies=copies, seed=seed)
+    index = [source for source, _ in extra]
+    copied = data.subset(index)
+    copied.texts = [text for _, text in extra]
+    copied.sources = [f"{source} (counterfactual copy)" for source in copied.sources]
+    augmented = LabelledData(data.ids + copied.ids, data.texts + copied.texts, data.labels + copied.labels,
+                             data.splits + copied.splits, data.sources + copied.sources, dict(data.file_hashes))
+    return augmented, np.concatenate([np.arange(len(data)), np.asarray(index, dtype=int)])
+
+
+def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:en", C=None,
+                 hard_negative_weight=HARD_NEGATIVE_WEIGHT, remove_stop_words=None,
+                 counterfactuals=COUNTERFACTUAL_COPIES, **pipeline_options):
+    """Build and fit the pipeline on ``train`` (plus its counterfactual copies)."""
+    from classifier.model.pipeline import build_pipeline
+
+    pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed,
+                              remove_stop_words=bool(remove_stop_words), **pipeline_options)
+    train, groups = with_counterfactuals(train, counterfactuals, seed=seed)
+    pipeline.fit(
+        train.texts, np.asarray(train.indicator(labels)),
+        classifier__sample_weight=hard_negative_weights(train, hard_negative_weight), classifier__groups=groups,
+    )
+    return pipeline
+
+
+def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None, labels_column="labels",
+          spacy_pipeline="blank:en", C=None, prefer_later=False, review_band=0.15, name=None,
+          hard_negative_weight=HARD_NEGATIVE_WEIGHT) -> TrainResult:
+    """Train a model on labelled files, evaluate it on the held-out split and save it to ``out_dir``.
+
+    The saved model is the one fitted on the training split, so the metrics saved with it are honest
+    figures for that exact model on data it never saw.
+    """
+    from classifier.evaluation.metrics import hard_negative_check, label_metrics
+    from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
+    from classifier.model.persistence import library_versions, save_model
+    from classifier.model.predictor import TensionModel
+    from classifier.reports.model_card import render_model_card
+
+    started = time.perf_counter()
+    data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,
+                               prefer_later=prefer_later)
+    train_idx, test_idx, split_how = split_indices(data, test_size=test_size, seed=seed)
+    train_data, test_data = data.subset(train_idx), data.subset(test_idx)
+    labels = train_data.label_set
+    if not labels:
+        raise DataError("No labels found in the training data: the labels column is empty on every row.")
+    check_label_counts(train_data, labels)
+    pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C,
+                            hard_negative_weight=hard_negative_weight)
+    fit_seconds = time.perf_counter() - started
+    model = TensionModel(pipeline, {"review_band": review_band})
+    Y_test = np.asarray(test_data.indicator(labels))
+    Y_pred = pipeline.predict(test_data.texts)
+    metrics = label_metrics(Y_test, Y_pred, labels)
+    unseen = sorted(set(test_data.label_set) - set(labels))
+    hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
+    suite = summarise_identity_suite(evaluate_identity_suite(model))
+    metadata = {
+        "name": name or (Path(out_dir).name if out_dir else None),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "labels": labels,
+        "thresholds": model.thresholds,
+        "review_band": review_band,
+        "spacy_pipeline": spacy_pipeline,
+        "seed": seed,
+        "C": pipeline.named_steps["classifier"].C,
+        "hard_negative_weight": hard_negative_weight,
+        "test_size": test_size,
+        "split": split_how,
+        "data": [{"path": path, "sha256": sha256} for path, sha256 in data.file_hashes.items()],
+        "rows": {"total": len(data), "train": len(train_data), "test": len(test_data)},
+        "label_counts": {
+            "train": {label: sum(label in r for r in train_data.labels) for label in labels},
+            "test": {label: sum(label in r for r in test_data.labels) for label in labels},
+            "train_no_label": sum(not r for r in train_data.labels),
+            "test_no_label": sum(not r for r in test_data.labels),
+        },
+        "test_labels_not_in_model": unseen,
+        "metrics": metrics,
+        "hard_negatives": hard,
+        "identity_suite": suite,
+        "train_seconds": round(fit_seconds, 2),
+        "versions": library_versions(),
+    }
+    model.metadata = metadata
+    saved = None
+    if out_dir is not None:
+        saved = save_model(pipeline, out_dir, metadata, render_model_card(metadata))
+    return TrainResult(saved, metrics, hard, metadata, model, suite)

@@ -1,0 +1,126 @@
+"""Checks of a labelled file before training: the engine behind ``tension validate``."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+
+from classifier.io.records import normalise_text, read_labelled
+
+NEAR_DUPLICATE_COSINE = 0.8
+SHARED_RUN_WORDS = 8
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass
+class ValidationReport:
+    """What :func:`validate_file` found. ``ok`` is false when something must be fixed before training."""
+
+    n_reports: int
+    label_counts: dict[str, int]
+    no_label: int
+    multi_label: int
+    exact_duplicates: list[tuple[str, str]] = field(default_factory=list)
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
+    unknown_labels: dict[str, list[str]] = field(default_factory=dict)
+    rare_labels: dict[str, str | None] = field(default_factory=dict)
+    shared_run_share: float = 0.0
+    split_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.exact_duplicates or self.near_duplicates or self.unknown_labels)
+
+
+def validate_file(path, *, text_column=None, labels_column="labels", allowed_labels=None,
+                  min_examples=10) -> ValidationReport:
+    """Read and check a labelled file. Empty texts and malformed labels raise :class:`DataError`."""
+    data = read_labelled(path, text_column=text_column, labels_column=labels_column)
+    counts = Counter(label for labels in data.labels for label in labels)
+    report = ValidationReport(
+        n_reports=len(data),
+        label_counts=dict(sorted(counts.items())),
+        no_label=sum(1 for labels in data.labels if not labels),
+        multi_label=sum(1 for labels in data.labels if len(labels) > 1),
+        split_counts=dict(Counter(s for s in data.splits if s)),
+    )
+    first: dict[str, int] = {}
+    for i, text in enumerate(data.texts):
+        key = normalise_text(text)
+        if key in first:
+            report.exact_duplicates.append((data.sources[first[key]], data.sources[i]))
+        else:
+            first[key] = i
+    report.near_duplicates = [
+        (data.sources[i], data.sources[j], score) for i, j, score in near_duplicate_pairs(data.texts)
+        if normalise_text(data.texts[i]) != normalise_text(data.texts[j])
+    ]
+    report.shared_run_share = shared_run_share(data.texts)
+    if allowed_labels is not None:
+        where = defaultdict(list)
+        for source, labels in zip(data.sources, data.labels, strict=True):
+            for label in labels:
+                if label not in allowed_labels:
+                    where[label].append(source)
+        report.unknown_labels = dict(where)
+    for label, n in counts.items():
+        if n < min_examples:
+            others = [other for other in counts if other != label and counts[other] >= min_examples]
+            match = get_close_matches(label, others, n=1)
+            report.rare_labels[label] = match[0] if match else None
+    return report
+
+
+def near_duplicate_pairs(texts, threshold=NEAR_DUPLICATE_COSINE) -> list[tuple[int, int, float]]:
+    """Pairs of texts whose TF-IDF cosine similarity exceeds ``threshold``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if len(texts) < 2:
+        return []
+    matrix = TfidfVectorizer().fit_transform(texts)
+    pairs = []
+    step = 2000
+    for start in range(0, matrix.shape[0], step):
+        block = (matrix[start : start + step] @ matrix.T).tocoo()
+        for i, j, value in zip(block.row, block.col, block.data, strict=True):
+            i += start
+            if i < j and value > threshold:
+                pairs.append((int(i), int(j), float(value)))
+    return pairs
+
+
+def shared_run_share(texts, run=SHARED_RUN_WORDS) -> float:
+    """Share of texts that share a run of ``run`` consecutive words with another text."""
+    owners: dict[str, set[int]] = defaultdict(set)
+    for i, text in enumerate(texts):
+        words = _WORD.findall(text.lower())
+        for j in range(len(words) - run + 1):
+            owners[" ".join(words[j : j + run])].add(i)
+    sharing = {i for ids in owners.values() if len(ids) > 1 for i in ids}
+    return len(sharing) / len(texts) if texts else 0.0
+
+
+def format_report(report: ValidationReport) -> str:
+    """Plain-text summary for the terminal."""
+    lines = [f"{report.n_reports} reports"]
+    if report.split_counts:
+        lines.append("split: " + ", ".join(f"{k} {v}" for k, v in sorted(report.split_counts.items())))
+    lines.append("reports per label:")
+    lines += [f"  {label:<18}{n:>6}" for label, n in report.label_counts.items()]
+    lines.append(f"  {'(no label)':<18}{report.no_label:>6}")
+    share = report.multi_label / report.n_reports if report.n_reports else 0
+    lines.append(f"two or more labels: {report.multi_label} ({share:.1%})")
+    lines.append(f"reports sharing an {SHARED_RUN_WORDS}-word run with another: {report.shared_run_share:.1%}")
+    lines.append(f"exact duplicates: {len(report.exact_duplicates)}")
+    lines += [f"  {a} = {b}" for a, b in report.exact_duplicates[:20]]
+    lines.append(f"near duplicates (TF-IDF cosine > {NEAR_DUPLICATE_COSINE}): {len(report.near_duplicates)}")
+    lines += [f"  {a} ~ {b} ({s:.2f})" for a, b, s in report.near_duplicates[:20]]
+    for label, sources in report.unknown_labels.items():
+        lines.append(f"unknown label '{label}' in {len(sources)} row(s), e.g. {', '.join(sources[:5])}")
+    for label, match in report.rare_labels.items():
+        hint = f" (a typo for '{match}'?)" if match else ""
+        lines.append(f"label '{label}' has only {report.label_counts[label]} example(s){hint}")
+    lines.append("OK" if report.ok else "PROBLEMS FOUND: fix the rows above before training.")
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""Tests for ``tension label`` (classifier.cli.label)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+from classifier.io.tables import read_rows
+from classifier.model.predictor import TensionModel
+from tests.helpers import BACKLOG, write_csv
+
+TEXTS = [
+    "Leaflets at the station claim asylum seekers get free houses before local families",
+    "bin men left half the bins unemptied again",
+    "",
+]
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(app, ["label", *map(str, args)])
+
+
+def test_cli_label_writes_default_output_and_prints_summary(tmp_path, trained):
+    source = write_csv(tmp_path / "backlog.csv", [{"ref": str(i), "text": t} for i, t in enumerate(TEXTS)])
+
+    run = _invoke(source, "--model", trained.model_dir, "--review-out", tmp_path / "review.csv")
+
+    assert run.exit_code == 0, run.output
+    out_rows = read_rows(tmp_path / "backlog_labelled.csv")
+    assert [row["ref"] for row in out_rows] == ["0", "1", "2"]
+    assert "rows in: 3, rows out: 3 (all rows kept)" in run.stdout
+    assert "not classified: 1 (empty text: 1)" in run.stdout
+    assert "rows for review:" in run.stdout
+    assert (tmp_path / "review.csv").exists()
+    assert not any(text and text in run.output for text in TEXTS)  # never print report text
+
+
+def test_cli_label_options_jobs_text_column_and_format(tmp_path, trained):
+    source = write_csv(tmp_path / "backlog.csv", [{"Details": t, "text": ""} for t in TEXTS[:2]])
+
+    run = _invoke(source, "-o", tmp_path / "out.xlsx", "--model", trained.model_dir, "--text-column", "details",
+                  "--jobs", "2")
+
+    assert run.exit_code == 0, run.output
+    out_rows = read_rows(tmp_path / "out.xlsx")
+    assert [row["status"] for row in out_rows] == ["ok", "ok"]
+    assert "text column 'Details'" in run.stdout
+    assert "2 jobs" in run.stdout
+
+
+def test_cli_label_refuses_existing_output_and_input(tmp_path, trained):
+    source = write_csv(tmp_path / "backlog.csv", [{"text": TEXTS[0]}])
+    (tmp_path / "backlog_labelled.csv").write_text("old", "utf-8")
+
+    run = _invoke(source, "--model", trained.model_dir)
+    assert run.exit_code == 1
+    assert "already exists; pass --force" in run.stderr
+    assert (tmp_path / "backlog_labelled.csv").read_text("utf-8") == "old"
+
+    run = _invoke(source, "-o", source, "--model", trained.model_dir, "--force")
+    assert run.exit_code == 1
+    assert "refusing to overwrite" in run.stderr
+
+    run = _invoke(source, "--model", trained.model_dir, "--force")
+    assert run.exit_code == 0, run.output
+
+
+def test_cli_label_missing_text_column_lists_columns(tmp_path, trained):
+    source = write_csv(tmp_path / "backlog.csv", [{"ref": "1", "comment": "x"}])
+
+    run = _invoke(source, "--model", trained.model_dir)
+
+    assert run.exit_code == 1
+    assert run.stderr.startswith("error: expected a text column")
+    assert "'ref', 'comment'" in run.stderr
+    assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize(("error", "code", "message"), [
+    (KeyboardInterrupt(), 130, "interrupted: nothing was written to"),
+    (RuntimeError("boom"), 1, "labelling failed (RuntimeError); nothing was written to"),
+])
+def test_cli_label_interrupted_run_says_nothing_was_written(tmp_path, model, trained, monkeypatch, error, code,
+                                                           message):
+    source = BACKLOG
+    output = tmp_path / "out.csv"
+
+    def failing_predict(self, texts, **kwargs):
+        raise error
+
+    monkeypatch.setattr(TensionModel, "predict", failing_predict)
+    run = _invoke(source, "-o", output, "--model", trained.model_dir)
+
+    assert run.exit_code == code
+    assert message in run.stderr
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+SECRET = "Sent back where they came from"
+
+
+def test_cli_label_stray_quote_in_tsv_exits_1_naming_row_and_line(tmp_path, trained):
+    # The issue's reproduction: "Labelled 2 rows" with rows 3 and 4 merged into row 2.
+    source = tmp_path / "x.tsv"
+    source.write_text(f'id\ttext\n1\tok\n2\t"{SECRET}\n3\tthree\n4\tfour\n', encoding="utf-8")
+
+    run = _invoke(source, "-o", tmp_path / "out.tsv", "--model", trained.model_dir)
+
+    assert run.exit_code == 1
+    assert "row 2 (line 3)" in run.stderr and "--quoting none" in run.stderr
+    assert "Traceback" not in run.output and SECRET not in run.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.tsv"]
+
+    run = _invoke(source, "-o", tmp_path / "out.tsv", "--model", trained.model_dir, "--quoting", "none")
+    assert run.exit_code == 0, run.output
+    assert "Labelled 4 rows" in run.stdout
+    assert read_rows(tmp_path / "out.tsv")[1]["text"] == f'"{SECRET}'
+
+
+def test_cli_label_max_field_lines_option(tmp_path, trained):
+    source = write_csv(tmp_path / "in.csv", [{"text": "one\ntwo\nthree\nfour"}, {"text": "ok"}])
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir, "--max-field-lines", "2")
+    assert run.exit_code == 1
+    assert "within 2 line breaks" in run.stderr
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir)
+    assert run.exit_code == 0, run.output
+    assert "1 row spans several lines" in run.stdout
+
+
+def test_cli_label_max_chars_and_formula_guard_options(tmp_path, trained):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"}\n{"text": "bins"}\n',
+                      encoding="utf-8")
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir, "--max-chars", "10")
+    assert run.exit_code == 0, run.output
+    assert "text too long: 1" in run.stdout
+    rows = read_rows(tmp_path / "out.csv")
+    assert rows[0]["text"].startswith("'=HYPERLINK") and rows[0]["status"] == "text too long"
+
+    run = _invoke(source, "-o", tmp_path / "raw.csv", "--model", trained.model_dir, "--no-formula-guard")
+    assert run.exit_code == 0, run.output
+    assert read_rows(tmp_path / "raw.csv")[0]["text"].startswith("=HYPERLINK")
+
+
+def test_cli_label_output_that_is_a_folder_exits_1_without_traceback(tmp_path):
+    source = write_csv(tmp_path / "backlog.csv", [{"text": TEXTS[0]}])
+    (tmp_path / "out").mkdir()
+
+    run = _invoke(source, "-o", tmp_path / "out", "--force")
+
+    assert run.exit_code == 1
+    assert "found a folder" in run.stderr and "Traceback" not in run.output

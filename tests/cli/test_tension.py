@@ -1,0 +1,73 @@
+import json
+
+from typer.testing import CliRunner
+
+from classifier.cli import app
+from tests.helpers import CORPUS, write_csv
+
+runner = CliRunner()
+
+
+def test_cli_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("train", "evaluate", "predict", "info", "validate", "label", "summarise"):
+        assert command in result.output
+
+
+def test_cli_train_prints_table_and_saves(small_labelled, tmp_path):
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(small_labelled), "--out", str(out), "--test-size", "0.25"])
+    assert result.exit_code == 0, result.output
+    assert "macro avg" in result.output and "Saved to" in result.output
+    assert "identity-term suite" in result.output and "hostile recall" in result.output
+    assert (out / "model.joblib").exists()
+
+
+def test_cli_train_takes_a_hard_negative_weight(small_labelled, tmp_path):
+    out = tmp_path / "m"
+    args = ["train", str(small_labelled), "--out", str(out), "--test-size", "0.25", "--hard-negative-weight"]
+    result = runner.invoke(app, [*args, "2.5"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metadata.json").read_text("utf-8"))["hard_negative_weight"] == 2.5
+    refused = runner.invoke(app, [*args, "0", "--out", str(tmp_path / "zero")])
+    assert refused.exit_code == 1 and "hard-negative weight must be a positive number" in refused.output
+    assert not (tmp_path / "zero").exists()
+
+
+def test_cli_predict_info_and_evaluate(trained):
+    result = runner.invoke(app, ["predict", str(trained.model_dir), "swastika painted on the synagogue", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "religious_hate" in json.loads(result.output)[0]["labels"]
+    info = runner.invoke(app, ["info", str(trained.model_dir)])
+    assert json.loads(info.output)["labels"] == trained.metadata["labels"]
+    evaluated = runner.invoke(app, ["evaluate", str(trained.model_dir), str(CORPUS), "--split", "test"])
+    assert evaluated.exit_code == 0
+    assert f"{trained.metrics['macro']['f1']:.3f}" in evaluated.output
+    suite = trained.metadata["identity_suite"]["overall"]
+    assert f"false-positive rate {suite['false_positive_rate']:.1%}" in evaluated.output
+
+
+def test_cli_user_errors_are_one_line_exit_1(tmp_path):
+    bad = write_csv(tmp_path / "bad.csv", [{"words": "x", "labels": ""}])
+    result = runner.invoke(app, ["train", str(bad), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error:") and "words" in result.output
+    assert "Traceback" not in result.output
+    missing = runner.invoke(app, ["predict", str(tmp_path / "no-model"), "text"])
+    assert missing.exit_code == 1 and "tension train" in missing.output
+
+
+def test_cli_validate_reports_corpus_ok():
+    result = runner.invoke(app, ["validate", str(CORPUS)])
+    assert result.exit_code == 0
+    assert "OK" in result.output
+
+
+def test_cli_help_is_fast_because_imports_are_lazy():
+    import subprocess
+    import sys
+
+    code = "import sys, classifier.cli; print('spacy' in sys.modules, 'sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -1,0 +1,53 @@
+"""The bundled corpus: rebuilt byte for byte from data/raw/, slurs masked, contact details fictional only."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.util
+import re
+
+import pytest
+
+from classifier.model.preprocess import _PII_PATTERNS, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN
+from tests.helpers import BACKLOG, CORPUS, ROOT, SLUR_HASHES
+
+
+def _texts() -> list[tuple[str, str]]:
+    rows = []
+    for path, column, key in ((CORPUS, "text", "id"), (BACKLOG, "text", "reference")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows += [(row[key], row[column]) for row in csv.DictReader(handle)]
+    return rows
+
+
+def test_corpus_rebuilds_byte_for_byte_from_the_raw_batches(tmp_path):
+    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.main(raw=ROOT / "data" / "raw", out=tmp_path)
+    assert (tmp_path / "reports.csv").read_bytes() == CORPUS.read_bytes()
+    assert (tmp_path / "backlog_sample.csv").read_bytes() == BACKLOG.read_bytes()
+
+
+def test_corpus_carries_no_unmasked_slur():
+    found = []
+    for ref, text in _texts():
+        words = re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])-(?=[a-z])", "", text.lower()))
+        if any(hashlib.sha256(w.encode()).hexdigest()[:16] in SLUR_HASHES for w in words):
+            found.append(ref)
+    assert not found, f"unmasked slurs in {found}: mask them in data/raw/ (e.g. 'p*ki') and rebuild"
+
+
+@pytest.mark.parametrize("kind", ["email", "phone", "postcode"])
+def test_corpus_contact_details_are_reserved_fictional_ones(kind):
+    """What the preprocessor masks as a contact detail is a reserved one: e-mails at example.com/.org, Ofcom's
+    drama numbers (07700 900xxx, 0113 496 0xxx), postcodes in 'EM'."""
+    token, allowed = {
+        "email": (EMAIL_TOKEN, lambda m: re.search(r"@(?:[\w-]+\.)*example\.(?:com|org|net)$", m)),
+        "phone": (PHONE_TOKEN, lambda m: re.sub(r"\D", "", m).startswith(("07700900", "01134960"))),
+        "postcode": (POSTCODE_TOKEN, lambda m: m.startswith("EM")),
+    }[kind]
+    pattern = next(pattern for pattern, masked_as in _PII_PATTERNS if masked_as == token)
+    bad = [ref for ref, text in _texts() for m in pattern.finditer(text) if not allowed(m.group(0))]
+    assert not bad, f"{kind}s that are not the fictional placeholders in {bad}"

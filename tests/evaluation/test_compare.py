@@ -1,0 +1,102 @@
+"""Comparing two models on the same data: per-label F1, paired bootstrap intervals, a verdict."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from classifier.errors import ConfigError, DataError
+from classifier.evaluation.compare import compare_models, format_comparison
+from classifier.io.records import read_labelled
+from tests.helpers import CORPUS, write_csv
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """Two models trained on different slices of the corpus, saved, and a held-out file to compare them on."""
+    from classifier.training.train import train
+
+    folder = tmp_path_factory.mktemp("compare")
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    a = train(write_csv(folder / "a.csv", rows[:250]), folder / "model_a", seed=0)
+    b = train(write_csv(folder / "b.csv", rows[:400]), folder / "model_b", seed=0)
+    held_out = write_csv(folder / "held_out.csv", rows[600:800])
+    return a.model_dir, b.model_dir, held_out
+
+
+def test_compare_agrees_with_metrics_computed_directly(setup):
+    from classifier import load_model
+
+    path_a, path_b, data = setup
+    result = compare_models(path_a, path_b, data, n_resamples=200)
+    truth = read_labelled(data)
+    for path, key in ((path_a, "f1_a"), (path_b, "f1_b")):
+        model = load_model(path)
+        predicted = [p.labels for p in model.predict(truth.texts, explain=False)]
+        for label in result["labels"]:
+            y_true = [label in row for row in truth.labels]
+            y_pred = [label in row for row in predicted]
+            assert result["per_label"][label][key] == pytest.approx(f1_score(y_true, y_pred, zero_division=0))
+        direct = np.mean([f1_score([lab in r for r in truth.labels], [lab in r for r in predicted], zero_division=0)
+                          for lab in result["labels"]])
+        assert result["macro"][key] == pytest.approx(direct)
+    assert result["n_reports"] == len(truth) == 200
+    assert result["model_a"] == "model_a" and result["model_b"] == "model_b"
+
+
+def test_compare_interval_brackets_the_difference_and_is_reproducible(setup):
+    path_a, path_b, data = setup
+    first = compare_models(path_a, path_b, data, n_resamples=300, seed=3)
+    again = compare_models(path_a, path_b, data, n_resamples=300, seed=3)
+    assert first["macro"] == again["macro"]
+    for m in list(first["per_label"].values()) + [first["macro"]]:
+        assert m["diff"] == pytest.approx(m["f1_b"] - m["f1_a"])
+        assert m["ci_low"] <= m["ci_high"]
+    macro = first["macro"]
+    assert macro["ci_low"] - 0.02 <= macro["diff"] <= macro["ci_high"] + 0.02
+    assert first["verdict"].startswith(("model_b is better", "model_b is worse", "No clear difference"))
+    table = format_comparison(first)
+    assert "macro avg" in table and first["verdict"] in table
+
+
+def test_compare_shows_both_models_identity_suite_figures(setup):
+    from classifier import load_model
+    from classifier.fairness import evaluate_identity_suite
+
+    path_a, path_b, data = setup
+    result = compare_models(path_a, path_b, data, n_resamples=50)
+    for path, key in ((path_a, "identity_suite_a"), (path_b, "identity_suite_b")):
+        assert result[key]["overall"] == evaluate_identity_suite(load_model(path))["overall"]
+    table = format_comparison(result)
+    a, b = result["identity_suite_a"]["overall"], result["identity_suite_b"]["overall"]
+    line = next(line for line in table.splitlines() if line.startswith("false-positive rate"))
+    assert f"{a['false_positive_rate']:.1%}" in line and f"{b['false_positive_rate']:.1%}" in line
+    assert f"{(b['false_positive_rate'] - a['false_positive_rate']) * 100:+.1f} pts" in line
+    assert "hostile recall" in table and "mean BPSN AUC" in table and "worst terms B:" in table
+    plain = compare_models(path_a, path_b, data, n_resamples=50, identity_suite=False)
+    assert "identity_suite_a" not in plain and "Identity-term suite" not in format_comparison(plain)
+
+
+def test_compare_a_model_with_itself_finds_no_difference(setup):
+    path_a, _, data = setup
+    result = compare_models(path_a, path_a, data, n_resamples=100)
+    assert result["macro"]["diff"] == 0 and result["macro"]["ci_low"] == result["macro"]["ci_high"] == 0
+    assert result["verdict"].startswith("No clear difference")
+
+
+def test_compare_split_option_and_bad_input(setup):
+    path_a, path_b, data = setup
+    only_test = compare_models(path_a, path_b, data, split="test", n_resamples=50)
+    assert only_test["n_reports"] == sum(s == "test" for s in read_labelled(data).splits)
+    with pytest.raises(DataError, match="split 'holdout'"):
+        compare_models(path_a, path_b, data, split="holdout")
+    with pytest.raises(ConfigError, match="n_resamples"):
+        compare_models(path_a, path_b, data, n_resamples=5)
+    with pytest.raises(ConfigError, match="confidence"):
+        compare_models(path_a, path_b, data, confidence=95)
+    with pytest.raises(DataError, match="does not exist"):
+        compare_models(path_a, path_b, data.with_name("missing.csv"))

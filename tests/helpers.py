@@ -1,0 +1,78 @@
+"""Helpers shared by the tests: paths of the bundled data, the slur hashes the corpus is checked against, small
+builders and a timing check. Fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data" / "reports.csv"
+BACKLOG = ROOT / "data" / "backlog_sample.csv"
+EXTERNAL = ROOT.parent / "shared" / "data" / "external"
+# First 16 hex digits of the SHA-256 of common slurs (lowercase, hyphens dropped), so the list itself never
+# has to be written out in the repo. The corpus must carry them masked ("p*ki"), never in full.
+SLUR_HASHES = frozenset({
+    "044eb98b18769b88", "08a841e996781e9e", "120f6e5b4ea32f65", "17a110e533284872", "1c86838fb43455df",
+    "22fc75e65a0e9d34", "268651b3ece98010", "27a62b68179c96f5", "3175bf0638675a5b", "333f7618092958c7",
+    "341d56384afc0f47", "3b1e0d7c5dd45583", "3cc0a581d3bbe605", "43508b5c03b8b8ce", "448b303c89bef071",
+    "457f002f9240a36a", "45cd3e1bb472d8e2", "5760d98e95021846", "58d5ed002eca1b4f", "5b3ae48be122f7ed",
+    "5cb6af4323aaf6f8", "6074caeaaf7f19f8", "64dd7c4e8012281c", "7122c9a14ba2d20e", "83bd72f7a1be797a",
+    "83dd8e733b1e2c6e", "864316e761195ffc", "98b52c4b6b7d1f48", "b3cec2f6ece2cef2", "b54a0c4f63115cfa",
+    "be00f1af522eaa99", "c3de533e9b7fe63b", "c70e3e7c47f06aee", "ca8aca2ceb3c2d1f", "d00a3db7315ab70d",
+    "d067075bc9d8def2", "da0a6b1b9213d48f", "daec0c235d3135fc", "dc675e448132fd2a", "e7b98c6aa5b944e0",
+    "e9e8b6c5afa7794f", "ee5a869b5ace6905", "f4a5cc0c3285bd0e", "f64c6fad9c3c8b57", "f9d0d9b18ae9033a",
+})
+
+
+def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None, encoding="utf-8") -> Path:
+    """Write ``rows`` to a CSV file and return its path."""
+    columns = columns or list(rows[0])
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def identity_suite_result(term_fpr: dict | None = None, default: float = 0.0) -> dict:
+    """An identity-suite result (as ``evaluate_identity_suite`` returns) in which each term's neutral and positive
+    sentences get a label at the rate ``term_fpr[term]`` (``default`` for the others) and every hostile sentence
+    gets its expected label: a stand-in for a model with those false alarms, for tests of the fairness gate."""
+    import numpy as np
+
+    from classifier.fairness import score_identity_suite
+    from classifier.fairness.suite import load_identity_suite
+
+    suite = load_identity_suite()
+    labels = sorted({term.hostile_label for term in suite.terms})
+    per_term = sum(not s.hostile for s in suite.sentences) // len(suite.terms)
+    proba, seen = np.zeros((len(suite), len(labels))), {}
+    for i, s in enumerate(suite.sentences):
+        if s.hostile:
+            proba[i, labels.index(s.expected_label)] = 1.0
+            continue
+        seen[s.term] = seen.get(s.term, 0) + 1
+        if seen[s.term] <= round((term_fpr or {}).get(s.term, default) * per_term):
+            proba[i, 0] = 1.0
+    return score_identity_suite(suite, labels, proba, {label: 0.5 for label in labels})
+
+
+def best_time(function, text: str, repeats: int = 5) -> float:
+    """Least CPU time of a few runs (CPU time, so that other processes on the machine matter less)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        function(text)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def assert_linear(function, unit: str, small: int = 20_000, large: int = 200_000, factor: float = 30.0) -> float:
+    """Ten times the input (``unit`` repeated) must take well under a hundred times as long, as a quadratic
+    step would; returns the time on the large input. Times under 2 ms count as 2 ms (timer noise)."""
+    small_time = max(best_time(function, unit * (small // len(unit))), 2e-3)
+    large_time = best_time(function, unit * (large // len(unit)))
+    assert large_time < factor * small_time, f"{unit!r}: {small} chars {small_time:.4f}s, {large} {large_time:.4f}s"
+    return large_time

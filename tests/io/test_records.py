@@ -1,0 +1,101 @@
+import pytest
+
+from classifier.errors import DataError
+from classifier.io.records import combine, parse_labels, read_labelled
+from tests.helpers import write_csv
+
+
+def test_records_reads_labels_ids_and_splits(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [
+        {"id": "A1", "text": "hotel protest", "labels": "immigration; misinformation", "split": "train"},
+        {"id": "A2", "text": "bins", "labels": "", "split": "TEST"},
+    ])
+    data = read_labelled(path)
+    assert data.ids == ["A1", "A2"]
+    assert data.labels == [("immigration", "misinformation"), ()]
+    assert data.splits == ["train", "test"]
+    assert data.sources == ["d.csv row 2", "d.csv row 3"]
+
+
+def test_records_empty_text_names_row_and_column(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": "ok", "labels": ""}, {"text": "  ", "labels": "race_hate"}])
+    with pytest.raises(DataError, match=r"d.csv row 3: 'text' is empty"):
+        read_labelled(path)
+
+
+def test_records_missing_text_column_lists_columns(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"body_txt": "x", "labels": ""}])
+    with pytest.raises(DataError, match="body_txt"):
+        read_labelled(path)
+
+
+def test_records_missing_labels_column(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": "x", "tags": ""}])
+    with pytest.raises(DataError, match="tags"):
+        read_labelled(path)
+
+
+def test_records_bad_label_name_suggests_fix():
+    with pytest.raises(DataError, match="Did you mean 'race_hate'"):
+        parse_labels("Race Hate", "f.csv row 2")
+
+
+def test_records_bad_split_value(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": "x", "labels": "", "split": "validation"}])
+    with pytest.raises(DataError, match="expected one of"):
+        read_labelled(path)
+
+
+def test_records_non_utf8_file_is_read_with_warning(tmp_path):
+    text = "caf\u00e9 \u2013 r\u00e9sum\u00e9"
+    path = write_csv(tmp_path / "d.csv", [{"text": text, "labels": ""}], encoding="cp1252")
+    with pytest.warns(UserWarning, match="cp1252"):
+        data = read_labelled(path)
+    assert data.texts == ["caf\u00e9 \u2013 r\u00e9sum\u00e9"]
+
+
+def test_records_missing_file(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        read_labelled(tmp_path / "nope.csv")
+
+
+def test_records_combine_conflicts_error_unless_prefer_later(tmp_path):
+    a = read_labelled(write_csv(tmp_path / "a.csv", [{"text": "Same text", "labels": "race_hate"}]))
+    b = read_labelled(write_csv(tmp_path / "b.csv", [{"text": "same  TEXT", "labels": ""}]))
+    with pytest.raises(DataError, match="a.csv row 2.*b.csv row 2"):
+        combine([a, b])
+    with pytest.warns(UserWarning, match="conflicting"):
+        merged = combine([a, b], prefer_later=True)
+    assert merged.labels == [()]
+
+
+def test_records_only_split_keeps_rows_or_says_none(tmp_path):
+    data = read_labelled(write_csv(tmp_path / "d.csv", [
+        {"text": "a", "labels": "", "split": "train"}, {"text": "b", "labels": "", "split": "test"},
+    ]))
+    assert data.only_split("test").texts == ["b"]
+    with pytest.raises(DataError, match="split 'holdout'"):
+        data.only_split("holdout")
+
+
+def test_records_label_strata_pools_rare_combinations():
+    from classifier.io.records import label_strata
+
+    rows = [("a",)] * 4 + [()] * 3 + [("a", "b")] * 2 + [("c",)]
+    assert label_strata(rows, 3) == ["a"] * 4 + ["none"] * 3 + ["rare"] * 3
+    # a "rare" stratum smaller than the minimum cannot be split: it joins the commonest combination
+    assert label_strata(rows, 2)[-1] == "a" and label_strata(rows, 2)[-3:-1] == ["a;b", "a;b"]
+
+
+def test_records_read_labelled_files_needs_a_path():
+    from classifier.io.records import read_labelled_files
+
+    with pytest.raises(DataError, match="No labelled data file"):
+        read_labelled_files([])
+
+
+def test_records_stray_quote_in_labelled_file_names_the_row_and_line(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text('text\tlabels\nfine\t\n"stray quote opens here\trace_hate\nmore\t\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"d.tsv row 2 \(line 3\).*stray quote"):
+        read_labelled(path)

@@ -1,0 +1,375 @@
+"""Tests for classifier.io.tables: reading and writing CSV, TSV, XLSX and JSON Lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from classifier.errors import DataError
+from classifier.io.tables import (
+    AtomicTableWriter,
+    EncodingFallbackWarning,
+    TableReader,
+    cell_to_str,
+    find_column,
+    guard_formula,
+    read_rows,
+    table_format,
+)
+
+COLUMNS = ["id", "text", "labels"]
+TRICKY_ROWS = [
+    {"id": "1", "text": "Graffiti on the bus shelter, opp the co-op", "labels": "race_hate"},
+    {"id": "2", "text": 'He said "go home" — twice\nthen left', "labels": "race_hate;immigration"},
+    {"id": "3", "text": "Café owner: naïve rumour about the mosque 🕌, tab\there", "labels": ""},
+    {"id": "", "text": "", "labels": ""},
+    {"id": "5", "text": "=HYPERLINK(\"http://example.com\")", "labels": "misinformation"},
+    {"id": "6", "text": "+44 7700 900417 / -3 / @everyone; semi;colon", "labels": ""},
+    {"id": "7", "text": "line one\r\nline two, with comma", "labels": "israel_palestine"},
+]
+
+
+def _write(path: Path, rows: list[dict[str, str]], columns: list[str] = COLUMNS, **options) -> Path:
+    with AtomicTableWriter(path, columns, **options) as writer:
+        writer.write_rows(rows)
+    return path
+
+
+@pytest.mark.parametrize("extension", [".csv", ".tsv", ".xlsx", ".jsonl"])
+def test_tables_round_trip_preserves_rows_and_order(tmp_path: Path, extension: str) -> None:
+    path = _write(tmp_path / f"reports{extension}", TRICKY_ROWS)
+    with TableReader(path) as reader:
+        assert reader.columns == COLUMNS
+        rows = [row for chunk in reader.iter_chunks(size=2) for row in chunk]
+    expected = TRICKY_ROWS
+    if extension == ".xlsx":
+        # XML normalises line ends: a \r\n inside a cell comes back as \n (as it does from Excel).
+        expected = [{key: value.replace("\r\n", "\n") for key, value in row.items()} for row in TRICKY_ROWS]
+    if extension in (".csv", ".tsv"):  # formulas are guarded by default
+        expected = [{key: guard_formula(value) for key, value in row.items()} for row in TRICKY_ROWS]
+    assert rows == expected
+
+
+def test_tables_iter_chunks_sizes(tmp_path: Path) -> None:
+    rows = [{"id": str(i), "text": f"report {i}", "labels": ""} for i in range(12)]
+    path = _write(tmp_path / "r.csv", rows)
+    with TableReader(path) as reader:
+        sizes = [len(chunk) for chunk in reader.iter_chunks(size=5)]
+    assert sizes == [5, 5, 2]
+
+
+def test_tables_csv_written_with_bom_by_default_and_read_without_it(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.csv", TRICKY_ROWS[:1])
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    reader = TableReader(path).open()
+    assert reader.encoding == "utf-8-sig"
+    assert reader.columns[0] == "id"
+    reader.close()
+    plain = _write(tmp_path / "plain.csv", TRICKY_ROWS[:1], excel_bom=False)
+    assert plain.read_bytes().startswith(b"id,")
+    assert TableReader(plain).open().encoding == "utf-8"
+
+
+def test_tables_csv_cp1252_fallback_warns(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes("id,text\r\n1,caf\xe9 \u2019quoted\u2019 \u00a312\r\n2,plain\r\n".encode("cp1252"))
+    with pytest.warns(EncodingFallbackWarning, match="cp1252.*UTF-8"):
+        reader = TableReader(path).open()
+    assert reader.encoding == "cp1252"
+    assert list(reader) == [
+        {"id": "1", "text": "caf\xe9 \u2019quoted\u2019 \u00a312"},
+        {"id": "2", "text": "plain"},
+    ]
+
+
+def test_tables_csv_latin1_when_cp1252_cannot_decode(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(b"id,text\n1,odd \x81 byte \xe9\n")
+    with pytest.warns(EncodingFallbackWarning, match="latin-1"):
+        rows = read_rows(path)
+    assert rows == [{"id": "1", "text": "odd \x81 byte \xe9"}]
+
+
+def test_tables_csv_invalid_utf8_late_in_file_no_row_lost_or_repeated(tmp_path: Path) -> None:
+    lines = [f"{i},report number {i}" for i in range(3000)]
+    lines[2500] = "2500,caf\xe9"
+    path = tmp_path / "late.csv"
+    path.write_bytes(("id,text\n" + "\n".join(lines) + "\n").encode("cp1252"))
+    with pytest.warns(EncodingFallbackWarning):
+        rows = read_rows(path)
+    assert [row["id"] for row in rows] == [str(i) for i in range(3000)]
+    assert rows[2500]["text"] == "caf\xe9"
+
+
+def test_tables_utf8_without_warning(tmp_path: Path) -> None:
+    path = tmp_path / "u.tsv"
+    path.write_text("id\ttext\n1\tcafé\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_rows(path) == [{"id": "1", "text": "café"}]
+
+
+def test_tables_csv_empty_rows_are_rows_and_short_rows_padded(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("id,text,labels\n1,a\n\n3,c,x\n\n", encoding="utf-8")
+    rows = read_rows(path)
+    assert rows == [
+        {"id": "1", "text": "a", "labels": ""},
+        {"id": "", "text": "", "labels": ""},
+        {"id": "3", "text": "c", "labels": "x"},
+        {"id": "", "text": "", "labels": ""},
+    ]
+
+
+def test_tables_csv_long_row_raises_with_row_number(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("id,text\n1,a\n2,b,unexpected\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"row 2 \(line 3\).*expected at most 2 cells.*found 3"):
+        read_rows(path)
+
+
+def test_tables_csv_trailing_empty_cells_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("id,text\n1,a,,\n", encoding="utf-8")
+    assert read_rows(path) == [{"id": "1", "text": "a"}]
+
+
+def test_tables_csv_duplicate_and_empty_headers_made_unique(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("text,,text,text_2\na,b,c,d\n", encoding="utf-8")
+    reader = TableReader(path).open()
+    assert reader.columns == ["text", "column_2", "text_3", "text_2"]
+    reader.close()
+
+
+def test_tables_empty_csv_raises(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"")
+    with pytest.raises(DataError, match="header"):
+        read_rows(path)
+
+
+@pytest.mark.parametrize("name", ["reports.txt", "reports.xls", "reports"])
+def test_tables_unsupported_extension_lists_supported(name: str) -> None:
+    with pytest.raises(DataError, match=r"\.csv, \.tsv, \.xlsx, \.jsonl"):
+        table_format(name)
+
+
+def test_tables_missing_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="existing file"):
+        read_rows(tmp_path / "absent.csv")
+
+
+def _workbook(path: Path, rows: list[list[object]], *, title: str = "Reports") -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_tables_xlsx_values_converted_to_strings(tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "r.xlsx",
+        [
+            [None, None, None],
+            ["id", "received", "score", "flag", "when"],
+            [12.0, dt.datetime(2024, 5, 1), 0.25, True, dt.datetime(2024, 5, 1, 9, 30)],
+            [None, None, None],
+            [13, dt.date(2024, 6, 2), None, False, None],
+            [None, None, None],
+        ],
+    )
+    rows = read_rows(path)
+    assert rows == [
+        {
+            "id": "12", "received": "2024-05-01", "score": "0.25", "flag": "true",
+            "when": "2024-05-01 09:30:00",
+        },
+        {"id": "", "received": "", "score": "", "flag": "", "when": ""},
+        {"id": "13", "received": "2024-06-02", "score": "", "flag": "false", "when": ""},
+    ]
+
+
+def test_tables_xlsx_formulas_without_cached_values_read_as_empty(tmp_path: Path) -> None:
+    # openpyxl cannot calculate, so a workbook it saved has no cached formula results: data_only
+    # reading gives "" (a workbook saved by Excel gives the cached value).
+    path = _workbook(tmp_path / "r.xlsx", [["a", "b", "total"], [1, 2, "=A2+B2"]])
+    assert read_rows(path) == [{"a": "1", "b": "2", "total": ""}]
+
+
+def test_tables_xlsx_merged_and_empty_header_cells_get_names(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Report", None, None, "text", "text"])
+    sheet.merge_cells("A1:B1")
+    sheet.append(["r1", "x", "y", "hello", "again"])
+    workbook.save(path)
+    with TableReader(path) as reader:
+        assert reader.columns == ["Report", "column_2", "column_3", "text", "text_2"]
+        assert list(reader) == [
+            {"Report": "r1", "column_2": "x", "column_3": "y", "text": "hello", "text_2": "again"}
+        ]
+
+
+def test_tables_xlsx_named_sheet_and_unknown_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    workbook = Workbook()
+    workbook.active.title = "Cover"
+    workbook.active.append(["nothing here"])
+    data = workbook.create_sheet("Data")
+    data.append(["id", "text"])
+    data.append([1, "hello"])
+    workbook.save(path)
+    assert read_rows(path, sheet="Data") == [{"id": "1", "text": "hello"}]
+    with pytest.raises(DataError, match=r"'Missing'.*'Cover', 'Data'"):
+        read_rows(path, sheet="Missing")
+
+
+def test_tables_xlsx_value_outside_header_raises(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "r.xlsx", [["id", "text"], [1, "a", "stray"]])
+    with pytest.raises(DataError, match="row 1.*column 3"):
+        read_rows(path)
+
+
+def test_tables_xlsx_writer_never_writes_formulas(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.xlsx", TRICKY_ROWS)
+    sheet = load_workbook(path).active
+    texts = [row[1] for row in sheet.iter_rows(min_row=2)]
+    assert texts[4].value.startswith("=HYPERLINK")
+    assert all(cell.data_type == "s" for cell in texts if cell.value)
+
+
+def test_tables_xlsx_writer_numbers_stay_numbers_and_control_chars_replaced(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.xlsx", [{"id": 3, "text": "bell\x07", "labels": 0.5}])
+    sheet = load_workbook(path).active
+    assert [cell.value for cell in sheet[2]] == [3, "bell\ufffd", 0.5]
+
+
+def test_tables_xlsx_writer_several_sheets(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    with AtomicTableWriter(path, ["a"], sheet_title="first") as writer:
+        writer.write_rows([{"a": "1"}])
+        writer.start_sheet("second", ["b", "c"])
+        writer.write_rows([{"b": "2", "c": "3"}])
+    assert read_rows(path, sheet="second") == [{"b": "2", "c": "3"}]
+    assert read_rows(path) == [{"a": "1"}]
+
+
+def test_tables_jsonl_union_of_keys_in_first_seen_order(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text(
+        '{"text": "a", "labels": ["immigration", "misinformation"]}\n'
+        '{"text": "b", "labels": [], "received": "2024-01-02", "n": 3, "ok": true, "x": null}\n'
+        "{}\n\n",
+        encoding="utf-8",
+    )
+    with TableReader(path) as reader:
+        assert reader.columns == ["text", "labels", "received", "n", "ok", "x"]
+        rows = list(reader)
+    assert rows[0] == {
+        "text": "a", "labels": "immigration;misinformation", "received": "", "n": "", "ok": "", "x": "",
+    }
+    assert rows[1] == {"text": "b", "labels": "", "received": "2024-01-02", "n": "3", "ok": "true", "x": ""}
+    assert rows[2] == dict.fromkeys(reader.columns, "")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"text": "a"}\n["not", "an", "object"]\n', "line 2: expected a JSON object"),
+        ('{"text": "a"}\n{"text": broken}\n', "line 2: expected one JSON object per line"),
+        ('{"text": "a"}\n\n{"text": "b"}\n', "line 2: expected a JSON object, found a blank line"),
+    ],
+)
+def test_tables_jsonl_bad_line_raises_with_line_number(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        read_rows(path)
+
+
+def test_tables_jsonl_writer_one_object_per_line(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.jsonl", TRICKY_ROWS)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(TRICKY_ROWS)
+    assert json.loads(lines[2])["text"] == TRICKY_ROWS[2]["text"]
+
+
+def test_tables_atomic_writer_leaves_nothing_on_exception(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    with pytest.raises(KeyboardInterrupt), AtomicTableWriter(target, COLUMNS) as writer:
+        writer.write_rows(TRICKY_ROWS)
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tables_atomic_writer_keeps_old_file_until_commit(tmp_path: Path) -> None:
+    target = tmp_path / "out.xlsx"
+    _write(target, TRICKY_ROWS[:1])
+    writer = AtomicTableWriter(target, COLUMNS)
+    writer.write_rows(TRICKY_ROWS)
+    assert writer.temp_path.name.startswith(".out.xlsx.") and writer.temp_path.suffix == ".part"
+    assert len(read_rows(target)) == 1
+    writer.commit()
+    assert len(read_rows(target)) == len(TRICKY_ROWS)
+    assert [path.name for path in tmp_path.iterdir()] == ["out.xlsx"]
+    with pytest.raises(DataError, match="already committed"):
+        writer.write_rows(TRICKY_ROWS)
+
+
+def test_tables_atomic_writer_abort_removes_temp(tmp_path: Path) -> None:
+    writer = AtomicTableWriter(tmp_path / "out.jsonl", COLUMNS)
+    writer.write_rows(TRICKY_ROWS)
+    writer.abort()
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tables_atomic_writer_unknown_key_raises(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"found also \['surprise'\]"), AtomicTableWriter(
+        tmp_path / "out.csv", COLUMNS
+    ) as writer:
+        writer.write_rows([{"id": "1", "surprise": "x"}])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tables_atomic_writer_missing_folder_raises(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="create it"):
+        AtomicTableWriter(tmp_path / "nope" / "out.csv", COLUMNS)
+
+
+def test_tables_csv_guard_formulas_option(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.csv", TRICKY_ROWS, guard_formulas=True)
+    rows = read_rows(path)
+    assert rows[4]["text"] == "'" + TRICKY_ROWS[4]["text"]
+    assert rows[0]["text"] == TRICKY_ROWS[0]["text"]
+
+
+def test_tables_find_column_given_and_candidates() -> None:
+    columns = ["ID", "Report Text", "Received"]
+    assert find_column(columns, ["text", "report text"]) == "Report Text"
+    assert find_column(columns, ["text"], given="received", purpose="date") == "Received"
+
+
+def test_tables_find_column_errors_list_columns() -> None:
+    with pytest.raises(DataError, match=r"looked for 'text', 'report'.*'ID', 'Body'.*--text-column"):
+        find_column(["ID", "Body"], ["text", "report"])
+    with pytest.raises(DataError, match=r"named 'when'.*'ID', 'Body'.*--date-column"):
+        find_column(["ID", "Body"], ["date"], given="when", purpose="date")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, ""), (12.0, "12"), (0.1, "0.1"), (True, "true"), (dt.date(2024, 1, 2), "2024-01-02"), ("x", "x")],
+)
+def test_tables_cell_to_str(value: object, expected: str) -> None:
+    assert cell_to_str(value) == expected

@@ -1,0 +1,378 @@
+"""Tests for classifier.labelling.batch: labelling whole files, every row kept, nothing half-written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from classifier.errors import DataError
+from classifier.io.tables import AtomicTableWriter, EncodingFallbackWarning, guard_formula, read_rows
+from classifier.labelling.batch import added_column_names, default_output_path, label_file
+from classifier.model.predictor import TensionModel
+from tests.helpers import BACKLOG, CORPUS, write_csv
+
+TEXTS = [
+    "Leaflets at the station claim asylum seekers get free houses before local families",
+    "bin men left half the bins unemptied again",
+    "Graffiti on the mosque wall telling muslims to go back where they came from",
+    "Protest outside the hotel housing asylum seekers, people shouting go home",
+    "street light flickering outside the library for a week",
+]
+
+
+def _rows(n: int) -> list[dict[str, str]]:
+    return [{"ref": f"R{i}", "text": TEXTS[i % len(TEXTS)], "channel": "web" if i % 2 else "phone"} for i in range(n)]
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    with AtomicTableWriter(path, list(rows[0])) as writer:
+        writer.write_rows(rows)
+    return path
+
+
+def _corpus_texts(n: int) -> list[str]:
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        return [row["text"] for row in csv.DictReader(handle)][:n]
+
+
+def _no_leftovers(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.endswith(".part"))
+
+
+@pytest.mark.parametrize("ext", [".csv", ".tsv", ".xlsx", ".jsonl"])
+def test_batch_round_trip_keeps_every_row_column_and_order(tmp_path, trained, ext):
+    rows = _rows(23)
+    rows[4]["text"] = ""
+    source = _write(tmp_path / f"backlog{ext}", rows)
+
+    summary = label_file(source, model=trained.model_dir, chunk_size=5)
+
+    output = default_output_path(source)
+    assert output == tmp_path / f"backlog_labelled{ext}"
+    out_rows = read_rows(output)
+    assert summary.rows_in == summary.rows_out == len(out_rows) == 23
+    labels = json.loads((trained.model_dir / "metadata.json").read_text("utf-8"))["labels"]
+    expected_added = ["labels", *(f"score_{label}" for label in labels), "needs_review", "reasons", "status"]
+    assert list(out_rows[0]) == ["ref", "text", "channel", *expected_added]
+    for original, labelled in zip(rows, out_rows, strict=True):
+        assert {key: labelled[key] for key in original} == original
+        assert labelled["status"] in {"ok", "empty text"}
+        assert labelled["needs_review"] in {"true", "false"}
+        assert set(filter(None, labelled["labels"].split(";"))) <= set(labels)
+    assert out_rows[4]["status"] == "empty text"
+    assert sum(summary.label_counts.values()) == sum(len(r["labels"].split(";")) for r in out_rows if r["labels"])
+
+
+def test_batch_predictions_match_the_model(tmp_path, model):
+    texts = _corpus_texts(40)
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
+
+    label_file(source, tmp_path / "out.csv", model=model)
+
+    out_rows = read_rows(tmp_path / "out.csv")
+    for row, prediction in zip(out_rows, model.predict(texts), strict=True):
+        assert row["labels"] == ";".join(prediction.labels)
+        assert row["needs_review"] == str(prediction.needs_review).lower()
+        assert all(float(row[f"score_{label}"]) == score for label, score in prediction.scores.items())
+        expected_reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items())
+        assert row["reasons"] == expected_reasons
+
+
+def test_batch_empty_and_whitespace_texts_are_kept_and_flagged(tmp_path, model):
+    texts = ["", "   ", "\t\n", TEXTS[0], ""]
+    source = write_csv(tmp_path / "in.csv", [{"id": str(i), "text": text} for i, text in enumerate(texts)])
+
+    summary = label_file(source, tmp_path / "out.csv", model=model)
+
+    out_rows = read_rows(tmp_path / "out.csv")
+    assert [row["id"] for row in out_rows] == ["0", "1", "2", "3", "4"]
+    assert [row["text"] for row in out_rows] == [guard_formula(text) for text in texts]  # "\t\n" -> "'\t\n"
+    for row in (out_rows[i] for i in (0, 1, 2, 4)):
+        assert (row["status"], row["needs_review"], row["labels"], row["reasons"]) == ("empty text", "true", "", "")
+        assert all(row[f"score_{label}"] == "" for label in model.labels)
+    assert out_rows[3]["status"] == "ok"
+    assert summary.not_classified == 4
+    assert summary.status_counts["empty text"] == 4
+    assert summary.needs_review >= 4
+
+
+def test_batch_clashing_column_names_are_left_untouched(tmp_path, model):
+    rows = [
+        {"text": text, "labels": "human label", "status": "closed", f"score_{model.labels[0]}": "9", "reasons": "x"}
+        for text in TEXTS
+    ]
+    source = write_csv(tmp_path / "in.csv", rows)
+
+    summary = label_file(source, tmp_path / "out.csv", model=model)
+
+    out_rows = read_rows(tmp_path / "out.csv")
+    for original, labelled in zip(rows, out_rows, strict=True):
+        assert {key: labelled[key] for key in original} == original
+        assert labelled["tension_status"] == "ok"
+        assert "tension_needs_review" in labelled
+        assert all(f"tension_score_{label}" in labelled for label in model.labels)
+    assert summary.added_columns["labels"] == "tension_labels"
+    assert summary.renamed_columns["status"] == "tension_status"
+    assert "renamed" in str(summary)
+
+
+def test_batch_added_column_names_skip_prefixes_already_taken():
+    names = added_column_names(["text", "labels", "tension_labels"], ["a"])
+    assert names == {"labels": "tension2_labels", "score_a": "tension2_score_a", "needs_review":
+                     "tension2_needs_review", "reasons": "tension2_reasons", "status": "tension2_status"}
+    assert added_column_names(["text", "label"], ["a"])["labels"] == "labels"
+
+
+def test_batch_missing_text_column_lists_the_columns(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"reference": "1", "comment": "hello"}])
+
+    with pytest.raises(DataError, match=r"'reference', 'comment'.*--text-column"):
+        label_file(source, tmp_path / "out.csv", model=model)
+    with pytest.raises(DataError, match="'body'.*found only columns 'reference', 'comment'"):
+        label_file(source, tmp_path / "out.csv", model=model, text_column="body")
+    assert not (tmp_path / "out.csv").exists()
+    assert _no_leftovers(tmp_path) == []
+
+
+def test_batch_given_text_column_is_used(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"text": "", "Free Text": TEXTS[0]}])
+
+    summary = label_file(source, tmp_path / "out.csv", model=model, text_column="free text")
+
+    assert summary.text_column == "Free Text"
+    assert read_rows(tmp_path / "out.csv")[0]["status"] == "ok"
+
+
+def test_batch_cp1252_file_falls_back_with_a_warning(tmp_path, model):
+    source = tmp_path / "council_export.csv"
+    text = "id,text\r\n1,\u201cThey\u2019re not welcome\u201d \u2013 caf\u00e9 sign\r\n2,\r\n"
+    source.write_bytes(text.encode("cp1252"))
+
+    with pytest.warns(EncodingFallbackWarning, match="cp1252"):
+        summary = label_file(source, tmp_path / "out.csv", model=model)
+
+    out_rows = read_rows(tmp_path / "out.csv")  # written as UTF-8
+    assert out_rows[0]["text"] == "\u201cThey\u2019re not welcome\u201d \u2013 caf\u00e9 sign"
+    assert [row["status"] for row in out_rows] == ["ok", "empty text"]
+    assert summary.rows_out == 2
+
+
+def test_batch_excel_with_formulas_and_merged_header_cells(tmp_path, model):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Backlog"
+    sheet.append(["Reference", "Text", "Notes", None, "Count"])
+    sheet.merge_cells("C1:D1")  # a merged header: the second cell is empty and gets a name of its own
+    sheet.append(["R1", TEXTS[0], "note", "more", "=1+1"])
+    sheet.append(["R2", "=not a formula, a report that starts with an equals sign", "", "", "=SUM(E2:E2)"])
+    sheet.append(["R3", TEXTS[2], "", "", 3])
+    other = workbook.create_sheet("Other")
+    other.append(["text"])
+    other.append([TEXTS[1]])
+    sheet["B3"].data_type = "s"  # typed text that starts with "=", not a formula
+    source = tmp_path / "backlog.xlsx"
+    workbook.save(source)
+
+    summary = label_file(source, tmp_path / "out.xlsx", model=model)
+
+    out_rows = read_rows(tmp_path / "out.xlsx")
+    assert list(out_rows[0])[:5] == ["Reference", "Text", "Notes", "column_4", "Count"]
+    assert [row["Reference"] for row in out_rows] == ["R1", "R2", "R3"]
+    assert out_rows[0]["column_4"] == "more"
+    assert out_rows[2]["Count"] == "3"
+    assert summary.rows_out == 3
+    # A text starting with "=" is written back as text, never as a formula.
+    cell = load_workbook(tmp_path / "out.xlsx")["Sheet1"]["B3"]
+    assert cell.data_type == "s"
+
+    other_summary = label_file(source, tmp_path / "other.csv", model=model, sheet="Other")
+    assert other_summary.rows_out == 1
+    with pytest.raises(DataError, match="'Backlog', 'Other'"):
+        label_file(source, tmp_path / "none.csv", model=model, sheet="Missing")
+
+
+def test_batch_output_is_identical_whatever_jobs(tmp_path, trained, model):
+    texts = _corpus_texts(400) + ["", "  "] + _corpus_texts(400)[:50]  # duplicates and empty rows too
+    source = write_csv(tmp_path / "in.csv", [{"n": str(i), "text": text} for i, text in enumerate(texts)])
+
+    one = label_file(source, tmp_path / "jobs1.csv", model=trained.model_dir, jobs=1, chunk_size=37)
+    two = label_file(source, tmp_path / "jobs2.csv", model=trained.model_dir, jobs=2, chunk_size=37)
+    inherited = label_file(source, tmp_path / "jobs2_inherited.csv", model=model, jobs=2, chunk_size=64)
+
+    reference = (tmp_path / "jobs1.csv").read_bytes()
+    assert (tmp_path / "jobs2.csv").read_bytes() == reference
+    assert (tmp_path / "jobs2_inherited.csv").read_bytes() == reference
+    assert one.rows_out == two.rows_out == inherited.rows_out == len(texts)
+    assert one.label_counts == two.label_counts
+    assert (two.jobs, one.jobs) == (2, 1)
+
+
+def test_batch_worker_lemmas_match_the_parent_after_a_large_vocabulary(tmp_path, trained, model):
+    # The parent's spaCy vocabulary grows with everything it has seen; workers start from the saved model.
+    model.predict([f"word{i} zorblax{i} asylum seekers hotels mosques" for i in range(20000)], explain=False)
+    texts = _corpus_texts(300)
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
+
+    label_file(source, tmp_path / "parent.csv", model=model, jobs=1, chunk_size=50)
+    label_file(source, tmp_path / "workers.csv", model=trained.model_dir, jobs=2, chunk_size=50)
+
+    assert (tmp_path / "workers.csv").read_bytes() == (tmp_path / "parent.csv").read_bytes()
+
+
+def test_batch_review_out_holds_only_rows_needing_review(tmp_path, model):
+    texts = _corpus_texts(120) + ["", " "]
+    source = write_csv(tmp_path / "in.csv", [{"n": str(i), "text": text} for i, text in enumerate(texts)])
+
+    summary = label_file(source, tmp_path / "out.csv", model=model, review_out=tmp_path / "review.jsonl")
+
+    out_rows = read_rows(tmp_path / "out.csv")
+    review_rows = read_rows(tmp_path / "review.jsonl")
+    expected = [row for row in out_rows if row["needs_review"] == "true"]
+    assert review_rows == expected
+    assert summary.review_rows == summary.needs_review == len(expected)
+    assert {"", " "} <= {row["text"] for row in review_rows}
+    assert 0 < len(review_rows) < len(out_rows)
+
+
+def test_batch_refuses_to_overwrite_the_input(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
+    before = source.read_bytes()
+
+    with pytest.raises(DataError, match="input file"):
+        label_file(source, tmp_path / "." / "in.csv", model=model, force=True)
+    with pytest.raises(DataError, match="input file"):
+        label_file(source, tmp_path / "out.csv", model=model, review_out=source, force=True)
+    assert source.read_bytes() == before
+
+
+def test_batch_refuses_an_existing_output_without_force(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
+    output = tmp_path / "out.csv"
+    output.write_text("keep me", "utf-8")
+
+    with pytest.raises(DataError, match="already exists.*--force"):
+        label_file(source, output, model=model)
+    assert output.read_text("utf-8") == "keep me"
+
+    label_file(source, output, model=model, force=True)
+    assert read_rows(output)[0]["status"] == "ok"
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_batch_interrupted_run_leaves_no_output(tmp_path, model, monkeypatch, error):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
+    existing = tmp_path / "existing.csv"
+    existing.write_text("previous output", "utf-8")
+    calls = []
+    real_predict = TensionModel.predict
+
+    def predict_then_fail(self, texts, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise error
+        return real_predict(self, texts, **kwargs)
+
+    monkeypatch.setattr(TensionModel, "predict", predict_then_fail)
+    for output in (tmp_path / "new.csv", existing):
+        calls.clear()
+        with pytest.raises(type(error)):
+            label_file(source, output, model=model, chunk_size=10, force=True, review_out=tmp_path / "review.csv")
+        assert len(calls) == 2
+    assert not (tmp_path / "new.csv").exists()
+    assert not (tmp_path / "review.csv").exists()
+    assert existing.read_text("utf-8") == "previous output"
+    assert _no_leftovers(tmp_path) == []
+
+
+def test_batch_failure_in_a_worker_leaves_no_output(tmp_path, model, monkeypatch):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
+
+    def failing_predict(self, texts, **kwargs):
+        raise DataError("the model could not label this chunk")
+
+    monkeypatch.setattr(TensionModel, "predict", failing_predict)  # inherited by the forked workers
+    with pytest.raises(DataError, match="Nothing was written to .*out.csv"):
+        label_file(source, tmp_path / "out.csv", model=model, jobs=2, chunk_size=10)
+    assert not (tmp_path / "out.csv").exists()
+    assert _no_leftovers(tmp_path) == []
+
+
+def test_batch_bad_parameters_fail_clearly(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
+    with pytest.raises(ValueError, match="'jobs' parameter.*Got 0"):
+        label_file(source, tmp_path / "out.csv", model=model, jobs=0)
+    with pytest.raises(DataError, match="expected a file ending in"):
+        label_file(source, tmp_path / "out.txt", model=model)
+    with pytest.raises(DataError, match="nothing there"):
+        label_file(tmp_path / "missing.csv", tmp_path / "out.csv", model=model)
+
+
+def test_batch_progress_reports_rows_done(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(25)])
+    seen = []
+
+    label_file(source, tmp_path / "out.csv", model=model, chunk_size=10, progress=seen.append)
+
+    assert seen == [10, 20, 25]
+
+
+def test_batch_summary_never_contains_report_text(tmp_path, model):
+    source = BACKLOG
+    summary = label_file(source, tmp_path / "out.csv", model=model)
+    report = str(summary)
+    texts = [row["text"] for row in read_rows(source) if len(row["text"]) > 12]
+    assert not any(text in report for text in texts)
+    assert f"rows in: {summary.rows_in}, rows out: {summary.rows_out}" in report
+
+
+_MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import resource, sys
+    from classifier.labelling.batch import label_file
+    from classifier.model.predictor import Prediction, TensionModel
+
+    class ConstantModel(TensionModel):  # the streaming is under test, not the model
+        def __init__(self):
+            pass
+
+        @property
+        def labels(self):
+            return ["a", "b"]
+
+        def predict(self, texts, **kwargs):
+            return [Prediction(("a",), {"a": 0.9, "b": 0.1}, False, {"a": ["word"]}) for _ in texts]
+
+    n_rows = int(sys.argv[2])
+    path = sys.argv[1]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("id,text\\n")
+        for i in range(n_rows):
+            handle.write(f"{i},short report number {i} about the bins\\n")
+    label_file(path, path + ".out.csv", model=ConstantModel(), chunk_size=2000)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """
+)
+
+
+@pytest.mark.slow
+def test_batch_large_file_runs_in_bounded_memory(tmp_path):
+    def peak_kib(n_rows: int) -> int:
+        script = tmp_path / "memory.py"
+        script.write_text(_MEMORY_SCRIPT, "utf-8")
+        done = subprocess.run([sys.executable, str(script), str(tmp_path / f"in_{n_rows}.csv"), str(n_rows)],
+                              capture_output=True, text=True, check=True, timeout=300)
+        return int(done.stdout.strip().splitlines()[-1])
+
+    small, large = peak_kib(10_000), peak_kib(200_000)
+
+    assert sum(1 for _ in open(tmp_path / "in_200000.csv.out.csv", encoding="utf-8-sig")) == 200_001
+    # Holding 200k rows in memory would cost well over 100 MB; streaming keeps the peak where it was.
+    assert large - small < 30 * 1024, f"peak RSS grew by {(large - small) / 1024:.0f} MB"
+

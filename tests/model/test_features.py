@@ -1,0 +1,47 @@
+import pickle
+
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from classifier.model.features import CharWbAnalyzer, build_features
+
+DOCS = ["asylum seeker hotel", "p*kis go home", "a", "xxnum xxnum mosque", ""]
+
+
+@pytest.mark.parametrize("ngram_range", [(2, 5), (1, 3), (3, 3)])
+def test_features_char_analyzer_matches_sklearn_char_wb(ngram_range):
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, lowercase=False).build_analyzer()
+    ours = CharWbAnalyzer(ngram_range)
+    for doc in DOCS:
+        assert ours(doc) == reference(doc)
+        assert ours(doc) == reference(doc)  # cached the second time
+
+
+def test_features_analyzer_pickles_without_its_cache():
+    analyzer = CharWbAnalyzer()
+    analyzer("some words here")
+    again = pickle.loads(pickle.dumps(analyzer))
+    assert again._cache == {} and again("words") == analyzer("words")
+
+
+def test_features_drop_terms_seen_in_one_report():
+    features = build_features().fit(["kowalczyk shouted at the asylum hotel", "protest at the asylum hotel"])
+    words = dict(features.transformer_list)["word"].vocabulary_
+    assert "asylum" in words and "kowalczyk" not in words
+
+
+def test_features_wordwise_tfidf_equals_sklearn_tfidf():
+    import numpy as np
+
+    from classifier.model.features import WordwiseTfidfVectorizer
+
+    train = ["asylum seeker hotel protest", "hotel protest again xxnum", "mosque graffiti p*kis", "a a a"]
+    test = ["asylum asylum hotel", "", "unseen wordz here", "p*kis at the mosque mosque"]
+    ours = WordwiseTfidfVectorizer(analyzer=CharWbAnalyzer(), min_df=1, sublinear_tf=True, lowercase=False,
+                                   dtype=np.float32).fit(train)
+    plain = TfidfVectorizer(analyzer=CharWbAnalyzer(), min_df=1, sublinear_tf=True, lowercase=False,
+                            dtype=np.float32).fit(train)
+    for _ in range(2):  # second pass served from the cache
+        got, expected = ours.transform(test), plain.transform(test)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got.toarray(), expected.toarray())

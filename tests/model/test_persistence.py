@@ -1,0 +1,304 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from classifier import load_model
+from classifier.errors import ModelError
+from classifier.model.persistence import METADATA_FILE, MODEL_FILE, save_model
+from tests.helpers import write_csv
+
+
+@pytest.fixture
+def model_copy(trained, tmp_path):
+    target = tmp_path / "copy"
+    shutil.copytree(trained.model_dir, target)
+    return target
+
+
+def test_persistence_round_trip_gives_identical_predictions(trained, model):
+    texts = ["asylum seekers at the hotel get free phones says a post", "pothole on moor lane"]
+    np.testing.assert_array_equal(model.predict_proba(texts), trained.model.predict_proba(texts))
+    assert [p.labels for p in model.predict(texts)] == [p.labels for p in trained.model.predict(texts)]
+
+
+def test_persistence_writes_card_and_metadata(trained):
+    files = {p.name for p in trained.model_dir.iterdir()}
+    assert files == {MODEL_FILE, METADATA_FILE, "MODEL_CARD.md"}
+    meta = json.loads((trained.model_dir / METADATA_FILE).read_text())
+    assert len(meta["model_sha256"]) == 64 and meta["format_version"] == 1
+
+
+def test_persistence_refuses_tampered_model(model_copy):
+    with open(model_copy / MODEL_FILE, "r+b") as handle:
+        handle.seek(200)
+        handle.write(b"\x00tampered\x00")
+    with pytest.raises(ModelError, match="does not match the SHA-256"):
+        load_model(model_copy)
+
+
+def test_persistence_refuses_truncated_model(model_copy):
+    data = (model_copy / MODEL_FILE).read_bytes()
+    (model_copy / MODEL_FILE).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="corrupt, truncated"):
+        load_model(model_copy)
+
+
+def test_persistence_missing_model_says_how_to_train(tmp_path):
+    with pytest.raises(ModelError, match="tension train"):
+        load_model(tmp_path / "nothing-here")
+
+
+def test_persistence_missing_file_in_folder(model_copy):
+    (model_copy / MODEL_FILE).unlink()
+    with pytest.raises(ModelError, match="has no model.joblib"):
+        load_model(model_copy)
+
+
+def test_persistence_incompatible_versions_refused(model_copy):
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="scikit-learn 0.24.2"):
+        load_model(model_copy)
+
+
+def test_persistence_broken_metadata(model_copy):
+    (model_copy / METADATA_FILE).write_text("{not json")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        load_model(model_copy)
+
+
+def test_persistence_failed_save_keeps_previous_model(trained, model_copy, monkeypatch):
+    import joblib
+
+    before = (model_copy / MODEL_FILE).read_bytes()
+
+    def broken_dump(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(joblib, "dump", broken_dump)
+    with pytest.raises(OSError):
+        save_model(trained.model.pipeline, model_copy, trained.metadata)
+    assert (model_copy / MODEL_FILE).read_bytes() == before
+    assert [p.name for p in model_copy.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_persistence_model_holds_no_personal_identifiers(model):
+    features = dict(model.pipeline.named_steps["features"].transformer_list)
+    vocabulary = set(features["word"].vocabulary_)
+    assert not any("@" in term or "example.com" in term for term in vocabulary)
+    assert not any(term.isdigit() and len(term) >= 5 for term in vocabulary)
+    assert "xxphone" in vocabulary or "xxemail" in vocabulary
+
+
+# -- what may be loaded: the allow-list unpickler, fitted models only, labels from the model -------------
+
+class _RunsCode:
+    """Unpickling this calls ``function(argument)``: what a malicious model file does."""
+
+    def __init__(self, function, argument):
+        self.function, self.argument = function, argument
+
+    def __reduce__(self):
+        return self.function, (self.argument,)
+
+
+def _replace_model_file(folder, obj) -> None:
+    """Put `obj` in `folder`'s model.joblib and record its SHA-256, as someone who can write both files would."""
+    import joblib
+
+    from classifier.io.records import file_sha256
+
+    joblib.dump(obj, folder / MODEL_FILE, compress=3)
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    meta["model_sha256"] = file_sha256(folder / MODEL_FILE)
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("how", ["os.system", "builtins.eval", "nested in the pipeline"])
+def test_persistence_refuses_a_pickle_that_runs_code_even_with_a_matching_sha256(model_copy, tmp_path, how):
+    import builtins
+    import os
+
+    marker = tmp_path / "payload-ran"
+    if how == "os.system":
+        payload, refused = _RunsCode(os.system, f"touch {marker}"), f"{os.system.__module__}.system"
+    elif how == "builtins.eval":
+        payload, refused = _RunsCode(builtins.eval, f"open({str(marker)!r}, 'w').close()"), "builtins.eval"
+    else:  # hidden inside a scikit-learn object, where only the allow-list can see it
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
+        hidden = _RunsCode(os.system, f"touch {marker}")
+        payload = Pipeline([("preprocess", FunctionTransformer(kw_args={"x": hidden}))])
+        refused = f"{os.system.__module__}.system"
+    _replace_model_file(model_copy, payload)
+    with pytest.raises(ModelError, match=f"asks for {refused}, which is not on the list") as refusal:
+        load_model(model_copy)
+    assert "before anything in it ran" in str(refusal.value)
+    assert not marker.exists()
+
+
+def test_persistence_loads_a_model_saved_before_the_move_into_subpackages(model_copy, model, monkeypatch):
+    """Models saved before classifier/ had subpackages name classifier.estimator, classifier.pipeline... in their
+    pickle; they load as the same classes from classifier.model.*, with the same predictions."""
+    import importlib
+    import sys
+
+    import joblib
+
+    from classifier.io.records import file_sha256
+    from classifier.model.persistence import MOVED_MODULES
+
+    with monkeypatch.context() as old_layout:  # the classes where they were, as the old pickles name them
+        for old, new in MOVED_MODULES.items():
+            module = importlib.import_module(new)
+            old_layout.setitem(sys.modules, old, module)
+            for value in list(vars(module).values()):
+                if isinstance(value, type) and value.__module__ == new:
+                    old_layout.setattr(value, "__module__", old)
+        joblib.dump(model.pipeline, model_copy / MODEL_FILE)
+    stream = (model_copy / MODEL_FILE).read_bytes()
+    assert b"classifier.estimator" in stream and b"classifier.preprocess" in stream
+    assert b"classifier.model." not in stream and "classifier.estimator" not in sys.modules
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["model_sha256"] = file_sha256(model_copy / MODEL_FILE)
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+
+    loaded = load_model(model_copy)
+
+    assert type(loaded.pipeline.named_steps["classifier"]).__module__ == "classifier.model.estimator"
+    texts = ["asylum seekers at the hotel get free phones says a post", "pothole on moor lane"]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [({"not": "a model"}, "holds a builtins.dict, not a scikit-learn Pipeline"),
+     ("pipeline without classifier", "without a fitted 'classifier' step")],
+)
+def test_persistence_refuses_an_artefact_that_is_not_a_model(model_copy, obj, expected):
+    if obj == "pipeline without classifier":
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
+        obj = Pipeline([("classifier", FunctionTransformer())])
+    _replace_model_file(model_copy, obj)
+    with pytest.raises(ModelError, match=expected):
+        load_model(model_copy)
+
+
+def test_persistence_refuses_metadata_labels_that_differ_from_the_model(model_copy, model):
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["labels"] = list(reversed(meta["labels"]))  # what made --jobs 2 swap the score columns
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError) as refusal:
+        load_model(model_copy)
+    message = str(refusal.value)
+    assert f"the model's classifier has {model.labels}" in message and "Fix: set \"labels\"" in message
+
+
+def test_persistence_batch_with_two_jobs_takes_labels_from_the_model(model_copy, model, tmp_path):
+    from classifier.io.tables import TableReader
+    from classifier.labelling.batch import label_file
+
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["labels"] = list(reversed(meta["labels"]))
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    source = write_csv(tmp_path / "in.csv", [{"text": "asylum seekers at the hotel get free phones"}] * 3)
+    with pytest.raises(ModelError, match="lists the labels"):
+        label_file(source, tmp_path / "out.csv", model=model_copy, jobs=2)
+    assert not (tmp_path / "out.csv").exists()
+
+    meta["labels"] = model.labels
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    label_file(source, tmp_path / "out.csv", model=model_copy, jobs=2)
+    with TableReader(tmp_path / "out.csv") as reader:
+        row = next(iter(reader))
+    expected = model.predict(["asylum seekers at the hotel get free phones"])[0].scores
+    for label in model.labels:
+        assert float(row[f"score_{label}"]) == pytest.approx(expected[label])
+
+
+def test_persistence_refuses_symbolic_links(model_copy, tmp_path):
+    link = tmp_path / "linked"
+    link.symlink_to(model_copy, target_is_directory=True)
+    with pytest.raises(ModelError, match="is a symbolic link"):
+        load_model(link)
+    real = tmp_path / "real"
+    real.mkdir()
+    for name in (MODEL_FILE, METADATA_FILE):
+        (real / name).symlink_to(model_copy / name)
+    with pytest.raises(ModelError, match="is a symbolic link"):
+        load_model(real)
+
+
+# -- one writer per model folder -----------------------------------------------------------------------
+
+@pytest.fixture
+def other_process():
+    """A live process that is not this one (its pid goes in lock files)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def test_persistence_second_save_into_a_locked_folder_fails(trained, model_copy, other_process):
+    before = (model_copy / MODEL_FILE).read_bytes()
+    lock = model_copy.parent / f".{model_copy.name}.lock"
+    lock.write_text(f"{other_process}\n")  # another `tension train --out` of the same folder, still running
+    with pytest.raises(ModelError, match=f"process {other_process} is already writing the model folder"):
+        save_model(trained.model.pipeline, model_copy, trained.metadata)
+    assert (model_copy / MODEL_FILE).read_bytes() == before and lock.exists()
+
+
+def test_persistence_stale_lock_of_a_dead_process_is_taken_over(trained, model_copy):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock = model_copy.parent / f".{model_copy.name}.lock"
+    lock.write_text(dead.stdout)
+    save_model(trained.model.pipeline, model_copy, trained.metadata)
+    assert not lock.exists()
+    load_model(model_copy)
+
+
+def test_persistence_lock_refuses_another_thread_and_is_reentrant(trained, model_copy):
+    import threading
+
+    from classifier.model.persistence import model_dir_lock
+
+    errors = []
+    with model_dir_lock(model_copy):
+        save_model(trained.model.pipeline, model_copy, trained.metadata)  # same thread: re-entrant
+        thread = threading.Thread(target=lambda: errors.append(_save_error(trained, model_copy)))
+        thread.start()
+        thread.join()
+    assert errors and "is already writing" in errors[0]
+    assert not (model_copy.parent / f".{model_copy.name}.lock").exists()
+
+
+def _save_error(trained, folder) -> str:
+    try:
+        save_model(trained.model.pipeline, folder, trained.metadata)
+    except ModelError as error:
+        return str(error)
+    return ""
+
+
+def test_persistence_train_cli_fails_at_once_when_the_folder_is_locked(model_copy, other_process, small_labelled):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    (model_copy.parent / f".{model_copy.name}.lock").write_text(f"{other_process}\n")
+    result = CliRunner().invoke(app, ["train", str(small_labelled), "--out", str(model_copy)])
+    assert result.exit_code == 1
+    assert f"process {other_process} is already writing" in result.output and "Saved" not in result.output

@@ -1,0 +1,142 @@
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classifier import predict
+from classifier.errors import ConfigError, DataError
+from classifier.model.predictor import STATUS_EMPTY, STATUS_NOT_TEXT, Prediction
+
+#: Share of short hostile reports with a slur written out in full that get their label (issue 13's check).
+WRITTEN_OUT_SLUR_RECALL_BAR = 0.9
+
+
+def test_model_predict_returns_one_prediction_per_text_in_order(model):
+    texts = [
+        "Leaflets through every door saying asylum seekers at the Priory Hotel get free houses and cars",
+        "bins not collected on hawthorn rise for three weeks",
+        "Swastika sprayed on the synagogue gate overnight",
+    ]
+    out = model.predict(texts)
+    assert [type(p) for p in out] == [Prediction] * 3
+    assert {"immigration", "misinformation"} <= set(out[0].labels)
+    assert out[1].labels == ()
+    assert "religious_hate" in out[2].labels
+    for p in out:
+        assert set(p.scores) == set(model.labels)
+        assert all(0.0 <= s <= 1.0 for s in p.scores.values())
+        assert set(p.reasons) == set(p.labels)
+
+
+def test_model_reasons_are_terms_of_the_report(model):
+    [p] = model.predict(["Swastika sprayed on the synagogue gate overnight"])
+    terms = p.reasons["religious_hate"]
+    assert 1 <= len(terms) <= 5
+    assert any("synagogue" in t or "swastika" in t for t in terms)
+
+
+def test_model_mosque_mentioned_neutrally_is_not_religious_hate(model):
+    [p] = model.predict(["Cars parked on both pavements outside the mosque at Friday prayers again, "
+                         "buggies can't get past. Can a warden come round at 1pm?"])
+    assert "religious_hate" not in p.labels
+
+
+def test_model_needs_review_follows_band(model):
+    texts = ["Leaflets saying asylum seekers get free houses", "noisy party next door"]
+    wide = type(model)(model.pipeline, model.metadata, review_band=0.99).predict(texts)
+    none = type(model)(model.pipeline, model.metadata, review_band=0.0).predict(texts)
+    assert all(p.needs_review for p in wide)
+    assert not any(p.needs_review for p in none)
+
+
+@pytest.mark.parametrize(("bad", "words"), [("", "empty"), ("   \n", "whitespace"), (None, "NoneType")])
+def test_model_invalid_text_raises_with_position(model, bad, words):
+    with pytest.raises(DataError, match=f"position 1.*{words}"):
+        model.predict(["fine text", bad])
+
+
+def test_model_invalid_text_flagged_when_asked(model):
+    out = model.predict(["fine text", "", 42], on_invalid="flag")
+    assert out[0].status == "ok"
+    assert out[1].status == STATUS_EMPTY and out[1].needs_review and out[1].labels == ()
+    assert out[2].status == STATUS_NOT_TEXT
+    assert all(math.isnan(s) for s in out[1].scores.values())
+
+
+def test_model_rejects_single_string_and_bad_option(model):
+    with pytest.raises(DataError, match="single string"):
+        model.predict("just one")
+    with pytest.raises(ConfigError, match="on_invalid"):
+        model.predict(["x"], on_invalid="skip")
+
+
+def test_model_accepts_any_iterable(model):
+    assert len(model.predict(t for t in ["one report", "another"])) == 2
+
+
+def test_model_module_predict_uses_given_model(model):
+    assert predict(["a report"], model=model)[0].status == "ok"
+
+
+def test_model_to_dict_is_json_ready(model):
+    import json
+
+    [p] = model.predict(["flags torn down on the high street"])
+    assert json.loads(json.dumps(p.to_dict()))["labels"] == list(p.labels)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(min_size=1, max_size=300), min_size=1, max_size=5))
+def test_model_arbitrary_unicode_never_crashes(model, texts):
+    out = model.predict(texts, on_invalid="flag")
+    assert len(out) == len(texts)
+    for text, p in zip(texts, out, strict=True):
+        assert p.status == ("ok" if text.strip() else STATUS_EMPTY)
+
+
+@pytest.mark.parametrize("text", [
+    "A Muslim family have opened a bakery on the high street, the bread is amazing.",
+    "A Jewish family have opened a bakery on the high street, the bread is amazing.",
+    "The Black lad who works at the garage fixed my car for half the price",
+    "Polish couple at number 9 asked when the brown bin gets emptied",
+    pytest.param("The refugee family from the hotel joined the litter pick on Saturday, lovely people",
+                 marks=pytest.mark.xfail(strict=True, reason="known gap: neutral mentions of migrants still get "
+                                         "immigration (identity suite: migration-status terms)")),
+])
+def test_model_neutral_mention_of_who_someone_is_gets_no_label(model, text):
+    [p] = model.predict([text])
+    assert p.labels == ()
+
+
+def _written_out(family: str) -> list[str]:
+    """The packaged lexicon's plain words of one family (decoded at test time, never written in the repo)."""
+    from classifier.model.slurs import packaged_lexicon
+
+    return sorted({e.word for e in packaged_lexicon().entries if e.family == family and not e.disguised_only})
+
+
+SLUR_TEMPLATES = ("'{word}s out' sprayed on the shop shutter on Moor Lane", "lad on the bus kept calling her a {word}",
+                  "screenshot from the estate group: get the {word}s off our street")
+
+
+@pytest.mark.parametrize("family, label", [("race", "race_hate"), ("religion", "religious_hate")])
+def test_model_short_hostile_report_with_a_slur_written_out_gets_its_label(model, family, label):
+    texts = [template.format(word=word) for word in _written_out(family) for template in SLUR_TEMPLATES]
+    assert len(texts) >= 15
+    hits = sum(label in p.labels for p in model.predict(texts, explain=False))
+    assert hits / len(texts) >= WRITTEN_OUT_SLUR_RECALL_BAR
+
+
+def test_model_long_report_keeps_a_second_topic_from_one_sentence(model):
+    text = (
+        "Hi, writing again about Larch Close. The bins were missed for the third week running and the recycling "
+        "is blowing all over the green, there are rats by the garages now. Cars from the school run park across "
+        "my drive every morning and the lollipop lady has given up asking them to move. The streetlight outside "
+        "number 14 has been out since October so it is pitch black by half four. On top of that someone has "
+        "written 'no more blacks' in marker on the bus shelter by the shop and it is still there a week later. "
+        "The park gate is hanging off its hinges and the kids' swings have been taped off for a month. Can someone "
+        "please come and look at all of this, we pay our council tax like everyone else. Thanks, resident R."
+    )
+    [p] = model.predict([text])
+    assert "race_hate" in p.labels or p.needs_review

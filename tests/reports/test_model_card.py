@@ -1,0 +1,37 @@
+"""The model card written at training time describes the model it sits beside."""
+
+from __future__ import annotations
+
+
+def test_model_card_holds_the_metrics_of_its_model(trained):
+    card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
+    metrics = trained.metrics
+    assert f"{metrics['macro']['f1']:.3f}" in card
+    for label, m in metrics["labels"].items():
+        assert f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |" in card
+        assert f"{trained.metadata['thresholds'][label]:.2f} |" in card
+    for heading in ("## Intended uses & limitations", "## Training data", "## Evaluation results",
+                    "## Identity-term check", "## Versions"):
+        assert heading in card
+    assert "Prevent referral" in card
+
+
+def test_model_card_has_the_identity_suite_table(trained):
+    card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
+    suite = trained.metadata["identity_suite"]
+    overall = suite["overall"]
+    assert "## Identity-term test suite" in card
+    assert (f"| false-positive rate on neutral and positive sentences | {overall['false_positive_rate']:.1%} "
+            f"({overall['false_positives']} of {overall['n_non_hostile']}) |") in card
+    assert f"| highest false-positive rate of one term | {overall['max_term_fpr']:.1%} " in card
+    for group, g in suite["groups"].items():
+        assert f"| {group} | {g['false_positive_rate']:.1%} | {g['max_term_fpr_term']} " in card
+    worst = suite["worst_terms"]["false_positive_rate"][0]
+    assert f"Highest false-positive rates: {worst['term']} {worst['value']:.1%}" in card
+
+
+def test_model_card_without_identity_suite_figures_still_renders(trained):
+    from classifier.reports.model_card import render_model_card
+
+    metadata = {key: value for key, value in trained.metadata.items() if key != "identity_suite"}
+    assert "Identity-term test suite" not in render_model_card(metadata)

@@ -1,0 +1,116 @@
+"""Quality bars of the default model on the bundled corpus: a regression test, so CI fails if they slip."""
+
+import json
+
+import numpy as np
+import pytest
+
+from classifier.errors import ConfigError, DataError
+from classifier.io.records import read_labelled
+from classifier.training.train import split_indices, train
+from tests.helpers import CORPUS, write_csv
+
+# Issue 13's bars on the bundled corpus's test split. The default model (plain LR with passages and
+# counterfactual copies, chosen by cross-validation inside the train split and the identity suite:
+# docs/model_choices.md) measures macro-F1 0.868, every label >= 0.839 and 93.8% (334/356) of hard negatives
+# left unlabelled.
+MACRO_F1_BAR = 0.86
+LABEL_F1_BAR = 0.78
+HARD_NEGATIVE_BAR = 0.93
+# Identity-term suite: the issue asks for <= 3% false positives and >= 95% hostile recall; the default measures
+# 3.6% and 88.0%, so these guard what has been reached (any slip fails CI) until the targets are met.
+SUITE_FPR_BAR = 0.045
+SUITE_HOSTILE_RECALL_BAR = 0.85
+#: Long reports (> 150 words, most of them multi-topic) may trail short ones by at most this much recall.
+LONG_RECALL_GAP = 0.05
+
+
+def test_training_default_model_meets_macro_f1_bar(trained):
+    assert trained.metrics["macro"]["f1"] >= MACRO_F1_BAR
+
+
+@pytest.mark.parametrize("label", ["immigration", "race_hate", "religious_hate", "israel_palestine", "misinformation"])
+def test_training_default_model_meets_label_f1_bar(trained, label):
+    assert trained.metrics["labels"][label]["f1"] >= LABEL_F1_BAR
+
+
+def test_training_hard_negatives_mostly_get_no_label(trained):
+    overall = trained.hard_negatives["overall"]
+    assert overall["n"] >= 60
+    assert overall["clean_rate"] >= HARD_NEGATIVE_BAR
+
+
+def test_training_metadata_is_complete(trained):
+    meta = trained.metadata
+    assert meta["labels"] == ["immigration", "israel_palestine", "misinformation", "race_hate", "religious_hate"]
+    assert set(meta["thresholds"]) == set(meta["labels"])
+    assert meta["rows"]["train"] + meta["rows"]["test"] == meta["rows"]["total"]
+    assert meta["data"][0]["sha256"] and len(meta["data"][0]["sha256"]) == 64
+    assert {"scikit-learn", "spacy", "numpy"} <= set(meta["versions"])
+    assert meta["split"] == "split column"
+    assert meta["seed"] == 0 and meta["created"]
+
+
+def test_training_records_the_identity_suite_figures(trained):
+    suite = trained.metadata["identity_suite"]
+    assert suite == trained.identity_suite
+    assert suite["suite"]["n_terms"] >= 40 and set(suite["groups"]) == {"religion", "ethnicity", "nationality",
+                                                                         "migration_status"}
+    overall = suite["overall"]
+    assert 0 <= overall["false_positive_rate"] <= 1 and 0 <= overall["hostile_recall"] <= 1
+    assert overall["max_term_fpr"] == max(suite["term_false_positive_rate"].values())
+    assert json.loads((trained.model_dir / "metadata.json").read_text("utf-8"))["identity_suite"] == suite
+
+
+def test_training_default_model_meets_identity_suite_bars(trained):
+    overall = trained.identity_suite["overall"]
+    assert overall["false_positive_rate"] <= SUITE_FPR_BAR
+    assert overall["hostile_recall"] >= SUITE_HOSTILE_RECALL_BAR
+
+
+def test_training_long_reports_keep_every_topic(trained):
+    test = read_labelled(CORPUS).only_split("test")
+    labels = trained.model.labels
+    truth = np.asarray(test.indicator(labels))
+    given = np.asarray([[label in p.labels for label in labels] for p in trained.model.predict(test.texts,
+                                                                                              explain=False)])
+    long = np.asarray([len(text.split()) > 150 for text in test.texts])
+    assert long.sum() >= 40
+    recall = {name: (truth[rows] & given[rows]).sum() / truth[rows].sum() for name, rows in
+              (("long", long), ("short", ~long))}
+    assert recall["long"] >= recall["short"] - LONG_RECALL_GAP
+
+
+def test_training_is_reproducible(tmp_path):
+    rows = read_labelled(CORPUS)
+    sample = [{"text": t, "labels": ";".join(labels), "split": s}
+              for t, labels, s in zip(rows.texts[:700], rows.labels[:700], rows.splits[:700], strict=True)]
+    data = write_csv(tmp_path / "sample.csv", sample)
+    first, again = train(data, tmp_path / "first", seed=0), train(data, tmp_path / "again", seed=0)
+    assert again.metadata["thresholds"] == first.metadata["thresholds"]
+    texts = ["a pig's head was left at the mosque gates", "bins not emptied again"]
+    np.testing.assert_array_equal(again.model.predict_proba(texts), first.model.predict_proba(texts))
+
+
+def test_training_random_split_is_stratified_and_seeded():
+    data = read_labelled(CORPUS)
+    train_a, test_a, how = split_indices(data, test_size=0.25, seed=3)
+    train_b, test_b, _ = split_indices(data, test_size=0.25, seed=3)
+    assert (train_a, test_a) == (train_b, test_b)
+    assert "25%" in how and not set(train_a) & set(test_a)
+    share = np.mean([bool(data.labels[i]) for i in test_a])
+    assert abs(share - np.mean([bool(x) for x in data.labels])) < 0.03
+
+
+def test_training_rejects_bad_test_size():
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        split_indices(read_labelled(CORPUS), test_size=1.5)
+
+
+def test_training_refuses_label_with_too_few_examples(tmp_path):
+    rows = [{"text": f"report number {i} about bins", "labels": ""} for i in range(40)]
+    rows += [{"text": f"asylum hotel protest {i}", "labels": "immigration"} for i in range(30)]
+    rows.append({"text": "one odd one", "labels": "rare_label"})
+    path = write_csv(tmp_path / "few.csv", rows)
+    with pytest.raises(DataError, match="rare_label"):
+        train(path, None, test_size=0.2)

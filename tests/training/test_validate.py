@@ -1,0 +1,63 @@
+"""The bundled corpus passes its own checks, and the checks catch what they should."""
+
+import pytest
+
+from classifier.io.records import read_labelled
+from classifier.model.identity_terms import is_hard_negative
+from classifier.training.validate import shared_run_share, validate_file
+from tests.helpers import BACKLOG, CORPUS, write_csv
+
+LABELS = ["immigration", "race_hate", "religious_hate", "israel_palestine", "misinformation"]
+
+
+@pytest.fixture(scope="module")
+def corpus_report():
+    return validate_file(CORPUS, allowed_labels=LABELS)
+
+
+def test_validate_corpus_is_clean(corpus_report):
+    assert corpus_report.ok
+    assert corpus_report.near_duplicates == [] and corpus_report.exact_duplicates == []
+    assert corpus_report.shared_run_share < 0.03
+
+
+def test_validate_corpus_meets_the_mix(corpus_report):
+    n = corpus_report.n_reports
+    assert n >= 2000
+    assert all(corpus_report.label_counts[label] >= 250 for label in LABELS)
+    assert corpus_report.no_label / n >= 0.30
+    assert corpus_report.multi_label / n >= 0.12
+    assert corpus_report.split_counts["test"] / n >= 0.20
+
+
+def test_validate_corpus_has_enough_hard_negatives():
+    data = read_labelled(CORPUS)
+    assert sum(is_hard_negative(t, labels) for t, labels in zip(data.texts, data.labels, strict=True)) >= 300
+
+
+def test_validate_backlog_does_not_overlap_corpus():
+    import csv
+
+    with open(BACKLOG, encoding="utf-8") as handle:
+        backlog = [row["text"] for row in csv.DictReader(handle)]
+    corpus = {" ".join(t.lower().split()) for t in read_labelled(CORPUS).texts}
+    assert len(backlog) >= 500
+    assert not [t for t in backlog if " ".join(t.lower().split()) in corpus]
+
+
+def test_validate_finds_duplicates_unknown_and_rare_labels(tmp_path):
+    rows = [{"text": f"completely different report about topic {w}", "labels": "race_hate"} for w in
+            "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo".split()]
+    rows += [{"text": "Exact same words here", "labels": ""}, {"text": "exact same  words here", "labels": ""},
+             {"text": "one off", "labels": "race_hat"}]
+    report = validate_file(write_csv(tmp_path / "v.csv", rows), allowed_labels=["race_hate"])
+    assert not report.ok
+    assert len(report.exact_duplicates) == 1
+    assert "race_hat" in report.unknown_labels
+    assert report.rare_labels["race_hat"] == "race_hate"
+
+
+def test_validate_shared_run_share_counts_reports():
+    texts = ["one two three four five six seven eight nine", "zero one two three four five six seven eight",
+             "something else entirely"]
+    assert shared_run_share(texts) == pytest.approx(2 / 3)

@@ -1,0 +1,835 @@
+"""The triage web page and its JSON API, through Flask's test client (no browser); the server's timeouts
+through real sockets on the loopback interface."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import stat
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.[serve]'")
+
+from classifier.errors import ConfigError  # noqa: E402
+from classifier.io.tables import AtomicTableWriter, TableReader  # noqa: E402
+from classifier.web import create_app  # noqa: E402
+from classifier.web.highlight import Span, highlight, term_spans  # noqa: E402
+from classifier.web.jobs import JobStore  # noqa: E402
+from tests.helpers import write_csv  # noqa: E402
+
+MAX_TEXTS, MAX_CHARS = 5, 2000
+IMMIGRATION_TEXT = "Asylum seekers housed at the hotels were threatened, and leaflets say no more migrants."
+SECRET = "Zebulon-Quartermain-4417"  # a marker that must never reach a log
+
+
+@pytest.fixture(scope="module")
+def app(model, tmp_path_factory):
+    app = create_app(model, max_upload_mb=1, max_texts=MAX_TEXTS, max_chars=MAX_CHARS,
+                     data_dir=tmp_path_factory.mktemp("serve"))
+    yield app
+    app.extensions["tension"].jobs.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_app(model, tmp_path):
+    """Build apps with their own data folders (closed at the end of the test)."""
+    made = []
+
+    def make(the_model=None, **options):
+        options.setdefault("data_dir", tmp_path / f"serve{len(made)}")
+        made.append(create_app(the_model or model, **options))
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.extensions["tension"].jobs.close()
+
+
+class SlowModel:
+    """The real model, but each text starting with "SLOW" that the model would preprocess (not over
+    ``max_chars``) takes `seconds`: a stand-in for a pathological input. Calls and slow texts are counted."""
+
+    def __init__(self, model, seconds=0.2):
+        self.model, self.seconds, self.calls, self.slow_texts = model, seconds, 0, 0
+        self.metadata, self.pipeline, self.review_band = model.metadata, model.pipeline, model.review_band
+        self.labels, self.thresholds = model.labels, model.thresholds
+
+    def predict(self, texts, **options):
+        self.calls += 1
+        limit = options.get("max_chars")
+        texts = list(texts)
+        slow = [isinstance(t, str) and t.startswith("SLOW") and (limit is None or len(t) <= limit) for t in texts]
+        self.slow_texts += sum(slow)
+        time.sleep(self.seconds * sum(slow))
+        return self.model.predict(["bins" if is_slow else t for is_slow, t in zip(slow, texts, strict=True)],
+                                  **options)
+
+
+def _job_url(response) -> str:
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def _wait_for_job(client, job_url: str, timeout: float = 120.0) -> dict:
+    """Poll the job's status until it is done or failed; return the last status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"{job_url}/status").get_json()
+        if status["state"] in ("done", "failed"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_url} still {status['state']} after {timeout} s")
+
+
+def _upload_and_wait(client, path, **fields):
+    """Upload a file, wait for its job, and return (job URL, the job page's response)."""
+    job_url = _job_url(_upload(client, path, **fields))
+    _wait_for_job(client, job_url)
+    return job_url, client.get(job_url)
+
+
+def _backlog_rows(n: int) -> list[dict[str, str]]:
+    texts = [IMMIGRATION_TEXT, "The bins on Mill Lane were not collected this week.", "",
+             "Graffiti on the mosque wall telling Muslims to go home.", "<b>bold</b> and a\nline break, 'quoted'"]
+    return [{"reference": f"REF{i:03d}", "text": texts[i % len(texts)]} for i in range(n)]
+
+
+def _upload(client, path, **fields):
+    with open(path, "rb") as handle:
+        data = {"file": (io.BytesIO(handle.read()), path.name), **fields}
+    return client.post("/backlog", data=data, content_type="multipart/form-data")
+
+
+def _read_download(response, suffix: str, tmp_path) -> list[dict[str, str]]:
+    path = tmp_path / f"download{suffix}"
+    path.write_bytes(response.data)
+    with TableReader(path) as reader:
+        return list(reader)
+
+
+# -- JSON API ------------------------------------------------------------------------------------------
+
+def test_web_api_predict_answers_labels_scores_review_reasons_status_per_text(client, model):
+    texts = [IMMIGRATION_TEXT, "The bins were not collected."]
+    response = client.post("/api/predict", json={"texts": texts})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["labels"] == model.labels and body["thresholds"] == model.thresholds
+    expected = model.predict(texts)
+    assert len(body["results"]) == 2
+    for result, prediction in zip(body["results"], expected, strict=True):
+        assert set(result) == {"labels", "scores", "needs_review", "reasons", "status"}
+        assert result["labels"] == list(prediction.labels)
+        assert result["scores"] == pytest.approx(prediction.scores)
+        assert result["needs_review"] is prediction.needs_review
+        assert result["reasons"] == prediction.reasons and result["status"] == "ok"
+    assert "immigration" in body["results"][0]["labels"]
+
+
+def test_web_api_predict_flags_empty_text_with_null_scores(client):
+    response = client.post("/api/predict", json={"texts": ["", "   "]})
+    assert response.status_code == 200
+    for result in response.get_json()["results"]:
+        assert result["status"] == "empty text" and result["needs_review"] is True and result["labels"] == []
+        assert set(result["scores"].values()) == {None}
+
+
+def test_web_api_predict_accepts_an_empty_list(client):
+    response = client.post("/api/predict", json={"texts": []})
+    assert response.status_code == 200 and response.get_json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        ("{not json", 400, "not valid JSON"),
+        (b"\xff\xfe", 400, "not valid JSON"),
+        ("[\"a\"]", 400, 'Expected a JSON object with a "texts" list'),
+        ('{"text": ["a"]}', 400, 'object without "texts"'),
+        ('{"texts": "a report"}', 400, '"texts" must be a list of strings; got a JSON string'),
+        ('{"texts": ["fine", 3]}', 400, "texts[1] is a JSON number"),
+        ('{"texts": ["fine", null]}', 400, "texts[1] is a JSON null"),
+        (json.dumps({"texts": ["x"] * (MAX_TEXTS + 1)}), 413, f"at most {MAX_TEXTS} per request"),
+        ("[" * 100_000 + "]" * 100_000, 400, "nested too deeply"),
+        ('{"texts": ' + "[" * 100_000 + "]" * 100_000 + "}", 400, "nested too deeply"),
+        ('{"texts": ["fine", "\\ud800 lone"]}', 400, "texts[1] contains an unpaired UTF-16 surrogate"),
+        ('{"texts": [' + "9" * 5000 + "]}", 400, "a number too long to read"),
+    ],
+    ids=["not-json", "not-utf8", "not-object", "no-texts", "texts-string", "number-item", "null-item",
+         "too-many", "nested-100000", "nested-in-texts", "lone-surrogate", "huge-number"],
+)
+def test_web_api_predict_rejects_bad_input_with_json_error(client, body, status, expected):
+    response = client.post("/api/predict", data=body, content_type="application/json")
+    assert response.status_code == status
+    assert response.is_json
+    error = response.get_json()
+    assert expected in error["error"] and error["status"] == status
+
+
+def test_web_api_text_over_the_length_cap_is_not_classified_and_never_preprocessed(make_app, model):
+    slow = SlowModel(model)
+    app = make_app(slow, max_texts=MAX_TEXTS, max_chars=MAX_CHARS)
+    long_text = "SLOW " + "y" * MAX_CHARS  # would take the slow path if it reached the model's preprocessing
+    response = app.test_client().post("/api/predict", json={"texts": ["bins", long_text]})
+    assert response.status_code == 200
+    first, second = response.get_json()["results"]
+    assert first["status"] == "ok" and second["status"] == "text too long" and second["needs_review"]
+    assert set(second["scores"].values()) == {None}
+    assert slow.slow_texts == 0 and long_text not in response.get_data(as_text=True)
+
+
+def test_web_api_slow_request_gets_503_at_the_time_limit_and_does_not_hold_up_others(make_app, model):
+    # Reproduction: eight 20,000-character texts took 19 s while a normal request waited behind them.
+    slow = SlowModel(model, seconds=0.5)
+    app = make_app(slow, max_texts=10, time_limit=3.0)
+    app.extensions["tension"].shared.turn_texts = 1  # one text per turn, so the test can count turns
+    slow_answer = {}
+
+    def send_slow():
+        started = time.monotonic()
+        response = app.test_client().post("/api/predict", json={"texts": [f"SLOW {i}" for i in range(8)]})
+        slow_answer.update(response=response, seconds=time.monotonic() - started)
+
+    thread = threading.Thread(target=send_slow)
+    thread.start()
+    time.sleep(0.6)  # the slow request is labelling
+    started = time.monotonic()
+    normal = app.test_client().post("/api/predict", json={"texts": [IMMIGRATION_TEXT]})
+    waited = time.monotonic() - started
+    thread.join(10)
+
+    assert normal.status_code == 200 and waited < 1.5  # about one turn of the slow request, not all of it
+    response = slow_answer["response"]
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "within the time limit of 3 seconds" in response.get_json()["error"]
+    assert slow_answer["seconds"] < 3.0 + 0.5 + 0.5  # stopped at the limit (plus the turn under way), not at 4 s
+
+
+def test_web_api_predict_wants_json_content_type(client):
+    response = client.post("/api/predict", data='{"texts": ["a"]}', content_type="text/plain")
+    assert response.status_code == 415
+    assert "application/json" in response.get_json()["error"]
+
+
+def test_web_api_body_over_upload_limit_is_413_json(client):
+    big = json.dumps({"texts": ["z" * 600_000, "z" * 600_000]})  # over the 1 MB limit of this app
+    response = client.post("/api/predict", data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert "larger than the limit of 1 MB" in response.get_json()["error"]
+
+
+def test_web_api_other_errors_are_json(client):
+    response = client.get("/api/predict")
+    assert response.status_code == 405 and response.is_json
+
+
+def test_web_api_openapi_parses_and_lists_predict(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = json.loads(response.data)
+    assert spec["openapi"].startswith("3.")
+    assert "post" in spec["paths"]["/api/predict"]
+    texts = spec["components"]["schemas"]["PredictRequest"]["properties"]["texts"]
+    assert texts["maxItems"] == MAX_TEXTS and texts["items"]["maxLength"] == MAX_CHARS
+    assert {"400", "413", "415", "503"} <= set(spec["paths"]["/api/predict"]["post"]["responses"])
+    assert "text too long" in spec["components"]["schemas"]["Result"]["properties"]["status"]["enum"]
+
+
+def test_web_api_refuses_cross_site_posts(client):
+    response = client.post("/api/predict", json={"texts": ["a"]}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert client.post("/", data={"text": "a"}, headers={"Origin": "null"}).status_code == 403
+    same = client.post("/api/predict", json={"texts": ["a"]}, headers={"Origin": "http://localhost"})
+    assert same.status_code == 200
+
+
+# -- one report ----------------------------------------------------------------------------------------
+
+def test_web_report_page_shows_bars_thresholds_badge_and_highlights(client, model):
+    response = client.post("/", data={"text": IMMIGRATION_TEXT})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    prediction = model.predict([IMMIGRATION_TEXT])[0]
+    assert "immigration" in prediction.labels
+    assert html.count('<svg class="bar"') == len(model.labels)
+    assert html.count('class="threshold"') == len(model.labels)
+    assert f"threshold {model.thresholds['immigration']:.2f}" in html
+    assert '<mark class="label-immigration' in html
+    assert ('id="needs-review"' in html) is prediction.needs_review
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "script-src" not in response.headers["Content-Security-Policy"]  # no JavaScript at all
+
+
+def test_web_report_page_escapes_html_in_the_report(client):
+    text = '<script>alert("x")</script><img src=x onerror=alert(1)> asylum seekers at the hotel'
+    html = client.post("/", data={"text": text}).get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # in the text box and the highlighted copy
+
+
+def test_web_report_page_says_when_text_is_empty_or_too_long(client):
+    empty = client.post("/", data={"text": "  "}).get_data(as_text=True)
+    assert "Not classified: empty text" in empty
+    response = client.post("/", data={"text": "w " * MAX_CHARS})
+    assert response.status_code == 413
+    assert f"at most {MAX_CHARS:,}" in response.get_data(as_text=True)
+
+
+def test_web_highlight_matches_reason_lemmas_to_surface_words(model):
+    from classifier.model.pipeline import PREPROCESS
+
+    lemmatise = model.pipeline.named_steps[PREPROCESS].transform
+    text = "Asylum Seekers moved into the HOTELS; they want more. Asylum for seekers? Hotel-workers threatened"
+    reasons = {"immigration": ["asylum seeker", "hotel", "much"], "misinformation": ["threaten", "hotel"]}
+    spans = term_spans(text, reasons, lemmatise, ["immigration", "misinformation"])
+    found = [(text[span.start:span.end], span.labels) for span in spans]
+    assert found == [
+        ("Asylum Seekers", ("immigration",)),
+        ("HOTELS", ("immigration", "misinformation")),
+        ("more", ("immigration",)),  # the lookup lemmatiser turns "more" into "much"
+        ("Hotel", ("immigration", "misinformation")),
+        ("threatened", ("misinformation",)),
+    ]  # "Asylum for seekers": not consecutive, so the bigram does not match
+
+
+def test_web_highlight_escapes_everything_outside_and_inside_marks():
+    html = str(highlight('a <i>x</i> "b"', [Span(2, 5, ("odd <label>",))]))
+    assert html == 'a <mark class="label-odd-label" title="odd &lt;label&gt;">&lt;i&gt;</mark>x&lt;/i&gt; &#34;b&#34;'
+
+
+# -- backlog -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".xlsx", ".jsonl"])
+def test_web_backlog_labels_every_row_and_downloads_both_files(client, tmp_path, suffix):
+    rows = _backlog_rows(12)
+    path = tmp_path / f"week 12{suffix}"
+    with AtomicTableWriter(path, ["reference", "text"]) as writer:
+        writer.write_rows(rows)
+        writer.commit()
+    job_url, page = _upload_and_wait(client, path)
+    html = page.get_data(as_text=True)
+    assert 'id="rows-in">12<' in html and 'id="rows-out">12<' in html and "immigration" in html
+    assert client.get(f"{job_url}/status").get_json() == {
+        "id": job_url.rsplit("/", 1)[1], "state": "done", "rows_done": 12, "rows_total": 12, "error": None}
+
+    labelled = client.get(f"{job_url}/labelled")
+    assert labelled.status_code == 200
+    assert f'filename=week_12_labelled{suffix}' in labelled.headers["Content-Disposition"]
+    out = _read_download(labelled, suffix, tmp_path)
+    assert [row["reference"] for row in out] == [row["reference"] for row in rows]
+    assert [row["text"] for row in out] == [row["text"] for row in rows]
+    assert [row["status"] for row in out].count("empty text") == 2
+
+    review = _read_download(client.get(f"{job_url}/review"), suffix, tmp_path)
+    assert [row["reference"] for row in review] == [row["reference"] for row in out if row["needs_review"] == "true"]
+    assert f'id="needs-review-count">{len(review)}<' in html
+
+
+def test_web_backlog_without_text_column_lists_the_columns(client, tmp_path):
+    path = write_csv(tmp_path / "export.csv", [{"ref": "1", "notes": "hotel"}])
+    job_url, response = _upload_and_wait(client, path)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "&#39;ref&#39;, &#39;notes&#39;" in html
+    assert "Text column" in html and "--text-column" not in html
+    assert "/jobs/" not in html and "upload.csv" not in html  # no server paths in messages
+    assert client.get(f"{job_url}/status").get_json()["state"] == "failed"
+
+    _, chosen = _upload_and_wait(client, path, text_column="notes")
+    assert chosen.status_code == 200
+
+
+def test_web_backlog_refuses_other_file_types_and_no_file(client, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("text\nhello\n")
+    response = _upload(client, path)
+    assert response.status_code == 400 and ".csv" in response.get_data(as_text=True)
+    assert client.post("/backlog", data={}, content_type="multipart/form-data").status_code == 400
+
+
+def test_web_backlog_upload_over_limit_is_413_page(make_app, tmp_path):
+    small = make_app(max_upload_mb=0.01)
+    path = write_csv(tmp_path / "big.csv", [{"text": "x" * 100} for _ in range(200)])  # ~20 KB > 10 KB
+    response = _upload(small.test_client(), path)
+    assert response.status_code == 413
+    assert "larger than the limit of 0.01 MB" in response.get_data(as_text=True)
+    assert list(small.extensions["tension"].jobs.root.iterdir()) == []
+
+
+def test_web_backlog_delete_removes_files_and_unknown_jobs_are_404(client, app, tmp_path):
+    path = write_csv(tmp_path / "b.csv", _backlog_rows(3))
+    job_url, _ = _upload_and_wait(client, path)
+    job_id = job_url.rsplit("/", 1)[1]
+    folder = app.extensions["tension"].jobs.root / job_id
+    assert folder.is_dir()
+    assert client.post(f"{job_url}/delete").status_code == 200
+    assert not folder.exists()
+    assert client.get(f"{job_url}/labelled").status_code == 404
+    assert client.get("/backlog/not-a-job/labelled").status_code == 404
+    assert "expired or been deleted" in client.get(job_url).get_data(as_text=True)
+
+
+def test_web_jobs_expire_and_take_their_files(tmp_path):
+    store = JobStore(tmp_path / "data", keep_seconds=0, run=lambda job: job.labelled.write_text("done\n"))
+    job = store.new_job("x.csv", ".csv", io.BytesIO(b"text\nhello\n"))
+    deadline = time.monotonic() + 10
+    while job.active and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.state == "done" and not job.upload.exists() and job.labelled.exists()
+    assert store.get(job.id) is None and not job.folder.exists()
+    root = store.root
+    store.close()
+    assert list(root.iterdir()) == [] and not (tmp_path / "data" / "serve.lock").exists()
+
+
+def test_web_never_logs_report_text(client, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.post("/", data={"text": f"{SECRET} asylum seekers"})
+    client.post("/api/predict", json={"texts": [SECRET]})
+    _upload_and_wait(client, write_csv(tmp_path / "s.csv", [{"text": SECRET}]))
+    _upload_and_wait(client, write_csv(tmp_path / "t.csv", [{"nothing": SECRET}]))
+    assert SECRET not in caplog.text
+
+
+def test_web_create_app_rejects_bad_limits(model):
+    with pytest.raises(ConfigError, match="'max_texts' parameter of create_app must be a positive number"):
+        create_app(model, max_texts=0)
+
+
+# -- tension serve -------------------------------------------------------------------------------------
+
+def test_web_serve_cli_reports_a_taken_port(trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app as cli_app
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["serve", "--model", str(trained.model_dir), "--port", str(port),
+                                              "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 1
+    assert not (tmp_path / "data" / "serve.lock").exists()  # released although the server never started
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_web_serve_warns_beyond_this_machine_and_cleans_up(trained, monkeypatch, tmp_path):
+    from classifier.web import app as web_app
+    from classifier.web import server
+
+    made = {}
+
+    class FakeServer:
+        def serve_forever(self):
+            raise KeyboardInterrupt
+
+        def server_close(self):
+            made["closed"] = True
+
+    def fake_make_server(host, port, app, **bounds):
+        jobs = app.extensions["tension"].jobs
+        (jobs.root / "left-over").mkdir()  # a job folder in use when the server stops
+        made.update(host=host, port=port, bounds=bounds, jobs=jobs, allowed=app.extensions["tension"].allowed_hosts)
+        return FakeServer()
+
+    monkeypatch.setattr(server, "make_server", fake_make_server)
+    lines: list[str] = []
+    server.serve(trained.model_dir, host="0.0.0.0", port=8123, echo=lines.append, data_dir=tmp_path / "d",
+                 read_timeout=3, max_connections=4)
+    output = "\n".join(lines)
+    assert "http://0.0.0.0:8123/" in output and "authentication" in output and "stopped" in output
+    assert "--allowed-host" in output and str(tmp_path / "d") in output
+    assert made["bounds"] == {"read_timeout": 3, "max_connections": 4} and made["closed"]
+    assert list(made["jobs"].root.iterdir()) == [] and not (tmp_path / "d" / "serve.lock").exists()
+    assert "0.0.0.0" not in made["allowed"]  # a wildcard address is no host name
+    lines.clear()
+    server.serve(trained.model_dir, echo=lines.append, data_dir=tmp_path / "d", allowed_hosts=["Triage.Example"])
+    assert made["host"] == "127.0.0.1" and made["port"] == 8000 and "triage.example" in made["allowed"]
+    assert "authentication" not in "\n".join(lines)
+
+    from classifier.cli import serve as cli_serve
+
+    assert cli_serve.DEFAULT_MAX_UPLOAD_MB == web_app.DEFAULT_MAX_UPLOAD_MB
+    assert cli_serve.DEFAULT_TIME_LIMIT == web_app.DEFAULT_TIME_LIMIT
+    assert (cli_serve.DEFAULT_READ_TIMEOUT, cli_serve.DEFAULT_MAX_CONNECTIONS) == (
+        server.DEFAULT_READ_TIMEOUT, server.DEFAULT_MAX_CONNECTIONS)
+
+
+def test_web_serve_help_lists_options():
+    from typer.testing import CliRunner
+
+    from classifier.cli import app as cli_app
+
+    result = CliRunner().invoke(cli_app, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--model", "--host", "--port", "--max-upload-mb", "--allowed-host", "--data-dir", "--time-limit",
+                   "--read-timeout", "--max-connections"):
+        assert option in result.output
+
+
+# -- backlog jobs in the background ---------------------------------------------------------------------
+
+def test_web_backlog_labels_in_the_background_with_progress_while_the_api_answers(make_app, model, tmp_path,
+                                                                                    monkeypatch):
+    # Reproduction: an upload was labelled on the request thread under the one lock, blocking the API.
+    from classifier.web import app as web_app
+
+    monkeypatch.setattr(web_app, "JOB_CHUNK_ROWS", 20)
+    slow = SlowModel(model, seconds=0.01)
+    app = make_app(slow)
+    client = app.test_client()
+    path = write_csv(tmp_path / "week.csv", [{"text": f"SLOW report {i}"} for i in range(200)])  # ~2 s of work
+    started = time.monotonic()
+    job_url = _job_url(_upload(client, path))
+    assert time.monotonic() - started < 1.5  # answered before labelling
+
+    seen = []
+    while (status := client.get(f"{job_url}/status").get_json())["state"] in ("queued", "running"):
+        seen.append(status)
+        page = client.get(job_url)
+        assert page.status_code == 200 and '<meta http-equiv="refresh"' in page.get_data(as_text=True)
+        asked = time.monotonic()
+        answer = client.post("/api/predict", json={"texts": [IMMIGRATION_TEXT]})
+        assert answer.status_code == 200 and time.monotonic() - asked < 2.0  # not behind the whole file
+        if client.get(f"{job_url}/labelled").status_code != 409:  # only once the job has finished meanwhile
+            assert client.get(f"{job_url}/status").get_json()["state"] == "done"
+        time.sleep(0.1)
+    assert status["state"] == "done" and status["rows_done"] == status["rows_total"] == 200
+    running = [s for s in seen if s["rows_total"]]
+    assert running and any(0 < s["rows_done"] < 200 for s in running)
+    html = client.get(job_url).get_data(as_text=True)
+    assert "refresh" not in html and 'id="download-labelled"' in html and 'id="rows-out">200<' in html
+    assert len(_read_download(client.get(f"{job_url}/labelled"), ".csv", tmp_path)) == 200
+
+
+def test_web_backlog_reader_limits_are_a_clear_400(client, tmp_path):
+    path = tmp_path / "stray_quote.csv"  # a stray quote swallowing the rows after it: the reader's cap
+    path.write_text("id,text\n1,\"opening quote " + "\nnext row" * 150 + "\n", "utf-8")
+    _, response = _upload_and_wait(client, path)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="error"' in html and "stray_quote.csv" in html and "next row" not in html
+
+
+def test_web_backlog_delete_cancels_a_running_job(make_app, model, tmp_path):
+    slow = SlowModel(model, seconds=0.05)
+    app = make_app(slow)
+    client = app.test_client()
+    job_url = _job_url(_upload(client, write_csv(tmp_path / "long.csv", [{"text": f"SLOW {i}"} for i in range(400)])))
+    job = app.extensions["tension"].jobs.get(job_url.rsplit("/", 1)[1])
+    while job.rows_total is None:
+        time.sleep(0.02)
+    assert client.post(f"{job_url}/delete").status_code == 200
+    deadline = time.monotonic() + 10
+    while job.folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not job.folder.exists() and client.get(job_url).status_code == 404
+    assert slow.calls < 400 / 64  # stopped at the next turn, not after the whole file
+
+
+# -- personal data on disk: one private data folder, swept --------------------------------------------------
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_web_data_folder_is_private_and_files_holding_reports_are_0600(make_app, tmp_path, monkeypatch):
+    import classifier.labelling.batch
+
+    modes = {}
+
+    real_label_file = classifier.labelling.batch.label_file
+
+    def watching_label_file(input_path, *args, **kwargs):
+        modes["upload"] = _mode(input_path)
+        return real_label_file(input_path, *args, **kwargs)
+
+    monkeypatch.setattr(classifier.labelling.batch, "label_file", watching_label_file)
+    app = make_app(data_dir=tmp_path / "data")
+    client = app.test_client()
+    job_url, _ = _upload_and_wait(client, write_csv(tmp_path / "b.csv", _backlog_rows(5)))
+    job = app.extensions["tension"].jobs.get(job_url.rsplit("/", 1)[1])
+    assert modes["upload"] == 0o600 and not job.upload.exists()
+    assert _mode(tmp_path / "data") == _mode(job.folder.parent) == _mode(job.folder) == 0o700
+    assert _mode(job.labelled) == _mode(job.review) == 0o600
+    assert job.folder.parent == tmp_path / "data" / "jobs"  # fixed per data folder, not a new temp folder
+
+
+def test_web_job_files_of_a_killed_server_are_deleted_at_start(make_app, tmp_path):
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    (data / "jobs" / "AbCdEfGhIjKlMnOpQrStUv").mkdir(parents=True)
+    (data / "jobs" / "AbCdEfGhIjKlMnOpQrStUv" / "week_labelled.csv").write_text(f"text\n{SECRET}\n")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (data / "serve.lock").write_text(dead.stdout)  # the killed server's lock
+    app = make_app(data_dir=data)
+    assert list((data / "jobs").iterdir()) == []
+    assert (data / "serve.lock").read_text().strip() == str(os.getpid())
+    with pytest.raises(ConfigError, match="Another tension serve .* is using the data folder"):
+        create_app(app.extensions["tension"].model, data_dir=data)
+    app.extensions["tension"].jobs.close()
+    assert not (data / "serve.lock").exists()
+
+
+def test_web_expired_results_are_deleted_by_the_timer_without_a_request(make_app, tmp_path):
+    app = make_app(keep_results_minutes=2 / 60)  # two seconds; the timer runs every 0.5 s
+    client = app.test_client()
+    job_url, _ = _upload_and_wait(client, write_csv(tmp_path / "b.csv", _backlog_rows(3)))
+    folder = app.extensions["tension"].jobs.root / job_url.rsplit("/", 1)[1]
+    assert folder.is_dir()
+    deadline = time.monotonic() + 10
+    while folder.exists() and time.monotonic() < deadline:  # no request meanwhile
+        time.sleep(0.1)
+    assert not folder.exists()
+
+
+# -- unexpected errors: a generic answer, the type in the log, never the text -------------------------------
+
+def _xlsx_with_text_in_a_number_cell(path, text: str):
+    """An XLSX whose cell B2 says it is a number (t="n") but holds text, as some exporters write."""
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["id", "text"])
+    book.active.append([1, 12345])
+    book.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = next(name for name in parts if name.startswith("xl/worksheets/sheet"))
+    parts[sheet] = parts[sheet].replace(b"<v>12345</v>", f"<v>{text}</v>".encode())
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
+
+
+def test_web_backlog_text_in_a_number_cell_never_reaches_the_log(client, tmp_path, caplog):
+    # Reproduction: openpyxl's ValueError quoted the cell (report text) in the server log, and the page was a 500.
+    caplog.set_level(logging.DEBUG)
+    path = _xlsx_with_text_in_a_number_cell(tmp_path / "export.xlsx", f"{SECRET} said the hotel")
+    job_url, response = _upload_and_wait(client, path)
+    html = response.get_data(as_text=True)
+    assert SECRET not in caplog.text and SECRET not in html
+    if response.status_code == 500:  # the reader did not recognise it: the generic answer
+        assert "error in the server" in html and job_url.rsplit("/", 1)[1] in html
+    else:
+        assert response.status_code in (200, 400)
+
+
+def test_web_backlog_unexpected_error_is_logged_by_type_and_job_id_only(client, tmp_path, caplog, monkeypatch):
+    import classifier.labelling.batch
+
+    def broken(*args, **kwargs):
+        raise ValueError(f"could not convert {SECRET!r} to float")
+
+    monkeypatch.setattr(classifier.labelling.batch, "label_file", broken)
+    caplog.set_level(logging.DEBUG)
+    job_url, response = _upload_and_wait(client, write_csv(tmp_path / "b.csv", _backlog_rows(2)))
+    job_id = job_url.rsplit("/", 1)[1]
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and job_id in html and "ValueError" in html and SECRET not in html
+    assert f"backlog job {job_id} failed with ValueError" in caplog.text and SECRET not in caplog.text
+    assert client.get(f"{job_url}/status").get_json()["state"] == "failed"
+
+
+def test_web_unexpected_error_in_a_request_is_a_generic_500(make_app, caplog, monkeypatch):
+    app = make_app()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"tokeniser choked on {SECRET}")
+
+    monkeypatch.setattr(app.extensions["tension"].shared, "predict", broken)
+    caplog.set_level(logging.DEBUG)
+    response = app.test_client().post("/api/predict", json={"texts": [SECRET]})
+    assert response.status_code == 500 and SECRET not in response.get_data(as_text=True)
+    assert "error id" in response.get_json()["error"]
+    assert "failed with RuntimeError" in caplog.text and SECRET not in caplog.text
+
+
+# -- Host header (DNS rebinding) ------------------------------------------------------------------------
+
+def test_web_refuses_requests_addressed_to_another_host(client):
+    # Reproduction: Host: evil.example with a matching Origin passed the cross-site check.
+    headers = {"Host": "evil.example", "Origin": "http://evil.example"}
+    response = client.post("/api/predict", json={"texts": ["a"]}, headers=headers)
+    assert response.status_code == 400 and "--allowed-host" in response.get_json()["error"]
+    assert client.get("/", headers={"Host": "evil.example:8000"}).status_code == 400
+    for host in ("localhost", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    for host in ("[::1", "127.0.0.1:notaport", "user@127.0.0.1", "127.0.0.1.evil.example", "evil.example#.localhost"):
+        assert client.get("/", headers={"Host": host}).status_code == 400, host
+
+
+def test_web_host_check_uses_the_configured_host_port_and_allow_list(make_app):
+    app = make_app(host="192.0.2.10", port=8123, allowed_hosts=["triage.council.example"])
+    client = app.test_client()
+    for host in ("192.0.2.10:8123", "127.0.0.1:8123", "triage.council.example:8123", "Triage.Council.Example:8123"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    for host in ("127.0.0.1:9999", "evil.example:8123", "192.0.2.11:8123"):
+        assert client.get("/", headers={"Host": host}).status_code == 400, host
+
+
+# -- hostile bodies (property test) -------------------------------------------------------------------------
+
+def _hostile_bodies():
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(codec=None), max_size=30).map(lambda t: f"{SECRET}{t}")
+    leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | text
+    values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=3),
+                          max_leaves=12)
+    as_json = values.map(lambda v: json.dumps(v, allow_nan=True))
+    payloads = st.one_of(
+        values.map(lambda v: json.dumps({"texts": v}, allow_nan=True)),
+        st.lists(values, max_size=4).map(lambda v: json.dumps({"texts": v}, allow_nan=True)),
+        st.lists(text, max_size=3).map(lambda v: json.dumps({"texts": v})),
+        as_json,
+        st.integers(1, 3000).map(lambda n: "[" * n + "]" * n),
+        st.integers(1, 3000).map(lambda n: '{"texts": [' + "[" * n + "]" * n + "]}"),
+        st.sampled_from(['{"texts": ["\\ud800"]}', '{"texts": ["\\udfff\\ud800"]}', '{"texts": ["a\\u0000b"]}',
+                         '{"texts": ["' + SECRET + '\\uffff"]}', '{"texts": [1e999]}', "NaN", "",
+                         '{"texts": ["x"], "texts": 5}']),
+    ).map(lambda body: body.encode("utf-8", "surrogatepass"))
+    raw = st.binary(max_size=200).map(lambda b: SECRET.encode() + b)
+    content_types = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain",
+                                     "application/x-www-form-urlencoded", "multipart/form-data", "",
+                                     "application/json; charset=latin-1"])
+    return st.tuples(payloads | raw, content_types)
+
+
+def test_web_api_survives_hostile_bodies_without_500_or_echo(make_app, caplog):
+    from hypothesis import HealthCheck, given, settings
+
+    app = make_app(max_texts=MAX_TEXTS, max_chars=MAX_CHARS)
+    client = app.test_client()
+    caplog.set_level(logging.DEBUG)
+
+    @settings(max_examples=150, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    @given(_hostile_bodies())
+    def check(case):
+        body, content_type = case
+        response = client.post("/api/predict", data=body, content_type=content_type)
+        assert response.status_code in (200, 400, 413, 415), response.status_code
+        assert response.is_json
+        answer = response.get_json()
+        if response.status_code != 200:
+            assert SECRET not in answer["error"]  # messages name positions and types, never content
+        else:
+            assert len(answer["results"]) <= MAX_TEXTS
+
+    check()
+    assert SECRET not in caplog.text
+
+
+# -- the server: read timeouts and bounded connections (real sockets on the loopback interface) ----------
+
+@pytest.fixture
+def live_server(make_app):
+    """Serve an app on 127.0.0.1 (a free port) with a 0.5 s read timeout and at most 3 connections."""
+    from classifier.web.server import make_server
+
+    app = make_app(max_texts=MAX_TEXTS, max_chars=MAX_CHARS)
+    server = make_server("127.0.0.1", 0, app, read_timeout=0.5, max_connections=3)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def _connect(port: int) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return connection
+
+
+def _closed_within(connection: socket.socket, seconds: float) -> tuple[bool, bytes]:
+    """Read until the server closes the connection; (closed in time, what it sent)."""
+    connection.settimeout(seconds)
+    received = b""
+    try:
+        while chunk := connection.recv(4096):
+            received += chunk
+    except TimeoutError:
+        return False, received
+    except ConnectionResetError:
+        pass
+    return True, received
+
+
+def _get(port: int) -> bytes:
+    with _connect(port) as connection:
+        connection.sendall(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        return _closed_within(connection, 5)[1]
+
+
+def test_web_server_drops_a_client_sending_headers_slowly(live_server):
+    with _connect(live_server) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        started = time.monotonic()
+        dropped = False
+        for _ in range(40):  # one header byte every 0.1 s: each read succeeds, the headers never end
+            try:
+                connection.sendall(b"X")
+            except OSError:
+                dropped = True
+                break
+            time.sleep(0.1)
+            connection.setblocking(False)
+            try:
+                if connection.recv(1) == b"":
+                    dropped = True
+                    break
+            except BlockingIOError:
+                pass
+            except OSError:
+                dropped = True
+                break
+            finally:
+                connection.setblocking(True)
+        assert dropped and time.monotonic() - started < 2.0
+
+
+def test_web_server_drops_a_client_stalling_mid_body(live_server):
+    with _connect(live_server) as connection:
+        connection.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: 1000\r\n\r\n{\"texts\": [\"" + SECRET.encode())
+        started = time.monotonic()
+        closed, answer = _closed_within(connection, 3)
+    assert closed and time.monotonic() - started < 2.0
+    assert answer == b"" or b" 408 " in answer.split(b"\r\n", 1)[0]
+    assert SECRET.encode() not in answer
+
+
+def test_web_server_bounds_connection_threads(live_server):
+    # Reproduction: 200 stalled uploads held 203 threads.
+    threads_before = threading.active_count()
+    stalled = [_connect(live_server) for _ in range(3)]
+    for connection in stalled:
+        connection.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(0.1)
+    extra = [_connect(live_server) for _ in range(20)]
+    refusals = [_closed_within(connection, 2)[1] for connection in extra]
+    assert all(answer.startswith(b"HTTP/1.1 503") for answer in refusals)
+    assert threading.active_count() <= threads_before + 3
+    for connection in stalled + extra:
+        connection.close()
+    time.sleep(1.2)  # the stalled ones time out and free their slots
+    assert _get(live_server).startswith(b"HTTP/1.1 204")
