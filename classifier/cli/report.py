@@ -90,6 +90,7 @@ def register(app: typer.Typer, user_errors) -> None:
         """K-fold cross-validated metrics per label, as mean ± standard deviation over the folds."""
         import json
 
+        from classifier.io.atomic import write_text
         from classifier.training.cv import cross_validate_metrics, format_cv
 
         result = cross_validate_metrics(
@@ -100,7 +101,7 @@ def register(app: typer.Typer, user_errors) -> None:
         typer.echo(format_cv(result))
         if json_out is not None:
             json_out.parent.mkdir(parents=True, exist_ok=True)
-            json_out.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+            write_text(json_out, json.dumps(result, indent=2) + "\n")
             typer.echo(f"Wrote {json_out}")
 
     @app.command("learning-curve")

@@ -15,8 +15,9 @@ raises `DataError` naming the line, row or cell and the fix, never the text of a
 Writing
 -------
 `AtomicTableWriter` writes to a hidden ``.<name>.<random>.part`` file beside the target (mode 0600:
-it holds report text) and renames it into place on `commit`, so a crash or Ctrl-C never leaves a
-half-written file under the real name. Spreadsheet formulas in CSV/TSV cells are neutralised.
+it holds report text) and renames it into place on `commit` (through `classifier.io.atomic`, as every
+writer of the package), so a crash or Ctrl-C never leaves a half-written file under the real name.
+Spreadsheet formulas in CSV/TSV cells are neutralised.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -39,6 +39,7 @@ from types import TracebackType
 from typing import IO, Any, Literal
 
 from classifier.errors import ConfigError, DataError
+from classifier.io.atomic import create_temporary, fsync_path, publish
 
 __all__ = [
     "DEFAULT_MAX_FIELD_LINES",
@@ -1103,7 +1104,7 @@ class AtomicTableWriter:
     def _make_temp(self, suffix: str) -> Path:
         """An empty hidden file beside the target, readable by its owner only (mkstemp's mode 0600)."""
         try:
-            descriptor, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=suffix)
+            return create_temporary(self.path, suffix)
         except OSError as error:
             self.abort()
             raise DataError(
@@ -1111,8 +1112,6 @@ class AtomicTableWriter:
                 f"{str(self.path.parent)!r} ({error.strerror}); write somewhere else or fix the folder's "
                 "permissions."
             ) from None
-        os.close(descriptor)
-        return Path(name)
 
     def _failed(self, error: OSError) -> DataError:
         """Abort, and the typed error for a write that the operating system refused."""
@@ -1258,8 +1257,7 @@ class AtomicTableWriter:
                 self._workbook.save(self.temp_path)
                 self._workbook = None
                 self._sheet_temps = []  # removed by openpyxl once saved
-                with open(self.temp_path, "rb") as saved:
-                    os.fsync(saved.fileno())
+                fsync_path(self.temp_path)
             elif self._handle is not None:
                 self._handle.flush()
                 os.fsync(self._handle.fileno())
@@ -1277,12 +1275,7 @@ class AtomicTableWriter:
         if self._state != "finished":
             raise DataError(f"{self.path}: expected a finished writer to publish, found it {self._state}.")
         try:
-            if self.path.exists():
-                mode = self.path.stat().st_mode & 0o777
-            else:
-                mode = 0o666 & ~_umask()
-            os.chmod(self.temp_path, mode)
-            os.replace(self.temp_path, self.path)
+            publish(self.temp_path, self.path)
         except OSError as error:
             raise self._failed(error) from None
         except BaseException:
@@ -1327,17 +1320,3 @@ class AtomicTableWriter:
             self.publish()
         else:
             self.abort()
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows (other threads may be writing)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o077)  # the only portable way to read it: set a strict one for an instant, then restore
-    os.umask(mask)
-    return mask

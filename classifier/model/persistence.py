@@ -24,13 +24,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 from classifier.errors import ModelError
+from classifier.io.atomic import atomic_directory
 from classifier.io.locking import pid_lock
 from classifier.io.records import file_sha256
 
@@ -120,8 +119,9 @@ def model_dir_lock(out_dir) -> Iterator[Path]:
 def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None) -> Path:
     import joblib
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ModelError(f"'{out_dir}' exists and is not a folder; choose another --out or remove it.")
+    with atomic_directory(out_dir) as staging:
         joblib.dump(pipeline, staging / MODEL_FILE, compress=3)
         metadata = dict(metadata)
         metadata["format_version"] = FORMAT_VERSION
@@ -130,28 +130,7 @@ def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None) -> Pa
         (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", "utf-8")
         if card is not None:
             (staging / CARD_FILE).write_text(card, "utf-8")
-        _swap_into_place(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    if not target.is_dir():
-        raise ModelError(f"'{target}' exists and is not a folder; choose another --out or remove it.")
-    backup = target.with_name(f".{target.name}.old")
-    shutil.rmtree(backup, ignore_errors=True)
-    os.replace(target, backup)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(backup, target)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 def default_model_dir() -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError
+from classifier.io.atomic import write_text
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
@@ -92,8 +93,8 @@ def write_evaluation_report(model, data_path, out_dir, *, text_column=None, labe
 
     metrics = build_metrics(model, data_path, evaluation, split=split, n_errors=n_errors)
     page = render_html(metrics, evaluation, model)
-    _write_text(out_dir / METRICS_FILE, json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-    _write_text(out_dir / REPORT_FILE, page)
+    write_text(out_dir / METRICS_FILE, json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    write_text(out_dir / REPORT_FILE, page, private=True)  # snippets of reports: the owner's only
     return metrics
 
 
@@ -728,9 +729,3 @@ def _png(fig) -> str:
 def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
-
-def _write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, "utf-8")
-    temporary.replace(path)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.io.atomic import write_bytes, write_text
+
 LEARNING_CURVE_FILES = ("learning_curve.json", "learning_curve.png", "learning_curve.html")
 
 
@@ -49,8 +51,8 @@ def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     png = learning_curve_png(points)
     paths = {name.rsplit(".", 1)[1]: out_dir / name for name in LEARNING_CURVE_FILES}
-    paths["json"].write_text(json.dumps(points, indent=2) + "\n", "utf-8")
-    paths["png"].write_bytes(png)
+    write_text(paths["json"], json.dumps(points, indent=2) + "\n")
+    write_bytes(paths["png"], png)
     labels = list(next((p["f1"] for p in points if p.get("f1")), {}))
     head = "<tr><th>training reports</th><th>macro F1</th><th>micro F1</th>" + "".join(
         f"<th>{html.escape(label)}</th>" for label in labels) + "</tr>"
@@ -64,7 +66,8 @@ def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
         rows.append(f"<tr><td>{p['size']}</td><td>{p['macro_f1']:.3f}{std}</td><td>{p['micro_f1']:.3f}</td>"
                     + "".join(f"<td>{p['f1'][label]:.3f}</td>" for label in labels) + "</tr>")
     image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    paths["html"].write_text(
+    write_text(
+        paths["html"],
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Learning curve</title>\n"
         "<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}table{border-collapse:"
         "collapse}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}</style>\n</head>\n<body>\n"
@@ -73,6 +76,5 @@ def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
         "if it is flat, look at label quality or the features instead.</p>\n"
         f"<img alt=\"Macro F1 against training size\" src=\"{image}\">\n<table>{head}{''.join(rows)}</table>\n"
         "</body>\n</html>\n",
-        "utf-8",
     )
     return paths

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.errors import ConfigError, DataError
+from classifier.io.atomic import write_text
 from classifier.io.tables import AtomicTableWriter, TableReader, find_column, table_format
 from classifier.reports.summary_data import (
     ALL_PERIODS,
@@ -50,7 +51,7 @@ from classifier.reports.summary_data import (
     PeriodCounts,
     Summary,
 )
-from classifier.reports.summary_report import render_html, write_text_atomically
+from classifier.reports.summary_report import render_html
 
 __all__ = [
     "DATE_COLUMN_CANDIDATES",
@@ -711,11 +712,11 @@ def write_summary(summary: Summary, out_path: str | os.PathLike[str]) -> Path:
 
     ``.csv``/``.tsv``/``.jsonl``: the period table (the Total row last). ``.xlsx``: sheets "summary",
     "label pairs" and "notes". ``.html``: a self-contained page with the tables and charts. The file is
-    written atomically (see `AtomicTableWriter`).
+    written atomically (see `classifier.io.atomic`).
     """
     out_path = Path(out_path)
     if out_path.suffix.lower() in (".html", ".htm"):
-        write_text_atomically(out_path, render_html(summary))
+        write_text(out_path, render_html(summary))
         return out_path
     try:
         out_format = table_format(out_path)

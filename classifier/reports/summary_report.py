@@ -13,15 +13,12 @@ import datetime as dt
 import html
 import io
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from classifier.reports.summary_data import NEEDS_REVIEW, NO_DATE, OUTSIDE_WINDOW, REPORTS, TOTAL, Summary
 
-__all__ = ["render_html", "write_text_atomically"]
+__all__ = ["render_html"]
 
 _CSS = """
 body { font-family: Arial, Helvetica, sans-serif; margin: 2em; color: #1d1d1d; max-width: 75em; }
@@ -137,26 +134,3 @@ def render_html(summary: Summary) -> str:
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
-
-def write_text_atomically(path: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 `text` to a ``.<name>.*.part`` file beside `path`, then rename it onto `path`."""
-    from classifier.errors import DataError
-
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise DataError(
-            f"{path}: expected the folder {str(path.parent)!r} to exist, found nothing there; "
-            "create it or write somewhere else."
-        )
-    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with open(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path

@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from classifier.errors import DataError, ModelError
+from classifier.io.atomic import write_text
 from classifier.model.persistence import (
     DEFAULT_MODEL_NAME,
     DEFAULT_POINTER_FILE,
@@ -420,14 +420,7 @@ def _write_pointer(file_name, name) -> None:
         path.unlink(missing_ok=True)
         return
     names = [name] if isinstance(name, str) else list(name)
-    descriptor, temp = tempfile.mkstemp(prefix=f".{file_name}.", dir=models_dir())
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write("".join(f"{item}\n" for item in names))
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text(path, "".join(f"{item}\n" for item in names))
 
 
 def _set_default(name, previous, *, action, forced, result: Promotion) -> None:

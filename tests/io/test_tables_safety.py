@@ -124,7 +124,7 @@ def test_tables_writer_in_a_folder_it_cannot_write_is_a_data_error(tmp_path, mon
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(tables.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     for ext in (".csv", ".xlsx"):
         with pytest.raises(DataError, match=r"could not create a file in .*\(Permission denied\)"):
             AtomicTableWriter(tmp_path / f"out{ext}", ["text"])

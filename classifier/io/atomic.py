@@ -1,0 +1,230 @@
+"""Atomic writing: every file the package writes appears whole under its name, or not at all.
+
+A writer puts its bytes in a hidden temporary file beside the target (``.<name>.<random>.part``: the same
+folder, so the final rename never crosses file systems), flushes and fsyncs it, gives it its final mode and
+renames it onto the target. On any error, KeyboardInterrupt included, the temporary file is removed and the
+target is left as it was. A model folder is written the same way, as a whole (`atomic_directory`).
+
+Modes
+-----
+Temporary files are created 0600 (``mkstemp``), since they may hold report text. The published file gets
+the mode of the file it replaces; a new file gets 0600 when it is private (it holds report text, such as
+an evaluation report with snippets of misclassified reports), else ``0o666`` less the process umask, as
+any program's new file would.
+
+Every writer of the package goes through here: `classifier.io.tables.AtomicTableWriter` (tables), the
+evaluation, summary and learning-curve reports, the registry's pointer files and saved models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from classifier.errors import DataError
+
+__all__ = [
+    "PRIVATE_MODE",
+    "atomic_directory",
+    "atomic_open",
+    "create_temporary",
+    "fsync_path",
+    "new_file_mode",
+    "publish",
+    "write_bytes",
+    "write_text",
+]
+
+#: Mode of a new file that holds report text: readable and writable by its owner only.
+PRIVATE_MODE = 0o600
+TEMPORARY_SUFFIX = ".part"
+
+
+def process_umask() -> int:
+    """The process umask, read without changing it where the system allows (other threads may be writing)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)  # the only portable way to read it: set a strict one for an instant, then restore
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode(target: str | os.PathLike[str], *, private: bool = False) -> int:
+    """The mode `target` gets when published: that of the file it replaces, else 0600 if `private`, else
+    ``0o666`` less the umask."""
+    try:
+        return os.stat(target).st_mode & 0o777
+    except FileNotFoundError:
+        return PRIVATE_MODE if private else 0o666 & ~process_umask()
+
+
+def create_temporary(target: str | os.PathLike[str], suffix: str = TEMPORARY_SUFFIX) -> Path:
+    """An empty hidden file beside `target`, readable by its owner only (mode 0600).
+
+    Raises
+    ------
+    OSError
+        The folder does not exist or may not be written.
+    """
+    target = Path(target)
+    descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+    os.close(descriptor)
+    return Path(name)
+
+
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file that is already written and closed (by another library) to the disk."""
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def publish(temporary: str | os.PathLike[str], target: str | os.PathLike[str], *, private: bool = False) -> Path:
+    """Give the written and fsynced `temporary` its final mode (see `new_file_mode`) and rename it onto
+    `target`, replacing any file there; returns `target`. The caller removes `temporary` if this raises."""
+    target = Path(target)
+    os.chmod(temporary, new_file_mode(target, private=private))
+    os.replace(temporary, target)
+    _fsync_folder(target.parent)
+    return target
+
+
+@contextlib.contextmanager
+def atomic_open(target: str | os.PathLike[str], mode: str = "w", *, private: bool = False,
+                encoding: str | None = "utf-8", newline: str | None = "\n") -> Iterator[IO[Any]]:
+    """Open a temporary file beside `target` for writing; when the block ends normally it is fsynced and
+    renamed onto `target`, when it raises it is removed.
+
+    Parameters
+    ----------
+    target
+        The file to write; its folder must exist.
+    mode
+        ``"w"`` (text) or ``"wb"`` (bytes).
+    private
+        The new file holds report text: publish it with mode 0600 (see `new_file_mode`).
+    encoding, newline
+        Text mode only, as for `open`; by default UTF-8 with ``\\n`` line ends whatever the system.
+
+    Raises
+    ------
+    DataError
+        The folder of `target` does not exist.
+    OSError
+        The system refused to create, write or rename the file (nothing is left behind).
+
+    Examples
+    --------
+    >>> with atomic_open(folder / "metrics.json") as handle:  # doctest: +SKIP
+    ...     handle.write(text)
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"The 'mode' parameter of atomic_open must be 'w' or 'wb'. Got {mode!r}.")
+    target = Path(target)
+    _check_folder(target)
+    temporary = create_temporary(target)
+    try:
+        if mode == "wb":
+            handle: IO[Any] = open(temporary, "wb")  # closed below, before the rename
+        else:
+            handle = open(temporary, "w", encoding=encoding, newline=newline)
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        publish(temporary, target, private=private)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_text(target: str | os.PathLike[str], text: str, *, private: bool = False) -> Path:
+    """Write `text` as UTF-8 to `target` atomically (see `atomic_open`); returns `target`."""
+    with atomic_open(target, "w", private=private) as handle:
+        handle.write(text)
+    return Path(target)
+
+
+def write_bytes(target: str | os.PathLike[str], data: bytes, *, private: bool = False) -> Path:
+    """Write `data` to `target` atomically (see `atomic_open`); returns `target`."""
+    with atomic_open(target, "wb", private=private) as handle:
+        handle.write(data)
+    return Path(target)
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """A hidden staging folder beside `target` to fill; when the block ends normally, its files are fsynced
+    and it replaces `target` as a whole (a folder already there is swapped out and removed), when it raises
+    it is removed and `target` is left as it was.
+
+    The staging folder is created 0700 (``mkdtemp``) and keeps that mode once published. A crash between the
+    two renames of a swap leaves the old folder as ``.<name>.old`` beside the target, never half a folder.
+
+    Raises
+    ------
+    NotADirectoryError
+        `target` exists and is not a folder.
+    """
+    target = Path(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield staging
+        for path in staging.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                fsync_path(path)
+        _fsync_folder(staging)
+        _swap_folder(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_folder(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(staging, target)
+        _fsync_folder(target.parent)
+        return
+    if not target.is_dir():
+        raise NotADirectoryError(f"'{target}' exists and is not a folder.")
+    backup = target.with_name(f".{target.name}.old")
+    shutil.rmtree(backup, ignore_errors=True)
+    os.replace(target, backup)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(backup, target)
+        raise
+    _fsync_folder(target.parent)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _check_folder(target: Path) -> None:
+    if not target.parent.is_dir():
+        raise DataError(
+            f"{target}: expected the folder {str(target.parent)!r} to exist, found nothing there; "
+            "create it or write somewhere else."
+        )
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable; a system that cannot open folders (Windows) skips it."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
