@@ -100,9 +100,7 @@ def test_model_arbitrary_unicode_never_crashes(model, texts):
     "A Jewish family have opened a bakery on the high street, the bread is amazing.",
     "The Black lad who works at the garage fixed my car for half the price",
     "Polish couple at number 9 asked when the brown bin gets emptied",
-    pytest.param("The refugee family from the hotel joined the litter pick on Saturday, lovely people",
-                 marks=pytest.mark.xfail(strict=True, reason="known gap: neutral mentions of migrants still get "
-                                         "immigration (identity suite: migration-status terms)")),
+    "The refugee family from the hotel joined the litter pick on Saturday, lovely people",
 ])
 def test_model_neutral_mention_of_who_someone_is_gets_no_label(model, text):
     [p] = model.predict([text])
