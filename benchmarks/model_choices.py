@@ -34,6 +34,12 @@ SETTINGS: dict[str, dict] = {
     "nblr+passages+cf2": {"nb_alpha": 1.0, "C": 15.0, "passages": True, "counterfactuals": 2},
     "lr+passages+cf2": {"nb_alpha": None, "C": 10.0, "passages": True, "counterfactuals": 2},
     "lr+passages+cf2 C4": {"nb_alpha": None, "C": 4.0, "passages": True, "counterfactuals": 2},
+    "lr+passages+cf hn3": {"nb_alpha": None, "C": 10.0, "passages": True, "counterfactuals": 1,
+                           "hard_negative_weight": 3.0},
+    "lr+passages+cf hn4": {"nb_alpha": None, "C": 10.0, "passages": True, "counterfactuals": 1,
+                           "hard_negative_weight": 4.0},
+    "lr+passages+cf2 hn3": {"nb_alpha": None, "C": 10.0, "passages": True, "counterfactuals": 2,
+                            "hard_negative_weight": 3.0},
     "nblr+passages+cf hn3": {"nb_alpha": 1.0, "C": 15.0, "passages": True, "counterfactuals": 1,
                              "hard_negative_weight": 3.0},
 }
