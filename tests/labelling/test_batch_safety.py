@@ -329,7 +329,7 @@ def test_batch_folder_without_write_permission_is_a_data_error(tmp_path, monkeyp
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(tables.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     with pytest.raises(DataError, match=r"could not create a file in .*\(Permission denied\); write somewhere else"):
         label_file(source, tmp_path / "out.csv", model=FakeModel())
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
