@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.errors import DataError
+from classifier.io.columns import ID_COLUMNS, LABEL_SEPARATOR, LABELS_COLUMN, SPLIT_COLUMN, TEXT_COLUMNS, row_number
 from classifier.io.tables import TableReader, find_column
 
-TEXT_COLUMNS = ("text", "report", "description", "report_text", "details", "message", "body", "summary")
-LABELS_COLUMN = "labels"
-SPLIT_COLUMN = "split"
-ID_COLUMNS = ("id", "report_id", "reference", "ref")
+__all__ = [
+    "ID_COLUMNS", "LABELS_COLUMN", "LABEL_SEPARATOR", "SPLITS", "SPLIT_COLUMN", "TEXT_COLUMNS", "LabelledData",
+    "combine", "file_sha256", "label_strata", "normalise_text", "parse_labels", "read_labelled",
+    "read_labelled_files", "text_sha256",
+]
+
 SPLITS = ("train", "test")
-LABEL_SEPARATOR = ";"
 LABEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -29,7 +31,7 @@ class LabelledData:
     texts: list[str]
     labels: list[tuple[str, ...]]
     splits: list[str | None]
-    sources: list[str] = field(default_factory=list)  # "file.csv row 12"
+    sources: list[str] = field(default_factory=list)  # "file.csv row 12" (classifier.io.columns.row_number)
     file_hashes: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -110,27 +112,25 @@ def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_
         label_col = find_column(columns, (labels_column,), given=labels_column, purpose="labels")
         split_col = _optional_column(columns, split_column)
         id_col = _optional_column(columns, *ID_COLUMNS)
-        row_number = 1  # the header is row 1, as a spreadsheet shows it
-        for chunk in reader.iter_chunks():
-            for row in chunk:
-                row_number += 1
-                where = f"{path.name} row {row_number}"
-                text = row.get(text_col) or ""
-                if not text.strip():
-                    raise DataError(
-                        f"{where}: '{text_col}' is empty. Fill it in or remove the row; a labelled report needs text."
-                    )
-                split = (row.get(split_col) or "").strip().lower() if split_col else None
-                if split_col and split not in SPLITS:
-                    raise DataError(
-                        f"{where}: '{split_col}' is '{row.get(split_col)}', expected one of {SPLITS}. "
-                        "Fix the cell, or remove the column to let training make its own split."
-                    )
-                data.ids.append((row.get(id_col) or "").strip() if id_col else str(row_number - 1))
-                data.texts.append(text)
-                data.labels.append(parse_labels(row.get(label_col) or "", where))
-                data.splits.append(split)
-                data.sources.append(where)
+        rows = (row for chunk in reader.iter_chunks() for row in chunk)
+        for index, row in enumerate(rows):
+            where = f"{path.name} row {row_number(index)}"
+            text = row.get(text_col) or ""
+            if not text.strip():
+                raise DataError(
+                    f"{where}: '{text_col}' is empty. Fill it in or remove the row; a labelled report needs text."
+                )
+            split = (row.get(split_col) or "").strip().lower() if split_col else None
+            if split_col and split not in SPLITS:
+                raise DataError(
+                    f"{where}: '{split_col}' is '{row.get(split_col)}', expected one of {SPLITS}. "
+                    "Fix the cell, or remove the column to let training make its own split."
+                )
+            data.ids.append((row.get(id_col) or "").strip() if id_col else str(index + 1))
+            data.texts.append(text)
+            data.labels.append(parse_labels(row.get(label_col) or "", where))
+            data.splits.append(split)
+            data.sources.append(where)
     if not data.texts:
         raise DataError(f"'{path}' has a header but no reports. Add labelled rows.")
     return data
@@ -140,7 +140,8 @@ def combine(datasets: list[LabelledData], *, prefer_later=False) -> LabelledData
     """Concatenate labelled files, resolving exact duplicate texts.
 
     Duplicates with the same labels keep the first copy (with a warning). Duplicates whose labels differ
-    are an error listing them, unless ``prefer_later`` is set: then the copy from the later file wins.
+    are an error listing them, unless ``prefer_later`` is set: then the copy from the later file wins, and
+    keeps the earlier copy's split when it has none of its own (a corrected test report stays a test report).
     """
     merged = LabelledData([], [], [], [], [], {})
     seen: dict[str, int] = {}
@@ -166,6 +167,8 @@ def combine(datasets: list[LabelledData], *, prefer_later=False) -> LabelledData
             conflicts.append((merged.sources[earlier], merged.labels[earlier], data.sources[i], data.labels[i]))
             if prefer_later:
                 keep[seen[key]] = position
+                if merged.splits[position] is None:
+                    merged.splits[position] = merged.splits[earlier]
     if conflicts and not prefer_later:
         lines = "; ".join(
             f"{a} {list(la) or 'no label'} vs {b} {list(lb) or 'no label'}" for a, la, b, lb in conflicts[:10]
@@ -212,6 +215,12 @@ def label_strata(labels, min_count: int) -> list[str]:
 def normalise_text(text: str) -> str:
     """Case- and whitespace-insensitive key for exact-duplicate detection."""
     return " ".join(text.lower().split())
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 (hex) of a report's :func:`normalise_text`: how a model records the reports it was trained and
+    tested on without keeping their text, and how a comparison recognises them in any file."""
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 
 
 def _optional_column(columns, *names):

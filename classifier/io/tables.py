@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import errno
 import io
+import itertools
 import json
 import os
 import re
@@ -40,6 +41,7 @@ from typing import IO, Any, Literal
 
 from classifier.errors import ConfigError, DataError
 from classifier.io.atomic import create_temporary, fsync_path, publish
+from classifier.io.columns import row_number
 
 __all__ = [
     "DEFAULT_MAX_FIELD_LINES",
@@ -276,8 +278,8 @@ class TableReader:
     CSV/TSV: UTF-8 with or without BOM; otherwise cp1252 (latin-1 if cp1252 cannot decode it) with an
     `EncodingFallbackWarning`. A short row gets "" for its missing cells; a row with extra cells that
     are not empty raises `DataError` (empty extra cells, such as trailing commas, are ignored).
-    Empty rows are rows. Row numbers in messages count data rows from 1 (the header is not a row);
-    line numbers count the file's lines from 1.
+    Empty rows are rows. Row numbers in messages are those a spreadsheet shows (the header is row 1, the
+    first report row 2; see `classifier.io.columns.row_number`); line numbers count the file's lines from 1.
 
     A quote opens a quoted cell only at the start of a cell. A cell that starts with a quote but is not
     a well-formed quoted cell (``"no more hotels" sprayed on the wall``: text follows the closing quote)
@@ -497,18 +499,16 @@ class TableReader:
     def _iter_delimited(self, reader: Any, lines: _PhysicalLines) -> Iterator[dict[str, str]]:
         columns = self.columns
         width = len(columns)
-        row_number = 0
-        while True:
-            cells = self._next_delimited(reader, lines, f"row {row_number + 1}")
+        for index in itertools.count():
+            cells = self._next_delimited(reader, lines, f"row {row_number(index)}")
             if cells is None:
                 self.close()
                 return
-            row_number += 1
             if len(cells) > width:
                 extra = [cell for cell in cells[width:] if cell.strip()]
                 if extra:
                     raise DataError(
-                        f"{self.path} row {row_number} (line {lines.first_line_of_row}): expected at most "
+                        f"{self.path} row {row_number(index)} (line {lines.first_line_of_row}): expected at most "
                         f"{width} cells as in the header, found {len(cells)}; quote cells that contain "
                         f"'{_DELIMITERS[self.format]}' or add a header for the extra column."
                     )
@@ -651,7 +651,7 @@ class TableReader:
         width = len(columns)
         empty: Any = None if self.keep_types else ""
         convert = (lambda value: value) if self.keep_types else cell_to_str
-        row_number = 0
+        yielded = 0
         previous = header_row
         pending_empty = 0  # empty rows since the last row with a value; yielded only if one follows
         for index, cells in rows:
@@ -667,7 +667,7 @@ class TableReader:
                     continue
                 if column > width:
                     raise DataError(
-                        f"{self.path} row {row_number + pending_empty + 1} (sheet {title!r} row {index}): "
+                        f"{self.path} row {row_number(yielded + pending_empty)} (sheet {title!r} row {index}): "
                         f"expected values only under the {width} header columns, found a value in column "
                         f"{column}; add a header for that column."
                     )
@@ -683,10 +683,10 @@ class TableReader:
                     f"stray value in row {index:,} (or the empty rows), or export the sheet as CSV UTF-8."
                 )
             for _ in range(pending_empty):
-                row_number += 1
+                yielded += 1
                 yield dict.fromkeys(columns, empty)
             pending_empty = 0
-            row_number += 1
+            yielded += 1
             yield dict(zip(columns, values, strict=True))
         self.close()
 
@@ -1134,7 +1134,7 @@ class AtomicTableWriter:
         unknown = [key for key in row if key not in columns]
         if unknown:
             raise DataError(
-                f"{self.path} row {self.rows_written + 1}: expected only the columns {list(columns)}, "
+                f"{self.path} row {row_number(self.rows_written)}: expected only the columns {list(columns)}, "
                 f"found also {unknown}; add them to the writer's columns."
             )
         return [row.get(column) for column in columns]
@@ -1183,7 +1183,7 @@ class AtomicTableWriter:
             text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell_to_str(value))
             if len(text) > _XLSX_MAX_CELL:
                 raise DataError(
-                    f"{self.path} row {self.rows_written + 1}, column {column!r}: expected at most "
+                    f"{self.path} row {row_number(self.rows_written)}, column {column!r}: expected at most "
                     f"{_XLSX_MAX_CELL:,} characters in a cell (Excel's limit), found {len(text):,}; write a "
                     ".csv or .jsonl file instead."
                 )

@@ -13,7 +13,8 @@ Added columns
 the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
 any of these names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ...
 if that clashes too), so the original columns are never overwritten and the added ones stay together
-under one prefix. `BatchSummary.added_columns` says which names were used.
+under one prefix. `BatchSummary.added_columns` says which names were used; `classifier.io.columns` defines
+them (`added_column_names`) and how rows are numbered in messages.
 
 Safety
 ------
@@ -33,14 +34,14 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from classifier.errors import ClassifierError, ConfigError, DataError
-from classifier.io.records import TEXT_COLUMNS
+from classifier.io.columns import LABELS_COLUMN, NEEDS_REVIEW_COLUMN, STATUS_COLUMN, TEXT_COLUMNS, added_column_names
 from classifier.io.tables import (
     EXCEL_MAX_ROWS,
     AtomicTableWriter,
@@ -60,9 +61,6 @@ DEFAULT_CHUNK_SIZE = 2000
 PARALLEL_MIN_BYTES = 512 * 1024
 #: Chunks queued per worker: enough to keep every worker busy, few enough to keep memory flat.
 _CHUNKS_IN_FLIGHT_PER_JOB = 2
-_PREFIXES = ("", "tension_", *(f"tension{n}_" for n in range(2, 100)))
-
-LABELS, NEEDS_REVIEW, REASONS, STATUS, SCORE_PREFIX = "labels", "needs_review", "reasons", "status", "score_"
 
 ProgressCallback = Callable[[int], None]
 
@@ -155,26 +153,6 @@ def default_output_path(input_path: str | os.PathLike[str]) -> Path:
     """``<folder>/<stem>_labelled<ext>`` beside the input: ``backlog.xlsx`` → ``backlog_labelled.xlsx``."""
     path = Path(input_path)
     return path.with_name(f"{path.stem}_labelled{path.suffix}")
-
-
-def added_column_names(input_columns: Sequence[str], labels: Sequence[str]) -> dict[str, str]:
-    """Map each column we add to the name it gets in the output, avoiding every input column name.
-
-    >>> added_column_names(["id", "text"], ["hate"])["labels"]
-    'labels'
-    >>> added_column_names(["id", "text", "labels"], ["hate"])["score_hate"]
-    'tension_score_hate'
-    """
-    ours = [LABELS, *(f"{SCORE_PREFIX}{label}" for label in labels), NEEDS_REVIEW, REASONS, STATUS]
-    taken = set(input_columns)
-    for prefix in _PREFIXES:
-        names = {name: f"{prefix}{name}" for name in ours}
-        if taken.isdisjoint(names.values()):
-            return names
-    raise DataError(
-        f"expected room for the added columns, found the input already has columns {ours} under every "
-        "prefix from 'tension_' to 'tension99_'; remove some of those columns."
-    )
 
 
 def count_rows(
@@ -292,7 +270,7 @@ def label_file(
             stack.enter_context(AtomicTableWriter(review_path, columns, guard_formulas=formula_guard))
             if review_path else None
         )
-        needs_review_col, status_col = names[NEEDS_REVIEW], names[STATUS]
+        needs_review_col, status_col = names[NEEDS_REVIEW_COLUMN], names[STATUS_COLUMN]
         added_names = list(names.values())
 
         labelled = stack.enter_context(
@@ -303,7 +281,7 @@ def label_file(
                 review_rows = []
                 for row, cells in zip(rows, results, strict=True):
                     row.update(zip(added_names, cells, strict=True))
-                    _count(summary, row[names[LABELS]], row[needs_review_col], row[status_col])
+                    _count(summary, row[names[LABELS_COLUMN]], row[needs_review_col], row[status_col])
                     if review_writer is not None and row[needs_review_col] == "true":
                         review_rows.append(row)
                 summary.rows_in += len(rows)

@@ -29,6 +29,14 @@ from pathlib import Path
 
 from classifier.errors import ConfigError, DataError
 from classifier.io.atomic import write_text
+from classifier.io.columns import (
+    LABELS_COLUMN,
+    NEEDS_REVIEW_COLUMN,
+    STATUS_COLUMN,
+    labeller_prefix,
+    row_number,
+    score_column,
+)
 from classifier.io.tables import AtomicTableWriter, TableReader, find_column, table_format
 from classifier.reports.summary_data import (
     ALL_PERIODS,
@@ -352,9 +360,9 @@ def summarise(
     extremes = _Extremes()
     with TableReader(path, sheet=sheet) as reader:
         columns = reader.columns
-        prefix = _labeller_prefix(columns)
+        prefix = labeller_prefix(columns)
         try:
-            candidates = (f"{prefix}labels",) if prefix else LABEL_COLUMN_CANDIDATES
+            candidates = (f"{prefix}{LABELS_COLUMN}",) if prefix else LABEL_COLUMN_CANDIDATES
             label_column = find_column(columns, candidates, given=labels_column, purpose="labels")
         except DataError:
             raise DataError(
@@ -363,46 +371,44 @@ def summarise(
                 "`tension label`, or rename its label column to 'labels'."
             ) from None
         found_date = _find_date_column(columns, date_column)
-        review_column = _optional_column(columns, (f"{prefix}needs_review", f"{prefix}needs review"))
-        status_column = _optional_column(columns, (f"{prefix}status",))
-        score = f"{prefix}score_"
+        review_column = _optional_column(columns, (f"{prefix}{NEEDS_REVIEW_COLUMN}", f"{prefix}needs review"))
+        status_column = _optional_column(columns, (f"{prefix}{STATUS_COLUMN}",))
+        score = score_column("", prefix)
         label_names = [column[len(score) :] for column in columns if column.startswith(score)]
-        row_number = 0
-        for chunk in reader.iter_chunks():
-            for row in chunk:
-                row_number += 1
-                key: int | str
-                if found_date is None:
-                    key = ALL_PERIODS
+        for index, row in enumerate(row for chunk in reader.iter_chunks() for row in chunk):
+            number = row_number(index)
+            key: int | str
+            if found_date is None:
+                key = ALL_PERIODS
+            else:
+                date = _read_date(row[found_date], date_format, path, number, found_date)
+                if date is None:
+                    key = NO_DATE
+                    undated.append(number)
+                elif not earliest <= date <= latest:
+                    key = OUTSIDE_WINDOW
+                    outside.append(number)
                 else:
-                    date = _read_date(row[found_date], date_format, path, row_number, found_date)
-                    if date is None:
-                        key = NO_DATE
-                        undated.append(row_number)
-                    elif not earliest <= date <= latest:
-                        key = OUTSIDE_WINDOW
-                        outside.append(row_number)
-                    else:
-                        key = period_of(date, period)
-                        extremes.see(date, row_number)
-                counts = per_period.get(key)
-                if counts is None:
-                    counts = per_period[key] = PeriodCounts(period="")
-                counts.reports += 1
-                if review_column and row[review_column].strip().lower() in _TRUE:
-                    counts.needs_review += 1
-                if status_column and row[status_column].strip().lower() not in ("", "ok"):
-                    counts.not_labelled += 1
-                    counts.kinds[NOT_LABELLED] += 1
-                    continue
-                labels = _split_labels(row[label_column])
-                counts.labels.update(labels)
-                counts.kinds[frozenset(labels) if labels else NO_LABEL] += 1
-                if not labels:
-                    counts.no_label += 1
-                elif len(labels) > 1:
-                    counts.several_labels += 1
-                    pair_counts.update(itertools.combinations(sorted(labels), 2))
+                    key = period_of(date, period)
+                    extremes.see(date, number)
+            counts = per_period.get(key)
+            if counts is None:
+                counts = per_period[key] = PeriodCounts(period="")
+            counts.reports += 1
+            if review_column and row[review_column].strip().lower() in _TRUE:
+                counts.needs_review += 1
+            if status_column and row[status_column].strip().lower() not in ("", "ok"):
+                counts.not_labelled += 1
+                counts.kinds[NOT_LABELLED] += 1
+                continue
+            labels = _split_labels(row[label_column])
+            counts.labels.update(labels)
+            counts.kinds[frozenset(labels) if labels else NO_LABEL] += 1
+            if not labels:
+                counts.no_label += 1
+            elif len(labels) > 1:
+                counts.several_labels += 1
+                pair_counts.update(itertools.combinations(sorted(labels), 2))
 
     seen_labels = set().union(*(counts.labels for counts in per_period.values())) if per_period else set()
     label_names += sorted(seen_labels - set(label_names))
@@ -472,18 +478,6 @@ def _check_span(extremes: _Extremes, by: Period, max_periods: int, column: str |
             "those rows. Otherwise narrow the window with --earliest/--latest, count by a longer period "
             "(--by quarter or --by year), or raise --max-periods."
         )
-
-
-def _labeller_prefix(columns: Sequence[str]) -> str:
-    """The prefix of the columns ``tension label`` added (``""``, ``tension_``, ``tension2_``...).
-
-    It renames its columns only when the input already has them, so the last prefix for which both
-    ``<prefix>labels`` and ``<prefix>status`` exist is the labeller's.
-    """
-    present = set(columns)
-    prefixes = ["", "tension_", *(f"tension{n}_" for n in range(2, 100))]
-    found = [prefix for prefix in prefixes if {f"{prefix}labels", f"{prefix}status"} <= present]
-    return found[-1] if found else ""
 
 
 def _column_key(name: str) -> str:

@@ -25,16 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
+from classifier.io.columns import AUDIT_COLUMNS, model_column, score_column
 from classifier.io.records import read_labelled
 from classifier.training.validate import NEAR_DUPLICATE_COSINE, near_duplicate_pairs
 
 REASON_RARE = "rare label"
 REASON_MODEL = "model disagrees"
 REASON_NEAR_DUPLICATE = "near-duplicate with different labels"
-AUDIT_COLUMNS = [
-    "rank", "id", "source", "reasons", "strength", "given_labels", "suggested_labels", "detail", "text",
-]
-SCORE_PREFIX = "p_"
 
 
 @dataclass
@@ -71,7 +68,7 @@ class Suspect:
             "strength": round(self.strength, 4), "given_labels": ";".join(self.given),
             "suggested_labels": ";".join(self.suggested), "detail": " | ".join(self.details), "text": text,
         }
-        row.update({SCORE_PREFIX + label: round(p, 4) for label, p in self.scores.items()})
+        row.update({model_column(score_column(label)): round(p, 4) for label, p in self.scores.items()})
         return row
 
 
@@ -224,7 +221,7 @@ def write_audit(result: AuditResult, texts, labels, out) -> Path:
     """Write the ranked suspects to ``out`` atomically, one column of out-of-fold scores per label."""
     from classifier.io.tables import AtomicTableWriter
 
-    columns = AUDIT_COLUMNS + [SCORE_PREFIX + label for label in labels]
+    columns = [*AUDIT_COLUMNS, *(model_column(score_column(label)) for label in labels)]
     with AtomicTableWriter(out, columns) as writer:
         writer.write_rows(suspect.to_row(texts[suspect.index]) for suspect in result.suspects)
     return Path(out)

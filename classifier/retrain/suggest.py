@@ -12,15 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.io.records import LABELS_COLUMN, TEXT_COLUMNS
+from classifier.io.columns import (
+    LABELS_COLUMN,
+    SUGGEST_COLUMNS,
+    TEXT_COLUMNS,
+    model_column,
+    row_number,
+    score_column,
+)
 from classifier.training.validate import NEAR_DUPLICATE_COSINE
 
-RANK_COLUMN = "suggest_rank"
-UNCERTAINTY_COLUMN = "suggest_uncertainty"
-WHY_COLUMN = "suggest_why"
-SOURCE_COLUMN = "suggest_source_row"
-MODEL_LABELS_COLUMN = "model_labels"
-SCORE_PREFIX = "model_score_"
+RANK_COLUMN, UNCERTAINTY_COLUMN, WHY_COLUMN, SOURCE_COLUMN = SUGGEST_COLUMNS
+MODEL_LABELS_COLUMN = model_column(LABELS_COLUMN)
 
 
 def uncertainty(proba, thresholds) -> np.ndarray:
@@ -82,17 +85,17 @@ def suggest_for_labelling(model, unlabelled_path, n, *, text_column=None, out=No
         text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text")
         labels_col = next((c for c in columns if c.strip().casefold() == LABELS_COLUMN), None)
         rows, numbers = [], []
-        for number, row in enumerate((row for chunk in reader.iter_chunks() for row in chunk), start=2):
+        for index, row in enumerate(row for chunk in reader.iter_chunks() for row in chunk):
             if (row.get(text_col) or "").strip() and not (labels_col and (row.get(labels_col) or "").strip()):
                 rows.append(row)
-                numbers.append(number)
+                numbers.append(row_number(index))
     if not rows:
         raise DataError(
             f"'{path}' has no unlabelled report with text in column '{text_col}'. Check the file and the column."
         )
     labels = model.labels
-    extra = [RANK_COLUMN, UNCERTAINTY_COLUMN, WHY_COLUMN, SOURCE_COLUMN, MODEL_LABELS_COLUMN]
-    extra += [SCORE_PREFIX + label for label in labels]
+    extra = [*SUGGEST_COLUMNS, MODEL_LABELS_COLUMN]
+    extra += [model_column(score_column(label)) for label in labels]
     clash = [column for column in extra if column in columns]
     if clash:
         raise DataError(f"'{path}' already has column(s) {clash}, which suggest writes; rename them first.")
@@ -115,7 +118,7 @@ def suggest_for_labelling(model, unlabelled_path, n, *, text_column=None, out=No
         row[WHY_COLUMN] = f"'{labels[j]}' score {proba[i, j]:.2f} is near its threshold {thresholds[j]:.2f}"
         row[SOURCE_COLUMN] = numbers[i]
         row[MODEL_LABELS_COLUMN] = ";".join(label for k, label in enumerate(labels) if proba[i, k] >= thresholds[k])
-        row.update({SCORE_PREFIX + label: round(float(proba[i, k]), 4) for k, label in enumerate(labels)})
+        row.update({model_column(score_column(label)): round(float(proba[i, k]), 4) for k, label in enumerate(labels)})
         result.append(row)
     if out is not None:
         from classifier.io.tables import AtomicTableWriter

@@ -109,7 +109,7 @@ def test_cli_label_stray_quote_in_tsv_exits_1_naming_row_and_line(tmp_path, trai
     run = _invoke(source, "-o", tmp_path / "out.tsv", "--model", trained.model_dir)
 
     assert run.exit_code == 1
-    assert "row 2 (line 3)" in run.stderr and "--quoting none" in run.stderr
+    assert "row 3 (line 3)" in run.stderr and "--quoting none" in run.stderr
     assert "Traceback" not in run.output and SECRET not in run.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["x.tsv"]
 

@@ -97,5 +97,5 @@ def test_records_read_labelled_files_needs_a_path():
 def test_records_stray_quote_in_labelled_file_names_the_row_and_line(tmp_path):
     path = tmp_path / "d.tsv"
     path.write_text('text\tlabels\nfine\t\n"stray quote opens here\trace_hate\nmore\t\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"d.tsv row 2 \(line 3\).*stray quote"):
+    with pytest.raises(DataError, match=r"d.tsv row 3 \(line 3\).*stray quote"):
         read_labelled(path)

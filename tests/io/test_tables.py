@@ -129,7 +129,7 @@ def test_tables_csv_empty_rows_are_rows_and_short_rows_padded(tmp_path: Path) ->
 def test_tables_csv_long_row_raises_with_row_number(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text("id,text\n1,a\n2,b,unexpected\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"row 2 \(line 3\).*expected at most 2 cells.*found 3"):
+    with pytest.raises(DataError, match=r"row 3 \(line 3\).*expected at most 2 cells.*found 3"):
         read_rows(path)
 
 
@@ -236,7 +236,7 @@ def test_tables_xlsx_named_sheet_and_unknown_sheet(tmp_path: Path) -> None:
 
 def test_tables_xlsx_value_outside_header_raises(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "r.xlsx", [["id", "text"], [1, "a", "stray"]])
-    with pytest.raises(DataError, match="row 1.*column 3"):
+    with pytest.raises(DataError, match="row 2.*column 3"):
         read_rows(path)
 
 

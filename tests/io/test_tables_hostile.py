@@ -31,7 +31,7 @@ def test_tables_tsv_stray_quote_stops_instead_of_merging_rows(tmp_path):
     path = tmp_path / "x.tsv"
     path.write_text(f'id\ttext\n1\tok\n2\t"{SECRET}\n3\tthree\n4\tfour\n', encoding="utf-8")
 
-    with pytest.raises(DataError, match=r"x.tsv row 2 \(line 3\).*end of the file on line 5.*--quoting none") as error:
+    with pytest.raises(DataError, match=r"x.tsv row 3 \(line 3\).*end of the file on line 5.*--quoting none") as error:
         read_rows(path)
     assert SECRET not in str(error.value)
 
@@ -76,7 +76,7 @@ def test_tables_backlog_as_tsv_with_one_stray_quote_names_row_and_line(tmp_path,
             else:
                 write_row(list(row.values()))
 
-    with pytest.raises(DataError, match=r"row 150 \(lines? 15[14]-.*--quoting none") as error:
+    with pytest.raises(DataError, match=r"row 151 \(lines? 15[14]-.*--quoting none") as error:
         read_rows(path)
     assert rows[149]["text"][:30] not in str(error.value)
     if style == "plain":
@@ -89,7 +89,7 @@ def test_tables_quoted_cell_closing_on_a_later_line_followed_by_text_raises(tmp_
     path = tmp_path / "x.tsv"
     path.write_text('id\ttext\n1\t"stray\n2\the said "go home" twice\n3\tok\n', encoding="utf-8")
 
-    with pytest.raises(DataError, match=r"row 1 \(lines 2-3\).*line 3.*stray quote"):
+    with pytest.raises(DataError, match=r"row 2 \(lines 2-3\).*line 3.*stray quote"):
         read_rows(path)
 
 
@@ -98,7 +98,7 @@ def test_tables_runaway_quoted_cell_stops_at_the_line_limit(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    with pytest.raises(DataError, match=r"row 1 \(line 2\).*within 5 line breaks.*line 8.*--max-field-lines"):
+    with pytest.raises(DataError, match=r"row 2 \(line 2\).*within 5 line breaks.*line 8.*--max-field-lines"):
         read_rows_with(path, limits=ReadLimits(max_field_lines=5))
 
 

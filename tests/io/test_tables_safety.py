@@ -56,7 +56,7 @@ def test_tables_typed_values_keep_their_type_in_jsonl_and_xlsx(tmp_path):
 
 
 def test_tables_xlsx_cell_over_excels_limit_names_row_and_column(tmp_path):
-    with pytest.raises(DataError, match=r"row 1, column 'text': expected at most 32,767 characters.*\.csv"), \
+    with pytest.raises(DataError, match=r"row 2, column 'text': expected at most 32,767 characters.*\.csv"), \
             AtomicTableWriter(tmp_path / "out.xlsx", ["id", "text"]) as writer:
         writer.write_rows([{"id": "1", "text": "x" * 40_000}])
     assert list(tmp_path.iterdir()) == []

@@ -48,7 +48,7 @@ def test_batch_tsv_stray_quote_stops_the_run_and_leaves_nothing(tmp_path):
     source = tmp_path / "x.tsv"
     source.write_text(f'id\ttext\n1\tok\n2\t"{SECRET}\n3\tthree\n4\tfour\n', encoding="utf-8")
 
-    with pytest.raises(DataError, match=r"row 2 \(line 3\).*--quoting none") as error:
+    with pytest.raises(DataError, match=r"row 3 \(line 3\).*--quoting none") as error:
         label_file(source, tmp_path / "out.tsv", model=FakeModel())
     assert SECRET not in str(error.value)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["x.tsv"]

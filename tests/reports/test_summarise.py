@@ -218,9 +218,9 @@ def test_summarise_unreadable_dates_counted_and_reported(tmp_path: Path) -> None
         {"received": "soon", "labels": ""},
     ]
     path = _write(tmp_path / "r.csv", rows, ["received", "labels"])
-    with pytest.warns(UndatedRowsWarning, match=r"2 rows \(rows 2, 4\) of r\.csv have no readable date in 'received'"):
+    with pytest.warns(UndatedRowsWarning, match=r"2 rows \(rows 3, 5\) of r\.csv have no readable date in 'received'"):
         summary = summarise(path)
-    assert summary.undated_rows == [2, 4]
+    assert summary.undated_rows == [3, 5]
     table = {row["period"]: row for row in summary.table}
     assert table["no date"][REPORTS] == 2
     assert table["no date"]["race_hate"] == 1

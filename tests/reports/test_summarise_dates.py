@@ -58,22 +58,22 @@ def test_summarise_dates_typo_year_is_outside_the_window_not_two_thousand_months
     rows = _monthly(dt.date(2022, 4, 1), 24)
     rows[30]["received"] = "2204-05-01"
     path = _write(tmp_path / "r.csv", rows)
-    with pytest.warns(OutsideWindowWarning, match=r"1 row \(row 31\) of r\.csv has a date in 'received'"):
+    with pytest.warns(OutsideWindowWarning, match=r"1 row \(row 32\) of r\.csv has a date in 'received'"):
         summary = summarise(path, suppress_below=5)
     assert len(summary.table) == 24 + 2  # 24 months, the outside row, the Total
-    assert summary.outside_rows == [31]
+    assert summary.outside_rows == [32]
     table = {row["period"]: row for row in summary.table}
     assert table[OUTSIDE_WINDOW][REPORTS] == WITHHELD  # 1 report: a small count like any other
     assert table[TOTAL][REPORTS] == len(rows)
     note = next(note for note in summary.notes if "outside the date window" in note)
-    assert f"{WITHHELD}." in note and "31" not in note
+    assert f"{WITHHELD}." in note and "32" not in note
 
 
 def test_summarise_dates_extreme_dates_make_no_periods(tmp_path: Path) -> None:
     # 0001-01-01 with 9999-12-31 ran for more than 11 minutes at 1 GB.
     rows = _monthly(dt.date(2024, 1, 1), 3)
     rows += [{"received": "0001-01-01", "labels": ""}, {"received": "9999-12-31", "labels": ""}]
-    with pytest.warns(OutsideWindowWarning, match=r"2 rows \(rows 25, 26\)"):
+    with pytest.warns(OutsideWindowWarning, match=r"2 rows \(rows 26, 27\)"):
         summary = summarise(_write(tmp_path / "r.csv", rows), suppress_below=5)
     assert _periods(summary)[:-2] == ["2024-01", "2024-02", "2024-03 (part)"]
     assert _periods(summary)[-2:] == [OUTSIDE_WINDOW, TOTAL]
@@ -84,7 +84,7 @@ def test_summarise_dates_future_dates_are_outside_the_window(tmp_path: Path) -> 
     rows[3]["received"] = (dt.date.today() + dt.timedelta(days=40)).isoformat()
     with pytest.warns(OutsideWindowWarning, match=r"after " + (dt.date.today() + dt.timedelta(days=1)).isoformat()):
         summary = summarise(_write(tmp_path / "r.csv", rows))
-    assert summary.outside_rows == [4]
+    assert summary.outside_rows == [5]
     assert _periods(summary) == ["2024-01", "2024-02", OUTSIDE_WINDOW, TOTAL]
 
 
@@ -115,7 +115,7 @@ def test_summarise_dates_ambiguous_two_digit_year_is_refused(tmp_path: Path) -> 
     with pytest.raises(AmbiguousDateError) as caught:
         summarise(path)
     message = str(caught.value)
-    assert "r.csv row 3, column 'received': '24-05-01'" in message
+    assert "r.csv row 4, column 'received': '24-05-01'" in message
     assert "24 May 2001 or 01 May 2024" in message
     assert "four-digit year" in message and "--date-format" in message
     summary = summarise(path, date_format="%y-%m-%d")
@@ -127,7 +127,7 @@ def test_summarise_dates_too_many_periods_is_an_error_naming_the_rows(tmp_path: 
     rows = _monthly(dt.date(2024, 1, 1), 6)
     rows[4]["received"] = "2004-01-15"  # a typo inside the window: 2004 for 2024
     path = _write(tmp_path / "r.csv", rows)
-    with pytest.raises(DataError, match=r"at most 120 months.*2004-01-15 \(row 5\).*which is 246 months.*--by quarter"):
+    with pytest.raises(DataError, match=r"at most 120 months.*2004-01-15 \(row 6\).*which is 246 months.*--by quarter"):
         summarise(path)
     assert len(summarise(path, by="year").table) == 21 + 1
     assert len(summarise(path, max_periods=300).table) == 246 + 1
@@ -200,8 +200,8 @@ def test_summarise_dates_cli_tells_the_terminal_which_rows_and_publishes_none(tm
     result = runner.invoke(app, ["summarise", str(path), "--suppress-below", "5", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0].startswith("Dates from column 'Date received'")
-    assert "1 row (row 2)" in result.stderr and "no readable date" in result.stderr
-    assert "1 row (row 6)" in result.stderr and "2204" not in result.stdout
+    assert "1 row (row 3)" in result.stderr and "no readable date" in result.stderr
+    assert "1 row (row 7)" in result.stderr and "2204" not in result.stdout
     page = out.read_text(encoding="utf-8")
     assert not re.search(r"\brows? \d", page) and not re.search(r"\brows? \d", result.stdout)
 
@@ -223,7 +223,7 @@ def test_summarise_dates_cli_ambiguous_date_is_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path / "r.csv", [{"received": "01/05/24", "labels": ""}])
     result = runner.invoke(app, ["summarise", str(path)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: r.csv row 1, column 'received': '01/05/24' has a two-digit year")
+    assert result.stderr.startswith("error: r.csv row 2, column 'received': '01/05/24' has a two-digit year")
     result = runner.invoke(app, ["summarise", str(path), "--date-format", "%d/%m/%y", "--latest", "2030-01-01"])
     assert result.exit_code == 0 and "2024-05" in result.stdout
 

@@ -195,9 +195,9 @@ def test_summarise_disclosure_undated_rows_are_counted_not_listed(tmp_path: Path
     # Before: the note said "rows 3, 9 of ... have no readable date", turning a '<5' count into an exact one.
     rows = [{"received": "2024-03-15", "labels": "immigration"} for _ in range(20)]
     rows[2]["received"] = rows[8]["received"] = "unknown"
-    with pytest.warns(UndatedRowsWarning, match=r"rows 3, 9"):  # the terminal is told which rows
+    with pytest.warns(UndatedRowsWarning, match=r"rows 4, 10"):  # the terminal is told which rows
         summary = summarise(_write(tmp_path / "r.csv", rows, ["received", "labels"]), suppress_below=5)
-    assert summary.undated_rows == [3, 9]
+    assert summary.undated_rows == [4, 10]
     assert f"Reports with no usable date: {WITHHELD}." in " ".join(summary.notes)
     out = write_summary(summary, tmp_path / f"summary{suffix}")
     text = out.read_bytes().decode("utf-8", "replace") if suffix != ".xlsx" else " ".join(

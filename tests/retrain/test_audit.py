@@ -92,11 +92,11 @@ def test_audit_ranking_is_by_strength_and_csv_matches(result):
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(result.suspects)
     assert rows[0]["rank"] == "1" and rows[0]["source"] == result.suspects[0].source
-    assert {"reasons", "given_labels", "suggested_labels", "detail", "text", "p_immigration"} <= set(rows[0])
+    assert {"reasons", "given_labels", "suggested_labels", "detail", "text", "model_score_immigration"} <= set(rows[0])
     flip = next(s for s in result.suspects if REASON_MODEL in s.reasons and s.suggested)
     row = rows[flip.rank - 1]
     assert row["suggested_labels"] == ";".join(flip.suggested)
-    assert np.isclose(float(row["p_" + flip.suggested[0]]), flip.scores[flip.suggested[0]], atol=1e-4)
+    assert np.isclose(float(row["model_score_" + flip.suggested[0]]), flip.scores[flip.suggested[0]], atol=1e-4)
 
 
 def test_audit_labels_returns_the_ranked_list(small_labelled):

@@ -1,0 +1,80 @@
+"""Tests for classifier.io.columns: one row number per row whatever the command, and the added column names."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.errors import DataError
+from classifier.io.columns import (
+    ADDED_PREFIXES,
+    added_column_names,
+    labeller_prefix,
+    model_column,
+    row_number,
+    score_column,
+)
+from classifier.io.records import read_labelled
+from classifier.io.tables import AtomicTableWriter, read_rows
+from classifier.reports.summarise import UndatedRowsWarning, summarise
+
+
+def test_columns_first_report_is_row_2_as_a_spreadsheet_shows_it():
+    assert [row_number(index) for index in range(3)] == [2, 3, 4]
+
+
+def test_columns_one_row_gets_one_number_from_every_reader(tmp_path):
+    # The third report's text is empty and its date unreadable: each command names the row it is in.
+    path = tmp_path / "r.csv"
+    path.write_text("received,text,labels\n2024-05-01,a,\n2024-05-02,b,\nsoon,,\n", encoding="utf-8")
+
+    with pytest.raises(DataError, match=r"r\.csv row 4: 'text' is empty"):
+        read_labelled(path)
+    with pytest.warns(UndatedRowsWarning, match=r"\(row 4\)"):
+        summarise(path)
+
+
+def test_columns_tables_messages_number_rows_the_same_way(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("id,text\n1,a\n2,b\n3,c,extra\n", encoding="utf-8")
+
+    with pytest.raises(DataError, match=r"row 4 \(line 4\)"):
+        read_rows(path)
+    with pytest.raises(DataError, match=r"row 2: expected only the columns"), \
+            AtomicTableWriter(tmp_path / "out.csv", ["text"]) as writer:
+        writer.write_rows([{"text": "a", "other": "b"}])
+
+
+def test_columns_score_and_model_columns():
+    assert score_column("race_hate") == "score_race_hate"
+    assert score_column("race_hate", "tension_") == "tension_score_race_hate"
+    assert model_column(score_column("race_hate")) == "model_score_race_hate"
+
+
+def test_columns_added_names_avoid_every_input_column():
+    assert added_column_names(["text"], ["a"]) == {
+        "labels": "labels", "score_a": "score_a", "needs_review": "needs_review", "reasons": "reasons",
+        "status": "status",
+    }
+    assert set(added_column_names(["text", "status"], ["a"]).values()) == {
+        "tension_labels", "tension_score_a", "tension_needs_review", "tension_reasons", "tension_status",
+    }
+
+
+def test_columns_no_prefix_left_is_a_data_error():
+    taken = [f"{prefix}labels" for prefix in ADDED_PREFIXES]
+
+    with pytest.raises(DataError, match="'tension_' to 'tension99_'"):
+        added_column_names(taken, ["a"])
+
+
+@pytest.mark.parametrize(
+    ("columns", "prefix"),
+    [
+        (["text", "labels", "status"], ""),
+        (["labels", "status", "tension_labels", "tension_status"], "tension_"),
+        (["labels", "tension_labels", "tension_status", "tension2_labels", "tension2_status"], "tension2_"),
+        (["text", "labels"], ""),
+    ],
+)
+def test_columns_labeller_prefix_finds_the_labellers_columns_again(columns, prefix):
+    assert labeller_prefix(columns) == prefix
