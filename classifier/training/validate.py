@@ -84,10 +84,10 @@ def near_duplicate_pairs(texts, threshold=NEAR_DUPLICATE_COSINE) -> list[tuple[i
     step = 2000
     for start in range(0, matrix.shape[0], step):
         block = (matrix[start : start + step] @ matrix.T).tocoo()
-        for i, j, value in zip(block.row, block.col, block.data, strict=True):
-            i += start
-            if i < j and value > threshold:
-                pairs.append((int(i), int(j), float(value)))
+        # Filter in numpy: almost every pair of reports shares some word, so the block is nearly dense.
+        rows = block.row + start
+        keep = (rows < block.col) & (block.data > threshold)
+        pairs += zip(rows[keep].tolist(), block.col[keep].tolist(), block.data[keep].tolist(), strict=True)
     return pairs
 
 
