@@ -2,13 +2,13 @@
 
 ``metrics.json`` holds numbers only (ids, never report text). ``report.html`` is one self-contained file
 (plots embedded as base64 PNG, inline CSS, no scripts) for the data scientist who retrains: it shows short,
-escaped snippets of the worst errors, so treat it as personal data and keep it inside the team.
+escaped snippets of the worst errors, so treat it as personal data and keep it inside the team (it is written
+readable by its owner only). The page is the template ``templates/evaluation_report.html`` (autoescaped, see
+`classifier.reports.rendering`); this module works out what it shows.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 import json
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ import numpy as np
 
 from classifier.errors import ConfigError
 from classifier.io.atomic import write_text
+from classifier.reports.rendering import png_data_uri, render
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
@@ -245,7 +246,7 @@ def worst_errors(data, Y_true, Y_pred, proba, labels, thresholds: dict, n: int =
     errors = []
     for i in order.tolist():
         errors.append({
-            "row": i,
+            "index": i,  # position among the evaluated reports (0-based); "source" names the file row
             "id": data.ids[i],
             "source": data.sources[i],
             "true": list(data.labels[i]),
@@ -282,47 +283,26 @@ def render_html(metrics: dict, evaluation: dict, model) -> str:
     Y_true = np.asarray(evaluation["Y_true"], dtype=int).reshape(-1, len(labels))
     proba = np.asarray(evaluation["proba"], dtype=float).reshape(-1, len(labels))
     reasons = _error_reasons(model, data, metrics["worst_errors"])
-    body = [
-        _section("summary", _summary_html(metrics)),
-        _section("per-label", _per_label_html(metrics)),
-        _section("pr-curves", _pr_html(metrics, Y_true, proba)),
-        _section("calibration", _calibration_html(metrics)),
-        _section("cooccurrence", _cooccurrence_html(metrics)),
-        _section("terms", _terms_html(metrics)),
-        _section("errors", _errors_html(metrics, data, reasons)),
-        _section("identity-terms", _identity_html(metrics)),
-        _section("identity-suite", _identity_suite_html(metrics["identity_suite"])),
-        _section("label-coverage", _coverage_html(metrics)),
-    ]
-    toc = "".join(f'<li><a href="#{key}">{_e(title)}</a></li>' for key, title in SECTIONS.items())
-    title = f"Evaluation report: {metrics['model']['name'] or 'model'} on {Path(metrics['data']['path']).name}"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{_e(title)}</h1>\n"
-        '<p class="note">Internal report for the team that trains the model. The worst-errors table quotes '
-        "short snippets of reports: treat this file as personal data.</p>\n"
-        f'<nav><ol>{toc}</ol></nav>\n' + "\n".join(body) + "\n</body>\n</html>\n"
+    return render(
+        "evaluation_report.html",
+        title=f"Evaluation report: {metrics['model']['name'] or 'model'} on {Path(metrics['data']['path']).name}",
+        sections=SECTIONS,
+        summary=_summary(metrics),
+        per_label=_per_label(metrics),
+        pr_image=_pr_image(metrics, Y_true, proba),
+        calibration=_calibration(metrics),
+        cooccurrence=_cooccurrence(metrics),
+        terms=_terms(metrics),
+        errors=_errors(metrics, data, reasons),
+        identity=_identity(metrics),
+        suite=_identity_suite(metrics["identity_suite"]),
+        coverage=_coverage(metrics),
     )
 
 
-_CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-    "table{border-collapse:collapse;margin:0.5em 0 1em}th,td{border:1px solid #ccc;padding:3px 7px;"
-    "text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "th{background:#f2f2f2}.note{color:#555;font-size:0.9em}img{max-width:100%}"
-    "code{background:#f5f5f5;padding:0 3px}.bad{color:#a00}.small{font-size:0.85em}"
-)
-
-
-def _section(key: str, inner: str) -> str:
-    return f'<section id="{key}">\n<h2>{_e(SECTIONS[key])}</h2>\n{inner}\n</section>'
-
-
-def _summary_html(m: dict) -> str:
+def _summary(m: dict) -> dict:
     d = m["data"]
-    split = f", split '{d['split']}'" if d["split"] else ""  # the whole cell is escaped below
+    split = f", split '{d['split']}'" if d["split"] else ""
     rows = [
         ("Model", f"{m['model']['name'] or '(unnamed)'} (created {m['model']['created'] or 'unknown'})"),
         ("Data", f"{d['path']} (sha256 {str(d['sha256'])[:12]}…){split}"),
@@ -333,40 +313,21 @@ def _summary_html(m: dict) -> str:
         ("Exact match", f"{m['exact_match']:.3f}"),
         ("Mean ECE", f"{m['macro_ece']:.3f}"),
     ]
-    table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    warn = ""
-    if m["labels_not_in_model"]:
-        warn = (f'<p class="bad">Labels in the data that the model does not know (not scored): '
-                f"{_e(', '.join(m['labels_not_in_model']))}.</p>")
-    return f"<table>{table}</table>{warn}"
+    return {"rows": rows, "unknown": ", ".join(m["labels_not_in_model"])}
 
 
-def _per_label_html(m: dict) -> str:
-    head = ("<tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th><th>TP</th>"
-            "<th>FP</th><th>FN</th><th>threshold</th><th>average precision</th><th>ECE</th></tr>")
+def _per_label(m: dict) -> dict:
     rows = []
     for label, s in m["labels"].items():
         ap = "n/a" if s["average_precision"] is None else f"{s['average_precision']:.3f}"
-        rows.append(
-            f"<tr><td>{_e(label)}</td>" + "".join(
-                f'<td class="n">{v}</td>' for v in (
-                    f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", s["support"], s["tp"], s["fp"],
-                    s["fn"], f"{s['threshold']:.2f}", ap, f"{s['ece']:.3f}",
-                )
-            ) + "</tr>"
-        )
-    for name in ("macro", "micro"):
-        a = m[name]
-        rows.append(f"<tr><th>{name} average</th><td class=\"n\">{a['precision']:.3f}</td>"
-                    f"<td class=\"n\">{a['recall']:.3f}</td><td class=\"n\">{a['f1']:.3f}</td>"
-                    + "<td></td>" * 7 + "</tr>")
-    return (f"<table>{head}{''.join(rows)}</table>"
-            '<p class="note">Precision (recall) with no predicted (true) positive is shown as 0, as '
-            "scikit-learn's <code>zero_division=0</code>. Average precision is the area under the "
-            "precision–recall curve, independent of the threshold.</p>")
+        rows.append((label, [f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", s["support"], s["tp"],
+                             s["fp"], s["fn"], f"{s['threshold']:.2f}", ap, f"{s['ece']:.3f}"]))
+    averages = [(name, {key: f"{m[name][key]:.3f}" for key in ("precision", "recall", "f1")})
+                for name in ("macro", "micro")]
+    return {"rows": rows, "averages": averages}
 
 
-def _pr_html(m: dict, Y_true, proba) -> str:
+def _pr_image(m: dict, Y_true, proba):
     from sklearn.metrics import precision_recall_curve
 
     labels = list(m["labels"])
@@ -390,13 +351,10 @@ def _pr_html(m: dict, Y_true, proba) -> str:
     for ax in axes[len(labels):]:
         ax.set_visible(False)
     fig.tight_layout()
-    image = _png(fig)
-    return (f'<img alt="Precision-recall curve per label" src="{image}">'
-            '<p class="note">The red dot is the model\'s operating point at each label\'s threshold; the dotted '
-            "line is the share of reports with the label (a random scorer's precision).</p>")
+    return _png(fig)
 
 
-def _calibration_html(m: dict) -> str:
+def _calibration(m: dict) -> dict:
     labels = list(m["labels"])
     fig, axes = _grid(len(labels))
     for ax, label in zip(axes, labels, strict=False):
@@ -411,26 +369,17 @@ def _calibration_html(m: dict) -> str:
     for ax in axes[len(labels):]:
         ax.set_visible(False)
     fig.tight_layout()
-    image = _png(fig)
-    head = "<tr><th>label</th><th>ECE</th>" + "".join(
-        f"<th>{b['low']:.1f}–{b['high']:.1f}</th>" for b in m["labels"][labels[0]]["calibration"]["bins"]
-    ) + "</tr>" if labels else ""
-    rows = []
-    for label in labels:
-        cells = "".join(
-            '<td class="n">–</td>' if not b["n"] else
-            f'<td class="n">{b["fraction_positive"]:.2f} <span class="small">(n={b["n"]})</span></td>'
-            for b in m["labels"][label]["calibration"]["bins"]
-        )
-        rows.append(f"<tr><td>{_e(label)}</td><td class=\"n\">{m['labels'][label]['ece']:.3f}</td>{cells}</tr>")
-    return (f'<img alt="Reliability diagram per label" src="{image}">'
-            f"<table>{head}{''.join(rows)}</table>"
-            '<p class="note">Each bin groups reports by score; a calibrated model has a fraction of reports with '
-            "the label equal to the mean score (the diagonal). ECE (expected calibration error) is the "
-            f"report-weighted mean gap over {CALIBRATION_BINS} equal-width bins.</p>")
+    bins = [f"{b['low']:.1f}–{b['high']:.1f}" for b in m["labels"][labels[0]]["calibration"]["bins"]] if labels else []
+    rows = [
+        {"label": label, "ece": f"{m['labels'][label]['ece']:.3f}",
+         "cells": [{"fraction": f"{b['fraction_positive']:.2f}", "n": b["n"]} if b["n"] else None
+                   for b in m["labels"][label]["calibration"]["bins"]]}
+        for label in labels
+    ]
+    return {"image": _png(fig), "bins": bins, "rows": rows, "n_bins": CALIBRATION_BINS}
 
 
-def _cooccurrence_html(m: dict) -> str:
+def _cooccurrence(m: dict) -> dict:
     labels = m["model"]["labels"]
     co = m["cooccurrence"]
     titles = {"true": "true labels", "predicted": "predicted labels", "true_vs_predicted": "true (rows) × predicted"}
@@ -447,77 +396,46 @@ def _cooccurrence_html(m: dict) -> str:
             ax.text(b, a, str(value), ha="center", va="center", fontsize=7,
                     color="white" if top and value > top / 2 else "black")
     fig.tight_layout()
-    image = _png(fig)
-    tables = []
-    for key, title in titles.items():
-        head = "<tr><th></th>" + "".join(f"<th>{_e(b)}</th>" for b in labels) + "</tr>"
-        rows = "".join(
-            f"<tr><th>{_e(a)}</th>" + "".join(f'<td class="n">{co[key][a][b]}</td>' for b in labels) + "</tr>"
-            for a in labels
-        )
-        tables.append(f"<h3>{_e(title)}</h3><table>{head}{rows}</table>")
-    return (f'<img alt="Label co-occurrence, true and predicted" src="{image}">' + "".join(tables)
-            + '<p class="note">Diagonals count reports with each label. In the true × predicted table, cell '
-            "(a, b) counts reports truly labelled a that the model labelled b: off-diagonal cells are confusions "
-            "(or correct second labels, when a report truly has both).</p>")
+    tables = [{"title": title, "rows": [(a, [co[key][a][b] for b in labels]) for a in labels]}
+              for key, title in titles.items()]
+    return {"image": _png(fig), "labels": labels, "tables": tables}
 
 
-def _terms_html(m: dict) -> str:
-    parts = []
-    for label, terms in m["top_terms"].items():
-        words = ", ".join(f"{_e(t['term'])} <span class=\"small\">({t['weight']:+.2f})</span>" for t in terms["words"])
-        against = ", ".join(
-            f"{_e(t['term'])} <span class=\"small\">({t['weight']:+.2f})</span>" for t in terms["words_against"]
-        )
-        chars = ", ".join(
-            f"<code>{_e(t['term'].replace(' ', '␣'))}</code> <span class=\"small\">({t['weight']:+.2f})</span>"
-            for t in terms["char_ngrams"]
-        )
-        parts.append(
-            f"<tr><td>{_e(label)}</td><td>{words}</td><td>{chars}</td><td>{against}</td></tr>"
-        )
-    return ("<table><tr><th>label</th><th>words (for)</th><th>character n-grams (for)</th>"
-            f"<th>words (against)</th></tr>{''.join(parts)}</table>"
-            '<p class="note">Weights of the label\'s logistic regression on TF-IDF features of the preprocessed '
-            "text (lemmas, identifiers masked); ␣ marks a word boundary.</p>")
+def _terms(m: dict) -> list[dict]:
+    def weighted(terms, *, boundaries=False):
+        return [{"term": t["term"].replace(" ", "␣") if boundaries else t["term"], "weight": f"{t['weight']:+.2f}"}
+                for t in terms]
+
+    return [
+        {"label": label, "words": weighted(terms["words"]), "chars": weighted(terms["char_ngrams"], boundaries=True),
+         "against": weighted(terms["words_against"])}
+        for label, terms in m["top_terms"].items()
+    ]
 
 
-def _errors_html(m: dict, data, reasons: dict[int, dict]) -> str:
-    errors = m["worst_errors"]
-    if not errors:
-        return "<p>No errors: every report got exactly its true labels.</p>"
-    head = ("<tr><th>id</th><th>source</th><th>text (snippet)</th><th>true</th><th>predicted</th>"
-            "<th>scores</th><th>why (terms behind predicted labels)</th></tr>")
+def _errors(m: dict, data, reasons: dict[int, dict]) -> list[dict]:
     rows = []
-    for err in errors:
-        scores = "<br>".join(
-            f"{_e(label)} {score:.2f}" + (" <b class=\"bad\">✗</b>" if label in err["false_positives"]
-                                          or label in err["false_negatives"] else "")
-            for label, score in sorted(err["scores"].items(), key=lambda item: -item[1])
-        )
-        why = "<br>".join(
-            f"{_e(label)}: {_e(', '.join(terms))}" for label, terms in reasons.get(err["row"], {}).items()
-        )
-        rows.append(
-            f"<tr><td>{_e(err['id'])}</td><td class=\"small\">{_e(err['source'])}</td>"
-            f"<td>{_e(snippet(data.texts[err['row']]))}</td><td>{_e(', '.join(err['true']) or '(none)')}</td>"
-            f"<td>{_e(', '.join(err['predicted']) or '(none)')}</td><td class=\"small\">{scores}</td>"
-            f"<td class=\"small\">{why}</td></tr>"
-        )
-    return (f"<p>The {len(errors)} reports the model got most confidently wrong (largest distance on the wrong "
-            "side of a threshold); ✗ marks a wrong label.</p>"
-            f"<table>{head}{''.join(rows)}</table>")
+    for err in m["worst_errors"]:
+        wrong = set(err["false_positives"]) | set(err["false_negatives"])
+        scores = sorted(err["scores"].items(), key=lambda item: -item[1])
+        rows.append({
+            "id": err["id"], "source": err["source"], "snippet": snippet(data.texts[err["index"]]),
+            "true": ", ".join(err["true"]) or "(none)", "predicted": ", ".join(err["predicted"]) or "(none)",
+            "scores": [(label, f"{score:.2f}", label in wrong) for label, score in scores],
+            "why": [(label, ", ".join(terms)) for label, terms in reasons.get(err["index"], {}).items()],
+        })
+    return rows
 
 
-def _identity_html(m: dict) -> str:
+def _identity(m: dict) -> dict:
     hard = m["identity_terms"]
     rows_data = list(hard["groups"].items()) + [("any of these", hard["overall"]),
                                                 ("all no-label reports", hard["all_negatives"])]
-    rows = []
-    for group, r in rows_data:
-        rate = "n/a" if r["false_positive_rate"] is None else f"{r['false_positive_rate']:.1%}"
-        rows.append(f"<tr><td>{_e(group)}</td><td class=\"n\">{r['n']}</td><td class=\"n\">{r['clean']}</td>"
-                    f"<td class=\"n\">{r['n'] - r['clean']}</td><td class=\"n\">{rate}</td></tr>")
+    rows = [
+        {"group": group, "n": r["n"], "clean": r["clean"], "labelled": r["n"] - r["clean"],
+         "rate": "n/a" if r["false_positive_rate"] is None else f"{r['false_positive_rate']:.1%}"}
+        for group, r in rows_data
+    ]
     fig = _figure(7, 3)
     ax = fig.subplots()
     groups = [g for g, r in hard["groups"].items() if r["n"]]
@@ -531,17 +449,10 @@ def _identity_html(m: dict) -> str:
     ax.set_xlabel("false-positive rate on no-label reports that mention the group", fontsize=8)
     ax.set_xlim(0, max([0.05, *(r for r in rates if r is not None), baseline or 0]) * 1.15)
     fig.tight_layout()
-    image = _png(fig)
-    return ("<p>Reports with <b>no label</b> that mention a religion, a place of worship, a nationality or "
-            "ethnicity, or a hotel, flag or protest. A fair model leaves them unlabelled about as often as any "
-            "other no-label report: a group's false-positive rate well above the overall one means the model "
-            "fires on the mention itself.</p>"
-            f'<img alt="False-positive rate per identity-term group" src="{image}">'
-            "<table><tr><th>term group</th><th>no-label reports</th><th>got no label</th><th>got a label</th>"
-            f"<th>false-positive rate</th></tr>{''.join(rows)}</table>")
+    return {"image": _png(fig), "rows": rows}
 
 
-def _identity_suite_html(suite: dict) -> str:
+def _identity_suite(suite: dict) -> dict:
     from classifier.fairness.gate import MAX_SUITE_FPR, MAX_TERM_FPR
     from classifier.fairness.suite import load_identity_suite
 
@@ -554,67 +465,60 @@ def _identity_suite_html(suite: dict) -> str:
     def num(value):
         return "n/a" if value is None else f"{value:.3f}"
 
-    def flag(value, limit):
-        return "" if value is None or value <= limit else f' <b class="bad">above the {limit:.0%} limit</b>'
+    def over(value, limit):
+        """The limit as shown when `value` exceeds it, else None."""
+        return None if value is None or value <= limit else f"{limit:.0%}"
 
     base = suite.get("baseline")
-    overall_rows = [
+    overall = [
         ("Sentences", f"{size['n_sentences']} ({size['n_non_hostile']} neutral or positive, {size['n_hostile']} "
-                      f"hostile) about {size['n_terms']} terms"),
+                      f"hostile) about {size['n_terms']} terms", None),
         ("False-positive rate (any label on a neutral or positive sentence)",
          f"{pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']}); neutral "
-         f"{pct(o['false_positive_rate_neutral'])}, positive {pct(o['false_positive_rate_positive'])}"),
-        ("Highest false-positive rate of one term", f"{pct(o['max_term_fpr'])} ({o['max_term_fpr_term']})"),
+         f"{pct(o['false_positive_rate_neutral'])}, positive {pct(o['false_positive_rate_positive'])}",
+         over(o["false_positive_rate"], MAX_SUITE_FPR)),
+        ("Highest false-positive rate of one term", f"{pct(o['max_term_fpr'])} ({o['max_term_fpr_term']})",
+         over(o["max_term_fpr"], MAX_TERM_FPR)),
         ("Hostile recall (the expected label given)",
          f"{pct(o['hostile_recall'])} ({o['hostile_hits']} of {o['n_hostile']}); any label on "
-         f"{pct(o['hostile_any_label_rate'])}"),
-        ("AUC, hostile against the rest", num(o["auc"])),
+         f"{pct(o['hostile_any_label_rate'])}", None),
+        ("AUC, hostile against the rest", num(o["auc"]), None),
         ("Subgroup AUC over terms: mean / min / power mean", f"{num(o['mean_subgroup_auc'])} / "
-         f"{num(o['min_subgroup_auc'])} / {num(o['power_mean_subgroup_auc'])}"),
+         f"{num(o['min_subgroup_auc'])} / {num(o['power_mean_subgroup_auc'])}", None),
         ("BPSN AUC over terms: mean / min / power mean", f"{num(o['mean_bpsn_auc'])} / {num(o['min_bpsn_auc'])} / "
-         f"{num(o['power_mean_bpsn_auc'])}"),
+         f"{num(o['power_mean_bpsn_auc'])}", None),
         ("BNSP AUC over terms: mean / min / power mean", f"{num(o['mean_bnsp_auc'])} / {num(o['min_bnsp_auc'])} / "
-         f"{num(o['power_mean_bnsp_auc'])}"),
+         f"{num(o['power_mean_bnsp_auc'])}", None),
     ]
     if base:
         flagged = ", ".join(base["templates_flagged"]) or "none"
-        overall_rows.append(("Templates flagged with no identity term in them",
-                             f"{base['false_positives']} of {base['n']} ({flagged})"))
-    overall = "".join(
-        f"<tr><th>{_e(k)}</th><td>{_e(v)}"
-        + (flag(o["false_positive_rate"], MAX_SUITE_FPR) if k.startswith("False-positive") else "")
-        + (flag(o["max_term_fpr"], MAX_TERM_FPR) if k.startswith("Highest") else "")
-        + "</td></tr>"
-        for k, v in overall_rows
-    )
-    group_rows = "".join(
-        f"<tr><td>{_e(group)}</td><td class=\"n\">{g['n_terms']}</td><td class=\"n\">{pct(g['false_positive_rate'])}"
-        f"</td><td>{_e(g['max_term_fpr_term'])} {pct(g['max_term_fpr'])}</td><td class=\"n\">"
-        f"{pct(g['hostile_recall'])}</td><td>{_e(', '.join(g['expected_labels']))}</td><td class=\"n\">"
-        f"{num(g['subgroup_auc'])}</td><td class=\"n\">{num(g['bpsn_auc'])}</td><td class=\"n\">"
-        f"{num(g['bnsp_auc'])}</td></tr>"
+        overall.append(("Templates flagged with no identity term in them",
+                        f"{base['false_positives']} of {base['n']} ({flagged})", None))
+    groups = [
+        {"group": group, "n_terms": g["n_terms"], "fpr": pct(g["false_positive_rate"]),
+         "max_term": g["max_term_fpr_term"], "max_term_fpr": pct(g["max_term_fpr"]),
+         "hostile_recall": pct(g["hostile_recall"]), "expected_labels": ", ".join(g["expected_labels"]),
+         "subgroup_auc": num(g["subgroup_auc"]), "bpsn_auc": num(g["bpsn_auc"]), "bnsp_auc": num(g["bnsp_auc"])}
         for group, g in suite["groups"].items()
-    )
+    ]
     ranked = sorted(terms.items(), key=lambda item: -(item[1]["false_positive_rate"] or 0))
-    term_rows = "".join(
-        f"<tr><td>{_e(term)}</td><td>{_e(t['group'])}</td><td class=\"n\">{pct(t['false_positive_rate'])}"
-        f"{flag(t['false_positive_rate'], MAX_TERM_FPR)}</td><td class=\"n\">"
-        f"{pct(t['false_positive_rate_neutral'])}</td><td class=\"n\">{pct(t['false_positive_rate_positive'])}</td>"
-        f"<td class=\"n\">{pct(t['hostile_recall'])}</td><td class=\"n\">{num(t['subgroup_auc'])}</td>"
-        f"<td class=\"n\">{num(t['bpsn_auc'])}</td><td class=\"n\">{num(t['bnsp_auc'])}</td></tr>"
+    term_rows = [
+        {"term": term, "group": t["group"], "fpr": pct(t["false_positive_rate"]),
+         "limit": over(t["false_positive_rate"], MAX_TERM_FPR), "fpr_neutral": pct(t["false_positive_rate_neutral"]),
+         "fpr_positive": pct(t["false_positive_rate_positive"]), "hostile_recall": pct(t["hostile_recall"]),
+         "subgroup_auc": num(t["subgroup_auc"]), "bpsn_auc": num(t["bpsn_auc"]), "bnsp_auc": num(t["bnsp_auc"])}
         for term, t in ranked
-    )
+    ]
     texts = {s.id: s.text for s in load_identity_suite().sentences}
-    fp_rows = "".join(
-        f"<tr><td>{_e(fp['id'])}</td><td>{_e(texts.get(fp['id'], ''))}</td><td>{_e(', '.join(fp['labels']))}</td>"
-        f"<td class=\"n\">{fp['margin']:+.2f}</td></tr>"
+    false_positives = [
+        {"id": fp["id"], "text": texts.get(fp["id"], ""), "labels": ", ".join(fp["labels"]),
+         "margin": f"{fp['margin']:+.2f}"}
         for fp in suite["worst_false_positives"][:10]
-    )
-    context_rows = "".join(
-        f"<tr><td>{_e(context)}</td><td class=\"n\">{pct(c['false_positive_rate'])}</td><td class=\"n\">"
-        f"{pct(c['hostile_recall'])}</td></tr>"
+    ]
+    contexts = [
+        {"context": context, "fpr": pct(c["false_positive_rate"]), "hostile_recall": pct(c["hostile_recall"])}
         for context, c in sorted(suite["by_context"].items(), key=lambda item: -(item[1]["false_positive_rate"] or 0))
-    )
+    ]
     fig = _figure(7, max(3.0, 0.19 * len(ranked)))
     ax = fig.subplots()
     colours = {"religion": "#4a7ab5", "ethnicity": "#c0504d", "nationality": "#9bbb59", "migration_status": "#8064a2"}
@@ -629,46 +533,17 @@ def _identity_suite_html(suite: dict) -> str:
     ax.set_xlabel("false-positive rate on the term's neutral and positive sentences (colour: term group)", fontsize=8)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    image = _png(fig)
-    return (
-        f"<p>{size['n_sentences']} sentences written for this project, not taken from any report: each of "
-        f"{size['n_templates']['neutral']} neutral, {size['n_templates']['positive']} positive and "
-        f"{size['n_templates']['hostile']} hostile templates filled with each of {size['n_terms']} identity terms "
-        "(faiths, ethnicities, nationalities, migrant statuses), so that sentences differ only in the term. A neutral "
-        "or positive sentence that gets any label is a false positive; a hostile one should get the label the "
-        "codebook gives hostility against its term. The AUCs rank sentences by the highest score minus threshold "
-        "over the labels (Borkan et al. 2019): BPSN is low when neutral sentences about a term outscore hostile ones "
-        "about other terms (the term alone raises scores), BNSP is low when hostility about a term scores below "
-        "neutral sentences about other terms (hostility about it is missed).</p>"
-        f"<table>{overall}</table>"
-        f'<img alt="False-positive rate per identity term" src="{image}">'
-        "<h3>Per term group</h3><table><tr><th>group</th><th>terms</th><th>false-positive rate</th>"
-        "<th>highest term</th><th>hostile recall</th><th>expected label</th><th>subgroup AUC</th><th>BPSN AUC</th>"
-        f"<th>BNSP AUC</th></tr>{group_rows}</table>"
-        "<h3>Per term</h3><table><tr><th>term</th><th>group</th><th>false-positive rate</th><th>neutral</th>"
-        "<th>positive</th><th>hostile recall</th><th>subgroup AUC</th><th>BPSN AUC</th><th>BNSP AUC</th></tr>"
-        f"{term_rows}</table>"
-        "<h3>Most confident false positives</h3><table><tr><th>sentence</th><th>text (from the suite)</th>"
-        f"<th>labels given</th><th>score − threshold</th></tr>{fp_rows}</table>"
-        "<h3>Per context</h3><table><tr><th>context</th><th>false-positive rate</th><th>hostile recall</th></tr>"
-        f"{context_rows}</table>"
-    )
+    return {"size": size, "overall": overall, "image": _png(fig), "groups": groups, "terms": term_rows,
+            "false_positives": false_positives, "contexts": contexts}
 
 
-def _coverage_html(m: dict) -> str:
+def _coverage(m: dict) -> dict:
     counts = m["data"]["label_counts"]
-    items = []
-    if m["labels_not_in_model"]:
-        listed = ", ".join(f"{_e(label)} ({counts.get(label, 0)} reports)" for label in m["labels_not_in_model"])
-        items.append(f"<li>In the data but unknown to the model (not scored): {listed}.</li>")
-    else:
-        items.append("<li>Every label in the data is one the model knows.</li>")
-    if m["labels_not_in_data"]:
-        items.append("<li>Model labels with no example in the data (recall is 0 by definition; precision counts "
-                     f"its false alarms): {_e(', '.join(m['labels_not_in_data']))}.</li>")
-    known = ", ".join(f"{_e(label)} ({counts.get(label, 0)})" for label in m["model"]["labels"])
-    items.append(f"<li>Model labels (reports with each in the data): {known}.</li>")
-    return f"<ul>{''.join(items)}</ul>"
+    return {
+        "unknown": [(label, counts.get(label, 0)) for label in m["labels_not_in_model"]],
+        "missing": ", ".join(m["labels_not_in_data"]),
+        "known": [(label, counts.get(label, 0)) for label in m["model"]["labels"]],
+    }
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -678,8 +553,8 @@ def _error_reasons(model, data, errors) -> dict[int, dict]:
     """Terms behind the predicted labels of each listed error (one small predict call)."""
     if not errors:
         return {}
-    predictions = model.predict([data.texts[e["row"]] for e in errors], on_invalid="flag", explain=True, top_k=5)
-    return {e["row"]: p.reasons for e, p in zip(errors, predictions, strict=True)}
+    predictions = model.predict([data.texts[e["index"]] for e in errors], on_invalid="flag", explain=True, top_k=5)
+    return {e["index"]: p.reasons for e, p in zip(errors, predictions, strict=True)}
 
 
 def _average_precision(y_true, scores) -> float | None:
@@ -720,12 +595,7 @@ def _grid(n: int):
     return fig, list(axes.ravel())
 
 
-def _png(fig) -> str:
+def _png(fig):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _e(value) -> str:
-    return html.escape(str(value), quote=True)
-
+    return png_data_uri(buffer.getvalue())

@@ -1,18 +1,19 @@
 """A learning curve as files: ``learning_curve.json``, a PNG plot and a self-contained HTML page.
 
-The points come from :func:`classifier.training.cv.learning_curve`.
+The points come from :func:`classifier.training.cv.learning_curve`; the page is the template
+``templates/learning_curve.html`` (autoescaped, see `classifier.reports.rendering`). Each file is written
+atomically.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 from pathlib import Path
 
 import numpy as np
 
 from classifier.io.atomic import write_bytes, write_text
+from classifier.reports.rendering import png_data_uri, render
 
 LEARNING_CURVE_FILES = ("learning_curve.json", "learning_curve.png", "learning_curve.html")
 
@@ -54,27 +55,14 @@ def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
     write_text(paths["json"], json.dumps(points, indent=2) + "\n")
     write_bytes(paths["png"], png)
     labels = list(next((p["f1"] for p in points if p.get("f1")), {}))
-    head = "<tr><th>training reports</th><th>macro F1</th><th>micro F1</th>" + "".join(
-        f"<th>{html.escape(label)}</th>" for label in labels) + "</tr>"
     rows = []
     for p in points:
         if p.get("macro_f1") is None:
-            rows.append(f"<tr><td>{p['size']}</td><td colspan=\"{2 + len(labels)}\">skipped: "
-                        f"{html.escape(str(p['skipped']))}</td></tr>")
+            rows.append({"size": p["size"], "skipped": str(p["skipped"])})
             continue
         std = f" ± {p['macro_f1_std']:.3f}" if p["repeats"] > 1 else ""
-        rows.append(f"<tr><td>{p['size']}</td><td>{p['macro_f1']:.3f}{std}</td><td>{p['micro_f1']:.3f}</td>"
-                    + "".join(f"<td>{p['f1'][label]:.3f}</td>" for label in labels) + "</tr>")
-    image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    write_text(
-        paths["html"],
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Learning curve</title>\n"
-        "<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}table{border-collapse:"
-        "collapse}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}</style>\n</head>\n<body>\n"
-        "<h1>Learning curve</h1>\n<p>F1 on the fixed test split for models trained on growing subsets of the "
-        "training split. If the curve is still rising at the right, labelling more reports will likely help; "
-        "if it is flat, look at label quality or the features instead.</p>\n"
-        f"<img alt=\"Macro F1 against training size\" src=\"{image}\">\n<table>{head}{''.join(rows)}</table>\n"
-        "</body>\n</html>\n",
-    )
+        rows.append({"size": p["size"], "skipped": None, "macro": f"{p['macro_f1']:.3f}{std}",
+                     "micro": f"{p['micro_f1']:.3f}", "f1": [f"{p['f1'][label]:.3f}" for label in labels]})
+    page = render("learning_curve.html", image=png_data_uri(png), labels=labels, points=rows)
+    write_text(paths["html"], page)
     return paths

@@ -3,34 +3,21 @@
 No external assets (no scripts, fonts, stylesheets or images fetched from anywhere): the page can be
 e-mailed or attached to committee papers as one file. Charts are drawn with the Agg canvas directly,
 without pyplot, so nothing global in matplotlib is changed. Charts plot only what the table shows:
-withheld counts ("[c]") are gaps, never values.
+withheld counts ("[c]") are gaps, never values. The page is the template ``templates/summary.html``
+(autoescaped, see `classifier.reports.rendering`).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import html
 import io
 import math
-from collections.abc import Mapping, Sequence
 from typing import Any
 
+from classifier.reports.rendering import png_data_uri, render
 from classifier.reports.summary_data import NEEDS_REVIEW, NO_DATE, OUTSIDE_WINDOW, REPORTS, TOTAL, Summary
 
 __all__ = ["render_html"]
-
-_CSS = """
-body { font-family: Arial, Helvetica, sans-serif; margin: 2em; color: #1d1d1d; max-width: 75em; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border: 1px solid #b1b4b6; padding: 0.3em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { background: #f3f2f1; }
-tr.total td { font-weight: bold; border-top: 2px solid #505a5f; }
-.note { background: #fff7e6; border-left: 4px solid #f47738; padding: 0.5em 1em; margin: 0.5em 0; }
-img { max-width: 100%; height: auto; }
-"""
 
 
 def _value(value: int | str | None) -> float:
@@ -38,17 +25,17 @@ def _value(value: int | str | None) -> float:
     return float(value) if isinstance(value, int) else math.nan
 
 
-def _png(figure: object) -> str:
+def _png(figure: object) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(figure)  # type: ignore[arg-type]
     buffer = io.BytesIO()
     canvas.print_png(buffer)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_data_uri(buffer.getvalue())
 
 
-def _charts(summary: Summary) -> list[tuple[str, str]]:
-    """(title, base64 PNG) for: reports per period, counts per label, share needing review."""
+def _charts(summary: Summary) -> list[tuple[str, Any]]:
+    """(title, PNG as a data: URI) for: reports per period, counts per label, share needing review."""
     from matplotlib.figure import Figure
 
     rows = [row for row in summary.table if row["period"] not in (TOTAL, NO_DATE, OUTSIDE_WINDOW)]
@@ -98,39 +85,11 @@ def _charts(summary: Summary) -> list[tuple[str, str]]:
     return charts
 
 
-def _table(columns: Sequence[str], rows: Sequence[Mapping[str, int | str]], *, total_last: bool) -> str:
-    head = "".join(f"<th scope=\"col\">{html.escape(str(column))}</th>" for column in columns)
-    body = []
-    for number, row in enumerate(rows):
-        css = ' class="total"' if total_last and number == len(rows) - 1 else ""
-        cells = "".join(f"<td>{html.escape(str(row[column]))}</td>" for column in columns)
-        body.append(f"<tr{css}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
 def render_html(summary: Summary) -> str:
     """The summary as one self-contained HTML page (tables, notes and charts as data: URIs)."""
     by = {"financial-year": "financial year (April to March)"}.get(summary.by, summary.by)
-    title = f"Community tension reports by {by}"
-    date_column = summary.date_column
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p>Source: {html.escape(summary.source.name)}"
-        + (f"; dates from column &lsquo;{html.escape(date_column)}&rsquo;" if date_column else "")
-        + f". Produced {dt.date.today().isoformat()}.</p>",
-    ]
-    parts += [f'<p class="note">{html.escape(note)}</p>' for note in summary.notes]
-    parts.append("<h2>Reports per period</h2>")
-    parts.append(_table(summary.columns, summary.table, total_last=True))
-    if summary.pair_table:
-        parts.append("<h2>Label pairs</h2>")
-        parts.append(_table(["labels", "reports"], summary.pair_table, total_last=False))
-    for chart_title, png in _charts(summary):
-        parts.append(f"<h2>{html.escape(chart_title)}</h2>")
-        parts.append(f'<img alt="{html.escape(chart_title)}" src="data:image/png;base64,{png}">')
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
+    return render(
+        "summary.html", title=f"Community tension reports by {by}", source=summary.source.name,
+        date_column=summary.date_column, produced=dt.date.today().isoformat(), notes=summary.notes,
+        columns=summary.columns, rows=summary.table, pairs=summary.pair_table, charts=_charts(summary),
+    )
