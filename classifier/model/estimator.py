@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -10,9 +11,18 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions, validate_parameter_constraints
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
 from classifier.errors import ConfigError, DataError
+
+
+class _Number(Interval):
+    """An `Interval` that refuses booleans: ``True`` is 1 to Python, but never a regularisation strength."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
 
 
 class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
@@ -21,6 +31,10 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     For each label: out-of-fold decision values from ``cv`` stratified folds fit a sigmoid calibrator
     and choose the threshold on the calibrated out-of-fold probabilities that maximises F1; the final
     model for the label is then refitted on all the data. The test split is never seen.
+
+    ``sample_weight`` weighs the logistic regressions and, with ``weighted_thresholds`` (the default), the
+    errors counted when each threshold is chosen (weighted F1: a false positive on an up-weighted report costs
+    more). The sigmoid calibrators and the naive-Bayes ratios are fitted unweighted.
 
     With ``nb_alpha`` set, each label's features are first scaled by their naive-Bayes log-count ratio
     (NB-LR, after Wang & Manning's NBSVM, 2012): terms seen mostly in the label's reports are stretched,
@@ -47,12 +61,19 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         Label names for the columns of ``Y`` (default ``label_0``, ``label_1``...).
     weighted_thresholds : bool, default=True
         Let ``sample_weight`` weigh the errors when thresholds are chosen too (a false positive on an
-        up-weighted report costs more).
+        up-weighted report costs more); with ``False`` thresholds maximise unweighted F1.
     nb_alpha : float, optional
         Smoothing of the naive-Bayes log-count ratios; ``None`` (default) fits plain logistic regressions.
     n_jobs : int, optional
         Processes for the logistic regressions (``None``: every CPU this process may use, for data large
-        enough to gain from it). The fitted model is the same whatever the number.
+        enough to gain from it; less than 1 means 1). The fitted model is the same whatever the number.
+
+    Notes
+    -----
+    Every parameter's allowed values are declared once, in ``_parameter_constraints``, and checked at the start
+    of :meth:`fit` (a bad one raises `ConfigError` naming it, the values allowed and the value given). ``X`` is
+    a 2-D array or a CSR/CSC sparse matrix of finite numbers; ``Y`` a label indicator matrix of 0 and 1 with one
+    column per label (a 1-D array of 0 and 1 is one label).
 
     Attributes
     ----------
@@ -71,6 +92,21 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     window_calibration_ : ndarray of shape (n_labels, 2) or None
         Sigmoid calibrator of the best passage's decision value per label, when fitted with ``windows``.
     """
+
+    #: The allowed values of every parameter (scikit-learn's convention), checked once at the start of fit.
+    _parameter_constraints: dict = {
+        "C": [_Number(Real, 0, None, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), None],
+        "cv": [_Number(Integral, 2, None, closed="left")],
+        "cv_repeats": [_Number(Integral, 1, None, closed="left")],
+        "min_threshold": [_Number(Real, 0, 1, closed="neither")],
+        "max_threshold": [_Number(Real, 0, 1, closed="neither")],
+        "random_state": [_Number(Integral, 0, 2**32 - 1, closed="both"), None],
+        "labels": ["array-like", None],
+        "weighted_thresholds": ["boolean"],
+        "nb_alpha": [_Number(Real, 0, None, closed="neither"), None],
+        "n_jobs": [_Number(Integral, None, None, closed="neither"), None],
+    }
 
     def __init__(self, C=4.0, class_weight="balanced", cv=5, min_threshold=0.1, max_threshold=0.9,
                  random_state=0, labels=None, weighted_thresholds=True, nb_alpha=None, cv_repeats=1, n_jobs=None):
@@ -94,11 +130,15 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         state.setdefault("n_jobs", None)
         super().__setstate__(state)
 
-    def fit(self, X, Y, sample_weight=None, windows=None, groups=None):
-        """Fit one calibrated model and threshold per column of the indicator matrix ``Y``.
+    def fit(self, X, y, sample_weight=None, windows=None, groups=None):
+        """Fit one calibrated model and threshold per column of the indicator matrix ``y``.
 
-        ``sample_weight`` weights the logistic regressions, and (with ``weighted_thresholds``) the errors
-        when thresholds are chosen; Platt calibration itself is fitted on unweighted out-of-fold scores.
+        ``y`` has one column of 0 and 1 per label (a 1-D array of two values is one label, its larger value the
+        positive one).
+
+        ``sample_weight`` (non-negative, one per row of ``X``) weights the logistic regressions and, with
+        ``weighted_thresholds``, the errors counted when thresholds are chosen; Platt calibration and the
+        naive-Bayes ratios are fitted unweighted.
 
         ``windows`` is an optional ``(X_windows, owner)`` pair: feature rows of passages of the long reports
         and, per row, the index of the report it comes from (see :mod:`classifier.model.windows`). A long report's
@@ -109,19 +149,17 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         copies), so no report is scored by a model that saw a near-copy of it.
         """
         self._check_params()
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+        Y = _check_indicator(y, X.shape[0])
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         X_windows, owner = _check_windows(windows, X.shape[0])
         if groups is not None and len(groups) != X.shape[0]:
             raise DataError(f"'groups' has {len(groups)} entries but X has {X.shape[0]} rows; they must match.")
-        Y = np.asarray(Y)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if Y.shape[0] != X.shape[0]:
-            raise DataError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}; they must match.")
         labels = self.labels if self.labels is not None else [f"label_{i}" for i in range(Y.shape[1])]
         if len(labels) != Y.shape[1]:
             raise ConfigError(f"'labels' names {len(labels)} labels but Y has {Y.shape[1]} columns.")
         self.classes_ = np.asarray(labels, dtype=object)
-        self.n_features_in_ = X.shape[1]
         n_labels = Y.shape[1]
         self.coef_ = np.zeros((n_labels, X.shape[1]))
         self.intercept_ = np.zeros(n_labels)
@@ -167,6 +205,7 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Raw linear scores, shape (n_samples, n_labels)."""
         check_is_fitted(self, "coef_")
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=False)
         scores = X @ self.coef_.T
         if sparse.issparse(scores):
             scores = scores.toarray()
@@ -180,11 +219,11 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         """
         decision = self.decision_function(X)
         proba = _sigmoid(decision * self.calibration_[:, 0] + self.calibration_[:, 1])
-        X_windows, owner = _check_windows(windows, X.shape[0])
+        X_windows, owner = _check_windows(windows, len(decision))
         calibration = getattr(self, "window_calibration_", None)
         if owner is None or calibration is None or not len(owner):
             return proba
-        best = _max_per_owner(self.decision_function(X_windows), owner, X.shape[0])
+        best = _max_per_owner(self.decision_function(X_windows), owner, len(decision))
         long_docs = np.unique(owner)
         passage = _sigmoid(best[long_docs] * calibration[:, 0] + calibration[:, 1])
         proba[long_docs] = np.maximum(proba[long_docs], passage)
@@ -202,9 +241,10 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         else:
             negatives = len(y) - positives
         if positives < self.cv or negatives < self.cv:
+            one_class = " (only one class)" if not (positives and negatives) else ""
             raise DataError(
                 f"Label '{label}' has {positives} positive and {negatives} negative "
-                f"training reports; at least {self.cv} of each are needed for {self.cv}-fold threshold "
+                f"training reports{one_class}; at least {self.cv} of each are needed for {self.cv}-fold threshold "
                 "tuning. Label more reports or drop the label."
             )
 
@@ -245,28 +285,23 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
                 oof_windows[held] = X_windows[held] @ coef + intercept
         return oof, oof_windows
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_class = False  # one binary problem per label, never a multiclass target
+        tags.classifier_tags.multi_label = True
+        return tags
+
     def _check_params(self):
-        if not isinstance(self.C, int | float) or self.C <= 0:
-            raise ConfigError(f"The 'C' parameter of CalibratedLinearMultiLabel must be a float > 0. Got {self.C!r}.")
-        if self.class_weight not in ("balanced", None):
-            raise ConfigError(
-                "The 'class_weight' parameter of CalibratedLinearMultiLabel must be 'balanced' or None. "
-                f"Got {self.class_weight!r}."
-            )
-        if isinstance(self.cv_repeats, bool) or not isinstance(self.cv_repeats, int) or self.cv_repeats < 1:
-            raise ConfigError(
-                "The 'cv_repeats' parameter of CalibratedLinearMultiLabel must be an int >= 1. "
-                f"Got {self.cv_repeats!r}."
-            )
-        if not isinstance(self.cv, int) or self.cv < 2:
-            raise ConfigError(f"The 'cv' parameter of CalibratedLinearMultiLabel must be an int >= 2. Got {self.cv!r}.")
-        if self.nb_alpha is not None and (isinstance(self.nb_alpha, bool) or not isinstance(self.nb_alpha, int | float)
-                                          or not self.nb_alpha > 0):
-            raise ConfigError(
-                "The 'nb_alpha' parameter of CalibratedLinearMultiLabel must be None or a float > 0. "
-                f"Got {self.nb_alpha!r}."
-            )
-        if not 0 < self.min_threshold < self.max_threshold < 1:
+        """Check every parameter against `_parameter_constraints`, then the thresholds' range."""
+        try:
+            validate_parameter_constraints(self._parameter_constraints, self.get_params(deep=False),
+                                           caller_name=type(self).__name__)
+        except InvalidParameterError as error:
+            raise ConfigError(str(error)) from None
+        if not self.min_threshold < self.max_threshold:
             raise ConfigError(
                 "The 'min_threshold' and 'max_threshold' parameters must satisfy 0 < min < max < 1. "
                 f"Got {self.min_threshold!r} and {self.max_threshold!r}."
@@ -321,6 +356,32 @@ def _stratified_folds(y, n_splits, seed, groups=None):
         held[test_groups] = True
         folds.append((np.flatnonzero(~held[inverse]), np.flatnonzero(held[inverse])))
     return folds
+
+
+def _check_indicator(y, n_samples):
+    """``y`` as a 2-D array of 0 and 1 with ``n_samples`` rows, one column per label.
+
+    A 1-D ``y`` is one label: 0 and 1 as they are, any other two values with the larger one as the positive.
+    """
+    if y is None:
+        raise DataError("CalibratedLinearMultiLabel requires y to be passed, but the target y is None: give a label "
+                        "indicator matrix of 0 and 1, one column per label.")
+    Y = check_array(y.toarray() if sparse.issparse(y) else y, ensure_2d=False, dtype=None, input_name="y")
+    if Y.ndim == 1:
+        values = np.unique(Y)
+        if len(values) <= 2 and not np.isin(values, (0, 1)).all():
+            Y = (Y == values[-1]).astype(int)
+        Y = Y.reshape(-1, 1)
+    if Y.shape[0] != n_samples:
+        raise DataError(f"X has {n_samples} rows but y has {Y.shape[0]}; they must match.")
+    if Y.size and not np.isin(Y, (0, 1)).all():
+        kind = type_of_target(Y[:, 0] if Y.shape[1] == 1 else Y)
+        raise DataError(
+            "Only binary classification is supported, one label per column: y must be a label indicator matrix of "
+            f"0 and 1, got a {kind} target. Turn a list of labels per report into one with "
+            "sklearn.preprocessing.MultiLabelBinarizer."
+        )
+    return Y
 
 
 def _check_windows(windows, n_samples):

@@ -7,6 +7,7 @@ import pytest
 from scipy import sparse
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from classifier.errors import ConfigError, DataError
 from classifier.model.estimator import FINAL_TOL, CalibratedLinearMultiLabel, _nb_log_count_ratio, _stratified_folds
@@ -148,3 +149,95 @@ def test_estimator_accepts_no_seed_with_repeats(xy):
     X, Y = xy
     model = CalibratedLinearMultiLabel(random_state=None, cv_repeats=2).fit(X, Y)
     assert ((model.thresholds_ >= 0.1) & (model.thresholds_ <= 0.9)).all()
+
+
+# -- the scikit-learn contract ------------------------------------------------------------------------------
+
+#: Checks that do not apply to a multi-label estimator over sparse text features, and why.
+NOT_APPLICABLE = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "cv is a number of folds drawn inside fit from each label, never given splits; to those folds a row of "
+        "weight 2 is not two rows",
+    "check_sample_weight_equivalence_on_sparse_data": "as on dense data",
+    "check_estimator_sparse_array":
+        "predict gives an indicator matrix (n_samples, n_labels), also after a 1-D target; sparse formats are "
+        "tested in test_estimator_accepts_every_sparse_format",
+    "check_estimator_sparse_matrix": "as check_estimator_sparse_array",
+    "check_classifiers_classes": "predict gives a label indicator matrix, not values of the target",
+    "check_classifiers_train":
+        "predict gives an indicator matrix (n_samples, n_labels), also after a 1-D target, and multiclass "
+        "targets are refused",
+    "check_classifier_multioutput":
+        "classes_ holds the label names (one per column of y), not each output's classes, and predict_proba one "
+        "column per label, not one array per output",
+    "check_class_weight_classifiers":
+        "class_weight is 'balanced' or None: each label is its own binary problem, so a dict of class weights has "
+        "no one meaning",
+    "check_decision_proba_consistency":
+        "predict_proba gives each label's probability (one column per label), not one column per class",
+}
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    # Two folds: the checks' data sets have too few examples of each class for five.
+    [CalibratedLinearMultiLabel(cv=2, n_jobs=1)], expected_failed_checks=lambda estimator: NOT_APPLICABLE,
+)
+def test_estimator_passes_the_scikit_learn_checks_that_apply(estimator, check):
+    check(estimator)
+
+
+def test_estimator_tags_say_multi_label_and_sparse():
+    tags = CalibratedLinearMultiLabel().__sklearn_tags__()
+    assert tags.classifier_tags.multi_label and not tags.classifier_tags.multi_class
+    assert tags.input_tags.sparse and tags.target_tags.multi_output and tags.target_tags.required
+
+
+def test_estimator_accepts_every_sparse_format_and_fits_the_same(xy):
+    X, Y = xy
+    expected = CalibratedLinearMultiLabel(n_jobs=1).fit(X, Y)
+    for convert in (sparse.csc_matrix, sparse.coo_matrix, sparse.lil_matrix, sparse.csr_array):
+        model = CalibratedLinearMultiLabel(n_jobs=1).fit(convert(X), Y)
+        np.testing.assert_array_equal(model.coef_, expected.coef_)
+        np.testing.assert_array_equal(model.predict(convert(X)), expected.predict(X))
+
+
+@pytest.mark.parametrize(("Y", "message"), [
+    (None, "requires y to be passed"),
+    ("multiclass", "Only binary classification is supported.*got a multiclass target"),
+    ("short", "X has 300 rows but y has 299"),
+])
+def test_estimator_refuses_a_target_that_is_no_label_indicator(xy, Y, message):
+    X, indicator = xy
+    Y = {"multiclass": indicator.sum(axis=1), "short": indicator[:-1]}.get(Y, Y)
+    with pytest.raises(DataError, match=message):
+        CalibratedLinearMultiLabel().fit(X, Y)
+
+
+@pytest.mark.parametrize(("weight", "message"), [
+    (np.ones(299), r"sample_weight.shape == \(299,\), expected \(300,\)"),
+    (-np.ones(300), "Negative values in data passed to `sample_weight`"),
+])
+def test_estimator_refuses_bad_sample_weights(xy, weight, message):
+    X, Y = xy
+    with pytest.raises(ValueError, match=message):
+        CalibratedLinearMultiLabel().fit(X, Y, sample_weight=weight)
+
+
+def test_estimator_refuses_features_of_another_width_and_nan(xy):
+    X, Y = xy
+    model = CalibratedLinearMultiLabel(n_jobs=1).fit(X, Y)
+    with pytest.raises(ValueError, match="X has 39 features, but CalibratedLinearMultiLabel is expecting 40"):
+        model.predict(X[:, :39])
+    broken = X.copy()
+    broken.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        CalibratedLinearMultiLabel().fit(broken, Y)
+
+
+def test_estimator_one_label_as_a_1d_target_of_any_two_values(xy):
+    X, Y = xy
+    as_zero_one = CalibratedLinearMultiLabel(n_jobs=1).fit(X, Y[:, 0])
+    as_words = CalibratedLinearMultiLabel(n_jobs=1).fit(X, np.where(Y[:, 0] == 1, "yes", "no"))  # "yes" > "no"
+    np.testing.assert_array_equal(as_zero_one.coef_, as_words.coef_)
+    assert as_zero_one.predict(X).shape == (300, 1)
