@@ -50,8 +50,9 @@ def register(app: typer.Typer, user_errors) -> None:
                                   "reads quotes as plain text, one row per line (for exports that never quote).")
         ] = Quoting.standard,
         max_field_lines: Annotated[
-            int, typer.Option(min=1, help="CSV/TSV input: line breaks one row may hold inside quoted cells before "
-                              "its opening quote is taken for a stray one (the run stops and says where).")
+            int, typer.Option(min=0, help="CSV/TSV input: line breaks one row may hold inside quoted cells before "
+                              "its opening quote is taken for a stray one (the run stops and says where); 0 for "
+                              "files with one report per line.")
         ] = DEFAULT_MAX_FIELD_LINES,
         formula_guard: Annotated[
             bool, typer.Option("--formula-guard/--no-formula-guard",

@@ -106,11 +106,14 @@ class ReadLimits:
     max_field_lines
         CSV/TSV: line breaks one row may span inside quoted cells. A row that runs on longer almost
         always starts with a stray quote typed in a report, which would swallow the rows after it.
+        0 is the strict mode for files with one report per line: quoted cells may hold delimiters and
+        quotes but no line break, so even a stray quote that closes a few lines later is an error.
     max_rows
         XLSX: the last row number a sheet may use (Excel's own limit by default).
     max_columns
-        XLSX: header cells; a value to the right of the header is an error anyway, so no row is ever
-        padded wider than this.
+        Columns: XLSX and CSV/TSV header cells, JSON Lines distinct keys. Every row is padded to the
+        header's width (a value to the right of the header is an error), so a one-line header of
+        20,000 empty names would otherwise make every short row 20,000 cells wide.
     max_empty_rows
         XLSX: consecutive empty rows allowed before a row with values (a stray value at row 1,048,576
         would otherwise turn into a million empty rows). Empty rows after the last value are skipped
@@ -130,8 +133,10 @@ class ReadLimits:
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"The {name!r} read limit must be a positive int. Got {value!r}.")
+            lowest = 0 if name == "max_field_lines" else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
+                kind = "an int >= 0" if lowest == 0 else "a positive int"
+                raise ConfigError(f"The {name!r} read limit must be {kind}. Got {value!r}.")
 
 
 class EncodingFallbackWarning(UserWarning):
@@ -435,6 +440,12 @@ class TableReader:
                 f"{self.path}: expected a header row naming the columns, found an empty file; "
                 "add a header line such as 'id,text'."
             )
+        if len(header) > self.limits.max_columns:
+            raise DataError(
+                f"{self.path} the header (line {lines.first_line_of_row}): expected at most "
+                f"{self.limits.max_columns} columns, found {len(header):,}; delete the columns right of the "
+                "data (every row would be padded that wide), or save only the columns needed."
+            )
         self.columns = _unique_columns(header)
         return self._iter_delimited(reader, lines)
 
@@ -447,6 +458,13 @@ class TableReader:
             cells = None
         except _RunawayRow:
             first = lines.first_line_of_row
+            if self.limits.max_field_lines == 0:
+                raise DataError(
+                    f"{self.path} {what} (line {first}): expected every quoted cell to close on the line it "
+                    "opens (--max-field-lines 0), found one still open at the end of the line; a report "
+                    "probably starts with a stray quote. Fix that quote, or pass --quoting none to read "
+                    "quotes as plain text."
+                ) from None
             raise DataError(
                 f"{self.path} {what} (line {first}): expected a quoted cell to close within "
                 f"{self.limits.max_field_lines} line breaks, found it still open on line {lines.number + 1}; "
@@ -694,9 +712,15 @@ class TableReader:
     def _open_jsonl(self) -> Iterator[dict[str, Any]]:
         self.encoding = "utf-8"
         seen: dict[str, None] = {}
-        for _, record in self._iter_jsonl_objects():
+        for line_number, record in self._iter_jsonl_objects():
             for key in record:
                 seen.setdefault(key)
+            if len(seen) > self.limits.max_columns:
+                raise DataError(
+                    f"{self.path} line {line_number}: expected at most {self.limits.max_columns} distinct keys "
+                    f"(columns) in the file, found more by this line; every row gets every column, so remove "
+                    "the keys that are not needed."
+                )
         self.columns = list(seen)
         return self._iter_jsonl()
 
@@ -1094,7 +1118,7 @@ class AtomicTableWriter:
                     self._csv = csv.writer(
                         self._handle, delimiter=_DELIMITERS[self.format], lineterminator="\r\n"
                     )
-                    self._csv.writerow(self.columns)
+                    self._csv.writerow([self._text(column) for column in self.columns])  # names are cells too
         except OSError as error:
             raise self._failed(error) from None
         except BaseException:

@@ -133,7 +133,9 @@ class BatchSummary:
             span = "rows span" if self.multiline_rows > 1 else "row spans"
             lines.append(
                 f"{self.multiline_rows} {span} several lines (line breaks inside quoted cells; at most "
-                f"{self.longest_row_lines} lines); {self.lines_read} lines read"
+                f"{self.longest_row_lines} lines); {self.lines_read} lines read for {self.rows_in} rows and the "
+                "header. If every report of this file is on one line, a stray quote merged rows: run again "
+                "with --max-field-lines 0 to find it"
             )
         width = max((len(label) for label in self.label_counts), default=0)
         lines.append("rows per label:")

@@ -131,6 +131,21 @@ def test_cli_label_max_field_lines_option(tmp_path, trained):
     assert "1 row spans several lines" in run.stdout
 
 
+def test_cli_label_max_field_lines_0_refuses_a_stray_quote_that_closes_lines_later(tmp_path, trained):
+    # Four rows, one stray quote closing at the end of line 4: read as two rows, and the summary says so.
+    source = tmp_path / "x.tsv"
+    source.write_text(f'id\ttext\n1\t"{SECRET}\n2\tsomething\n3\tthey said go home"\n4\tok\n', encoding="utf-8")
+
+    run = _invoke(source, "-o", tmp_path / "out.tsv", "--model", trained.model_dir)
+    assert run.exit_code == 0, run.output
+    assert "5 lines read for 2 rows" in run.stdout and "--max-field-lines 0" in run.stdout
+
+    run = _invoke(source, "-o", tmp_path / "strict.tsv", "--model", trained.model_dir, "--max-field-lines", "0")
+    assert run.exit_code == 1
+    assert "row 2 (line 2)" in run.stderr and "Traceback" not in run.output and SECRET not in run.output
+    assert not (tmp_path / "strict.tsv").exists()
+
+
 def test_cli_label_max_chars_and_formula_guard_options(tmp_path, trained):
     source = tmp_path / "in.jsonl"
     source.write_text('{"text": "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"}\n{"text": "bins"}\n',

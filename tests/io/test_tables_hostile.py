@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import time
 import zipfile
@@ -148,8 +149,64 @@ def test_tables_stray_quote_on_the_last_line_is_read_as_text(tmp_path):
 def test_tables_bad_quoting_option_fails_clearly(tmp_path):
     with pytest.raises(ConfigError, match="'quoting'.*'standard', 'none'.*'csv'"):
         TableReader(tmp_path / "x.csv", quoting="csv")
-    with pytest.raises(ConfigError, match="'max_field_lines'.*Got 0"):
-        ReadLimits(max_field_lines=0)
+    with pytest.raises(ConfigError, match="'max_field_lines'.*an int >= 0. Got -1"):
+        ReadLimits(max_field_lines=-1)
+    with pytest.raises(ConfigError, match="'max_columns'.*a positive int. Got 0"):
+        ReadLimits(max_columns=0)
+
+
+def test_tables_stray_quote_closing_at_a_later_line_end_is_counted_and_refused_in_strict_mode(tmp_path):
+    # A stray opening quote whose cell closes at the end of a later line (a report ending in a quote) merges
+    # rows 1-3 into one well-formed cell: the reader cannot tell it from a real multi-line report, so it says
+    # how many lines the rows took, and --max-field-lines 0 (one report per line) refuses it.
+    path = tmp_path / "x.tsv"
+    path.write_text(f'id\ttext\n1\t"{SECRET}\n2\tsomething\n3\tthey said go home"\n4\tok\n', encoding="utf-8")
+
+    with TableReader(path) as reader:
+        assert len(list(reader)) == 2
+        assert (reader.lines_read, reader.multiline_rows, reader.longest_row_lines) == (5, 1, 3)
+    with pytest.raises(DataError, match=r"x.tsv row 2 \(line 2\): expected every quoted cell to close on the line "
+                                        r"it opens \(--max-field-lines 0\).*--quoting none") as error:
+        read_rows_with(path, limits=ReadLimits(max_field_lines=0))
+    assert SECRET not in str(error.value)
+
+
+def test_tables_strict_mode_still_reads_quoted_delimiters_and_quotes(tmp_path):
+    path = tmp_path / "x.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["id", "text"], ["1", 'He said "go home", twice'], ["2", '"quoted" start']])
+
+    assert [row["text"] for row in read_rows_with(path, limits=ReadLimits(max_field_lines=0))] == [
+        'He said "go home", twice', '"quoted" start']
+
+
+# -- CSV/TSV/JSONL: headers that make every row wide ----------------------------------------------------
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_tables_delimited_header_wider_than_the_limit_raises_before_any_row(tmp_path, delimiter):
+    # A 167 KB CSV whose header names 20,000 columns, under 2,000 one-cell rows: every row was padded to
+    # 20,000 cells and `tension label` was still running after 10 minutes (the XLSX dimension attack, in CSV).
+    path = tmp_path / ("x.csv" if delimiter == "," else "x.tsv")
+    header = delimiter.join(["text", *(f"c{i}" for i in range(20_000))])
+    path.write_text(header + "\n" + "bins not collected\n" * 2000, encoding="utf-8")
+    assert path.stat().st_size < 200_000
+
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=r"the header \(line 1\): expected at most 1000 columns, found 20,001; "
+                                        "delete the columns right of the data"):
+        read_rows(path)
+    assert time.perf_counter() - started < 2
+    with TableReader(path, limits=ReadLimits(max_columns=20_001)) as reader:
+        assert len(reader.columns) == 20_001
+
+
+def test_tables_jsonl_more_keys_than_the_limit_raises(tmp_path):
+    path = tmp_path / "x.jsonl"
+    wide = {f"k{i}": None for i in range(1_500)}
+    path.write_text('{"text": "a"}\n' + json.dumps(wide) + "\n" + '{"text": "b"}\n' * 1000, encoding="utf-8")
+
+    with pytest.raises(DataError, match=r"x.jsonl line 2: expected at most 1000 distinct keys \(columns\)"):
+        read_rows(path)
 
 
 # -- CSV: huge cells ------------------------------------------------------------------------------------

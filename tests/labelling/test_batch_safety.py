@@ -67,6 +67,23 @@ def test_batch_summary_reports_rows_that_span_several_lines(tmp_path):
     assert "1 row spans several lines (line breaks inside quoted cells; at most 3 lines); 5 lines read" in str(summary)
 
 
+def test_batch_rows_merged_by_a_stray_quote_are_reported_and_refused_in_strict_mode(tmp_path):
+    # A stray opening quote whose cell closes at the end of a later line: 4 rows read as 2 well-formed ones.
+    source = tmp_path / "x.tsv"
+    source.write_text(f'id\ttext\n1\t"{SECRET}\n2\tsomething\n3\tthey said go home"\n4\tok\n', encoding="utf-8")
+
+    summary = label_file(source, tmp_path / "out.tsv", model=FakeModel())
+    report = str(summary)
+    assert summary.rows_in == 2 and summary.lines_read == 5
+    assert "5 lines read for 2 rows and the header" in report and "--max-field-lines 0" in report
+    assert SECRET not in report
+
+    with pytest.raises(DataError, match=r"row 2 \(line 2\).*--max-field-lines 0") as error:
+        label_file(source, tmp_path / "strict.tsv", model=FakeModel(), limits=tables.ReadLimits(max_field_lines=0))
+    assert SECRET not in str(error.value)
+    assert not (tmp_path / "strict.tsv").exists()
+
+
 # -- 2 and 3. huge cells: read, not classified, never preprocessed, written back ---------------------------
 
 @pytest.mark.parametrize("ext", [".csv", ".tsv", ".xlsx", ".jsonl"])
@@ -178,6 +195,19 @@ def test_batch_csv_output_guards_formulas_by_default(tmp_path, source_ext, ext):
     assert [row["note"] for row in out] == expected
     raw = (tmp_path / f"out{ext}").read_text(encoding="utf-8-sig")
     assert not any(line.startswith(("=", "@", "+c")) for line in raw.splitlines())
+
+
+@pytest.mark.parametrize("ext", [".csv", ".tsv"])
+def test_batch_csv_output_guards_formulas_in_column_names_too(tmp_path, ext):
+    # A JSONL key (or XLSX header cell) is a header cell of the CSV output, which Excel evaluates like any cell.
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": "bins", _INJECTIONS[0]: "x", "-3": "y"}) + "\n", encoding="utf-8")
+
+    label_file(source, tmp_path / f"out{ext}", model=FakeModel())
+
+    header = (tmp_path / f"out{ext}").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.split("," if ext == ".csv" else "\t")[1].startswith(("\"'=HYPERLINK", "'=HYPERLINK"))
+    assert list(read_rows(tmp_path / f"out{ext}")[0])[:3] == ["text", "'" + _INJECTIONS[0], "-3"]
 
 
 def test_batch_formula_guard_can_be_switched_off(tmp_path):
