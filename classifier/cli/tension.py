@@ -68,7 +68,8 @@ def train_cli(
                      "after that a new dated folder under models/, to be checked and promoted."),
     ] = None,
     test_size: Annotated[
-        float | None, typer.Option(help="Hold out this fraction at random (default: use the 'split' column).")
+        float | None, typer.Option(help="Ignore every 'split' column and hold out this fraction at random (default: "
+                                   "rows keep their file's split; rows without one are split 80/20, stratified).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for splits and folds.")] = 0,
     text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
@@ -94,7 +95,7 @@ def train_cli(
     from classifier.evaluation.metrics import format_table
     from classifier.fairness import format_identity_suite
     from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
-    from classifier.training.train import train
+    from classifier.training.train import format_split, train
 
     if cv is not None and cv < 2:
         raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {cv}.")
@@ -117,6 +118,7 @@ def train_cli(
         f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} ({meta['split']}) "
         f"in {meta['train_seconds']:.1f} s."
     )
+    typer.echo(format_split(meta["split_rows"], seed))
     typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"]))
     typer.echo(format_identity_suite(meta["identity_suite"]))
     if meta["test_labels_not_in_model"]:

@@ -1,10 +1,13 @@
-"""Saving and loading models: ``model.joblib`` + ``metadata.json`` (+ ``MODEL_CARD.md``), atomically.
+"""Saving and loading models: ``model.joblib`` + ``metadata.json`` + ``rows.json`` (+ ``MODEL_CARD.md``),
+atomically.
 
 A joblib file is a pickle, and unpickling can run code. Loading checks, in order:
 
 1. the folder and its files are real files, not symbolic links (a link could point anywhere);
-2. the SHA-256 of ``model.joblib`` against ``metadata.json`` (catches corruption and accidental edits; it is
-   no defence against someone who can rewrite both files);
+2. the SHA-256 of ``model.joblib``, and of ``rows.json`` (the ids and text hashes of the reports it was trained and
+   tested on, :mod:`classifier.model.provenance`), against ``metadata.json`` (catches corruption and accidental
+   edits, so that editing one file cannot change which reports a comparison counts as unseen; it is no defence
+   against someone who can rewrite the files together);
 3. the scikit-learn and spaCy versions;
 4. every global the pickle names against an allow-list (`ALLOWED_PACKAGES` classes plus a few
    reconstruction helpers): a pickle that asks for ``os.system``, ``builtins.eval`` or any other function
@@ -32,9 +35,11 @@ from classifier.errors import ModelError
 from classifier.io.atomic import atomic_directory
 from classifier.io.locking import pid_lock
 from classifier.io.records import file_sha256
+from classifier.model.provenance import TrainingRows
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
+ROWS_FILE = "rows.json"
 CARD_FILE = "MODEL_CARD.md"
 FORMAT_VERSION = 1
 DEFAULT_MODELS_DIR = "models"
@@ -65,8 +70,10 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save_model(pipeline, out_dir, metadata: dict, card: str | None = None) -> Path:
+def save_model(pipeline, out_dir, metadata: dict, card: str | None = None, rows: TrainingRows | None = None) -> Path:
     """Write the model folder atomically: build it beside ``out_dir``, then swap it into place.
+
+    ``rows`` (the reports it was trained and tested on) go to ``rows.json``, their SHA-256 to the metadata.
 
     An existing folder at ``out_dir`` is replaced only once the new one is complete, so a crash leaves
     either the old model or the new one, never a mix. The folder's lock (`model_dir_lock`) is held
@@ -80,7 +87,7 @@ def save_model(pipeline, out_dir, metadata: dict, card: str | None = None) -> Pa
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with model_dir_lock(out_dir):
-        return _save_model(pipeline, out_dir, metadata, card)
+        return _save_model(pipeline, out_dir, metadata, card, rows)
 
 
 @contextlib.contextmanager
@@ -116,7 +123,7 @@ def model_dir_lock(out_dir) -> Iterator[Path]:
         yield out_dir
 
 
-def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None) -> Path:
+def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None, rows: TrainingRows | None) -> Path:
     import joblib
 
     if out_dir.exists() and not out_dir.is_dir():
@@ -126,6 +133,10 @@ def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None) -> Pa
         metadata = dict(metadata)
         metadata["format_version"] = FORMAT_VERSION
         metadata["model_sha256"] = file_sha256(staging / MODEL_FILE)
+        metadata.pop("rows_sha256", None)
+        if rows is not None:
+            (staging / ROWS_FILE).write_text(json.dumps(rows.to_dict()) + "\n", "utf-8")
+            metadata["rows_sha256"] = file_sha256(staging / ROWS_FILE)
         metadata.setdefault("versions", library_versions())
         (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", "utf-8")
         if card is not None:
@@ -236,6 +247,7 @@ def load_pipeline(model_dir) -> tuple[object, dict]:
             f"{str(metadata.get('model_sha256'))[:12]}..., found {actual[:12]}...): the file is corrupt, "
             "truncated or was changed. It was not loaded. Retrain the model or restore the original file."
         )
+    _check_rows_file(model_dir, metadata)
     _check_versions(metadata.get("versions", {}), model_dir)
     try:
         pipeline = safe_load(model_path)
@@ -245,6 +257,57 @@ def load_pipeline(model_dir) -> tuple[object, dict]:
         raise ModelError(f"Could not load '{model_path}': {exc}. Retrain the model with this installation.") from exc
     _check_is_model(pipeline, metadata, model_path)
     return pipeline, metadata
+
+
+def read_training_rows(model_dir, metadata: dict | None = None) -> TrainingRows | None:
+    """The ids and text hashes of the reports a saved model was trained and tested on, checked against the
+    SHA-256 in its metadata; ``None`` for a model saved before models kept them (no ``rows.json``).
+
+    Raises
+    ------
+    ModelError
+        ``rows.json`` is a symbolic link, missing while the metadata records it, present while the metadata
+        does not, changed since it was saved, or not a row record.
+    """
+    model_dir = Path(model_dir)
+    metadata = read_metadata(model_dir) if metadata is None else metadata
+    path = _check_rows_file(model_dir, metadata)
+    if path is None:
+        return None
+    try:
+        record = json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"'{path}' is not valid JSON ({exc}). The model folder is damaged; retrain it.") from exc
+    return TrainingRows.from_dict(record, str(path))
+
+
+def _check_rows_file(model_dir: Path, metadata: dict) -> Path | None:
+    """``rows.json`` of `model_dir` if the metadata records it and its SHA-256 matches; ``None`` when neither has
+    it (a model saved before models kept their rows)."""
+    path = model_dir / ROWS_FILE
+    recorded = metadata.get("rows_sha256")
+    if path.is_symlink():
+        raise ModelError(
+            f"'{path}' is a symbolic link; a model is loaded only from a real folder of real files. Copy the file "
+            "instead."
+        )
+    if recorded is None and not path.exists():
+        return None
+    if recorded is None or not path.is_file():
+        what = f"has a {ROWS_FILE} that its {METADATA_FILE} does not record" if recorded is None else \
+            f"has no {ROWS_FILE}, which its {METADATA_FILE} records"
+        raise ModelError(
+            f"'{model_dir}' {what}: the reports it was trained on cannot be trusted, so it was not loaded. Restore "
+            f"the model folder from where it was trained, or retrain: tension train DATA --out {model_dir}"
+        )
+    actual = file_sha256(path)
+    if actual != recorded:
+        raise ModelError(
+            f"'{path}' does not match the SHA-256 recorded in {METADATA_FILE} (expected {str(recorded)[:12]}..., "
+            f"found {actual[:12]}...): the record of the reports the model was trained on was changed, so the model "
+            "was not loaded. Restore the model folder from where it was trained, or retrain it."
+        )
+    return path
 
 
 def _check_is_model(pipeline, metadata: dict, model_path: Path) -> None:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
-from classifier.model.persistence import load_pipeline, resolve_model_dir
+from classifier.model.persistence import load_pipeline, read_training_rows, resolve_model_dir
 from classifier.model.pipeline import CLASSIFIER, FEATURES, PREPROCESS, passage_features
 
 STATUS_OK = "ok"
@@ -57,11 +57,15 @@ class TensionModel:
     review_band : float, optional
         Half-width of the band around each threshold inside which a report is flagged for review;
         defaults to the value saved with the model, else 0.15.
+    training_rows : TrainingRows, optional
+        The ids and text hashes of the reports it was trained and tested on (:mod:`classifier.model.provenance`);
+        ``None`` when unknown (a model saved before models kept them).
     """
 
-    def __init__(self, pipeline, metadata=None, review_band=None):
+    def __init__(self, pipeline, metadata=None, review_band=None, training_rows=None):
         self.pipeline = pipeline
         self.metadata = dict(metadata or {})
+        self.training_rows = training_rows
         band = review_band if review_band is not None else self.metadata.get("review_band", DEFAULT_REVIEW_BAND)
         if not 0 <= band < 1:
             raise ConfigError(f"'review_band' must be in [0, 1). Got {band!r}.")
@@ -184,8 +188,10 @@ def load_model(path=None, *, review_band=None) -> TensionModel:
     ModelError
         Missing, corrupt or incompatible model; the message says how to fix it.
     """
-    pipeline, metadata = load_pipeline(resolve_model_dir(path))
-    return TensionModel(pipeline, metadata, review_band=review_band)
+    model_dir = resolve_model_dir(path)
+    pipeline, metadata = load_pipeline(model_dir)
+    return TensionModel(pipeline, metadata, review_band=review_band,
+                        training_rows=read_training_rows(model_dir, metadata))
 
 
 def predict(texts, model=None, **kwargs):

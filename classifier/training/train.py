@@ -13,6 +13,8 @@ from classifier.errors import ConfigError, DataError
 from classifier.io.records import LabelledData, label_strata, read_labelled_files
 
 MIN_POSITIVES = 10
+#: Fraction of the reports without a split (no ``split`` column in their file) held out for testing.
+DEFAULT_TEST_SIZE = 0.2
 HARD_NEGATIVE_WEIGHT = 6.0
 #: Counterfactual copies per training report that names an identity term (classifier.training.augment); 0 = none.
 COUNTERFACTUAL_COPIES = 1
@@ -31,25 +33,88 @@ class TrainResult:
 
 
 def split_indices(data: LabelledData, *, test_size=None, seed=0) -> tuple[list[int], list[int], str]:
-    """Train and test row indices: the file's ``split`` column, or a label-stratified random split."""
-    if test_size is None and data.has_split:
-        train = [i for i, s in enumerate(data.splits) if s == "train"]
-        test = [i for i, s in enumerate(data.splits) if s == "test"]
-        if not train or not test:
-            raise DataError(
-                f"The 'split' column has {len(train)} train and {len(test)} test rows; both are needed. "
-                "Fix the column or pass --test-size to make a random split."
-            )
-        return train, test, "split column"
-    test_size = 0.2 if test_size is None else test_size
-    if not 0 < test_size < 1:
-        raise ConfigError(f"--test-size must be between 0 and 1 (a fraction). Got {test_size!r}.")
+    """Train and test row indices, and how they were chosen (one line).
+
+    Without ``test_size``, a report that comes with a split (its file's ``split`` column) keeps it, and only the
+    reports without one are split: a label-stratified, seeded :data:`DEFAULT_TEST_SIZE` of them is held out. So
+    adding a file of new labels never moves a report of the corpus's test split into training. With
+    ``test_size``, every split column is ignored and that fraction of all reports is held out the same way.
+
+    Raises
+    ------
+    DataError
+        The split leaves no training or no test report.
+    ConfigError
+        ``test_size`` is not a fraction between 0 and 1.
+    """
+    if test_size is not None:
+        if isinstance(test_size, bool) or not isinstance(test_size, int | float) or not 0 < test_size < 1:
+            raise ConfigError(f"The 'test_size' parameter must be a fraction between 0 and 1 (both excluded). "
+                          f"Got {test_size!r}.")
+        train, test = _stratified_split(range(len(data)), data.labels, test_size, seed)
+        return train, test, f"random stratified {test_size:.0%} (seed {seed})"
+    unsplit = [i for i, s in enumerate(data.splits) if s is None]
+    train = [i for i, s in enumerate(data.splits) if s == "train"]
+    test = [i for i, s in enumerate(data.splits) if s == "test"]
+    how = []
+    if train or test:
+        how.append("split column" + (f" for {len(train) + len(test)} rows" if unsplit else ""))
+    if unsplit:
+        new_train, new_test = _stratified_split(unsplit, [data.labels[i] for i in unsplit], DEFAULT_TEST_SIZE, seed)
+        train, test = sorted(train + new_train), sorted(test + new_test)
+        whose = f"the {len(unsplit)} rows without one: " if how else ""
+        how.append(f"{whose}random stratified {DEFAULT_TEST_SIZE:.0%} (seed {seed})")
+    if not train or not test:
+        raise DataError(
+            f"The split leaves {len(train)} train and {len(test)} test rows; both are needed. Fix the 'split' "
+            "column, add rows without a split (they are split at random), or pass --test-size to split every row "
+            "at random."
+        )
+    return train, test, "; ".join(how)
+
+
+def split_counts(data: LabelledData, test_idx, *, test_size=None) -> dict:
+    """How many reports came with a split and how many were split by :func:`split_indices`, and of each how many
+    went to the test split: what ``tension train`` prints and the metadata records as ``split_rows``."""
+    came = [s is not None for s in data.splits]
+    in_test = np.zeros(len(data), dtype=bool)
+    in_test[list(test_idx)] = True
+    if test_size is not None:  # every row was split now; the split columns were ignored
+        return {"came_with_split": 0, "came_with_split_test": 0, "split_now": len(data),
+                "split_now_test": int(in_test.sum()), "split_ignored": int(sum(came)), "test_size": test_size}
+    came = np.asarray(came, dtype=bool)
+    return {"came_with_split": int(came.sum()), "came_with_split_test": int((came & in_test).sum()),
+            "split_now": int((~came).sum()), "split_now_test": int((~came & in_test).sum()), "split_ignored": 0,
+            "test_size": DEFAULT_TEST_SIZE}
+
+
+def format_split(counts: dict, seed=0) -> str:
+    """One line for the terminal: which reports kept the split they came with, which were split now."""
+    parts = []
+    if counts["came_with_split"]:
+        parts.append(f"{counts['came_with_split']} rows came with a split and kept it "
+                     f"({counts['came_with_split_test']} test)")
+    if counts["split_now"]:
+        parts.append(f"{counts['split_now']} rows had none and were split now, stratified "
+                     f"({counts['split_now_test']} test, {counts['test_size']:.0%}, seed {seed})")
+    if counts["split_ignored"]:
+        parts.append(f"--test-size: the split column of {counts['split_ignored']} rows was ignored")
+    return "Split: " + "; ".join(parts) + "."
+
+
+def _stratified_split(indices, labels, test_size, seed) -> tuple[list[int], list[int]]:
+    """``indices`` split into train and test, stratified by label combination when there are enough of each."""
     from sklearn.model_selection import train_test_split
 
-    train, test = train_test_split(
-        np.arange(len(data)), test_size=test_size, random_state=seed, stratify=label_strata(data.labels, 2)
-    )
-    return sorted(train.tolist()), sorted(test.tolist()), f"random stratified {test_size:.0%} (seed {seed})"
+    indices = np.asarray(list(indices), dtype=int)
+    if len(indices) < 2:
+        return indices.tolist(), []  # one report cannot be split: it is learnt from
+    try:
+        train, test = train_test_split(indices, test_size=test_size, random_state=seed,
+                                       stratify=label_strata(labels, 2))
+    except ValueError:  # fewer test rows than label combinations: split without stratifying
+        train, test = train_test_split(indices, test_size=test_size, random_state=seed)
+    return sorted(train.tolist()), sorted(test.tolist())
 
 
 def check_label_counts(data: LabelledData, labels) -> None:
@@ -129,6 +194,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
     from classifier.model.persistence import library_versions, save_model
     from classifier.model.predictor import TensionModel
+    from classifier.model.provenance import TrainingRows
     from classifier.reports.model_card import render_model_card
 
     started = time.perf_counter()
@@ -143,7 +209,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C,
                             hard_negative_weight=hard_negative_weight)
     fit_seconds = time.perf_counter() - started
-    model = TensionModel(pipeline, {"review_band": review_band})
+    rows = TrainingRows.from_data(train_data, test_data)
+    model = TensionModel(pipeline, {"review_band": review_band}, training_rows=rows)
     Y_test = np.asarray(test_data.indicator(labels))
     Y_pred = pipeline.predict(test_data.texts)
     metrics = label_metrics(Y_test, Y_pred, labels)
@@ -164,6 +231,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "split": split_how,
         "data": [{"path": path, "sha256": sha256} for path, sha256 in data.file_hashes.items()],
         "rows": {"total": len(data), "train": len(train_data), "test": len(test_data)},
+        "split_rows": split_counts(data, test_idx, test_size=test_size),
         "label_counts": {
             "train": {label: sum(label in r for r in train_data.labels) for label in labels},
             "test": {label: sum(label in r for r in test_data.labels) for label in labels},
@@ -180,5 +248,5 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     model.metadata = metadata
     saved = None
     if out_dir is not None:
-        saved = save_model(pipeline, out_dir, metadata, render_model_card(metadata))
+        saved = save_model(pipeline, out_dir, metadata, render_model_card(metadata), rows)
     return TrainResult(saved, metrics, hard, metadata, model, suite)

@@ -99,3 +99,25 @@ def test_records_stray_quote_in_labelled_file_names_the_row_and_line(tmp_path):
     path.write_text('text\tlabels\nfine\t\n"stray quote opens here\trace_hate\nmore\t\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"d.tsv row 3 \(line 3\).*stray quote"):
         read_labelled(path)
+
+
+def test_records_combine_a_corrected_row_without_a_split_keeps_the_earlier_split(tmp_path):
+    corpus = write_csv(tmp_path / "corpus.csv", [
+        {"text": "Hotel protest tonight", "labels": "", "split": "test"},
+        {"text": "bins", "labels": "", "split": "train"},
+    ])
+    corrections = write_csv(tmp_path / "new.csv", [{"text": "hotel  PROTEST tonight", "labels": "immigration"},
+                                                   {"text": "a new report", "labels": ""}])
+    with pytest.warns(UserWarning, match="merged"):
+        merged = combine([read_labelled(corpus), read_labelled(corrections)], prefer_later=True)
+    assert list(zip(merged.labels, merged.splits, merged.sources, strict=True)) == [
+        ((), "train", "corpus.csv row 3"), (("immigration",), "test", "new.csv row 2"), ((), None, "new.csv row 3"),
+    ]
+
+
+def test_records_text_hash_ignores_case_and_spacing_only():
+    from classifier.io.records import text_sha256
+
+    assert text_sha256("Hotel  protest\ttonight ") == text_sha256("hotel protest tonight")
+    assert text_sha256("hotel protest tonight") != text_sha256("hotel protest today")
+    assert len(text_sha256("x")) == 64

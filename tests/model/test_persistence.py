@@ -6,7 +6,7 @@ import pytest
 
 from classifier import load_model
 from classifier.errors import ModelError
-from classifier.model.persistence import METADATA_FILE, MODEL_FILE, save_model
+from classifier.model.persistence import METADATA_FILE, MODEL_FILE, ROWS_FILE, save_model
 from tests.helpers import write_csv
 
 
@@ -25,7 +25,7 @@ def test_persistence_round_trip_gives_identical_predictions(trained, model):
 
 def test_persistence_writes_card_and_metadata(trained):
     files = {p.name for p in trained.model_dir.iterdir()}
-    assert files == {MODEL_FILE, METADATA_FILE, "MODEL_CARD.md"}
+    assert files == {MODEL_FILE, METADATA_FILE, ROWS_FILE, "MODEL_CARD.md"}
     meta = json.loads((trained.model_dir / METADATA_FILE).read_text())
     assert len(meta["model_sha256"]) == 64 and meta["format_version"] == 1
 
@@ -302,3 +302,53 @@ def test_persistence_train_cli_fails_at_once_when_the_folder_is_locked(model_cop
     result = CliRunner().invoke(app, ["train", str(small_labelled), "--out", str(model_copy)])
     assert result.exit_code == 1
     assert f"process {other_process} is already writing" in result.output and "Saved" not in result.output
+
+
+def test_persistence_records_the_rows_it_was_trained_and_tested_on_as_hashes_not_text(trained, model_copy):
+    from classifier.io.records import read_labelled, text_sha256
+
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    rows = load_model(model_copy).training_rows
+    corpus = read_labelled(meta["data"][0]["path"])  # the file it was trained on, with a split column
+    test = [text_sha256(t) for t, s in zip(corpus.texts, corpus.splits, strict=True) if s == "test"]
+    train = {text_sha256(t) for t, s in zip(corpus.texts, corpus.splits, strict=True) if s == "train"}
+    assert list(rows.test_hashes) == test and rows.trained_on == train
+    assert (len(rows.train_ids), len(rows.test_ids)) == (meta["rows"]["train"], meta["rows"]["test"])
+    assert rows.train_ids[0] == corpus.ids[corpus.splits.index("train")]
+    assert trained.model.training_rows == rows
+    record = (model_copy / ROWS_FILE).read_text("utf-8")
+    assert not any(text in record for text in corpus.texts[:200])  # hashes, never the text
+    assert len(meta["rows_sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("edit", "the record of the reports the model was trained on was changed"),
+        ("delete", "has no rows.json, which its metadata.json records"),
+        ("unrecord", "has a rows.json that its metadata.json does not record"),
+    ],
+)
+def test_persistence_refuses_a_changed_record_of_training_rows(model_copy, change, message):
+    path, meta_path = model_copy / ROWS_FILE, model_copy / METADATA_FILE
+    if change == "edit":  # a test report moved into training: a comparison would then count it as seen
+        record = json.loads(path.read_text())
+        record["train"]["text_sha256"].append(record["test"]["text_sha256"][0])
+        record["train"]["ids"].append(record["test"]["ids"][0])
+        path.write_text(json.dumps(record))
+    elif change == "delete":
+        path.unlink()
+    else:
+        meta = json.loads(meta_path.read_text())
+        del meta["rows_sha256"]
+        meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=message):
+        load_model(model_copy)
+
+
+def test_persistence_a_model_saved_before_rows_were_recorded_loads_without_them(model_copy):
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    del meta["rows_sha256"]
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    (model_copy / ROWS_FILE).unlink()
+    assert load_model(model_copy).training_rows is None

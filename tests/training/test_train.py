@@ -114,3 +114,66 @@ def test_training_refuses_label_with_too_few_examples(tmp_path):
     path = write_csv(tmp_path / "few.csv", rows)
     with pytest.raises(DataError, match="rare_label"):
         train(path, None, test_size=0.2)
+
+
+def _with_unsplit_rows(n_unsplit=400):
+    """The corpus's rows with a split, then ``n_unsplit`` more reports whose file had no split column."""
+    from classifier.io.records import LabelledData
+
+    corpus = read_labelled(CORPUS)
+    extra = corpus.subset(range(n_unsplit))
+    extra = LabelledData([f"new{i}" for i in range(n_unsplit)], [f"{t} (relabelled copy)" for t in extra.texts],
+                         extra.labels, [None] * n_unsplit, extra.sources)
+    return corpus, LabelledData(corpus.ids + extra.ids, corpus.texts + extra.texts, corpus.labels + extra.labels,
+                                corpus.splits + extra.splits, corpus.sources + extra.sources)
+
+
+def test_training_split_keeps_each_rows_split_and_splits_only_the_rows_without_one():
+    from classifier.training.train import format_split, split_counts
+
+    corpus, data = _with_unsplit_rows()
+    train_idx, test_idx, how = split_indices(data, seed=0)
+    n = len(corpus)
+    assert [i for i in test_idx if i < n] == [i for i, s in enumerate(corpus.splits) if s == "test"]
+    assert [i for i in train_idx if i < n] == [i for i, s in enumerate(corpus.splits) if s == "train"]
+    new_test = [i for i in test_idx if i >= n]
+    assert len(new_test) == 80 and not set(train_idx) & set(test_idx) and len(train_idx) + len(test_idx) == len(data)
+    labelled = np.mean([bool(data.labels[i]) for i in new_test])  # stratified: the same share of labelled reports
+    assert abs(labelled - np.mean([bool(x) for x in data.labels[n:]])) < 0.03
+    assert how == f"split column for {n} rows; the 400 rows without one: random stratified 20% (seed 0)"
+    assert split_indices(data, seed=0) == (train_idx, test_idx, how)
+    assert split_indices(data, seed=1)[1] != test_idx  # the seed chooses which new rows are held out
+    counts = split_counts(data, test_idx)
+    assert counts == {"came_with_split": n, "came_with_split_test": len(test_idx) - 80, "split_now": 400,
+                      "split_now_test": 80, "split_ignored": 0, "test_size": 0.2}
+    assert format_split(counts) == (f"Split: {n} rows came with a split and kept it ({len(test_idx) - 80} test); "
+                                    "400 rows had none and were split now, stratified (80 test, 20%, seed 0).")
+
+
+def test_training_split_with_test_size_ignores_every_split_column_and_says_so():
+    from classifier.training.train import format_split, split_counts
+
+    _, data = _with_unsplit_rows(10)
+    _, test_idx, how = split_indices(data, test_size=0.25, seed=0)
+    assert how == "random stratified 25% (seed 0)"
+    counts = split_counts(data, test_idx, test_size=0.25)
+    assert counts["split_ignored"] == len(data) - 10 and counts["split_now"] == len(data)
+    assert "--test-size: the split column of" in format_split(counts)
+
+
+@pytest.mark.parametrize("n_unsplit", [1, 3])
+def test_training_split_of_very_few_rows_without_one(n_unsplit):
+    corpus, data = _with_unsplit_rows(n_unsplit)
+    train_idx, test_idx, _ = split_indices(data)
+    new = set(range(len(corpus), len(data)))
+    assert new <= set(train_idx) | set(test_idx)  # each is placed, stratified or not
+    if n_unsplit == 1:
+        assert new <= set(train_idx)  # one report cannot be split: it is learnt from
+
+
+def test_training_split_needs_train_and_test_rows():
+    from classifier.io.records import LabelledData
+
+    only_test = LabelledData(["1", "2"], ["a", "b"], [(), ()], ["test", "test"], ["f row 2", "f row 3"])
+    with pytest.raises(DataError, match="leaves 0 train and 2 test rows.*--test-size"):
+        split_indices(only_test)
