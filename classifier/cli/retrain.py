@@ -80,25 +80,40 @@ def register(app: typer.Typer, user_errors) -> None:
     def compare_cli(
         model_a: Annotated[Path, typer.Argument(help="Model A (e.g. the current default).")],
         model_b: Annotated[Path, typer.Argument(help="Model B (e.g. the candidate).")],
-        data: Annotated[Path, typer.Argument(help="Labelled file both are scored on.")],
+        data: Annotated[list[Path], typer.Argument(help="Labelled file(s) both are scored on, combined as "
+                                                   "tension train combines them.")],
         split: Annotated[str | None, typer.Option(help="Only rows whose 'split' column has this value.")] = None,
+        prefer_later: Annotated[
+            bool, typer.Option(help="When a text appears in several files with different labels, the later wins.")
+        ] = False,
+        min_rows: Annotated[
+            int | None, typer.Option(help="Refuse when fewer reports than this are left once those either model "
+                                     "trained on are dropped (default 100).")
+        ] = None,
+        min_per_label: Annotated[
+            int | None, typer.Option(help="Refuse when fewer of those reports than this have one of the compared "
+                                     "labels (default 10).")
+        ] = None,
         resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
         seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
         text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     ) -> None:
-        """Score two models on the same data: per-label F1, bootstrap CI of the difference, a verdict."""
-        from classifier.evaluation.compare import compare_models, format_comparison
+        """Score two models on the same reports, only those neither trained on: per-label F1, bootstrap CI of the
+        difference, a verdict."""
+        from classifier.evaluation.compare import format_comparison
+        from classifier.retrain.registry import compare_saved
 
-        result = compare_models(model_a, model_b, data, text_column=text_column, labels_column=labels_column,
-                                split=split, n_resamples=resamples, seed=seed)
+        result = compare_saved(model_a, model_b, data, text_column=text_column, labels_column=labels_column,
+                               split=split, prefer_later=prefer_later, min_rows=min_rows,
+                               min_per_label=min_per_label, n_resamples=resamples, seed=seed)
         typer.echo(json.dumps(result, indent=2) if as_json else format_comparison(result))
 
     @app.command("models")
     @user_errors
     def models_cli() -> None:
-        """List the models in the registry with their date, data hash and macro-F1."""
+        """List the models in the registry with their date, data hash, macro-F1 and the test rows it is on."""
         from classifier.retrain.registry import format_models, list_models
 
         typer.echo(format_models(list_models()))
@@ -120,7 +135,15 @@ def register(app: typer.Typer, user_errors) -> None:
                                      "--force to override the fairness gate.")
         ] = None,
         data: Annotated[
-            Path | None, typer.Option(help="Labelled file to compare on (default: the candidate's test split).")
+            Path | None, typer.Option(help="Labelled file to compare on (default: the candidate's test split); "
+                                      "either way only the reports neither model trained on are scored.")
+        ] = None,
+        min_rows: Annotated[
+            int | None, typer.Option(help="Refuse when fewer reports than this are left to compare on (default 100).")
+        ] = None,
+        min_per_label: Annotated[
+            int | None, typer.Option(help="Refuse when fewer of those reports than this have one of the compared "
+                                     "labels (default 10).")
         ] = None,
         max_fpr: Annotated[
             float | None, typer.Option(help="Fairness gate: highest false-positive rate allowed on the identity-term "
@@ -135,24 +158,30 @@ def register(app: typer.Typer, user_errors) -> None:
                                        "false-positive rate may be (default 0.005).")
         ] = None,
     ) -> None:
-        """Make a model the default if it is not worse than the current one and passes the fairness gate; or
-        roll back."""
+        """Make a model the default if it is not worse than the current one (on reports neither trained on) and
+        passes the fairness gate; or roll back."""
         from classifier.errors import ConfigError
+        from classifier.evaluation.compare import describe_rows
         from classifier.retrain.registry import promote
         from classifier.retrain.registry import rollback as roll_back
 
         if rollback:
             gate_options = (reason, max_fpr, max_term_fpr, fpr_tolerance)
+            gate_options += (min_rows, min_per_label)
             if name is not None or force or data is not None or any(o is not None for o in gate_options):
                 raise ConfigError("--rollback takes no model name, --force, --reason, --data or limits; run it on "
                                   "its own.")
             done = roll_back()
             typer.echo(f"Default is now '{done.name}' again (was '{done.previous}').")
+            typer.echo(_next_rollback(done.next_rollback))
             return
         done = promote(name, force=force, data=data, reason=reason, max_fpr=max_fpr, max_term_fpr=max_term_fpr,
-                       fpr_tolerance=fpr_tolerance)
+                       fpr_tolerance=fpr_tolerance, min_rows=min_rows, min_per_label=min_per_label)
+        if done.not_compared is not None:
+            typer.echo(f"Not compared with the default (forced): {done.not_compared}")
         if done.comparison is not None:
-            typer.echo(done.comparison["verdict"] + f" [on {done.evaluated_on}]")
+            typer.echo(f"On {done.evaluated_on}: {describe_rows(done.comparison)}")
+            typer.echo(done.comparison["verdict"])
         if done.identity_suite is not None:
             figures, limits = done.identity_suite["candidate"], done.identity_suite["limits"]
             typer.echo(
@@ -165,6 +194,12 @@ def register(app: typer.Typer, user_errors) -> None:
         forced = " (forced)" if done.forced else ""
         was = f" (was '{done.previous}'; undo with tension promote --rollback)" if done.previous else ""
         typer.echo(f"Default is now '{done.name}'{forced}{was}.")
+
+
+def _next_rollback(name: str | None) -> str:
+    if name is None:
+        return "Nothing older to roll back to: another --rollback would be refused."
+    return f"Another --rollback would restore '{name}'."
 
 
 def _default_output(file_name: str) -> Path:

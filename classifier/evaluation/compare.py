@@ -1,5 +1,10 @@
 """Comparing two models on the same labelled data: the engine behind ``tension compare`` and ``promote``.
 
+Only reports that neither model trained on are scored: a model scored on its own training reports looks
+better than it is, so a comparison on reports one of them learnt from favours that one. Each model's training
+reports are known by their text hashes (:mod:`classifier.model.provenance`); the comparison says how many
+reports that leaves, and refuses when it is too few to tell the models apart (`MIN_ROWS`, `MIN_PER_LABEL`).
+
 The difference in F1 (B minus A) per label and in macro-F1 comes with a paired bootstrap confidence
 interval: the same resampled reports score both models, so the interval reflects the difference between
 the models rather than the luck of the sample.
@@ -13,21 +18,44 @@ import numpy as np
 
 from classifier.errors import ConfigError, DataError
 from classifier.evaluation.metrics import label_metrics
-from classifier.io.records import LabelledData, read_labelled
+from classifier.io.records import LabelledData, read_labelled_files, text_sha256
+
+#: Fewest reports, unseen by both models, that a comparison is made on.
+MIN_ROWS = 100
+#: Fewest of those reports per label (compared labels only) that a comparison is made on.
+MIN_PER_LABEL = 10
+
+
+class TooFewUnseenRows(DataError):
+    """Too few of the data's reports are ones that neither model trained on to compare them."""
 
 
 def compare_models(model_a, model_b, data, *, text_column=None, labels_column="labels", split=None,
-                   n_resamples=1000, seed=0, confidence=0.95, identity_suite=True) -> dict:
-    """Score two models on the same labelled reports and estimate how sure the difference is.
+                   prefer_later=False, trained_on=None, min_rows=None, min_per_label=None,
+                   n_resamples=1000, seed=0, confidence=0.95, identity_suite=True, names=None) -> dict:
+    """Score two models on the same labelled reports, those neither trained on, and estimate how sure the
+    difference is.
 
     Parameters
     ----------
     model_a, model_b : TensionModel or path
         The models (A is the reference, e.g. the current default; B the candidate).
-    data : path or LabelledData
-        Labelled reports, read with :func:`classifier.io.records.read_labelled` when a path.
+    data : path, list of paths or LabelledData
+        Labelled reports, read with :func:`classifier.io.records.read_labelled_files` when paths (several files
+        are combined as ``tension train`` combines them, ``prefer_later`` resolving conflicting duplicates).
     split : {"train", "test"}, optional
         Only the rows whose ``split`` column has this value.
+    trained_on : pair of collections of str, optional
+        The text hashes (:func:`~classifier.io.records.text_sha256`) of the reports A and B trained on. Default:
+        what each model recorded (``TensionModel.training_rows``); a model that recorded none is refused, since
+        its training reports cannot be told apart (:func:`classifier.retrain.registry.training_hashes` rebuilds
+        them for models saved before models kept them).
+    min_rows, min_per_label : int, optional
+        Refuse (`TooFewUnseenRows`) when fewer reports than ``min_rows`` are left once those either model
+        trained on are dropped, or fewer than ``min_per_label`` of them have one of the compared labels; default
+        :data:`MIN_ROWS` and :data:`MIN_PER_LABEL` (read at call time, so a deployment can change them).
+    names : pair of str, optional
+        What to call A and B in the table and the verdict (default: a path's folder name, a model's metadata name).
     n_resamples : int
         Bootstrap resamples of the reports.
     seed : int
@@ -42,15 +70,20 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
     dict with ``per_label`` (``f1_a``, ``f1_b``, ``diff``, ``ci_low``, ``ci_high``, ``support`` per label),
     ``macro`` (the same for macro-F1), ``metrics_a`` / ``metrics_b`` (full :func:`label_metrics`),
     ``labels`` compared (known to both models), ``labels_only_in_a`` / ``_b``, ``labels_not_in_data``,
-    ``n_reports``, ``verdict`` (one line) and the settings used; with ``identity_suite``, also
-    ``identity_suite_a`` / ``_b`` (:func:`~classifier.fairness.summarise_identity_suite` of each model).
+    ``n_reports`` (scored: neither model trained on them), ``rows`` (``in_data``, ``trained_on_a``,
+    ``trained_on_b``, ``trained_on_either``, ``unseen``: what was dropped and why), ``verdict`` (one line) and
+    the settings used; with ``identity_suite``, also ``identity_suite_a`` / ``_b``
+    (:func:`~classifier.fairness.summarise_identity_suite` of each model).
 
     Raises
     ------
+    TooFewUnseenRows
+        Fewer than ``min_rows`` reports (or ``min_per_label`` of a label) that neither model trained on.
     DataError
-        Unreadable data, an empty split, or no label known to both models.
+        Unreadable data, an empty split, no label known to both models, or a model that does not record its
+        training reports.
     ConfigError
-        ``n_resamples`` or ``confidence`` out of range.
+        ``n_resamples``, ``confidence``, ``min_rows`` or ``min_per_label`` out of range.
     """
     from classifier.model.predictor import TensionModel, load_model
 
@@ -58,14 +91,22 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
         raise ConfigError(f"'n_resamples' must be a whole number >= 10. Got {n_resamples!r}.")
     if not 0 < confidence < 1:
         raise ConfigError(f"'confidence' must be between 0 and 1, e.g. 0.95. Got {confidence!r}.")
-    name_a, name_b = _name(model_a, "A"), _name(model_b, "B")
+    min_rows = MIN_ROWS if min_rows is None else min_rows
+    min_per_label = MIN_PER_LABEL if min_per_label is None else min_per_label
+    for option, value in (("min_rows", min_rows), ("min_per_label", min_per_label)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"'{option}' must be a whole number >= 0. Got {value!r}.")
+    name_a, name_b = names or (_name(model_a, "A"), _name(model_b, "B"))
     if not isinstance(model_a, TensionModel):
         model_a = load_model(model_a)
     if not isinstance(model_b, TensionModel):
         model_b = load_model(model_b)
-    where = "the data" if isinstance(data, LabelledData) else f"'{data}'"
+    if trained_on is None:
+        trained_on = (_recorded_training(model_a, name_a), _recorded_training(model_b, name_b))
+    where = "the data" if isinstance(data, LabelledData) else _describe_paths(data)
     if not isinstance(data, LabelledData):
-        data = read_labelled(data, text_column=text_column, labels_column=labels_column)
+        data = read_labelled_files(data, text_column=text_column, labels_column=labels_column,
+                                   prefer_later=prefer_later)
     if split is not None:
         data = data.only_split(split, where)
     labels = [label for label in model_a.labels if label in model_b.labels]
@@ -74,6 +115,8 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
             f"The models share no label ({name_a}: {model_a.labels}; {name_b}: {model_b.labels}), so they "
             "cannot be compared."
         )
+    data, rows = unseen_rows(data, *trained_on)
+    _check_enough(data, rows, labels, name_a, name_b, where, min_rows, min_per_label)
     Y_true = np.asarray(data.indicator(labels), dtype=int)
     Y_a, Y_b = _predict(model_a, data.texts, labels), _predict(model_b, data.texts, labels)
     metrics_a, metrics_b = label_metrics(Y_true, Y_a, labels), label_metrics(Y_true, Y_b, labels)
@@ -103,6 +146,9 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
         "model_a": name_a,
         "model_b": name_b,
         "n_reports": n,
+        "rows": rows,
+        "min_rows": min_rows,
+        "min_per_label": min_per_label,
         "labels": labels,
         "labels_only_in_a": [label for label in model_a.labels if label not in labels],
         "labels_only_in_b": [label for label in model_b.labels if label not in labels],
@@ -124,7 +170,7 @@ def format_comparison(result: dict) -> str:
     level = f"{result['confidence']:.0%} CI"
     a, b = result["model_a"][:12], result["model_b"][:12]
     header = f"{'label':<18}{a:>13}{b:>13}{'B - A':>9}   {level:<18}{'support':>8}"
-    lines = [f"{result['n_reports']} reports; A = {result['model_a']}, B = {result['model_b']} (F1)", header,
+    lines = [describe_rows(result), f"A = {result['model_a']}, B = {result['model_b']} (F1)", header,
              "-" * len(header)]
     rows = list(result["per_label"].items()) + [("macro avg", {**result["macro"], "support": None})]
     for label, m in rows:
@@ -143,6 +189,65 @@ def format_comparison(result: dict) -> str:
         lines += _identity_suite_lines(result["identity_suite_a"], result["identity_suite_b"], a, b)
     lines.append(result["verdict"])
     return "\n".join(lines)
+
+
+def unseen_rows(data: LabelledData, trained_a, trained_b) -> tuple[LabelledData, dict]:
+    """The reports of ``data`` whose text neither model trained on (``trained_a`` / ``_b``: text hashes), and the
+    counts: ``in_data``, ``trained_on_a``, ``trained_on_b``, ``trained_on_either``, ``unseen``."""
+    trained_a, trained_b = frozenset(trained_a), frozenset(trained_b)
+    hashes = [text_sha256(text) for text in data.texts]
+    in_a = [h in trained_a for h in hashes]
+    in_b = [h in trained_b for h in hashes]
+    keep = [i for i, (a, b) in enumerate(zip(in_a, in_b, strict=True)) if not (a or b)]
+    rows = {"in_data": len(data), "trained_on_a": sum(in_a), "trained_on_b": sum(in_b),
+            "trained_on_either": len(data) - len(keep), "unseen": len(keep)}
+    return data.subset(keep), rows
+
+
+def describe_rows(result: dict) -> str:
+    """One line: how many reports were scored, out of how many, and how many each model had trained on."""
+    rows = result["rows"]
+    return (
+        f"Scored on {rows['unseen']} of {rows['in_data']} reports, those neither model trained on "
+        f"({result['model_a']} trained on {rows['trained_on_a']} of them, {result['model_b']} on "
+        f"{rows['trained_on_b']})."
+    )
+
+
+def _recorded_training(model, name) -> frozenset[str]:
+    rows = getattr(model, "training_rows", None)
+    if rows is None:
+        raise DataError(
+            f"Model '{name}' does not record which reports it was trained on (it was saved before models kept "
+            "them), so a comparison could score it on its own training reports. Retrain it, or compare it with "
+            "tension compare or tension promote, which rebuild its training split from the files its metadata "
+            "records."
+        )
+    return rows.trained_on
+
+
+def _check_enough(data, rows, labels, name_a, name_b, where, min_rows, min_per_label) -> None:
+    if rows["trained_on_either"]:
+        why = (f"{rows['unseen']} of the {rows['in_data']} reports of {where} are ones neither model trained on "
+               f"({name_a} trained on {rows['trained_on_a']} of them, {name_b} on {rows['trained_on_b']})")
+    else:
+        why = f"{rows['unseen']} reports in {where}, none of which either model trained on"
+    fix = ("Compare on reports neither model saw (a newly labelled file, or the test split of the data both were "
+           "trained from), or lower the minimum with --min-rows / --min-per-label.")
+    if rows["unseen"] < max(min_rows, 1):
+        raise TooFewUnseenRows(f"Only {why}; at least {min_rows} are needed to compare them. {fix}")
+    counts = {label: sum(label in row for row in data.labels) for label in labels}
+    short = {label: n for label, n in counts.items() if n < min_per_label}
+    if short:
+        raise TooFewUnseenRows(
+            f"{why[0].upper()}{why[1:]}, and among them too few have label(s) {short}: at least {min_per_label} "
+            f"of each are needed to compare them. {fix}"
+        )
+
+
+def _describe_paths(data) -> str:
+    paths = [data] if isinstance(data, str | Path) else list(data)
+    return ", ".join(f"'{path}'" for path in paths)
 
 
 def _identity_suites(model_a, model_b) -> dict:

@@ -16,7 +16,13 @@ Without ``DEFAULT_MODEL`` the default is ``models/default``, as before the regis
 makes it the default, so a second rollback goes one further back (or says there is nothing left) instead of
 flipping back. Both pointer files hold plain folder names of this folder (no path separators, no ``..``), and
 only real folders (not symbolic links) whose model verifies (:func:`classifier.model.persistence.load_pipeline`) can
-become the default. ``tension models`` shows scores only for models that verify.
+become the default. ``tension models`` shows scores only for models that verify, each with the test reports it
+comes from, so that figures measured on different reports are not read as comparable.
+
+A promotion scores the candidate and the current default on the same reports, and only on those that neither
+trained on (:func:`classifier.evaluation.compare.compare_models`): each model's ``rows.json`` names its training
+reports by text hash; for a model saved before models kept them, its training split is rebuilt from the files
+and split recorded in its metadata (:func:`training_hashes`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 
 from classifier.errors import DataError, ModelError
 from classifier.io.atomic import write_text
+from classifier.io.records import text_sha256
 from classifier.model.persistence import (
     DEFAULT_MODEL_NAME,
     DEFAULT_POINTER_FILE,
@@ -38,6 +45,7 @@ from classifier.model.persistence import (
     load_pipeline,
     models_dir,
     read_metadata,
+    read_training_rows,
 )
 
 PREVIOUS_POINTER_FILE = "PREVIOUS_MODEL"
@@ -57,6 +65,8 @@ class ModelEntry:
     is_previous: bool = False
     problem: str | None = None  # why the model does not verify (its figures are then not shown)
     verified: bool = False  # the folder is real, its files check out and it loads as a fitted model
+    evaluation_rows: int | None = None  # how many test reports macro_f1 comes from
+    evaluation_digest: str | None = None  # which ones (TrainingRows.evaluation_digest); None: not recorded
 
 
 @dataclass
@@ -71,6 +81,8 @@ class Promotion:
     reason: str | None = None  # why it was promoted (required to override the fairness gate)
     identity_suite: dict | None = None  # the fairness gate's figures: candidate, previous default, limits
     fairness_overridden: list[str] = field(default_factory=list)  # the gate's objections, when forced past them
+    not_compared: str | None = None  # why a forced promotion was made without a comparison
+    next_rollback: str | None = None  # the model a rollback from here would restore (None: nothing left)
 
 
 def current_default() -> str | None:
@@ -83,8 +95,14 @@ def current_default() -> str | None:
 
 def previous_default() -> str | None:
     """The name of the default before the current one (the one ``--rollback`` returns to), if any."""
-    stack = _previous_stack()
-    return stack[-1] if stack else None
+    order = rollback_order()
+    return order[0] if order else None
+
+
+def rollback_order() -> list[str]:
+    """The models successive rollbacks would restore, the next one first (the current default never)."""
+    current = current_default()
+    return [name for name in reversed(_previous_stack()) if name != current]
 
 
 def list_models() -> list[ModelEntry]:
@@ -110,6 +128,9 @@ def list_models() -> list[ModelEntry]:
         else:
             entry.verified = True
             entry.macro_f1 = (meta.get("metrics") or {}).get("macro", {}).get("f1")
+            rows = read_training_rows(folder, meta)  # verified by load_pipeline
+            entry.evaluation_rows = len(rows.test_hashes) if rows else (meta.get("rows") or {}).get("test")
+            entry.evaluation_digest = rows.evaluation_digest if rows else None
         entries.append(entry)
     return sorted(entries, key=lambda e: (e.created or "", e.name), reverse=True)
 
@@ -119,27 +140,65 @@ def format_models(entries: list[ModelEntry]) -> str:
     if not entries:
         return f"No models in '{models_dir()}'. Train one: tension train data/reports.csv --out {models_dir()}/NAME"
     width = max(len("name"), *(len(e.name) for e in entries))
-    lines = [f"  {'name':<{width}}  {'created':<25}  {'macro-F1':>8}  data (sha256)"]
+    tags = _evaluation_tags(entries)
+    lines = [f"  {'name':<{width}}  {'created':<25}  {'macro-F1':>8}  {'on test rows':<14}  data (sha256)"]
     for e in entries:
         mark = "*" if e.is_default else ("<" if e.is_previous else " ")
         if e.problem or not e.verified:
             lines.append(f"{mark} {e.name:<{width}}  unverified (no scores shown): {e.problem or 'not checked'}")
             continue
         f1 = f"{e.macro_f1:.3f}" if isinstance(e.macro_f1, int | float) else "-"
+        rows = f"[{tags.get(e.evaluation_digest, '?')}] {e.evaluation_rows if e.evaluation_rows is not None else '-'}"
         data = ", ".join(f"{Path(d.get('path', '?')).name} {str(d.get('sha256', ''))[:12]}" for d in e.data)
-        lines.append(f"{mark} {e.name:<{width}}  {e.created or '-':<25}  {f1:>8}  {data}")
+        lines.append(f"{mark} {e.name:<{width}}  {e.created or '-':<25}  {f1:>8}  {rows:<14}  {data}")
     lines.append("* default (used by 'tension label' and load_model()), < previous default (promote --rollback)")
+    shown = [e for e in entries if e.verified and not e.problem]
+    if len(tags) > 1 or (tags and any(e.evaluation_digest is None for e in shown)):
+        lines.append("Each macro-F1 is on its model's own test rows: [a], [b]... name the sets of rows, and figures "
+                     "with different letters (or [?], rows not recorded) come from different reports, so they are "
+                     "not comparable. To compare two models on the same reports: tension compare A B DATA")
+    elif shown:
+        lines.append("Every macro-F1 shown is on the same test rows.")
+    order = rollback_order()
+    if order:
+        then = f" (then {', '.join(repr(name) for name in order[1:])})" if len(order) > 1 else ""
+        lines.append(f"tension promote --rollback would restore '{order[0]}'{then}.")
+    elif current_default() is not None:
+        lines.append("tension promote --rollback: nothing to roll back to.")
     return "\n".join(lines)
 
 
+def _evaluation_tags(entries: list[ModelEntry]) -> dict[str, str]:
+    """A letter per distinct set of test rows among the models shown, in the order they are listed."""
+    tags: dict[str, str] = {}
+    for e in entries:
+        if e.verified and not e.problem and e.evaluation_digest and e.evaluation_digest not in tags:
+            tags[e.evaluation_digest] = _letters(len(tags))
+    return tags
+
+
+def _letters(number: int) -> str:
+    """a, b, ... z, aa, ab, ...: a short name for the set of rows numbered ``number``."""
+    name = ""
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        name = chr(ord("a") + rest) + name
+    return name
+
+
 def promote(name, *, force=False, data=None, text_column=None, labels_column="labels", n_resamples=1000,
-            seed=0, reason=None, max_fpr=None, max_term_fpr=None, fpr_tolerance=None) -> Promotion:
+            seed=0, reason=None, max_fpr=None, max_term_fpr=None, fpr_tolerance=None, min_rows=None,
+            min_per_label=None) -> Promotion:
     """Make model ``name`` the default, if it is at least as good as the current default and passes the
     fairness gate.
 
-    Both models are scored on the same labelled reports: ``data`` when given (every row of that file),
-    otherwise the candidate's own held-out test split (rebuilt from the files and split recorded in its
-    metadata, which must be unchanged). The candidate is refused when its macro-F1 over the labels both
+    Both models are scored on the same labelled reports, and only on those that neither trained on: the rows of
+    ``data`` when given, otherwise the candidate's own held-out test split (rebuilt from the files and split
+    recorded in its metadata, which must be unchanged), less any the default trained on. Fewer than
+    ``min_rows`` such reports (or ``min_per_label`` of a label; defaults
+    :data:`~classifier.evaluation.compare.MIN_ROWS` and ``MIN_PER_LABEL``) is a refusal with the reason;
+    ``force`` promotes without a comparison then. The candidate is refused when its macro-F1 over the labels both
     models know is lower than the default's, or when it lacks a label the default has, unless ``force``.
 
     The fairness gate (:mod:`classifier.fairness.gate`) scores both models on the identity-term suite and
@@ -158,7 +217,7 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
     ConfigError
         A limit is not a fraction between 0 and 1.
     """
-    from classifier.evaluation.compare import compare_models
+    from classifier.evaluation.compare import TooFewUnseenRows, compare_models
     from classifier.fairness import evaluate_identity_suite, fairness_problems, summarise_identity_suite
     from classifier.fairness.gate import gate_limits
     from classifier.model.predictor import load_model
@@ -183,10 +242,25 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
                     f"({exc}). Pass --force to promote '{name}' without a comparison."
                 ) from exc
             current = None
+        comparison = None
         if current is not None:
-            evaluation, result.evaluated_on = _evaluation_data(candidate.metadata, data, text_column, labels_column)
-            comparison = compare_models(current, candidate, evaluation, n_resamples=n_resamples, seed=seed)
-            comparison["model_a"], comparison["model_b"] = default, name
+            evaluation, result.evaluated_on = _evaluation_data(candidate.metadata, data, text_column, labels_column,
+                                                               rows=candidate.training_rows)
+            trained_on = (training_hashes(models_dir() / default, current.metadata, current.training_rows),
+                          training_hashes(models_dir() / name, candidate.metadata, candidate.training_rows))
+            try:
+                comparison = compare_models(current, candidate, evaluation, trained_on=trained_on,
+                                            n_resamples=n_resamples, seed=seed, min_rows=min_rows,
+                                            min_per_label=min_per_label, names=(default, name))
+            except TooFewUnseenRows as exc:
+                if not force:
+                    raise ModelError(
+                        f"Not promoted: '{name}' cannot be compared with the default '{default}' on "
+                        f"{result.evaluated_on}. {exc} Or pass --data FILE, or --force to promote it without a "
+                        "comparison."
+                    ) from exc
+                result.not_compared = str(exc)
+        if comparison is not None:
             result.comparison = comparison
             missing = comparison["labels_only_in_a"]
             macro = comparison["macro"]
@@ -197,12 +271,15 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
                 )
             if not force and macro["f1_b"] < macro["f1_a"]:
                 raise ModelError(
-                    f"Not promoted: '{name}' has macro-F1 {macro['f1_b']:.3f} on {result.evaluated_on} "
-                    f"({comparison['n_reports']} reports), below the default '{default}' at {macro['f1_a']:.3f} "
+                    f"Not promoted: '{name}' has macro-F1 {macro['f1_b']:.3f} on the {comparison['n_reports']} "
+                    f"reports of {result.evaluated_on} that neither model trained on, below the default '{default}' "
+                    f"at {macro['f1_a']:.3f} "
                     f"(difference {macro['diff']:+.3f}, {comparison['confidence']:.0%} CI {macro['ci_low']:+.3f} "
                     f"to {macro['ci_high']:+.3f}). Improve the model, or pass --force to promote it anyway."
                 )
             suite, current_suite = comparison.get("identity_suite_b"), comparison.get("identity_suite_a")
+        elif current is not None:
+            current_suite = summarise_identity_suite(evaluate_identity_suite(current))
     if suite is None:
         suite = summarise_identity_suite(evaluate_identity_suite(candidate))
     problems = fairness_problems(suite, current_suite, max_fpr=limits["max_fpr"],
@@ -218,6 +295,7 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
             raise ModelError(_fairness_refusal(name, problems, force))
         result.fairness_overridden = problems
     _set_default(name, default, action="promote", forced=force, result=result)
+    result.next_rollback = previous_default()
     return result
 
 
@@ -268,6 +346,7 @@ def rollback() -> Promotion:
     load_model(models_dir() / previous)  # it must still verify before it serves again
     result = Promotion(previous, current)
     _set_default(previous, current, action="rollback", forced=False, result=result)
+    result.next_rollback = previous_default()
     return result
 
 
@@ -299,14 +378,72 @@ def history() -> list[dict]:
     return entries
 
 
-def held_out_split(metadata: dict, *, text_column=None, labels_column="labels"):
+def compare_saved(model_a, model_b, data, *, text_column=None, labels_column="labels", **options) -> dict:
+    """:func:`~classifier.evaluation.compare.compare_models` of two saved models (folders, or names in the
+    registry) on the reports of ``data`` that neither trained on; the training reports of a model saved before
+    models recorded them are rebuilt from its metadata (:func:`training_hashes`). ``options`` go to
+    ``compare_models``."""
+    from classifier.evaluation.compare import compare_models
+    from classifier.model.persistence import resolve_model_dir
+    from classifier.model.predictor import load_model
+
+    folders = [resolve_model_dir(model) for model in (model_a, model_b)]
+    models = [load_model(folder) for folder in folders]
+    trained_on = tuple(training_hashes(folder, model.metadata, model.training_rows, text_column=text_column,
+                                       labels_column=labels_column) for folder, model in zip(folders, models,
+                                                                                             strict=True))
+    return compare_models(*models, data, text_column=text_column, labels_column=labels_column, trained_on=trained_on,
+                          names=tuple(Path(model).name or str(model) for model in (model_a, model_b)), **options)
+
+
+def held_out_split(metadata: dict, *, text_column=None, labels_column="labels", rows=None):
     """Rebuild a model's held-out test split from the files and split recorded in its metadata.
+
+    ``rows`` (the model's :class:`~classifier.model.provenance.TrainingRows`), when given, must name the same
+    test reports as the rebuilt split.
 
     Raises
     ------
     DataError
         When a recorded file is missing or changed since training, or the split cannot be reproduced.
     """
+    data, _, test = _rebuild_split(metadata, text_column=text_column, labels_column=labels_column)
+    test_data = data.subset(test)
+    if rows is not None and sorted(text_sha256(t) for t in test_data.texts) != sorted(rows.test_hashes):
+        raise DataError(
+            "The rebuilt test split is not the one the model recorded in its rows.json (the same files, but "
+            "another split); pass --data FILE to evaluate on."
+        )
+    return test_data
+
+
+def training_hashes(model_dir, metadata: dict, rows=None, *, text_column=None, labels_column="labels"
+                    ) -> frozenset[str]:
+    """The text hashes of the reports a model trained on: those it recorded (``rows``, its verified
+    ``rows.json``), else, for a model saved before models kept them, its training split rebuilt from the files
+    and split recorded in its metadata.
+
+    Raises
+    ------
+    DataError
+        The model recorded no training reports and they cannot be rebuilt (a file missing or changed); the
+        message says which model and how to fix it.
+    """
+    if rows is not None:
+        return rows.trained_on
+    try:
+        data, train, _ = _rebuild_split(metadata, text_column=text_column, labels_column=labels_column)
+    except DataError as exc:
+        raise DataError(
+            f"Cannot tell which reports '{Path(model_dir).name}' was trained on: it was saved before models recorded "
+            f"them, and its training split cannot be rebuilt ({exc}). Retrain it with this version, so that it "
+            "records them."
+        ) from exc
+    return frozenset(text_sha256(data.texts[i]) for i in train)
+
+
+def _rebuild_split(metadata: dict, *, text_column=None, labels_column="labels"):
+    """The data a model was trained from (combined as training combined it) and its train and test indices."""
     from classifier.io.records import combine, read_labelled
     from classifier.training.train import split_indices
 
@@ -339,22 +476,25 @@ def held_out_split(metadata: dict, *, text_column=None, labels_column="labels"):
             test_size = float(split.split()[2].rstrip("%")) / 100
         except (IndexError, ValueError) as exc:
             raise DataError(f"Cannot read the split {split!r} from the metadata; pass --data FILE.") from exc
-    _, test, _ = split_indices(data, test_size=test_size, seed=metadata.get("seed", 0))
+    train, test, _ = split_indices(data, test_size=test_size, seed=metadata.get("seed", 0))
     expected = (metadata.get("rows") or {}).get("test")
     if expected is not None and len(test) != expected:
         raise DataError(
             f"Rebuilt a test split of {len(test)} reports but the model recorded {expected}; pass --data FILE."
         )
-    return data.subset(test)
+    return data, train, test
 
 
-def _evaluation_data(metadata, data, text_column, labels_column):
-    from classifier.io.records import read_labelled
+def _evaluation_data(metadata, data, text_column, labels_column, rows=None):
+    from classifier.io.records import read_labelled_files
 
     if data is not None:
-        return read_labelled(data, text_column=text_column, labels_column=labels_column), f"'{data}'"
+        paths = [data] if isinstance(data, str | Path) else list(data)
+        return (read_labelled_files(paths, text_column=text_column, labels_column=labels_column, prefer_later=True),
+                ", ".join(f"'{path}'" for path in paths))
     files = ", ".join(Path(d["path"]).name for d in metadata.get("data") or [])
-    return held_out_split(metadata, text_column=text_column, labels_column=labels_column), f"the test split of {files}"
+    return (held_out_split(metadata, text_column=text_column, labels_column=labels_column, rows=rows),
+            f"the test split of {files}")
 
 
 def _check_name(name) -> str:
@@ -445,6 +585,9 @@ def _set_default(name, previous, *, action, forced, result: Promotion) -> None:
     if result.comparison is not None:
         macro = result.comparison["macro"]
         record["macro_f1"] = {"previous": macro["f1_a"], "default": macro["f1_b"]}
+        record["compared_on"] = result.comparison["rows"]
+    if result.not_compared is not None:
+        record["not_compared"] = result.not_compared
     if result.reason is not None:
         record["reason"] = result.reason
     if result.identity_suite is not None:

@@ -31,9 +31,15 @@ def saved_model(tmp_path_factory):
 
 @pytest.fixture
 def registry(saved_model, tmp_path, monkeypatch, fake_identity_suite):
+    """The small model in a registry of its own; comparisons need only 20 unseen reports (3 per label), as it is
+    tested on 64."""
+    import classifier.evaluation.compare as compare
+
     models = tmp_path / "models"
     shutil.copytree(saved_model.parent, models)
     monkeypatch.setenv("TENSION_MODELS_DIR", str(models))
+    monkeypatch.setattr(compare, "MIN_ROWS", 20)
+    monkeypatch.setattr(compare, "MIN_PER_LABEL", 3)
     return models
 
 
@@ -47,9 +53,12 @@ def test_cli_retrain_models_promote_and_rollback(registry):
     result = runner.invoke(app, ["promote", "copy"])  # the same model scores the same: not worse
     assert result.exit_code == 0, result.output
     assert "No clear difference" in result.output and "was 'small'" in result.output
+    assert "tension promote --rollback would restore 'small'." in runner.invoke(app, ["models"]).output
     result = runner.invoke(app, ["promote", "--rollback"])
     assert result.exit_code == 0 and "Default is now 'small' again" in result.output
-    assert "* small" in runner.invoke(app, ["models"]).output
+    assert "Nothing older to roll back to: another --rollback would be refused." in result.output
+    listing = runner.invoke(app, ["models"]).output
+    assert "* small" in listing and "Every macro-F1 shown is on the same test rows." in listing
 
 
 @pytest.mark.parametrize(
@@ -152,3 +161,62 @@ def test_cli_retrain_combine_keeps_later_label_only_with_prefer_later(tmp_path):
     assert len(merged) == len(rows)
     position = merged.texts.index(rows[0]["text"])
     assert merged.labels[position] == ("misinformation",) and merged.sources[position] == "second.csv row 2"
+
+
+# -- the README's retraining recipe, with a file of new labels that has no split column ------------------------
+
+def test_cli_retrain_recipe_keeps_the_corpus_test_split_and_compare_and_promote_agree(tmp_path, monkeypatch,
+                                                                                      fake_identity_suite):
+    import json
+
+    from classifier import load_model
+    from classifier.io.records import text_sha256
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TENSION_MODELS_DIR", str(tmp_path / "models"))
+    corpus = _rows(0, 400)
+    test_rows = [r for r in corpus if r["split"] == "test"]
+    write_csv(tmp_path / "reports.csv", corpus)
+    # New labels: 160 new reports and a correction of one corpus test report, in a file without a split column.
+    new = [{"text": r["text"], "labels": r["labels"]} for r in _rows(400, 560)]
+    new.append({"text": test_rows[0]["text"], "labels": "misinformation"})
+    write_csv(tmp_path / "new_labels.csv", new)
+
+    first = runner.invoke(app, ["train", "reports.csv"])
+    assert first.exit_code == 0, first.output
+    assert f"Split: 400 rows came with a split and kept it ({len(test_rows)} test)." in first.output
+    retrained = runner.invoke(app, ["train", "reports.csv", "new_labels.csv", "--prefer-later"])
+    assert retrained.exit_code == 0, retrained.output
+    assert (f"Split: 400 rows came with a split and kept it ({len(test_rows)} test); 160 rows had none and were split "
+            "now, stratified (32 test, 20%, seed 0).") in retrained.output
+    name = retrained.output.split("tension promote ")[-1].split()[0]
+
+    rows = load_model(tmp_path / "models" / name).training_rows  # the corpus's test split is intact
+    corpus_test = {text_sha256(r["text"]) for r in test_rows}
+    assert corpus_test <= set(rows.test_hashes) and not corpus_test & rows.trained_on
+    assert len(rows.test_hashes) == len(test_rows) + 32
+
+    # Scored on the corpus's test split only: neither model trained on any of it, but 77 rows are too few.
+    refused = runner.invoke(app, ["compare", "default", name, "reports.csv", "--split", "test"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert (f"Only {len(test_rows)} reports in 'reports.csv', none of which either model trained on; at least 100 are "
+            "needed") in refused.output
+
+    minimum = ["--min-per-label", "5"]
+    compared = runner.invoke(app, ["compare", "default", name, "reports.csv", "new_labels.csv", "--prefer-later",
+                                   "--resamples", "200", *minimum])
+    assert compared.exit_code == 0, compared.output
+    promoted = runner.invoke(app, ["promote", name, *minimum])
+    assert promoted.exit_code == 0, promoted.output
+    unseen = len(test_rows) + 32  # the corpus's test split and the new labels' held-out fifth
+    assert (f"Scored on {unseen} of 560 reports, those neither model trained on (default trained on "
+            f"{400 - len(test_rows)} of them, {name} on {400 - len(test_rows) + 128})") in compared.output
+    assert (f"On the test split of reports.csv, new_labels.csv: Scored on {unseen} of {unseen} reports, those "
+            f"neither model trained on (default trained on 0 of them, {name} on 0)") in promoted.output
+    verdict = [line for line in compared.output.splitlines() if "macro-F1" in line]
+    assert verdict and verdict[-1].split(" (")[0] in promoted.output  # the same figures on the same rows
+    record = json.loads((tmp_path / "models" / "promotions.jsonl").read_text("utf-8").splitlines()[-1])
+    as_json = json.loads(runner.invoke(app, ["compare", "default", name, "reports.csv", "new_labels.csv",
+                                             "--prefer-later", "--resamples", "200", "--json", *minimum]).stdout)
+    assert record["macro_f1"] == {"previous": as_json["macro"]["f1_a"], "default": as_json["macro"]["f1_b"]}
+    assert record["compared_on"]["unseen"] == as_json["n_reports"] == unseen

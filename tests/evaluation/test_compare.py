@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 from classifier.errors import ConfigError, DataError
-from classifier.evaluation.compare import compare_models, format_comparison
+from classifier.evaluation.compare import TooFewUnseenRows, compare_models, format_comparison
 from classifier.io.records import read_labelled
 from tests.helpers import CORPUS, write_csv
 
@@ -90,7 +90,7 @@ def test_compare_a_model_with_itself_finds_no_difference(setup):
 
 def test_compare_split_option_and_bad_input(setup):
     path_a, path_b, data = setup
-    only_test = compare_models(path_a, path_b, data, split="test", n_resamples=50)
+    only_test = compare_models(path_a, path_b, data, split="test", n_resamples=50, min_rows=40, min_per_label=5)
     assert only_test["n_reports"] == sum(s == "test" for s in read_labelled(data).splits)
     with pytest.raises(DataError, match="split 'holdout'"):
         compare_models(path_a, path_b, data, split="holdout")
@@ -100,3 +100,60 @@ def test_compare_split_option_and_bad_input(setup):
         compare_models(path_a, path_b, data, confidence=95)
     with pytest.raises(DataError, match="does not exist"):
         compare_models(path_a, path_b, data.with_name("missing.csv"))
+
+    for option in ("min_rows", "min_per_label"):
+        with pytest.raises(ConfigError, match=f"'{option}' must be a whole number >= 0"):
+            compare_models(path_a, path_b, data, **{option: -1})
+
+
+def _corpus_rows(stop):
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))[:stop]
+
+
+def test_compare_scores_only_the_rows_neither_model_trained_on(setup, tmp_path):
+    path_a, path_b, _ = setup
+    rows = _corpus_rows(800)  # A trained on the train rows of the first 250, B on those of the first 400
+    trained_a = [r for r in rows[:250] if r["split"] == "train"]
+    trained_b = [r for r in rows[:400] if r["split"] == "train"]
+    result = compare_models(path_a, path_b, write_csv(tmp_path / "all.csv", rows), n_resamples=50,
+                            identity_suite=False)
+    unseen = [r for r in rows if r not in trained_b]
+    assert result["rows"] == {"in_data": 800, "trained_on_a": len(trained_a), "trained_on_b": len(trained_b),
+                              "trained_on_either": len(trained_b), "unseen": len(unseen)}
+    assert result["n_reports"] == len(unseen)
+    direct = compare_models(path_a, path_b, write_csv(tmp_path / "unseen.csv", unseen), n_resamples=50,
+                            identity_suite=False)
+    assert direct["rows"]["trained_on_either"] == 0
+    assert (result["macro"], result["per_label"]) == (direct["macro"], direct["per_label"])
+    assert format_comparison(result).startswith(
+        f"Scored on {len(unseen)} of 800 reports, those neither model trained on (model_a trained on "
+        f"{len(trained_a)} of them, model_b on {len(trained_b)}).")
+
+
+def test_compare_refuses_too_few_unseen_rows_and_says_why(setup, tmp_path):
+    path_a, path_b, _ = setup
+    rows = _corpus_rows(400)
+    test_rows = [r for r in rows if r["split"] == "test"]
+    seen = write_csv(tmp_path / "seen.csv", rows)
+    with pytest.raises(TooFewUnseenRows, match=rf"Only {len(test_rows)} of the 400 reports of '.*seen.csv' are ones "
+                                               r"neither model trained on \(model_a trained on \d+ of them, model_b on "
+                                               rf"{400 - len(test_rows)}\); at least 100 are needed.*--min-rows"):
+        compare_models(path_a, path_b, seen, identity_suite=False)
+    with pytest.raises(TooFewUnseenRows, match=r"too few have label\(s\) \{.*'race_hate': \d\}: at least 10 of each"):
+        compare_models(path_a, path_b, seen, min_rows=50, identity_suite=False)
+    result = compare_models(path_a, path_b, seen, min_rows=50, min_per_label=5, n_resamples=50, identity_suite=False)
+    assert result["n_reports"] == len(test_rows)
+
+
+def test_compare_refuses_a_model_that_does_not_record_its_training_rows(setup):
+    from classifier import load_model
+
+    path_a, path_b, data = setup
+    unknown = load_model(path_a)
+    unknown.training_rows = None
+    with pytest.raises(DataError, match="Model 'model_a' does not record which reports it was trained on"):
+        compare_models(unknown, path_b, data, identity_suite=False)
+    known = load_model(path_a).training_rows.trained_on, load_model(path_b).training_rows.trained_on
+    result = compare_models(unknown, path_b, data, trained_on=known, n_resamples=50, identity_suite=False)
+    assert result["n_reports"] == 200

@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from classifier import load_model
-from classifier.errors import ConfigError, ModelError
+from classifier.errors import ConfigError, DataError, ModelError
 from classifier.model.persistence import DEFAULT_POINTER_FILE, resolve_model_dir
 from classifier.retrain.registry import (
     HISTORY_FILE,
@@ -55,11 +55,16 @@ def trained_models(tmp_path_factory):
 @pytest.fixture
 def registry(trained_models, tmp_path, monkeypatch, fake_identity_suite):
     """A fresh copy of the registry in tmp_path, used as $TENSION_MODELS_DIR; every model passes the fairness
-    gate unless a test gives it other identity-suite figures."""
+    gate unless a test gives it other identity-suite figures, and a comparison needs only 20 unseen reports (3 per
+    label), as these models are tested on 64."""
+    import classifier.evaluation.compare as compare
+
     source, _ = trained_models
     models = tmp_path / "models"
     shutil.copytree(source, models)
     monkeypatch.setenv("TENSION_MODELS_DIR", str(models))
+    monkeypatch.setattr(compare, "MIN_ROWS", 20)
+    monkeypatch.setattr(compare, "MIN_PER_LABEL", 3)
     return models
 
 
@@ -318,3 +323,96 @@ def test_registry_new_model_names_do_not_collide_within_a_second(registry):
     names = {new_model_name() for _ in range(50)}
     assert len(names) == 50
     assert all(re.fullmatch(r"model-\d{8}-\d{6}-[0-9a-f]{4}", name) for name in names)
+
+
+# -- honest comparisons: only reports neither model trained on ---------------------------------------------------
+
+def test_registry_promote_compares_only_on_rows_neither_model_trained_on(registry, trained_models):
+    _, data = trained_models
+    promote("good")
+    with pytest.raises(ModelError, match=r"on the 64 reports of '.*good.csv' that neither model trained on, below "
+                                         r"the default 'good'"):
+        promote("worse", data=data)  # 300 rows, of which both trained on the same 236
+    with pytest.raises(ModelError) as refused:  # random_split trained on 3/4 of good's test rows
+        promote("random_split")
+    message = str(refused.value)
+    good_train = load_model(registry / "good").training_rows.trained_on
+    candidate = load_model(registry / "random_split").training_rows
+    unseen = sum(h not in good_train for h in candidate.test_hashes)
+    assert unseen < 20
+    assert message.startswith(f"Not promoted: 'random_split' cannot be compared with the default 'good' on the test "
+                              f"split of good.csv. Only {unseen} of the 75 reports of the data are ones neither model "
+                              f"trained on (good trained on {75 - unseen} of them, random_split on 0); at least 20 "
+                              "are needed")
+    assert "--min-rows" in message and "--force" in message and current_default() == "good"
+
+    done = promote("random_split", force=True)
+    assert done.comparison is None and done.not_compared.startswith(f"Only {unseen} of the 75")
+    assert history()[-1]["not_compared"] == done.not_compared
+    back = rollback()
+    done = promote("random_split", min_rows=unseen, min_per_label=0)
+    assert done.comparison["rows"] == {"in_data": 75, "trained_on_a": 75 - unseen, "trained_on_b": 0,
+                                       "trained_on_either": 75 - unseen, "unseen": unseen}
+    assert history()[-1]["compared_on"] == done.comparison["rows"] and back.name == "good"
+
+
+def test_registry_rebuilds_the_training_rows_of_a_model_saved_before_they_were_recorded(registry):
+    from classifier.model.persistence import ROWS_FILE
+    from classifier.retrain.registry import training_hashes
+
+    for name in ("good", "random_split"):  # a split column, and a random split of every row
+        meta = json.loads((registry / name / "metadata.json").read_text())
+        recorded = load_model(registry / name).training_rows
+        assert training_hashes(registry / name, meta) == recorded.trained_on
+        assert len(held_out_split(meta, rows=recorded)) == meta["rows"]["test"]
+    shutil.copytree(registry / "good", registry / "legacy")
+    meta = json.loads((registry / "legacy" / "metadata.json").read_text())
+    del meta["rows_sha256"]
+    (registry / "legacy" / "metadata.json").write_text(json.dumps(meta))
+    (registry / "legacy" / ROWS_FILE).unlink()
+    promote("legacy")
+    done = promote("worse", force=True)  # the default's training rows come from its recorded files and split
+    assert done.comparison["rows"]["unseen"] == 64 and done.comparison["rows"]["trained_on_a"] == 0
+    meta["data"][0]["sha256"] = "0" * 64
+    with pytest.raises(DataError, match="Cannot tell which reports 'legacy' was trained on.*has changed.*Retrain"):
+        training_hashes(registry / "legacy", meta)
+
+
+def test_registry_models_shows_which_rows_each_figure_comes_from(registry):
+    from classifier.model.persistence import ROWS_FILE
+
+    shutil.copytree(registry / "good", registry / "legacy")
+    meta = json.loads((registry / "legacy" / "metadata.json").read_text())
+    del meta["rows_sha256"]
+    (registry / "legacy" / "metadata.json").write_text(json.dumps(meta))
+    (registry / "legacy" / ROWS_FILE).unlink()
+    entries = {e.name: e for e in list_models()}
+    assert entries["good"].evaluation_digest == entries["worse"].evaluation_digest  # the same 64 test rows
+    assert entries["random_split"].evaluation_digest not in (None, entries["good"].evaluation_digest)
+    assert entries["legacy"].evaluation_digest is None and entries["legacy"].evaluation_rows == 64
+    table = format_models(list_models())
+    tag = {name: re.search(rf"^. {name} .*  (\[[a-z?]\]) +(\d+) ", table, re.M).groups() for name in entries}
+    assert tag["good"] == tag["worse"] and tag["good"][1] == "64"
+    assert tag["random_split"] == (tag["random_split"][0], "75") and tag["random_split"][0] != tag["good"][0]
+    assert tag["legacy"] == ("[?]", "64")
+    assert "come from different reports, so they are not comparable" in table and "tension compare" in table
+
+    shutil.rmtree(registry / "random_split")
+    shutil.rmtree(registry / "legacy")
+    assert "Every macro-F1 shown is on the same test rows." in format_models(list_models())
+
+
+def test_registry_rollback_names_the_model_it_will_restore_and_when_none_is_left(registry):
+    assert "--rollback" not in format_models(list_models()).splitlines()[-1]
+    assert promote("good").next_rollback is None
+    assert format_models(list_models()).endswith("tension promote --rollback: nothing to roll back to.")
+    promote("random_split", force=True)
+    assert promote("worse", force=True).next_rollback == "random_split"
+    assert format_models(list_models()).endswith(
+        "tension promote --rollback would restore 'random_split' (then 'good').")
+    assert rollback().next_rollback == "good"
+    assert format_models(list_models()).endswith("tension promote --rollback would restore 'good'.")
+    last = rollback()
+    assert (last.name, last.next_rollback) == ("good", None)
+    with pytest.raises(ModelError, match="no previous default left to roll back to"):
+        rollback()
