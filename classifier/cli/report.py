@@ -12,11 +12,13 @@ from typing import Annotated
 
 import typer
 
+from classifier.cli.options import FRACTION_RANGE, SEED_RANGE
+
 TextColumnOpt = Annotated[str | None, typer.Option(help="Text column (default: found by name).")]
 LabelsColumnOpt = Annotated[str, typer.Option(help="Column of ';'-separated labels.")]
 DataFilesArg = Annotated[list[Path], typer.Argument(help="One or more labelled files (CSV, TSV, XLSX, JSONL).")]
-SeedOpt = Annotated[int, typer.Option(help="Random seed for folds, subsets and models.")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Models fitted in parallel.")]
+SeedOpt = Annotated[int, typer.Option(**SEED_RANGE, help="Random seed for folds, subsets and models.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Models fitted in parallel.")]
 
 
 def parse_sizes(text: str) -> list[float | int]:
@@ -68,7 +70,7 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def cv_cli(
         data: DataFilesArg,
-        k: Annotated[int, typer.Option("--k", "-k", help="Number of folds.")] = 5,
+        k: Annotated[int, typer.Option("--k", "-k", min=2, help="Number of folds.")] = 5,
         seed: SeedOpt = 0,
         split: Annotated[
             str | None, typer.Option(help="Only rows whose 'split' column has this value (default: all rows).")
@@ -84,7 +86,8 @@ def register(app: typer.Typer, user_errors) -> None:
         jobs: JobsOpt = 1,
         json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full results here.")] = None,
         hard_negative_weight: Annotated[
-            float | None, typer.Option(help="Training weight of hard negatives (default: as `tension train`).")
+            float | None, typer.Option(min=0.0, help="Training weight of hard negatives (default: as `tension "
+                                       "train`).")
         ] = None,
     ) -> None:
         """K-fold cross-validated metrics per label, as mean ± standard deviation over the folds."""
@@ -114,9 +117,10 @@ def register(app: typer.Typer, user_errors) -> None:
         sizes: Annotated[
             str, typer.Option(help="Comma-separated training sizes: fractions up to 1, or report counts.")
         ] = "0.1,0.25,0.5,0.75,1",
-        repeats: Annotated[int, typer.Option(help="Random subsets per size (spread shown when > 1).")] = 1,
+        repeats: Annotated[int, typer.Option(min=1, help="Random subsets per size (spread shown when > 1).")] = 1,
         test_size: Annotated[
-            float | None, typer.Option(help="Hold out this fraction at random (default: use the 'split' column).")
+            float | None, typer.Option(**FRACTION_RANGE, help="Hold out this fraction at random (default: use the "
+                                       "'split' column).")
         ] = None,
         seed: SeedOpt = 0,
         text_column: TextColumnOpt = None,

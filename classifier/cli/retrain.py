@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from classifier.cli.options import FRACTION_RANGE, SEED_RANGE
+
 OUTPUT_DIR = Path("output")
 
 
@@ -26,11 +28,11 @@ def register(app: typer.Typer, user_errors) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", "-o", help="Suspects file (default: output/audit_<data>.csv).")
         ] = None,
-        seed: Annotated[int, typer.Option(help="Seed of the cross-validation folds.")] = 0,
+        seed: Annotated[int, typer.Option(**SEED_RANGE, help="Seed of the cross-validation folds.")] = 0,
         text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
-        min_examples: Annotated[int, typer.Option(help="Labels with fewer reports are flagged as rare.")] = 10,
-        show: Annotated[int, typer.Option(help="How many top suspects to list here.")] = 15,
+        min_examples: Annotated[int, typer.Option(min=1, help="Labels with fewer reports are flagged as rare.")] = 10,
+        show: Annotated[int, typer.Option(min=0, help="How many top suspects to list here.")] = 15,
     ) -> None:
         """Find likely label mistakes: out-of-fold disagreement, near-duplicates with other labels, rare labels."""
         from classifier.retrain.audit import audit
@@ -57,13 +59,14 @@ def register(app: typer.Typer, user_errors) -> None:
     def suggest_cli(
         model: Annotated[Path, typer.Argument(help="Model folder or name.")],
         unlabelled: Annotated[Path, typer.Argument(help="File of unlabelled reports (CSV, TSV, XLSX, JSONL).")],
-        n: Annotated[int, typer.Option("-n", "--n", help="How many reports to pick.")] = 50,
+        n: Annotated[int, typer.Option("-n", "--n", min=1, help="How many reports to pick.")] = 50,
         out: Annotated[
             Path | None, typer.Option("--out", "-o", help="File to label (default: output/to_label_<file>.csv).")
         ] = None,
         text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
         max_similarity: Annotated[
-            float, typer.Option(help="Never pick two reports more similar than this (TF-IDF cosine).")
+            float, typer.Option(**FRACTION_RANGE, help="Never pick two reports more similar than this (TF-IDF "
+                                "cosine, above 0).")
         ] = 0.8,
     ) -> None:
         """Pick the reports whose labels would help the model most, ready to label."""
@@ -87,15 +90,15 @@ def register(app: typer.Typer, user_errors) -> None:
             bool, typer.Option(help="When a text appears in several files with different labels, the later wins.")
         ] = False,
         min_rows: Annotated[
-            int | None, typer.Option(help="Refuse when fewer reports than this are left once those either model "
+            int | None, typer.Option(min=0, help="Refuse when fewer reports than this are left once those either model "
                                      "trained on are dropped (default 100).")
         ] = None,
         min_per_label: Annotated[
-            int | None, typer.Option(help="Refuse when fewer of those reports than this have one of the compared "
-                                     "labels (default 10).")
+            int | None, typer.Option(min=0, help="Refuse when fewer of those reports than this have one of the "
+                                     "compared labels (default 10).")
         ] = None,
-        resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
-        seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
+        resamples: Annotated[int, typer.Option(min=10, help="Bootstrap resamples.")] = 1000,
+        seed: Annotated[int, typer.Option(**SEED_RANGE, help="Seed of the resampling.")] = 0,
         text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -139,23 +142,24 @@ def register(app: typer.Typer, user_errors) -> None:
                                       "either way only the reports neither model trained on are scored.")
         ] = None,
         min_rows: Annotated[
-            int | None, typer.Option(help="Refuse when fewer reports than this are left to compare on (default 100).")
+            int | None, typer.Option(min=0, help="Refuse when fewer reports than this are left to compare on "
+                                     "(default 100).")
         ] = None,
         min_per_label: Annotated[
-            int | None, typer.Option(help="Refuse when fewer of those reports than this have one of the compared "
-                                     "labels (default 10).")
+            int | None, typer.Option(min=0, help="Refuse when fewer of those reports than this have one of the "
+                                     "compared labels (default 10).")
         ] = None,
         max_fpr: Annotated[
-            float | None, typer.Option(help="Fairness gate: highest false-positive rate allowed on the identity-term "
-                                       "suite's neutral and positive sentences (default 0.03).")
+            float | None, typer.Option(**FRACTION_RANGE, help="Fairness gate: highest false-positive rate allowed on "
+                                       "the identity-term suite's neutral and positive sentences (default 0.03).")
         ] = None,
         max_term_fpr: Annotated[
-            float | None, typer.Option(help="Fairness gate: highest false-positive rate allowed for any one identity "
-                                       "term (default 0.05).")
+            float | None, typer.Option(**FRACTION_RANGE, help="Fairness gate: highest false-positive rate allowed for "
+                                       "any one identity term (default 0.05).")
         ] = None,
         fpr_tolerance: Annotated[
-            float | None, typer.Option(help="Fairness gate: how much higher than the current default's the "
-                                       "false-positive rate may be (default 0.005).")
+            float | None, typer.Option(**FRACTION_RANGE, help="Fairness gate: how much higher than the current "
+                                       "default's the false-positive rate may be (default 0.005).")
         ] = None,
     ) -> None:
         """Make a model the default if it is not worse than the current one (on reports neither trained on) and

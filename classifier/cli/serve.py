@@ -25,7 +25,7 @@ def register(app: typer.Typer, user_errors) -> None:
             str, typer.Option(help="Address to listen on. The default serves this machine only; anything else "
                               "needs authentication in front (reports are personal data).")
         ] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
         max_upload_mb: Annotated[
             float, typer.Option(min=0.001, help="Largest upload (backlog file or API request), in MB.")
         ] = DEFAULT_MAX_UPLOAD_MB,

@@ -15,7 +15,8 @@ from typing import Annotated
 
 import typer
 
-from classifier.errors import ClassifierError, ConfigError
+from classifier.cli.options import FRACTION_RANGE, HARD_NEGATIVE_WEIGHT_DEFAULT, SEED_RANGE
+from classifier.errors import ClassifierError
 
 app = typer.Typer(
     name="tension",
@@ -68,10 +69,11 @@ def train_cli(
                      "after that a new dated folder under models/, to be checked and promoted."),
     ] = None,
     test_size: Annotated[
-        float | None, typer.Option(help="Ignore every 'split' column and hold out this fraction at random (default: "
-                                   "rows keep their file's split; rows without one are split 80/20, stratified).")
+        float | None, typer.Option(**FRACTION_RANGE, help="Ignore every 'split' column and hold out this fraction "
+                                   "at random (default: rows keep their file's split; rows without one are split "
+                                   "80/20, stratified).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed for splits and folds.")] = 0,
+    seed: Annotated[int, typer.Option(**SEED_RANGE, help="Random seed for splits and folds.")] = 0,
     text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
     labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
     spacy_pipeline: Annotated[
@@ -81,14 +83,16 @@ def train_cli(
         bool, typer.Option(help="When a text appears in several files with different labels, the later wins.")
     ] = False,
     review_band: Annotated[
-        float, typer.Option(help="Flag for review when a score is this close to its threshold.")
+        float, typer.Option(**FRACTION_RANGE, help="Flag for review when a score is this close to its threshold.")
     ] = 0.15,
     cv: Annotated[
-        int | None, typer.Option("--cv", help="Also report K-fold cross-validated metrics (mean ± std per label).")
+        int | None, typer.Option("--cv", min=2, help="Also report K-fold cross-validated metrics (mean ± std per "
+                                 "label) over K folds.")
     ] = None,
     hard_negative_weight: Annotated[
-        float | None, typer.Option(help="Training weight of no-label reports that mention a faith, nationality, "
-                                   "hotel, flag... (default 4; higher = fewer false alarms on them).")
+        float | None, typer.Option(min=0.0, help="Training weight of no-label reports that mention a faith, "
+                                   f"nationality, hotel, flag... (default {HARD_NEGATIVE_WEIGHT_DEFAULT}; higher = "
+                                   "fewer false alarms on them).")
     ] = None,
 ) -> None:
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
@@ -97,8 +101,6 @@ def train_cli(
     from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
     from classifier.training.train import format_split, train
 
-    if cv is not None and cv < 2:
-        raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {cv}.")
     candidate = False
     if out is None:
         out = models_dir() / DEFAULT_MODEL_NAME

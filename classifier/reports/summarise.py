@@ -201,7 +201,7 @@ def _validate_period(by: str) -> Period:
     if normalised == "fy":
         normalised = "financial-year"
     if normalised not in PERIODS:
-        raise ConfigError(f"expected --by to be one of {', '.join(PERIODS)}, got {by!r}.")
+        raise ConfigError(f"expected 'by' to be one of {', '.join(PERIODS)}, got {by!r}.")
     return normalised  # type: ignore[return-value]
 
 
@@ -260,7 +260,7 @@ def _check_window(earliest: dt.date | None, latest: dt.date | None) -> tuple[dt.
     latest = dt.date.today() + dt.timedelta(days=1) if latest is None else latest
     if earliest > latest:
         raise ConfigError(
-            f"expected --earliest to be on or before --latest, got {earliest.isoformat()} and "
+            f"expected 'earliest' to be on or before 'latest', got {earliest.isoformat()} and "
             f"{latest.isoformat()}; swap them."
         )
     return earliest, latest
@@ -340,17 +340,18 @@ def summarise(
     Warns
     -----
     UndatedRowsWarning, OutsideWindowWarning
-        How many rows have no readable date / a date outside the window, and which (1-based, header
-        excluded). Only warnings carry row numbers; the summary's notes do not.
+        How many rows have no readable date / a date outside the window, and which (row numbers as a
+        spreadsheet shows them: `classifier.io.columns.row_number`). Only warnings carry row numbers; the
+        summary's notes do not.
     """
     period = _validate_period(by)
     if suppress_below is not None and (isinstance(suppress_below, bool) or suppress_below < 3):
         raise ConfigError(
-            f"expected --suppress-below to be a whole number of at least 3, got {suppress_below!r}: "
+            f"expected 'suppress_below' to be a whole number of at least 3, got {suppress_below!r}: "
             "with 2, a withheld count could only be 1. UK practice is usually 5 or 10."
         )
     if isinstance(max_periods, bool) or max_periods < 1:
-        raise ConfigError(f"expected --max-periods to be a positive whole number, got {max_periods!r}.")
+        raise ConfigError(f"expected 'max_periods' to be a positive whole number, got {max_periods!r}.")
     earliest, latest = _check_window(earliest, latest)
     path = Path(path)
     per_period: dict[int | str, PeriodCounts] = {}

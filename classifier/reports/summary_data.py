@@ -93,7 +93,8 @@ class Summary:
     withheld
         The withheld cells, as ``(row, column)`` with row -1 for the label pairs (column ``"a + b"``).
     undated_rows, outside_rows
-        1-based data row numbers with no readable date / a date outside the window. Never published.
+        Row numbers (`classifier.io.columns.row_number`) with no readable date / a date outside the window. Never
+        published.
     earliest, latest
         The date window. `first_date`, `last_date`: the first and last date inside it (None if none).
     notes

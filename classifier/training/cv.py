@@ -64,13 +64,15 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     from classifier.training.train import HARD_NEGATIVE_WEIGHT, check_label_counts, hard_negative_weights
 
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 2:
-        raise ConfigError(f"--cv must be a whole number of folds >= 2. Got {k!r}.")
+        raise ConfigError(f"The 'k' parameter of cross_validate_metrics must be a whole number of folds >= 2. "
+                          f"Got {k!r}.")
     data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,
                                prefer_later=prefer_later)
     if split is not None:
         data = data.only_split(split)
     if k > len(data):
-        raise ConfigError(f"--cv {k} asks for more folds than there are reports ({len(data)}). Use fewer folds.")
+        raise ConfigError(f"The 'k' parameter ({k}) asks for more folds than there are reports ({len(data)}). "
+                          "Use fewer folds.")
     labels = data.label_set
     if not labels:
         raise DataError("No labels found in the data: the labels column is empty on every row.")
@@ -163,7 +165,7 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
     from classifier.training.train import HARD_NEGATIVE_WEIGHT, check_label_counts, split_indices
 
     if not isinstance(repeats, int) or repeats < 1:
-        raise ConfigError(f"--repeats must be a whole number >= 1. Got {repeats!r}.")
+        raise ConfigError(f"The 'repeats' parameter of learning_curve must be a whole number >= 1. Got {repeats!r}.")
     data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,
                                prefer_later=prefer_later)
     train_idx, test_idx, _ = split_indices(data, test_size=test_size, seed=seed)

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from classifier.cli import app
@@ -71,3 +72,35 @@ def test_cli_help_is_fast_because_imports_are_lazy():
     code = "import sys, classifier.cli; print('spacy' in sys.modules, 'sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def _option_help(command: str, name: str) -> str:
+    import typer
+
+    params = typer.main.get_command(app).commands[command].params
+    return next(param.help for param in params if param.name == name)
+
+
+def test_cli_train_help_states_the_true_hard_negative_weight_default():
+    from classifier.cli.options import HARD_NEGATIVE_WEIGHT_DEFAULT
+    from classifier.training.train import HARD_NEGATIVE_WEIGHT
+
+    assert HARD_NEGATIVE_WEIGHT_DEFAULT == HARD_NEGATIVE_WEIGHT
+    assert f"(default {HARD_NEGATIVE_WEIGHT:g};" in _option_help("train", "hard_negative_weight")
+
+
+@pytest.mark.parametrize(("args", "flag"), [
+    (["train", "x.csv", "--cv", "1"], "'--cv'"),
+    (["train", "x.csv", "--seed", "-1"], "'--seed'"),
+    (["train", "x.csv", "--test-size", "1.5"], "'--test-size'"),
+    (["train", "x.csv", "--hard-negative-weight", "-2"], "'--hard-negative-weight'"),
+    (["cv", "x.csv", "--k", "1"], "'--k' / '-k'"),
+    (["learning-curve", "x.csv", "--repeats", "0"], "'--repeats'"),
+    (["suggest", "m", "x.csv", "-n", "0"], "'-n' / '--n'"),
+    (["summarise", "x.csv", "--suppress-below", "2"], "'--suppress-below'"),
+    (["serve", "--port", "70000"], "'--port'"),
+])
+def test_cli_out_of_range_options_are_refused_by_typer_naming_the_flag(args, flag):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert f"Invalid value for {flag}" in " ".join(result.output.replace("│", " ").split())

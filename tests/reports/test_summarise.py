@@ -290,8 +290,8 @@ def test_summarise_without_labels_column_raises(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("options", "message"), [
     ({"by": "week"}, "month, quarter, year, financial-year"),
     ({"suppress_below": 2}, "at least 3"),
-    ({"max_periods": 0}, "max-periods"),
-    ({"earliest": dt.date(2025, 1, 1), "latest": dt.date(2024, 1, 1)}, "--earliest to be on or before --latest"),
+    ({"max_periods": 0}, "'max_periods'"),
+    ({"earliest": dt.date(2025, 1, 1), "latest": dt.date(2024, 1, 1)}, "'earliest' to be on or before 'latest'"),
 ])
 def test_summarise_bad_options_raise(tmp_path: Path, options: dict[str, object], message: str) -> None:
     path = _write(tmp_path / "r.csv", [{"labels": ""}], ["labels"])
