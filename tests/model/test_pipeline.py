@@ -1,0 +1,65 @@
+"""Tests for classifier.model.pipeline: the whole model as one scikit-learn pipeline, passages included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from classifier.model.pipeline import (
+    CLASSIFIER,
+    DEFAULT_C,
+    FEATURES,
+    PREPROCESS,
+    build_pipeline,
+    passage_features,
+)
+
+HOSTILE = ["they should all go back home now", "go back home you are not welcome here",
+           "not welcome here go back where you came from", "send them all back home tonight"]
+CALM = ["the bins were not collected this week", "the street lights are broken again",
+        "potholes on the high street need fixing", "the park gates were locked early"]
+LONG = " ".join(["the meeting discussed the parking plans for the new school in detail"] * 8) + \
+    " and they should all go back home"
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    texts = [f"{text} {n}" for n in range(3) for text in HOSTILE + CALM] + [LONG]
+    Y = np.array([[int(text.split()[0] in {"they", "go", "not", "send"})] for text in texts[:-1]] + [[1]])
+    return build_pipeline(["hostile"], cv=2, cv_repeats=1, min_df=1).fit(texts, Y), texts, Y
+
+
+def test_pipeline_steps_and_defaults():
+    pipeline = build_pipeline(["a", "b"])
+    assert [name for name, _ in pipeline.steps] == [PREPROCESS, FEATURES, CLASSIFIER]
+    estimator = pipeline.named_steps[CLASSIFIER]
+    assert estimator.C == DEFAULT_C and estimator.labels == ["a", "b"] and estimator.nb_alpha is None
+
+
+def test_pipeline_clones_unfitted_with_the_same_parameters():
+    pipeline = build_pipeline(["a"], C=2.0, seed=7, passages=False)
+    copy = clone(pipeline)
+    assert copy.get_params()["classifier__C"] == 2.0 and copy.get_params()["classifier__random_state"] == 7
+    assert copy.passages is False
+
+
+def test_pipeline_predicts_the_labels_at_or_above_their_threshold(fitted):
+    pipeline, texts, Y = fitted
+    proba = pipeline.predict_proba(texts)
+    thresholds = pipeline.named_steps[CLASSIFIER].thresholds_
+    np.testing.assert_array_equal(pipeline.predict(texts), (proba >= thresholds).astype(int))
+    assert (pipeline.predict(texts[:4]) == 1).all() and (pipeline.predict(texts[4:8]) == 0).all()
+
+
+def test_pipeline_long_reports_have_passages_and_short_ones_none(fitted):
+    pipeline, texts, _ = fitted
+    processed = pipeline.named_steps[PREPROCESS].transform([texts[0], LONG])
+    X_passages, owner = passage_features(pipeline, processed)
+    assert X_passages.shape[0] == len(owner) > 1 and set(owner.tolist()) == {1}
+    assert passage_features(build_pipeline(["a"], passages=False), processed) is None
+
+
+def test_pipeline_fit_parameters_must_name_a_step():
+    with pytest.raises(TypeError, match="<step>__<param>.*'sample_weight'"):
+        build_pipeline(["a"]).fit(["x"], np.array([[1]]), sample_weight=[1.0])
