@@ -116,10 +116,8 @@ def train_cli(
             **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
         )
     meta = result.metadata
-    typer.echo(
-        f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} ({meta['split']}) "
-        f"in {meta['train_seconds']:.1f} s."
-    )
+    typer.echo(f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} in "
+               f"{meta['train_seconds']:.1f} s.")
     typer.echo(format_split(meta["split_rows"], seed))
     typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"]))
     typer.echo(format_identity_suite(meta["identity_suite"]))
