@@ -69,7 +69,6 @@ def test_cli_retrain_models_promote_and_rollback(registry):
         (["promote", "--rollback"], "no previous default"),
         (["promote", "small", "--rollback"], "--rollback takes no model name"),
         (["promote", "--rollback", "--reason", "x"], "--rollback takes no model name"),
-        (["promote", "small", "--max-fpr", "3"], "'max_fpr' must be a fraction between 0 and 1"),
         (["suggest", "small", "missing.csv", "-n", "3"], "does not exist"),
         (["compare", "small", "small", "missing.csv"], "does not exist"),
         (["audit", "missing.csv"], "does not exist"),
@@ -79,6 +78,13 @@ def test_cli_retrain_bad_input_is_one_line_and_exit_1(registry, args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_retrain_out_of_range_option_is_a_usage_error_naming_the_option(registry):
+    result = runner.invoke(app, ["promote", "small", "--max-fpr", "3"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--max-fpr'" in result.output
     assert "Traceback" not in result.output
 
 
