@@ -29,7 +29,9 @@ class Prediction:
     ``labels`` are those whose score reaches the label's threshold; ``scores`` holds a calibrated
     probability for every label; ``needs_review`` is true when any score lies within the review band of
     its threshold (or the report could not be classified); ``reasons`` maps each assigned label to the
-    terms that pushed the score up most; ``status`` is ``"ok"`` or why the report was not classified.
+    terms that pushed the score up most; ``status`` is ``"ok"`` or why the report was not classified;
+    ``review_labels`` are the labels whose score lies within the review band of their threshold, in the
+    model's label order (empty for an unclassified report: its ``status`` is the reason for review).
     """
 
     labels: tuple[str, ...]
@@ -37,11 +39,13 @@ class Prediction:
     needs_review: bool
     reasons: dict[str, list[str]] = field(default_factory=dict)
     status: str = STATUS_OK
+    review_labels: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
         data = asdict(self)
         data["labels"] = list(self.labels)
+        data["review_labels"] = list(self.review_labels)
         return data
 
 
@@ -152,7 +156,7 @@ class TensionModel:
         thresholds = steps[CLASSIFIER].thresholds_
         labels = self.labels
         assigned = proba >= thresholds
-        review = (np.abs(proba - thresholds) < self.review_band).any(axis=1)
+        near = np.abs(proba - thresholds) < self.review_band
         explainer = self._get_explainer() if explain else None
         for i in range(len(texts)):
             label_idx = np.flatnonzero(assigned[i])
@@ -163,9 +167,10 @@ class TensionModel:
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
                 scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},
-                needs_review=bool(review[i]),
+                needs_review=bool(near[i].any()),
                 reasons=reasons,
                 status=STATUS_OK,
+                review_labels=tuple(labels[j] for j in np.flatnonzero(near[i])),
             )
 
     def _get_explainer(self):

@@ -50,6 +50,26 @@ def test_model_needs_review_follows_band(model):
     assert not any(p.needs_review for p in none)
 
 
+def test_model_review_labels_are_the_labels_near_their_threshold(model):
+    texts = ["Leaflets saying asylum seekers get free houses", "noisy party next door",
+             "Swastika sprayed on the synagogue gate overnight"]
+    band = 0.3
+    out = type(model)(model.pipeline, model.metadata, review_band=band).predict(texts, explain=False)
+    thresholds = model.thresholds
+    for p in out:
+        near = [label for label in model.labels if abs(p.scores[label] - thresholds[label]) < band]
+        assert list(p.review_labels) == near  # in the model's label order
+        assert p.needs_review is bool(p.review_labels)
+    assert any(p.review_labels for p in out)
+    none = type(model)(model.pipeline, model.metadata, review_band=0.0).predict(texts, explain=False)
+    assert all(p.review_labels == () for p in none)
+
+
+def test_model_unclassified_text_needs_review_without_review_labels(model):
+    [p] = model.predict([""], on_invalid="flag")
+    assert p.needs_review and p.review_labels == () and p.to_dict()["review_labels"] == []
+
+
 @pytest.mark.parametrize(("bad", "words"), [("", "empty"), ("   \n", "whitespace"), (None, "NoneType")])
 def test_model_invalid_text_raises_with_position(model, bad, words):
     with pytest.raises(DataError, match=f"position 1.*{words}"):

@@ -129,7 +129,8 @@ def test_web_api_predict_answers_labels_scores_review_reasons_status_per_text(cl
     expected = model.predict(texts)
     assert len(body["results"]) == 2
     for result, prediction in zip(body["results"], expected, strict=True):
-        assert set(result) == {"labels", "scores", "needs_review", "reasons", "status"}
+        assert set(result) == {"labels", "scores", "needs_review", "reasons", "status", "review_labels"}
+        assert result["review_labels"] == list(prediction.review_labels)
         assert result["labels"] == list(prediction.labels)
         assert result["scores"] == pytest.approx(prediction.scores)
         assert result["needs_review"] is prediction.needs_review

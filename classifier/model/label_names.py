@@ -1,0 +1,56 @@
+"""Labels as people read them: "Race hate" for ``race_hate``, and why a report needs review in plain words.
+
+The machine names (``race_hate``) stay what files, the API and the model use; these are only for what a
+person reads: the web page, and a file's review reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+#: The bundled labels' names; any other label (a team's own) is named by :func:`display_name`'s rule.
+DISPLAY_NAMES = {
+    "race_hate": "Race hate",
+    "religious_hate": "Religious hate",
+    "immigration": "Immigration",
+    "israel_palestine": "Israel/Palestine",
+    "misinformation": "Misinformation",
+}
+
+
+def display_name(label: str) -> str:
+    """The name a person reads for `label`: the bundled labels' own, else words with a capital first letter.
+
+    >>> display_name("israel_palestine")
+    'Israel/Palestine'
+    >>> display_name("foo_bar")
+    'Foo bar'
+    """
+    if label in DISPLAY_NAMES:
+        return DISPLAY_NAMES[label]
+    words = " ".join(label.replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:] if words else label
+
+
+def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thresholds: Mapping[str, float]) -> str:
+    """Which labels make a report need review, in one plain sentence ("" when none does).
+
+    Parameters
+    ----------
+    review_labels
+        The labels whose score is within the review band of their threshold (`Prediction.review_labels`).
+    scores, thresholds
+        Label → score, and label → threshold.
+
+    >>> review_reason(["israel_palestine"], {"israel_palestine": 0.41}, {"israel_palestine": 0.54})
+    'Israel/Palestine is 0.41, close to its threshold 0.54 (not given).'
+    """
+    parts = []
+    for label in review_labels:
+        score, threshold = scores[label], thresholds[label]
+        if math.isnan(score):
+            continue
+        given = "given" if score >= threshold else "not given"
+        parts.append(f"{display_name(label)} is {score:.2f}, close to its threshold {threshold:.2f} ({given})")
+    return "; ".join(parts) + "." if parts else ""
