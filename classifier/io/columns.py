@@ -24,7 +24,9 @@ Columns added
 A model's calibrated probability of a label is always in a column `SCORE_PREFIX` + label (``score_hate``).
 
 ``tension label`` adds `LABELLER_COLUMNS`: ``labels``, ``score_<label>`` per label of the model,
-``needs_review``, ``reasons`` and ``status``. When the input already has a column of any of those names,
+``needs_review``, ``reasons`` and ``status``. Scores are numbers (empty for a row not classified; shown with
+`SCORE_NUMBER_FORMAT` in XLSX), ``needs_review`` a boolean (a real one in XLSX and JSON Lines, ``true``/``false``
+in CSV/TSV), the others text. When the input already has a column of any of those names,
 all of them get the first prefix of `ADDED_PREFIXES` (``tension_``, then ``tension2_`` ... ``tension99_``)
 under which none clashes (`added_column_names`); `labeller_prefix` finds that prefix again when the file is
 read back (``tension summarise``).
@@ -52,6 +54,7 @@ __all__ = [
     "MODEL_PREFIX",
     "NEEDS_REVIEW_COLUMN",
     "REASONS_COLUMN",
+    "SCORE_NUMBER_FORMAT",
     "SCORE_PREFIX",
     "SPLIT_COLUMN",
     "STATUS_COLUMN",
@@ -78,6 +81,8 @@ SPLIT_COLUMN = "split"
 ID_COLUMNS = ("id", "report_id", "reference", "ref")
 
 SCORE_PREFIX = "score_"
+#: How an XLSX output shows scores (the cell holds the full number): two decimals.
+SCORE_NUMBER_FORMAT = "0.00"
 NEEDS_REVIEW_COLUMN = "needs_review"
 REASONS_COLUMN = "reasons"
 STATUS_COLUMN = "status"

@@ -23,6 +23,7 @@ Spreadsheet formulas in CSV/TSV cells are neutralised.
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import datetime as dt
 import errno
@@ -76,6 +77,10 @@ _XLSX_MAX_CELL = 32767
 EXCEL_MAX_ROWS = 1_048_576
 # The largest number an Excel cell holds; larger floats (and inf, nan) are written as text, not mangled.
 _EXCEL_MAX_NUMBER = 9.99999999999999e307
+# XLSX layout: rows read for the column widths, the widths' bounds (in characters) and the header's fill.
+_LAYOUT_SAMPLE_ROWS = 100
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
+_HEADER_FILL = "DDEBF7"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # A cell that is only a number ("-3", "+1.5e3", "+25%") is not a formula, whatever its first character.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
@@ -273,6 +278,9 @@ class TableReader:
     encoding
         The text encoding used (``"utf-8"``, ``"utf-8-sig"``, ``"cp1252"``, ``"latin-1"``), or None for
         XLSX.
+    sheet_title, sheet_names, worksheet_names
+        XLSX, once open: the title of the sheet read, the names of all the workbook's sheets in order, and
+        of those that hold cells (the others are chart sheets). None and empty lists for other formats.
     lines_read, multiline_rows, longest_row_lines
         CSV/TSV, once read: physical lines read (the header's included), rows spanning more than one
         line (line breaks inside quoted cells) and the most lines one row spans. Every line belongs to
@@ -336,6 +344,9 @@ class TableReader:
         self.lines_read = 0
         self.multiline_rows = 0
         self.longest_row_lines = 0
+        self.sheet_title: str | None = None
+        self.sheet_names: list[str] = []
+        self.worksheet_names: list[str] = []
         self._handle: IO[str] | None = None
         self._workbook: Any = None
         self._sheet_source: Any = None
@@ -536,7 +547,8 @@ class TableReader:
             yield dict(zip(columns, cells, strict=True))
 
     # -- XLSX -----------------------------------------------------------------------------------
-    def _open_xlsx(self) -> Iterator[dict[str, Any]]:
+    def _open_worksheet(self) -> Any:
+        """Check and open the workbook; return the worksheet `sheet` names (the first one by default)."""
         self._check_xlsx_archive()
         from openpyxl import load_workbook
 
@@ -549,15 +561,35 @@ class TableReader:
                 "re-save it from Excel as .xlsx or export it as CSV UTF-8."
             ) from None
         names = self._workbook.sheetnames
+        self.sheet_names = list(names)
+        self.worksheet_names = [worksheet.title for worksheet in self._workbook.worksheets]
         if self.sheet is None:
             worksheet = self._workbook.worksheets[0]
-        elif self.sheet in names:
+        elif self.sheet in self.worksheet_names:
             worksheet = self._workbook[self.sheet]
         else:
-            found = ", ".join(map(repr, names))
+            found = ", ".join(map(repr, self.worksheet_names))
             raise DataError(
                 f"{self.path}: expected a sheet named {self.sheet!r}, found only {found}; pass one of those."
             )
+        self.sheet_title = worksheet.title
+        return worksheet
+
+    def iter_sheet_cells(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        """XLSX: the sheet's cells as they stand, for copying it: ``(row number, [(column number, value)])`` for
+        each row its XML holds, in order, without a header or any conversion (values as read with
+        ``keep_types``: a formula gives its cached value). The same checks as reading rows apply."""
+        if self.format != "xlsx":
+            raise DataError(f"{self.path}: expected an .xlsx file to copy a sheet from, found {self.format}.")
+        try:
+            worksheet = self._open_worksheet()
+            for index, cells in self._sheet_rows(worksheet):
+                yield index, [(cell["column"], cell["value"]) for cell in cells]
+        finally:
+            self.close()
+
+    def _open_xlsx(self) -> Iterator[dict[str, Any]]:
+        worksheet = self._open_worksheet()
         rows = self._sheet_rows(worksheet)
         header: list[Any] = []
         header_row = 0
@@ -1024,6 +1056,24 @@ def guard_formula(text: str) -> str:
     return text
 
 
+def _display_width(value: Any) -> int:
+    """About how many characters wide `value` shows in a spreadsheet cell: its longest line."""
+    if value is None:
+        return 0
+    if isinstance(value, (dt.date, dt.time)):
+        return len(_date_format(value))
+    return max(map(len, cell_to_str(value).splitlines() or [""]))
+
+
+def _date_format(value: dt.date | dt.time) -> str:
+    """The number format that shows `value` as `cell_to_str` writes it: ISO dates, the time only when there is one."""
+    if isinstance(value, dt.time):
+        return "hh:mm:ss" if value.second or value.microsecond else "hh:mm"
+    if not isinstance(value, dt.datetime) or value.time() == dt.time(0):
+        return "yyyy-mm-dd"
+    return "yyyy-mm-dd hh:mm:ss" if value.second or value.microsecond else "yyyy-mm-dd hh:mm"
+
+
 class AtomicTableWriter:
     """Write a table to a temporary file beside `path` and move it into place only when complete.
 
@@ -1073,6 +1123,7 @@ class AtomicTableWriter:
         excel_bom: bool | None = None,
         guard_formulas: bool = True,
         sheet_title: str = "Sheet1",
+        number_formats: Mapping[str, str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.columns = list(columns)
@@ -1084,6 +1135,7 @@ class AtomicTableWriter:
             raise DataError(f"{self.path}: expected unique column names, got {self.columns}.")
         self.excel_bom = (self.format == "csv") if excel_bom is None else excel_bom
         self.guard_formulas = guard_formulas
+        self.number_formats = dict(number_formats or {})
         self.rows_written = 0
         self._state = "open"
         directory = self.path.parent
@@ -1102,6 +1154,10 @@ class AtomicTableWriter:
         self._workbook: Any = None
         self._sheet: Any = None
         self._sheet_rows = 0
+        self._sheet_columns: list[str] = []
+        self._header_pending = False
+        self._wrapped: set[str] = set()
+        self._styles: dict[tuple[str | None, bool], Any] = {}
         self._sheet_temps: list[Path] = []
         self.temp_path = self._make_temp(".part")
         try:
@@ -1165,8 +1221,10 @@ class AtomicTableWriter:
 
     # -- XLSX -----------------------------------------------------------------------------------
     def _start_xlsx_sheet(self, title: str, columns: Sequence[str]) -> None:
+        """A new write-only sheet; its header waits for the first rows, which set the column widths."""
         from openpyxl.worksheet import _writer as sheet_writer
 
+        self._close_xlsx_sheet()
         sheet = self._workbook.create_sheet(title=title)
         # openpyxl streams a write-only sheet to a file in the system temp folder, where abort() cannot
         # see it and a killed run would leave report text behind; give it one beside the output instead.
@@ -1175,46 +1233,162 @@ class AtomicTableWriter:
         self._sheet_temps.append(temp)
         sheet_writer.ALL_TEMP_FILES.append(str(temp))
         sheet._writer = sheet_writer.WorksheetWriter(sheet, out=str(temp))
-        sheet._writer.write_top()
         self._sheet = sheet
         self._sheet_rows = 0
-        self._append_xlsx(columns, columns)
+        self._sheet_columns = list(columns)
+        self._header_pending = True
+        self._wrapped = set()
 
-    def _append_xlsx(self, values: Sequence[Any], columns: Sequence[str]) -> None:
+    def _write_xlsx_header(self, sample: Sequence[Sequence[Any]]) -> None:
+        """Column widths, wrapping, the frozen header and the header row, from the header and the `sample` rows.
+
+        Widths and the freeze pane precede the rows in a sheet's XML, so a write-only sheet needs them before
+        its first row: they come from the header and the first `_LAYOUT_SAMPLE_ROWS` rows.
+        """
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        sheet, columns = self._sheet, self._sheet_columns
+        for position, column in enumerate(columns, start=1):
+            # Room for the bold name and the filter button; a column whose text runs past the cap wraps.
+            widest = max([_display_width(column) + 3, *(_display_width(values[position - 1]) for values in sample)])
+            width = max(_MIN_WIDTH, min(widest + 1, _MAX_WIDTH))
+            sheet.column_dimensions[get_column_letter(position)].width = width
+            if widest > _MAX_WIDTH:
+                self._wrapped.add(column)
+        if columns:
+            sheet.freeze_panes = "A2"
+        sheet._writer.write_top()
+        self._header_pending = False
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, value=self._xlsx_text(column, column))
+            cell.data_type = "s"
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", start_color=_HEADER_FILL, end_color=_HEADER_FILL)
+            header.append(cell)
+        self._append_xlsx(header)
+
+    def _close_xlsx_sheet(self) -> None:
+        """Finish the current sheet's layout: its header if no row came, and the filter over the rows written."""
+        from openpyxl.utils import get_column_letter
+
+        if self._sheet is None:
+            return
+        if self._header_pending:
+            self._write_xlsx_header([])
+        if self._sheet_columns:  # the filter's range follows the rows, so it is set last
+            self._sheet.auto_filter.ref = f"A1:{get_column_letter(len(self._sheet_columns))}{self._sheet_rows}"
+        self._sheet = None
+
+    def _append_xlsx(self, cells: list[Any]) -> None:
         if self._sheet_rows >= EXCEL_MAX_ROWS:
             raise DataError(
                 f"{self.path}: expected at most {EXCEL_MAX_ROWS - 1:,} rows under the header (all an Excel "
                 "sheet holds), found more; write a .csv or .jsonl file instead."
             )
-        self._sheet.append(self._xlsx_cells(values, columns))
+        self._sheet.append(cells)
         self._sheet_rows += 1
 
+    def _write_xlsx_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        if self._sheet is None:
+            raise DataError(f"{self.path}: expected a sheet to write rows to; call start_sheet after copy_sheet.")
+        rows = iter(rows)
+        columns = self._sheet_columns
+        if self._header_pending:
+            sample = [self._values(row, columns) for row in itertools.islice(rows, _LAYOUT_SAMPLE_ROWS)]
+            self._write_xlsx_header(sample)
+            for values in sample:
+                self._append_xlsx(self._xlsx_cells(values, columns))
+                self.rows_written += 1
+        for row in rows:
+            self._append_xlsx(self._xlsx_cells(self._values(row, columns), columns))
+            self.rows_written += 1
+
     def _xlsx_cells(self, values: Sequence[Any], columns: Sequence[str]) -> list[Any]:
-        from openpyxl.cell import WriteOnlyCell
+        cells: list[Any] = []
+        for column, value in zip(columns, values, strict=True):
+            if value is None or (isinstance(value, str) and not value):
+                cells.append(None)  # an empty cell stays empty, not a cell of empty text
+            elif isinstance(value, (bool, dt.timedelta)):
+                cells.append(value)
+            elif isinstance(value, (int, float)) and abs(value) <= _EXCEL_MAX_NUMBER:
+                number_format = self.number_formats.get(column)
+                cells.append(self._styled(value, number_format=number_format) if number_format else value)
+            elif isinstance(value, (dt.date, dt.time)) and getattr(value, "tzinfo", None) is None:
+                cells.append(self._styled(value, number_format=_date_format(value)))
+            else:
+                cell = self._styled(self._xlsx_text(value, column), wrap=column in self._wrapped)
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+                cells.append(cell)
+        return cells
+
+    def _xlsx_text(self, value: Any, column: str) -> str:
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        cells = []
-        for column, value in zip(columns, values, strict=True):
-            if value is None:
-                cells.append(None)
-                continue
-            if isinstance(value, (bool, int)) or (isinstance(value, float) and abs(value) <= _EXCEL_MAX_NUMBER):
-                cells.append(value)
-                continue
-            if isinstance(value, (dt.date, dt.time, dt.timedelta)) and getattr(value, "tzinfo", None) is None:
-                cells.append(value)
-                continue
-            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell_to_str(value))
-            if len(text) > _XLSX_MAX_CELL:
-                raise DataError(
-                    f"{self.path} row {row_number(self.rows_written)}, column {column!r}: expected at most "
-                    f"{_XLSX_MAX_CELL:,} characters in a cell (Excel's limit), found {len(text):,}; write a "
-                    ".csv or .jsonl file instead."
-                )
-            cell = WriteOnlyCell(self._sheet, value=text)
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-            cells.append(cell)
-        return cells
+        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell_to_str(value))
+        if len(text) > _XLSX_MAX_CELL:
+            raise DataError(
+                f"{self.path} row {row_number(self.rows_written)}, column {column!r}: expected at most "
+                f"{_XLSX_MAX_CELL:,} characters in a cell (Excel's limit), found {len(text):,}; write a "
+                ".csv or .jsonl file instead."
+            )
+        return text
+
+    def _styled(self, value: Any, *, number_format: str | None = None, wrap: bool = False) -> Any:
+        """A write-only cell of `value` with a number format or wrapped text. The style is built once per kind
+        and copied: building it for every cell of a long file would cost more than writing the cell."""
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment
+
+        cell = WriteOnlyCell(self._sheet, value=value)
+        key = (number_format, wrap)
+        style = self._styles.get(key)
+        if style is None:
+            if number_format:
+                cell.number_format = number_format
+            if wrap:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            style = self._styles[key] = copy.copy(cell._style)
+        cell._style = copy.copy(style)
+        return cell
+
+    def copy_sheet(self, title: str, rows: Iterable[tuple[int, Sequence[tuple[int, Any]]]]) -> int:
+        """XLSX only: add a sheet `title` holding `rows` where they stood, and return how many rows it has.
+
+        `rows` are ``(row number, [(column number, value)])`` as `TableReader.iter_sheet_cells` gives them.
+        Values are written as `write_rows` writes them (types kept, text never a formula); the sheet gets no
+        header style, widths or filter, since a copied sheet is not ours to lay out. `write_rows` cannot
+        follow it without `start_sheet`.
+        """
+        self._check_open()
+        if self.format != "xlsx":
+            raise DataError(f"{self.path}: expected an .xlsx file for several sheets, found {self.format}.")
+        try:
+            self._start_xlsx_sheet(title, [])
+            self._header_pending = False
+            self._sheet._writer.write_top()
+            for index, cells in rows:
+                while self._sheet_rows < index - 1:  # rows the sheet's XML leaves out stay empty rows
+                    self._append_xlsx([])
+                values: list[Any] = [None] * max((column for column, _ in cells), default=0)
+                for column, value in cells:
+                    values[column - 1] = value
+                self._append_xlsx(self._xlsx_cells(values, [""] * len(values)))
+            copied = self._sheet_rows
+            self._sheet = None
+        except OSError as error:
+            raise self._failed(error) from None
+        return copied
+
+    def order_sheets(self, titles: Sequence[str], active: str) -> None:
+        """XLSX only: put the sheets in the order of `titles` (any not named follow them) and open on `active`."""
+        self._check_open()
+        sheets = {sheet.title: sheet for sheet in self._workbook.worksheets}
+        ordered = [sheets.pop(title) for title in titles if title in sheets]
+        self._workbook._sheets = ordered + list(sheets.values())
+        self._workbook.active = self._workbook._sheets.index(self._workbook[active])
 
     def _discard_xlsx(self) -> None:
         from openpyxl.worksheet import _writer as sheet_writer
@@ -1245,11 +1419,12 @@ class AtomicTableWriter:
         """Append rows; missing columns are written empty, unknown keys raise `DataError`."""
         self._check_open()
         try:
+            if self.format == "xlsx":
+                self._write_xlsx_rows(rows)
+                return
             for row in rows:
                 values = self._values(row, self.columns)
-                if self.format == "xlsx":
-                    self._append_xlsx(values, self.columns)
-                elif self.format == "jsonl":
+                if self.format == "jsonl":
                     assert self._handle is not None
                     record = dict(zip(self.columns, values, strict=True))
                     self._handle.write(json.dumps(record, ensure_ascii=False, default=cell_to_str) + "\n")
@@ -1278,6 +1453,7 @@ class AtomicTableWriter:
         self._check_open()
         try:
             if self._workbook is not None:
+                self._close_xlsx_sheet()
                 self._workbook.save(self.temp_path)
                 self._workbook = None
                 self._sheet_temps = []  # removed by openpyxl once saved

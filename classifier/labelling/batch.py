@@ -8,18 +8,29 @@ are written back in input order, so the output is byte-for-byte the same whateve
 
 Added columns
 -------------
-``labels`` (``;``-separated), ``score_<label>`` for every label of the model, ``needs_review``
-(``true``/``false``), ``reasons`` (``label: term, term; label: term``) and ``status`` (``ok``, or why
-the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
+``labels`` (``;``-separated), ``score_<label>`` for every label of the model (numbers), ``needs_review``
+(a boolean; ``true``/``false`` in CSV/TSV), ``reasons`` (``label: term, term; label: term``) and ``status``
+(``ok``, or why the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
 any of these names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ...
 if that clashes too), so the original columns are never overwritten and the added ones stay together
 under one prefix. `BatchSummary.added_columns` says which names were used; `classifier.io.columns` defines
 them (`added_column_names`) and how rows are numbered in messages.
 
+XLSX output
+-----------
+From an XLSX input, original cells keep their types (numbers, dates, booleans; empty cells stay empty), the
+labelled sheet keeps its name and the workbook's other sheets are copied after it in their order, values
+only (`BatchSummary.copied_sheets`; chart sheets are listed in `BatchSummary.sheets_not_copied`). Our
+columns are typed: scores are numbers shown to two decimals, ``needs_review`` a boolean. The sheet is laid
+out for reading: a bold, filled, frozen header with an autofilter, column widths from the header and the
+first rows, long text wrapped (see `classifier.io.tables.AtomicTableWriter`). CSV/TSV inputs give text
+cells, as they hold text.
+
 Safety
 ------
 Original cells are written back as read: numbers, booleans and nulls keep their type in JSONL and XLSX
 output, and CSV/TSV output neutralises spreadsheet formulas (see `classifier.io.tables.guard_formula`).
+XLSX text is always a text cell, never a formula; formulas of the input are written as their last results.
 A report longer than ``max_chars`` is not classified (status ``text too long``) and never preprocessed.
 Temporary files are created beside the output, readable by the owner only, and removed on any error
 and on SIGTERM/SIGHUP, after which the signal is delivered as usual.
@@ -41,7 +52,15 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import ClassifierError, ConfigError, DataError
-from classifier.io.columns import LABELS_COLUMN, NEEDS_REVIEW_COLUMN, STATUS_COLUMN, TEXT_COLUMNS, added_column_names
+from classifier.io.columns import (
+    LABELS_COLUMN,
+    NEEDS_REVIEW_COLUMN,
+    SCORE_NUMBER_FORMAT,
+    STATUS_COLUMN,
+    TEXT_COLUMNS,
+    added_column_names,
+    score_column,
+)
 from classifier.io.tables import (
     EXCEL_MAX_ROWS,
     AtomicTableWriter,
@@ -89,6 +108,10 @@ class BatchSummary:
         Our column name → the name used in the output (differs when an input column had that name).
     jobs, seconds
         Worker processes used, and wall-clock time, reading and writing included.
+    sheet, copied_sheets, sheets_not_copied
+        XLSX input: the sheet labelled (the output's sheet of the same name), the input's other sheets copied
+        to the XLSX output(s) unchanged, and those not copied with the reason (a chart sheet, or an output
+        format that holds one sheet). None and empty for other inputs.
     lines_read, multiline_rows, longest_row_lines
         CSV/TSV input: lines read (header included), rows that span several lines (line breaks inside
         quoted cells) and the most lines one row spans; 0 for XLSX and JSONL. A stray quote that merged
@@ -112,6 +135,9 @@ class BatchSummary:
     lines_read: int = 0
     multiline_rows: int = 0
     longest_row_lines: int = 0
+    sheet: str | None = None
+    copied_sheets: list[str] = field(default_factory=list)
+    sheets_not_copied: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
@@ -145,6 +171,11 @@ class BatchSummary:
         lines.append(f"not classified: {self.not_classified}" + (f" ({why})" if why else ""))
         if self.review_output is not None:
             lines.append(f"rows for review: {self.review_rows} -> {self.review_output}")
+        if self.copied_sheets:
+            copied = ", ".join(map(repr, self.copied_sheets))
+            lines.append(f"other sheets copied as they are (values; a formula as its last result): {copied}")
+        for name, why in self.sheets_not_copied.items():
+            lines.append(f"sheet {name!r} is not in {self.output}: {why}")
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
             lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
@@ -266,11 +297,17 @@ def label_file(
             label_counts=dict.fromkeys(labels, 0), added_columns=names, jobs=jobs,
         )
         _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
+        summary.sheet = reader.sheet_title
+        layout: dict[str, Any] = {
+            "guard_formulas": formula_guard,
+            "number_formats": {names[score_column(label)]: SCORE_NUMBER_FORMAT for label in labels},
+        }
+        if reader.sheet_title is not None:
+            layout["sheet_title"] = reader.sheet_title
         # Writers are entered last so they are aborted (temp files removed) on any exception below.
-        writer = stack.enter_context(AtomicTableWriter(output_path, columns, guard_formulas=formula_guard))
+        writer = stack.enter_context(AtomicTableWriter(output_path, columns, **layout))
         review_writer = (
-            stack.enter_context(AtomicTableWriter(review_path, columns, guard_formulas=formula_guard))
-            if review_path else None
+            stack.enter_context(AtomicTableWriter(review_path, columns, **layout)) if review_path else None
         )
         needs_review_col, status_col = names[NEEDS_REVIEW_COLUMN], names[STATUS_COLUMN]
         added_names = list(names.values())
@@ -284,7 +321,7 @@ def label_file(
                 for row, cells in zip(rows, results, strict=True):
                     row.update(zip(added_names, cells, strict=True))
                     _count(summary, row[names[LABELS_COLUMN]], row[needs_review_col], row[status_col])
-                    if review_writer is not None and row[needs_review_col] == "true":
+                    if review_writer is not None and row[needs_review_col]:
                         review_rows.append(row)
                 summary.rows_in += len(rows)
                 writer.write_rows(rows)
@@ -293,6 +330,7 @@ def label_file(
                     summary.review_rows += len(review_rows)
                 if progress is not None:
                     progress(summary.rows_in)
+            _copy_other_sheets(summary, reader, [writer, review_writer], limits)
         except ClassifierError as error:
             raise type(error)(f"{error} Nothing was written to {output_path}.") from error
         summary.rows_out = writer.rows_written
@@ -315,6 +353,27 @@ def label_file(
         writer.publish()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _copy_other_sheets(summary: BatchSummary, reader: TableReader, writers: list[AtomicTableWriter | None],
+                       limits: ReadLimits | None) -> None:
+    """Copy the input workbook's other sheets into each XLSX output, in the input's order; record in `summary`
+    the sheets copied and, with the reason, those that are not (a chart sheet, or a CSV/TSV/JSONL output)."""
+    others = [name for name in reader.sheet_names if name != reader.sheet_title]
+    to_xlsx = [writer for writer in writers if writer is not None and writer.format == "xlsx"]
+    for name in others:
+        if name not in reader.worksheet_names:
+            summary.sheets_not_copied[name] = "a chart sheet; charts are not copied"
+        elif not to_xlsx:
+            summary.sheets_not_copied[name] = f"a .{summary.output.suffix.lstrip('.').lower()} file holds one sheet"
+        else:
+            for writer in to_xlsx:
+                writer.copy_sheet(name, TableReader(summary.input, sheet=name, limits=limits).iter_sheet_cells())
+            summary.copied_sheets.append(name)
+    if summary.copied_sheets:
+        for writer in to_xlsx:
+            assert reader.sheet_title is not None
+            writer.order_sheets(reader.sheet_names, active=reader.sheet_title)
 
 
 def _check_fits_excel(input_path: Path, input_format: str, outputs: list[Path | None], sheet: str | None,
@@ -430,11 +489,11 @@ def _prepare_model(model: Any, jobs: int) -> tuple[list[str], Any, Path | None]:
     return loaded.labels, loaded, model_dir if jobs == 1 else None
 
 
-def _count(summary: BatchSummary, labels: str, needs_review: str, status: str) -> None:
+def _count(summary: BatchSummary, labels: str, needs_review: bool, status: str) -> None:
     if labels:
         for label in labels.split(";"):
             summary.label_counts[label] = summary.label_counts.get(label, 0) + 1
-    if needs_review == "true":
+    if needs_review:
         summary.needs_review += 1
     if status != "ok":
         summary.not_classified += 1
@@ -455,13 +514,12 @@ def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any
     for text, prediction in predictions.items():
         scores = [_score_cell(prediction.scores[label]) for label in labels]
         reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items() if terms)
-        cells[text] = (";".join(prediction.labels), *scores, "true" if prediction.needs_review else "false",
-                       reasons, prediction.status)
+        cells[text] = (";".join(prediction.labels), *scores, bool(prediction.needs_review), reasons, prediction.status)
     return [cells[text] for text in texts]
 
 
-def _score_cell(score: float) -> float | str:
-    return "" if score != score else score  # NaN (unclassified row) → empty cell
+def _score_cell(score: float) -> float | None:
+    return None if score != score else score  # NaN (unclassified row) → empty cell
 
 
 def _labelled_chunks(

@@ -189,7 +189,7 @@ def test_batch_excel_with_formulas_and_merged_header_cells(tmp_path, model):
     assert out_rows[2]["Count"] == "3"
     assert summary.rows_out == 3
     # A text starting with "=" is written back as text, never as a formula.
-    cell = load_workbook(tmp_path / "out.xlsx")["Sheet1"]["B3"]
+    cell = load_workbook(tmp_path / "out.xlsx")["Backlog"]["B3"]
     assert cell.data_type == "s"
 
     other_summary = label_file(source, tmp_path / "other.csv", model=model, sheet="Other")
