@@ -1095,12 +1095,23 @@ class AtomicTableWriter:
         for files that no spreadsheet will open (the prefix changes the cell's text).
     sheet_title
         XLSX: title of the first worksheet.
+    number_formats
+        XLSX: column name → Excel number format for the numbers of that column (``{"score_hate": "0.00"}``).
 
     Notes
     -----
     Values keep their type where the format has one: JSONL writes numbers, booleans, ``None`` (null),
-    lists and objects as JSON; XLSX writes numbers, booleans and dates as such. Everything else is
-    written as text (`cell_to_str`). XLSX strings are always text cells (openpyxl ``data_type = "s"``), so
+    lists and objects as JSON; XLSX writes numbers, booleans and dates as such (dates and datetimes with an
+    ISO date format, ``yyyy-mm-dd`` or ``yyyy-mm-dd hh:mm``), and ``None`` or ``""`` as an empty cell.
+    Everything else is written as text (`cell_to_str`).
+
+    An XLSX sheet is laid out for reading: a bold header on a light fill, frozen (the pane at A2), an
+    autofilter over the rows written, each column as wide as its header or its widest value among the first
+    100 rows (8 to 60 characters), and the text of a column wider than that wrapped. A write-only sheet must
+    know its widths before its first row, so the header is written with the first rows (or at `finish`).
+    `copy_sheet` adds a sheet copied from a workbook, its cells where they stood, without that layout.
+
+    XLSX strings are always text cells (openpyxl ``data_type = "s"``), so
     a report starting with ``=`` never becomes a formula; characters that XML cannot hold (control
     characters other than tab and newline) are replaced by U+FFFD; a sheet holds at most
     `EXCEL_MAX_ROWS` rows, header included, and a cell at most 32,767 characters (`DataError` beyond).

@@ -373,3 +373,63 @@ def test_tables_find_column_errors_list_columns() -> None:
 )
 def test_tables_cell_to_str(value: object, expected: str) -> None:
     assert cell_to_str(value) == expected
+
+
+def test_tables_xlsx_writer_lays_out_the_sheet_for_reading(tmp_path: Path) -> None:
+    long_text = "a report long enough to wrap " * 5
+    rows = [
+        {"id": 12345, "received": dt.datetime(2024, 3, 10, 10, 0), "day": dt.date(2024, 3, 11), "text": long_text,
+         "score": 0.25, "flag": True},
+        {"id": 12346, "received": dt.datetime(2024, 3, 11), "day": None, "text": "", "score": None, "flag": False},
+    ]
+    path = _write(tmp_path / "r.xlsx", rows, list(rows[0]), sheet_title="Backlog", number_formats={"score": "0.00"})
+
+    sheet = load_workbook(path)["Backlog"]
+    header = sheet[1]
+    assert [cell.value for cell in header] == list(rows[0])
+    assert all(cell.font.b and cell.fill.fill_type == "solid" for cell in header)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:F3"
+    first, second = sheet[2], sheet[3]
+    # An Excel date is a datetime at midnight: the same cell text either way.
+    assert [cell_to_str(cell.value) for cell in first] == [cell_to_str(value) for value in rows[0].values()]
+    assert [cell.number_format for cell in first[1:3]] == ["yyyy-mm-dd hh:mm", "yyyy-mm-dd"]
+    assert second[1].number_format == "yyyy-mm-dd"  # midnight: a plain date, as Excel stores one
+    assert first[4].number_format == "0.00" and first[5].data_type == "b"
+    assert [second[i].value for i in (2, 3, 4)] == [None, None, None]  # empty cells stay empty
+    assert first[3].alignment.wrap_text and not first[0].alignment.wrap_text
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCD"}
+    assert widths["A"] < widths["B"] < widths["D"] == 60
+
+
+def test_tables_xlsx_writer_header_of_an_empty_table_is_laid_out_too(tmp_path: Path) -> None:
+    sheet = load_workbook(_write(tmp_path / "r.xlsx", [])).active
+    assert [cell.value for cell in sheet[1]] == COLUMNS and sheet[1][0].font.b
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C1"
+
+
+def test_tables_xlsx_copy_sheet_keeps_cells_where_they_stood_and_sheet_order(tmp_path: Path) -> None:
+    source = tmp_path / "in.xlsx"
+    workbook = Workbook()
+    workbook.active.title = "Cover"
+    workbook.active.append(["prepared", dt.date(2024, 4, 1)])
+    workbook.active["C4"] = "=not a formula"
+    workbook.active["C4"].data_type = "s"
+    workbook.create_sheet("Backlog").append(["id", "text"])
+    workbook["Backlog"].append([1, "hello"])
+    workbook.save(source)
+    with TableReader(source, sheet="Backlog") as reader:
+        assert (reader.sheet_title, reader.sheet_names, reader.worksheet_names) == (
+            "Backlog", ["Cover", "Backlog"], ["Cover", "Backlog"])
+
+    target = tmp_path / "out.xlsx"
+    with AtomicTableWriter(target, ["id", "text"], sheet_title="Backlog") as writer:
+        writer.write_rows([{"id": 1, "text": "hello"}])
+        assert writer.copy_sheet("Cover", TableReader(source, sheet="Cover").iter_sheet_cells()) == 4
+        writer.order_sheets(["Cover", "Backlog"], active="Backlog")
+
+    out = load_workbook(target)
+    assert out.sheetnames == ["Cover", "Backlog"] and out.active.title == "Backlog"
+    assert out["Cover"]["A1"].value == "prepared" and out["Cover"]["B1"].value == dt.datetime(2024, 4, 1)
+    assert out["Cover"]["C4"].value == "=not a formula" and out["Cover"]["C4"].data_type == "s"
+    assert out["Backlog"].auto_filter.ref == "A1:B2"

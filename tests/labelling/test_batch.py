@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from classifier.errors import DataError
 from classifier.io.tables import AtomicTableWriter, EncodingFallbackWarning, guard_formula, read_rows
@@ -376,3 +378,73 @@ def test_batch_large_file_runs_in_bounded_memory(tmp_path):
     # Holding 200k rows in memory would cost well over 100 MB; streaming keeps the peak where it was.
     assert large - small < 30 * 1024, f"peak RSS grew by {(large - small) / 1024:.0f} MB"
 
+
+
+def _backlog_workbook(path: Path) -> Path:
+    """A backlog as offices keep them: sheet 'Backlog' with a date, a case number, an amount and a flag, and a
+    second sheet 'Notes'."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Backlog"
+    sheet.append(["case", "received", "amount", "text", "urgent", "comment"])
+    sheet.append([12345, dt.datetime(2024, 3, 10, 10, 0), 12.5, TEXTS[2], True, None])
+    sheet.append([12346, dt.datetime(2024, 3, 11), 3, TEXTS[1], False, "=1+1 typed as text"])
+    sheet["F3"].data_type = "s"
+    sheet.append([12347, None, None, "", None, None])
+    notes = workbook.create_sheet("Notes")
+    notes.append(["Exported by", "triage", dt.date(2024, 4, 1)])
+    notes["B3"] = 42
+    workbook.save(path)
+    return path
+
+
+def test_batch_xlsx_keeps_types_sheet_names_and_other_sheets(tmp_path, model):
+    source = _backlog_workbook(tmp_path / "backlog.xlsx")
+
+    summary = label_file(source, tmp_path / "out.xlsx", model=model, review_out=tmp_path / "review.xlsx")
+
+    assert summary.sheet == "Backlog" and summary.copied_sheets == ["Notes"] and not summary.sheets_not_copied
+    assert "'Notes'" in str(summary)
+    for written in (tmp_path / "out.xlsx", tmp_path / "review.xlsx"):
+        workbook = load_workbook(written)
+        assert workbook.sheetnames == ["Backlog", "Notes"] and workbook.active.title == "Backlog"
+        assert [[cell.value for cell in row] for row in workbook["Notes"].iter_rows()] == [
+            ["Exported by", "triage", dt.datetime(2024, 4, 1)], [None, None, None], [None, 42, None]]
+    sheet = load_workbook(tmp_path / "out.xlsx")["Backlog"]
+    header = [cell.value for cell in sheet[1]]
+    first, second, empty = (dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2))
+    assert first["case"].value == 12345 and first["amount"].value == 12.5
+    assert first["received"].value == dt.datetime(2024, 3, 10, 10, 0) and first["received"].is_date
+    assert second["received"].number_format == "yyyy-mm-dd"
+    assert first["urgent"].value is True and second["urgent"].value is False
+    assert first["comment"].value is None
+    assert second["comment"].value == "=1+1 typed as text" and second["comment"].data_type == "s"
+    # Our columns: scores are numbers shown to two decimals, needs_review a boolean, the rest text.
+    scores = [column for column in header if column.startswith("score_")]
+    assert all(isinstance(first[column].value, float) and first[column].number_format == "0.00" for column in scores)
+    assert all(row["needs_review"].data_type == "b" for row in (first, second, empty))
+    assert empty["status"].value == "empty text" and all(empty[column].value is None for column in scores)
+    assert isinstance(first["reasons"].value, str) and first["text"].alignment.wrap_text  # a long text wraps
+    # Laid out for reading.
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{get_column_letter(len(header))}4"
+    assert all(cell.font.b for cell in sheet[1])
+
+
+def test_batch_needs_review_is_boolean_in_jsonl_and_text_in_csv(tmp_path, model):
+    source = _write(tmp_path / "in.csv", _rows(3))
+
+    label_file(source, tmp_path / "out.jsonl", model=model)
+    label_file(source, tmp_path / "out.csv", model=model)
+
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+    assert all(isinstance(record["needs_review"], bool) for record in records)
+    assert all(row["needs_review"] in {"true", "false"} for row in read_rows(tmp_path / "out.csv"))
+
+
+def test_batch_sheets_left_out_of_a_one_sheet_output_are_named(tmp_path, model):
+    source = _backlog_workbook(tmp_path / "backlog.xlsx")
+
+    summary = label_file(source, tmp_path / "out.csv", model=model)
+
+    assert summary.copied_sheets == [] and list(summary.sheets_not_copied) == ["Notes"]
+    assert "sheet 'Notes' is not in" in str(summary) and "holds one sheet" in str(summary)
