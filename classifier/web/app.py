@@ -1,6 +1,8 @@
 """The triage web page: one report at a time, a whole backlog file, and a JSON API beside them.
 
 Server-rendered HTML, no JavaScript, one packaged stylesheet: it works offline on the office machine.
+Labels are shown by their human names ("Race hate", `classifier.model.label_names`), the machine name in
+their ``title``; the API keeps machine names and maps them in ``label_names``.
 Report text is personal data: it is never logged (an unexpected error is logged by its type and an id
 only), never put in a URL, pages are sent with ``no-store``, and backlog files live in a private folder
 under the data folder that is deleted after `keep_results_minutes` (`classifier.web.jobs`).
@@ -17,8 +19,9 @@ Routes
                                          ``/backlog/<job>/labelled`` and ``/review`` download
 ``GET /backlog/<job>/status``            its progress as JSON: state, rows done, rows in total
 ``POST /backlog/<job>/delete``           cancel it and delete its files now
+``GET /api``                             the API's help, for people
 ``POST /api/predict``                    ``{"texts": [...]}`` → one result per text
-``GET /api/openapi.json``                the API's OpenAPI 3 description
+``GET /api/openapi.json``                the API's OpenAPI 3 description (a JSON file, for programs)
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from werkzeug.utils import secure_filename
 
 from classifier.errors import ClassifierError, ConfigError
 from classifier.io.tables import SUPPORTED_EXTENSIONS
+from classifier.model.label_names import display_name, review_reason
 from classifier.web.highlight import highlight, label_class, term_spans
 from classifier.web.jobs import DONE, FAILED, Job, JobFailed, JobStore, default_data_dir
 from classifier.web.turns import ModelBusy, SharedModel
@@ -88,6 +92,10 @@ class _State:
 
     def colours(self) -> dict[str, str]:
         return {label: f"colour-{index % _COLOURS}" for index, label in enumerate(self.model.labels)}
+
+    def markers(self) -> dict[str, str]:
+        """Label → the number that marks its highlights, so they do not tell the label by colour alone."""
+        return {label: str(index + 1) for index, label in enumerate(self.model.labels)}
 
 
 def create_app(
@@ -165,6 +173,7 @@ def create_app(
     state = _State(model, shared, jobs, max_upload_mb, max_texts, max_chars, float(time_limit),
                    frozenset(LOOPBACK_HOSTS | names), port)
     app.extensions["tension"] = state
+    app.add_template_filter(display_name, "label_name")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -315,8 +324,17 @@ def create_app(
                             "try again in a moment.", headers=_RETRY_AFTER)
         return jsonify(
             model=state.model_name, labels=state.model.labels, thresholds=state.model.thresholds,
+            label_names={label: display_name(label) for label in state.model.labels},
             results=[_json_ready(prediction.to_dict()) for prediction in predictions],
         )
+
+    @app.get("/api")
+    def api_help():
+        model = state.model
+        labels = [{"label": label, "name": display_name(label), "threshold": model.thresholds[label]}
+                  for label in model.labels]
+        return render_template("api.html", labels=labels, max_texts=state.max_texts, time_limit=state.time_limit,
+                               review_band=model.review_band)
 
     @app.get("/api/openapi.json")
     def api_openapi():
@@ -367,16 +385,22 @@ def _explain(state: _State, text: str, deadline: float | None = None) -> dict[st
         preprocess = model.pipeline.named_steps[PREPROCESS]
         spans = term_spans(text, prediction.reasons, preprocess.transform, model.labels,
                            placeholder_spans=getattr(preprocess, "placeholder_spans", None))
-    colours = state.colours()
+    colours, markers = state.colours(), state.markers()
     thresholds = model.thresholds
     rows = [
-        {"label": label, "score": prediction.scores[label], "threshold": thresholds[label],
-         "assigned": label in prediction.labels, "colour": colours[label], "css": label_class(label),
-         "reasons": prediction.reasons.get(label, [])}
+        {"label": label, "name": display_name(label), "score": prediction.scores[label],
+         "threshold": thresholds[label], "assigned": label in prediction.labels, "colour": colours[label],
+         "css": label_class(label), "marker": markers[label], "reasons": prediction.reasons.get(label, []),
+         "near": label in prediction.review_labels}
         for label in model.labels
     ]
     rows.sort(key=lambda row: (not row["assigned"], -(row["score"] if row["score"] == row["score"] else 0)))
-    return {"prediction": prediction, "rows": rows, "colours": colours, "highlighted": highlight(text, spans, colours)}
+    highlighted = {label for span in spans for label in span.labels}
+    return {"prediction": prediction, "rows": rows, "colours": colours,
+            "legend": [row for row in rows if row["label"] in highlighted],
+            "review_reason": review_reason(prediction.review_labels, prediction.scores, thresholds),
+            "review_band": model.review_band,
+            "highlighted": highlight(text, spans, colours, markers)}
 
 
 # -- backlog --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from classifier.model.explain import term_readings
+from classifier.model.label_names import display_name
 
 #: Words as spaCy's English tokenizer roughly sees them: runs of letters/digits, with inner apostrophes.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -128,26 +129,36 @@ def _words(text: str, placeholders) -> list[tuple[int, int, str, str | None]]:
     return words
 
 
-def highlight(text: str, spans: Sequence[Span], classes: Mapping[str, str] | None = None) -> Markup:
+def highlight(text: str, spans: Sequence[Span], classes: Mapping[str, str] | None = None,
+              markers: Mapping[str, str] | None = None) -> Markup:
     """`text` as HTML with each span wrapped in ``<mark class="label-…">``; everything else escaped.
 
-    `classes` maps a label to extra CSS classes (e.g. its colour); the first label of a span decides the
-    colour, and the ``title`` names every label of the span.
+    A highlight tells its labels in text as well as by colour: the ``title`` and a visually hidden
+    "(Race hate)" after the words name every label of the span (`display_name`), and each label's marker
+    (`markers`: label → a short symbol the page's legend explains) follows the words, hidden from screen
+    readers, which read the name instead. `classes` maps a label to extra CSS classes (e.g. its colour); the
+    first label of a span decides the colour.
 
-    >>> str(highlight("<b>hotel</b>", [Span(3, 8, ("immigration",))]))
-    '&lt;b&gt;<mark class="label-immigration" title="immigration">hotel</mark>&lt;/b&gt;'
+    >>> html = highlight("<b>hotel</b>", [Span(3, 8, ("immigration",))], markers={"immigration": "3"})
+    >>> print(str(html).replace("><", ">\\n<"))
+    &lt;b&gt;<mark class="label-immigration" title="Immigration">hotel<span class="tag" aria-hidden="true">3</span>
+    <span class="visually-hidden"> (Immigration)</span>
+    </mark>&lt;/b&gt;
     """
     classes = classes or {}
+    markers = markers or {}
     parts: list[str] = []
     done = 0
     for span in spans:
         parts.append(escape(text[done : span.start]))
-        names = [label_class(label) for label in span.labels]
+        css = [label_class(label) for label in span.labels]
         extra = classes.get(span.labels[0], "")
-        class_attr = " ".join([*names, *([extra] if extra else [])])
+        names = ", ".join(display_name(label) for label in span.labels)
+        tags = Markup("").join(Markup('<span class="tag" aria-hidden="true">{}</span>').format(markers[label])
+                               for label in span.labels if label in markers)
         parts.append(
-            Markup('<mark class="{}" title="{}">{}</mark>').format(
-                class_attr, ", ".join(span.labels), text[span.start : span.end]
+            Markup('<mark class="{}" title="{}">{}{}<span class="visually-hidden"> ({})</span></mark>').format(
+                " ".join([*css, *([extra] if extra else [])]), names, text[span.start : span.end], tags, names
             )
         )
         done = span.end

@@ -18,6 +18,7 @@ pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.
 
 from classifier.errors import ConfigError  # noqa: E402
 from classifier.io.tables import AtomicTableWriter, TableReader  # noqa: E402
+from classifier.model.label_names import display_name  # noqa: E402
 from classifier.web import create_app  # noqa: E402
 from classifier.web.highlight import Span, highlight, term_spans  # noqa: E402
 from classifier.web.jobs import JobStore  # noqa: E402
@@ -136,6 +137,31 @@ def test_web_api_predict_answers_labels_scores_review_reasons_status_per_text(cl
         assert result["needs_review"] is prediction.needs_review
         assert result["reasons"] == prediction.reasons and result["status"] == "ok"
     assert "immigration" in body["results"][0]["labels"]
+    assert body["label_names"] == {label: display_name(label) for label in model.labels}
+    assert body["label_names"]["immigration"] == "Immigration"
+
+
+def test_web_api_predict_says_which_labels_need_review(make_app, model):
+    wide = type(model)(model.pipeline, model.metadata, review_band=0.99)
+    client = make_app(wide).test_client()
+    body = client.post("/api/predict", json={"texts": [IMMIGRATION_TEXT, ""]}).get_json()
+    first, empty = body["results"]
+    assert first["needs_review"] and first["review_labels"] == list(wide.predict([IMMIGRATION_TEXT])[0].review_labels)
+    assert set(first["review_labels"]) <= set(model.labels) and first["review_labels"]
+    assert empty["needs_review"] and empty["review_labels"] == []
+
+
+def test_web_api_help_is_a_page_for_people_that_links_the_json_file(client, model):
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/api"' in home and 'href="/api/openapi.json"' not in home  # the nav opens a page, not JSON
+    response = client.get("/api")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "POST /api/predict" in html and "review_labels" in html and "label_names" in html
+    assert f"At most {MAX_TEXTS} texts per request" in " ".join(html.split())
+    for label in model.labels:
+        assert f"<code>{label}</code>" in html and display_name(label) in html
+    assert 'href="/api/openapi.json" type="application/json" download' in html and "a JSON file" in html
 
 
 def test_web_api_predict_flags_empty_text_with_null_scores(client):
@@ -268,8 +294,29 @@ def test_web_report_page_shows_bars_thresholds_badge_and_highlights(client, mode
     assert f"threshold {model.thresholds['immigration']:.2f}" in html
     assert '<mark class="label-immigration' in html
     assert ('id="needs-review"' in html) is prediction.needs_review
+    assert ('id="review-reason"' in html) is prediction.needs_review
+    # Human names on the page, machine names in titles; the highlights say their label in text.
+    assert '<span class="chip colour-' in html and 'title="immigration">Immigration</span>' in html
+    assert ">immigration<" not in html
+    assert '<span class="visually-hidden"> (Immigration' in html and 'class="tag" aria-hidden="true"' in html
+    assert 'id="legend"' in html
+    assert 'id="score-help"' in html and "Threshold</strong>: the score a label needs" in html
+    # The answer takes the focus when the page loads (no script), and is a live region.
+    assert 'id="result" tabindex="-1" autofocus' in html and 'role="status" aria-live="polite"' in html
+    assert 'class="table-scroll"' in html
     assert response.headers["Cache-Control"] == "no-store"
     assert "script-src" not in response.headers["Content-Security-Policy"]  # no JavaScript at all
+
+
+def test_web_report_page_says_which_label_needs_review_with_score_and_threshold(make_app, model):
+    wide = type(model)(model.pipeline, model.metadata, review_band=0.99)
+    html = make_app(wide).test_client().post("/", data={"text": IMMIGRATION_TEXT}).get_data(as_text=True)
+    prediction = wide.predict([IMMIGRATION_TEXT])[0]
+    assert prediction.review_labels
+    assert 'id="needs-review"' in html and "<strong>Needs review:</strong>" in html
+    for label in prediction.review_labels:
+        score, threshold = prediction.scores[label], model.thresholds[label]
+        assert f"{display_name(label)} is {score:.2f}, close to its threshold {threshold:.2f}" in html
 
 
 def test_web_report_page_escapes_html_in_the_report(client):
@@ -306,7 +353,16 @@ def test_web_highlight_matches_reason_lemmas_to_surface_words(model):
 
 def test_web_highlight_escapes_everything_outside_and_inside_marks():
     html = str(highlight('a <i>x</i> "b"', [Span(2, 5, ("odd <label>",))]))
-    assert html == 'a <mark class="label-odd-label" title="odd &lt;label&gt;">&lt;i&gt;</mark>x&lt;/i&gt; &#34;b&#34;'
+    assert html == ('a <mark class="label-odd-label" title="Odd &lt;label&gt;">&lt;i&gt;<span class="visually-hidden">'
+                    ' (Odd &lt;label&gt;)</span></mark>x&lt;/i&gt; &#34;b&#34;')
+
+
+def test_web_highlight_names_every_label_of_a_term_in_text_not_by_colour_alone():
+    spans = [Span(0, 5, ("race_hate", "israel_palestine"))]
+    html = str(highlight("hotel", spans, {"race_hate": "colour-0"}, {"race_hate": "1", "israel_palestine": "4"}))
+    assert html == ('<mark class="label-race_hate label-israel_palestine colour-0" title="Race hate, Israel/Palestine">'
+                    'hotel<span class="tag" aria-hidden="true">1</span><span class="tag" aria-hidden="true">4</span>'
+                    '<span class="visually-hidden"> (Race hate, Israel/Palestine)</span></mark>')
 
 
 # -- backlog -------------------------------------------------------------------------------------------

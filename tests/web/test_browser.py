@@ -26,6 +26,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.[serve]'")
 
 from classifier.io.tables import TableReader  # noqa: E402
+from classifier.model.label_names import display_name  # noqa: E402
 from classifier.web import create_app  # noqa: E402
 from tests.helpers import write_csv  # noqa: E402
 
@@ -72,7 +73,7 @@ def test_web_browser_paste_a_report_and_see_labels_and_highlights(page, base_url
     assert "immigration" in expected.labels
     labels = page.inner_text("#labels")
     for label in expected.labels:
-        assert label in labels
+        assert display_name(label) in labels  # "Immigration", not "immigration"
     assert page.locator("svg.bar").count() == len(model.labels)
     assert page.locator("#needs-review").count() == int(expected.needs_review)
 
@@ -82,6 +83,19 @@ def test_web_browser_paste_a_report_and_see_labels_and_highlights(page, base_url
     assert "<b>not bold</b>" in page.inner_text("#highlighted")
     assert page.locator("link[rel=stylesheet]").count() == 1
     assert page.eval_on_selector("nav", "el => getComputedStyle(el).display") == "flex"  # our CSS loaded
+
+    # The answer is announced: it has the focus once the page loads, and its summary is a live region.
+    assert page.evaluate("document.activeElement.id") == "result"
+    assert page.get_attribute("#result", "aria-describedby") == "result-summary"
+    live = page.locator("#result [aria-live=polite]")
+    assert live.count() == 1 and display_name("immigration") in live.inner_text()
+    # A highlight names its labels in text (hidden text for screen readers, a numbered tag explained by the legend).
+    first = page.locator("#highlighted mark.label-immigration").first
+    assert "Immigration" in first.locator(".visually-hidden").inner_text()
+    assert "Immigration" in first.get_attribute("title")
+    tag = first.locator(".tag").first.inner_text()
+    assert tag in page.inner_text("#legend") and "Immigration" in page.inner_text("#legend")
+    assert page.get_attribute("#score-help", "class") == "hint" and "Threshold" in page.inner_text("#score-help")
 
     logged = caplog.text
     assert "POST / HTTP/1.1" in logged  # the server logs its requests here...
@@ -112,3 +126,31 @@ def test_web_browser_upload_a_backlog_and_download_every_row(page, base_url, tmp
     assert [row["text"] for row in back] == [row["text"] for row in rows]
     assert [row["status"] for row in back] == ["ok", "empty text", "ok", "ok", "ok"]
     assert "immigration" in back[0]["labels"]
+
+
+@pytest.mark.parametrize("width", [400, 320])
+def test_web_browser_result_fits_a_narrow_screen(page, base_url, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        page.goto(base_url + "/")
+        page.fill("#text", REPORT)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#result")
+        # Nothing makes the page scroll sideways; a wide table scrolls inside its own box.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        box = page.locator(".table-scroll").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+        page.goto(base_url + "/api")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 720})
+
+
+def test_web_browser_api_link_opens_a_page_for_people(page, base_url):
+    page.goto(base_url + "/")
+    page.click("nav >> text=API help")
+    page.wait_for_selector("h1")
+    assert page.url == base_url + "/api"
+    assert "Label reports from a program" in page.inner_text("h1")
+    assert page.get_attribute("#openapi-link", "type") == "application/json"
+    assert "JSON file" in page.inner_text("#openapi-link")
