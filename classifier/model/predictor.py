@@ -157,13 +157,10 @@ class TensionModel:
         labels = self.labels
         assigned = proba >= thresholds
         near = np.abs(proba - thresholds) < self.review_band
-        explainer = self._get_explainer() if explain else None
+        top = self._get_explainer().top_terms_batch(processed, matrix, assigned, top_k) if explain else None
         for i in range(len(texts)):
             label_idx = np.flatnonzero(assigned[i])
-            reasons = {}
-            if explainer is not None and len(label_idx):
-                top = explainer.top_terms_for(processed[i], matrix[i], label_idx.tolist(), top_k)
-                reasons = {labels[j]: top[j] for j in label_idx}
+            reasons = {labels[j]: top[i][j] for j in label_idx} if top is not None else {}
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
                 scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},

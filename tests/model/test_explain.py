@@ -90,3 +90,90 @@ def test_explain_two_terms_that_read_the_same_give_one_reason(parts):
     for j in range(len(clf.classes_)):
         top = explainer.top_terms(processed[0] + " number xxnum", matrix[0], j, k=50)
         assert len(top) == len(set(top))
+
+
+# -- reasons for a whole chunk at once: the same terms as one report at a time -----------------------------
+
+#: Preprocessed texts that stress the batch computation: empty text, words that are no feature, a word
+#: repeated, words sharing character n-grams, placeholders (two of which read "number"), a word that
+#: repeats its own n-grams, characters no n-gram feature has, a very long word.
+EDGE_PROCESSED = [
+    "",
+    "asylumm blorfwump asylumm",
+    "hotel hotel hotel hotel",
+    "hotel hotels hotelier asylum asylums assylum",
+    "xxnum xxslurrace number xxnum xxphone phone xxslurrace out",
+    "banana nanana anana",
+    "ǂǂǂ ǂǂ",
+    "a" * 300 + " asylum",
+]
+
+
+@pytest.fixture(scope="module")
+def chunk(model):
+    """Three hundred corpus reports and the edge cases, preprocessed, with their features."""
+    import csv
+
+    from tests.helpers import CORPUS
+
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)][:300]
+    steps = model.pipeline.named_steps
+    processed = list(steps["preprocess"].transform(TEXTS + texts)) + EDGE_PROCESSED
+    matrix = steps["features"].transform(processed)
+    assigned = steps["classifier"].predict_proba(matrix) >= steps["classifier"].thresholds_
+    return processed, matrix, assigned, TermExplainer(steps["features"], steps["classifier"].coef_)
+
+
+def _per_report(explainer, processed, matrix, assigned, k):
+    return [explainer.top_terms_for(processed[i], matrix[i], np.flatnonzero(assigned[i]).tolist(), k)
+            if assigned[i].any() else {} for i in range(len(processed))]
+
+
+@pytest.mark.parametrize("k", [5, 1, 0, 10_000])
+@pytest.mark.parametrize("labels", ["assigned", "all"])
+def test_explain_batch_reasons_equal_per_report_reasons(chunk, k, labels):
+    processed, matrix, assigned, explainer = chunk
+    if labels == "all":
+        assigned = np.ones_like(assigned)
+    assert explainer.top_terms_batch(processed, matrix, assigned, k) == \
+        _per_report(explainer, processed, matrix, assigned, k)
+
+
+def test_explain_batch_reasons_do_not_depend_on_block_sizes(chunk, monkeypatch):
+    from classifier.model import explain
+
+    processed, matrix, assigned, explainer = chunk
+    everything = np.ones_like(assigned)
+    expected = explainer.top_terms_batch(processed, matrix, everything, 5)
+    monkeypatch.setattr(explain, "_BLOCK_WORDS", 40)  # many blocks, and reports longer than a block
+    monkeypatch.setattr(explain, "_SCRATCH_CELLS", 3 * matrix.shape[1])  # a few rows per scratch
+    assert explainer.top_terms_batch(processed, matrix, everything, 5) == expected
+
+
+def test_explain_batch_reasons_cover_the_edge_cases(chunk):
+    processed, matrix, assigned, explainer = chunk
+    edges = slice(len(processed) - len(EDGE_PROCESSED), None)
+    everything = np.ones((len(EDGE_PROCESSED), assigned.shape[1]), dtype=bool)
+    top = explainer.top_terms_batch(processed[edges], matrix[edges], everything, 50)
+    assert top[0] == {j: [] for j in range(assigned.shape[1])}  # nothing to explain an empty text with
+    assert all(not reasons for reasons in top[6].values())  # no feature at all
+    assert any("asylumm" in reasons for reasons in top[1].values())  # char evidence of unknown words
+    placeholders = [reason for reasons in top[4].values() for reason in reasons]
+    assert "racial slur" in placeholders
+    assert not any(reason.startswith("xx") for reason in placeholders)
+
+
+def test_explain_batch_gives_no_reasons_to_rows_without_labels(chunk):
+    processed, matrix, assigned, explainer = chunk
+    none = np.zeros_like(assigned)
+    assert explainer.top_terms_batch(processed, matrix, none, 5) == [{} for _ in processed]
+    assert explainer.top_terms_batch([], matrix[:0], none[:0], 5) == []
+
+
+def test_explain_predictions_carry_the_per_report_reasons(chunk, model):
+    processed, matrix, assigned, explainer = chunk
+    predictions = model.predict(TEXTS, top_k=3)
+    expected = _per_report(explainer, processed[: len(TEXTS)], matrix[: len(TEXTS)], assigned[: len(TEXTS)], 3)
+    for prediction, top in zip(predictions, expected, strict=True):
+        assert prediction.reasons == {model.labels[j]: reasons for j, reasons in top.items()}
