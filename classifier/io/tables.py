@@ -17,7 +17,9 @@ Writing
 `AtomicTableWriter` writes to a hidden ``.<name>.<random>.part`` file beside the target (mode 0600:
 it holds report text) and renames it into place on `commit` (through `classifier.io.atomic`, as every
 writer of the package), so a crash or Ctrl-C never leaves a half-written file under the real name.
-Spreadsheet formulas in CSV/TSV cells are neutralised.
+Spreadsheet formulas in CSV/TSV cells are neutralised; XLSX text is always a text cell. XLSX keeps the types
+of the values it is given (numbers, dates, booleans, empty cells), is laid out for reading (bold frozen header,
+autofilter, widths, wrapped long text) and can copy a workbook's other sheets (`AtomicTableWriter.copy_sheet`).
 """
 
 from __future__ import annotations
