@@ -13,12 +13,13 @@ Datasets (the external ones only when ``../shared/data/external/external_eval.cs
 
 Each (method, dataset, fold) runs in a fresh child process, so its peak memory (``ru_maxrss`` of that
 process: imports, data, training and prediction) is its own and comparable. Throughput is in-process
-prediction of labels on the test texts repeated to at least 5,000 (500 with ``--quick``), after a warm-up.
+prediction of labels on the test texts repeated to at least 5,000 (240 with ``--quick``), after a warm-up.
 ``--label-throughput ROWS`` also runs ``benchmarks/label_throughput.py`` (read CSV + label + write CSV, our
 model and its no-spaCy baseline, 1 and 2 jobs) for the end-to-end figure.
 
-``--quick`` uses a small sample of the bundled corpus, fewer epochs and a 10 s autotune (the test suite runs
-it). No report text is printed or written: only figures.
+``--quick`` is a smoke run (the test suite runs it): 400 training and 120 test reports of the bundled corpus,
+each method with its cheapest settings (2 folds, few epochs, a 3 s autotune: ``benchmarks/peers.py``). Its
+figures only show that everything runs. No report text is printed or written: only figures.
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ CORPUS = ROOT / "data" / "reports.csv"
 EXTERNAL = ROOT.parent / "shared" / "data" / "external" / "external_eval.csv"
 DATASETS = ("bundled", "transfer", "real")
 DEFAULT_METHODS = ("ours", "no-spacy", "fasttext", "fasttext-autotune", "spacy-bow", "spacy-ensemble")
-QUICK_TRAIN, QUICK_TEST = 400, 150
+QUICK_TRAIN, QUICK_TEST = 400, 120
 REAL_FOLDS = 3
 MIN_PREDICT = 5000
-QUICK_PREDICT = 500
+QUICK_PREDICT = 240
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Usage: python -m benchmarks.core_timings [--quick] [--repeats N]
 
-Prints a table beside the target of each figure. ``--quick`` trains on 400 reports only (a smoke run for CI).
+Prints a table beside the target of each figure. ``--quick`` trains on 300 reports only (a smoke run for CI).
 Each figure is the median of ``--repeats`` runs, each in a fresh process, so imports are counted as a user
 would pay them.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
+QUICK_ROWS = 300
 
 
 def _timed(args: list[str]) -> float:
@@ -36,7 +37,7 @@ def measure(quick: bool = False, repeats: int = 3) -> list[tuple[str, float, flo
             import csv
 
             with open(CORPUS, encoding="utf-8", newline="") as handle:
-                rows = list(csv.DictReader(handle))[:400]
+                rows = list(csv.DictReader(handle))[:QUICK_ROWS]
             with open(data, "w", encoding="utf-8", newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
                 writer.writeheader()
@@ -66,7 +67,8 @@ def measure(quick: bool = False, repeats: int = 3) -> list[tuple[str, float, flo
         help_s = statistics.median(_timed([sys.executable, "-m", "classifier.cli", "--help"]) for _ in range(repeats))
         bare_s = statistics.median(_timed([sys.executable, "-c", "pass"]) for _ in range(repeats))
     return [
-        ("train on the bundled corpus, thresholds tuned" + (" (quick: 400 rows)" if quick else ""), train_s, 60.0),
+        ("train on the bundled corpus, thresholds tuned" + (f" (quick: {QUICK_ROWS} rows)" if quick else ""), train_s,
+         60.0),
         ("load a model and label one report (libraries already imported)", load_s, 1.0),
         ("baseline: import spaCy + scikit-learn (paid once per process)", import_s, float("nan")),
         ("tension --help (fresh process)", help_s, 1.0),
@@ -76,7 +78,7 @@ def measure(quick: bool = False, repeats: int = 3) -> list[tuple[str, float, flo
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="train on 400 reports only (smoke run)")
+    parser.add_argument("--quick", action="store_true", help=f"train on {QUICK_ROWS} reports only (smoke run)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     rows = measure(args.quick, args.repeats)

@@ -16,6 +16,10 @@ predicts an indicator matrix, and saves itself to a folder so its size on disk c
 
 Peers take no sample weights in training (neither fastText nor spaCy's textcat has them); the weights still
 count in the choice of thresholds, as they do for ours.
+
+With ``quick=True`` (``compare --quick``, the test suite's smoke run) every method runs with the cheapest settings
+that still exercise all of its steps: 2 folds and one repeat for out-of-fold scores, few epochs, a 3 s autotune.
+Its figures say the code runs, nothing about the method.
 """
 
 from __future__ import annotations
@@ -32,6 +36,13 @@ from classifier.model.estimator import _best_threshold
 
 #: Range searched for each label's threshold, as in CalibratedLinearMultiLabel's defaults.
 THRESHOLD_RANGE = (0.1, 0.9)
+#: Quick mode: folds of the out-of-fold scores, fastText epochs and autotune budget, spaCy textcat epochs and
+#: batch size (spaCy's default schedule starts at 4 reports a batch, and each update has a fixed cost).
+QUICK_FOLDS = 2
+QUICK_FASTTEXT_EPOCHS = 5
+QUICK_AUTOTUNE_SECONDS = 3
+QUICK_TEXTCAT_EPOCHS = 2
+QUICK_TEXTCAT_BATCH = 32
 
 
 def labelled(texts, labels) -> LabelledData:
@@ -79,7 +90,8 @@ class Ours(Method):
     def fit(self, data, labels):
         from classifier.training.train import fit_pipeline
 
-        self.pipeline = fit_pipeline(data, labels, seed=self.seed)
+        quick = {"cv": QUICK_FOLDS, "cv_repeats": 1} if self.quick else {}
+        self.pipeline = fit_pipeline(data, labels, seed=self.seed, **quick)
         return self
 
     def predict(self, texts):
@@ -91,11 +103,12 @@ class Ours(Method):
         joblib.dump(self.pipeline, Path(folder) / "model.joblib", compress=3)  # as persistence.save_model does
 
 
-def no_spacy_pipeline(labels, *, seed=0):
+def no_spacy_pipeline(labels, *, seed=0, cv=5, cv_repeats=None):
     """Our features and estimator on raw text, no spaCy: scikit-learn's own tokeniser, the vectorizers lowercase.
 
     Same step names as the real pipeline, so ``TensionModel`` (reasons included) runs it unchanged; no custom
-    step, so it unpickles in any process.
+    step, so it unpickles in any process. ``cv`` and ``cv_repeats`` (default: the real pipeline's) are the
+    out-of-fold scoring behind calibration and thresholds.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -120,8 +133,9 @@ def no_spacy_pipeline(labels, *, seed=0):
     return Pipeline([
         (PREPROCESS, FunctionTransformer()),  # identity: no spaCy
         (FEATURES, features),
-        (CLASSIFIER, CalibratedLinearMultiLabel(C=DEFAULT_C, random_state=seed, labels=list(labels),
-                                                nb_alpha=DEFAULT_NB_ALPHA, cv_repeats=DEFAULT_CV_REPEATS)),
+        (CLASSIFIER, CalibratedLinearMultiLabel(C=DEFAULT_C, cv=cv, random_state=seed, labels=list(labels),
+                                                nb_alpha=DEFAULT_NB_ALPHA,
+                                                cv_repeats=DEFAULT_CV_REPEATS if cv_repeats is None else cv_repeats)),
     ])
 
 
@@ -131,7 +145,8 @@ class NoSpacy(Ours):
     def fit(self, data, labels):
         from classifier.training.train import hard_negative_weights
 
-        self.pipeline = no_spacy_pipeline(labels, seed=self.seed)
+        quick = {"cv": QUICK_FOLDS, "cv_repeats": 1} if self.quick else {}
+        self.pipeline = no_spacy_pipeline(labels, seed=self.seed, **quick)
         self.pipeline.fit(list(data.texts), np.asarray(data.indicator(labels)),
                           classifier__sample_weight=hard_negative_weights(data))
         return self
@@ -163,7 +178,7 @@ class FastText(Method):
             path.write_text(self._lines(data, labels), encoding="utf-8")
             params = dict(self.params, **extra)
             if self.quick:
-                params["epoch"] = min(params.get("epoch", 5), 10)
+                params["epoch"] = min(params.get("epoch", 5), QUICK_FASTTEXT_EPOCHS)
             return fasttext.train_supervised(input=str(path), verbose=0, seed=self.seed, **params)
 
     @staticmethod
@@ -193,7 +208,8 @@ class FastText(Method):
         self.labels = list(labels)
         Y = np.asarray(data.indicator(labels))
         oof = np.zeros(Y.shape)
-        for train, test in KFold(n_splits=5, shuffle=True, random_state=self.seed).split(Y):
+        folds = KFold(n_splits=QUICK_FOLDS if self.quick else 5, shuffle=True, random_state=self.seed)
+        for train, test in folds.split(Y):
             model = self._train(data.subset(train), labels)
             oof[test] = self._proba(model, data.subset(test).texts, labels)
         self.thresholds_ = tune_thresholds(oof, Y, hard_negative_weights(data))
@@ -228,7 +244,8 @@ class FastTextAutotune(FastText):
                 try:
                     self.model = self._train(
                         data.subset(train), labels, autotuneValidationFile=str(valid_path),
-                        autotuneDuration=int(10 if self.quick else self.budget_seconds), autotunePredictions=1,
+                        autotuneDuration=int(min(self.budget_seconds, QUICK_AUTOTUNE_SECONDS) if self.quick
+                                             else self.budget_seconds), autotunePredictions=1,
                     )
                     break
                 except RuntimeError:  # "Encountered NaN": a trial learning rate diverged; try another search
@@ -278,7 +295,8 @@ class SpacyTextcat(Method):
         history = []
         for _ in range(epochs):
             rng.shuffle(examples)
-            for batch in minibatch(examples, size=compounding(4.0, 32.0, 1.001)):
+            sizes = QUICK_TEXTCAT_BATCH if self.quick else compounding(4.0, 32.0, 1.001)
+            for batch in minibatch(examples, size=sizes):
                 nlp.update(batch, sgd=optimizer, drop=self.dropout, losses={})
             if valid is not None:
                 history.append(self._proba(nlp, valid.texts, labels))
@@ -310,7 +328,7 @@ class SpacyTextcat(Method):
         from classifier.training.train import hard_negative_weights
 
         self.labels = list(labels)
-        max_epochs = 4 if self.quick else self.max_epochs
+        max_epochs = QUICK_TEXTCAT_EPOCHS if self.quick else self.max_epochs
         train, valid = train_test_split(np.arange(len(data)), test_size=0.2, random_state=self.seed)
         valid_data = data.subset(valid)
         _, history = self._train(data.subset(train), labels, max_epochs, valid=valid_data)
