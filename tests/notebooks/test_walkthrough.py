@@ -36,6 +36,7 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     }))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the notebook's tempfile.mkdtemp() lands here
+    monkeypatch.setenv("TENSION_WALKTHROUGH_SAMPLE", "300")  # a smoke run: every cell, on a few hundred reports
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(notebook, kernel_name="python3", timeout=600,
                             resources={"metadata": {"path": str(NOTEBOOK.parent)}})
@@ -44,7 +45,7 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     outputs = "".join(
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
     )
-    assert f"python: {sys.executable}" in outputs
+    assert f"python: {sys.executable}" in outputs and "smoke run: only the first 300 reports" in outputs
     assert "macro F1" in outputs and "false-positive rate" in outputs
     reports = list(tmp_path.glob("tension-walkthrough-*/report/report.html"))
     assert len(reports) == 1
