@@ -13,7 +13,9 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
 fi
 .venv/bin/ruff check . || exit 1
 .venv/bin/lint-imports || exit 1
-.venv/bin/python -m pytest -q "$@"
+# Two workers (pytest-xdist) for this 2-core machine; the default model is trained once (tests/conftest.py).
+# Arguments go to pytest: "-n 0" runs everything in one process.
+.venv/bin/python -m pytest -q -n 2 "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure here." >&2

@@ -1,30 +1,110 @@
-"""Shared fixtures: one model trained on the bundled corpus per test session, tiny files, a stand-in
-identity-term suite. Helpers that are not fixtures live in tests/helpers.py."""
+"""Shared fixtures: a small model for the tests that need any model, the default model for the tests of its quality,
+tiny files, a stand-in identity-term suite. Helpers that are not fixtures live in tests/helpers.py."""
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import CORPUS, identity_suite_result, write_csv
+from tests.helpers import CORPUS, corpus_sample, identity_suite_result, write_csv
+
+#: Reports in the small corpus: its model labels clear reports right and trains in a few seconds.
+SMALL_CORPUS_REPORTS = 800
+#: The test modules that use the default model. Under pytest-xdist they run first, together, in one worker, which
+#: trains the default model while the other workers get through the rest (see pytest_xdist_make_scheduler).
+DEFAULT_MODEL_MODULES = ("tests/model/test_predictor.py", "tests/training/test_train.py")
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist, the tests of :data:`DEFAULT_MODEL_MODULES` first (every worker sorts alike)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: _module(item.nodeid) not in DEFAULT_MODEL_MODULES)
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown without it
+def pytest_xdist_make_scheduler(config, log):
+    """With ``-n N`` (scripts/test.sh), hand the tests out a module at a time, so that a module's fixtures (several
+    train a small model) are set up by one worker only, and the modules of :data:`DEFAULT_MODEL_MODULES` as one
+    unit, the first. (``--dist loadgroup`` could group by marks, but it groups nothing with pytest 9.2:
+    pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = _module(nodeid)
+            return "default model" if module in DEFAULT_MODEL_MODULES else module
+
+    config.option.loadscopereorder = False  # keep the collection's order: the default model's modules first
+    return ByModule(config, log)
+
+
+def _train_once(tmp_path_factory, name: str, data: Path):
+    """``train(data, seed=0)`` saved under ``name``, trained once per test run.
+
+    Under pytest-xdist each worker is a session of its own: the first worker to need the model trains it in the
+    run's folder, which all workers share, and any other waits for it and reads it from there.
+    """
+    import fcntl
+    import pickle
+
+    from classifier.training.train import train
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    saved = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if saved.is_file():
+            return pickle.loads(saved.read_bytes())  # written by another worker of this run, just above
+        result = train(data, shared / name, seed=0)
+        saved.write_bytes(pickle.dumps(result))
+        return result
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory):
-    """The default model trained on the bundled corpus's train split, saved to a temporary folder."""
-    from classifier.training.train import train
+def small_corpus(tmp_path_factory) -> Path:
+    """A stratified sample of the bundled corpus (:data:`SMALL_CORPUS_REPORTS` reports, split column kept)."""
+    return write_csv(tmp_path_factory.mktemp("corpus") / "small_corpus.csv", corpus_sample(SMALL_CORPUS_REPORTS))
 
-    return train(CORPUS, tmp_path_factory.mktemp("models") / "default", seed=0)
+
+@pytest.fixture(scope="session")
+def trained(small_corpus, tmp_path_factory):
+    """The default pipeline trained on the small corpus's train split and saved: the model of every test that
+    needs a model, but not the default model's figures (those use ``default_trained``)."""
+    return _train_once(tmp_path_factory, "small", small_corpus)
 
 
 @pytest.fixture(scope="session")
 def model(trained):
-    """The trained model loaded back from disk."""
+    """The small model loaded back from disk."""
     from classifier import load_model
 
     return load_model(trained.model_dir)
+
+
+@pytest.fixture(scope="session")
+def default_trained(tmp_path_factory):
+    """The default model, trained on the whole bundled corpus's train split (the slowest fixture): only for tests
+    that assert its quality (the bars, the behaviour on neutral mentions, slurs and long reports)."""
+    return _train_once(tmp_path_factory, "default", CORPUS)
+
+
+@pytest.fixture(scope="session")
+def default_model(default_trained):
+    """The default model loaded back from disk."""
+    from classifier import load_model
+
+    return load_model(default_trained.model_dir)
 
 
 @pytest.fixture

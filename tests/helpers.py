@@ -36,6 +36,21 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None, en
     return path
 
 
+def corpus_sample(n: int, seed: int = 0) -> list[dict]:
+    """``n`` rows of the bundled corpus, in corpus order, drawn at random within each (split, label combination):
+    a small corpus with the whole one's split and label shares, for tests that need a model but not the default
+    model's figures."""
+    from sklearn.model_selection import train_test_split
+
+    from classifier.io.records import label_strata
+
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    keys = [(row["split"], *sorted(filter(None, row["labels"].split(";")))) for row in rows]
+    keep, _ = train_test_split(range(len(rows)), train_size=n, random_state=seed, stratify=label_strata(keys, 2))
+    return [rows[i] for i in sorted(keep)]
+
+
 def identity_suite_result(term_fpr: dict | None = None, default: float = 0.0) -> dict:
     """An identity-suite result (as ``evaluate_identity_suite`` returns) in which each term's neutral and positive
     sentences get a label at the rate ``term_fpr[term]`` (``default`` for the others) and every hostile sentence

@@ -1,3 +1,6 @@
+"""The predictor. Behaviour tests (the labels that clear, neutral and hostile reports get) use the default model;
+tests of the interface use the small session model."""
+
 import math
 
 import pytest
@@ -12,7 +15,8 @@ from classifier.model.predictor import STATUS_EMPTY, STATUS_NOT_TEXT, Prediction
 WRITTEN_OUT_SLUR_RECALL_BAR = 0.9
 
 
-def test_model_predict_returns_one_prediction_per_text_in_order(model):
+def test_model_predict_returns_one_prediction_per_text_in_order(default_model):
+    model = default_model
     texts = [
         "Leaflets through every door saying asylum seekers at the Priory Hotel get free houses and cars",
         "bins not collected on hawthorn rise for three weeks",
@@ -29,15 +33,15 @@ def test_model_predict_returns_one_prediction_per_text_in_order(model):
         assert set(p.reasons) == set(p.labels)
 
 
-def test_model_reasons_are_terms_of_the_report(model):
-    [p] = model.predict(["Swastika sprayed on the synagogue gate overnight"])
+def test_model_reasons_are_terms_of_the_report(default_model):
+    [p] = default_model.predict(["Swastika sprayed on the synagogue gate overnight"])
     terms = p.reasons["religious_hate"]
     assert 1 <= len(terms) <= 5
     assert any("synagogue" in t or "swastika" in t for t in terms)
 
 
-def test_model_mosque_mentioned_neutrally_is_not_religious_hate(model):
-    [p] = model.predict(["Cars parked on both pavements outside the mosque at Friday prayers again, "
+def test_model_mosque_mentioned_neutrally_is_not_religious_hate(default_model):
+    [p] = default_model.predict(["Cars parked on both pavements outside the mosque at Friday prayers again, "
                          "buggies can't get past. Can a warden come round at 1pm?"])
     assert "religious_hate" not in p.labels
 
@@ -122,8 +126,8 @@ def test_model_arbitrary_unicode_never_crashes(model, texts):
     "Polish couple at number 9 asked when the brown bin gets emptied",
     "The refugee family from the hotel joined the litter pick on Saturday, lovely people",
 ])
-def test_model_neutral_mention_of_who_someone_is_gets_no_label(model, text):
-    [p] = model.predict([text])
+def test_model_neutral_mention_of_who_someone_is_gets_no_label(default_model, text):
+    [p] = default_model.predict([text])
     assert p.labels == ()
 
 
@@ -139,14 +143,14 @@ SLUR_TEMPLATES = ("'{word}s out' sprayed on the shop shutter on Moor Lane", "lad
 
 
 @pytest.mark.parametrize("family, label", [("race", "race_hate"), ("religion", "religious_hate")])
-def test_model_short_hostile_report_with_a_slur_written_out_gets_its_label(model, family, label):
+def test_model_short_hostile_report_with_a_slur_written_out_gets_its_label(default_model, family, label):
     texts = [template.format(word=word) for word in _written_out(family) for template in SLUR_TEMPLATES]
     assert len(texts) >= 15
-    hits = sum(label in p.labels for p in model.predict(texts, explain=False))
+    hits = sum(label in p.labels for p in default_model.predict(texts, explain=False))
     assert hits / len(texts) >= WRITTEN_OUT_SLUR_RECALL_BAR
 
 
-def test_model_long_report_keeps_a_second_topic_from_one_sentence(model):
+def test_model_long_report_keeps_a_second_topic_from_one_sentence(default_model):
     text = (
         "Hi, writing again about Larch Close. The bins were missed for the third week running and the recycling "
         "is blowing all over the green, there are rats by the garages now. Cars from the school run park across "
@@ -156,5 +160,5 @@ def test_model_long_report_keeps_a_second_topic_from_one_sentence(model):
         "The park gate is hanging off its hinges and the kids' swings have been taped off for a month. Can someone "
         "please come and look at all of this, we pay our council tax like everyone else. Thanks, resident R."
     )
-    [p] = model.predict([text])
+    [p] = default_model.predict([text])
     assert "race_hate" in p.labels or p.needs_review

@@ -25,17 +25,17 @@ SUITE_HOSTILE_RECALL_BAR = 0.88
 LONG_RECALL_GAP = 0.05
 
 
-def test_training_default_model_meets_macro_f1_bar(trained):
-    assert trained.metrics["macro"]["f1"] >= MACRO_F1_BAR
+def test_training_default_model_meets_macro_f1_bar(default_trained):
+    assert default_trained.metrics["macro"]["f1"] >= MACRO_F1_BAR
 
 
 @pytest.mark.parametrize("label", ["immigration", "race_hate", "religious_hate", "israel_palestine", "misinformation"])
-def test_training_default_model_meets_label_f1_bar(trained, label):
-    assert trained.metrics["labels"][label]["f1"] >= LABEL_F1_BAR
+def test_training_default_model_meets_label_f1_bar(default_trained, label):
+    assert default_trained.metrics["labels"][label]["f1"] >= LABEL_F1_BAR
 
 
-def test_training_hard_negatives_mostly_get_no_label(trained):
-    overall = trained.hard_negatives["overall"]
+def test_training_hard_negatives_mostly_get_no_label(default_trained):
+    overall = default_trained.hard_negatives["overall"]
     assert overall["n"] >= 60
     assert overall["clean_rate"] >= HARD_NEGATIVE_BAR
 
@@ -62,18 +62,18 @@ def test_training_records_the_identity_suite_figures(trained):
     assert json.loads((trained.model_dir / "metadata.json").read_text("utf-8"))["identity_suite"] == suite
 
 
-def test_training_default_model_meets_identity_suite_bars(trained):
-    overall = trained.identity_suite["overall"]
+def test_training_default_model_meets_identity_suite_bars(default_trained):
+    overall = default_trained.identity_suite["overall"]
     assert overall["false_positive_rate"] <= SUITE_FPR_BAR
     assert overall["hostile_recall"] >= SUITE_HOSTILE_RECALL_BAR
 
 
-def test_training_long_reports_keep_every_topic(trained):
+def test_training_long_reports_keep_every_topic(default_trained):
     test = read_labelled(CORPUS).only_split("test")
-    labels = trained.model.labels
+    labels = default_trained.model.labels
     truth = np.asarray(test.indicator(labels))
-    given = np.asarray([[label in p.labels for label in labels] for p in trained.model.predict(test.texts,
-                                                                                              explain=False)])
+    given = np.asarray([[label in p.labels for label in labels]
+                       for p in default_trained.model.predict(test.texts, explain=False)])
     long = np.asarray([len(text.split()) > 150 for text in test.texts])
     assert long.sum() >= 40
     recall = {name: (truth[rows] & given[rows]).sum() / truth[rows].sum() for name, rows in
@@ -81,12 +81,9 @@ def test_training_long_reports_keep_every_topic(trained):
     assert recall["long"] >= recall["short"] - LONG_RECALL_GAP
 
 
-def test_training_is_reproducible(tmp_path):
-    rows = read_labelled(CORPUS)
-    sample = [{"text": t, "labels": ";".join(labels), "split": s}
-              for t, labels, s in zip(rows.texts[:700], rows.labels[:700], rows.splits[:700], strict=True)]
-    data = write_csv(tmp_path / "sample.csv", sample)
-    first, again = train(data, tmp_path / "first", seed=0), train(data, tmp_path / "again", seed=0)
+def test_training_is_reproducible(trained, small_corpus, tmp_path):
+    # Trained again later in the same session, after many other tests: no state may leak into a model.
+    first, again = trained, train(small_corpus, tmp_path / "again", seed=0)
     assert again.metadata["thresholds"] == first.metadata["thresholds"]
     texts = ["a pig's head was left at the mosque gates", "bins not emptied again"]
     np.testing.assert_array_equal(again.model.predict_proba(texts), first.model.predict_proba(texts))
