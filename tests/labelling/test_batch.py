@@ -218,7 +218,7 @@ def test_batch_output_is_identical_whatever_jobs(tmp_path, trained, model):
 
 def test_batch_worker_lemmas_match_the_parent_after_a_large_vocabulary(tmp_path, trained, model):
     # The parent's spaCy vocabulary grows with everything it has seen; workers start from the saved model.
-    model.predict([f"word{i} zorblax{i} asylum seekers hotels mosques" for i in range(20000)], explain=False)
+    model.predict([f"word{i} zorblax{i} asylum seekers hotels mosques" for i in range(5000)], explain=False)
     texts = _corpus_texts(300)
     source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
 

@@ -63,16 +63,16 @@ def check_html(text: str) -> _Checker:
 
 
 @pytest.fixture(scope="module")
-def corpus_report(model, tmp_path_factory):
-    """The report of the session model on the corpus's test split."""
+def corpus_report(model, small_corpus, tmp_path_factory):
+    """The report of the session model on the test split of the small corpus it was trained on."""
     from classifier.reports.evaluation_report import write_evaluation_report
 
     out = tmp_path_factory.mktemp("report")
-    metrics = write_evaluation_report(model, CORPUS, out, split="test")
+    metrics = write_evaluation_report(model, small_corpus, out, split="test")
     return out, metrics
 
 
-def test_report_metrics_json_agrees_with_sklearn(model, corpus_report):
+def test_report_metrics_json_agrees_with_sklearn(model, small_corpus, corpus_report):
     from sklearn.metrics import (
         accuracy_score,
         average_precision_score,
@@ -85,7 +85,7 @@ def test_report_metrics_json_agrees_with_sklearn(model, corpus_report):
     out, returned = corpus_report
     saved = json.loads((out / "metrics.json").read_text("utf-8"))
     assert saved["labels"] == returned["labels"]
-    data = read_labelled(CORPUS)
+    data = read_labelled(small_corpus)
     test = data.subset([i for i, s in enumerate(data.splits) if s == "test"])
     labels = model.labels
     Y_true = np.asarray(test.indicator(labels))
@@ -113,11 +113,11 @@ def test_report_metrics_json_agrees_with_sklearn(model, corpus_report):
     assert [[saved["cooccurrence"]["true"][a][b] for b in labels] for a in labels] == true_co.tolist()
 
 
-def test_report_ece_matches_a_direct_computation(corpus_report, model):
+def test_report_ece_matches_a_direct_computation(corpus_report, model, small_corpus):
     from classifier.io.records import read_labelled
 
     _, metrics = corpus_report
-    data = read_labelled(CORPUS)
+    data = read_labelled(small_corpus)
     test = data.subset([i for i, s in enumerate(data.splits) if s == "test"])
     proba = model.predict_proba(test.texts)
     Y = np.asarray(test.indicator(model.labels))
@@ -183,12 +183,12 @@ def test_report_has_the_identity_suite_in_metrics_json_and_html(corpus_report, m
     assert '<img alt="False-positive rate per identity term"' in section
 
 
-def test_report_metrics_json_holds_no_report_text(corpus_report):
+def test_report_metrics_json_holds_no_report_text(corpus_report, small_corpus):
     from classifier.io.records import read_labelled
 
     out, metrics = corpus_report
     saved = (out / "metrics.json").read_text("utf-8")
-    data = read_labelled(CORPUS)
+    data = read_labelled(small_corpus)
     by_id = dict(zip(data.ids, data.texts, strict=True))
     for err in metrics["worst_errors"][:5]:
         assert by_id[err["id"]][:40] not in saved
@@ -223,14 +223,14 @@ def test_report_snippets_are_short_and_escaped_and_unknown_labels_listed(model, 
     assert long_text[: SNIPPET_CHARS + 20] not in page
 
 
-def test_report_refuses_a_file_as_folder(model, tmp_path):
+def test_report_refuses_a_file_as_folder(model, small_corpus, tmp_path):
     from classifier.errors import ConfigError
     from classifier.reports.evaluation_report import write_evaluation_report
 
     target = tmp_path / "taken"
     target.write_text("x")
     with pytest.raises(ConfigError, match="not a folder"):
-        write_evaluation_report(model, CORPUS, target, split="test")
+        write_evaluation_report(model, small_corpus, target, split="test")
 
 
 def test_report_cli_writes_both_files(trained, tricky_file, tmp_path):
