@@ -87,7 +87,7 @@ def best_time(function, text: str, repeats: int = 5, enough: float = 0.0) -> flo
     return best
 
 
-def assert_linear(function, unit: str, small: int = 20_000, large: int = 200_000, factor: float = 30.0,
+def assert_linear(function, unit: str, small: int = 20_000, large: int = 200_000, factor: float = 50.0,
                   ceiling: float = 2.0) -> float:
     """Ten times the input (``unit`` repeated) must take well under a hundred times as long, as a quadratic
     step would, and under ``ceiling`` seconds; returns the time on the large input. Times under 2 ms count as
