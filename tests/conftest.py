@@ -51,7 +51,8 @@ def _train_once(tmp_path_factory, name: str, data: Path):
     """``train(data, seed=0)`` saved under ``name``, trained once per test run.
 
     Under pytest-xdist each worker is a session of its own: the first worker to need the model trains it in the
-    run's folder, which all workers share, and any other waits for it and reads it from there.
+    run's folder, which all workers share, and any other waits for it and reads it from there (a pickle this
+    run wrote). The worker that trained it keeps the very object ``train`` returned.
     """
     import fcntl
     import pickle
@@ -80,8 +81,11 @@ def small_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained(small_corpus, tmp_path_factory):
     """The default pipeline trained on the small corpus's train split and saved: the model of every test that
-    needs a model, but not the default model's figures (those use ``default_trained``)."""
-    return _train_once(tmp_path_factory, "small", small_corpus)
+    needs a model, but not the default model's figures (those use ``default_trained``). Each xdist worker trains
+    its own (a few seconds), so that ``trained.model`` is always the object training returned, never a copy."""
+    from classifier.training.train import train
+
+    return train(small_corpus, tmp_path_factory.mktemp("models") / "small", seed=0)
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +99,8 @@ def model(trained):
 @pytest.fixture(scope="session")
 def default_trained(tmp_path_factory):
     """The default model, trained on the whole bundled corpus's train split (the slowest fixture): only for tests
-    that assert its quality (the bars, the behaviour on neutral mentions, slurs and long reports)."""
+    that assert its quality (the bars, the behaviour on neutral mentions, slurs and long reports). Trained once
+    per run: its tests run in one xdist worker, and any other worker would read it from there."""
     return _train_once(tmp_path_factory, "default", CORPUS)
 
 
