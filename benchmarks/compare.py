@@ -18,7 +18,7 @@ prediction of labels on the test texts repeated to at least 5,000 (240 with ``--
 model and its no-spaCy baseline, 1 and 2 jobs) for the end-to-end figure.
 
 ``--quick`` is a smoke run (the test suite runs it): 400 training and 120 test reports of the bundled corpus,
-each method with its cheapest settings (2 folds, few epochs, a 3 s autotune: ``benchmarks/peers.py``). Its
+each method with its cheapest settings (2 folds, few epochs, a 2 s autotune: ``benchmarks/peers.py``). Its
 figures only show that everything runs. No report text is printed or written: only figures.
 """
 

@@ -18,7 +18,7 @@ Peers take no sample weights in training (neither fastText nor spaCy's textcat h
 count in the choice of thresholds, as they do for ours.
 
 With ``quick=True`` (``compare --quick``, the test suite's smoke run) every method runs with the cheapest settings
-that still exercise all of its steps: 2 folds and one repeat for out-of-fold scores, few epochs, a 3 s autotune.
+that still exercise all of its steps: 2 folds and one repeat for out-of-fold scores, few epochs, a 2 s autotune.
 Its figures say the code runs, nothing about the method.
 """
 
@@ -40,7 +40,7 @@ THRESHOLD_RANGE = (0.1, 0.9)
 #: batch size (spaCy's default schedule starts at 4 reports a batch, and each update has a fixed cost).
 QUICK_FOLDS = 2
 QUICK_FASTTEXT_EPOCHS = 5
-QUICK_AUTOTUNE_SECONDS = 3
+QUICK_AUTOTUNE_SECONDS = 2
 QUICK_TEXTCAT_EPOCHS = 2
 QUICK_TEXTCAT_BATCH = 32
 
