@@ -114,9 +114,9 @@ def default_model(default_trained):
 
 @pytest.fixture
 def small_labelled(tmp_path) -> Path:
-    """A small labelled CSV (first 300 rows of the corpus), enough to train quickly."""
+    """A small labelled CSV (first 200 rows of the corpus, 20 or more of each label), enough to train quickly."""
     with open(CORPUS, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))[:300]
+        rows = list(csv.DictReader(handle))[:200]
     return write_csv(tmp_path / "small.csv", rows)
 
 

@@ -12,14 +12,14 @@ import pytest
 
 @pytest.fixture(scope="module")
 def cv_small(tmp_path_factory):
-    """3-fold CV on the first 300 corpus reports, and the file it ran on."""
+    """3-fold CV on the first 200 corpus reports, and the file it ran on."""
     import csv
 
     from classifier.training.cv import cross_validate_metrics
     from tests.helpers import CORPUS, write_csv
 
     with open(CORPUS, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))[:300]
+        rows = list(csv.DictReader(handle))[:200]
     path = write_csv(tmp_path_factory.mktemp("cv") / "small.csv", rows)
     return path, cross_validate_metrics(path, 3, seed=0)
 
