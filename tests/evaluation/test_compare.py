@@ -32,7 +32,7 @@ def test_compare_agrees_with_metrics_computed_directly(setup):
     from classifier import load_model
 
     path_a, path_b, data = setup
-    result = compare_models(path_a, path_b, data, n_resamples=200)
+    result = compare_models(path_a, path_b, data, n_resamples=200, identity_suite=False)  # its own test, below
     truth = read_labelled(data)
     for path, key in ((path_a, "f1_a"), (path_b, "f1_b")):
         model = load_model(path)
@@ -50,8 +50,8 @@ def test_compare_agrees_with_metrics_computed_directly(setup):
 
 def test_compare_interval_brackets_the_difference_and_is_reproducible(setup):
     path_a, path_b, data = setup
-    first = compare_models(path_a, path_b, data, n_resamples=300, seed=3)
-    again = compare_models(path_a, path_b, data, n_resamples=300, seed=3)
+    first = compare_models(path_a, path_b, data, n_resamples=300, seed=3, identity_suite=False)
+    again = compare_models(path_a, path_b, data, n_resamples=300, seed=3, identity_suite=False)
     assert first["macro"] == again["macro"]
     for m in list(first["per_label"].values()) + [first["macro"]]:
         assert m["diff"] == pytest.approx(m["f1_b"] - m["f1_a"])
@@ -83,14 +83,15 @@ def test_compare_shows_both_models_identity_suite_figures(setup):
 
 def test_compare_a_model_with_itself_finds_no_difference(setup):
     path_a, _, data = setup
-    result = compare_models(path_a, path_a, data, n_resamples=100)
+    result = compare_models(path_a, path_a, data, n_resamples=100, identity_suite=False)
     assert result["macro"]["diff"] == 0 and result["macro"]["ci_low"] == result["macro"]["ci_high"] == 0
     assert result["verdict"].startswith("No clear difference")
 
 
 def test_compare_split_option_and_bad_input(setup):
     path_a, path_b, data = setup
-    only_test = compare_models(path_a, path_b, data, split="test", n_resamples=50, min_rows=40, min_per_label=5)
+    only_test = compare_models(path_a, path_b, data, split="test", n_resamples=50, min_rows=40, min_per_label=5,
+                               identity_suite=False)
     assert only_test["n_reports"] == sum(s == "test" for s in read_labelled(data).splits)
     with pytest.raises(DataError, match="split 'holdout'"):
         compare_models(path_a, path_b, data, split="holdout")
