@@ -138,3 +138,16 @@ def fake_identity_suite(monkeypatch):
 
     install({})
     return install
+
+
+@pytest.fixture
+def nowhere(tmp_path, monkeypatch) -> Path:
+    """Run in an empty folder with no project above it, no ``$TENSION_MODELS_DIR`` and an empty user data folder,
+    so that no default model can be found whatever the machine holds; returns that folder."""
+    folder = tmp_path / "nowhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("TENSION_MODELS_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
+    monkeypatch.setattr("sys.platform", "linux")
+    return folder

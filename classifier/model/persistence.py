@@ -34,6 +34,7 @@ from pathlib import Path
 from classifier.errors import ModelError
 from classifier.io.atomic import atomic_directory
 from classifier.io.locking import pid_lock
+from classifier.io.places import find_upward, names_this_project, user_data_dir
 from classifier.io.records import file_sha256
 from classifier.model.provenance import TrainingRows
 
@@ -49,9 +50,54 @@ DEFAULT_MODEL_NAME = "default"
 DEFAULT_POINTER_FILE = "DEFAULT_MODEL"
 
 
+MODELS_DIR_VARIABLE = "TENSION_MODELS_DIR"
+
+
+def _has_default(folder: Path) -> bool:
+    return (folder / DEFAULT_POINTER_FILE).is_file() or (folder / DEFAULT_MODEL_NAME / METADATA_FILE).is_file()
+
+
+def _is_project_root(folder: Path) -> bool:
+    return names_this_project(folder / "pyproject.toml") or _has_default(folder / DEFAULT_MODELS_DIR)
+
+
+def project_models_dir(start=None) -> Path | None:
+    """``models/`` of the project root nearest at or above ``start`` (default: the working folder), or ``None``.
+
+    A project root is a folder whose ``pyproject.toml`` names tension-classifier, or whose ``models/`` holds a
+    default model. Below the working folder it is given relative to it (``models`` when run from the root).
+    """
+    cwd = Path.cwd()
+    root = find_upward(Path(start) if start is not None else cwd, _is_project_root)
+    if root is None:
+        return None
+    if start is None and root == cwd.resolve():
+        return Path(DEFAULT_MODELS_DIR)
+    return root / DEFAULT_MODELS_DIR
+
+
+def user_models_dir() -> Path:
+    """``models`` in the per-user data folder (e.g. ``~/.local/share/tension-classifier/models``)."""
+    return user_data_dir() / DEFAULT_MODELS_DIR
+
+
 def models_dir() -> Path:
-    """Where models live: ``$TENSION_MODELS_DIR`` or ``./models``."""
-    return Path(os.environ.get("TENSION_MODELS_DIR", DEFAULT_MODELS_DIR))
+    """Where models live and new ones are trained into: ``$TENSION_MODELS_DIR`` when set; else ``models/`` of
+    the project root found upward from the working folder (`project_models_dir`); else the per-user data folder
+    (`user_models_dir`)."""
+    if os.environ.get(MODELS_DIR_VARIABLE):
+        return Path(os.environ[MODELS_DIR_VARIABLE])
+    return project_models_dir() or user_models_dir()
+
+
+def model_search_places() -> list[tuple[str, Path | None]]:
+    """Where the default model is looked for, in order, each as (what it is, folder or ``None`` if not found).
+
+    A set ``$TENSION_MODELS_DIR`` is the only place; otherwise the project's ``models/``, then the user's."""
+    if os.environ.get(MODELS_DIR_VARIABLE):
+        return [(f"${MODELS_DIR_VARIABLE}", Path(os.environ[MODELS_DIR_VARIABLE]))]
+    return [(f"the project root, searched upward from {Path.cwd()}", project_models_dir()),
+            ("the user data folder", user_models_dir())]
 
 
 def library_versions() -> dict[str, str]:
@@ -145,29 +191,43 @@ def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None, rows:
 
 
 def default_model_dir() -> Path:
-    """The default model's folder: the one named in ``models/DEFAULT_MODEL`` (set by ``tension promote``),
-    else ``models/default``.
+    """The default model's folder, in the first of `model_search_places` that has one: the model named in its
+    ``DEFAULT_MODEL`` (set by ``tension promote``), else its ``default`` folder.
 
     Raises
     ------
     ModelError
-        When the pointer file names something that is not a model folder under ``models/``.
+        No place has a default model (the message lists the places searched and the fixes), or a pointer file
+        names something that is not a model folder beside it.
     """
-    pointer = models_dir() / DEFAULT_POINTER_FILE
+    places = model_search_places()
+    for _, folder in places:
+        if folder is not None and _has_default(folder):
+            return _default_in(folder)
+    searched = "; ".join(f"{what}: {folder if folder is not None else 'none found'}" for what, folder in places)
+    raise ModelError(
+        f"No default model found (looked for a '{DEFAULT_MODEL_NAME}' model folder in: {searched}). Name a "
+        f"model folder with --model PATH, set ${MODELS_DIR_VARIABLE} to the folder that holds your models, run "
+        "the command from inside the project, or train one: tension train data/reports.csv"
+    )
+
+
+def _default_in(folder: Path) -> Path:
+    pointer = folder / DEFAULT_POINTER_FILE
     if not pointer.is_file():
-        return models_dir() / DEFAULT_MODEL_NAME
+        return folder / DEFAULT_MODEL_NAME
     name = pointer.read_text("utf-8").strip()
     if not name or Path(name).name != name or name.startswith("."):
         raise ModelError(
-            f"'{pointer}' should hold the name of one model folder in '{models_dir()}', found {name!r}. "
+            f"'{pointer}' should hold the name of one model folder in '{folder}', found {name!r}. "
             "Set it with: tension promote NAME"
         )
-    if not (models_dir() / name).is_dir():
+    if not (folder / name).is_dir():
         raise ModelError(
-            f"The default model '{name}' named in '{pointer}' is not in '{models_dir()}'. Promote another "
+            f"The default model '{name}' named in '{pointer}' is not in '{folder}'. Promote another "
             "model (tension models; tension promote NAME) or roll back (tension promote --rollback)."
         )
-    return models_dir() / name
+    return folder / name
 
 
 def resolve_model_dir(path=None) -> Path:

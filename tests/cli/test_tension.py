@@ -105,3 +105,26 @@ def test_cli_out_of_range_options_are_refused_by_typer_naming_the_flag(args, fla
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert f"Invalid value for {flag}" in " ".join(result.output.replace("│", " ").split())
+
+
+def test_cli_label_from_a_folder_below_the_project_finds_its_default_model(trained, nowhere, monkeypatch):
+    import shutil
+
+    project = nowhere / "project"
+    (project / "pyproject.toml").parent.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "tension-classifier"\n')
+    shutil.copytree(trained.model_dir, project / "models" / "default")
+    (project / "inbox").mkdir()
+    backlog = write_csv(project / "inbox" / "backlog.csv", [{"text": "bins not collected"}])
+    monkeypatch.chdir(project / "inbox")
+    result = runner.invoke(app, ["label", "backlog.csv"])
+    assert result.exit_code == 0, result.output
+    assert (backlog.parent / "backlog_labelled.csv").is_file()
+
+
+def test_cli_label_without_any_model_names_the_option_and_the_variable(nowhere):
+    write_csv(nowhere / "backlog.csv", [{"text": "bins not collected"}])
+    result = runner.invoke(app, ["label", "backlog.csv"])
+    assert result.exit_code == 1
+    assert "No default model found" in result.output
+    assert "--model" in result.output and "$TENSION_MODELS_DIR" in result.output

@@ -1,12 +1,13 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from classifier import load_model
 from classifier.errors import ModelError
-from classifier.model.persistence import METADATA_FILE, MODEL_FILE, ROWS_FILE, save_model
+from classifier.model.persistence import METADATA_FILE, MODEL_FILE, ROWS_FILE, resolve_model_dir, save_model
 from tests.helpers import write_csv
 
 
@@ -352,3 +353,52 @@ def test_persistence_a_model_saved_before_rows_were_recorded_loads_without_them(
     (model_copy / METADATA_FILE).write_text(json.dumps(meta))
     (model_copy / ROWS_FILE).unlink()
     assert load_model(model_copy).training_rows is None
+
+
+def _install_default(trained, models: Path) -> Path:
+    shutil.copytree(trained.model_dir, models / "default")
+    return models / "default"
+
+
+def test_persistence_default_model_is_found_from_a_subfolder_of_the_project(trained, nowhere, monkeypatch):
+    project = nowhere / "project"
+    (project / "data" / "deep").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "tension-classifier"\n')
+    _install_default(trained, project / "models")
+    monkeypatch.chdir(project / "data" / "deep")
+    assert resolve_model_dir(None).resolve() == (project / "models" / "default").resolve()
+    assert load_model().labels == trained.model.labels
+
+
+def test_persistence_a_models_folder_with_a_default_model_marks_the_root(trained, nowhere, monkeypatch):
+    _install_default(trained, nowhere / "work" / "models")
+    (nowhere / "work" / "sub").mkdir()
+    monkeypatch.chdir(nowhere / "work" / "sub")
+    assert resolve_model_dir(None).resolve() == (nowhere / "work" / "models" / "default").resolve()
+    monkeypatch.chdir(nowhere / "work")
+    assert resolve_model_dir(None) == Path("models") / "default"  # from the root: as short as before
+
+
+def test_persistence_another_project_does_not_count_as_ours(nowhere):
+    (nowhere / "pyproject.toml").write_text('[project]\nname = "someone-else"\n')
+    (nowhere / "models").mkdir()
+    with pytest.raises(ModelError, match="No default model found"):
+        resolve_model_dir(None)
+
+
+def test_persistence_default_model_from_the_variable_then_the_user_data_folder(trained, nowhere, monkeypatch):
+    user = _install_default(trained, nowhere.parent / "user-data" / "tension-classifier" / "models")
+    assert resolve_model_dir(None) == user
+    registry = nowhere.parent / "registry"
+    _install_default(trained, registry)
+    monkeypatch.setenv("TENSION_MODELS_DIR", str(registry))
+    assert resolve_model_dir(None) == registry / "default"
+
+
+def test_persistence_no_default_model_names_the_option_the_variable_and_the_places_searched(nowhere):
+    with pytest.raises(ModelError) as caught:
+        load_model()
+    message = str(caught.value)
+    for expected in ("--model", "$TENSION_MODELS_DIR", f"searched upward from {nowhere}", "none found",
+                     str(nowhere.parent / "user-data" / "tension-classifier" / "models")):
+        assert expected in message
