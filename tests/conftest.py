@@ -151,3 +151,18 @@ def nowhere(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
     monkeypatch.setattr("sys.platform", "linux")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(request, monkeypatch):
+    """Review accounts hash passwords with cheap Argon2 parameters (the real ones take most of a second each on
+    this machine), except in the tests of classifier.review.users, which keep the library's defaults."""
+    if request.node.path.name == "test_users.py":
+        return
+    try:
+        from argon2 import PasswordHasher
+
+        import classifier.review.users as users
+    except ModuleNotFoundError:  # the serve extra is not installed
+        return
+    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

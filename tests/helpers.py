@@ -99,3 +99,21 @@ def assert_linear(function, unit: str, small: int = 20_000, large: int = 200_000
     assert large_time < factor * small_time, f"{unit!r}: {small} chars {small_time:.4f}s, {large} {large_time:.4f}s"
     assert large_time < ceiling, f"{unit!r}: {large} chars took {large_time:.4f}s, more than {ceiling:g}s"
     return large_time
+
+
+class FakePrediction:
+    """What the review queue stores of a prediction: labels, scores, reasons, the review flag and a status."""
+
+    def __init__(self, scores: dict[str, float], thresholds: dict[str, float] | None = None, band: float = 0.15,
+                 status: str = "ok", reasons: dict[str, list[str]] | None = None):
+        thresholds = thresholds or {label: 0.5 for label in scores}
+        self.scores, self.status, self.reasons = scores, status, reasons or {}
+        self.labels = [label for label, score in scores.items() if score >= thresholds[label]]
+        self.needs_review = any(abs(score - thresholds[label]) <= band for label, score in scores.items())
+
+
+def review_store(tmp_path: Path, **options):
+    """A review database in a SQLite file under `tmp_path`, migrated to the latest schema."""
+    from classifier.review.store import open_store
+
+    return open_store(f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}", **options)

@@ -1,0 +1,237 @@
+"""The review queue: enqueue reports with the model's labels, hand each reviewer the next one, record what they
+decide, and count progress.
+
+Order: reports the model flagged for review first, then the closest to a label's threshold (the least certain),
+then the oldest. A reviewer is never handed a report they have already decided (skipped and flagged included),
+nor one another reviewer holds (a claim lasts `CLAIM_MINUTES` or until that reviewer decides). A report leaves
+the queue when `ReviewStore.reviews_per_report` reviewers have accepted or corrected it, or when its text is
+purged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+
+from classifier.errors import DataError
+from classifier.io.records import text_sha256
+from classifier.review import schema
+from classifier.review.store import ReviewStore, utcnow
+
+__all__ = ["CLAIM_MINUTES", "Batch", "Decision", "QueueItem", "decision_history", "enqueue", "get_item",
+           "next_item", "progress", "record_decision"]
+
+#: How long a report handed to one reviewer is kept from the others.
+CLAIM_MINUTES = 10
+_INSERT_ROWS = 5_000
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What `enqueue` stored: the batch id, how many reports were queued, and how many were left out
+    (empty or unclassified texts), by position in what was given."""
+
+    id: int
+    queued: int
+    left_out: list[int]
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    text: str | None
+    model_labels: list[str]
+    scores: dict[str, float]
+    reasons: dict[str, list[str]]
+    needs_review: bool
+    margin: float
+    received_at: datetime
+    review_count: int
+    batch_id: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    report_id: int
+    user_id: int
+    user_name: str
+    action: str
+    labels: list[str] | None
+    decided_at: datetime
+
+
+def margin_of(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> float:
+    """How close the report is to changing a label: the least distance between a score and its threshold."""
+    distances = [abs(float(scores[label]) - float(thresholds[label])) for label in thresholds if label in scores]
+    distances = [value for value in distances if not math.isnan(value)]
+    return min(distances) if distances else 1.0
+
+
+def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any], *, name: str, model_name: str,
+            thresholds: Mapping[str, float], uploaded_by: int | None = None, now: datetime | None = None) -> Batch:
+    """Store one batch of reports with the model's predictions (objects with ``labels``, ``scores``,
+    ``reasons``, ``needs_review`` and ``status``, as `TensionModel.predict` returns) and queue them.
+
+    A prediction whose status is not ``"ok"`` (an empty text, a text too long) is left out.
+
+    Raises
+    ------
+    DataError
+        `texts` and `predictions` differ in length.
+    """
+    if len(texts) != len(predictions):
+        raise DataError(f"enqueue got {len(texts)} texts but {len(predictions)} predictions; give one per text.")
+    now = now or utcnow()
+    rows, left_out = [], []
+    for position, (text, prediction) in enumerate(zip(texts, predictions, strict=True)):
+        if prediction.status != "ok" or not isinstance(text, str) or not text.strip():
+            left_out.append(position)
+            continue
+        scores = {label: float(score) for label, score in prediction.scores.items()}
+        rows.append({
+            "position": position, "text": text, "text_sha256": text_sha256(text), "received_at": now,
+            "model_labels": list(prediction.labels), "scores": scores,
+            "reasons": {label: list(terms) for label, terms in prediction.reasons.items()},
+            "needs_review": bool(prediction.needs_review), "margin": margin_of(scores, thresholds),
+            "review_count": 0, "queued": True,
+        })
+    with store.engine.begin() as connection:
+        batch_id = connection.execute(insert(schema.batches).values(
+            name=name[:255], uploaded_by=uploaded_by, uploaded_at=now, model_name=model_name[:255],
+            thresholds={label: float(value) for label, value in thresholds.items()}, reports=len(rows),
+        )).inserted_primary_key[0]
+        for start in range(0, len(rows), _INSERT_ROWS):
+            chunk = rows[start : start + _INSERT_ROWS]
+            connection.execute(insert(schema.reports), [{**row, "batch_id": batch_id} for row in chunk])
+    return Batch(batch_id, len(rows), left_out)
+
+
+def _item(row) -> QueueItem:
+    return QueueItem(row.id, row.text, list(row.model_labels), dict(row.scores), dict(row.reasons or {}),
+                     bool(row.needs_review), float(row.margin), row.received_at, int(row.review_count),
+                     row.batch_id)
+
+
+def _queue_query(user_id: int, now: datetime):
+    reports, decisions = schema.reports, schema.decisions
+    decided = exists().where(decisions.c.report_id == reports.c.id, decisions.c.user_id == user_id)
+    free = or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now, reports.c.claimed_by == user_id)
+    return (select(reports).where(reports.c.queued.is_(True), free, ~decided)
+            .order_by(reports.c.needs_review.desc(), reports.c.margin, reports.c.id))
+
+
+def next_item(store: ReviewStore, user_id: int, *, now: datetime | None = None, claim: bool = True
+              ) -> QueueItem | None:
+    """The next report for this reviewer, claimed for them for `CLAIM_MINUTES`; None when nothing is left."""
+    now = now or utcnow()
+    reports = schema.reports
+    for _ in range(5):  # another reviewer may claim the same report between our read and our write
+        with store.engine.begin() as connection:
+            row = connection.execute(_queue_query(user_id, now).limit(1)).first()
+            if row is None or not claim:
+                return None if row is None else _item(row)
+            claimed = connection.execute(update(reports).where(
+                reports.c.id == row.id,
+                or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now,
+                    reports.c.claimed_by == user_id),
+            ).values(claimed_by=user_id, claimed_until=now + timedelta(minutes=CLAIM_MINUTES)))
+            if claimed.rowcount == 1:
+                return _item(row)
+    return None
+
+
+def get_item(store: ReviewStore, report_id: int) -> QueueItem | None:
+    """One report by id (its text is None once purged)."""
+    with store.engine.connect() as connection:
+        row = connection.execute(select(schema.reports).where(schema.reports.c.id == report_id)).first()
+    return None if row is None else _item(row)
+
+
+def record_decision(store: ReviewStore, report_id: int, user_id: int, action: str,
+                    labels: Iterable[str] | None = None, *, now: datetime | None = None) -> Decision:
+    """Add a reviewer's decision to the report's history (earlier decisions stay) and update the queue.
+
+    ``accept`` keeps the model's labels (`labels` is ignored); ``correct`` gives `labels` (a correction equal to
+    the model's labels is recorded as an accept); ``skip`` and ``flag`` give none.
+
+    Raises
+    ------
+    DataError
+        Unknown action or report, a label the model does not know, or a report whose text was purged.
+    """
+    if action not in schema.ACTIONS:
+        raise DataError(f"action must be one of {', '.join(schema.ACTIONS)}. Got {action!r}.")
+    now = now or utcnow()
+    reports, decisions = schema.reports, schema.decisions
+    with store.engine.begin() as connection:
+        row = connection.execute(select(reports).where(reports.c.id == report_id)).first()
+        if row is None:
+            raise DataError(f"no report {report_id} in the review queue. Reload the queue for the next one.")
+        if row.text is None:
+            raise DataError(f"report {report_id}'s text was deleted by the retention rule, so it can no longer be "
+                            "reviewed. Go on with the next report.")
+        chosen: list[str] | None = None
+        if action == "accept":
+            chosen = sorted(row.model_labels)
+        elif action == "correct":
+            chosen = sorted(set(labels or ()))
+            unknown = [label for label in chosen if label not in row.scores]
+            if unknown:
+                raise DataError(f"unknown label(s) {unknown}; this report's labels are {sorted(row.scores)}.")
+            if chosen == sorted(row.model_labels):
+                action = "accept"
+        new_id = connection.execute(insert(decisions).values(
+            report_id=report_id, user_id=user_id, action=action, labels=chosen, decided_at=now,
+        )).inserted_primary_key[0]
+        count = connection.execute(
+            select(func.count(decisions.c.user_id.distinct())).where(
+                decisions.c.report_id == report_id, decisions.c.action.in_(schema.LABELLING_ACTIONS))
+        ).scalar()
+        values = {"review_count": count, "queued": count < store.reviews_per_report}
+        if row.claimed_by == user_id:
+            values.update(claimed_by=None, claimed_until=None)
+        connection.execute(update(reports).where(reports.c.id == report_id).values(**values))
+        name = connection.execute(select(schema.users.c.name).where(schema.users.c.id == user_id)).scalar()
+    return Decision(new_id, report_id, user_id, name or "", action, chosen, now)
+
+
+def decision_history(store: ReviewStore, report_id: int) -> list[Decision]:
+    """Every decision on a report, oldest first."""
+    decisions, users = schema.decisions, schema.users
+    query = (select(decisions, users.c.name).join(users, users.c.id == decisions.c.user_id)
+             .where(decisions.c.report_id == report_id).order_by(decisions.c.id))
+    with store.engine.connect() as connection:
+        return [Decision(row.id, row.report_id, row.user_id, row.name, row.action,
+                         None if row.labels is None else list(row.labels), row.decided_at)
+                for row in connection.execute(query)]
+
+
+def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
+    """Counts for the progress line: ``total`` reports, ``reviewed`` (accepted or corrected by someone),
+    ``queued`` (still wanting a review), ``flagged``, ``purged`` (text deleted); with `user_id` also
+    ``mine`` (reports this reviewer decided) and ``left_for_me``."""
+    reports, decisions = schema.reports, schema.decisions
+    with store.engine.connect() as connection:
+        def count(*where, table=reports, what=None):
+            return int(connection.execute(select(func.count(what)).select_from(table).where(*where)).scalar())
+
+        counts = {
+            "total": count(),
+            "reviewed": count(reports.c.review_count > 0),
+            "queued": count(reports.c.queued.is_(True)),
+            "flagged": count(decisions.c.action == "flag", table=decisions, what=decisions.c.report_id.distinct()),
+            "purged": count(reports.c.text.is_(None)),
+            "decisions": count(table=decisions),
+        }
+        if user_id is not None:
+            counts["mine"] = count(decisions.c.user_id == user_id, table=decisions,
+                                   what=decisions.c.report_id.distinct())
+            mine = exists().where(and_(decisions.c.report_id == reports.c.id, decisions.c.user_id == user_id))
+            counts["left_for_me"] = count(reports.c.queued.is_(True), ~mine)
+    return counts

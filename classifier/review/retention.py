@@ -1,0 +1,37 @@
+"""Retention: report text is deleted after a number of days, while the model's labels and scores, the text's
+hash and every decision stay, so that counts and summaries still add up."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from classifier.errors import ConfigError
+from classifier.review import schema
+from classifier.review.store import ReviewStore, utcnow
+
+__all__ = ["DEFAULT_KEEP_DAYS", "purge"]
+
+DEFAULT_KEEP_DAYS = 90
+
+
+def purge(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime | None = None) -> int:
+    """Delete the text (and the reasons, words taken from it) of reports received more than `days` days ago, and
+    take them out of the queue; return how many reports lost their text.
+
+    Raises
+    ------
+    ConfigError
+        `days` is negative.
+    """
+    if not days >= 0:
+        raise ConfigError(f"--days must be 0 or more (0 deletes every report's text now). Got {days}.")
+    now = now or utcnow()
+    reports = schema.reports
+    with store.engine.begin() as connection:
+        done = connection.execute(
+            update(reports).where(reports.c.received_at < now - timedelta(days=days), reports.c.text.is_not(None))
+            .values(text=None, reasons=None, purged_at=now, queued=False, claimed_by=None, claimed_until=None)
+        )
+    return int(done.rowcount)

@@ -1,0 +1,127 @@
+"""Open the review database: create a SQLite file (and its private folder) on first start, migrate the schema,
+and keep one SQLAlchemy engine for the store's users."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from classifier.errors import ConfigError
+from classifier.review import schema
+from classifier.review.migrations import migrate
+from classifier.review.settings import resolve_db_url
+
+__all__ = ["ReviewStore", "open_store", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC time the database stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class ReviewStore:
+    """The review database behind one SQLAlchemy engine. Use `open_store` to create one.
+
+    Parameters
+    ----------
+    engine
+        An engine on a database migrated to the latest schema.
+    reviews_per_report
+        Distinct reviewers who must accept or correct a report before it leaves the queue.
+    """
+
+    def __init__(self, engine: Engine, *, reviews_per_report: int = 1) -> None:
+        self.engine = engine
+        self.reviews_per_report = reviews_per_report
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def setting(self, key: str, make=None) -> str | None:
+        """The stored value of `key`; when there is none and `make` is given, store ``make()`` and return it."""
+        with self.engine.begin() as connection:
+            value = connection.execute(select(schema.settings.c.value).where(schema.settings.c.key == key)).scalar()
+            if value is None and make is not None:
+                value = make()
+                connection.execute(insert(schema.settings).values(key=key, value=value))
+        return value
+
+    def session_secret(self) -> str:
+        """The key that signs the web page's session cookies: made once, kept in the database, so a restart
+        does not log everyone out and several server processes agree."""
+        return self.setting("session_secret", lambda: secrets.token_hex(32))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrate_to: int | None = None
+               ) -> ReviewStore:
+    """Open (and on first start create) the review database at `db_url` (see `resolve_db_url`) and bring its
+    schema up to date.
+
+    A SQLite file is created with mode 0600 in a folder created 0700: it holds report text.
+
+    Raises
+    ------
+    ConfigError
+        The URL is malformed or names a driver that is not installed, the database cannot be reached, or it
+        was written by a newer version of this program.
+    """
+    if reviews_per_report < 1:
+        raise ConfigError(f"reviews_per_report must be 1 or more. Got {reviews_per_report}.")
+    url = resolve_db_url(db_url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            "--db / TENSION_DB_URL is not a database URL. Expected e.g. sqlite:////path/review.sqlite3 or "
+            "postgresql+psycopg://user@host/dbname."
+        ) from None
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and parsed.database not in (None, "", ":memory:"):
+        _create_private_file(Path(parsed.database))
+    try:
+        engine = create_engine(parsed, **({"connect_args": {"timeout": 30}} if sqlite else {}))
+    except (NoSuchModuleError, ModuleNotFoundError) as error:
+        raise ConfigError(f"cannot open the review database: its driver is not installed ({error}). Install the "
+                          "driver for that database, or use a sqlite:/// URL.") from None
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        from classifier.review.migrations import SCHEMA_VERSION
+
+        migrate(engine, SCHEMA_VERSION if migrate_to is None else migrate_to)
+    except OperationalError as error:
+        engine.dispose()
+        raise ConfigError(f"cannot open the review database {parsed.render_as_string(hide_password=True)} "
+                          f"({type(error.orig).__name__}). Check --db / TENSION_DB_URL and that the server is "
+                          "running.") from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return ReviewStore(engine, reviews_per_report=reviews_per_report)
+
+
+def _create_private_file(path: Path) -> None:
+    if path.parent.is_symlink():
+        raise ConfigError(f"the review database's folder '{path.parent}' is a symbolic link; give a real folder "
+                          "(the database holds personal data).")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def _sqlite_pragmas(connection, record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers do not wait for a writer
+    cursor.close()

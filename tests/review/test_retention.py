@@ -1,0 +1,59 @@
+"""Tests for classifier.review.retention: purge deletes old report text and keeps labels and decision counts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from classifier.errors import ConfigError
+from classifier.review import schema
+from classifier.review.queue import enqueue, get_item, next_item, progress, record_decision
+from classifier.review.retention import purge
+from classifier.review.users import add_user
+from tests.helpers import FakePrediction, review_store
+
+THRESHOLDS = {"immigration": 0.5, "race_hate": 0.5}
+THEN = datetime(2026, 1, 1, 9, 0)
+
+
+def _batch(store, texts, when):
+    predictions = [FakePrediction({"immigration": 0.7, "race_hate": 0.45}, reasons={"immigration": ["hotel"]})
+                   for _ in texts]
+    return enqueue(store, texts, predictions, name="b", model_name="m", thresholds=THRESHOLDS, now=when)
+
+
+def test_retention_purge_removes_old_text_but_keeps_labels_and_counts(tmp_path):
+    store = review_store(tmp_path)
+    ann = add_user(store, "ann", "a long password")
+    _batch(store, ["old one SECRET-1", "old two SECRET-2"], THEN)
+    _batch(store, ["new one"], THEN + timedelta(days=80))
+    old = next_item(store, ann.id, now=THEN)
+    record_decision(store, old.id, ann.id, "correct", ["race_hate"], now=THEN)
+    before = progress(store)
+
+    purged = purge(store, days=90, now=THEN + timedelta(days=91))
+
+    assert purged == 2
+    item = get_item(store, old.id)
+    assert item.text is None and item.reasons == {}
+    assert item.model_labels == ["immigration"] and item.scores["race_hate"] == 0.45 and item.review_count == 1
+    after = progress(store)
+    assert after["purged"] == 2 and after["queued"] == 1  # the new report is still queued
+    assert {key: after[key] for key in ("total", "reviewed", "decisions")} == \
+        {key: before[key] for key in ("total", "reviewed", "decisions")}
+    with store.engine.connect() as connection:
+        texts = connection.execute(select(schema.reports.c.text)).scalars().all()
+        assert texts.count(None) == 2 and "new one" in texts
+        assert connection.execute(select(schema.decisions.c.labels)).scalars().all() == [["race_hate"]]
+    assert next_item(store, ann.id, now=THEN + timedelta(days=91)).text == "new one"
+    assert purge(store, days=90, now=THEN + timedelta(days=91)) == 0  # nothing more to do
+    store.close()
+
+
+def test_retention_negative_days_are_refused(tmp_path):
+    store = review_store(tmp_path)
+    with pytest.raises(ConfigError, match="--days must be 0 or more"):
+        purge(store, days=-1)
+    store.close()

@@ -1,0 +1,88 @@
+"""Tests for classifier.review.store, settings and migrations: the database is created on first start, private,
+and an older schema is migrated without losing its rows."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from classifier.errors import ConfigError
+from classifier.review import schema
+from classifier.review.migrations import SCHEMA_VERSION, current_version, migrate
+from classifier.review.settings import DB_URL_ENV, default_db_url, resolve_db_url
+from classifier.review.store import open_store
+from tests.helpers import review_store
+
+
+def test_store_creates_a_private_sqlite_file_at_the_latest_version(tmp_path):
+    store = review_store(tmp_path)
+    database = tmp_path / "review" / "review.sqlite3"
+
+    assert database.is_file() and stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
+    with store.engine.connect() as connection:
+        assert current_version(connection) == SCHEMA_VERSION
+    store.close()
+
+
+def test_store_settings_default_is_a_sqlite_file_in_the_user_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(DB_URL_ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_db_url() == f"sqlite:///{tmp_path}/tension-classifier/review/review.sqlite3"
+    assert resolve_db_url() == default_db_url()
+    monkeypatch.setenv(DB_URL_ENV, "postgresql+psycopg://reviewer@db/tension")
+    assert resolve_db_url() == "postgresql+psycopg://reviewer@db/tension"
+    assert resolve_db_url("sqlite:///x.db") == "sqlite:///x.db"  # --db wins over the variable
+    assert resolve_db_url(str(tmp_path / "r.db")) == f"sqlite:///{tmp_path / 'r.db'}"  # a plain path is a file
+
+
+def test_store_session_secret_is_made_once_and_kept(tmp_path):
+    store = review_store(tmp_path)
+    secret = store.session_secret()
+    store.close()
+    again = review_store(tmp_path)
+    assert again.session_secret() == secret and len(secret) == 64
+    again.close()
+
+
+def test_store_migrates_a_version_1_database_and_keeps_its_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = open_store(url, migrate_to=1)
+    with old.engine.begin() as connection:
+        assert current_version(connection) == 1
+        assert "claimed_by" not in {column["name"] for column in inspect(connection).get_columns("reports")}
+        connection.execute(text("INSERT INTO users (name, password_hash, role, disabled, created_at) "
+                                "VALUES ('ann', 'x', 'admin', 0, '2026-01-01 00:00:00')"))
+    old.close()
+
+    store = open_store(url)
+
+    with store.engine.connect() as connection:
+        assert current_version(connection) == SCHEMA_VERSION == 2
+        assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["ann"]
+        found = inspect(connection)
+        for table in schema.metadata.sorted_tables:  # the migrated database has every column the code uses
+            assert {column["name"] for column in found.get_columns(table.name)} == set(table.columns.keys())
+        assert "ix_reports_queue" in {index["name"] for index in found.get_indexes("reports")}
+    store.close()
+
+
+def test_store_refuses_a_database_from_a_newer_version(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    engine = create_engine(url)
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE schema_version SET version = :v"), {"v": SCHEMA_VERSION + 1})
+    engine.dispose()
+
+    with pytest.raises(ConfigError, match=f"schema version {SCHEMA_VERSION + 1}.*Upgrade tension-classifier"):
+        open_store(url)
+
+
+def test_store_bad_url_says_what_a_url_looks_like(tmp_path):
+    with pytest.raises(ConfigError, match="not a database URL.*sqlite:////"):
+        open_store("nonsense://::")
+    with pytest.raises(ConfigError, match="driver is not installed"):
+        open_store("nosuchdialect://user@host/db")

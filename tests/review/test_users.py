@@ -1,0 +1,66 @@
+"""Tests for classifier.review.users: accounts, Argon2 hashes, disabled accounts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from classifier.errors import ConfigError
+from classifier.review import schema
+from classifier.review.users import (
+    add_user,
+    authenticate,
+    disable_user,
+    has_admin,
+    has_users,
+    list_users,
+)
+from tests.helpers import review_store
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = review_store(tmp_path)
+    yield store
+    store.close()
+
+
+def test_users_password_is_stored_as_an_argon2_hash_and_checked(store):
+    add_user(store, "ann", "correct horse battery", role="admin")
+    with store.engine.connect() as connection:
+        stored = connection.execute(select(schema.users.c.password_hash)).scalar()
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+
+    assert authenticate(store, "ann", "correct horse battery").is_admin
+    assert authenticate(store, "ann", "wrong horse battery") is None
+    assert authenticate(store, "nobody", "correct horse battery") is None
+
+
+def test_users_disabled_cannot_log_in_and_do_not_count(store):
+    add_user(store, "ann", "correct horse battery", role="admin")
+    add_user(store, "bob", "another long one")
+    assert has_users(store) and has_admin(store)
+    disable_user(store, "ann")
+
+    assert authenticate(store, "ann", "correct horse battery") is None
+    assert not has_admin(store) and has_users(store)
+    assert [(u.name, u.role, u.disabled) for u in list_users(store)] == [("ann", "admin", True),
+                                                                        ("bob", "reviewer", False)]
+
+
+@pytest.mark.parametrize(("name", "password", "role", "message"), [
+    ("ann smith", "a long password", "reviewer", "user name 'ann smith' is not allowed"),
+    ("ann", "short", "reviewer", "the password has 5 characters; use at least 10"),
+    ("ann", "a long password", "boss", "role must be one of reviewer, admin. Got 'boss'"),
+])
+def test_users_bad_account_is_refused_with_the_rule(store, name, password, role, message):
+    with pytest.raises(ConfigError, match=message):
+        add_user(store, name, password, role=role)
+
+
+def test_users_name_taken_and_unknown_name(store):
+    add_user(store, "ann", "a long password")
+    with pytest.raises(ConfigError, match="user 'ann' already exists"):
+        add_user(store, "ann", "a long password")
+    with pytest.raises(ConfigError, match="no user named 'zed'"):
+        disable_user(store, "zed")
