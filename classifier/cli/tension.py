@@ -232,7 +232,7 @@ def validate_cli(
 # and imports only typer at module level, so that ``tension --help`` stays fast.
 COMMAND_MODULES: list[str] = [
     "classifier.cli.summarise", "classifier.cli.label", "classifier.cli.report", "classifier.cli.retrain",
-    "classifier.cli.serve",
+    "classifier.cli.serve", "classifier.cli.review",
 ]
 
 

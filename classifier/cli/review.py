@@ -1,0 +1,149 @@
+"""The review queue's commands: ``tension users add/list/disable``, ``tension purge`` and
+``tension export-reviewed`` (thin wrappers over `classifier.review`)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# Kept equal to classifier.review.retention.DEFAULT_KEEP_DAYS (checked by a test); SQLAlchemy is imported only when
+# a command runs.
+DEFAULT_KEEP_DAYS = 90
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", envvar="TENSION_DB_URL", show_envvar=True,
+                 help="Review database: a SQLAlchemy URL (sqlite:////path/review.sqlite3, postgresql+psycopg://...) "
+                      "or a SQLite file path. Default: review/review.sqlite3 in your tension-classifier data folder."),
+]
+
+
+class Role(StrEnum):
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+def open_review_store(db: str | None, **options):
+    """`classifier.review.store.open_store`, or a ConfigError saying how to install what it needs."""
+    try:
+        from classifier.review.store import open_store
+    except ModuleNotFoundError as error:
+        if error.name not in {"sqlalchemy", "argon2"}:
+            raise
+        from classifier.errors import ConfigError
+
+        raise ConfigError(f"the review queue needs SQLAlchemy and argon2-cffi, which are not installed ({error}). "
+                          "Fix: pip install -e '.[serve]'") from None
+    return open_store(db, **options)
+
+
+def register(app: typer.Typer, user_errors) -> None:
+    users_app = typer.Typer(help="Accounts of the web page's review queue: reviewers and admins.",
+                            no_args_is_help=True)
+    app.add_typer(users_app, name="users")
+
+    @users_app.command("add")
+    @user_errors
+    def users_add_cli(
+        name: Annotated[str, typer.Argument(help="Login name: letters, digits, '.', '_' or '-'.")],
+        role: Annotated[Role, typer.Option(help="reviewer reviews; admin also manages accounts, exports and "
+                                           "purges.")] = Role.reviewer,
+        password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first "
+                                                     "line of standard input instead of asking for it.")] = False,
+        db: DbOpt = None,
+    ) -> None:
+        """Add an account. The password is asked for twice (or read from stdin) and stored as an Argon2 hash."""
+        from classifier.errors import ConfigError
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if not password:
+            raise ConfigError("no password given. Type one, or pipe one line to --password-stdin.")
+        store = open_review_store(db)
+        try:
+            from classifier.review.users import add_user
+
+            user = add_user(store, name, password, role=role.value)
+        finally:
+            store.close()
+        typer.echo(f"Added {user.role} {user.name!r} to {store.url}.")
+
+    @users_app.command("list")
+    @user_errors
+    def users_list_cli(db: DbOpt = None) -> None:
+        """List the accounts: name, role, whether disabled, when added."""
+        from classifier.review.users import list_users
+
+        store = open_review_store(db)
+        try:
+            accounts = list_users(store)
+        finally:
+            store.close()
+        if not accounts:
+            typer.echo("No accounts yet. Add the first admin: tension users add NAME --role admin")
+        for user in accounts:
+            state = "disabled" if user.disabled else "active"
+            typer.echo(f"{user.name:<24}{user.role:<10}{state:<10}added {user.created_at:%Y-%m-%d %H:%M} UTC")
+
+    @users_app.command("disable")
+    @user_errors
+    def users_disable_cli(name: Annotated[str, typer.Argument(help="The account's login name.")],
+                          db: DbOpt = None) -> None:
+        """Disable an account: it can no longer log in, and is logged out at its next request. Its decisions stay."""
+        from classifier.review.users import disable_user
+
+        store = open_review_store(db)
+        try:
+            disable_user(store, name)
+        finally:
+            store.close()
+        typer.echo(f"Disabled {name!r}.")
+
+    @app.command("purge")
+    @user_errors
+    def purge_cli(
+        days: Annotated[int, typer.Option(min=0, help="Delete the text of reports received more than this many "
+                                          "days ago (0: all of it).")] = DEFAULT_KEEP_DAYS,
+        db: DbOpt = None,
+    ) -> None:
+        """Delete old report text from the review database; the labels, scores and decision counts stay."""
+        from classifier.review.retention import purge
+
+        store = open_review_store(db)
+        try:
+            done = purge(store, days)
+        finally:
+            store.close()
+        typer.echo(f"Deleted the text of {done} report(s) received more than {days} day(s) ago; their labels and "
+                   "decisions are kept.")
+
+    @app.command("export-reviewed")
+    @user_errors
+    def export_reviewed_cli(
+        out: Annotated[Path, typer.Argument(help="CSV file to write (text, labels, source, reviewers, agreement).")],
+        since: Annotated[
+            datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"], help="Only reports last "
+                                          "reviewed on or after this date (UTC), e.g. 2026-04-01.")
+        ] = None,
+        force: Annotated[bool, typer.Option(help="Replace OUT if it exists.")] = False,
+        db: DbOpt = None,
+    ) -> None:
+        """Write the reviewed reports as a labelled file for `tension train` (no split column: training splits
+        them, stratified, and the corpus keeps its own split)."""
+        from classifier.review.export import export_reviewed
+
+        store = open_review_store(db)
+        try:
+            summary = export_reviewed(store, out, since=since, force=force)
+        finally:
+            store.close()
+        purged = f" ({summary.purged} reviewed report(s) left out: text deleted by retention)" if summary.purged else ""
+        typer.echo(f"Wrote {summary.rows} reviewed report(s) to {summary.path}{purged}.")
+        typer.echo(f"Retrain: tension train data/reports.csv {summary.path} --prefer-later")

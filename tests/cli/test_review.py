@@ -1,0 +1,106 @@
+"""Tests for classifier.cli.review: ``tension users``, ``tension purge`` and ``tension export-reviewed``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+from classifier.io.records import read_labelled
+from classifier.review.queue import enqueue, next_item, progress, record_decision
+from classifier.review.users import authenticate
+from tests.helpers import FakePrediction, review_store
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """The review database URL, given through TENSION_DB_URL as a team would."""
+    url = f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}"
+    monkeypatch.setenv("TENSION_DB_URL", url)
+    return url
+
+
+def _run(*args, **options):
+    return runner.invoke(app, list(args), **options)
+
+
+def test_cli_review_users_add_list_disable(db, tmp_path):
+    added = _run("users", "add", "ann", "--role", "admin", input="a long password\na long password\n")
+    assert added.exit_code == 0, added.output
+    assert "Added admin 'ann'" in added.output and "a long password" not in added.output.split("\n", 2)[-1]
+    piped = _run("users", "add", "bob", "--password-stdin", input="bob's long password\n")
+    assert piped.exit_code == 0, piped.output
+
+    listing = _run("users", "list").output
+    assert "ann" in listing and "admin" in listing and "bob" in listing and "reviewer" in listing
+    assert _run("users", "disable", "bob").exit_code == 0
+    assert "bob" in _run("users", "list").output and "disabled" in _run("users", "list").output
+    store = review_store(tmp_path)
+    assert authenticate(store, "ann", "a long password") is not None
+    assert authenticate(store, "bob", "bob's long password") is None
+    store.close()
+
+
+def test_cli_review_users_errors_are_one_line(db):
+    mismatch = _run("users", "add", "ann", input="a long password\nanother password\n" * 3)
+    assert mismatch.exit_code != 0 and "do not match" in mismatch.output
+    short = _run("users", "add", "ann", "--password-stdin", input="short\n")
+    assert short.exit_code == 1 and "error: the password has 5 characters" in short.output
+    role = _run("users", "add", "ann", "--role", "boss", "--password-stdin", input="a long password\n")
+    assert role.exit_code == 2
+    assert _run("users", "disable", "zed").output.startswith("error: no user named 'zed'")
+
+
+def test_cli_review_db_option_wins_over_the_variable(db, tmp_path):
+    other = tmp_path / "other.sqlite3"
+    result = _run("users", "add", "ann", "--password-stdin", "--db", str(other), input="a long password\n")
+    assert result.exit_code == 0 and other.is_file()
+    assert "No accounts yet" in _run("users", "list").output  # the variable's database has none
+
+
+def test_cli_review_purge_keeps_counts(db, tmp_path):
+    store = review_store(tmp_path)
+    enqueue(store, ["old report"], [FakePrediction({"immigration": 0.9})], name="b", model_name="m",
+            thresholds={"immigration": 0.5}, now=datetime.now() - timedelta(days=100))
+    enqueue(store, ["new report"], [FakePrediction({"immigration": 0.9})], name="b", model_name="m",
+            thresholds={"immigration": 0.5})
+
+    result = _run("purge")
+
+    assert result.exit_code == 0 and "Deleted the text of 1 report(s)" in result.output
+    assert progress(store)["total"] == 2 and progress(store)["purged"] == 1
+    assert "of 1 report(s)" in _run("purge", "--days", "0").output
+    store.close()
+
+
+def test_cli_review_export_reviewed_for_training(db, tmp_path):
+    store = review_store(tmp_path)
+    _run("users", "add", "ann", "--password-stdin", input="a long password\n")
+    ann = authenticate(store, "ann", "a long password")
+    enqueue(store, ["a report", "another"], [FakePrediction({"immigration": 0.9}) for _ in range(2)], name="b",
+            model_name="m", thresholds={"immigration": 0.5})
+    record_decision(store, next_item(store, ann.id).id, ann.id, "accept")
+    out = tmp_path / "reviewed.csv"
+
+    result = _run("export-reviewed", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 reviewed report(s)" in result.output and "tension train data/reports.csv" in result.output
+    assert read_labelled(out).labels == [("immigration",)]
+
+    again = _run("export-reviewed", str(out))
+    assert again.exit_code == 1 and "already exists" in again.output and "--force" in again.output
+    assert _run("export-reviewed", str(out), "--force").exit_code == 0
+    later = _run("export-reviewed", str(tmp_path / "later.csv"), "--since", "2999-01-01")
+    assert later.exit_code == 1 and "no reviewed report to export since 2999-01-01" in later.output
+    store.close()
+
+
+def test_cli_review_default_keep_days_is_the_libraries():
+    from classifier.cli.review import DEFAULT_KEEP_DAYS
+    from classifier.review.retention import DEFAULT_KEEP_DAYS as LIBRARY
+
+    assert DEFAULT_KEEP_DAYS == LIBRARY
