@@ -71,7 +71,7 @@ def register(app: typer.Typer, user_errors) -> None:
         output = out if out is not None else default_output_path(input)
         limits = ReadLimits(max_field_lines=max_field_lines)
         try:
-            with _progress_bar(input, sheet, quoting.value, limits) as progress:
+            with _progress_bar() as progress:
                 summary = label_file(
                     input, output, model=model, text_column=text_column, review_out=review_out, jobs=jobs,
                     force=force, sheet=sheet, progress=progress, max_chars=max_chars, quoting=quoting.value,
@@ -99,10 +99,7 @@ class _NoProgress:
 
 
 class _RichProgress:
-    """A rows / rows-per-second / ETA bar on stderr."""
-
-    def __init__(self, path: Path, sheet: str | None, quoting: str, limits) -> None:
-        self.path, self.sheet, self.quoting, self.limits = path, sheet, quoting, limits
+    """A rows / rows-per-second / ETA bar on stderr; its total is the batch's running estimate (no second pass)."""
 
     def __enter__(self):
         from rich.console import Console
@@ -116,8 +113,6 @@ class _RichProgress:
             TimeRemainingColumn,
         )
 
-        from classifier.labelling.batch import count_rows
-
         self._progress = Progress(
             TextColumn("labelling"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TaskProgressColumn(),
             TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -126,14 +121,10 @@ class _RichProgress:
         self._progress.__enter__()
         task = self._progress.add_task("label", total=None, rate="-")
 
-        def update(done: int) -> None:
-            if self._progress.tasks[0].total is None:
-                # Counted after the first chunk, once the paths, model and columns are known to be good.
-                total = count_rows(self.path, sheet=self.sheet, quoting=self.quoting, limits=self.limits)
-                self._progress.update(task, total=total)
+        def update(done: int, expected: int | None) -> None:
             elapsed = self._progress.tasks[0].elapsed or 0.0
             rate = f"{done / elapsed:.0f}" if elapsed > 0 else "-"
-            self._progress.update(task, completed=done, rate=rate)
+            self._progress.update(task, completed=done, total=expected, rate=rate)
 
         return update
 
@@ -141,6 +132,6 @@ class _RichProgress:
         self._progress.__exit__(*exc_info)
 
 
-def _progress_bar(path: Path, sheet: str | None, quoting: str, limits):
+def _progress_bar():
     """A progress bar when stderr is a terminal, nothing otherwise (logs and pipes stay clean)."""
-    return _RichProgress(path, sheet, quoting, limits) if sys.stderr.isatty() else _NoProgress()
+    return _RichProgress() if sys.stderr.isatty() else _NoProgress()

@@ -36,7 +36,7 @@ import os
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -353,6 +353,12 @@ class TableReader:
         self._workbook: Any = None
         self._sheet_source: Any = None
         self._rows: Iterator[dict[str, Any]] | None = None
+        self._binary: IO[bytes] | None = None
+        self._size = 0
+        self._consumed = 0  # bytes of the lines handed to the parser (CSV/TSV/JSONL)
+        self._sheet_row = 0
+        self._sheet_max_row: int | None = None
+        self._finished = False
 
     # -- context management -------------------------------------------------------------------
     def open(self) -> TableReader:
@@ -398,6 +404,28 @@ class TableReader:
     ) -> None:
         self.close()
 
+    def fraction_read(self) -> float | None:
+        """Share of the input read so far, from 0 to 1, for estimating the row count without a second pass:
+        bytes read for CSV/TSV/JSONL, rows read against the sheet's declared dimension for XLSX (``None`` when
+        the sheet declares none). The reader buffers ahead a few kilobytes, so this is an estimate."""
+        if self._finished:
+            return 1.0
+        if self.format == "xlsx":
+            source = self._sheet_source
+            try:  # bytes of the sheet's XML parsed so far; else rows against the declared dimension
+                return min(1.0, source.tell() / self._size) if source is not None and self._size else None
+            except (OSError, ValueError):
+                return min(1.0, self._sheet_row / self._sheet_max_row) if self._sheet_max_row else None
+        if not self._size:
+            return None
+        return min(1.0, self._consumed / self._size)
+
+    def _count_bytes(self, encoding: str) -> Callable[[str], None]:
+        """A callback adding a line's size in the file's bytes to the count behind `fraction_read`."""
+        def count(line: str) -> None:
+            self._consumed += len(line.encode(encoding, "replace"))
+        return count
+
     # -- iteration ------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self.open()
@@ -419,7 +447,9 @@ class TableReader:
 
     def _open_binary(self) -> IO[bytes]:
         try:
-            return self.path.open("rb")
+            self._binary = self.path.open("rb")
+            self._size = os.fstat(self._binary.fileno()).st_size
+            return self._binary
         except OSError as error:
             raise DataError(
                 f"{self.path}: expected a file this program may read, could not open it ({error.strerror}); "
@@ -443,8 +473,9 @@ class TableReader:
         binary = self._open_binary()
         if has_bom:
             binary.seek(len(_UTF8_BOM))
+            self._consumed = len(_UTF8_BOM)
         self._handle = io.TextIOWrapper(binary, encoding=encoding, newline="")
-        lines = _PhysicalLines(self._handle, self.limits.max_field_lines)
+        lines = _PhysicalLines(self._handle, self.limits.max_field_lines, self._count_bytes(encoding))
         quoting = csv.QUOTE_NONE if self.quoting == "none" else csv.QUOTE_MINIMAL
         reader = csv.reader(lines, delimiter=_DELIMITERS[self.format], quoting=quoting, strict=True)
         header = self._next_delimited(reader, lines, "the header")
@@ -533,6 +564,7 @@ class TableReader:
         for index in itertools.count():
             cells = self._next_delimited(reader, lines, f"row {row_number(index)}")
             if cells is None:
+                self._finished = True
                 self.close()
                 return
             if len(cells) > width:
@@ -575,6 +607,10 @@ class TableReader:
                 f"{self.path}: expected a sheet named {self.sheet!r}, found only {found}; pass one of those."
             )
         self.sheet_title = worksheet.title
+        try:
+            self._sheet_max_row = worksheet.max_row  # the sheet's declared dimension, if any
+        except Exception:  # a missing or malformed <dimension>: no estimate, nothing else changes
+            self._sheet_max_row = None
         return worksheet
 
     def iter_sheet_cells(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
@@ -667,6 +703,10 @@ class TableReader:
 
         workbook = self._workbook
         self._sheet_source = worksheet._get_source()
+        try:
+            self._size = workbook._archive.getinfo(worksheet._worksheet_path).file_size
+        except (AttributeError, KeyError):
+            self._size = 0
         parser = CheckedParser(
             self._sheet_source, worksheet._shared_strings, data_only=True, epoch=workbook.epoch,
             date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
@@ -680,6 +720,7 @@ class TableReader:
                         f"{where}: expected at most {self.limits.max_rows:,} rows, found row {index:,}; delete "
                         "the rows below the data or export the sheet as CSV UTF-8."
                     )
+                self._sheet_row = index
                 yield index, cells
         except _BadCell as bad:
             cell = bad.coordinate or f"in row {bad.row}"
@@ -740,6 +781,7 @@ class TableReader:
             pending_empty = 0
             yielded += 1
             yield dict(zip(columns, values, strict=True))
+        self._finished = True
         self.close()
 
     # -- JSON Lines -----------------------------------------------------------------------------
@@ -761,6 +803,7 @@ class TableReader:
     def _iter_jsonl_objects(self) -> Iterator[tuple[int, dict[str, Any]]]:
         blank_line = 0
         line_number = 0
+        self._consumed = 0  # the columns are collected in a first pass: count the labelling pass only
         with io.TextIOWrapper(self._open_binary(), encoding="utf-8-sig") as handle:
             lines = iter(handle)
             while True:
@@ -774,6 +817,7 @@ class TableReader:
                         "UTF-8), found other bytes; re-save the file as UTF-8."
                     ) from None
                 line_number += 1
+                self._consumed += len(line.encode("utf-8", "replace"))
                 if not line.strip():
                     blank_line = blank_line or line_number
                     continue
@@ -824,9 +868,11 @@ class TableReader:
         if self.keep_types:
             for _, record in self._iter_jsonl_objects():
                 yield {column: record.get(column) for column in columns}
+            self._finished = True
             return
         for _, record in self._iter_jsonl_objects():
             yield {column: cell_to_str(record.get(column)) for column in columns}
+        self._finished = True
 
 
 _DELIMITER_NAMES = {",": "a comma", "\t": "a tab"}
@@ -850,8 +896,9 @@ class _PhysicalLines:
     it does.
     """
 
-    def __init__(self, handle: IO[str], max_line_breaks: int) -> None:
+    def __init__(self, handle: IO[str], max_line_breaks: int, consumed: Callable[[str], None]) -> None:
         self._lines = iter(handle)
+        self._consumed = consumed
         self._max_lines = max_line_breaks + 1
         self.number = 0
         self.row: list[str] = []
@@ -872,6 +919,7 @@ class _PhysicalLines:
                 raise _RunawayRow
             self.number += 1
             row.append(line)
+            self._consumed(line)
             yield line
         self.ended = True
 

@@ -81,7 +81,9 @@ PARALLEL_MIN_BYTES = 512 * 1024
 #: Chunks queued per worker: enough to keep every worker busy, few enough to keep memory flat.
 _CHUNKS_IN_FLIGHT_PER_JOB = 2
 
-ProgressCallback = Callable[[int], None]
+#: Called with (rows done, rows expected): the expected count is estimated from the share of the input read so far
+#: (no second pass over the file), ``None`` until there is an estimate, and exact once the input is read.
+ProgressCallback = Callable[[int, "int | None"], None]
 
 
 @dataclass
@@ -242,7 +244,8 @@ def label_file(
     chunk_size
         Rows read, labelled and written at a time.
     progress
-        Called with the number of rows done so far after each chunk is written.
+        Called after each chunk is written with the number of rows done so far and the number of rows expected
+        in all, estimated from the share of the input read (``None`` until an estimate exists).
     max_chars
         Reports longer than this many characters are not classified: their row is written with status
         ``text too long`` and no scores. Default: `classifier.model.predictor.MAX_TEXT_CHARS`.
@@ -311,9 +314,11 @@ def label_file(
         )
         needs_review_col, status_col = names[NEEDS_REVIEW_COLUMN], names[STATUS_COLUMN]
         added_names = list(names.values())
+        expected: list[int | None] = [None]
 
         labelled = stack.enter_context(
-            closing(_labelled_chunks(reader.iter_chunks(chunk_size), text_col, loaded, model_dir, jobs, max_chars))
+            closing(_labelled_chunks(_counted_chunks(reader, chunk_size, expected), text_col, loaded, model_dir, jobs,
+                                     max_chars))
         )
         try:
             for rows, results in labelled:
@@ -329,7 +334,7 @@ def label_file(
                     review_writer.write_rows(review_rows)
                     summary.review_rows += len(review_rows)
                 if progress is not None:
-                    progress(summary.rows_in)
+                    progress(summary.rows_in, None if expected[0] is None else max(expected[0], summary.rows_in))
             _copy_other_sheets(summary, reader, [writer, review_writer], limits)
         except ClassifierError as error:
             raise type(error)(f"{error} Nothing was written to {output_path}.") from error
@@ -520,6 +525,18 @@ def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any
 
 def _score_cell(score: float) -> float | None:
     return None if score != score else score  # NaN (unclassified row) → empty cell
+
+
+def _counted_chunks(reader: TableReader, size: int, expected: list[int | None]) -> Iterator[list[dict[str, Any]]]:
+    """``reader``'s chunks; ``expected[0]`` is kept at the estimated number of rows in the whole input."""
+    read = 0
+    for chunk in reader.iter_chunks(size):
+        read += len(chunk)
+        fraction = reader.fraction_read()
+        if fraction:
+            expected[0] = max(read, round(read / fraction))
+        yield chunk
+    expected[0] = read
 
 
 def _labelled_chunks(

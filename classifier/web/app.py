@@ -416,14 +416,13 @@ def _label_job(state: _State, job: Job) -> None:
     Cancelled
         The job was deleted, or the server is stopping.
     """
-    from classifier.labelling.batch import count_rows, label_file
+    from classifier.labelling.batch import label_file
 
-    def progress(rows_done: int) -> None:
-        job.rows_done = rows_done
+    def progress(rows_done: int, rows_expected: int | None) -> None:
+        job.rows_done, job.rows_total = rows_done, rows_expected
 
     model = state.shared.taking_turns(cancelled=job.cancel.is_set)
     try:
-        job.rows_total = count_rows(job.upload, sheet=job.sheet)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             job.summary = label_file(job.upload, job.labelled, model=model, text_column=job.text_column,

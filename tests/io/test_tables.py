@@ -55,6 +55,21 @@ def test_tables_round_trip_preserves_rows_and_order(tmp_path: Path, extension: s
     assert rows == expected
 
 
+@pytest.mark.parametrize("extension", ["csv", "jsonl", "xlsx"])
+def test_tables_fraction_read_grows_to_one_without_a_second_pass(tmp_path: Path, extension: str) -> None:
+    rows = [{"id": str(i), "text": f"Report {i:05d} about the bins on Moor Lane."} for i in range(3000)]
+    path = tmp_path / f"in.{extension}"
+    with AtomicTableWriter(path, ["id", "text"]) as writer:
+        writer.write_rows(rows)
+    with TableReader(path) as reader:
+        fractions = []
+        for count, _chunk in enumerate(reader.iter_chunks(1000), start=1):
+            fractions.append(reader.fraction_read())
+            estimate = 1000 * count / fractions[-1]
+            assert 2400 <= estimate <= 3600 or count == 3  # within 20% of the 3,000 rows
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and 0 < fractions[0] < 0.5
+
+
 def test_tables_iter_chunks_sizes(tmp_path: Path) -> None:
     rows = [{"id": str(i), "text": f"report {i}", "labels": ""} for i in range(12)]
     path = _write(tmp_path / "r.csv", rows)

@@ -316,13 +316,29 @@ def test_batch_bad_parameters_fail_clearly(tmp_path, model):
         label_file(tmp_path / "missing.csv", tmp_path / "out.csv", model=model)
 
 
-def test_batch_progress_reports_rows_done(tmp_path, model):
-    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(25)])
+def test_batch_progress_reports_rows_done_and_an_estimate_of_the_total(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"text": f"Report number {i:04d} about bins."} for i in range(250)])
     seen = []
 
-    label_file(source, tmp_path / "out.csv", model=model, chunk_size=10, progress=seen.append)
+    label_file(source, tmp_path / "out.csv", model=model, chunk_size=100, progress=lambda *args: seen.append(args))
 
-    assert seen == [10, 20, 25]
+    assert [done for done, _ in seen] == [100, 200, 250]
+    # Rows of equal length: the estimate from the share of bytes read is close before the end, exact at it.
+    assert all(200 <= expected <= 300 for _, expected in seen) and seen[-1][1] == 250
+
+
+def test_batch_progress_reads_the_input_once(tmp_path, model, monkeypatch):
+    from classifier.io.tables import TableReader
+
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(25)])
+    opened = []
+    original = TableReader.__init__
+    monkeypatch.setattr(TableReader, "__init__",
+                        lambda self, path, **options: opened.append(path) or original(self, path, **options))
+
+    label_file(source, tmp_path / "out.csv", model=model, chunk_size=10, progress=lambda *args: None)
+
+    assert opened == [source]
 
 
 def test_batch_summary_never_contains_report_text(tmp_path, model):
