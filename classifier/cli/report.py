@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from classifier.cli.options import FRACTION_RANGE, SEED_RANGE
+from classifier.cli.progress import QuietOpt, stage_lines
 
 TextColumnOpt = Annotated[str | None, typer.Option(help="Text column (default: found by name).")]
 LabelsColumnOpt = Annotated[str, typer.Option(help="Column of ';'-separated labels.")]
@@ -89,6 +90,7 @@ def register(app: typer.Typer, user_errors) -> None:
             float | None, typer.Option(min=0.0, help="Training weight of hard negatives (default: as `tension "
                                        "train`).")
         ] = None,
+        quiet: QuietOpt = False,
     ) -> None:
         """K-fold cross-validated metrics per label, as mean ± standard deviation over the folds."""
         import json
@@ -99,7 +101,7 @@ def register(app: typer.Typer, user_errors) -> None:
         result = cross_validate_metrics(
             data, k, seed=seed, split=split, text_column=text_column, labels_column=labels_column,
             prefer_later=prefer_later, spacy_pipeline=spacy_pipeline, n_jobs=jobs,
-            hard_negative_weight=hard_negative_weight,
+            hard_negative_weight=hard_negative_weight, progress=stage_lines(quiet),
         )
         typer.echo(format_cv(result))
         if json_out is not None:
@@ -129,20 +131,41 @@ def register(app: typer.Typer, user_errors) -> None:
             bool, typer.Option(help="When a text appears in several files with different labels, the later wins.")
         ] = False,
         jobs: JobsOpt = 1,
+        quiet: QuietOpt = False,
     ) -> None:
-        """Plot macro-F1 on the test split against training size: will more labelling help?"""
-        from classifier.reports.learning_curve import write_learning_curve
+        """Plot macro-F1 on the test split against training size: will more labelling help?
+
+        Each point is printed and saved to learning_curve.json as soon as it is finished, so an interrupted run
+        keeps the points it finished; the plot and the page are written at the end.
+        """
+        from classifier.reports.learning_curve import (
+            LEARNING_CURVE_FILES,
+            write_learning_curve,
+            write_learning_curve_points,
+        )
         from classifier.training.cv import learning_curve
 
-        points = learning_curve(
-            data, parse_sizes(sizes), seed=seed, repeats=repeats, test_size=test_size, text_column=text_column,
-            labels_column=labels_column, prefer_later=prefer_later, n_jobs=jobs,
-        )
-        for point in points:
+        finished: list[dict] = []
+
+        def keep(point: dict) -> None:
+            finished.append(point)
+            write_learning_curve_points(finished, out)
             if point.get("macro_f1") is None:
                 typer.echo(f"{point['size']:>6} reports: skipped ({point['skipped']})")
             else:
                 typer.echo(f"{point['size']:>6} reports: macro F1 {point['macro_f1']:.3f}, "
                            f"micro F1 {point['micro_f1']:.3f}")
+
+        try:
+            points = learning_curve(
+                data, parse_sizes(sizes), seed=seed, repeats=repeats, test_size=test_size, text_column=text_column,
+                labels_column=labels_column, prefer_later=prefer_later, n_jobs=jobs, progress=stage_lines(quiet),
+                on_point=keep,
+            )
+        except KeyboardInterrupt:
+            kept = f"the {len(finished)} finished point(s) are in {out / LEARNING_CURVE_FILES[0]}" if finished \
+                else "no point was finished"
+            typer.echo(f"interrupted: {kept}.", err=True)
+            raise typer.Exit(code=130) from None
         paths = write_learning_curve(points, out)
         typer.echo(f"Wrote {paths['png']} and {paths['html']}")

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from classifier.cli.options import FRACTION_RANGE, SEED_RANGE
+from classifier.cli.progress import QuietOpt, stage_lines
 
 OUTPUT_DIR = Path("output")
 
@@ -33,13 +34,19 @@ def register(app: typer.Typer, user_errors) -> None:
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         min_examples: Annotated[int, typer.Option(min=1, help="Labels with fewer reports are flagged as rare.")] = 10,
         show: Annotated[int, typer.Option(min=0, help="How many top suspects to list here.")] = 15,
+        quiet: QuietOpt = False,
     ) -> None:
         """Find likely label mistakes: out-of-fold disagreement, near-duplicates with other labels, rare labels."""
+        from classifier.io.progress import tell
         from classifier.retrain.audit import audit
 
+        progress = stage_lines(quiet)
         out = out or _default_output(f"audit_{data.stem}.csv")
+        tell(progress, f"auditing {data}: out-of-fold scores for every report (a model per fold), near-duplicates "
+                       "and rare labels")
         result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
                        min_examples=min_examples)
+        tell(progress, f"ranked {len(result.suspects)} suspect row(s)")
         counts = result.reason_counts()
         typer.echo(
             f"{len(result.suspects)} suspect row(s) of {result.n_reports}: "
@@ -102,15 +109,19 @@ def register(app: typer.Typer, user_errors) -> None:
         text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Score two models on the same reports, only those neither trained on: per-label F1, bootstrap CI of the
         difference, a verdict."""
         from classifier.evaluation.compare import format_comparison
+        from classifier.io.progress import tell
         from classifier.retrain.registry import compare_saved
 
+        progress = stage_lines(quiet)
+        tell(progress, "loading both models and reading the reports")
         result = compare_saved(model_a, model_b, data, text_column=text_column, labels_column=labels_column,
                                split=split, prefer_later=prefer_later, min_rows=min_rows,
-                               min_per_label=min_per_label, n_resamples=resamples, seed=seed)
+                               min_per_label=min_per_label, n_resamples=resamples, seed=seed, progress=progress)
         typer.echo(json.dumps(result, indent=2) if as_json else format_comparison(result))
 
     @app.command("models")

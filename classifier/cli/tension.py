@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from classifier.cli.options import FRACTION_RANGE, HARD_NEGATIVE_WEIGHT_DEFAULT, SEED_RANGE
+from classifier.cli.progress import QuietOpt, stage_lines
 from classifier.errors import ClassifierError
 
 app = typer.Typer(
@@ -94,6 +95,7 @@ def train_cli(
                                    f"nationality, hotel, flag... (default {HARD_NEGATIVE_WEIGHT_DEFAULT}; higher = "
                                    "fewer false alarms on them).")
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
     from classifier.evaluation.metrics import format_table
@@ -101,6 +103,7 @@ def train_cli(
     from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
     from classifier.training.train import format_split, train
 
+    progress = stage_lines(quiet)
     candidate = False
     if out is None:
         out = models_dir() / DEFAULT_MODEL_NAME
@@ -114,6 +117,7 @@ def train_cli(
             data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
             spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, review_band=review_band,
             **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
+            progress=progress,
         )
     meta = result.metadata
     typer.echo(f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} in "
@@ -133,6 +137,7 @@ def train_cli(
         typer.echo(format_cv(cross_validate_metrics(
             data, cv, seed=seed, text_column=text_column, labels_column=labels_column,
             spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, hard_negative_weight=hard_negative_weight,
+            progress=progress,
         )))
 
 
@@ -147,17 +152,23 @@ def evaluate_cli(
     report: Annotated[
         Path | None, typer.Option(help="Also write metrics.json and a self-contained report.html to this folder.")
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Score a saved model on any labelled file, and on the identity-term suite."""
     from classifier.evaluation.evaluate import evaluate_model
     from classifier.evaluation.metrics import format_table
     from classifier.fairness import evaluate_identity_suite, format_identity_suite
+    from classifier.io.progress import tell
     from classifier.model.predictor import load_model
 
+    progress = stage_lines(quiet)
+    tell(progress, "loading the model")
     loaded = load_model(model)
+    tell(progress, f"scoring the reports of {data}")
     result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split)
     typer.echo(f"{result['n_reports']} reports from {data}")
     typer.echo(format_table(result["metrics"], result["hard_negatives"], result["thresholds"]))
+    tell(progress, "scoring the identity-term suite")
     result["identity_suite"] = evaluate_identity_suite(loaded)
     typer.echo(format_identity_suite(result["identity_suite"]))
     if result["labels_not_in_model"]:
@@ -169,6 +180,7 @@ def evaluate_cli(
     if report is not None:
         from classifier.reports.evaluation_report import write_evaluation_report
 
+        tell(progress, f"writing the report to {report}")
         write_evaluation_report(loaded, data, report, text_column=text_column, labels_column=labels_column,
                                 split=split, evaluation=result)
         typer.echo(f"Wrote {report / 'metrics.json'} and {report / 'report.html'}")

@@ -18,6 +18,7 @@ import numpy as np
 
 from classifier.errors import ConfigError, DataError
 from classifier.evaluation.metrics import label_metrics
+from classifier.io.progress import Progress, tell
 from classifier.io.records import LabelledData, read_labelled_files, text_sha256
 
 #: Fewest reports, unseen by both models, that a comparison is made on.
@@ -32,7 +33,8 @@ class TooFewUnseenRows(DataError):
 
 def compare_models(model_a, model_b, data, *, text_column=None, labels_column="labels", split=None,
                    prefer_later=False, trained_on=None, min_rows=None, min_per_label=None,
-                   n_resamples=1000, seed=0, confidence=0.95, identity_suite=True, names=None) -> dict:
+                   n_resamples=1000, seed=0, confidence=0.95, identity_suite=True, names=None,
+                   progress: Progress | None = None) -> dict:
     """Score two models on the same labelled reports, those neither trained on, and estimate how sure the
     difference is.
 
@@ -64,6 +66,8 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
         Level of the percentile intervals.
     identity_suite : bool, default=True
         Also score both models on the identity-term suite (:mod:`classifier.fairness`, a few seconds each).
+    progress : callable, optional
+        Gets a line at each stage.
 
     Returns
     -------
@@ -118,9 +122,13 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
     data, rows = unseen_rows(data, *trained_on)
     _check_enough(data, rows, labels, name_a, name_b, where, min_rows, min_per_label)
     Y_true = np.asarray(data.indicator(labels), dtype=int)
-    Y_a, Y_b = _predict(model_a, data.texts, labels), _predict(model_b, data.texts, labels)
+    tell(progress, f"scoring {name_a} on the {len(data)} reports neither model trained on")
+    Y_a = _predict(model_a, data.texts, labels)
+    tell(progress, f"scoring {name_b} on the same reports")
+    Y_b = _predict(model_b, data.texts, labels)
     metrics_a, metrics_b = label_metrics(Y_true, Y_a, labels), label_metrics(Y_true, Y_b, labels)
 
+    tell(progress, f"{n_resamples} bootstrap resamples")
     rng = np.random.default_rng(seed)
     n = len(data)
     # weights[r, i]: how often report i is drawn in resample r; counts are then weighted sums.
@@ -142,6 +150,8 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
     macro_a, macro_b = metrics_a["macro"]["f1"], metrics_b["macro"]["f1"]
     macro = {"f1_a": macro_a, "f1_b": macro_b, "diff": macro_b - macro_a, "ci_low": float(macro_low),
              "ci_high": float(macro_high)}
+    if identity_suite:
+        tell(progress, "scoring both models on the identity-term suite")
     return {
         "model_a": name_a,
         "model_b": name_b,

@@ -46,13 +46,19 @@ def learning_curve_png(points: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
+def write_learning_curve_points(points: list[dict], out_dir) -> Path:
+    """Write the points finished so far to ``learning_curve.json`` (atomically: always a whole list)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_text(out_dir / LEARNING_CURVE_FILES[0], json.dumps(points, indent=2) + "\n")
+
+
 def write_learning_curve(points: list[dict], out_dir) -> dict[str, Path]:
     """Write ``learning_curve.json``, ``learning_curve.png`` and a self-contained ``learning_curve.html``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     png = learning_curve_png(points)
     paths = {name.rsplit(".", 1)[1]: out_dir / name for name in LEARNING_CURVE_FILES}
-    write_text(paths["json"], json.dumps(points, indent=2) + "\n")
+    write_learning_curve_points(points, out_dir)
     write_bytes(paths["png"], png)
     labels = list(next((p["f1"] for p in points if p.get("f1")), {}))
     rows = []

@@ -8,9 +8,12 @@ the figures are the same as refitting the whole pipeline, in a fraction of the t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
+from classifier.io.progress import Progress, tell
 from classifier.io.records import LabelledData, label_strata, read_labelled_files
 
 DEFAULT_SIZES = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -20,7 +23,7 @@ SUMMARY_KEYS = ("precision", "recall", "f1")
 def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column=None, labels_column="labels",
                            split: str | None = None, prefer_later: bool = False, spacy_pipeline: str = "blank:en",
                            C: float | None = None, hard_negative_weight: float | None = None,
-                           n_jobs: int = 1) -> dict:
+                           n_jobs: int = 1, progress: Progress | None = None) -> dict:
     """K-fold cross-validated per-label metrics, as mean and standard deviation over the folds.
 
     Folds are stratified on each report's combination of labels, so every fold sees every label.
@@ -42,6 +45,8 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
         Training weight of hard negatives; default: the one :func:`classifier.training.train.train` uses.
     n_jobs : int, default=1
         Folds fitted in parallel (joblib).
+    progress : callable, optional
+        Gets a line at each stage and as each fold finishes ("fold 2 of 5 done").
 
     Returns
     -------
@@ -79,6 +84,7 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     check_label_counts(data, labels)
     weight = HARD_NEGATIVE_WEIGHT if hard_negative_weight is None else hard_negative_weight
     hard_negative_weights(data, weight)  # checks the weight before any work
+    tell(progress, f"cross-validation: preprocessing {len(data)} reports")
     processed = _preprocess(data.texts, spacy_pipeline)
     folds = list(_stratified_folds(data, k, seed))
     Y = np.asarray(data.indicator(labels))
@@ -92,7 +98,9 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
         hard = hard_negative_check([data.texts[i] for i in test], [data.labels[i] for i in test], predicted)
         return label_metrics(Y[test], predicted, labels), hard["overall"]
 
-    outcomes = _map(run, [(f, tr, te) for f, (tr, te) in enumerate(folds)], n_jobs)
+    tell(progress, f"cross-validation: fitting {k} folds")
+    outcomes = _map(run, [(f, tr, te) for f, (tr, te) in enumerate(folds)], n_jobs,
+                    done=lambda f, _: tell(progress, f"cross-validation: fold {f + 1} of {k} done"))
     fold_metrics = [metrics for metrics, _ in outcomes]
     fold_hard = [hard for _, hard in outcomes]
     summary = {
@@ -140,7 +148,8 @@ def format_cv(result: dict) -> str:
 
 def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: int = 1, test_size=None,
                    text_column=None, labels_column="labels", prefer_later: bool = False,
-                   spacy_pipeline: str = "blank:en", C: float | None = None, n_jobs: int = 1) -> list[dict]:
+                   spacy_pipeline: str = "blank:en", C: float | None = None, n_jobs: int = 1,
+                   progress: Progress | None = None, on_point: Callable[[dict], None] | None = None) -> list[dict]:
     """Macro-F1 on a fixed test split for models trained on growing subsets of the training split.
 
     The split is the one :func:`classifier.training.train.train` would make (the ``split`` column, or a random
@@ -153,6 +162,11 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
         Training sizes: a float in (0, 1] is a fraction of the training split, an int a number of reports.
     repeats : int, default=1
         Independent shuffles per size; with more than one, ``*_std`` gives the spread.
+    progress : callable, optional
+        Gets a line at each stage and as each point finishes.
+    on_point : callable, optional
+        Called with each point as soon as it is finished, in increasing size (to save it at once, so that an
+        interrupted run keeps the points it finished).
 
     Returns
     -------
@@ -175,6 +189,7 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
         raise DataError("No labels found in the training data: the labels column is empty on every row.")
     check_label_counts(train_data, labels)
     counts = _resolve_sizes(sizes, len(train_idx))
+    tell(progress, f"learning curve: preprocessing {len(data)} reports")
     processed = _preprocess(data.texts, spacy_pipeline)
     Y = np.asarray(data.indicator(labels))
     test_x = [processed[i] for i in test_idx]
@@ -194,24 +209,39 @@ def learning_curve(data_paths, sizes=DEFAULT_SIZES, *, seed: int = 0, repeats: i
         return label_metrics(Y_test, tail.predict(test_x), labels)
 
     jobs = [(size, order) for size in counts for order in orders]
-    outcomes = _map(run, jobs, n_jobs)
-    points = []
-    for size in counts:
-        results = [o for (s, _), o in zip(jobs, outcomes, strict=True) if s == size]
-        fitted = [r for r in results if isinstance(r, dict)]
-        failed = [r for r in results if isinstance(r, str)]
-        point = {"size": size, "fraction": size / len(train_idx), "repeats": len(fitted),
-                 "skipped": failed[0] if failed and not fitted else None}
-        if fitted:
-            macro = _mean_std([m["macro"]["f1"] for m in fitted])
-            micro = _mean_std([m["micro"]["f1"] for m in fitted])
-            point.update({
-                "macro_f1": macro["mean"], "macro_f1_std": macro["std"],
-                "micro_f1": micro["mean"], "micro_f1_std": micro["std"],
-                "f1": {label: float(np.mean([m["labels"][label]["f1"] for m in fitted])) for label in labels},
-            })
+    points, results = [], []
+
+    def finished(index: int, outcome) -> None:
+        results.append(outcome)
+        if len(results) < repeats:
+            return
+        point = _point(counts[len(points)], len(train_idx), results, labels)
+        results.clear()
         points.append(point)
+        tell(progress, f"learning curve: point {len(points)} of {len(counts)} ({point['size']} reports) done")
+        if on_point is not None:
+            on_point(point)
+
+    tell(progress, f"learning curve: fitting {len(counts)} point(s) of {repeats} model(s) each")
+    _map(run, jobs, n_jobs, done=finished)
     return points
+
+
+def _point(size: int, n_train: int, results: list, labels) -> dict:
+    """One learning-curve point from its repeats' outcomes (metrics, or why the fit failed)."""
+    fitted = [r for r in results if isinstance(r, dict)]
+    failed = [r for r in results if isinstance(r, str)]
+    point = {"size": size, "fraction": size / n_train, "repeats": len(fitted),
+             "skipped": failed[0] if failed and not fitted else None}
+    if fitted:
+        macro = _mean_std([m["macro"]["f1"] for m in fitted])
+        micro = _mean_std([m["micro"]["f1"] for m in fitted])
+        point.update({
+            "macro_f1": macro["mean"], "macro_f1_std": macro["std"],
+            "micro_f1": micro["mean"], "micro_f1_std": micro["std"],
+            "f1": {label: float(np.mean([m["labels"][label]["f1"] for m in fitted])) for label in labels},
+        })
+    return point
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -278,9 +308,18 @@ def _mean_std(values) -> dict:
     return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
 
 
-def _map(func, jobs, n_jobs: int):
+def _map(func, jobs, n_jobs: int, done: Callable[[int, object], None] | None = None) -> list:
+    """``func(*job)`` for each job, in order (``n_jobs`` in parallel); ``done(index, outcome)`` as each result
+    arrives, in order."""
     if n_jobs == 1 or len(jobs) < 2:
-        return [func(*job) for job in jobs]
-    from joblib import Parallel, delayed
+        outcomes = (func(*job) for job in jobs)
+    else:
+        from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs)(delayed(func)(*job) for job in jobs)
+        outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(func)(*job) for job in jobs)
+    results = []
+    for index, outcome in enumerate(outcomes):
+        results.append(outcome)
+        if done is not None:
+            done(index, outcome)
+    return results

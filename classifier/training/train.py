@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
+from classifier.io.progress import Progress, tell
 from classifier.io.records import LabelledData, label_strata, read_labelled_files
 
 MIN_POSITIVES = 10
@@ -184,11 +185,11 @@ def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:e
 
 def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None, labels_column="labels",
           spacy_pipeline="blank:en", C=None, prefer_later=False, review_band=0.15, name=None,
-          hard_negative_weight=HARD_NEGATIVE_WEIGHT) -> TrainResult:
+          hard_negative_weight=HARD_NEGATIVE_WEIGHT, progress: Progress | None = None) -> TrainResult:
     """Train a model on labelled files, evaluate it on the held-out split and save it to ``out_dir``.
 
     The saved model is the one fitted on the training split, so the metrics saved with it are honest
-    figures for that exact model on data it never saw.
+    figures for that exact model on data it never saw. ``progress`` gets a line at each stage.
     """
     from classifier.evaluation.metrics import hard_negative_check, label_metrics
     from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
@@ -198,6 +199,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     from classifier.reports.model_card import render_model_card
 
     started = time.perf_counter()
+    paths = [data_paths] if isinstance(data_paths, str | Path) else list(data_paths)
+    tell(progress, f"reading {len(paths)} labelled file(s)")
     data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,
                                prefer_later=prefer_later)
     train_idx, test_idx, split_how = split_indices(data, test_size=test_size, seed=seed)
@@ -206,16 +209,20 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     if not labels:
         raise DataError("No labels found in the training data: the labels column is empty on every row.")
     check_label_counts(train_data, labels)
+    tell(progress, f"fitting the model on {len(train_data)} training reports and their counterfactual copies "
+                   "(preprocessing, features, thresholds tuned by cross-validation: the longest step)")
     pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C,
                             hard_negative_weight=hard_negative_weight)
     fit_seconds = time.perf_counter() - started
     rows = TrainingRows.from_data(train_data, test_data)
     model = TensionModel(pipeline, {"review_band": review_band}, training_rows=rows)
+    tell(progress, f"scoring the {len(test_data)} test reports")
     Y_test = np.asarray(test_data.indicator(labels))
     Y_pred = pipeline.predict(test_data.texts)
     metrics = label_metrics(Y_test, Y_pred, labels)
     unseen = sorted(set(test_data.label_set) - set(labels))
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
+    tell(progress, "scoring the identity-term suite")
     suite = summarise_identity_suite(evaluate_identity_suite(model))
     metadata = {
         "name": name or (Path(out_dir).name if out_dir else None),
@@ -248,5 +255,6 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     model.metadata = metadata
     saved = None
     if out_dir is not None:
+        tell(progress, f"saving to {out_dir}")
         saved = save_model(pipeline, out_dir, metadata, render_model_card(metadata), rows)
     return TrainResult(saved, metrics, hard, metadata, model, suite)

@@ -47,7 +47,13 @@ def test_report_learning_curve_prints_each_size_and_writes_the_files(monkeypatch
     points = [{"size": 10, "repeats": 0, "skipped": "too few reports"},
               {"size": 40, "repeats": 1, "skipped": None, "macro_f1": 0.6, "macro_f1_std": 0.0, "micro_f1": 0.7,
                "f1": {"a": 0.6}}]
-    monkeypatch.setattr(cv, "learning_curve", lambda data, sizes, **options: points)
+
+    def learning_curve(data, sizes, **options):
+        for point in points:  # the command prints and saves each point as it is handed over
+            options["on_point"](point)
+        return points
+
+    monkeypatch.setattr(cv, "learning_curve", learning_curve)
     result = runner.invoke(app, ["learning-curve", "a.csv", "--out", str(tmp_path), "--sizes", "0.5,40"])
 
     assert result.exit_code == 0, result.output
