@@ -154,6 +154,13 @@ def nowhere(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def review_db_in_tmp(tmp_path_factory, monkeypatch):
+    """A command or server that opens the default review database opens one in the run's folder, never the user's
+    data folder."""
+    monkeypatch.setenv("TENSION_DB_URL", f"sqlite:///{tmp_path_factory.getbasetemp() / 'review-default.sqlite3'}")
+
+
+@pytest.fixture(autouse=True)
 def cheap_passwords(request, monkeypatch):
     """Review accounts hash passwords with cheap Argon2 parameters (the real ones take most of a second each on
     this machine), except in the tests of classifier.review.users, which keep the library's defaults."""

@@ -50,19 +50,36 @@ def register(app: typer.Typer, user_errors) -> None:
         max_connections: Annotated[
             int, typer.Option(min=1, help="Connections served at once; more get a 503 answer.")
         ] = DEFAULT_MAX_CONNECTIONS,
+        db: Annotated[
+            str | None, typer.Option("--db", envvar="TENSION_DB_URL", show_envvar=True,
+                                     help="Review database (accounts, queue, decisions): a SQLAlchemy URL or a "
+                                     "SQLite file path. Default: review/review.sqlite3 in your tension-classifier "
+                                     "data folder, created on first start.")
+        ] = None,
+        behind_https: Annotated[
+            bool, typer.Option("--behind-https", help="HTTPS is in front of the page (a reverse proxy): the login "
+                               "cookie is sent over HTTPS only.")
+        ] = False,
+        keep_days: Annotated[
+            float, typer.Option(min=0, help="Days report text stays in the review queue; then it is deleted and "
+                                "its labels and decisions kept.")
+        ] = 90,
     ) -> None:
-        """Serve the triage web page: paste a report, or upload a backlog file to label; plus a JSON API."""
+        """Serve the triage web page: paste a report, upload a backlog file to label, review the model's labels in
+        the queue; plus a JSON API. Anything but 127.0.0.1 needs an admin account (tension users add NAME --role
+        admin)."""
         try:
             from classifier.web.server import serve
         except ModuleNotFoundError as error:
-            if error.name not in {"flask", "werkzeug", "jinja2", "markupsafe"}:
+            if error.name not in {"flask", "werkzeug", "jinja2", "markupsafe", "sqlalchemy", "argon2"}:
                 raise
             from classifier.errors import ConfigError
 
             raise ConfigError(
-                f"the web page needs Flask, which is not installed ({error}). Fix: pip install -e '.[serve]'"
+                f"the web page needs Flask, SQLAlchemy and argon2-cffi; one is not installed ({error}). "
+                "Fix: pip install -e '.[serve]'"
             ) from None
 
         serve(model, host=host, port=port, max_upload_mb=max_upload_mb, allowed_hosts=allowed_host or (),
               data_dir=data_dir, time_limit=time_limit, read_timeout=read_timeout, max_connections=max_connections,
-              echo=typer.echo)
+              db_url=db, behind_https=behind_https, keep_days=keep_days, echo=typer.echo)

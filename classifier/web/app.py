@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.utils import secure_filename
 
@@ -111,6 +111,9 @@ def create_app(
     host: str | None = None,
     port: int | None = None,
     allowed_hosts: Iterable[str] = (),
+    review_store: Any = None,
+    secure_cookies: bool = True,
+    keep_days: float = 90,
 ) -> Flask:
     """Build the Flask app around a loaded model.
 
@@ -138,6 +141,13 @@ def create_app(
         machine's loopback names, or to one of `allowed_hosts`, on `port` (any port when None).
     allowed_hosts
         More host names (or IP addresses) requests may be addressed to: the server's DNS name behind a proxy.
+    review_store
+        A `classifier.review.store.ReviewStore`: adds logins, CSRF tokens, the review queue and the admin pages
+        (`classifier.web.auth`, `classifier.web.review`). None: the page has no accounts and stores nothing.
+    secure_cookies
+        Send the session cookie only over HTTPS (browsers also take it from http://127.0.0.1 and localhost).
+    keep_days
+        With `review_store`: report text in the queue is deleted this many days after it was added.
 
     Raises
     ------
@@ -201,7 +211,9 @@ def create_app(
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = _CONTENT_SECURITY_POLICY
+        # Only the review queue's page runs a script (its keys), our own file.
+        scripts = "; script-src 'self'" if g.get("allow_scripts") else ""
+        response.headers["Content-Security-Policy"] = _CONTENT_SECURITY_POLICY + scripts
         response.headers["X-Content-Type-Options"] = "nosniff"
         # Not "no-referrer": with it, browsers send "Origin: null" on our own form posts.
         response.headers["Referrer-Policy"] = "same-origin"
@@ -343,6 +355,13 @@ def create_app(
         texts["maxItems"], texts["items"]["maxLength"] = state.max_texts, state.max_chars
         return jsonify(spec)
 
+    if review_store is not None:
+        from classifier.web.auth import install_auth
+        from classifier.web.review import install_review
+
+        install_auth(app, review_store, secure_cookies=secure_cookies)
+        install_review(app, review_store, state, keep_days=keep_days, upload_dir=jobs.root,
+                       explain=lambda text: _explain(state, text, deadline=time.monotonic() + state.time_limit))
     return app
 
 

@@ -130,9 +130,17 @@ def serve(
     time_limit: float = DEFAULT_TIME_LIMIT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    db_url: str | None = None,
+    behind_https: bool = False,
+    keep_days: float = 90,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Load the model, then serve the page on ``http://host:port/`` until Ctrl-C.
+    """Open the review database, load the model, then serve the page on ``http://host:port/`` until Ctrl-C.
+
+    Without an enabled admin account in the review database (`db_url`, see
+    `classifier.review.settings.resolve_db_url`) only a loopback address is allowed: nobody could log in to
+    manage the page from elsewhere. The session cookie is HTTPS-only unless the page is served on a loopback
+    address without `behind_https`.
 
     Werkzeug logs one line per request: method, path and status only (report text is sent in request
     bodies, never in URLs, so it is never logged).
@@ -140,34 +148,56 @@ def serve(
     Raises
     ------
     ConfigError
-        The address cannot be used (port taken, unknown host), a limit is not positive, or the data folder
-        cannot be used (another server holds it).
+        The address cannot be used (port taken, unknown host), a limit is not positive, the data folder
+        cannot be used (another server holds it), the review database cannot be opened, or `host` is not a
+        loopback address and no admin account exists.
     ModelError
         The model cannot be loaded.
     """
+    from classifier.review.store import open_store
+    from classifier.review.users import has_admin
+
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be between 1 and 65535. Got {port}.")
     allowed_hosts = list(allowed_hosts)
-    app = create_app(model_path=model_path, max_upload_mb=max_upload_mb, data_dir=data_dir, time_limit=time_limit,
-                     host=host, port=port, allowed_hosts=allowed_hosts)
+    loopback = host in LOOPBACK_HOSTS
+    store = open_store(db_url)
+    try:
+        if not loopback and not has_admin(store):
+            raise ConfigError(
+                f"no admin account in the review database ({store.url}), so the page may listen on 127.0.0.1 "
+                f"only, not {host}: nobody could log in to it. Add one first with `tension users add NAME --role "
+                "admin` (the same --db), or serve on --host 127.0.0.1."
+            )
+        app = create_app(model_path=model_path, max_upload_mb=max_upload_mb, data_dir=data_dir,
+                         time_limit=time_limit, host=host, port=port, allowed_hosts=allowed_hosts,
+                         review_store=store, secure_cookies=behind_https or not loopback, keep_days=keep_days)
+    except BaseException:
+        store.close()
+        raise
     state = app.extensions["tension"]
     try:
         server = make_server(host, port, app, read_timeout=read_timeout, max_connections=max_connections)
     except (OSError, SystemExit) as error:  # werkzeug exits when the port is taken
         state.jobs.close()
+        store.close()
         raise ConfigError(
             f"cannot listen on {host}:{port} ({getattr(error, 'strerror', None) or 'address in use'}); "
             "pass another --port, or stop the program using it."
         ) from None
     except BaseException:
         state.jobs.close()
+        store.close()
         raise
     url_host = f"[{host}]" if ":" in host else host
     echo(f"Tension triage page for model {state.model_name!r}: http://{url_host}:{port}/")
     echo(f"Backlog files are kept in {state.jobs.root} (deleted after use).")
-    if host not in LOOPBACK_HOSTS:
-        echo(f"warning: listening on {host}, so other machines can reach this page and it has no login. Reports "
-             "are personal data: put authentication (e.g. a reverse proxy with login and HTTPS) in front of it.")
+    echo(f"Review queue and accounts: {store.url} (report text kept {keep_days:g} days).")
+    if not loopback:
+        if not behind_https:
+            echo(f"warning: listening on {host} without --behind-https. Passwords and reports are personal data "
+                 "and would cross the network unencrypted, and browsers keep the login only over HTTPS: put HTTPS "
+                 "in front (e.g. a reverse proxy) and start the page with --behind-https.")
         if not allowed_hosts:
             echo("Requests are accepted only when addressed to this machine's loopback names or the --host "
                  "address; add the name people will use with --allowed-host NAME.")
@@ -184,6 +214,7 @@ def serve(
             signal.signal(signal.SIGTERM, previous)
         server.server_close()
         state.jobs.close()
+        store.close()
     echo("stopped; labelled backlog files deleted.")
 
 

@@ -502,19 +502,27 @@ def test_web_serve_warns_beyond_this_machine_and_cleans_up(trained, monkeypatch,
         return FakeServer()
 
     monkeypatch.setattr(server, "make_server", fake_make_server)
+    from classifier.review.users import add_user
+    from tests.helpers import review_store
+
+    store = review_store(tmp_path)  # beyond this machine only with an admin account
+    add_user(store, "ada", "admin's long password", role="admin")
+    store.close()
+    db = f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}"
     lines: list[str] = []
     server.serve(trained.model_dir, host="0.0.0.0", port=8123, echo=lines.append, data_dir=tmp_path / "d",
-                 read_timeout=3, max_connections=4)
+                 read_timeout=3, max_connections=4, db_url=db)
     output = "\n".join(lines)
-    assert "http://0.0.0.0:8123/" in output and "authentication" in output and "stopped" in output
+    assert "http://0.0.0.0:8123/" in output and "--behind-https" in output and "stopped" in output
     assert "--allowed-host" in output and str(tmp_path / "d") in output
     assert made["bounds"] == {"read_timeout": 3, "max_connections": 4} and made["closed"]
     assert list(made["jobs"].root.iterdir()) == [] and not (tmp_path / "d" / "serve.lock").exists()
     assert "0.0.0.0" not in made["allowed"]  # a wildcard address is no host name
     lines.clear()
-    server.serve(trained.model_dir, echo=lines.append, data_dir=tmp_path / "d", allowed_hosts=["Triage.Example"])
+    server.serve(trained.model_dir, echo=lines.append, data_dir=tmp_path / "d", allowed_hosts=["Triage.Example"],
+                 db_url=db)
     assert made["host"] == "127.0.0.1" and made["port"] == 8000 and "triage.example" in made["allowed"]
-    assert "authentication" not in "\n".join(lines)
+    assert "--behind-https" not in "\n".join(lines)
 
     from classifier.cli import serve as cli_serve
 

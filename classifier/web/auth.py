@@ -1,0 +1,119 @@
+"""Logins, roles and CSRF tokens for the page, when it has a review database (`classifier.review`).
+
+* Sessions are Flask's signed cookies (key kept in the database), ``HttpOnly``, ``SameSite=Lax`` and ``Secure``
+  unless the page is served over plain HTTP on this machine; they last 12 hours. The account is read again on
+  every request, so a disabled account is logged out at once.
+* Once any account exists, every page and the API need a login; the review queue always does, and the admin
+  pages need the admin role.
+* Every POST form carries the session's CSRF token (``csrf_token()`` in templates), checked in constant time;
+  the JSON API is exempt (a JSON body cannot be sent across sites without the browser asking first, and the
+  Origin check refuses cross-site posts).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
+
+from classifier.review.store import ReviewStore
+from classifier.review.users import authenticate, get_user, has_users
+
+__all__ = ["CSRF_FIELD", "install_auth"]
+
+CSRF_FIELD = "csrf_token"
+SESSION_HOURS = 12
+#: Endpoints anyone may reach: the login page, the stylesheet and script, the favicon.
+_PUBLIC = frozenset({"login", "static", "favicon"})
+#: Endpoints (by prefix) that need a login even before any account exists, and those that need an admin.
+_REVIEW_PREFIXES = ("review", "admin", "logout")
+_ADMIN_PREFIX = "admin"
+#: POST endpoints that take JSON, not a form.
+_CSRF_EXEMPT = frozenset({"api_predict"})
+
+
+def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> None:
+    """Add the login and logout pages, the login and role checks and the CSRF check to `app`."""
+    app.config.update(
+        SECRET_KEY=store.session_secret(),
+        SESSION_COOKIE_NAME="tension_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+    )
+
+    @app.context_processor
+    def _auth_globals() -> dict[str, Any]:
+        return {"csrf_token": _csrf_token, "current_user": g.get("user"), "accounts": True}
+
+    @app.before_request
+    def _require_login():
+        g.user = None
+        user_id = session.get("user_id")
+        if user_id is not None:
+            user = get_user(store, int(user_id))
+            if user is None or user.disabled:
+                session.clear()
+            else:
+                g.user = user
+        endpoint = request.endpoint or ""
+        if endpoint in _PUBLIC:
+            return None
+        if g.user is None and (endpoint.startswith(_REVIEW_PREFIXES) or has_users(store)):
+            if request.path.startswith("/api/"):
+                return jsonify(error="Log in first: this page has accounts.", status=401), 401
+            return redirect(url_for("login", next=request.full_path.rstrip("?")), code=303)
+        if endpoint.startswith(_ADMIN_PREFIX) and not g.user.is_admin:
+            abort(403, description="Only an admin may use this page. Ask an admin to do it.")
+        return None
+
+    @app.before_request
+    def _check_csrf():
+        if request.method != "POST" or request.endpoint in _CSRF_EXEMPT:
+            return None
+        given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+        expected = session.get("csrf", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            abort(400, description="This form has expired or did not come from this page (its security token is "
+                                   "missing or wrong). Reload the page and send the form again.")
+        return None
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        target = _safe_next(request.values.get("next"))
+        if request.method == "GET":
+            return render_template("login.html", error=None, next=target, name="", no_accounts=not has_users(store))
+        name = request.form.get("name", "").strip()
+        user = authenticate(store, name, request.form.get("password", ""))
+        if user is None:
+            return render_template("login.html", next=target, name=name, no_accounts=not has_users(store),
+                                   error="Wrong name or password, or the account is disabled."), 401
+        session.clear()  # a new session for the new login (no fixation)
+        session.permanent = True
+        session["user_id"] = user.id
+        _csrf_token()
+        return redirect(target, code=303)
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        return redirect(url_for("login"), code=303)
+
+
+def _csrf_token() -> str:
+    """The session's CSRF token, made on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/review"
+    return target

@@ -1,0 +1,239 @@
+"""The review queue's pages (with `classifier.web.auth`): reviewers confirm or correct the model's labels one
+report at a time; admins manage accounts, export the reviewed reports and purge old text.
+
+Routes
+------
+``GET /review``                      the next report for this reviewer, with progress
+``GET /review/<id>``                 one report (to change a decision), with its decisions so far
+``POST /review/<id>``                record a decision: ``action`` save (the ticked ``labels``), skip or flag
+``GET/POST /review/add``             paste reports or upload a file; the model labels them and they are queued
+``GET /admin``                       accounts, export and purge
+``POST /admin/users``                add an account; ``POST /admin/users/<name>/disable`` disables one
+``GET /admin/export``                the reviewed reports as the CSV ``tension export-reviewed`` writes
+``POST /admin/purge``                delete report text older than the days given
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.utils import secure_filename
+
+from classifier.errors import ClassifierError
+from classifier.io.columns import TEXT_COLUMNS
+from classifier.io.tables import SUPPORTED_EXTENSIONS, TableReader, find_column
+from classifier.model.label_names import display_name
+from classifier.review.export import EXPORT_COLUMNS, reviewed_rows
+from classifier.review.queue import decision_history, enqueue, get_item, next_item, progress, record_decision
+from classifier.review.retention import purge
+from classifier.review.store import ReviewStore, utcnow
+from classifier.review.users import add_user, disable_user, list_users
+
+__all__ = ["MAX_QUEUE_ROWS", "install_review"]
+
+#: Most reports one paste or upload may add to the queue (they are labelled while the page waits).
+MAX_QUEUE_ROWS = 5_000
+#: The keys that toggle labels: 1 for the first label, and so on.
+_KEYS = "123456789"
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+_PURGE_EVERY_SECONDS = 3600
+
+
+def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Callable[[str], dict[str, Any]],
+                   keep_days: float, upload_dir: Path) -> None:
+    """Add the review and admin pages to `app`.
+
+    Parameters
+    ----------
+    state
+        The page's shared state (`classifier.web.app`): its model (``state.model``, ``state.shared``).
+    explain
+        The one-report page's explanation of a text (its highlighted HTML and score rows).
+    keep_days
+        Report text older than this is purged at start and then hourly.
+    upload_dir
+        A private folder for uploads while they are read.
+    """
+    last_purge = [0.0]
+
+    def purge_if_due() -> None:
+        if time.monotonic() - last_purge[0] >= _PURGE_EVERY_SECONDS:
+            last_purge[0] = time.monotonic()
+            purge(store, keep_days)
+
+    purge_if_due()
+    app.before_request(purge_if_due)
+
+    @app.context_processor
+    def _review_globals() -> dict[str, Any]:
+        return {"keep_days": keep_days}
+
+    @app.get("/review")
+    def review_queue():
+        item = next_item(store, g.user.id)
+        return _review_page(item, claim_note=True)
+
+    @app.get("/review/<int:report_id>")
+    def review_item(report_id: int):
+        item = get_item(store, report_id)
+        if item is None:
+            abort(404, description="No such report in the review queue.")
+        return _review_page(item, history=decision_history(store, report_id))
+
+    @app.post("/review/<int:report_id>")
+    def review_decide(report_id: int):
+        item = get_item(store, report_id)
+        if item is None:
+            abort(404, description="No such report in the review queue.")
+        action = request.form.get("action", "")
+        if action == "save":
+            labels = sorted(set(request.form.getlist("labels")))
+            action = "accept" if labels == sorted(item.model_labels) else "correct"
+        elif action not in ("skip", "flag"):
+            abort(400, description="Choose Accept, Skip or Flag.")
+        else:
+            labels = None
+        try:
+            decision = record_decision(store, report_id, g.user.id, action, labels)
+        except ClassifierError as error:
+            flash(str(error), "error")
+            return redirect(url_for("review_queue"), code=303)
+        flash(f"Report {report_id}: {_describe(decision.action, decision.labels)}.", "done")
+        return redirect(url_for("review_queue", last=report_id), code=303)
+
+    @app.route("/review/add", methods=["GET", "POST"])
+    def review_add():
+        if request.method == "GET":
+            return render_template("review_add.html", error=None, text="")
+        text = request.form.get("text", "")
+        upload = request.files.get("file")
+        try:
+            if upload is not None and upload.filename:
+                texts, name = _read_upload(upload, request.form.get("text_column", "").strip() or None, upload_dir)
+            else:
+                texts, name = [part.strip() for part in _PARAGRAPHS.split(text) if part.strip()], "pasted"
+        except ClassifierError as error:
+            return render_template("review_add.html", error=str(error), text=text), 400
+        if not texts:
+            return render_template("review_add.html", error="Paste at least one report, or choose a file.",
+                                   text=text), 400
+        if len(texts) > MAX_QUEUE_ROWS:
+            error = (f"That is {len(texts):,} reports; at most {MAX_QUEUE_ROWS:,} can be queued at once. Split the "
+                     "file, or label it as a backlog file instead.")
+            return render_template("review_add.html", error=error, text=text), 413
+        predictions = state.shared.predict(texts, on_invalid="flag", max_chars=state.max_chars)
+        batch = enqueue(store, texts, predictions, name=name, model_name=state.model_name,
+                        thresholds=state.model.thresholds, uploaded_by=g.user.id)
+        left = f" ({len(batch.left_out)} left out: empty or too long)" if batch.left_out else ""
+        flash(f"Queued {batch.queued} report(s){left}.", "done")
+        return redirect(url_for("review_queue"), code=303)
+
+    @app.get("/admin")
+    def admin():
+        return render_template("admin.html", users=list_users(store), counts=progress(store), error=None)
+
+    @app.post("/admin/users")
+    def admin_add_user():
+        form = request.form
+        if form.get("password", "") != form.get("password_again", ""):
+            flash("The two passwords differ; type the same one twice.", "error")
+        else:
+            try:
+                user = add_user(store, form.get("name", "").strip(), form.get("password", ""),
+                                role=form.get("role", "reviewer"))
+                flash(f"Added {user.role} {user.name}.", "done")
+            except ClassifierError as error:
+                flash(str(error), "error")
+        return redirect(url_for("admin"), code=303)
+
+    @app.post("/admin/users/<name>/disable")
+    def admin_disable_user(name: str):
+        try:
+            disable_user(store, name)
+            flash(f"Disabled {name}: they can no longer log in.", "done")
+        except ClassifierError as error:
+            flash(str(error), "error")
+        return redirect(url_for("admin"), code=303)
+
+    @app.get("/admin/export")
+    def admin_export():
+        since = None
+        if request.args.get("since"):
+            try:
+                since = datetime.strptime(request.args["since"], "%Y-%m-%d")
+            except ValueError:
+                abort(400, description="Give the date as YYYY-MM-DD, e.g. 2026-04-01.")
+        rows, _ = reviewed_rows(store, since)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        name = f"reviewed-{utcnow():%Y%m%d-%H%M}.csv"
+        return Response(buffer.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.post("/admin/purge")
+    def admin_purge():
+        try:
+            days = float(request.form.get("days", ""))
+            done = purge(store, days)
+        except (ValueError, ClassifierError):
+            flash("Give the number of days to keep report text (0 or more).", "error")
+        else:
+            flash(f"Deleted the text of {done} report(s) older than {days:g} day(s); labels and decisions kept.",
+                  "done")
+        return redirect(url_for("admin"), code=303)
+
+    def _review_page(item, *, history=None, claim_note=False):
+        counts = progress(store, g.user.id)
+        if item is None:
+            return render_template("review.html", item=None, counts=counts)
+        labels = list(state.model.labels)
+        for label in item.scores:
+            if label not in labels:
+                labels.append(label)
+        rows = [{"label": label, "name": display_name(label), "key": _KEYS[i] if i < len(_KEYS) else "",
+                 "checked": label in item.model_labels, "score": item.scores.get(label)}
+                for i, label in enumerate(labels)]
+        explained = explain(item.text) if item.text is not None else None
+        g.allow_scripts = True  # review.js: the keys
+        return render_template("review.html", item=item, rows=rows, explained=explained, counts=counts,
+                               history=history, last=request.args.get("last", type=int))
+
+
+def _describe(action: str, labels: list[str] | None) -> str:
+    if action in ("skip", "flag"):
+        return {"skip": "skipped", "flag": "flagged for a second look"}[action]
+    names = ", ".join(display_name(label) for label in labels or ()) or "no label"
+    return f"{'accepted' if action == 'accept' else 'corrected'} ({names})"
+
+
+def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[str], str]:
+    """The texts of an uploaded table (empty ones kept, so that left-out counts add up), and its safe name."""
+    from classifier.errors import DataError
+
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        raise DataError(f"Expected a file ending in {', '.join(SUPPORTED_EXTENSIONS)}; got "
+                        f"{suffix or 'a name without an extension'!r}. Save the file in one of those formats.")
+    name = secure_filename(upload.filename) or f"upload{suffix}"
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix) as handle:  # 0600, deleted on close
+        upload.save(handle)
+        handle.flush()
+        texts: list[str] = []
+        with TableReader(Path(handle.name)) as reader:
+            column = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
+            for chunk in reader.iter_chunks():
+                texts.extend(str(row.get(column) or "") for row in chunk)
+                if len(texts) > MAX_QUEUE_ROWS:
+                    break
+    return texts, name

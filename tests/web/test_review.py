@@ -1,0 +1,197 @@
+"""Tests for classifier.web.auth and classifier.web.review: logins, roles, CSRF tokens and the review queue's
+pages, on a SQLite database in a temporary folder."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.[serve]'")
+
+from classifier.io.records import read_labelled  # noqa: E402
+from classifier.review.queue import decision_history, progress  # noqa: E402
+from classifier.review.users import add_user, disable_user  # noqa: E402
+from classifier.web import create_app  # noqa: E402
+from tests.helpers import review_store  # noqa: E402
+
+REPORTS = ["Asylum seekers housed at the hotel were threatened by a crowd outside.",
+           "Graffiti on the mosque wall telling Muslims to go home.",
+           "The bins on Mill Lane were not collected this week."]
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = review_store(tmp_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def app(model, store, tmp_path):
+    app = create_app(model, data_dir=tmp_path / "serve", review_store=store)
+    yield app
+    app.extensions["tension"].jobs.close()
+
+
+@pytest.fixture
+def people(store):
+    add_user(store, "ada", "admin's long password", role="admin")
+    add_user(store, "rex", "reviewer's long password")
+    return {"ada": "admin's long password", "rex": "reviewer's long password"}
+
+
+def _token(client, path="/login") -> str:
+    return _TOKEN.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def _login(app, name, password):
+    client = app.test_client()
+    response = client.post("/login", data={"name": name, "password": password, "csrf_token": _token(client)})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
+
+
+def _queue(client, texts=REPORTS):
+    token = _token(client, "/review/add")
+    return client.post("/review/add", data={"text": "\n\n".join(texts), "csrf_token": token})
+
+
+def test_web_review_every_page_needs_a_login_once_accounts_exist(app, people):
+    client = app.test_client()
+    page = client.get("/")
+    assert page.status_code == 303 and page.headers["Location"].startswith("/login?next=/")
+    api = client.post("/api/predict", json={"texts": ["bins"]})
+    assert api.status_code == 401 and "Log in" in api.get_json()["error"]
+    assert client.get("/static/style.css").status_code == 200
+
+    logged_in = _login(app, "rex", people["rex"])
+    assert logged_in.get("/").status_code == 200
+    assert logged_in.post("/api/predict", json={"texts": ["bins"]}).status_code == 200
+
+
+def test_web_review_without_accounts_the_label_page_is_open_but_the_queue_is_not(app):
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    queue = client.get("/review")
+    assert queue.status_code == 303 and queue.headers["Location"].startswith("/login")
+    login = client.get(queue.headers["Location"]).get_data(as_text=True)
+    assert "tension users add NAME --role admin" in login
+
+
+def test_web_review_session_cookie_is_httponly_samesite_and_secure(app, people):
+    client = app.test_client()
+    client.get("/login")
+    response = client.post("/login", data={"name": "rex", "password": people["rex"], "csrf_token": _token(client)})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_web_review_form_without_its_csrf_token_is_refused(app, people, store):
+    client = _login(app, "rex", people["rex"])
+    refused = client.post("/review/add", data={"text": REPORTS[0]})
+    assert refused.status_code == 400 and "security token" in refused.get_data(as_text=True)
+    wrong = client.post("/review/add", data={"text": REPORTS[0], "csrf_token": "forged"})
+    assert wrong.status_code == 400
+    assert progress(store)["total"] == 0
+    anonymous = app.test_client()  # the login form needs one too
+    assert anonymous.post("/login", data={"name": "rex", "password": people["rex"]}).status_code == 400
+    assert _queue(client).status_code == 303 and progress(store)["total"] == 3
+
+
+def test_web_review_disabled_user_cannot_log_in_and_is_logged_out(app, people, store):
+    client = _login(app, "rex", people["rex"])
+    assert client.get("/review").status_code == 200
+    disable_user(store, "rex")
+
+    assert client.get("/review").status_code == 303  # the open session ends at its next request
+    again = app.test_client()
+    refused = again.post("/login", data={"name": "rex", "password": people["rex"], "csrf_token": _token(again)})
+    assert refused.status_code == 401 and "disabled" in refused.get_data(as_text=True)
+
+
+def test_web_review_second_user_cannot_act_without_logging_in(app, people, store):
+    reviewer = _login(app, "rex", people["rex"])
+    _queue(reviewer)
+    item = int(re.search(r'data-report="(\d+)"', reviewer.get("/review").get_data(as_text=True)).group(1))
+    stranger = app.test_client()
+    token = _token(stranger)  # a token of its own session, which is not logged in
+    response = stranger.post(f"/review/{item}", data={"action": "save", "labels": [], "csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+    assert decision_history(store, item) == []
+
+
+def test_web_review_queue_shows_one_report_and_records_a_correction_as_history(app, people, store, model):
+    client = _login(app, "rex", people["rex"])
+    queued = _queue(client)
+    assert queued.status_code == 303
+    response = client.get("/review")
+    page = response.get_data(as_text=True)
+    assert "Queued 3 report(s)" in page and 'id="highlighted"' in page
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]  # review.js, for the keys
+    assert "script-src" not in client.get("/").headers["Content-Security-Policy"]
+    first = int(re.search(r'data-report="(\d+)"', page).group(1))
+    assert 'data-key="1"' in page and "<mark" in page  # keys toggle labels; terms are highlighted
+    token = _TOKEN.search(page).group(1)
+
+    predicted = model.predict([REPORTS[first - 1]])[0].labels
+    client.post(f"/review/{first}", data={"action": "save", "labels": list(predicted), "csrf_token": token})
+    client.post(f"/review/{first}", data={"action": "save", "labels": ["race_hate"], "csrf_token": token})
+
+    history = decision_history(store, first)
+    assert [d.action for d in history] == ["accept", "correct"] and history[1].labels == ["race_hate"]
+    assert history[0].labels == sorted(predicted) and history[0].user_name == "rex"
+    changed = client.get(f"/review/{first}").get_data(as_text=True)
+    assert 'id="history"' in changed and changed.count("· rex ·") == 2
+    after = client.get("/review").get_data(as_text=True)
+    assert f'data-report="{first}"' not in after and 'id="left-for-me">2<' in after
+
+
+def test_web_review_skip_and_flag_move_on(app, people, store):
+    client = _login(app, "rex", people["rex"])
+    _queue(client)
+    seen = []
+    for action in ("skip", "flag", "skip"):
+        page = client.get("/review").get_data(as_text=True)
+        item = int(re.search(r'data-report="(\d+)"', page).group(1))
+        seen.append(item)
+        client.post(f"/review/{item}", data={"action": action, "csrf_token": _TOKEN.search(page).group(1)})
+    assert len(set(seen)) == 3
+    assert 'id="queue-empty"' in client.get("/review").get_data(as_text=True)
+    assert progress(store)["flagged"] == 1 and progress(store)["reviewed"] == 0
+
+
+def test_web_review_admin_pages_need_the_admin_role_and_export(app, people, store, tmp_path):
+    reviewer = _login(app, "rex", people["rex"])
+    assert reviewer.get("/admin").status_code == 403
+    assert reviewer.get("/admin/export").status_code == 403
+    _queue(reviewer)
+    page = reviewer.get("/review").get_data(as_text=True)
+    item = int(re.search(r'data-report="(\d+)"', page).group(1))
+    reviewer.post(f"/review/{item}", data={"action": "save", "labels": ["immigration"],
+                                           "csrf_token": _TOKEN.search(page).group(1)})
+
+    admin = _login(app, "ada", people["ada"])
+    assert "rex" in admin.get("/admin").get_data(as_text=True)
+    token = _token(admin, "/admin")
+    added = admin.post("/admin/users", data={"name": "sam", "role": "reviewer", "password": "sam's long password",
+                                             "password_again": "sam's long password", "csrf_token": token})
+    assert added.status_code == 303 and "Added reviewer sam" in admin.get("/admin").get_data(as_text=True)
+    export = admin.get("/admin/export")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    saved = tmp_path / "export.csv"
+    saved.write_bytes(export.data)
+    data = read_labelled(saved)
+    assert data.labels == [("immigration",)] and data.texts == [REPORTS[item - 1]]
+
+    purged = admin.post("/admin/purge", data={"days": "0", "csrf_token": token})
+    assert purged.status_code == 303 and progress(store)["purged"] == 3
+
+
+def test_web_review_login_goes_back_only_to_this_site(app, people):
+    client = app.test_client()
+    token = _token(client)
+    response = client.post("/login", data={"name": "rex", "password": people["rex"], "csrf_token": token,
+                                           "next": "//evil.example/steal"})
+    assert response.headers["Location"] == "/review"
