@@ -5,79 +5,20 @@ features are reported as they are; each character n-gram's contribution is share
 occurs in (in proportion to how often it occurs in each), so every word gets its own character evidence,
 misspellings included. Summed over terms, the contributions give the decision value less the intercept.
 
-Terms are model tokens; :meth:`TermExplainer.top_terms` turns them into the reasons shown to users, where
-each placeholder token is named (:func:`display_term`: "xxslurrace out" reads "racial slur out", "xxnum"
-reads "number"), and :func:`term_readings` goes back from a reason to the terms it can stand for.
-
-:meth:`TermExplainer.top_terms_batch` gives the same reasons for a whole chunk of reports with array
-operations; the per-report methods are the reference it is tested against.
+Terms are model tokens (lemmas, placeholders); :meth:`TermExplainer.top_terms_for` ranks them and turns the
+strongest into reasons in the report's own words (:mod:`classifier.model.reasons`), skipping terms without a
+content word. :meth:`TermExplainer.top_terms_batch` gives the same reasons for a whole chunk of reports with
+array operations; the per-report methods are the reference it is tested against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from classifier.model.features import CHAR, WORD
-from classifier.model.preprocess import EMAIL_TOKEN, NUMBER_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, URL_TOKEN
-from classifier.model.slurs import MIGRANT_TOKEN, RACE_TOKEN, RELIGION_TOKEN, SLUR_TOKEN_PREFIX
-
-#: How each placeholder token reads in a reason. A team's own slur family ``xxslur<family>`` reads
-#: "<family> slur".
-PLACEHOLDER_NAMES = {
-    NUMBER_TOKEN: "number",
-    URL_TOKEN: "link",
-    EMAIL_TOKEN: "e-mail address",
-    PHONE_TOKEN: "phone number",
-    POSTCODE_TOKEN: "postcode",
-    RACE_TOKEN: "racial slur",
-    RELIGION_TOKEN: "religious slur",
-    MIGRANT_TOKEN: "anti-migrant slur",
-}
-_SLUR = "slur"
-_NAME_WORDS = {tuple(name.split()): token for token, name in PLACEHOLDER_NAMES.items()}
-
-
-def placeholder_name(token: str) -> str:
-    """How one token reads in a reason: a placeholder's name, any other token as it is.
-
-    >>> placeholder_name("xxslurreligion"), placeholder_name("xxslurcaste"), placeholder_name("hotel")
-    ('religious slur', 'caste slur', 'hotel')
-    """
-    name = PLACEHOLDER_NAMES.get(token)
-    if name is None and token.startswith(SLUR_TOKEN_PREFIX) and token[len(SLUR_TOKEN_PREFIX) :].isalpha():
-        name = f"{token[len(SLUR_TOKEN_PREFIX) :]} {_SLUR}"
-    return name or token
-
-
-def display_term(term: str) -> str:
-    """A model term (space-separated tokens) as shown in a reason, each placeholder named.
-
-    >>> display_term("xxslurrace out")
-    'racial slur out'
-    """
-    return " ".join(placeholder_name(token) for token in term.split())
-
-
-def term_readings(reason: str) -> list[tuple[str, ...]]:
-    """Every model term, as a tuple of tokens, that :func:`display_term` shows as ``reason`` ("number"
-    may be the word itself or ``xxnum``).
-
-    >>> term_readings("racial slur out")
-    [('xxslurrace', 'out'), ('racial', 'slur', 'out')]
-    """
-    words = reason.split()
-    readings: list[list[tuple[str, ...]]] = [[] for _ in range(len(words) + 1)]
-    readings[0].append(())
-    for start in range(len(words)):
-        for partial in readings[start]:
-            readings[start + 1].append((*partial, words[start]))
-            for name, token in _NAME_WORDS.items():
-                if tuple(words[start : start + len(name)]) == name:
-                    readings[start + len(name)].append((*partial, token))
-            if (start + 1 < len(words) and words[start + 1] == _SLUR and words[start].isalpha()
-                    and (words[start], _SLUR) not in _NAME_WORDS):
-                readings[start + 2].append((*partial, SLUR_TOKEN_PREFIX + words[start]))
-    return readings[-1]
+from classifier.model.reasons import Reason, ReportWords
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 #: Words per block in :meth:`TermExplainer.top_terms_batch`: bounds its arrays (about 20 character n-gram
@@ -105,7 +46,6 @@ class TermExplainer:
         self._coef = np.asarray(coef)
         self._word_vocab = word_vocab
         self._word_cache: dict[str, tuple[np.ndarray, int]] = {}
-        self._display_cache: dict[str, str] = {}
 
     def contributions(self, processed: str, row, label_index: int) -> dict[str, float]:
         """Contribution of each term of one report (``row``: its 1 x n_features sparse vector) to a label."""
@@ -166,35 +106,44 @@ class TermExplainer:
                  for key in unique_keys.tolist()]
         return terms, combined
 
-    def top_terms(self, processed: str, row, label_index: int, k: int = 5) -> list[str]:
-        """The ``k`` terms with the largest positive contribution to the label, strongest first, as reasons
-        (placeholders named by :func:`display_term`)."""
-        return self.top_terms_for(processed, row, [label_index], k)[label_index]
+    def top_terms(self, words: ReportWords, row, label_index: int, k: int = 5) -> list[Reason]:
+        """The reasons for a label: the ``k`` strongest terms with a positive contribution and a content word,
+        strongest first, as the report wrote them (:meth:`ReportWords.reason`)."""
+        return self.top_terms_for(words, row, [label_index], k)[label_index]
 
-    def top_terms_for(self, processed: str, row, label_indices, k: int = 5) -> dict[int, list[str]]:
+    def top_terms_for(self, words: ReportWords, row, label_indices, k: int = 5) -> dict[int, list[Reason]]:
         """:meth:`top_terms` for several labels of one report at once (ties broken by term order; two terms
-        that read the same, such as "number" and ``xxnum``, give one reason)."""
-        terms, values = self.contribution_matrix(processed, row, label_indices)
+        that read the same give one reason)."""
+        terms, values = self.contribution_matrix(words.processed, row, label_indices)
         out = {}
         for position, j in enumerate(label_indices):
             scores = values[position]
-            reasons: list[str] = []
-            for t in np.argsort(-scores, kind="stable").tolist():
-                if scores[t] <= 0 or len(reasons) == k:
-                    break
-                reason = display_term(terms[t])
-                if reason not in reasons:
-                    reasons.append(reason)
-            out[j] = reasons
+            out[j] = self._first_reasons(words, (terms[t] for t in np.argsort(-scores, kind="stable").tolist()
+                                                 if scores[t] > 0), k)
         return out
 
-    def top_terms_batch(self, processed, matrix, assigned, k: int = 5) -> list[dict[int, list[str]]]:
+    @staticmethod
+    def _first_reasons(words: ReportWords, ranked, k: int) -> list[Reason]:
+        """The first ``k`` distinct reasons the ``ranked`` terms give."""
+        reasons: list[Reason] = []
+        shown: set[str] = set()
+        for term in ranked:
+            if len(reasons) == k:
+                break
+            reason = words.reason(term)
+            if reason is not None and reason.text not in shown:
+                shown.add(reason.text)
+                reasons.append(reason)
+        return reasons
+
+    def top_terms_batch(self, reports: Sequence[ReportWords], matrix, assigned,
+                        k: int = 5) -> list[dict[int, list[Reason]]]:
         """:meth:`top_terms_for` for every report of a chunk at once: the same reasons, in the same order.
 
         Parameters
         ----------
-        processed : sequence of str
-            Preprocessed texts.
+        reports : sequence of ReportWords
+            The reports, as the model read them.
         matrix : sparse matrix of shape (n_reports, n_features)
             Their features.
         assigned : array-like of bool, shape (n_reports, n_labels)
@@ -207,9 +156,9 @@ class TermExplainer:
         list of dict, one per report, mapping each of its label indices to its reasons.
         """
         assigned = np.asarray(assigned, dtype=bool)
-        out: list[dict[int, list[str]]] = [{} for _ in range(len(processed))]
+        out: list[dict[int, list[Reason]]] = [{} for _ in range(len(reports))]
         rows = np.flatnonzero(assigned.any(axis=1))
-        words = [processed[r].split() for r in rows.tolist()]
+        words = [reports[r].tokens for r in rows.tolist()]
         matrix = matrix.tocsr()
         start = 0
         while start < len(rows):
@@ -218,12 +167,15 @@ class TermExplainer:
                 total += len(words[stop])
                 stop += 1
             block = rows[start:stop]
-            for (row, j), reasons in self._block_top_terms(words[start:stop], matrix[block], assigned[block], k):
+            block_reports = [reports[r] for r in block.tolist()]
+            for (row, j), reasons in self._block_top_terms(block_reports, words[start:stop], matrix[block],
+                                                           assigned[block], k):
                 out[block[row]][j] = reasons
             start = stop
         return out
 
-    def _block_top_terms(self, words: list[list[str]], matrix, assigned: np.ndarray, k: int):
+    def _block_top_terms(self, reports: list[ReportWords], words: list[list[str]], matrix, assigned: np.ndarray,
+                         k: int):
         """Yield ((row in block, label index), reasons) for each true entry of ``assigned``."""
         flat = [word for row_words in words for word in row_words]
         for j, term_row, term_key, score in self._block_contributions(words, flat, matrix, assigned):
@@ -234,15 +186,9 @@ class TermExplainer:
             keys = term_key[order].tolist()
             bounds = np.searchsorted(term_row[order], np.arange(len(words) + 1)).tolist()
             for row in np.flatnonzero(assigned[:, j]).tolist():
-                reasons: list[str] = []
-                for key in keys[bounds[row] : bounds[row + 1]]:
-                    if len(reasons) == k:
-                        break
-                    term = self._word_terms[key] if key < self._word_size else flat[key - self._word_size]
-                    reason = self._display(term)
-                    if reason not in reasons:
-                        reasons.append(reason)
-                yield (row, j), reasons
+                ranked = (self._word_terms[key] if key < self._word_size else flat[key - self._word_size]
+                          for key in keys[bounds[row] : bounds[row + 1]])
+                yield (row, j), self._first_reasons(reports[row], ranked, k)
 
     def _block_contributions(self, words: list[list[str]], flat: list[str], matrix, assigned: np.ndarray):
         """Yield (label index, row, term key, contribution) arrays, for each label, over the terms of the rows
@@ -304,15 +250,6 @@ class TermExplainer:
             score = np.bincount(entry_term[keep], weights=entry_value[keep], minlength=len(terms))
             labelled = assigned[term_row, j]
             yield j, term_row[labelled], term_key[labelled], score[labelled]
-
-    def _display(self, term: str) -> str:
-        """:func:`display_term`, cached."""
-        reason = self._display_cache.get(term)
-        if reason is None:
-            reason = display_term(term)
-            if len(self._display_cache) < 200_000:
-                self._display_cache[term] = reason
-        return reason
 
     def _word_entry(self, word: str) -> tuple[np.ndarray, int]:
         """(char n-gram feature indices, unigram feature index or -1) of a word, cached."""

@@ -29,9 +29,12 @@ class Prediction:
     ``labels`` are those whose score reaches the label's threshold; ``scores`` holds a calibrated
     probability for every label; ``needs_review`` is true when any score lies within the review band of
     its threshold (or the report could not be classified); ``reasons`` maps each assigned label to the
-    terms that pushed the score up most; ``status`` is ``"ok"`` or why the report was not classified;
+    words of the report that pushed the score up most, as written (a slur by its family's name, "racial
+    slur"; see :mod:`classifier.model.reasons`); ``status`` is ``"ok"`` or why the report was not classified;
     ``review_labels`` are the labels whose score lies within the review band of their threshold, in the
-    model's label order (empty for an unclassified report: its ``status`` is the reason for review).
+    model's label order (empty for an unclassified report: its ``status`` is the reason for review);
+    ``reason_spans`` maps each assigned label to the ``(start, end)`` characters of the text where its reasons
+    occur (every occurrence, in text order), for highlighting.
     """
 
     labels: tuple[str, ...]
@@ -40,12 +43,14 @@ class Prediction:
     reasons: dict[str, list[str]] = field(default_factory=dict)
     status: str = STATUS_OK
     review_labels: tuple[str, ...] = ()
+    reason_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
         data = asdict(self)
         data["labels"] = list(self.labels)
         data["review_labels"] = list(self.review_labels)
+        data["reason_spans"] = {label: [list(span) for span in spans] for label, spans in self.reason_spans.items()}
         return data
 
 
@@ -98,9 +103,9 @@ class TensionModel:
             What to do with an empty, non-string or too long item: raise a :class:`DataError` naming its
             position, or return an unclassified :class:`Prediction` whose ``status`` says why.
         explain : bool, default=True
-            Compute the top terms behind each assigned label.
+            Find the words behind each assigned label (``reasons``, ``reason_spans``).
         top_k : int, default=5
-            Terms per assigned label.
+            Reasons per assigned label.
         max_chars : int or None, default=MAX_TEXT_CHARS (20,000)
             Longer texts are invalid (status ``"text too long"``) and are never preprocessed; None
             lifts the cap.
@@ -148,7 +153,10 @@ class TensionModel:
 
     def _predict_valid(self, texts, explain, top_k):
         steps = self.pipeline.named_steps
-        processed = steps[PREPROCESS].transform(texts)
+        if explain:
+            processed, spans = steps[PREPROCESS].transform_with_spans(texts)
+        else:
+            processed = steps[PREPROCESS].transform(texts)
         matrix = steps[FEATURES].transform(processed)
         windows = passage_features(self.pipeline, processed)
         proba = steps[CLASSIFIER].predict_proba(matrix) if windows is None else \
@@ -157,17 +165,24 @@ class TensionModel:
         labels = self.labels
         assigned = proba >= thresholds
         near = np.abs(proba - thresholds) < self.review_band
-        top = self._get_explainer().top_terms_batch(processed, matrix, assigned, top_k) if explain else None
+        top = None
+        if explain:
+            from classifier.model.reasons import ReportWords
+
+            reports = [ReportWords(*report) for report in zip(texts, processed, spans, strict=True)]
+            top = self._get_explainer().top_terms_batch(reports, matrix, assigned, top_k)
         for i in range(len(texts)):
             label_idx = np.flatnonzero(assigned[i])
-            reasons = {labels[j]: top[i][j] for j in label_idx} if top is not None else {}
+            found = {labels[j]: top[i][j] for j in label_idx} if top is not None else {}
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
                 scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},
                 needs_review=bool(near[i].any()),
-                reasons=reasons,
+                reasons={label: [reason.text for reason in reasons] for label, reasons in found.items()},
                 status=STATUS_OK,
                 review_labels=tuple(labels[j] for j in np.flatnonzero(near[i])),
+                reason_spans={label: sorted({span for reason in reasons for span in reason.spans})
+                              for label, reasons in found.items()},
             )
 
     def _get_explainer(self):

@@ -3,7 +3,10 @@
 Personal identifiers (URLs, e-mail addresses, phone numbers, UK postcodes) and numbers are replaced by
 placeholder tokens before tokenising, so they never reach the vocabulary of a saved model; slurs, written
 out or masked, are replaced by one placeholder per family (:mod:`classifier.model.slurs`), so the model sees
-"p*ki" and the word written in full as the same token.
+"p*ki" and the word written in full as the same token. Ordinal words ("third", "second") stay words.
+
+:meth:`SpacyPreprocessor.transform_with_spans` also says where in the report each output token was written,
+so that a reason can be shown in the report's own words.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ NUMBER_TOKEN = "xxnum"
 #: Tokens that stand for something masked; never lemmatised or dropped. A team's slur family adds its
 #: own ``xxslur<family>`` token, recognised by :data:`~classifier.model.slurs.SLUR_TOKEN_PREFIX`.
 PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, NUMBER_TOKEN, *SLUR_TOKENS)
+#: The ordinal words spaCy's English ``like_num`` counts as numbers. "Third, a ..." or "a second home" uses
+#: them as words, so they are kept as words rather than turned into :data:`NUMBER_TOKEN` (digits such as
+#: "3rd" still are numbers).
+ORDINAL_WORDS = frozenset({
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+    "twentieth", "thirtieth", "fortieth", "fiftieth", "sixtieth", "seventieth", "eightieth", "ninetieth",
+    "hundredth", "thousandth", "millionth", "billionth", "trillionth", "quadrillionth", "quintillionth",
+    "sextillionth", "septillionth", "octillionth", "nonillionth", "decillionth", "gajillionth", "bazillionth",
+})
 
 
 class _EmailPattern:
@@ -99,27 +112,45 @@ def mask_identifiers(text: str) -> str:
     return text
 
 
-def identifier_spans(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, token)`` of the identifiers of ``text`` that :func:`mask_identifiers` replaces, in
-    text order (each pattern searched in the original text; a later pattern's match that overlaps an
-    earlier one is dropped, as masking would have hidden it)."""
-    spans: list[tuple[int, int, str]] = []
+def _masked_with_origin(text: str, find_slurs) -> tuple[str, tuple[list[int], list[int]] | None]:
+    """What :meth:`SpacyPreprocessor.transform` tokenises (identifiers masked, slurs replaced when
+    ``find_slurs`` is given, lowercased), and where each of its characters came from: ``(starts, ends)``, the
+    characters ``starts[i]:ends[i]`` of ``text`` (a whole masked stretch for a placeholder's characters), or
+    None when every character stayed where it was."""
+    origin = None
     for pattern, token in _PII_PATTERNS:
-        found = [(match.start(), match.end(), token) for match in pattern.finditer(text)]
-        spans = sorted(spans + _outside(found, spans))
-    return spans
+        matches = [(match.start(), match.end(), token) for match in pattern.finditer(text)]
+        if matches:
+            text, origin = _substitute(text, origin, matches)
+    if find_slurs is not None:
+        matches = [(match.start, match.end, match.token) for match in find_slurs(text)]
+        if matches:
+            text, origin = _substitute(text, origin, matches)
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lowercase to two ("İ")
+        starts, ends = origin or (list(range(len(text))), list(range(1, len(text) + 1)))
+        widths = [len(char.lower()) for char in text]
+        origin = ([start for start, width in zip(starts, widths, strict=True) for _ in range(width)],
+                  [end for end, width in zip(ends, widths, strict=True) for _ in range(width)])
+    return lowered, origin
 
 
-def _outside(spans, taken):
-    """The spans (sorted, not overlapping) that overlap none of ``taken`` (sorted, not overlapping), found in
-    one pass over both."""
-    kept, position = [], 0
-    for span in spans:
-        while position < len(taken) and taken[position][1] <= span[0]:
-            position += 1
-        if position == len(taken) or span[1] <= taken[position][0]:
-            kept.append(span)
-    return kept
+def _substitute(text: str, origin, matches) -> tuple[str, tuple[list[int], list[int]]]:
+    """``text`` with each ``(start, end, token)`` of ``matches`` (in order, not overlapping) replaced by
+    `` token `` as masking does, and the origin of each character of the result."""
+    starts, ends = origin or (list(range(len(text))), list(range(1, len(text) + 1)))
+    parts: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    done = 0
+    for start, end, token in matches:
+        replacement = f" {token} "
+        parts += [text[done:start], replacement]
+        new_starts += starts[done:start] + [starts[start]] * len(replacement)
+        new_ends += ends[done:start] + [ends[end - 1]] * len(replacement)
+        done = end
+    parts.append(text[done:])
+    return "".join(parts), (new_starts + starts[done:], new_ends + ends[done:])
 
 
 def load_nlp(pipeline: str):
@@ -167,6 +198,10 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         4 points (docs/model_choices.md).
     keep_words : frozenset of str or None, default=None
         Stop words to keep; ``None`` means :data:`DEFAULT_KEEP_WORDS` (negations and a few more).
+    ordinals_as_numbers : bool, default=False
+        Turn ordinal words ("first", "third") into the number placeholder, as spaCy's ``like_num`` would;
+        off by default, so "Third, a ..." keeps its word. Models pickled before this option existed load
+        with True and predict as they were trained.
     slur_normalise : bool, default=True
         Replace each slur by its family's placeholder (``xxslurrace``, ``xxslurreligion``,
         ``xxslurmigrant``) before tokenising, whether written out, masked ("p*ki"), spaced, stretched or
@@ -195,18 +230,21 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, pipeline=BLANK_PIPELINE, batch_size=512, remove_stop_words=False, keep_words=None,
-                 slur_normalise=True, extra_slurs=None):
+                 slur_normalise=True, extra_slurs=None, ordinals_as_numbers=False):
         self.pipeline = pipeline
         self.batch_size = batch_size
         self.remove_stop_words = remove_stop_words
         self.keep_words = keep_words
         self.slur_normalise = slur_normalise
         self.extra_slurs = extra_slurs
+        self.ordinals_as_numbers = ordinals_as_numbers
 
     def __setstate__(self, state):
-        # Pickled before slur normalisation: keep predicting as trained (no slur placeholders in its vocabulary).
+        # Pickled before slur normalisation: keep predicting as trained (no slur placeholders in its vocabulary);
+        # before ordinal words were kept: ordinals stay numbers.
         state.setdefault("slur_normalise", False)
         state.setdefault("extra_slurs", None)
+        state.setdefault("ordinals_as_numbers", True)
         super().__setstate__(state)
 
     def fit(self, X, y=None):
@@ -220,11 +258,11 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
                 f"The 'pipeline' parameter of SpacyPreprocessor must be '{BLANK_PIPELINE}' or an installed "
                 f"spaCy pipeline name. Got {self.pipeline!r}."
             )
-        if not isinstance(self.slur_normalise, bool | np.bool_):
-            raise ConfigError(
-                "The 'slur_normalise' parameter of SpacyPreprocessor must be True or False. "
-                f"Got {self.slur_normalise!r}."
-            )
+        for name in ("slur_normalise", "ordinals_as_numbers"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise ConfigError(
+                    f"The {name!r} parameter of SpacyPreprocessor must be True or False. Got {getattr(self, name)!r}."
+                )
         if not _as_texts(X):
             raise DataError("SpacyPreprocessor.fit got no texts; expected at least one report.")
         self.extra_slurs_ = None if self.extra_slurs is None else lexicon_text_from(self.extra_slurs)
@@ -236,6 +274,29 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Return one normalised string per input text (lemmas separated by single spaces)."""
+        return self._transform(X, with_spans=False)[0]
+
+    def transform_with_spans(self, X) -> tuple[list[str], list[list[tuple[int, int]]]]:
+        """:meth:`transform`, and where each output token was written in its report.
+
+        Returns
+        -------
+        processed : list of str
+            What :meth:`transform` returns.
+        spans : list of list of (int, int)
+            For each text, one ``(start, end)`` per token of ``processed[i].split()``: the characters of the
+            text it came from (a placeholder's: the whole stretch it replaced, such as a masked slur).
+
+        Examples
+        --------
+        >>> pre = SpacyPreprocessor().fit(["x"])
+        >>> processed, spans = pre.transform_with_spans(["Graffiti sprayed"])
+        >>> processed[0], spans[0]
+        ('graffito spray', [(0, 8), (9, 16)])
+        """
+        return self._transform(X, with_spans=True)
+
+    def _transform(self, X, with_spans: bool):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "is_fitted_")
@@ -243,57 +304,72 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         nlp = self._get_nlp()
         stop_words = nlp.Defaults.stop_words if self.remove_stop_words else frozenset()
         keep = DEFAULT_KEEP_WORDS if self.keep_words is None else frozenset(self.keep_words)
-        # Lowercase last: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
-        if self.slur_normalise:
+        ordinals = frozenset() if getattr(self, "ordinals_as_numbers", True) else ORDINAL_WORDS
+        normalise = _Normaliser(stop_words, keep, ordinals)
+        find_slurs = self._get_lexicon().find if self.slur_normalise else None
+        origins: list = []
+        if with_spans:
+            masked_and_origins = [_masked_with_origin(text, find_slurs) for text in texts]
+            masked = [text for text, _ in masked_and_origins]
+            origins = [origin for _, origin in masked_and_origins]
+        elif find_slurs is not None:
+            # Lowercase last: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
             replace_slurs = self._get_lexicon().replace
             masked = (replace_slurs(mask_identifiers(text)).lower() for text in texts)
         else:
             masked = (mask_identifiers(text).lower() for text in texts)
         if _is_lookup_only(nlp):
-            return self._transform_by_lookup(nlp, masked, stop_words, keep)
-        return [
-            " ".join(filter(None, (_normalise(token, token.lemma_, stop_words, keep) for token in doc)))
-            for doc in nlp.pipe(masked, batch_size=self.batch_size)
-        ]
+            return self._transform_by_lookup(nlp, masked, normalise, origins if with_spans else None)
+        processed, spans = [], []
+        for position, doc in enumerate(nlp.pipe(masked, batch_size=self.batch_size)):
+            parts: list[str] = []
+            where: list[tuple[int, int]] = []
+            for token in doc:
+                norm = normalise(token, token.lemma_)
+                if norm:
+                    parts.append(norm)
+                    if with_spans:
+                        where += [_origin(origins[position], token.idx, len(token))] * (norm.count(" ") + 1)
+            processed.append(" ".join(parts))
+            spans.append(where)
+        return processed, spans if with_spans else None
 
-    def _transform_by_lookup(self, nlp, texts, stop_words, keep) -> list[str]:
+    def _transform_by_lookup(self, nlp, texts, normalise, origins):
         """Fast path for a tokenizer + lookup lemmatizer pipeline.
 
         A lookup lemma, like every other attribute ``_normalise`` reads, depends on the token's text alone,
         so each distinct token is normalised once and cached by its ``orth`` id; the result is identical
-        to running the full pipeline (a test checks it).
+        to running the full pipeline (a test checks it). ``origins``: None, or where each character of each
+        text came from (then token spans are returned too).
         """
-        from spacy.attrs import ORTH
+        from spacy.attrs import IDX, LENGTH, ORTH
 
         lemmatizer = nlp.get_pipe("lemmatizer")
         cache = self.__dict__.setdefault("_token_cache", {})
         out = []
-        for doc in nlp.tokenizer.pipe(texts, batch_size=self.batch_size):
+        spans = []
+        for number, doc in enumerate(nlp.tokenizer.pipe(texts, batch_size=self.batch_size)):
             parts = []
-            for position, orth in enumerate(doc.to_array(ORTH).tolist()):
+            where: list[tuple[int, int]] = []
+            columns = doc.to_array([ORTH, IDX, LENGTH]).tolist() if origins is not None else \
+                [(orth, 0, 0) for orth in doc.to_array(ORTH).tolist()]
+            for position, (orth, idx, length) in enumerate(columns):
                 norm = cache.get(orth, _MISSING)
                 if norm is _MISSING:
                     token = doc[position]
-                    norm = _normalise(token, lemmatizer.lookup_lemmatize(token)[0], stop_words, keep)
+                    norm = normalise(token, lemmatizer.lookup_lemmatize(token)[0])
                     if len(cache) < _TOKEN_CACHE_SIZE:
                         cache[orth] = norm
                 if norm:
                     parts.append(norm)
+                    if origins is not None:
+                        span = _origin(origins[number], idx, length)
+                        where.append(span)
+                        if " " in norm:
+                            where += [span] * norm.count(" ")
             out.append(" ".join(parts))
-        return out
-
-    def placeholder_spans(self, text: str) -> list[tuple[int, int, str]]:
-        """``(start, end, token)`` for each stretch of ``text`` that :meth:`transform` replaces by a
-        placeholder (identifiers, and slurs when ``slur_normalise``), in text order; for highlighting
-        the words behind a reason such as "racial slur" as they were written."""
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "is_fitted_")
-        spans = identifier_spans(text)
-        if self.slur_normalise:
-            slurs = [(match.start, match.end, match.token) for match in self._get_lexicon().find(text)]
-            spans = sorted(spans + _outside(slurs, spans))
-        return spans
+            spans.append(where)
+        return out, spans if origins is not None else None
 
     def _get_nlp(self):
         nlp = getattr(self, "_nlp", None)
@@ -338,14 +414,34 @@ def _is_lookup_only(nlp) -> bool:
     return nlp.pipe_names == ["lemmatizer"] and getattr(nlp.get_pipe("lemmatizer"), "mode", None) == "lookup"
 
 
-def _normalise(token, lemma: str, stop_words, keep) -> str | None:
-    """The normalised form of one token, or None when it is dropped."""
+def _origin(origin, idx: int, length: int) -> tuple[int, int]:
+    """Characters ``idx:idx + length`` of a masked text, as ``(start, end)`` in the text it was made from."""
+    if origin is None:
+        return idx, idx + length
+    starts, ends = origin
+    return starts[idx], ends[idx + length - 1]
+
+
+class _Normaliser:
+    """:func:`_normalise` with its settings."""
+
+    def __init__(self, stop_words, keep, ordinals):
+        self.stop_words, self.keep, self.ordinals = stop_words, keep, ordinals
+
+    def __call__(self, token, lemma: str) -> str | None:
+        return _normalise(token, lemma, self.stop_words, self.keep, self.ordinals)
+
+
+def _normalise(token, lemma: str, stop_words, keep, ordinals=frozenset()) -> str | None:
+    """The normalised form of one token, or None when it is dropped. Words in ``ordinals`` are not numbers."""
     if token.is_space or token.is_punct:
         return None
     lower = token.lower_
     if lower in PLACEHOLDERS or lower.startswith(SLUR_TOKEN_PREFIX):
         return lower
-    if token.like_num:
+    if lower in ordinals:
+        lemma = lower  # the lookup table reads "third" as "3"
+    elif token.like_num:
         return NUMBER_TOKEN
     if lower in stop_words and lower not in keep:
         return None

@@ -47,7 +47,7 @@ from werkzeug.utils import secure_filename
 from classifier.errors import ClassifierError, ConfigError
 from classifier.io.tables import SUPPORTED_EXTENSIONS
 from classifier.model.label_names import display_name, review_reason
-from classifier.web.highlight import highlight, label_class, term_spans
+from classifier.web.highlight import highlight, label_class, label_spans
 from classifier.web.jobs import DONE, FAILED, Job, JobFailed, JobStore, default_data_dir
 from classifier.web.turns import ModelBusy, SharedModel
 
@@ -397,13 +397,9 @@ def _explain(state: _State, text: str, deadline: float | None = None) -> dict[st
     ModelBusy
         The model was not free before `deadline`.
     """
-    from classifier.model.pipeline import PREPROCESS
-
     with state.shared.turn(deadline) as model:
         prediction = model.predict([text], on_invalid="flag")[0]
-        preprocess = model.pipeline.named_steps[PREPROCESS]
-        spans = term_spans(text, prediction.reasons, preprocess.transform, model.labels,
-                           placeholder_spans=getattr(preprocess, "placeholder_spans", None))
+    spans = label_spans(text, prediction.reason_spans, model.labels)
     colours, markers = state.colours(), state.markers()
     thresholds = model.thresholds
     rows = [

@@ -1,34 +1,23 @@
-"""Find the words of a report behind each label, so the page can highlight them.
+"""Mark the words of a report behind each label, so the page can highlight them.
 
-The model explains a label with *lemmas* of the preprocessed text ("asylum seeker", "hotel", "threaten");
-the page shows the report as it was typed ("Asylum seekers", "hotels", "threatened"). Each surface word is
-run through the model's own preprocessing step, so the words and the reasons are compared in the same form
-(the lookup lemmatiser even turns "more" into "much"). A multi-word reason matches consecutive kept words.
-
-A reason that names a placeholder ("racial slur", "phone number") matches the stretch of text the model
-replaced by it, as written: "p*ki", "p a k i" or a phone number, found by the model's own
-``placeholder_spans``.
+The model says where each label's reasons were written (`Prediction.reason_spans`: the words as typed,
+"Asylum seekers", "HOTELS", a masked slur such as "p*ki" behind the reason "racial slur"); this module turns
+those character spans into non-overlapping highlights that name every label of the words they cover, and
+renders them as escaped HTML.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from classifier.model.explain import term_readings
 from classifier.model.label_names import display_name
 
-#: Words as spaCy's English tokenizer roughly sees them: runs of letters/digits, with inner apostrophes.
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _CLASS_UNSAFE = re.compile(r"[^a-z0-9_-]+")
-
-Lemmatiser = Callable[[Sequence[str]], Sequence[str]]
-#: Maps a text to ``(start, end, placeholder token)`` for each stretch the model masks.
-PlaceholderFinder = Callable[[str], Sequence[tuple[int, int, str]]]
 
 
 @dataclass(frozen=True)
@@ -45,88 +34,56 @@ def label_class(label: str) -> str:
     return "label-" + (_CLASS_UNSAFE.sub("-", label.lower()).strip("-") or "x")
 
 
-def term_spans(
-    text: str, reasons: Mapping[str, Sequence[str]], lemmatise: Lemmatiser, label_order: Sequence[str] = (),
-    placeholder_spans: PlaceholderFinder | None = None,
-) -> list[Span]:
-    """The spans of `text` whose words match the reason terms of each label.
+def label_spans(text: str, reason_spans: Mapping[str, Sequence[tuple[int, int]]],
+                label_order: Sequence[str] = ()) -> list[Span]:
+    """Highlights for `text`: each stretch covered by one or more labels' reason spans, with those labels.
 
     Parameters
     ----------
     text
         The report as typed.
-    reasons
-        Label → terms (space-separated lemmas), as in `Prediction.reasons`.
-    lemmatise
-        Maps a list of surface words to their preprocessed forms (one string of space-separated lemmas
-        per word; "" for a word the preprocessing drops), e.g. the model's ``preprocess`` step's
-        ``transform``.
+    reason_spans
+        Label → ``(start, end)`` character spans of its reasons, as in `Prediction.reason_spans` (they may
+        overlap: "asylum seekers" and "seekers").
     label_order
-        Order of the labels in each span (default: the order of `reasons`).
-    placeholder_spans
-        Finds the stretches of `text` the model replaces by a placeholder (a masked slur, a phone number),
-        e.g. the preprocessing step's ``placeholder_spans``; each is one word whose form is the placeholder,
-        so a reason naming it ("racial slur") highlights it as written. None: words only.
+        Order of the labels in each span (default: the order of `reason_spans`).
 
     Returns
     -------
-    list of Span, in text order, not overlapping; neighbouring words with the same labels separated only by
+    list of Span, in text order, not overlapping; neighbouring stretches with the same labels separated only by
     spaces are merged into one span.
+
+    >>> text = "asylum seekers at the hotel"
+    >>> [(text[s.start:s.end], s.labels) for s in label_spans(text, {"a": [(0, 14), (22, 27)], "b": [(7, 14)]})]
+    [('asylum', ('a',)), ('seekers', ('a', 'b')), ('hotel', ('a',))]
     """
-    terms = [(label, list(reading)) for label, label_terms in reasons.items() for term in label_terms
-             for reading in term_readings(term) if reading]
-    if not terms:
-        return []
-    words = _words(text, placeholder_spans(text) if placeholder_spans is not None else ())
-    unique = list(dict.fromkeys(word for _, _, word, placeholder in words if placeholder is None))
-    forms = dict(zip(unique, lemmatise(unique), strict=True)) if unique else {}
-    # One entry per lemma, remembering the word it came from ("don't" gives "do" and "n't").
-    lemmas: list[str] = []
-    owners: list[int] = []
-    for index, (_, _, word, placeholder) in enumerate(words):
-        for lemma in (placeholder,) if placeholder is not None else forms[word].split():
-            lemmas.append(lemma)
-            owners.append(index)
-    starts: dict[str, list[int]] = defaultdict(list)
-    for position, lemma in enumerate(lemmas):
-        starts[lemma].append(position)
-
-    word_labels: dict[int, set[str]] = defaultdict(set)
-    for label, parts in terms:
-        for position in starts.get(parts[0], ()):
-            if lemmas[position : position + len(parts)] == parts:
-                for owner in owners[position : position + len(parts)]:
-                    word_labels[owner].add(label)
-
-    order = {label: rank for rank, label in enumerate([*label_order, *reasons])}
+    order: dict[str, int] = {}
+    for label in [*label_order, *reason_spans]:
+        order.setdefault(label, len(order))
+    changes: dict[int, Counter] = defaultdict(Counter)  # position → label → spans starting there less those ending
+    for label, found in reason_spans.items():
+        for low, high in found:
+            low, high = max(0, low), min(len(text), high)
+            if low < high:
+                changes[low][label] += 1
+                changes[high][label] -= 1
+    open_spans: Counter = Counter()
+    cuts = sorted(changes)
     spans: list[Span] = []
-    for index in sorted(word_labels):
-        start, end, _, _ = words[index]
-        labels = tuple(sorted(word_labels[index], key=order.__getitem__))
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        open_spans.update(changes[start])
+        labels = tuple(sorted((label for label, count in open_spans.items() if count > 0), key=order.__getitem__))
+        piece = text[start:end]
+        if not labels or not piece.strip():
+            continue
+        # Trim the stretch to its visible characters, so that a mark never starts or ends with a space.
+        start, end = start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
         previous = spans[-1] if spans else None
         if previous and previous.labels == labels and not text[previous.end : start].strip():
             spans[-1] = Span(previous.start, end, labels)
         else:
             spans.append(Span(start, end, labels))
     return spans
-
-
-def _words(text: str, placeholders) -> list[tuple[int, int, str, str | None]]:
-    """``(start, end, word, placeholder)`` in text order: each placeholder stretch as one word (with its
-    token), and the words outside them (placeholder None)."""
-    pending = sorted(placeholders)
-    words: list[tuple[int, int, str, str | None]] = []
-    position = 0
-    for match in _WORD.finditer(text):
-        while position < len(pending) and pending[position][1] <= match.start():
-            start, end, token = pending[position]
-            words.append((start, end, text[start:end], token))
-            position += 1
-        if position < len(pending) and match.end() > pending[position][0]:
-            continue  # inside a placeholder stretch
-        words.append((match.start(), match.end(), match.group(), None))
-    words += [(start, end, text[start:end], token) for start, end, token in pending[position:]]
-    return words
 
 
 def highlight(text: str, spans: Sequence[Span], classes: Mapping[str, str] | None = None,

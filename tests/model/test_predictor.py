@@ -46,7 +46,7 @@ def test_model_reasons_are_terms_of_the_report(default_model):
     [p] = default_model.predict(["Swastika sprayed on the synagogue gate overnight"])
     terms = p.reasons["religious_hate"]
     assert 1 <= len(terms) <= 5
-    assert any("synagogue" in t or "swastika" in t for t in terms)
+    assert any("synagogue" in t.lower() or "swastika" in t.lower() for t in terms)
 
 
 def test_model_mosque_mentioned_neutrally_is_not_religious_hate(default_model):

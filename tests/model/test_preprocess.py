@@ -94,6 +94,71 @@ def test_preprocess_keeps_stop_words_by_default(pre):
     assert pre.transform(["Go back to where you came from"]) == ["go back to where you come from"]
 
 
+# -- ordinal words (issue 17) ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Third, a man shouted", "third a man shout"),
+    ("FIRST they came, then a second group", "first they come then a second group"),
+    ("the twentieth time", "the twentieth time"),
+    ("3rd time, 3 men, three women, 2024", "xxnum time xxnum man xxnum woman xxnum"),  # numbers stay numbers
+])
+def test_preprocess_ordinal_words_stay_words(pre, text, expected):
+    assert pre.transform([text]) == [expected]
+
+
+def test_preprocess_ordinal_words_are_stop_words_when_stop_words_go():
+    assert SpacyPreprocessor(remove_stop_words=True).fit(["x"]).transform(["Third, a hotel"]) == ["hotel"]
+
+
+def test_preprocess_models_pickled_before_keep_ordinals_as_numbers(pre):
+    state = pre.__getstate__()
+    del state["ordinals_as_numbers"]
+    old = SpacyPreprocessor.__new__(SpacyPreprocessor)
+    old.__setstate__(state)
+    assert old.ordinals_as_numbers is True
+    assert old.transform(["Third, a man"]) == ["xxnum a man"]
+    assert SpacyPreprocessor(ordinals_as_numbers=True).fit(["x"]).transform(["Third, a man"]) == ["xxnum a man"]
+
+
+# -- where each token was written -----------------------------------------------------------------------------
+
+def _written(text, spans):
+    return [text[start:end] for start, end in spans]
+
+
+def test_preprocess_spans_point_at_the_words_as_written(pre):
+    text = "Graffiti: 'P*KIS OUT' was sprayed\non 3 doors. Mail a.b@example.com, İstanbul don't"
+    [processed], [spans] = pre.transform_with_spans([text])
+    assert processed == "graffito xxslurrace out be spray on xxnum door mail xxemail i̇stanbul do not"
+    assert _written(text, spans) == ["Graffiti", "P*KIS", "OUT", "was", "sprayed", "on", "3", "doors", "Mail",
+                                     "a.b@example.com", "İstanbul", "do", "n't"]
+
+
+def test_preprocess_spans_of_placeholders_cover_the_whole_stretch(pre):
+    text = "call 07700 900417 or see https://example.org/x?y=1 at EM4 7QT"
+    [processed], [spans] = pre.transform_with_spans([text])
+    assert processed.split() == ["call", "xxphone", "or", "see", "xxurl", "at", "xxpostcode"]
+    written = _written(text, spans)
+    assert [written[1], written[4], written[6]] == ["07700 900417", "https://example.org/x?y=1", "EM4 7QT"]
+
+
+@pytest.mark.parametrize("options", [{}, {"remove_stop_words": True}, {"slur_normalise": False}])
+def test_preprocess_transform_with_spans_gives_what_transform_gives_on_the_corpus(options):
+    from tests.helpers import BACKLOG, CORPUS
+
+    pre = SpacyPreprocessor(**options).fit(["x"])
+    texts = []
+    for path in (CORPUS, BACKLOG):
+        with open(path, encoding="utf-8", newline="") as handle:
+            texts += [row["text"] for row in csv.DictReader(handle)][:400]
+    processed, spans = pre.transform_with_spans(texts)
+    assert processed == pre.transform(texts)
+    for text, tokens, where in zip(texts, processed, spans, strict=True):
+        assert len(where) == len(tokens.split())
+        assert all(0 <= start < end <= len(text) for start, end in where)
+        assert where == sorted(where)  # in text order
+
+
 API_CHECKS = [
     "check_no_attributes_set_in_init",
     "check_parameters_default_constructible",

@@ -399,7 +399,7 @@ def test_slurs_can_be_switched_off_for_ablations():
     on, off = SpacyPreprocessor().fit(["x"]), SpacyPreprocessor(slur_normalise=False).fit(["x"])
     assert on.transform(["p*kis out"]) == [f"{RACE_TOKEN} out"]
     assert off.transform(["p*kis out"]) == ["p*kis out"]
-    assert off.placeholder_spans("p*ki at 07700 900417") == [(8, 20, "xxphone")]
+    assert off.transform_with_spans(["p*ki at 07700 900417"]) == (["p*ki at xxphone"], [[(0, 4), (5, 7), (8, 20)]])
 
 
 def test_slurs_models_pickled_before_keep_their_behaviour():
@@ -431,32 +431,33 @@ def test_slurs_lexicon_is_compiled_once():
     assert load_lexicon(extra) is load_lexicon(extra)
 
 
-# -- highlighting ------------------------------------------------------------------------------------------
+# -- reasons as written ------------------------------------------------------------------------------------
 
-def test_slurs_highlight_marks_the_slur_as_written():
-    pytest.importorskip("markupsafe")
-    from classifier.web.highlight import term_spans
+def test_slurs_reason_names_the_family_and_points_at_the_slur_as_written():
+    from classifier.model.reasons import ReportWords
 
     pre = SpacyPreprocessor().fit(["x"])
     spaced = " ".join(RACE_WORD.upper())
     text = f"They shouted P*KI's and {spaced} at 3 of us, then 'r*g heads'. Call 07700 900417."
-    reasons = {"race_hate": ["racial slur", "number"], "religious_hate": ["religious slur"],
-               "other": ["phone number"]}
-    spans = term_spans(text, reasons, pre.transform, placeholder_spans=pre.placeholder_spans)
-    found = [(text[span.start : span.end], span.labels) for span in spans]
-    assert found == [("P*KI's", ("race_hate",)), (spaced, ("race_hate",)),
-                     ("3", ("race_hate",)), ("r*g heads", ("religious_hate",)), ("07700 900417", ("other",))]
+    [processed], [spans] = pre.transform_with_spans([text])
+    words = ReportWords(text, processed, spans)
+    race = words.reason(RACE_TOKEN)
+    assert race.text == "racial slur"
+    assert [text[start:end] for start, end in race.spans] == ["P*KI's", spaced]
+    religion = words.reason(RELIGION_TOKEN)
+    assert (religion.text, [text[start:end] for start, end in religion.spans]) == ("religious slur", ["r*g heads"])
+    assert words.reason("xxphone") is None  # an identifier alone is no reason
 
 
-def test_slurs_highlight_n_gram_reason_with_a_slur():
-    pytest.importorskip("markupsafe")
-    from classifier.web.highlight import term_spans
+def test_slurs_reason_n_gram_with_a_slur():
+    from classifier.model.reasons import ReportWords
 
     pre = SpacyPreprocessor().fit(["x"])
-    text = "P*kis out of our street, p*kis everywhere"
-    spans = term_spans(text, {"race_hate": ["racial slur out"]}, pre.transform,
-                       placeholder_spans=pre.placeholder_spans)
-    assert [text[s.start : s.end] for s in spans] == ["P*kis out"]
+    text = "P*kis OUT of our street, p*kis out everywhere"
+    [processed], [spans] = pre.transform_with_spans([text])
+    reason = ReportWords(text, processed, spans).reason(f"{RACE_TOKEN} out")
+    assert reason.text == "racial slur OUT"
+    assert [text[start:end] for start, end in reason.spans] == ["P*kis OUT", "p*kis out"]
 
 
 # -- time ------------------------------------------------------------------------------------------------------
@@ -472,13 +473,6 @@ def _adversarial_units() -> list[str]:
 @pytest.mark.parametrize("unit", range(25))
 def test_slurs_find_takes_linear_time(unit):
     assert assert_linear(LEXICON.replace, _adversarial_units()[unit]) < 2.0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("unit", ["07700 900417 p*ki ", "a@b.com ", "p a k ", "ab.cd "])
-def test_slurs_placeholder_spans_take_linear_time(unit):
-    pre = SpacyPreprocessor().fit(["x"])
-    assert assert_linear(pre.placeholder_spans, unit) < 2.0
 
 
 # -- the quick test before the full search ----------------------------------------------------------------------

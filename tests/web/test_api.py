@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import socket
 import stat
 import threading
@@ -20,7 +21,7 @@ from classifier.errors import ConfigError  # noqa: E402
 from classifier.io.tables import AtomicTableWriter, TableReader  # noqa: E402
 from classifier.model.label_names import display_name  # noqa: E402
 from classifier.web import create_app  # noqa: E402
-from classifier.web.highlight import Span, highlight, term_spans  # noqa: E402
+from classifier.web.highlight import Span, highlight, label_spans  # noqa: E402
 from classifier.web.jobs import JobStore  # noqa: E402
 from tests.helpers import write_csv  # noqa: E402
 
@@ -130,7 +131,10 @@ def test_web_api_predict_answers_labels_scores_review_reasons_status_per_text(cl
     expected = model.predict(texts)
     assert len(body["results"]) == 2
     for result, prediction in zip(body["results"], expected, strict=True):
-        assert set(result) == {"labels", "scores", "needs_review", "reasons", "status", "review_labels"}
+        assert set(result) == {"labels", "scores", "needs_review", "reasons", "status", "review_labels",
+                               "reason_spans"}
+        assert result["reason_spans"] == {label: [list(span) for span in spans]
+                                          for label, spans in prediction.reason_spans.items()}
         assert result["review_labels"] == list(prediction.review_labels)
         assert result["labels"] == list(prediction.labels)
         assert result["scores"] == pytest.approx(prediction.scores)
@@ -334,21 +338,37 @@ def test_web_report_page_says_when_text_is_empty_or_too_long(client):
     assert f"at most {MAX_CHARS:,}" in response.get_data(as_text=True)
 
 
-def test_web_highlight_matches_reason_lemmas_to_surface_words(model):
-    from classifier.model.pipeline import PREPROCESS
-
-    lemmatise = model.pipeline.named_steps[PREPROCESS].transform
-    text = "Asylum Seekers moved into the HOTELS; they want more. Asylum for seekers? Hotel-workers threatened"
-    reasons = {"immigration": ["asylum seeker", "hotel", "much"], "misinformation": ["threaten", "hotel"]}
-    spans = term_spans(text, reasons, lemmatise, ["immigration", "misinformation"])
-    found = [(text[span.start:span.end], span.labels) for span in spans]
-    assert found == [
-        ("Asylum Seekers", ("immigration",)),
+def test_web_highlight_marks_each_stretch_with_every_label_whose_reasons_cover_it():
+    text = "Asylum Seekers moved into the HOTELS; hotel-workers threatened"
+    reason_spans = {"misinformation": [(30, 36), (52, 62)], "immigration": [(0, 14), (7, 14), (30, 36), (38, 43)]}
+    spans = label_spans(text, reason_spans, ["immigration", "misinformation"])
+    assert [(text[span.start:span.end], span.labels) for span in spans] == [
+        ("Asylum Seekers", ("immigration",)),  # overlapping reasons of one label make one mark
         ("HOTELS", ("immigration", "misinformation")),
-        ("more", ("immigration",)),  # the lookup lemmatiser turns "more" into "much"
-        ("Hotel", ("immigration", "misinformation")),
+        ("hotel", ("immigration",)),
         ("threatened", ("misinformation",)),
-    ]  # "Asylum for seekers": not consecutive, so the bigram does not match
+    ]
+
+
+def test_web_highlight_splits_where_labels_change_and_never_marks_spaces():
+    text = "go  home now"
+    spans = label_spans(text, {"b": [(4, 8)], "a": [(0, 8), (9, 99)]}, ["a", "b"])
+    assert [(text[span.start:span.end], span.labels) for span in spans] == [
+        ("go", ("a",)), ("home", ("a", "b")), ("now", ("a",))]
+    assert label_spans(text, {"a": [(2, 4)], "b": []}) == []
+
+
+def test_web_report_page_highlights_the_words_behind_the_labels_as_written(client, model):
+    text = "Third, a leaflet saying asylum seekers at the hotel get free houses, and graffiti sprayed on the mosque"
+    [prediction] = model.predict([text])
+    assert prediction.labels
+    html = client.post("/", data={"text": text}).get_data(as_text=True)
+    marked = re.findall(r'<mark class="[^"]*" title="[^"]*">(.*?)<span class="tag"', html)
+    assert marked and all(word in text for word in marked)
+    assert "Third" not in marked and "Third, a" not in marked
+    cells = re.findall(r'<td class="terms">(.*?)</td>', html)
+    assert any(cells) and all(reason in text for cell in cells if cell for reason in cell.split(", "))
+    assert "xxnum" not in html and "graffito" not in html
 
 
 def test_web_highlight_escapes_everything_outside_and_inside_marks():

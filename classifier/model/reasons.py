@@ -1,0 +1,174 @@
+"""Reasons in the report's own words: a model term turned back into the words of the report it came from.
+
+The explainer ranks model terms (lemmas and placeholder tokens: "have spray", "xxslurrace out"); a person
+reads the report. :class:`ReportWords` holds one report as the model read it (its text, its tokens and where
+each token was written) and :meth:`ReportWords.reason` turns a term into what a person sees:
+
+- the words as written where the term first occurs, with what stands between them ("had sprayed" for
+  "have spray", "graffiti" for "graffito", "Third, a" rather than a number);
+- a slur by its family's name ("racial slur"), never the word itself; an identifier by what it is
+  ("phone number"), never the identifier;
+- no reason at all for a term without a content word: stop words only ("that the", "no more"), numbers,
+  identifiers or single characters.
+
+A :class:`Reason` also carries every place in the report where its term occurs, for highlighting.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from classifier.model.preprocess import (
+    EMAIL_TOKEN,
+    PHONE_TOKEN,
+    PLACEHOLDERS,
+    POSTCODE_TOKEN,
+    URL_TOKEN,
+)
+from classifier.model.slurs import MIGRANT_TOKEN, RACE_TOKEN, RELIGION_TOKEN, SLUR_TOKEN_PREFIX
+
+#: How a masked stretch reads in a reason. A team's own slur family ``xxslur<family>`` reads "<family> slur".
+#: Numbers are not named: they are shown as written.
+PLACEHOLDER_NAMES = {
+    URL_TOKEN: "link",
+    EMAIL_TOKEN: "e-mail address",
+    PHONE_TOKEN: "phone number",
+    POSTCODE_TOKEN: "postcode",
+    RACE_TOKEN: "racial slur",
+    RELIGION_TOKEN: "religious slur",
+    MIGRANT_TOKEN: "anti-migrant slur",
+}
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason as shown (``text``) and the ``(start, end)`` characters of each place it occurs in the report."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+def slur_family_name(token: str) -> str | None:
+    """The name a slur placeholder reads as ("racial slur", "caste slur" for a team's family), else None.
+
+    >>> slur_family_name("xxslurreligion"), slur_family_name("xxslurcaste"), slur_family_name("hotel")
+    ('religious slur', 'caste slur', None)
+    """
+    if token in PLACEHOLDER_NAMES and token.startswith(SLUR_TOKEN_PREFIX):
+        return PLACEHOLDER_NAMES[token]
+    family = token[len(SLUR_TOKEN_PREFIX) :]
+    if token.startswith(SLUR_TOKEN_PREFIX) and family.isalpha():
+        return f"{family} slur"
+    return None
+
+
+@functools.lru_cache(maxsize=200_000)
+def is_informative(term: str) -> bool:
+    """Whether a model term has a content word: a word that is no stop word, number, identifier or single
+    character, or a slur. Only such terms become reasons.
+
+    >>> is_informative("have spray"), is_informative("that the"), is_informative("xxnum a")
+    (True, False, False)
+    >>> is_informative("xxslurrace")
+    True
+    """
+    return any(_is_content(token) for token in term.split())
+
+
+def _is_content(token: str) -> bool:
+    if slur_family_name(token) is not None:
+        return True
+    if token in PLACEHOLDERS or token.startswith(SLUR_TOKEN_PREFIX):
+        return False
+    return len(token) > 1 and any(char.isalpha() for char in token) and token not in _stop_words()
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+class ReportWords:
+    """One report as the model read it: its text, its tokens, and where each token was written.
+
+    Parameters
+    ----------
+    text : str
+        The report as written.
+    processed : str
+        Its preprocessed form (space-separated tokens), as :meth:`SpacyPreprocessor.transform` gives it.
+    spans : sequence of (int, int)
+        One ``(start, end)`` per token of ``processed``: the characters of ``text`` it came from, as
+        :meth:`SpacyPreprocessor.transform_with_spans` gives them.
+    """
+
+    __slots__ = ("text", "processed", "spans", "_tokens", "_positions")
+
+    def __init__(self, text: str, processed: str, spans: Sequence[tuple[int, int]]):
+        self.text, self.processed, self.spans = text, processed, spans
+        self._tokens: list[str] | None = None
+        self._positions: dict[str, list[int]] | None = None
+
+    @classmethod
+    def from_processed(cls, processed: str) -> ReportWords:
+        """A report known only by its preprocessed form: its tokens are its words."""
+        spans = [(match.start(), match.end()) for match in re.finditer(r"[^ ]+", processed)]
+        return cls(processed, processed, spans)
+
+    @property
+    def tokens(self) -> list[str]:
+        if self._tokens is None:
+            self._tokens = self.processed.split()
+        return self._tokens
+
+    def reason(self, term: str) -> Reason | None:
+        """How ``term`` (space-separated tokens) reads as a reason for this report, or None when it is no
+        reason: no content word (:func:`is_informative`), or not in this report.
+
+        >>> words = ReportWords("Graffiti: 'P*KIS OUT' was sprayed", "graffito xxslurrace out be spray",
+        ...                     [(0, 8), (11, 16), (17, 20), (22, 25), (26, 33)])
+        >>> words.reason("be spray")
+        Reason(text='was sprayed', spans=((22, 33),))
+        >>> words.reason("xxslurrace out").text
+        'racial slur OUT'
+        >>> words.reason("graffito xxslurrace").text
+        "Graffiti: 'racial slur"
+        >>> words.reason("be") is None
+        True
+        """
+        if not is_informative(term):
+            return None
+        parts = term.split()
+        tokens = self.tokens
+        if self._positions is None:
+            self._positions = defaultdict(list)
+            for position, token in enumerate(tokens):
+                self._positions[token].append(position)
+        found = [position for position in self._positions.get(parts[0], ())
+                 if tokens[position : position + len(parts)] == parts]
+        if not found:
+            return None
+        spans = tuple((self.spans[p][0], self.spans[p + len(parts) - 1][1]) for p in found)
+        return Reason(self._written(found[0], len(parts)), spans)
+
+    def _written(self, first: int, count: int) -> str:
+        """Tokens ``first`` to ``first + count - 1`` as the report wrote them, placeholders named."""
+        pieces: list[str] = []
+        previous: tuple[int, int] | None = None
+        for position in range(first, first + count):
+            span = self.spans[position]
+            if span == previous:  # a second token of one written word or masked stretch
+                continue
+            if previous is not None:
+                pieces.append(_SPACES.sub(" ", self.text[previous[1] : span[0]]))
+            token = self.tokens[position]
+            pieces.append(slur_family_name(token) or PLACEHOLDER_NAMES.get(token) or self.text[span[0] : span[1]])
+            previous = span
+        return "".join(pieces)
