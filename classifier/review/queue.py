@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import case, exists, func, insert, literal, or_, select, update
 
 from classifier.errors import DataError
 from classifier.io.records import text_sha256
@@ -214,24 +214,29 @@ def decision_history(store: ReviewStore, report_id: int) -> list[Decision]:
 
 def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
     """Counts for the progress line: ``total`` reports, ``reviewed`` (accepted or corrected by someone),
-    ``queued`` (still wanting a review), ``flagged``, ``purged`` (text deleted); with `user_id` also
-    ``mine`` (reports this reviewer decided) and ``left_for_me``."""
-    reports, decisions = schema.reports, schema.decisions
-    with store.engine.connect() as connection:
-        def count(*where, table=reports, what=None):
-            return int(connection.execute(select(func.count(what)).select_from(table).where(*where)).scalar())
+    ``queued`` (still wanting a review), ``flagged``, ``purged`` (text deleted), ``decisions``; with `user_id` also
+    ``mine`` (reports this reviewer decided) and ``left_for_me`` (queued reports they have not decided).
 
+    One pass over the reports and index lookups for the decisions (a reviewer's are few beside the queue)."""
+    reports, decisions = schema.reports, schema.decisions
+    one = literal(1)
+    totals = select(func.count(), func.sum(case((reports.c.review_count > 0, one), else_=0)),
+                    func.sum(case((reports.c.queued.is_(True), one), else_=0)),
+                    func.sum(case((reports.c.purged_at.is_not(None), one), else_=0)))
+    with store.engine.connect() as connection:
+        total, reviewed, queued, purged = connection.execute(totals).one()
         counts = {
-            "total": count(),
-            "reviewed": count(reports.c.review_count > 0),
-            "queued": count(reports.c.queued.is_(True)),
-            "flagged": count(decisions.c.action == "flag", table=decisions, what=decisions.c.report_id.distinct()),
-            "purged": count(reports.c.text.is_(None)),
-            "decisions": count(table=decisions),
+            "total": int(total), "reviewed": int(reviewed or 0), "queued": int(queued or 0),
+            "flagged": int(connection.execute(select(func.count(decisions.c.report_id.distinct()))
+                                              .where(decisions.c.action == "flag")).scalar()),
+            "purged": int(purged or 0),
+            "decisions": int(connection.execute(select(func.count()).select_from(decisions)).scalar()),
         }
         if user_id is not None:
-            counts["mine"] = count(decisions.c.user_id == user_id, table=decisions,
-                                   what=decisions.c.report_id.distinct())
-            mine = exists().where(and_(decisions.c.report_id == reports.c.id, decisions.c.user_id == user_id))
-            counts["left_for_me"] = count(reports.c.queued.is_(True), ~mine)
+            mine = select(decisions.c.report_id).where(decisions.c.user_id == user_id).distinct().subquery()
+            counts["mine"] = int(connection.execute(select(func.count()).select_from(mine)).scalar())
+            decided_queued = connection.execute(
+                select(func.count()).select_from(mine.join(reports, reports.c.id == mine.c.report_id))
+                .where(reports.c.queued.is_(True))).scalar()
+            counts["left_for_me"] = counts["queued"] - int(decided_queued)
     return counts

@@ -81,6 +81,7 @@ reports = Table(
     Column("claimed_until", DateTime, nullable=True),
 )
 Index("ix_reports_queue", reports.c.queued, reports.c.needs_review.desc(), reports.c.margin, reports.c.id)
+Index("ix_reports_progress", reports.c.queued, reports.c.review_count, reports.c.purged_at)
 
 decisions = Table(
     "decisions", metadata,
