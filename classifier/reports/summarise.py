@@ -47,7 +47,6 @@ from classifier.reports.summary_data import (
     NO_LABEL,
     NOT_LABELLED,
     OUTSIDE_WINDOW,
-    PART,
     PART_CHANGE,
     PERIOD,
     PERIODS,
@@ -529,6 +528,17 @@ def _is_part(number: int, by: Period, first: dt.date, last: dt.date, earliest: d
     )
 
 
+def _covered(number: int, by: Period, first: dt.date, last: dt.date, earliest: dt.date, latest: dt.date) -> str:
+    """How much of period `number` the dates can cover: from the first date (or the window's start) to the last
+    date (or the window's end), clipped to the period; in days for a month, else in whole months."""
+    start, end = period_bounds(number, by)
+    days = (min(end, last, latest) - max(start, first, earliest)).days + 1
+    months = round(days / 30.44)
+    if by == "month" or months < 1:
+        return f"{days} day{'s' * (days != 1)}"
+    return f"{months} month{'s' * (months != 1)}"
+
+
 def _ordered_periods(
     per_period: Mapping[int | str, PeriodCounts],
     by: Period,
@@ -551,6 +561,8 @@ def _ordered_periods(
             counts.period = period_name(number, by)
             if number in (first, last):
                 counts.part = _is_part(number, by, extremes.first, extremes.last, earliest, latest)
+                if counts.part:
+                    counts.covered = _covered(number, by, extremes.first, extremes.last, earliest, latest)
             if previous is not None and (counts.part or previous.part):
                 counts.change_across_part = True
             elif previous is not None:
@@ -693,8 +705,9 @@ def _notes(summary: Summary) -> list[str]:
         )
     if any(counts.part for counts in summary.periods):
         notes.append(
-            f"{PART}: the file's dates cover only part of this period (or it is not over yet), so no change is "
-            "worked out against it or from it."
+            "A period shown with a length in brackets, such as '2023/24 (3 months)', is one the file's dates cover "
+            "only in part (or that is not over yet): its counts are for that length only, so no change is worked "
+            "out against it or from it (the change column says 'part period')."
         )
     if summary.pair_table:
         notes.append("Label pairs not listed were carried together by no report.")

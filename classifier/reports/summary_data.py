@@ -27,7 +27,7 @@ OUTSIDE_WINDOW = "outside date window"
 ALL_PERIODS = "all"
 TOTAL = "Total"
 WITHHELD = "[c]"
-PART = "(part)"
+PART = "(part)"  # the note's name for a part period; the table shows how much of it is covered
 PART_CHANGE = "n/a (part period)"
 # Column headings of the summary table, apart from one column per label.
 PERIOD, REPORTS, CHANGE, CHANGE_PCT = "period", "reports", "change", "change %"
@@ -40,8 +40,8 @@ class PeriodCounts:
 
     `kinds` counts the reports by what they carry (a frozenset of labels, or "no label" / "not labelled"):
     the detail the disclosure check needs. `part` is true for a first or last period the file's dates
-    cover only in part; `change_across_part` when no change is worked out because this period or the
-    previous one is part.
+    cover only in part, and `covered` says how much ("3 months", "12 days"); `change_across_part` when no
+    change is worked out because this period or the previous one is part.
     """
 
     period: str
@@ -54,6 +54,7 @@ class PeriodCounts:
     change: int | None = None
     change_pct: float | None = None
     part: bool = False
+    covered: str = ""
     change_across_part: bool = False
     kinds: Counter[frozenset[str] | str] = field(default_factory=Counter)
 
@@ -68,7 +69,9 @@ class PeriodCounts:
 
     @property
     def shown_period(self) -> str:
-        return f"{self.period} {PART}" if self.part else self.period
+        if not self.part:
+            return self.period
+        return f"{self.period} ({self.covered})" if self.covered else f"{self.period} {PART}"
 
 
 @dataclass

@@ -102,7 +102,7 @@ def test_summarise_counts_agree_with_direct_group_by(tmp_path: Path) -> None:
         counts[NO_LABEL] += not labels
         counts[SEVERAL] += len(labels) > 1
 
-    by_period = {str(row["period"]).removesuffix(" (part)"): row for row in summary.table}
+    by_period = {str(row["period"]).split(" (")[0]: row for row in summary.table}
     assert set(expected) <= set(by_period)
     for period, counts in expected.items():
         for column in [REPORTS, NO_LABEL, SEVERAL, NOT_LABELLED, NEEDS_REVIEW, *LABELS]:
@@ -110,7 +110,7 @@ def test_summarise_counts_agree_with_direct_group_by(tmp_path: Path) -> None:
     total = summary.table[-1]
     assert total["period"] == TOTAL
     assert total[REPORTS] == len(rows) == sum(period.reports for period in summary.periods)
-    months = [str(row["period"]).removesuffix(" (part)") for row in summary.table[:-1]]
+    months = [str(row["period"]).split(" (")[0] for row in summary.table[:-1]]
     assert months == sorted(months)  # gaps filled, in time order
     assert summary.undated_rows == []
 
@@ -149,7 +149,7 @@ def test_summarise_financial_year_end_to_end(tmp_path: Path) -> None:
     summary = summarise(_write(tmp_path / "r.csv", rows, ["date", "labels"]), by="financial-year")
     # The file's dates cover one day of 2023/24: a part year, so no change is worked out from it.
     assert [(row["period"], row[REPORTS], row[CHANGE_PCT]) for row in summary.table] == [
-        ("2023/24 (part)", 1, ""), ("2024/25", 2, PART_CHANGE), (TOTAL, 3, ""),
+        ("2023/24 (1 day)", 1, ""), ("2024/25", 2, PART_CHANGE), (TOTAL, 3, ""),
     ]
 
 
@@ -240,7 +240,7 @@ def test_summarise_many_undated_rows_listed_briefly(tmp_path: Path) -> None:
 def test_summarise_date_column_given_and_missing(tmp_path: Path) -> None:
     rows = [{"When": "2024-05-01", "received": "junk", "labels": ""}]
     path = _write(tmp_path / "r.csv", rows, ["When", "received", "labels"])
-    assert summarise(path, date_column="when").table[0]["period"] == "2024-05 (part)"
+    assert summarise(path, date_column="when").table[0]["period"] == "2024-05 (1 day)"
     assert summarise(path, date_column="WHEN ").date_column == "When"
     with pytest.raises(DataError, match=r"'nope'.*'When', 'received', 'labels'.*--date-column"):
         summarise(path, date_column="nope")
@@ -344,7 +344,7 @@ def test_summarise_suppression_hides_small_counts_and_what_reveals_them(tmp_path
     rows += [{"received": "2024-03-10", "labels": "immigration"} for _ in range(3)]
     path = _write(tmp_path / "r.csv", rows, ["received", "labels"])
     summary = summarise(path, suppress_below=5)
-    table = {str(row["period"]).removesuffix(" (part)"): row for row in summary.table}
+    table = {str(row["period"]).split(" (")[0]: row for row in summary.table}
     assert table["2024-01"]["race_hate"] == WITHHELD
     # 2 race_hate in January would be Total race_hate minus nothing: the total is withheld too.
     assert table[TOTAL]["race_hate"] == WITHHELD

@@ -75,7 +75,7 @@ def test_summarise_dates_extreme_dates_make_no_periods(tmp_path: Path) -> None:
     rows += [{"received": "0001-01-01", "labels": ""}, {"received": "9999-12-31", "labels": ""}]
     with pytest.warns(OutsideWindowWarning, match=r"2 rows \(rows 26, 27\)"):
         summary = summarise(_write(tmp_path / "r.csv", rows), suppress_below=5)
-    assert _periods(summary)[:-2] == ["2024-01", "2024-02", "2024-03 (part)"]
+    assert _periods(summary)[:-2] == ["2024-01", "2024-02", "2024-03 (28 days)"]
     assert _periods(summary)[-2:] == [OUTSIDE_WINDOW, TOTAL]
 
 
@@ -96,7 +96,7 @@ def test_summarise_dates_window_can_be_moved(tmp_path: Path) -> None:
     with pytest.warns(OutsideWindowWarning, match="after 2000-01-31"):
         summary = summarise(path, earliest=dt.date(1999, 1, 1), latest=dt.date(2000, 1, 31))
     # The last report inside the window is on 28 January, 3 days short of its end: a part month.
-    assert _periods(summary) == ["1999-11", "1999-12", "2000-01 (part)", OUTSIDE_WINDOW, TOTAL]
+    assert _periods(summary) == ["1999-11", "1999-12", "2000-01 (28 days)", OUTSIDE_WINDOW, TOTAL]
 
 
 def test_summarise_dates_periods_run_from_first_to_last_dated_row_inside_the_window(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_summarise_dates_ambiguous_two_digit_year_is_refused(tmp_path: Path) -> 
     assert "24 May 2001 or 01 May 2024" in message
     assert "four-digit year" in message and "--date-format" in message
     summary = summarise(path, date_format="%y-%m-%d")
-    assert _periods(summary) == ["2024-05 (part)", TOTAL] and summary.table[0][REPORTS] == 3
+    assert _periods(summary) == ["2024-05 (3 days)", TOTAL] and summary.table[0][REPORTS] == 3
 
 
 # -- the period cap ----------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_summarise_dates_column_can_be_chosen(tmp_path: Path) -> None:
     path = _write(tmp_path / "r.csv", rows)
     assert summarise(path).date_column == "Date received"
     summary = summarise(path, date_column="incident_date")
-    assert summary.date_column == "Incident date" and _periods(summary) == ["2023-12 (part)", TOTAL]
+    assert summary.date_column == "Incident date" and _periods(summary) == ["2023-12 (1 day)", TOTAL]
     assert format_summary_text(summary).startswith("Dates from column 'Incident date' (as given).")
 
 
@@ -168,11 +168,11 @@ def test_summarise_dates_part_year_gets_no_change(tmp_path: Path) -> None:
     rows = _monthly(dt.date(2024, 1, 1), 15)
     summary = summarise(_write(tmp_path / "r.csv", rows), by="financial-year")
     assert [(row["period"], row[REPORTS], row[CHANGE], row[CHANGE_PCT]) for row in summary.table] == [
-        ("2023/24 (part)", 24, "", ""),
+        ("2023/24 (3 months)", 24, "", ""),
         ("2024/25", 96, "n/a", PART_CHANGE),
         (TOTAL, 120, "", ""),
     ]
-    assert any(note.startswith("(part): ") for note in summary.notes)
+    assert any("'2023/24 (3 months)'" in note and "no change is worked out" in note for note in summary.notes)
     assert "+300%" not in format_summary_text(summary)
 
 
@@ -188,7 +188,9 @@ def test_summarise_dates_period_not_over_yet_is_part(tmp_path: Path) -> None:
     today = dt.date.today()
     rows = [{"received": (today - dt.timedelta(days=days)).isoformat(), "labels": ""} for days in range(0, 800, 5)]
     summary = summarise(_write(tmp_path / "r.csv", rows), by="year")
-    assert _periods(summary)[-2] == f"{today.year} (part)" or today == dt.date(today.year, 12, 31)
+    months = round(((today + dt.timedelta(days=1)) - dt.date(today.year, 1, 1)).days / 30.44)  # to the window's end
+    shown = f"{today.year} ({months} months)" if months > 1 else f"{today.year} ("
+    assert _periods(summary)[-2].startswith(shown) or today == dt.date(today.year, 12, 31)
 
 
 # -- the command line: row numbers on the terminal only --------------------------------------------------
