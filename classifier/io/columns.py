@@ -24,12 +24,13 @@ Columns added
 A model's calibrated probability of a label is always in a column `SCORE_PREFIX` + label (``score_hate``).
 
 ``tension label`` adds `LABELLER_COLUMNS`: ``labels``, ``score_<label>`` per label of the model,
-``needs_review``, ``reasons`` and ``status``. Scores are numbers (empty for a row not classified; shown with
-`SCORE_NUMBER_FORMAT` in XLSX), ``needs_review`` a boolean (a real one in XLSX and JSON Lines, ``true``/``false``
-in CSV/TSV), the others text. When the input already has a column of any of those names,
-all of them get the first prefix of `ADDED_PREFIXES` (``tension_``, then ``tension2_`` ... ``tension99_``)
-under which none clashes (`added_column_names`); `labeller_prefix` finds that prefix again when the file is
-read back (``tension summarise``).
+``needs_review``, ``review_reason``, ``reasons`` and ``status``. Scores are numbers (empty for a row not classified;
+shown with `SCORE_NUMBER_FORMAT` in XLSX), ``needs_review`` a boolean (a real one in XLSX and JSON Lines,
+``true``/``false`` in CSV/TSV), the others text: ``review_reason`` says in plain words why a row needs review
+(empty when it does not), ``reasons`` gives the words of the report behind each label. When the input already
+has a column of any of those names, all of them get the first prefix of `ADDED_PREFIXES` (``tension_``, then
+``tension2_`` ... ``tension99_``) under which none clashes (`added_column_names`); `labeller_prefix` finds that
+prefix again when the file is read back (``tension summarise``).
 
 Where the model's opinion shares a file with a person's labels (``tension suggest``, ``tension audit``),
 the model's columns get `MODEL_PREFIX`: ``model_labels``, ``model_score_<label>``. ``tension suggest`` keeps
@@ -54,6 +55,7 @@ __all__ = [
     "MODEL_PREFIX",
     "NEEDS_REVIEW_COLUMN",
     "REASONS_COLUMN",
+    "REVIEW_REASON_COLUMN",
     "SCORE_NUMBER_FORMAT",
     "SCORE_PREFIX",
     "SPLIT_COLUMN",
@@ -84,10 +86,13 @@ SCORE_PREFIX = "score_"
 #: How an XLSX output shows scores (the cell holds the full number): two decimals.
 SCORE_NUMBER_FORMAT = "0.00"
 NEEDS_REVIEW_COLUMN = "needs_review"
+#: Why a row needs review, in plain words: the labels near their threshold, with score and threshold.
+REVIEW_REASON_COLUMN = "review_reason"
 REASONS_COLUMN = "reasons"
 STATUS_COLUMN = "status"
 #: The columns ``tension label`` adds, in order; ``score_`` stands for one ``score_<label>`` per label.
-LABELLER_COLUMNS = (LABELS_COLUMN, SCORE_PREFIX, NEEDS_REVIEW_COLUMN, REASONS_COLUMN, STATUS_COLUMN)
+LABELLER_COLUMNS = (LABELS_COLUMN, SCORE_PREFIX, NEEDS_REVIEW_COLUMN, REVIEW_REASON_COLUMN, REASONS_COLUMN,
+                    STATUS_COLUMN)
 #: Prefixes tried, in order, for the added columns when the input already has columns of their names.
 ADDED_PREFIXES = ("", "tension_", *(f"tension{n}_" for n in range(2, 100)))
 MODEL_PREFIX = "model_"
@@ -145,8 +150,8 @@ def added_column_names(input_columns: Sequence[str], labels: Sequence[str]) -> d
     >>> added_column_names(["id", "text", "labels"], ["hate"])["score_hate"]
     'tension_score_hate'
     """
-    ours = [LABELS_COLUMN, *(score_column(label) for label in labels), NEEDS_REVIEW_COLUMN, REASONS_COLUMN,
-            STATUS_COLUMN]
+    ours = [LABELS_COLUMN, *(score_column(label) for label in labels), NEEDS_REVIEW_COLUMN, REVIEW_REASON_COLUMN,
+            REASONS_COLUMN, STATUS_COLUMN]
     taken = set(input_columns)
     for prefix in ADDED_PREFIXES:
         names = {name: f"{prefix}{name}" for name in ours}

@@ -9,7 +9,10 @@ are written back in input order, so the output is byte-for-byte the same whateve
 Added columns
 -------------
 ``labels`` (``;``-separated), ``score_<label>`` for every label of the model (numbers), ``needs_review``
-(a boolean; ``true``/``false`` in CSV/TSV), ``reasons`` (``label: term, term; label: term``) and ``status``
+(a boolean; ``true``/``false`` in CSV/TSV), ``review_reason`` (why the row needs review, in the words of
+`classifier.model.label_names.review_reason`: "Israel/Palestine is 0.41, close to its threshold 0.54 (not
+given)."; "Not classified: empty text." for a row not classified; empty when the row needs no review),
+``reasons`` (``label: words, words; label: words``, the report's own words) and ``status``
 (``ok``, or why the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
 any of these names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ...
 if that clashes too), so the original columns are never overwritten and the added ones stay together
@@ -508,19 +511,30 @@ def _count(summary: BatchSummary, labels: str, needs_review: bool, status: str) 
 # -- labelling chunks (in this process or in workers) --------------------------------------------------
 
 def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:
-    """The added cells for each text: labels, one score per label, needs_review, reasons, status.
+    """The added cells for each text: labels, one score per label, needs_review, review_reason, reasons, status.
 
     Identical texts in a chunk (forwarded duplicates are common in backlogs) are labelled once.
     """
     unique = list(dict.fromkeys(texts))
     predictions = dict(zip(unique, model.predict(unique, on_invalid="flag", max_chars=max_chars), strict=True))
-    labels = model.labels
+    labels, thresholds = model.labels, model.thresholds
     cells = {}
     for text, prediction in predictions.items():
         scores = [_score_cell(prediction.scores[label]) for label in labels]
         reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items() if terms)
-        cells[text] = (";".join(prediction.labels), *scores, bool(prediction.needs_review), reasons, prediction.status)
+        cells[text] = (";".join(prediction.labels), *scores, bool(prediction.needs_review),
+                       _review_reason(prediction, thresholds), reasons, prediction.status)
     return [cells[text] for text in texts]
+
+
+def _review_reason(prediction: Any, thresholds: dict[str, float]) -> str:
+    """Why a row needs review, in plain words ("" when it does not)."""
+    from classifier.model.label_names import review_reason
+    from classifier.model.predictor import STATUS_OK
+
+    if prediction.status != STATUS_OK:
+        return f"Not classified: {prediction.status}."
+    return review_reason(prediction.review_labels, prediction.scores, thresholds) if prediction.needs_review else ""
 
 
 def _score_cell(score: float) -> float | None:

@@ -52,12 +52,14 @@ def test_columns_score_and_model_columns():
 
 def test_columns_added_names_avoid_every_input_column():
     assert added_column_names(["text"], ["a"]) == {
-        "labels": "labels", "score_a": "score_a", "needs_review": "needs_review", "reasons": "reasons",
-        "status": "status",
+        "labels": "labels", "score_a": "score_a", "needs_review": "needs_review", "review_reason": "review_reason",
+        "reasons": "reasons", "status": "status",
     }
     assert set(added_column_names(["text", "status"], ["a"]).values()) == {
-        "tension_labels", "tension_score_a", "tension_needs_review", "tension_reasons", "tension_status",
+        "tension_labels", "tension_score_a", "tension_needs_review", "tension_review_reason", "tension_reasons",
+        "tension_status",
     }
+    assert set(added_column_names(["text", "review_reason"], ["a"]).values()) >= {"tension_review_reason"}
 
 
 def test_columns_no_prefix_left_is_a_data_error():

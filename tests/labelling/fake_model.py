@@ -18,6 +18,10 @@ class FakeModel(TensionModel):
     def labels(self):
         return ["a", "b"]
 
+    @property
+    def thresholds(self):
+        return {"a": 0.5, "b": 0.5}
+
     def predict(self, texts, *, on_invalid="raise", max_chars=MAX_TEXT_CHARS, **kwargs):
         texts = list(texts)
         self.seen.append(texts)

@@ -61,7 +61,8 @@ def test_batch_round_trip_keeps_every_row_column_and_order(tmp_path, trained, ex
     out_rows = read_rows(output)
     assert summary.rows_in == summary.rows_out == len(out_rows) == 23
     labels = json.loads((trained.model_dir / "metadata.json").read_text("utf-8"))["labels"]
-    expected_added = ["labels", *(f"score_{label}" for label in labels), "needs_review", "reasons", "status"]
+    expected_added = ["labels", *(f"score_{label}" for label in labels), "needs_review", "review_reason", "reasons",
+                      "status"]
     assert list(out_rows[0]) == ["ref", "text", "channel", *expected_added]
     for original, labelled in zip(rows, out_rows, strict=True):
         assert {key: labelled[key] for key in original} == original
@@ -87,6 +88,31 @@ def test_batch_predictions_match_the_model(tmp_path, model):
         assert row["reasons"] == expected_reasons
 
 
+@pytest.mark.parametrize("ext", [".csv", ".jsonl", ".xlsx"])
+def test_batch_review_reason_names_the_labels_near_their_threshold(tmp_path, model, ext):
+    from classifier.model.label_names import review_reason
+
+    wide = TensionModel(model.pipeline, model.metadata, review_band=0.3)
+    texts = _corpus_texts(60) + [""]
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
+
+    label_file(source, tmp_path / f"out{ext}", model=wide)
+
+    out_rows = read_rows(tmp_path / f"out{ext}")
+    flagged = 0
+    for row, prediction in zip(out_rows, wide.predict(texts, on_invalid="flag"), strict=True):
+        if prediction.status != "ok":
+            expected = "Not classified: empty text."
+        elif prediction.needs_review:
+            expected = review_reason(prediction.review_labels, prediction.scores, wide.thresholds)
+            assert "close to its threshold" in expected
+            flagged += 1
+        else:
+            expected = ""
+        assert (row["review_reason"] or "") == expected
+    assert 0 < flagged < len(texts) - 1
+
+
 def test_batch_empty_and_whitespace_texts_are_kept_and_flagged(tmp_path, model):
     texts = ["", "   ", "\t\n", TEXTS[0], ""]
     source = write_csv(tmp_path / "in.csv", [{"id": str(i), "text": text} for i, text in enumerate(texts)])
@@ -98,6 +124,7 @@ def test_batch_empty_and_whitespace_texts_are_kept_and_flagged(tmp_path, model):
     assert [row["text"] for row in out_rows] == [guard_formula(text) for text in texts]  # "\t\n" -> "'\t\n"
     for row in (out_rows[i] for i in (0, 1, 2, 4)):
         assert (row["status"], row["needs_review"], row["labels"], row["reasons"]) == ("empty text", "true", "", "")
+        assert row["review_reason"] == "Not classified: empty text."
         assert all(row[f"score_{label}"] == "" for label in model.labels)
     assert out_rows[3]["status"] == "ok"
     assert summary.not_classified == 4
@@ -128,7 +155,8 @@ def test_batch_clashing_column_names_are_left_untouched(tmp_path, model):
 def test_batch_added_column_names_skip_prefixes_already_taken():
     names = added_column_names(["text", "labels", "tension_labels"], ["a"])
     assert names == {"labels": "tension2_labels", "score_a": "tension2_score_a", "needs_review":
-                     "tension2_needs_review", "reasons": "tension2_reasons", "status": "tension2_status"}
+                     "tension2_needs_review", "review_reason": "tension2_review_reason", "reasons": "tension2_reasons",
+                     "status": "tension2_status"}
     assert added_column_names(["text", "label"], ["a"])["labels"] == "labels"
 
 
@@ -211,6 +239,9 @@ def test_batch_output_is_identical_whatever_jobs(tmp_path, trained, model):
     reference = (tmp_path / "jobs1.csv").read_bytes()
     assert (tmp_path / "jobs2.csv").read_bytes() == reference
     assert (tmp_path / "jobs2_inherited.csv").read_bytes() == reference
+    out_rows = read_rows(tmp_path / "jobs2.csv")
+    assert all(bool(row["review_reason"]) == (row["needs_review"] == "true") for row in out_rows)
+    assert any("close to its threshold" in row["review_reason"] for row in out_rows)  # the workers' reasons too
     assert one.rows_out == two.rows_out == inherited.rows_out == len(texts)
     assert one.label_counts == two.label_counts
     assert (two.jobs, one.jobs) == (2, 1)
@@ -363,6 +394,10 @@ _MEMORY_SCRIPT = textwrap.dedent(
         @property
         def labels(self):
             return ["a", "b"]
+
+        @property
+        def thresholds(self):
+            return {"a": 0.5, "b": 0.5}
 
         def predict(self, texts, **kwargs):
             return [Prediction(("a",), {"a": 0.9, "b": 0.1}, False, {"a": ["word"]}) for _ in texts]
