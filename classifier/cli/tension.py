@@ -223,19 +223,24 @@ def info_cli(model: Annotated[Path, typer.Argument(help="Model folder or name.")
 @app.command("validate")
 @user_errors
 def validate_cli(
-    data: DataArg,
+    data: Annotated[list[Path], typer.Argument(help="One or more labelled files (CSV, TSV, XLSX, JSONL), checked "
+                                               "together as tension train combines them.")],
     text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
     labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
     labels: Annotated[
         str | None, typer.Option(help="Comma-separated allowed labels; others are reported.")
     ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--show-all", help="List every duplicate and conflict, not only the first 20 of each.")
+    ] = False,
 ) -> None:
-    """Check a labelled file: empty texts, duplicates, near-duplicates, unknown labels, counts per label."""
-    from classifier.training.validate import format_report, validate_file
+    """Check labelled files: empty texts, duplicates, near-duplicates and texts given different labels (across
+    files too), unknown labels, counts per label."""
+    from classifier.training.validate import format_report, validate_files
 
     allowed = [name.strip() for name in labels.split(",")] if labels else None
-    report = validate_file(data, text_column=text_column, labels_column=labels_column, allowed_labels=allowed)
-    typer.echo(format_report(report))
+    report = validate_files(data, text_column=text_column, labels_column=labels_column, allowed_labels=allowed)
+    typer.echo(format_report(report, show_all=show_all))
     if not report.ok:
         raise typer.Exit(code=1)
 

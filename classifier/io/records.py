@@ -14,9 +14,9 @@ from classifier.io.columns import ID_COLUMNS, LABEL_SEPARATOR, LABELS_COLUMN, SP
 from classifier.io.tables import TableReader, find_column
 
 __all__ = [
-    "ID_COLUMNS", "LABELS_COLUMN", "LABEL_SEPARATOR", "SPLITS", "SPLIT_COLUMN", "TEXT_COLUMNS", "LabelledData",
-    "combine", "file_sha256", "label_strata", "normalise_text", "parse_labels", "read_labelled",
-    "read_labelled_files", "text_sha256",
+    "ID_COLUMNS", "LABELS_COLUMN", "LABEL_SEPARATOR", "SPLITS", "SPLIT_COLUMN", "TEXT_COLUMNS", "LabelConflictError",
+    "LabelledData", "combine", "file_sha256", "format_conflict", "label_conflicts", "label_strata", "normalise_text",
+    "parse_labels", "read_labelled", "read_labelled_files", "text_sha256",
 ]
 
 SPLITS = ("train", "test")
@@ -136,13 +136,32 @@ def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_
     return data
 
 
-def combine(datasets: list[LabelledData], *, prefer_later=False) -> LabelledData:
-    """Concatenate labelled files, resolving exact duplicate texts.
+#: Conflicts listed in the error of `combine`; `tension validate --show-all` lists them all.
+CONFLICTS_SHOWN = 10
 
-    Duplicates with the same labels keep the first copy (with a warning). Duplicates whose labels differ
-    are an error listing them, unless ``prefer_later`` is set: then the copy from the later file wins, and
-    keeps the earlier copy's split when it has none of its own (a corrected test report stays a test report).
-    """
+
+class LabelConflictError(DataError):
+    """The same report text carries different labels in the data; ``conflicts`` holds every one
+    (:func:`label_conflicts`)."""
+
+    def __init__(self, message: str, conflicts: list) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts
+
+
+def format_conflict(conflict) -> str:
+    """One conflict, ``(earlier source, labels, later source, labels)``, as one line naming rows, never text."""
+    a, labels_a, b, labels_b = conflict
+    return f"{a} {list(labels_a) or 'no label'} vs {b} {list(labels_b) or 'no label'}"
+
+
+def label_conflicts(datasets: list[LabelledData]) -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
+    """Every report text that appears again with other labels, as (earlier source, its labels, later source,
+    its labels), in file order; each later copy is compared with the copy kept so far (the first)."""
+    return _merge(datasets, prefer_later=False)[2]
+
+
+def _merge(datasets, *, prefer_later):
     merged = LabelledData([], [], [], [], [], {})
     seen: dict[str, int] = {}
     conflicts, repeats, keep = [], 0, []
@@ -169,14 +188,27 @@ def combine(datasets: list[LabelledData], *, prefer_later=False) -> LabelledData
                 keep[seen[key]] = position
                 if merged.splits[position] is None:
                     merged.splits[position] = merged.splits[earlier]
+    return merged, keep, conflicts, repeats
+
+
+def combine(datasets: list[LabelledData], *, prefer_later=False) -> LabelledData:
+    """Concatenate labelled files, resolving exact duplicate texts.
+
+    Duplicates with the same labels keep the first copy (with a warning). Duplicates whose labels differ
+    are a `LabelConflictError` listing them one per line, unless ``prefer_later`` is set: then the copy from the
+    later file wins, and keeps the earlier copy's split when it has none of its own (a corrected test report stays
+    a test report).
+    """
+    merged, keep, conflicts, repeats = _merge(datasets, prefer_later=prefer_later)
     if conflicts and not prefer_later:
-        lines = "; ".join(
-            f"{a} {list(la) or 'no label'} vs {b} {list(lb) or 'no label'}" for a, la, b, lb in conflicts[:10]
-        )
-        more = f" (and {len(conflicts) - 10} more)" if len(conflicts) > 10 else ""
-        raise DataError(
-            f"{len(conflicts)} report text(s) appear more than once with different labels: {lines}{more}. "
-            "Correct the labels, or pass --prefer-later to let the later file win."
+        lines = "".join(f"\n  {format_conflict(conflict)}" for conflict in conflicts[:CONFLICTS_SHOWN])
+        files = " ".join(dict.fromkeys(source.rsplit(" row ", 1)[0] for c in conflicts for source in (c[0], c[2])))
+        more = (f"\n  ... and {len(conflicts) - CONFLICTS_SHOWN} more; list them all with: tension validate {files} "
+                "--show-all") if len(conflicts) > CONFLICTS_SHOWN else ""
+        raise LabelConflictError(
+            f"{len(conflicts)} report text(s) appear more than once with different labels:{lines}{more}\n"
+            "Correct the labels, or pass --prefer-later to let the later file win.",
+            conflicts,
         )
     if repeats or conflicts:
         warnings.warn(

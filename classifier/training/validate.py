@@ -1,4 +1,4 @@
-"""Checks of a labelled file before training: the engine behind ``tension validate``."""
+"""Checks of labelled files before training: the engine behind ``tension validate``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
-from classifier.io.records import normalise_text, read_labelled
+from classifier.io.records import format_conflict, label_conflicts, normalise_text, read_labelled
 
 NEAR_DUPLICATE_COSINE = 0.8
 SHARED_RUN_WORDS = 8
+#: Items of each list `format_report` shows unless asked for all.
+SHOWN = 20
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -28,16 +30,31 @@ class ValidationReport:
     rare_labels: dict[str, str | None] = field(default_factory=dict)
     shared_run_share: float = 0.0
     split_counts: dict[str, int] = field(default_factory=dict)
+    conflicts: list[tuple] = field(default_factory=list)
+    files: int = 1
 
     @property
     def ok(self) -> bool:
-        return not (self.exact_duplicates or self.near_duplicates or self.unknown_labels)
+        return not (self.exact_duplicates or self.near_duplicates or self.unknown_labels or self.conflicts)
 
 
-def validate_file(path, *, text_column=None, labels_column="labels", allowed_labels=None,
-                  min_examples=10) -> ValidationReport:
-    """Read and check a labelled file. Empty texts and malformed labels raise :class:`DataError`."""
-    data = read_labelled(path, text_column=text_column, labels_column=labels_column)
+def validate_file(path, **options) -> ValidationReport:
+    """Read and check one labelled file (:func:`validate_files` of ``[path]``)."""
+    return validate_files([path], **options)
+
+
+def validate_files(paths, *, text_column=None, labels_column="labels", allowed_labels=None,
+                   min_examples=10) -> ValidationReport:
+    """Read and check labelled files together, as ``tension train`` would combine them: duplicates and
+    near-duplicates across files too, and every text given different labels (``conflicts``). Empty texts and
+    malformed labels raise :class:`DataError`."""
+    from classifier.io.records import LabelledData
+
+    datasets = [read_labelled(path, text_column=text_column, labels_column=labels_column) for path in paths]
+    data = LabelledData([], [], [], [], [], {})
+    for part in datasets:
+        for name in ("ids", "texts", "labels", "splits", "sources"):
+            getattr(data, name).extend(getattr(part, name))
     counts = Counter(label for labels in data.labels for label in labels)
     report = ValidationReport(
         n_reports=len(data),
@@ -45,6 +62,8 @@ def validate_file(path, *, text_column=None, labels_column="labels", allowed_lab
         no_label=sum(1 for labels in data.labels if not labels),
         multi_label=sum(1 for labels in data.labels if len(labels) > 1),
         split_counts=dict(Counter(s for s in data.splits if s)),
+        conflicts=label_conflicts(datasets),
+        files=len(datasets),
     )
     first: dict[str, int] = {}
     for i, text in enumerate(data.texts):
@@ -102,9 +121,18 @@ def shared_run_share(texts, run=SHARED_RUN_WORDS) -> float:
     return len(sharing) / len(texts) if texts else 0.0
 
 
-def format_report(report: ValidationReport) -> str:
-    """Plain-text summary for the terminal."""
-    lines = [f"{report.n_reports} reports"]
+def format_report(report: ValidationReport, *, show_all: bool = False) -> str:
+    """Plain-text summary for the terminal, one problem per line: the first :data:`SHOWN` of each kind, or all
+    with ``show_all``."""
+
+    def listed(items, line) -> list[str]:
+        shown = items if show_all else items[:SHOWN]
+        more = [f"  ... and {len(items) - len(shown)} more (--show-all lists them all)"] if len(shown) < len(items) \
+            else []
+        return [f"  {line(item)}" for item in shown] + more
+
+    files = f" in {report.files} files" if report.files > 1 else ""
+    lines = [f"{report.n_reports} reports{files}"]
     if report.split_counts:
         lines.append("split: " + ", ".join(f"{k} {v}" for k, v in sorted(report.split_counts.items())))
     lines.append("reports per label:")
@@ -113,10 +141,12 @@ def format_report(report: ValidationReport) -> str:
     share = report.multi_label / report.n_reports if report.n_reports else 0
     lines.append(f"two or more labels: {report.multi_label} ({share:.1%})")
     lines.append(f"reports sharing an {SHARED_RUN_WORDS}-word run with another: {report.shared_run_share:.1%}")
+    lines.append(f"same text with different labels: {len(report.conflicts)}")
+    lines += listed(report.conflicts, format_conflict)
     lines.append(f"exact duplicates: {len(report.exact_duplicates)}")
-    lines += [f"  {a} = {b}" for a, b in report.exact_duplicates[:20]]
+    lines += listed(report.exact_duplicates, lambda pair: f"{pair[0]} = {pair[1]}")
     lines.append(f"near duplicates (TF-IDF cosine > {NEAR_DUPLICATE_COSINE}): {len(report.near_duplicates)}")
-    lines += [f"  {a} ~ {b} ({s:.2f})" for a, b, s in report.near_duplicates[:20]]
+    lines += listed(report.near_duplicates, lambda near: f"{near[0]} ~ {near[1]} ({near[2]:.2f})")
     for label, sources in report.unknown_labels.items():
         lines.append(f"unknown label '{label}' in {len(sources)} row(s), e.g. {', '.join(sources[:5])}")
     for label, match in report.rare_labels.items():

@@ -128,3 +128,13 @@ def test_cli_label_without_any_model_names_the_option_and_the_variable(nowhere):
     assert result.exit_code == 1
     assert "No default model found" in result.output
     assert "--model" in result.output and "$TENSION_MODELS_DIR" in result.output
+
+
+def test_cli_validate_takes_several_files_and_shows_every_conflict_with_show_all(tmp_path):
+    old = write_csv(tmp_path / "old.csv", [{"text": f"report number {i}", "labels": "race_hate"} for i in range(22)])
+    new = write_csv(tmp_path / "new.csv", [{"text": f"report number {i}", "labels": ""} for i in range(22)])
+    result = runner.invoke(app, ["validate", str(old), str(new), "--show-all"])
+    assert result.exit_code == 1
+    assert "same text with different labels: 22" in result.output
+    assert sum(" vs " in line for line in result.output.splitlines()) == 22
+    assert "PROBLEMS FOUND" in result.output

@@ -121,3 +121,24 @@ def test_records_text_hash_ignores_case_and_spacing_only():
     assert text_sha256("Hotel  protest\ttonight ") == text_sha256("hotel protest tonight")
     assert text_sha256("hotel protest tonight") != text_sha256("hotel protest today")
     assert len(text_sha256("x")) == 64
+
+
+def _conflicting_files(tmp_path, n: int):
+    old = write_csv(tmp_path / "old.csv", [{"text": f"report number {i}", "labels": "race_hate"} for i in range(n)])
+    new = write_csv(tmp_path / "new.csv", [{"text": f"Report  number {i}", "labels": ""} for i in range(n)])
+    return old, new
+
+
+def test_records_conflicts_are_listed_one_per_line_with_a_way_to_see_them_all(tmp_path):
+    from classifier.io.records import LabelConflictError
+
+    old, new = _conflicting_files(tmp_path, 15)
+    with pytest.raises(LabelConflictError) as caught:
+        combine([read_labelled(old), read_labelled(new)])
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "15 report text(s) appear more than once with different labels:"
+    assert lines[1] == "  old.csv row 2 ['race_hate'] vs new.csv row 2 no label"
+    assert len([line for line in lines if " vs " in line]) == 10
+    assert lines[11] == "  ... and 5 more; list them all with: tension validate old.csv new.csv --show-all"
+    assert "--prefer-later" in lines[12] and "(and" not in str(caught.value)
+    assert len(caught.value.conflicts) == 15 and "report number" not in str(caught.value)

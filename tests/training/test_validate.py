@@ -61,3 +61,19 @@ def test_validate_shared_run_share_counts_reports():
     texts = ["one two three four five six seven eight nine", "zero one two three four five six seven eight",
              "something else entirely"]
     assert shared_run_share(texts) == pytest.approx(2 / 3)
+
+
+def test_validate_several_files_finds_conflicts_across_them_and_lists_all_on_request(tmp_path):
+    from classifier.training.validate import SHOWN, format_report, validate_files
+
+    old = write_csv(tmp_path / "old.csv", [{"text": f"report number {i}", "labels": "race_hate"} for i in range(25)])
+    new = write_csv(tmp_path / "new.csv", [{"text": f"report number {i}", "labels": ""} for i in range(25)])
+    report = validate_files([old, new])
+    assert report.n_reports == 50 and not report.ok and len(report.conflicts) == 25
+    short = format_report(report).splitlines()
+    assert short[0] == "50 reports in 2 files" and "same text with different labels: 25" in short
+    assert sum(" vs " in line for line in short) == SHOWN
+    assert "  ... and 5 more (--show-all lists them all)" in short
+    full = format_report(report, show_all=True).splitlines()
+    assert "  old.csv row 26 ['race_hate'] vs new.csv row 26 no label" in full
+    assert sum(" vs " in line for line in full) == 25 and not any("more (--show-all" in line for line in full)
