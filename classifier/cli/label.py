@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from classifier.cli.progress import ERROR_PREFIX
 from classifier.io.tables import DEFAULT_MAX_FIELD_LINES
 
 
@@ -84,10 +85,22 @@ def register(app: typer.Typer, user_errors) -> None:
             from classifier.errors import ClassifierError
 
             if not isinstance(error, ClassifierError):  # a crash: say so before the traceback
-                typer.echo(f"error: labelling failed ({type(error).__name__}); nothing was written to {output}.",
+                typer.echo(f"{ERROR_PREFIX}labelling failed ({type(error).__name__}); nothing was written to {output}.",
                            err=True)
             raise
-        typer.echo(str(summary))
+        typer.echo(_with_throughput(summary))
+
+
+def _with_throughput(summary) -> str:
+    """The batch summary, its first line giving the time and, when it means something, the rows per second."""
+    from classifier.cli.progress import throughput
+
+    lines = str(summary).splitlines()
+    if lines and lines[0].startswith("Labelled "):
+        jobs = f"{summary.jobs} job{'s' * (summary.jobs > 1)}"
+        lines[0] = (f"Labelled {summary.rows_in} rows of {summary.input} (text column {summary.text_column!r}) "
+                    f"{throughput(summary.rows_in, summary.seconds)}, {jobs}.")
+    return "\n".join(lines)
 
 
 class _NoProgress:
@@ -122,9 +135,10 @@ class _RichProgress:
         task = self._progress.add_task("label", total=None, rate="-")
 
         def update(done: int, expected: int | None) -> None:
-            elapsed = self._progress.tasks[0].elapsed or 0.0
-            rate = f"{done / elapsed:.0f}" if elapsed > 0 else "-"
-            self._progress.update(task, completed=done, total=expected, rate=rate)
+            from classifier.cli.progress import rate
+
+            shown = rate(done, self._progress.tasks[0].elapsed or 0.0) or "-"
+            self._progress.update(task, completed=done, total=expected, rate=shown)
 
         return update
 

@@ -14,13 +14,47 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 
 from classifier.cli.options import FRACTION_RANGE, HARD_NEGATIVE_WEIGHT_DEFAULT, SEED_RANGE
-from classifier.cli.progress import QuietOpt, stage_lines
+from classifier.cli.progress import ERROR_PREFIX, QuietOpt, stage_lines
 from classifier.errors import ClassifierError
+
+
+class _Commands(typer.core.TyperGroup):
+    """The ``tension`` group: a mistyped command line is reported like every other error, on one line starting
+    ``error:`` (after the usage line), not in Click's own ``Error:`` form."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        import sys
+
+        click = (getattr(typer.core, "_click", None) or typer.core.click).exceptions  # Typer 0.29 vendors Click
+
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.NoArgsIsHelpError as error:
+            error.show()  # the help text, as without this class
+            sys.exit(error.exit_code)
+        except click.UsageError as error:
+            if error.ctx is not None:
+                typer.echo(error.ctx.get_usage(), err=True)
+                typer.echo(f"Try '{error.ctx.command_path} --help' for help.", err=True)
+            typer.echo(f"{ERROR_PREFIX}{error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            typer.echo(f"{ERROR_PREFIX}{error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            typer.echo(f"{ERROR_PREFIX}aborted.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="tension",
+    cls=_Commands,
     help="Label reports of community tension. A person decides; the model suggests.",
     no_args_is_help=True,
     add_completion=False,
@@ -29,7 +63,7 @@ app = typer.Typer(
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"{ERROR_PREFIX}{message}", err=True)
     raise typer.Exit(code=1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from classifier.cli import app
@@ -93,3 +94,43 @@ def test_progress_learning_curve_points_come_in_order_and_match_the_result(small
                             progress=lines.append)
     assert seen == points and [p["size"] for p in points] == [40, 80]
     assert lines[-2:] == [f"learning curve: point {i} of 2 ({size} reports) done" for i, size in ((1, 40), (2, 80))]
+
+
+def test_progress_throughput_never_says_zero_rows_a_second():
+    from classifier.cli.progress import rate, throughput
+
+    assert throughput(3, 0.0421) == "in 0.04 s"  # under a second: the time only
+    assert throughput(1, 3.0) == "in 3.0 s"  # under one row a second
+    assert throughput(5, 2.0) == "in 2.0 s (2.5 rows/s)"
+    assert throughput(12_345, 10.0) == "in 10.0 s (1,234 rows/s)"
+    assert rate(0, 5.0) is None and rate(10, 0.5) is None
+
+
+def test_progress_label_summary_of_a_small_file_gives_the_time_not_zero_rows_a_second(trained, tmp_path):
+    import re
+
+    from tests.helpers import write_csv
+
+    backlog = write_csv(tmp_path / "b.csv", [{"text": "bins not collected"}, {"text": "graffiti on the mosque"}])
+    result = runner.invoke(app, ["label", str(backlog), "--model", str(trained.model_dir)])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    shown = re.fullmatch(r"Labelled 2 rows of .*b\.csv \(text column 'text'\) "
+                         r"in \d+\.\d+ s(?: \((.+) rows/s\))?, 1 job\.", first)
+    assert shown, first
+    assert shown[1] is None or float(shown[1]) >= 1  # a second or more of work (a busy machine): a true rate
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "x.csv", "--cv", "1"],  # Click's own check of an option
+    ["no-such-command"],  # Click's own check of the command
+    ["info", "no/such/model"],  # ours
+])
+def test_progress_every_error_line_starts_with_one_prefix(args):
+    from classifier.cli.progress import ERROR_PREFIX
+
+    result = runner.invoke(app, args)
+    assert result.exit_code in (1, 2)
+    errors = [line for line in result.stderr.splitlines() if line.lower().startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith(ERROR_PREFIX), result.stderr
+    assert "Error" not in result.stderr and "╭" not in result.stderr

@@ -54,7 +54,8 @@ def test_cli_user_errors_are_one_line_exit_1(tmp_path):
     bad = write_csv(tmp_path / "bad.csv", [{"words": "x", "labels": ""}])
     result = runner.invoke(app, ["train", str(bad), "--out", str(tmp_path / "m")])
     assert result.exit_code == 1
-    assert result.output.strip().startswith("error:") and "words" in result.output
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("[")]  # stage lines start "[m:ss]"
+    assert len(errors) == 1 and errors[0].startswith("error:") and "words" in errors[0]
     assert "Traceback" not in result.output
     missing = runner.invoke(app, ["predict", str(tmp_path / "no-model"), "text"])
     assert missing.exit_code == 1 and "tension train" in missing.output
