@@ -45,6 +45,7 @@ MAX_QUEUE_ROWS = 5_000
 #: The keys that toggle labels: 1 for the first label, and so on.
 _KEYS = "123456789"
 _PARAGRAPHS = re.compile(r"\n\s*\n")
+_TEXT_COLUMN_OPTION = re.compile(r"with --text-column( NAME)?")
 _PURGE_EVERY_SECONDS = 3600
 
 
@@ -230,10 +231,15 @@ def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[st
         upload.save(handle)
         handle.flush()
         texts: list[str] = []
-        with TableReader(Path(handle.name)) as reader:
-            column = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
-            for chunk in reader.iter_chunks():
-                texts.extend(str(row.get(column) or "") for row in chunk)
-                if len(texts) > MAX_QUEUE_ROWS:
-                    break
+        try:
+            with TableReader(Path(handle.name)) as reader:
+                column = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
+                for chunk in reader.iter_chunks():
+                    texts.extend(str(row.get(column) or "") for row in chunk)
+                    if len(texts) > MAX_QUEUE_ROWS:
+                        break
+        except ClassifierError as error:  # name the upload, not the server's temporary file
+            message = str(error).replace(handle.name, name).replace(Path(handle.name).name, name)
+            message = message if name in message else f"{name}: {message}"
+            raise DataError(_TEXT_COLUMN_OPTION.sub('in the "Text column" field', message)) from None
     return texts, name

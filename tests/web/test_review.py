@@ -195,3 +195,27 @@ def test_web_review_login_goes_back_only_to_this_site(app, people):
     response = client.post("/login", data={"name": "rex", "password": people["rex"], "csrf_token": token,
                                            "next": "//evil.example/steal"})
     assert response.headers["Location"] == "/review"
+
+
+def test_web_review_add_an_uploaded_file_and_say_what_is_wrong_with_one(app, people, store, tmp_path):
+    from tests.helpers import write_csv
+
+    client = _login(app, "rex", people["rex"])
+    path = write_csv(tmp_path / "week 12.csv", [{"ref": f"R{i}", "report": text} for i, text in
+                                                enumerate([*REPORTS, ""])])
+    token = _token(client, "/review/add")
+    with open(path, "rb") as handle:
+        queued = client.post("/review/add", data={"file": (handle, path.name), "csrf_token": token},
+                             content_type="multipart/form-data")
+    assert queued.status_code == 303
+    assert "Queued 3 report(s) (1 left out: empty or too long)" in client.get("/review").get_data(as_text=True)
+    assert progress(store)["total"] == 3
+
+    wrong = write_csv(tmp_path / "wrong.csv", [{"ref": "R1", "notes": "no text column here"}])
+    with open(wrong, "rb") as handle:
+        refused = client.post("/review/add", data={"file": (handle, wrong.name), "csrf_token": token},
+                              content_type="multipart/form-data")
+    page = refused.get_data(as_text=True)
+    error = page.split('id="error">')[1].split("<")[0]
+    assert refused.status_code == 400 and error.startswith("wrong.csv: expected a text column")
+    assert "tmp" not in error and "Text column" in error
