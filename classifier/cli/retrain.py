@@ -45,7 +45,7 @@ def register(app: typer.Typer, user_errors) -> None:
         tell(progress, f"auditing {data}: out-of-fold scores for every report (a model per fold), near-duplicates "
                        "and rare labels")
         result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
-                       min_examples=min_examples)
+                       min_examples=min_examples, progress=progress)
         tell(progress, f"ranked {len(result.suspects)} suspect row(s)")
         counts = result.reason_counts()
         typer.echo(

@@ -4,13 +4,18 @@ Three kinds of suspect row:
 
 - **rare label**: a label with fewer than ``min_examples`` reports (often a typo); training refuses such a
   label, so these come first.
-- **model disagrees**: confident learning on out-of-fold predictions. For each label, the per-label
-  confidence thresholds are the mean out-of-fold probability of the reports given the label
-  (``t_pos``) and the mean probability of *not* the label over the reports without it (``t_neg``). A
-  report given the label whose probability of not having it reaches ``t_neg``, or a report without the label
-  whose probability reaches ``t_pos``, is a likely error for that label (when both thresholds are reached,
-  the likelier of the two decides, as in confident learning's confident joint). Its strength says how far
-  past that threshold the contrary probability lies (0.5 at the threshold, 1.0 at certainty).
+- **model disagrees**: confident learning (Northcutt et al., 2021, as in cleanlab) on out-of-fold
+  probabilities. For each label, the confident thresholds are the mean out-of-fold probability of the reports
+  given the label (``t_pos``) and the mean probability of *not* the label over the reports without it
+  (``t_neg``). A report given the label whose probability of not having it reaches ``t_neg``, or a report
+  without the label whose probability reaches ``t_pos``, is a likely error for that label (when both thresholds
+  are reached, the likelier of the two decides, as in the confident joint). Each such label's strength says how
+  far past its threshold the contrary probability lies, from 0 at the threshold to 1 at certainty, which puts
+  both directions and every label on one scale (raw probabilities would rank every "given but improbable" label
+  above every "probable but missing" one, because probabilities of absent labels sit much nearer 0 than those
+  of present labels sit to 1). A row's strength combines its labels' as the chance that at least one is wrong
+  (one minus the product of their complements), mapped to 0.5-1, so a report stripped of two labels ranks above
+  one missing a single label the model is as sure about.
 - **near-duplicate**: two reports whose TF-IDF cosine similarity exceeds 0.8 but whose labels differ.
 
 Each row appears once, with all its reasons; rows are ranked by their strongest reason.
@@ -26,6 +31,7 @@ import numpy as np
 
 from classifier.errors import ConfigError, DataError
 from classifier.io.columns import AUDIT_COLUMNS, model_column, score_column
+from classifier.io.progress import tell
 from classifier.io.records import read_labelled
 from classifier.training.validate import NEAR_DUPLICATE_COSINE, near_duplicate_pairs
 
@@ -38,8 +44,9 @@ REASON_NEAR_DUPLICATE = "near-duplicate with different labels"
 class Suspect:
     """One row of a labelled file whose labels look wrong, and why.
 
-    ``strength`` (0.5-1) orders suspects: 1.0 for a rare label, how far the out-of-fold probability lies
-    past the label's confident threshold for a disagreement, the cosine similarity for a near-duplicate.
+    ``strength`` (0.5-1) orders suspects: 1.0 for a rare label, how far past their confident thresholds the
+    out-of-fold probabilities of its doubtful labels lie for a disagreement (see the module docstring), the
+    cosine similarity for a near-duplicate.
     ``scores`` are the calibrated out-of-fold probabilities of the labels that could be modelled, and
     ``suggested`` the labels whose out-of-fold probability reaches the model's threshold.
     """
@@ -110,7 +117,7 @@ def audit_labels(data_path, *, seed=0, out=None, text_column=None, labels_column
 
 def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="labels", min_examples=10,
           near_duplicate_threshold=NEAR_DUPLICATE_COSINE, cv=5, spacy_pipeline="blank:en",
-          C=None) -> AuditResult:
+          C=None, progress=None) -> AuditResult:
     """Audit a labelled file with a cross-validated model, near-duplicate search and label counts.
 
     Parameters
@@ -127,6 +134,8 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
         TF-IDF cosine similarity above which two reports count as near-duplicates.
     cv : int
         Cross-validation folds; a label needs ``cv`` reports with it and ``cv`` without to be modelled.
+    progress : callable, optional
+        Called with a line naming each stage (never report text).
 
     Raises
     ------
@@ -142,6 +151,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     if not isinstance(cv, int) or cv < 2:
         raise ConfigError(f"'cv' must be an int >= 2. Got {cv!r}.")
     data = read_labelled(data_path, text_column=text_column, labels_column=labels_column)
+    tell(progress, f"read {len(data)} reports; scoring each with models that never saw it ({cv} folds)")
     counts = {label: sum(label in row for row in data.labels) for label in data.label_set}
     modelled = [label for label, n in counts.items() if n >= cv and len(data) - n >= cv]
     proba, thresholds = _out_of_fold(data, modelled, seed=seed, cv=cv, spacy_pipeline=spacy_pipeline, C=C)
@@ -166,28 +176,27 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     confident = {}
     if modelled:
         Y = np.asarray(data.indicator(modelled), dtype=bool)
+        tell(progress, "ranking the reports the model disagrees with")
+        flags, strength, t_pos, t_neg = confident_issues(Y, proba)
         for j, label in enumerate(modelled):
-            p, y = proba[:, j], Y[:, j]
-            t_pos, t_neg = float(p[y].mean()), float((1 - p[~y]).mean())
-            confident[label] = {"positive": round(t_pos, 4), "negative": round(t_neg, 4)}
-            sure_yes, sure_no = p >= t_pos, 1 - p >= t_neg
-            looks_no = sure_no & (~sure_yes | (p < 0.5))
-            looks_yes = sure_yes & (~sure_no | (p > 0.5))
-            for i in np.flatnonzero(y & looks_no):
+            p = proba[:, j]
+            confident[label] = {"positive": round(float(t_pos[j]), 4), "negative": round(float(t_neg[j]), 4)}
+            for i in np.flatnonzero(flags[:, j] & Y[:, j]):
                 suspect(int(i)).add(
                     REASON_MODEL,
                     f"given '{label}' but its out-of-fold score is {p[i]:.2f} (reports without it average "
-                    f"{1 - t_neg:.2f}, with it {t_pos:.2f})",
-                    _beyond(1 - p[i], t_neg),
+                    f"{1 - t_neg[j]:.2f}, with it {t_pos[j]:.2f})",
+                    strength[i],
                 )
-            for i in np.flatnonzero(~y & looks_yes):
+            for i in np.flatnonzero(flags[:, j] & ~Y[:, j]):
                 suspect(int(i)).add(
                     REASON_MODEL,
                     f"not given '{label}' but its out-of-fold score is {p[i]:.2f} (reports with it average "
-                    f"{t_pos:.2f})",
-                    _beyond(p[i], t_pos),
+                    f"{t_pos[j]:.2f})",
+                    strength[i],
                 )
 
+    tell(progress, "looking for near-duplicates with different labels")
     for i, j, cosine in near_duplicate_pairs(data.texts, near_duplicate_threshold):
         if data.labels[i] == data.labels[j]:
             continue
@@ -203,18 +212,53 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
         item.rank = rank
     result = AuditResult(ranked, len(data), counts, rare, sorted(set(counts) - set(modelled)), confident)
     if out is not None:
+        tell(progress, f"writing {len(ranked)} suspect row(s)")
         result.out_path = write_audit(result, data.texts, modelled, out)
     return result
 
 
-def _beyond(confidence, threshold) -> float:
-    """How far past its label's confident threshold a contrary probability lies, on a 0.5-1 scale.
+def confident_issues(Y, proba):
+    """Confident learning on out-of-fold probabilities: which labels look wrong, and how likely each row's are.
 
-    Raw probabilities would rank every "given but improbable" row above every "probable but missing" one,
-    because calibrated probabilities of absent labels sit much nearer 0 than those of present labels sit
-    to 1; measuring from each label's own threshold puts both directions, and all labels, on one scale.
+    Parameters
+    ----------
+    Y : bool array of shape (n_reports, n_labels)
+        The labels given.
+    proba : array of shape (n_reports, n_labels)
+        Out-of-fold probabilities of each label.
+
+    Returns
+    -------
+    flags : bool array of shape (n_reports, n_labels)
+        The labels whose contrary probability reaches its confident threshold (the off-diagonal of the
+        confident joint).
+    strength : array of shape (n_reports,)
+        0.5 + 0.5 * (1 - prod(1 - beyond)) over the row's flagged labels, where ``beyond`` is how far past its
+        threshold the contrary probability lies (0 at the threshold, 1 at certainty); 0 for an unflagged row.
+    t_pos, t_neg : arrays of shape (n_labels,)
+        Mean probability of the label over the reports given it, and of *not* the label over the others.
+
+    Examples
+    --------
+    >>> Y = np.array([[1, 1], [1, 0], [0, 0], [0, 0]], dtype=bool)
+    >>> flags, strength, t_pos, t_neg = confident_issues(Y, np.array([[.9, .9], [.9, .1], [.1, .1], [.95, .1]]))
+    >>> flags[3].tolist(), round(float(strength[3]), 3), strength[:3].tolist()
+    ([True, False], 0.75, [0.0, 0.0, 0.0])
     """
-    return 0.5 + 0.5 * (confidence - threshold) / max(1 - threshold, 1e-9)
+    Y = np.asarray(Y, dtype=bool)
+    proba = np.asarray(proba, dtype=float)
+    n_labels = Y.shape[1]
+    t_pos = np.array([proba[Y[:, j], j].mean() for j in range(n_labels)])
+    t_neg = np.array([(1 - proba[~Y[:, j], j]).mean() for j in range(n_labels)])
+    sure_yes, sure_no = proba >= t_pos, 1 - proba >= t_neg
+    looks_no = sure_no & (~sure_yes | (proba < 0.5))
+    looks_yes = sure_yes & (~sure_no | (proba > 0.5))
+    flags = (Y & looks_no) | (~Y & looks_yes)
+    contrary = np.where(Y, 1 - proba, proba)
+    threshold = np.where(Y, t_neg, t_pos)
+    beyond = np.where(flags, np.clip((contrary - threshold) / np.maximum(1 - threshold, 1e-9), 0, 1), 0.0)
+    strength = np.where(flags.any(axis=1), 0.5 + 0.5 * (1 - np.prod(1 - beyond, axis=1)), 0.0)
+    return flags, strength, t_pos, t_neg
 
 
 def write_audit(result: AuditResult, texts, labels, out) -> Path:
@@ -232,13 +276,16 @@ def _out_of_fold(data, labels, *, seed, cv, spacy_pipeline, C):
     if not labels:
         return np.zeros((len(data), 0)), np.zeros(0)
     from classifier.model.pipeline import CLASSIFIER, build_pipeline
+    from classifier.training.train import hard_negative_weights
 
     # Features are fitted on the whole file (vocabulary only, no labels), the classifiers per fold.
     pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, cv=cv, seed=seed)
     try:
-        # Unweighted on purpose: up-weighting no-label reports that mention identity terms (as training does)
-        # would entrench exactly the "label missing" mistakes an audit is meant to find.
-        pipeline.fit(data.texts, np.asarray(data.indicator(labels)))
+        # Weighted as training is: no-label reports that mention an identity term count more, so the model does not
+        # call every mention of a mosque or a hotel hate. A report's own weight never reaches its own score (it is
+        # scored only by models of the folds that left it out), so a missing label is not hidden by it.
+        pipeline.fit(data.texts, np.asarray(data.indicator(labels)),
+                     classifier__sample_weight=hard_negative_weights(data))
     except ValueError as exc:
         if isinstance(exc, DataError):
             raise

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import csv
+import random
 
 import numpy as np
 import pytest
 
 from classifier.errors import ConfigError, DataError
 from classifier.io.records import read_labelled
-from classifier.retrain.audit import REASON_MODEL, REASON_NEAR_DUPLICATE, REASON_RARE, _out_of_fold, audit, audit_labels
+from classifier.retrain.audit import (
+    REASON_MODEL,
+    REASON_NEAR_DUPLICATE,
+    REASON_RARE,
+    _out_of_fold,
+    audit,
+    audit_labels,
+    confident_issues,
+)
 from tests.helpers import CORPUS, write_csv
 
 N_ROWS = 300
@@ -65,6 +74,79 @@ def test_audit_ranks_injected_label_flips_near_the_top(flipped, result):
         assert REASON_MODEL in suspect.reasons
         assert suspect.given == ()
         assert suspect.suggested, "the model's opinion names the label it expects"
+
+
+def test_audit_finds_most_random_label_flips_near_the_top(tmp_path):
+    # Ten labelled reports drawn at random (not the model's surest) relabelled as no label, in 400 reports.
+    rows = _rows(400)
+    flips = random.Random(2).sample([i for i, row in enumerate(rows) if row["labels"]], 10)
+    for i in flips:
+        rows[i]["labels"] = ""
+    result = audit(write_csv(tmp_path / "planted.csv", rows))
+    ranks = {s.index: s.rank for s in result.suspects}
+    near_top = [i for i in flips if ranks.get(i, len(rows)) <= 0.1 * len(rows)]
+    assert len(near_top) >= 7, sorted(ranks.get(i) for i in flips)
+
+
+def test_confident_issues_ranks_a_report_stripped_of_two_labels_above_a_confident_hard_negative():
+    # Row 0: a neutral report the model is surest has label 0 (0.995), given none: a hard negative. Row 1: a
+    # report stripped of both its labels, each scored 0.97. Both labels are equally hard for the model, so the
+    # stripped report, twice doubtful, must come first (ranking by its strongest label alone puts it second).
+    rng = np.random.default_rng(0)
+    Y = np.zeros((200, 2), dtype=bool)
+    Y[2:100] = True
+    proba = np.where(Y, rng.uniform(0.6, 1.0, Y.shape), rng.uniform(0.0, 0.3, Y.shape))
+    proba[0] = [0.995, 0.05]
+    proba[1] = [0.97, 0.97]
+    flags, strength, t_pos, _ = confident_issues(Y, proba)
+    assert flags[0].tolist() == [True, False] and flags[1].tolist() == [True, True]
+    assert strength[1] > strength[0] > 0.5
+    assert strength[2:][~flags[2:].any(axis=1)].max() == 0
+
+
+def test_confident_issues_puts_both_directions_on_one_scale():
+    # Label 0: probabilities of absent labels near 0, of present ones spread (as calibrated scores are). A report
+    # given the label at 0.001 is as far past its threshold as one without it at 0.999; raw self-confidence would
+    # rank the first far above the second.
+    rng = np.random.default_rng(1)
+    Y = np.zeros((400, 1), dtype=bool)
+    Y[:150] = True
+    proba = np.where(Y, rng.uniform(0.4, 1.0, Y.shape), rng.uniform(0.0, 0.1, Y.shape))
+    proba[0, 0], proba[200, 0] = 0.001, 0.999
+    flags, strength, t_pos, t_neg = confident_issues(Y, proba)
+    assert flags[0, 0] and flags[200, 0]
+    assert abs(strength[0] - strength[200]) < 0.05
+
+
+def test_audit_scores_with_training_hard_negative_weights(monkeypatch, small_labelled):
+    # A no-label report that mentions a mosque counts as in training, so the audit's model does not call every
+    # such mention hate (which would bury real missing labels under confident false alarms).
+    from classifier.model.pipeline import PassagePipeline
+    from classifier.training.train import hard_negative_weights
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fit(self, X, y=None, **params):
+        seen.update(params)
+        raise Stop
+
+    monkeypatch.setattr(PassagePipeline, "fit", fit)
+    with pytest.raises(Stop):
+        audit(small_labelled)
+    expected = hard_negative_weights(read_labelled(small_labelled))
+    assert expected.max() > 1
+    np.testing.assert_array_equal(seen["classifier__sample_weight"], expected)
+
+
+def test_audit_reports_its_stages_without_report_text(small_labelled):
+    lines = []
+    result = audit(small_labelled, progress=lines.append)
+    assert len(lines) >= 3 and lines[0].startswith(f"read {result.n_reports} reports")
+    texts = read_labelled(small_labelled).texts
+    assert not any(text[:30] in line for line in lines for text in texts)
 
 
 def test_audit_flags_rare_label_first_with_typo_hint(flipped, result):
