@@ -342,7 +342,7 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         to running the full pipeline (a test checks it). ``origins``: None, or where each character of each
         text came from (then token spans are returned too).
         """
-        from spacy.attrs import IDX, LENGTH, ORTH
+        from spacy.attrs import ORTH
 
         lemmatizer = nlp.get_pipe("lemmatizer")
         cache = self.__dict__.setdefault("_token_cache", {})
@@ -350,10 +350,8 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         spans = []
         for number, doc in enumerate(nlp.tokenizer.pipe(texts, batch_size=self.batch_size)):
             parts = []
-            where: list[tuple[int, int]] = []
-            columns = doc.to_array([ORTH, IDX, LENGTH]).tolist() if origins is not None else \
-                [(orth, 0, 0) for orth in doc.to_array(ORTH).tolist()]
-            for position, (orth, idx, length) in enumerate(columns):
+            kept: list[int] | None = [] if origins is not None else None
+            for position, orth in enumerate(doc.to_array(ORTH).tolist()):
                 norm = cache.get(orth, _MISSING)
                 if norm is _MISSING:
                     token = doc[position]
@@ -362,13 +360,11 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
                         cache[orth] = norm
                 if norm:
                     parts.append(norm)
-                    if origins is not None:
-                        span = _origin(origins[number], idx, length)
-                        where.append(span)
-                        if " " in norm:
-                            where += [span] * norm.count(" ")
+                    if kept is not None:
+                        kept += [position] * (norm.count(" ") + 1)
             out.append(" ".join(parts))
-            spans.append(where)
+            if kept is not None:
+                spans.append(_token_spans(doc, kept, origins[number]))
         return out, spans if origins is not None else None
 
     def _get_nlp(self):
@@ -412,6 +408,18 @@ _TOKEN_CACHE_SIZE = 500_000
 def _is_lookup_only(nlp) -> bool:
     """True when the pipeline is a tokenizer plus a lookup-mode lemmatizer and nothing else."""
     return nlp.pipe_names == ["lemmatizer"] and getattr(nlp.get_pipe("lemmatizer"), "mode", None) == "lookup"
+
+
+def _token_spans(doc, positions: list[int], origin) -> list[tuple[int, int]]:
+    """``(start, end)`` in the original text of the tokens of ``doc`` at ``positions``."""
+    from spacy.attrs import IDX, LENGTH
+
+    columns = doc.to_array([IDX, LENGTH]).astype(np.int64)[positions]
+    starts, ends = columns[:, 0], columns[:, 0] + columns[:, 1]
+    if origin is None:
+        return list(zip(starts.tolist(), ends.tolist(), strict=True))
+    before, after = origin
+    return [(before[start], after[end - 1]) for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 def _origin(origin, idx: int, length: int) -> tuple[int, int]:

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from classifier.model.preprocess import (
     EMAIL_TOKEN,
@@ -43,16 +42,17 @@ PLACEHOLDER_NAMES = {
     MIGRANT_TOKEN: "anti-migrant slur",
 }
 _SPACES = re.compile(r"\s+")
+_EDGES = re.compile(r"^\W+|\W+$")
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):
     """A reason as shown (``text``) and the ``(start, end)`` characters of each place it occurs in the report."""
 
     text: str
     spans: tuple[tuple[int, int], ...]
 
 
+@functools.lru_cache(maxsize=10_000)
 def slur_family_name(token: str) -> str | None:
     """The name a slur placeholder reads as ("racial slur", "caste slur" for a team's family), else None.
 
@@ -85,7 +85,8 @@ def _is_content(token: str) -> bool:
         return True
     if token in PLACEHOLDERS or token.startswith(SLUR_TOKEN_PREFIX):
         return False
-    return len(token) > 1 and any(char.isalpha() for char in token) and token not in _stop_words()
+    core = _EDGES.sub("", token)  # "a." is "a"
+    return len(core) > 1 and any(char.isalpha() for char in core) and core not in _stop_words()
 
 
 @functools.cache
@@ -109,12 +110,12 @@ class ReportWords:
         :meth:`SpacyPreprocessor.transform_with_spans` gives them.
     """
 
-    __slots__ = ("text", "processed", "spans", "_tokens", "_positions")
+    __slots__ = ("text", "processed", "spans", "_tokens", "_reasons")
 
     def __init__(self, text: str, processed: str, spans: Sequence[tuple[int, int]]):
         self.text, self.processed, self.spans = text, processed, spans
         self._tokens: list[str] | None = None
-        self._positions: dict[str, list[int]] | None = None
+        self._reasons: dict[str, Reason | None] = {}  # one report's terms recur across its labels
 
     @classmethod
     def from_processed(cls, processed: str) -> ReportWords:
@@ -130,7 +131,7 @@ class ReportWords:
 
     def reason(self, term: str) -> Reason | None:
         """How ``term`` (space-separated tokens) reads as a reason for this report, or None when it is no
-        reason: no content word (:func:`is_informative`), or not in this report.
+        reason: no content word (:func:`is_informative`; as written too), or not in this report.
 
         >>> words = ReportWords("Graffiti: 'P*KIS OUT' was sprayed", "graffito xxslurrace out be spray",
         ...                     [(0, 8), (11, 16), (17, 20), (22, 25), (26, 33)])
@@ -143,23 +144,43 @@ class ReportWords:
         >>> words.reason("be") is None
         True
         """
-        if not is_informative(term):
+        if term in self._reasons:
+            return self._reasons[term]
+        reason = self._reasons[term] = self._find(term) if is_informative(term) else None
+        return reason
+
+    def _find(self, term: str) -> Reason | None:
+        tokens, parts = self.tokens, term.split()
+        first, count, rest = parts[0], len(parts), parts[1:]
+        found = []
+        position = -1
+        try:
+            while True:
+                position = tokens.index(first, position + 1)
+                if not rest or tokens[position + 1 : position + count] == rest:
+                    found.append(position)
+        except ValueError:  # no further occurrence
+            pass
+        if not found or not any(self._is_content_at(p) for p in range(found[0], found[0] + count)):
             return None
-        parts = term.split()
-        tokens = self.tokens
-        if self._positions is None:
-            self._positions = defaultdict(list)
-            for position, token in enumerate(tokens):
-                self._positions[token].append(position)
-        found = [position for position in self._positions.get(parts[0], ())
-                 if tokens[position : position + len(parts)] == parts]
-        if not found:
-            return None
-        spans = tuple((self.spans[p][0], self.spans[p + len(parts) - 1][1]) for p in found)
-        return Reason(self._written(found[0], len(parts)), spans)
+        spans = self.spans
+        return Reason(self._written(found[0], count),
+                      tuple([(spans[p][0], spans[p + count - 1][1]) for p in found]))
+
+    def _is_content_at(self, position: int) -> bool:
+        """Whether the token at ``position`` is a content word as written too (the lookup table reads "does" as
+        "doe")."""
+        token = self.tokens[position]
+        if not _is_content(token):
+            return False
+        start, end = self.spans[position]
+        return slur_family_name(token) is not None or _EDGES.sub("", self.text[start:end].lower()) not in _stop_words()
 
     def _written(self, first: int, count: int) -> str:
         """Tokens ``first`` to ``first + count - 1`` as the report wrote them, placeholders named."""
+        if count == 1:
+            token, (start, end) = self.tokens[first], self.spans[first]
+            return slur_family_name(token) or PLACEHOLDER_NAMES.get(token) or self.text[start:end]
         pieces: list[str] = []
         previous: tuple[int, int] | None = None
         for position in range(first, first + count):
