@@ -51,8 +51,8 @@ def test_reasons_point_at_every_place_the_term_was_written(pre):
 
 @pytest.mark.parametrize(("term", "informative"), [
     ("hotel", True), ("go back", False), ("that the", False), ("xxnum a", False), ("xxnum", False),
-    ("xxurl", False), ("x", False), ("a.", False), ("u.k.", True), ("xxslurrace", True), ("xxslurcaste out", True), ("xxslur", False),
-    ("have spray", True),
+    ("xxurl", False), ("x", False), ("a.", False), ("u.k.", True), ("xxslurrace", True), ("xxslurcaste out", True),
+    ("xxslur", False), ("have spray", True),
 ])
 def test_reasons_need_a_content_word(term, informative):
     assert is_informative(term) is informative
