@@ -1,6 +1,6 @@
 """Compare model settings by K-fold cross-validation inside the train split and by the identity-term suite.
 
-Usage: python -m benchmarks.model_choices [--settings NAME ...] [--k 3] [--seed 1] [--quick]
+Usage: python -m benchmarks.model_choices [--settings NAME ...] [--k 3] [--seed 1] [--model-seeds 0 1] [--quick]
 
 Each setting is fitted on K-1 folds of the train split and scored on the held-out fold: macro-F1, each
 label's F1, the share of hard negatives (no-label reports that mention an identity or place term) left
@@ -43,6 +43,10 @@ SETTINGS: dict[str, dict] = {
     "nblr+passages+cf hn3": {"nb_alpha": 1.0, "C": 15.0, "passages": True, "counterfactuals": 1,
                              "hard_negative_weight": 3.0},
 }
+# The shipped setting with other inner cross-validation schemes (folds x repeats for calibration and thresholds).
+for _folds, _repeats in ((5, 3), (5, 1), (4, 2), (3, 3), (3, 2)):
+    SETTINGS[f"lr+passages+cf cv{_folds}r{_repeats}"] = {**SETTINGS["lr+passages+cf"], "cv": _folds,
+                                                          "cv_repeats": _repeats}
 
 
 def fold_figures(train, held, options: dict, seed: int) -> dict:
@@ -53,7 +57,7 @@ def fold_figures(train, held, options: dict, seed: int) -> dict:
     from classifier.training.train import fit_pipeline
 
     labels = train.label_set
-    pipeline = fit_pipeline(train, labels, seed=seed, cv_repeats=1, **options)
+    pipeline = fit_pipeline(train, labels, seed=seed, **{"cv_repeats": 1, **options})
     Y = np.asarray(held.indicator(labels))
     predicted = pipeline.predict(held.texts)
     metrics = label_metrics(Y, predicted, labels)
@@ -82,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--k", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="Seed of the outer folds.")
+    parser.add_argument("--model-seeds", type=int, nargs="+", default=None,
+                        help="Fit each fold with these model seeds (default: the outer seed) and report the mean "
+                             "absolute macro-F1 difference between seeds on the same fold.")
     parser.add_argument("--quick", action="store_true", help="600 reports, 2 folds, 2 settings (smoke run).")
     args = parser.parse_args(argv)
     from sklearn.model_selection import StratifiedKFold
@@ -95,15 +102,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.k}-fold CV inside the train split ({len(train)} reports, seed {args.seed}); identity suite "
           "scored by each fold's model; means over folds")
     label_names = train.label_set
-    header = (f"{'setting':<22} {'macro-F1':>8} {'hard':>6} {'long R':>7} {'short R':>7} {'suite FPR':>9} "
-              f"{'worst':>6} {'host R':>7}  " + " ".join(f"{n[:8]:>8}" for n in label_names) + f" {'s':>6}")
+    seeds = args.model_seeds or [args.seed]
+    header = (f"{'setting':<26} {'macro-F1':>8} {'seed diff':>9} {'hard':>6} {'long R':>7} {'short R':>7} "
+              f"{'suite FPR':>9} {'worst':>6} {'host R':>7}  " + " ".join(f"{n[:8]:>8}" for n in label_names)
+              + f" {'s':>6}")
     print(header)
     for name in args.settings:
         started = time.perf_counter()
-        rows = [fold_figures(train.subset(fit), train.subset(held), SETTINGS[name], args.seed) for fit, held in folds]
+        by_seed = [[fold_figures(train.subset(fit), train.subset(held), SETTINGS[name], seed) for fit, held in folds]
+                   for seed in seeds]
+        rows = [row for seed_rows in by_seed for row in seed_rows]
         mean = {key: float(np.nanmean([r[key] for r in rows])) for key in rows[0] if key != "labels"}
+        macro = np.array([[r["macro"] for r in seed_rows] for seed_rows in by_seed])
+        # Mean absolute macro-F1 difference between two seeds on the same fold (how much a refit moves).
+        pairs = [abs(macro[a] - macro[b]).mean() for a in range(len(seeds)) for b in range(a + 1, len(seeds))]
+        seed_diff = f"{np.mean(pairs):>9.4f}" if pairs else f"{'-':>9}"
         per_label = " ".join(f"{np.mean([r['labels'][n] for r in rows]):>8.3f}" for n in label_names)
-        print(f"{name:<22} {mean['macro']:>8.3f} {mean['hard']:>6.3f} {mean['recall_long']:>7.3f} "
+        print(f"{name:<26} {mean['macro']:>8.3f} {seed_diff} {mean['hard']:>6.3f} {mean['recall_long']:>7.3f} "
               f"{mean['recall_short']:>7.3f} {mean['suite_fpr']:>9.3f} {mean['suite_worst_fpr']:>6.3f} "
               f"{mean['suite_recall']:>7.3f}  {per_label} {time.perf_counter() - started:>6.0f}", flush=True)
     return 0
