@@ -153,10 +153,13 @@ class TensionModel:
 
     def _predict_valid(self, texts, explain, top_k):
         steps = self.pipeline.named_steps
-        if explain:
-            processed, spans = steps[PREPROCESS].transform_with_spans(texts)
+        preprocess = steps[PREPROCESS]
+        if explain and hasattr(preprocess, "transform_with_spans"):
+            processed, spans = preprocess.transform_with_spans(texts)
         else:
-            processed = steps[PREPROCESS].transform(texts)
+            processed = preprocess.transform(texts)
+            if explain:  # a preprocessing step of another kind (e.g. plain lowercasing): find its tokens in the text
+                spans = [_token_spans(text, tokens) for text, tokens in zip(texts, processed, strict=True)]
         matrix = steps[FEATURES].transform(processed)
         windows = passage_features(self.pipeline, processed)
         proba = steps[CLASSIFIER].predict_proba(matrix) if windows is None else \
@@ -192,6 +195,27 @@ class TensionModel:
             steps = self.pipeline.named_steps
             self._explainer = TermExplainer(steps[FEATURES], steps[CLASSIFIER].coef_)
         return self._explainer
+
+
+def _token_spans(text: str, processed: str) -> list[tuple[int, int]]:
+    """Where each token of ``processed`` occurs in ``text``, searched in order ignoring case, without the
+    punctuation at its ends; an empty span at the current place for a token not written there as such."""
+    lower, place, spans = text.lower(), 0, []
+    if len(lower) != len(text):  # lowercasing changed the length (rare letters): search the text as written
+        lower = text
+    for token in processed.split():
+        found = lower.find(token.lower() if lower is not text else token, place)
+        if found < 0:
+            spans.append((place, place))
+            continue
+        start, end = found, found + len(token)
+        place = end
+        while start < end - 1 and not text[start].isalnum():
+            start += 1
+        while end > start + 1 and not text[end - 1].isalnum():
+            end -= 1
+        spans.append((start, end))
+    return spans
 
 
 def load_model(path=None, *, review_band=None) -> TensionModel:

@@ -12,7 +12,7 @@ import pytest
 
 from classifier import load_model
 from classifier.errors import ConfigError, DataError, ModelError
-from classifier.model.persistence import DEFAULT_POINTER_FILE, resolve_model_dir
+from classifier.model.persistence import DEFAULT_POINTER_FILE, models_dir, resolve_model_dir
 from classifier.retrain.registry import (
     HISTORY_FILE,
     PREVIOUS_POINTER_FILE,
@@ -320,8 +320,12 @@ def test_registry_models_shows_scores_only_for_models_that_verify(registry):
 
 
 def test_registry_new_model_names_do_not_collide_within_a_second(registry):
-    names = {new_model_name() for _ in range(50)}
-    assert len(names) == 50
+    names = set()
+    for _ in range(200):  # each training creates its folder before the next one asks for a name
+        name = new_model_name()
+        (models_dir() / name).mkdir(parents=True)
+        names.add(name)
+    assert len(names) == 200
     assert all(re.fullmatch(r"model-\d{8}-\d{6}-[0-9a-f]{4}", name) for name in names)
 
 
