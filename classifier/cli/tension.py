@@ -46,7 +46,7 @@ class _Commands(typer.core.TyperGroup):
         except click.ClickException as error:
             typer.echo(f"{ERROR_PREFIX}{error.format_message()}", err=True)
             sys.exit(error.exit_code)
-        except click.Abort:
+        except typer.Abort:  # Click's Abort (Typer's own class once it vendors Click): Ctrl-C or end of input
             typer.echo(f"{ERROR_PREFIX}aborted.", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)

@@ -139,3 +139,12 @@ def test_cli_validate_takes_several_files_and_shows_every_conflict_with_show_all
     assert "same text with different labels: 22" in result.output
     assert sum(" vs " in line for line in result.output.splitlines()) == 22
     assert "PROBLEMS FOUND" in result.output
+
+
+def test_cli_end_of_input_at_a_prompt_is_a_one_line_error(tmp_path, monkeypatch):
+    """Ctrl-D (or no input) at a password prompt ends with "error: aborted.", not a traceback."""
+    monkeypatch.setenv("TENSION_DB_URL", f"sqlite:///{tmp_path / 'review.sqlite3'}")
+    result = runner.invoke(app, ["users", "add", "reviewer1"], input="")
+    assert result.exit_code == 1
+    assert "error: aborted." in result.output and "Traceback" not in result.output
+    assert not isinstance(result.exception, AttributeError)
