@@ -270,6 +270,7 @@ def create_app(
 
     @app.route("/backlog", methods=["GET", "POST"])
     def backlog():
+        g.allow_scripts = True  # busy.js: the button says the upload is under way
         if request.method == "GET":
             return render_template("backlog.html", error=None, form={})
         form = {"text_column": request.form.get("text_column", "").strip(),

@@ -918,3 +918,15 @@ def test_web_server_bounds_connection_threads(live_server):
         connection.close()
     time.sleep(1.2)  # the stalled ones time out and free their slots
     assert _get(live_server).startswith(b"HTTP/1.1 204")
+
+
+def test_web_backlog_button_says_the_upload_is_under_way(client):
+    """The upload form runs one script of ours (CSP 'self' only) that disables its button while the file is sent."""
+    response = client.get("/backlog")
+    html = response.get_data(as_text=True)
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert 'src="/static/busy.js"' in html and 'data-busy="Uploading…"' in html and "data-busy-status" in html
+    script = client.get("/static/busy.js").get_data(as_text=True)
+    assert "button.disabled = true" in script and "dataset.busy" in script
+    assert "script-src" not in client.get("/").headers["Content-Security-Policy"]  # the label page stays script-free

@@ -128,6 +128,18 @@ def test_web_browser_upload_a_backlog_and_download_every_row(page, base_url, tmp
     assert "immigration" in back[0]["labels"]
 
 
+def test_web_browser_upload_button_is_disabled_and_says_so_while_the_file_is_sent(page, base_url, tmp_path):
+    path = write_csv(tmp_path / "backlog.csv", [{"text": "Bins not collected on Mill Lane."}])
+    page.goto(base_url + "/backlog")
+    page.set_input_files("#file", str(path))
+    # Hold the submission in the page (after the page's own handler has run) to look at the form meanwhile.
+    page.evaluate("document.querySelector('form[data-busy]').addEventListener('submit', e => e.preventDefault())")
+    page.click("button[type=submit]")
+    assert page.is_disabled("button[type=submit]")
+    assert page.inner_text("button[type=submit]") == "Uploading…"
+    assert "Sending the file" in page.inner_text("[data-busy-status]")
+
+
 @pytest.mark.parametrize("width", [400, 320])
 def test_web_browser_result_fits_a_narrow_screen(page, base_url, width):
     page.set_viewport_size({"width": width, "height": 800})
