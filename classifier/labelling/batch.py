@@ -582,8 +582,26 @@ def _labelled_chunks(
         pool.close()
         pool.join()
     finally:
-        pool.terminate()
+        _terminate(pool)
         _INHERITED_MODEL = None
+
+
+#: Seconds `multiprocessing.Pool.terminate` may take before the workers are killed outright.
+_TERMINATE_SECONDS = 10.0
+
+
+def _terminate(pool: Any) -> None:
+    """``pool.terminate()``, bounded: it has been seen to hang in joining the pool's task thread after a
+    worker's error (CPython's pool in a process that also runs other thread pools); after
+    :data:`_TERMINATE_SECONDS` the workers are killed and the run goes on, leaving that daemon thread behind."""
+    stopper = threading.Thread(target=pool.terminate, name="pool-terminate", daemon=True)
+    stopper.start()
+    stopper.join(_TERMINATE_SECONDS)
+    if stopper.is_alive():
+        for process in list(getattr(pool, "_pool", [])):
+            if process.exitcode is None:
+                process.kill()
+        stopper.join(_TERMINATE_SECONDS)
 
 
 _INHERITED_MODEL: Any = None

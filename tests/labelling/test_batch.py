@@ -499,3 +499,33 @@ def test_batch_sheets_left_out_of_a_one_sheet_output_are_named(tmp_path, model):
 
     assert summary.copied_sheets == [] and list(summary.sheets_not_copied) == ["Notes"]
     assert "sheet 'Notes' is not in" in str(summary) and "holds one sheet" in str(summary)
+
+
+def test_batch_a_pool_that_will_not_stop_is_killed_after_a_bounded_wait(tmp_path, model, monkeypatch):
+    import multiprocessing.pool
+    import time
+
+    import classifier.labelling.batch as batch
+
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
+    monkeypatch.setattr(batch, "_TERMINATE_SECONDS", 0.5)
+    original = multiprocessing.pool.Pool.terminate
+    killed = []
+
+    def stuck_terminate(self):
+        workers = list(self._pool)
+        while any(process.exitcode is None for process in workers):  # as if a pool thread never came back
+            time.sleep(0.05)
+        killed.extend(process.exitcode for process in workers)
+        original(self)
+
+    def failing_predict(self, texts, **kwargs):
+        raise DataError("the model could not label this chunk")
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "terminate", stuck_terminate)
+    monkeypatch.setattr(TensionModel, "predict", failing_predict)  # inherited by the forked workers
+    started = time.monotonic()
+    with pytest.raises(DataError, match="Nothing was written to .*out.csv"):
+        label_file(source, tmp_path / "out.csv", model=model, jobs=2, chunk_size=10)
+    assert time.monotonic() - started < 60 and not (tmp_path / "out.csv").exists()
+    assert killed and all(code == -9 for code in killed)  # SIGKILL after the bounded wait
