@@ -88,19 +88,7 @@ def register(app: typer.Typer, user_errors) -> None:
                 typer.echo(f"{ERROR_PREFIX}labelling failed ({type(error).__name__}); nothing was written to {output}.",
                            err=True)
             raise
-        typer.echo(_with_throughput(summary))
-
-
-def _with_throughput(summary) -> str:
-    """The batch summary, its first line giving the time and, when it means something, the rows per second."""
-    from classifier.cli.progress import throughput
-
-    lines = str(summary).splitlines()
-    if lines and lines[0].startswith("Labelled "):
-        jobs = f"{summary.jobs} job{'s' * (summary.jobs > 1)}"
-        lines[0] = (f"Labelled {summary.rows_in} rows of {summary.input} (text column {summary.text_column!r}) "
-                    f"{throughput(summary.rows_in, summary.seconds)}, {jobs}.")
-    return "\n".join(lines)
+        typer.echo(str(summary))
 
 
 class _NoProgress:
@@ -135,7 +123,7 @@ class _RichProgress:
         task = self._progress.add_task("label", total=None, rate="-")
 
         def update(done: int, expected: int | None) -> None:
-            from classifier.cli.progress import rate
+            from classifier.reports.rates import rate
 
             shown = rate(done, self._progress.tasks[0].elapsed or 0.0) or "-"
             self._progress.update(task, completed=done, total=expected, rate=shown)

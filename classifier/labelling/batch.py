@@ -73,6 +73,7 @@ from classifier.io.tables import (
     find_column,
     table_format,
 )
+from classifier.reports.rates import throughput
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "BatchSummary", "added_column_names", "count_rows", "default_output_path",
            "label_file"]
@@ -158,8 +159,8 @@ class BatchSummary:
     def __str__(self) -> str:
         same = "all rows kept" if self.rows_in == self.rows_out else "ROW COUNT MISMATCH"
         lines = [
-            f"Labelled {self.rows_in} rows of {self.input} (text column {self.text_column!r}) in "
-            f"{self.seconds:.1f} s ({self.rows_per_second:.0f} rows/s, {self.jobs} job{'s' * (self.jobs > 1)}).",
+            f"Labelled {self.rows_in} rows of {self.input} (text column {self.text_column!r}) "
+            f"{throughput(self.rows_in, self.seconds)}, {self.jobs} job{'s' * (self.jobs > 1)}.",
             f"rows in: {self.rows_in}, rows out: {self.rows_out} ({same}) -> {self.output}",
         ]
         if self.multiline_rows:

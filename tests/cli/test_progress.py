@@ -98,7 +98,7 @@ def test_progress_learning_curve_points_come_in_order_and_match_the_result(small
 
 
 def test_progress_throughput_never_says_zero_rows_a_second():
-    from classifier.cli.progress import rate, throughput
+    from classifier.reports.rates import rate, throughput
 
     assert throughput(3, 0.0421) == "in 0.04 s"  # under a second: the time only
     assert throughput(1, 3.0) == "in 3.0 s"  # under one row a second
