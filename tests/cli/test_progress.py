@@ -97,16 +97,6 @@ def test_progress_learning_curve_points_come_in_order_and_match_the_result(small
     assert lines[-2:] == [f"learning curve: point {i} of 2 ({size} reports) done" for i, size in ((1, 40), (2, 80))]
 
 
-def test_progress_throughput_never_says_zero_rows_a_second():
-    from classifier.reports.rates import rate, throughput
-
-    assert throughput(3, 0.0421) == "in 0.04 s"  # under a second: the time only
-    assert throughput(1, 3.0) == "in 3.0 s"  # under one row a second
-    assert throughput(5, 2.0) == "in 2.0 s (2.5 rows/s)"
-    assert throughput(12_345, 10.0) == "in 10.0 s (1,234 rows/s)"
-    assert rate(0, 5.0) is None and rate(10, 0.5) is None
-
-
 def test_progress_label_summary_of_a_small_file_gives_the_time_not_zero_rows_a_second(trained, tmp_path):
     import re
 
