@@ -4,24 +4,13 @@ folder. Imports nothing heavy, so that the CLI can show its help quickly."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
+
+from classifier.io.places import user_data_dir
 
 #: The environment variable that names the review database (a SQLAlchemy URL).
 DB_URL_ENV = "TENSION_DB_URL"
 DB_FILE_NAME = "review.sqlite3"
-
-
-def user_data_dir() -> Path:
-    """The user's data folder (``$XDG_DATA_HOME`` or ``~/.local/share`` on Linux, ``~/Library/Application Support``
-    on macOS, ``%LOCALAPPDATA%`` on Windows) + ``tension-classifier``."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "tension-classifier"
 
 
 def default_db_url() -> str:

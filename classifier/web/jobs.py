@@ -22,7 +22,6 @@ import re
 import secrets
 import shutil
 import stat
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from typing import Any
 
 from classifier.errors import ConfigError
 from classifier.io.locking import pid_lock
+from classifier.io.places import user_data_dir
 from classifier.labelling.batch import BatchSummary
 from classifier.web.turns import Cancelled
 
@@ -85,16 +85,9 @@ class JobFailed(Exception):
 
 
 def default_data_dir() -> Path:
-    """Where ``tension serve`` keeps its job folders unless ``--data-dir`` says otherwise: the user's data
-    folder (``$XDG_DATA_HOME`` or ``~/.local/share`` on Linux, ``~/Library/Application Support`` on macOS,
-    ``%LOCALAPPDATA%`` on Windows) + ``tension-classifier/serve``."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "tension-classifier" / "serve"
+    """Where ``tension serve`` keeps its job folders unless ``--data-dir`` says otherwise: the user's data folder
+    (`classifier.io.places.user_data_dir`) + ``serve``."""
+    return user_data_dir() / "serve"
 
 
 def private_folder(path: Path) -> Path:
