@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CORPUS, corpus_sample, identity_suite_result, write_csv
+from tests.helpers import CORPUS, corpus_sample, identity_suite_result, review_store, write_csv
 
 #: Reports in the small corpus: its model labels clear reports right and trains in a few seconds.
 SMALL_CORPUS_REPORTS = 800
@@ -173,3 +173,11 @@ def cheap_passwords(request, monkeypatch):
     except ModuleNotFoundError:  # the serve extra is not installed
         return
     monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh review database (SQLite) in this test's folder, closed afterwards."""
+    store = review_store(tmp_path)
+    yield store
+    store.close()

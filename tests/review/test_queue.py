@@ -17,13 +17,6 @@ NOW = datetime(2026, 3, 1, 12, 0)
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = review_store(tmp_path)
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def people(store):
     return add_user(store, "ann", "a long password"), add_user(store, "bob", "another long one")
 

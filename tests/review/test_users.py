@@ -15,14 +15,6 @@ from classifier.review.users import (
     has_users,
     list_users,
 )
-from tests.helpers import review_store
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = review_store(tmp_path)
-    yield store
-    store.close()
 
 
 def test_users_password_is_stored_as_an_argon2_hash_and_checked(store):

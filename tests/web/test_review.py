@@ -13,19 +13,11 @@ from classifier.io.records import read_labelled  # noqa: E402
 from classifier.review.queue import decision_history, progress  # noqa: E402
 from classifier.review.users import add_user, disable_user  # noqa: E402
 from classifier.web import create_app  # noqa: E402
-from tests.helpers import review_store  # noqa: E402
 
 REPORTS = ["Asylum seekers housed at the hotel were threatened by a crowd outside.",
            "Graffiti on the mosque wall telling Muslims to go home.",
            "The bins on Mill Lane were not collected this week."]
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = review_store(tmp_path)
-    yield store
-    store.close()
 
 
 @pytest.fixture
