@@ -353,11 +353,8 @@ class TableReader:
         self._workbook: Any = None
         self._sheet_source: Any = None
         self._rows: Iterator[dict[str, Any]] | None = None
-        self._binary: IO[bytes] | None = None
-        self._size = 0
+        self._size = 0  # bytes of the input (CSV/TSV/JSONL) or of the sheet's XML (XLSX), for `fraction_read`
         self._consumed = 0  # bytes of the lines handed to the parser (CSV/TSV/JSONL)
-        self._sheet_row = 0
-        self._sheet_max_row: int | None = None
         self._finished = False
 
     # -- context management -------------------------------------------------------------------
@@ -406,16 +403,16 @@ class TableReader:
 
     def fraction_read(self) -> float | None:
         """Share of the input read so far, from 0 to 1, for estimating the row count without a second pass:
-        bytes read for CSV/TSV/JSONL, rows read against the sheet's declared dimension for XLSX (``None`` when
-        the sheet declares none). The reader buffers ahead a few kilobytes, so this is an estimate."""
+        bytes of the lines parsed for CSV/TSV/JSONL, bytes of the sheet's XML parsed for XLSX (its parser reads
+        ahead a few kilobytes, so this is an estimate); ``None`` before there is one."""
         if self._finished:
             return 1.0
         if self.format == "xlsx":
             source = self._sheet_source
-            try:  # bytes of the sheet's XML parsed so far; else rows against the declared dimension
+            try:  # bytes of the sheet's XML parsed so far
                 return min(1.0, source.tell() / self._size) if source is not None and self._size else None
-            except (OSError, ValueError):
-                return min(1.0, self._sheet_row / self._sheet_max_row) if self._sheet_max_row else None
+            except (OSError, ValueError):  # a closed or unseekable part: no estimate
+                return None
         if not self._size:
             return None
         return min(1.0, self._consumed / self._size)
@@ -447,9 +444,9 @@ class TableReader:
 
     def _open_binary(self) -> IO[bytes]:
         try:
-            self._binary = self.path.open("rb")
-            self._size = os.fstat(self._binary.fileno()).st_size
-            return self._binary
+            handle = self.path.open("rb")
+            self._size = os.fstat(handle.fileno()).st_size
+            return handle
         except OSError as error:
             raise DataError(
                 f"{self.path}: expected a file this program may read, could not open it ({error.strerror}); "
@@ -607,10 +604,6 @@ class TableReader:
                 f"{self.path}: expected a sheet named {self.sheet!r}, found only {found}; pass one of those."
             )
         self.sheet_title = worksheet.title
-        try:
-            self._sheet_max_row = worksheet.max_row  # the sheet's declared dimension, if any
-        except Exception:  # a missing or malformed <dimension>: no estimate, nothing else changes
-            self._sheet_max_row = None
         return worksheet
 
     def iter_sheet_cells(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
@@ -720,7 +713,6 @@ class TableReader:
                         f"{where}: expected at most {self.limits.max_rows:,} rows, found row {index:,}; delete "
                         "the rows below the data or export the sheet as CSV UTF-8."
                     )
-                self._sheet_row = index
                 yield index, cells
         except _BadCell as bad:
             cell = bad.coordinate or f"in row {bad.row}"
