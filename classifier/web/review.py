@@ -117,9 +117,11 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
             return render_template("review_add.html", error=None, text="")
         text = request.form.get("text", "")
         upload = request.files.get("file")
+        notices: list[str] = []
         try:
             if upload is not None and upload.filename:
-                texts, name = _read_upload(upload, request.form.get("text_column", "").strip() or None, upload_dir)
+                texts, name, notices = _read_upload(upload, request.form.get("text_column", "").strip() or None,
+                                                    upload_dir)
             else:
                 texts, name = [part.strip() for part in _PARAGRAPHS.split(text) if part.strip()], "pasted"
         except ClassifierError as error:
@@ -136,6 +138,8 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
                         thresholds=state.model.thresholds, uploaded_by=g.user.id)
         left = f" ({len(batch.left_out)} left out: empty or too long)" if batch.left_out else ""
         flash(f"Queued {batch.queued} report(s){left}.", "done")
+        for notice in notices:
+            flash(notice, "notice")
         return redirect(url_for("review_queue"), code=303)
 
     @app.get("/admin")
@@ -218,8 +222,11 @@ def _describe(action: str, labels: list[str] | None) -> str:
     return f"{'accepted' if action == 'accept' else 'corrected'} ({names})"
 
 
-def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[str], str]:
-    """The texts of an uploaded table (empty ones kept, so that left-out counts add up), and its safe name."""
+def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[str], str, list[str]]:
+    """The texts of an uploaded table (empty ones kept, so that left-out counts add up), its safe name, and the
+    reader's notices about it (e.g. read as Windows-1252, not UTF-8), naming the upload."""
+    import warnings
+
     from classifier.errors import DataError
 
     suffix = Path(upload.filename).suffix.lower()
@@ -232,7 +239,8 @@ def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[st
         handle.flush()
         texts: list[str] = []
         try:
-            with TableReader(Path(handle.name)) as reader:
+            with warnings.catch_warnings(record=True) as caught, TableReader(Path(handle.name)) as reader:
+                warnings.simplefilter("always")
                 column = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
                 for chunk in reader.iter_chunks():
                     texts.extend(str(row.get(column) or "") for row in chunk)
@@ -242,4 +250,6 @@ def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[st
             message = str(error).replace(handle.name, name).replace(Path(handle.name).name, name)
             message = message if name in message else f"{name}: {message}"
             raise DataError(_TEXT_COLUMN_OPTION.sub('in the "Text column" field', message)) from None
-    return texts, name
+        notices = [str(item.message).replace(handle.name, name) for item in caught
+                   if item.category.__module__.startswith("classifier")]
+    return texts, name, notices

@@ -211,3 +211,17 @@ def test_web_review_add_an_uploaded_file_and_say_what_is_wrong_with_one(app, peo
     error = page.split('id="error">')[1].split("<")[0]
     assert refused.status_code == 400 and error.startswith("wrong.csv: expected a text column")
     assert "tmp" not in error and "Text column" in error
+
+
+def test_web_review_add_a_file_not_in_utf8_keeps_every_row_and_says_how_it_was_read(app, people, store, tmp_path):
+    client = _login(app, "rex", people["rex"])
+    path = tmp_path / "cafe.csv"
+    path.write_bytes("text\nThe caf\u00e9 on Moor Lane had its window smashed\nBins not collected\n".encode("cp1252"))
+    token = _token(client, "/review/add")
+    with open(path, "rb") as handle:
+        queued = client.post("/review/add", data={"file": (handle, path.name), "csrf_token": token},
+                             content_type="multipart/form-data")
+    assert queued.status_code == 303
+    page = client.get("/review").get_data(as_text=True)
+    assert "Queued 2 report(s)." in page and progress(store)["total"] == 2
+    assert "cafe.csv is not valid UTF-8; read it as cp1252" in page  # named as uploaded, not the temporary file
