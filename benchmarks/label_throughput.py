@@ -8,9 +8,10 @@ and labels that file with ``classifier.labelling.batch.label_file``:
   the same ``label_file`` path (reasons included), so the difference is the cost of the preprocessing.
 
 Times include loading the model (about 1-4 s), so use at least 20,000 rows for throughput figures.
-Each configuration runs in a fresh child process; its peak memory is the child's ``ru_maxrss`` plus, for
-``jobs > 1``, the largest worker's ``ru_maxrss`` times the number of workers (an upper bound: pages shared
-after fork are counted in every process).
+Each configuration runs in a fresh child process. Its peak memory is the peak of the summed PSS of that
+process and every process below it (workers included), sampled from ``/proc`` five times a second
+(`benchmarks.process_tree`), so pages shared between processes count once; "parent MB" is the labelling
+process's own peak RSS. Without ``/proc`` the peak is the parent's RSS alone.
 
     .venv/bin/python benchmarks/label_throughput.py --rows 100000
     .venv/bin/python benchmarks/label_throughput.py --quick          # a few seconds, used by the tests
@@ -33,6 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
     sys.path.insert(0, str(ROOT))
+from benchmarks import process_tree  # noqa: E402
+from benchmarks.process_tree import TreeSampler  # noqa: E402
+
 CORPUS = ROOT / "data" / "reports.csv"
 WORDS_PER_REPORT = 60
 QUICK_ROWS = 300
@@ -91,22 +95,27 @@ def run_one(input_path: Path, model_dir: Path, jobs: int) -> dict:
     from classifier.labelling.batch import label_file
 
     output = input_path.with_name(f"out_{jobs}.csv")
+    sampler = TreeSampler() if process_tree.available() else None
+    if sampler is not None:
+        sampler.start()
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
     summary = label_file(input_path, output, model=model_dir, jobs=jobs, force=True)
     seconds = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu_before
     output.unlink()
-    kib = 1024  # ru_maxrss is in KiB on Linux
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib if jobs > 1 else 0
-    return {"rows": summary.rows_in, "seconds": seconds, "cpu_seconds": cpu, "parent_bytes": parent,
-            "worker_bytes": worker,
-            "peak_bytes": parent + jobs * worker if jobs > 1 else parent}
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+    figures = {"rows": summary.rows_in, "seconds": seconds, "cpu_seconds": cpu, "parent_bytes": parent,
+               "peak_bytes": parent, "processes": 1}
+    if sampler is not None:
+        sampler.stop()
+        figures.update(peak_bytes=max(sampler.peak_pss_bytes, 1), processes=sampler.peak_processes,
+                       cpu_seconds=max(sampler.cpu_seconds, cpu))
+    return figures
 
 
 def _cpu_seconds() -> float:
-    """CPU time of this process and its finished children (the workers), user + system."""
+    """CPU time of this process and its finished children, user + system (where /proc is missing)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
@@ -120,14 +129,14 @@ def measure(input_path: Path, model_dir: Path, jobs: int) -> dict:
 
 def format_table(results: list[tuple[str, int, dict]]) -> str:
     lines = [f"{'model':<20}{'jobs':>5}{'rows':>10}{'seconds':>10}{'reports/s':>11}{'per CPU-s':>11}{'peak MB':>10}"
-             f"{'parent MB':>11}{'worker MB':>11}"]
+             f"{'parent MB':>11}{'processes':>11}"]
     for name, jobs, figures in results:
         mb = 1024 * 1024
         lines.append(
             f"{name:<20}{jobs:>5}{figures['rows']:>10}{figures['seconds']:>10.2f}"
             f"{figures['rows'] / figures['seconds']:>11.0f}{figures['rows'] / figures['cpu_seconds']:>11.0f}"
             f"{figures['peak_bytes'] / mb:>10.0f}"
-            f"{figures['parent_bytes'] / mb:>11.0f}{figures['worker_bytes'] / mb:>11.0f}"
+            f"{figures['parent_bytes'] / mb:>11.0f}{figures['processes']:>11}"
         )
     return "\n".join(lines)
 

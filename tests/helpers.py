@@ -117,3 +117,40 @@ def review_store(tmp_path: Path, **options):
     from classifier.review.store import open_store
 
     return open_store(f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}", **options)
+
+
+def model_failing_in_workers(model, hang_on: str | None = None, die: bool = False):
+    """A copy of `model` whose predict raises `DataError` (or, with `die`, kills its own process), after
+    sleeping for 10 minutes on a chunk holding a text with `hang_on`; picklable, so worker processes get the
+    same behaviour."""
+    import copy
+
+    failing = copy.copy(model)
+    failing.__class__ = FailingModel
+    failing.hang_on, failing.die = hang_on, die
+    return failing
+
+
+def _failing_model_class():
+    import os
+    import signal
+
+    from classifier.errors import DataError
+    from classifier.model.predictor import TensionModel
+
+    class FailingModel(TensionModel):
+        hang_on: str | None = None
+        die = False
+
+        def predict(self, texts, **kwargs):
+            if self.hang_on is not None and any(self.hang_on in text for text in texts):
+                time.sleep(600)
+            if self.die:
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise DataError("the model could not label this chunk.")
+
+    FailingModel.__module__, FailingModel.__qualname__ = __name__, "FailingModel"
+    return FailingModel
+
+
+FailingModel = _failing_model_class()

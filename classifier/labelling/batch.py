@@ -2,9 +2,9 @@
 
 The input is streamed in chunks and the output written through `AtomicTableWriter`, so memory stays flat
 however long the file is and an interrupted run leaves no partial output. With ``jobs > 1`` the chunks
-are labelled by a pool of worker processes forked after the model is loaded (and checked), so they share
-that one model and its label order, and results
-are written back in input order, so the output is byte-for-byte the same whatever ``jobs`` is.
+are labelled by a pool of worker processes that each get a copy of the model loaded (and checked) here, so
+they share that one model and its label order, and results are written back in input order, so the
+output is byte-for-byte the same whatever ``jobs`` is.
 
 Added columns
 -------------
@@ -239,8 +239,9 @@ def label_file(
     review_out
         Also write the rows needing review (unclassified ones included) to this file, same columns.
     jobs
-        Worker processes. 1 labels in this process; N > 1 forks N workers, which inherit the model loaded
-        (and checked) here, so the score columns always follow the label order of the model that scores them.
+        Worker processes. 1 labels in this process; N > 1 starts N workers (from a fresh server process, never
+        by forking this one), each given a copy of the model loaded (and checked) here, so the score columns
+        always follow the label order of the model that scores them.
         Default: every CPU this process may use for an input of `PARALLEL_MIN_BYTES` or more, else 1. The
         output is the same whatever the number.
     force
@@ -293,7 +294,7 @@ def label_file(
             raise ConfigError(f"The {name!r} parameter of label_file must be a positive int. Got {value!r}.")
     _check_paths(input_path, output_path, review_path, force)
 
-    labels, loaded, model_dir = _prepare_model(model, jobs)
+    labels, loaded = _prepare_model(model)
     with _cleanup_on_termination(), ExitStack() as stack:
         reader = stack.enter_context(
             TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
@@ -323,8 +324,7 @@ def label_file(
         expected: list[int | None] = [None]
 
         labelled = stack.enter_context(
-            closing(_labelled_chunks(_counted_chunks(reader, chunk_size, expected), text_col, loaded, model_dir, jobs,
-                                     max_chars))
+            closing(_labelled_chunks(_counted_chunks(reader, chunk_size, expected), text_col, loaded, jobs, max_chars))
         )
         try:
             for rows, results in labelled:
@@ -483,21 +483,18 @@ def default_jobs(input_path: Path) -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def _prepare_model(model: Any, jobs: int) -> tuple[list[str], Any, Path | None]:
-    """Return the model's labels, the model to use in this process (None when workers load their own)
-    and the folder workers load from (None when they inherit `model`)."""
+def _prepare_model(model: Any) -> tuple[list[str], Any]:
+    """Return the model's labels and the model itself, loaded (and checked) once; workers get a copy of it."""
     from classifier.model.predictor import TensionModel
 
     if isinstance(model, TensionModel):
-        return model.labels, model, None
+        return model.labels, model
     from classifier.model.persistence import resolve_model_dir
     from classifier.model.predictor import load_model
 
-    model_dir = resolve_model_dir(model)
-    # Labels come from the verified model, never from metadata.json (which no hash covers); forked workers
-    # inherit this very model, so they cannot score with another file (say, one retrained meanwhile).
-    loaded = load_model(model_dir)
-    return loaded.labels, loaded, model_dir if jobs == 1 else None
+    # Labels come from the verified model, never from metadata.json (which no hash covers).
+    loaded = load_model(resolve_model_dir(model))
+    return loaded.labels, loaded
 
 
 def _count(summary: BatchSummary, labels: str, needs_review: bool, status: str) -> None:
@@ -557,75 +554,95 @@ def _counted_chunks(reader: TableReader, size: int, expected: list[int | None]) 
 
 
 def _labelled_chunks(
-    chunks: Iterator[list[dict[str, Any]]], text_col: str, model: Any, model_dir: Path | None, jobs: int,
-    max_chars: int,
+    chunks: Iterator[list[dict[str, Any]]], text_col: str, model: Any, jobs: int, max_chars: int,
 ) -> Iterator[tuple[list[dict[str, Any]], list[tuple[Any, ...]]]]:
     """Yield each chunk of rows with the added cells of its rows, in input order."""
     if jobs == 1:
         for rows in chunks:
             yield rows, _label_texts(model, [cell_to_str(row[text_col]) for row in rows], max_chars)
         return
-    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
 
-    global _INHERITED_MODEL
-    _INHERITED_MODEL = model  # seen by forked workers when model_dir is None; never pickled
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(model_dir,))
+    # Workers get this very model (checked when it was loaded), so they cannot score with another file.
+    payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    executor = ProcessPoolExecutor(jobs, mp_context=_worker_context(), initializer=_init_worker, initargs=(payload,))
     try:
         pending: collections.deque = collections.deque()
         limit = jobs * _CHUNKS_IN_FLIGHT_PER_JOB
         for rows in itertools.chain(chunks, [None]):
             if rows is not None:
                 texts = [cell_to_str(row[text_col]) for row in rows]
-                pending.append((rows, pool.apply_async(_label_in_worker, (texts, max_chars))))
+                pending.append((rows, executor.submit(_label_in_worker, texts, max_chars)))
             while pending and (len(pending) >= limit or rows is None):
-                done_rows, result = pending.popleft()
-                yield done_rows, result.get()
-        pool.close()
-        pool.join()
+                done_rows, future = pending.popleft()
+                yield done_rows, _worker_result(future)
+        executor.shutdown(wait=True)
     finally:
-        _terminate(pool)
-        _INHERITED_MODEL = None
+        _stop(executor)
 
 
-#: Seconds `multiprocessing.Pool.terminate` may take before the workers are killed outright.
-_TERMINATE_SECONDS = 10.0
+def _worker_context() -> Any:
+    """Workers start from a fresh, single-threaded server process ("forkserver"), never by forking this one:
+    a fork of a process that runs other threads (a web server, joblib, a test runner) can deadlock in the
+    child. The server imports the model's modules (spaCy, scikit-learn) once, so each worker starts in a
+    fraction of a second."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__, "classifier.model.predictor", "spacy.lang.en"])
+    return context
 
 
-def _terminate(pool: Any) -> None:
-    """``pool.terminate()``, bounded: it has been seen to hang in joining the pool's task thread after a
-    worker's error (CPython's pool in a process that also runs other thread pools); after
-    :data:`_TERMINATE_SECONDS` the workers are killed and the run goes on, leaving that daemon thread behind."""
-    stopper = threading.Thread(target=pool.terminate, name="pool-terminate", daemon=True)
-    stopper.start()
-    stopper.join(_TERMINATE_SECONDS)
-    if stopper.is_alive():
-        for process in list(getattr(pool, "_pool", [])):
-            if process.exitcode is None:
-                process.kill()
-        stopper.join(_TERMINATE_SECONDS)
+def _worker_result(future: Any) -> list[tuple[Any, ...]]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise DataError(
+            "a labelling worker process ended abruptly (killed, or out of memory). Fix: run again with fewer "
+            "--jobs or a smaller --chunk-size, or with --jobs 1."
+        ) from error
 
 
-_INHERITED_MODEL: Any = None
+#: Seconds the workers get to finish their current chunk after an error before they are killed outright.
+_STOP_SECONDS = 10.0
+
+
+def _stop(executor: Any) -> None:
+    """Stop `executor` without waiting on work nobody will read: queued chunks are cancelled, workers still
+    running after :data:`_STOP_SECONDS` are killed."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + _STOP_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.exitcode is None:
+            process.kill()
+            process.join(_STOP_SECONDS)
+
+
 _WORKER_MODEL: Any = None
 _WORKER_ERROR: BaseException | None = None
 
 
-def _init_worker(model_dir: Path | None) -> None:
-    # Ctrl-C reaches the whole process group; the parent handles it and terminates the pool. The parent's
-    # SIGTERM/SIGHUP handlers are inherited through fork: a worker must simply die when the pool ends it.
+def _init_worker(payload: bytes) -> None:
+    # Ctrl-C reaches the whole process group; the parent handles it and stops the workers. A worker must
+    # simply die when the parent ends it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     global _WORKER_MODEL, _WORKER_ERROR
-    if model_dir is None:
-        _WORKER_MODEL = _INHERITED_MODEL
-        return
     try:
-        from classifier.model.predictor import load_model
+        import pickle
 
-        _WORKER_MODEL = load_model(model_dir)
-    except BaseException as error:  # raised from the first task: a failing initializer respawns forever
+        _WORKER_MODEL = pickle.loads(payload)
+    except BaseException as error:  # raised from the first task: a failing initializer breaks the pool silently
         _WORKER_ERROR = error
 
 

@@ -443,7 +443,7 @@ def _label_job(state: _State, job: Job) -> None:
             warnings.simplefilter("always")
             job.summary = label_file(job.upload, job.labelled, model=model, text_column=job.text_column,
                                      review_out=job.review, sheet=job.sheet, chunk_size=JOB_CHUNK_ROWS,
-                                     progress=progress, jobs=1)  # no fork from a threaded server
+                                     progress=progress, jobs=1)  # the page's one model takes turns
     except ClassifierError as error:
         message = str(error)
         message = message.replace(str(job.upload), job.filename)

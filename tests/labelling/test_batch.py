@@ -18,7 +18,7 @@ from classifier.errors import DataError
 from classifier.io.tables import AtomicTableWriter, EncodingFallbackWarning, guard_formula, read_rows
 from classifier.labelling.batch import added_column_names, default_output_path, label_file
 from classifier.model.predictor import TensionModel
-from tests.helpers import BACKLOG, CORPUS, write_csv
+from tests.helpers import BACKLOG, CORPUS, model_failing_in_workers, write_csv
 
 TEXTS = [
     "Leaflets at the station claim asylum seekers get free houses before local families",
@@ -324,15 +324,10 @@ def test_batch_interrupted_run_leaves_no_output(tmp_path, model, monkeypatch, er
     assert _no_leftovers(tmp_path) == []
 
 
-def test_batch_failure_in_a_worker_leaves_no_output(tmp_path, model, monkeypatch):
+def test_batch_failure_in_a_worker_leaves_no_output(tmp_path, model):
     source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
-
-    def failing_predict(self, texts, **kwargs):
-        raise DataError("the model could not label this chunk")
-
-    monkeypatch.setattr(TensionModel, "predict", failing_predict)  # inherited by the forked workers
-    with pytest.raises(DataError, match="Nothing was written to .*out.csv"):
-        label_file(source, tmp_path / "out.csv", model=model, jobs=2, chunk_size=10)
+    with pytest.raises(DataError, match="could not label this chunk. Nothing was written to .*out.csv"):
+        label_file(source, tmp_path / "out.csv", model=model_failing_in_workers(model), jobs=2, chunk_size=10)
     assert not (tmp_path / "out.csv").exists()
     assert _no_leftovers(tmp_path) == []
 
@@ -408,7 +403,7 @@ _MEMORY_SCRIPT = textwrap.dedent(
         handle.write("id,text\\n")
         for i in range(n_rows):
             handle.write(f"{i},short report number {i} about the bins\\n")
-    label_file(path, path + ".out.csv", model=ConstantModel(), chunk_size=2000)
+    label_file(path, path + ".out.csv", model=ConstantModel(), chunk_size=2000, jobs=1)
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     """
 )
@@ -501,31 +496,25 @@ def test_batch_sheets_left_out_of_a_one_sheet_output_are_named(tmp_path, model):
     assert "sheet 'Notes' is not in" in str(summary) and "holds one sheet" in str(summary)
 
 
-def test_batch_a_pool_that_will_not_stop_is_killed_after_a_bounded_wait(tmp_path, model, monkeypatch):
-    import multiprocessing.pool
+def test_batch_a_worker_that_will_not_stop_is_killed_after_a_bounded_wait(tmp_path, model, monkeypatch):
     import time
 
     import classifier.labelling.batch as batch
 
-    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
-    monkeypatch.setattr(batch, "_TERMINATE_SECONDS", 0.5)
-    original = multiprocessing.pool.Pool.terminate
-    killed = []
-
-    def stuck_terminate(self):
-        workers = list(self._pool)
-        while any(process.exitcode is None for process in workers):  # as if a pool thread never came back
-            time.sleep(0.05)
-        killed.extend(process.exitcode for process in workers)
-        original(self)
-
-    def failing_predict(self, texts, **kwargs):
-        raise DataError("the model could not label this chunk")
-
-    monkeypatch.setattr(multiprocessing.pool.Pool, "terminate", stuck_terminate)
-    monkeypatch.setattr(TensionModel, "predict", failing_predict)  # inherited by the forked workers
+    texts = _corpus_texts(10) + [f"hang {text}" for text in _corpus_texts(20)]  # chunk 1 fails, 2 and 3 hang
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
+    monkeypatch.setattr(batch, "_STOP_SECONDS", 0.5)
     started = time.monotonic()
     with pytest.raises(DataError, match="Nothing was written to .*out.csv"):
-        label_file(source, tmp_path / "out.csv", model=model, jobs=2, chunk_size=10)
-    assert time.monotonic() - started < 60 and not (tmp_path / "out.csv").exists()
-    assert killed and all(code == -9 for code in killed)  # SIGKILL after the bounded wait
+        label_file(source, tmp_path / "out.csv", model=model_failing_in_workers(model, hang_on="hang "), jobs=2,
+                   chunk_size=10)
+    assert time.monotonic() - started < 60  # a worker sleeping for 10 minutes was killed
+    assert not (tmp_path / "out.csv").exists() and _no_leftovers(tmp_path) == []
+
+
+def test_batch_a_worker_killed_midway_gives_a_clear_error_and_no_output(tmp_path, model):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
+    killer = model_failing_in_workers(model, die=True)
+    with pytest.raises(DataError, match="worker process ended abruptly.*--jobs 1.*Nothing was written"):
+        label_file(source, tmp_path / "out.csv", model=killer, jobs=2, chunk_size=10)
+    assert not (tmp_path / "out.csv").exists() and _no_leftovers(tmp_path) == []
