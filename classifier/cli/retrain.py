@@ -15,6 +15,7 @@ import typer
 
 from classifier.cli.options import FRACTION_RANGE, SEED_RANGE
 from classifier.cli.progress import QuietOpt, stage_lines
+from classifier.cli.review import DbOpt, open_review_store
 
 OUTPUT_DIR = Path("output")
 
@@ -34,14 +35,23 @@ def register(app: typer.Typer, user_errors) -> None:
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         min_examples: Annotated[int, typer.Option(min=1, help="Labels with fewer reports are flagged as rare.")] = 10,
         show: Annotated[int, typer.Option(min=0, help="How many top suspects to list here.")] = 15,
+        to_review: Annotated[bool, typer.Option(
+            "--to-review", help="Also queue the top suspects in the review page, given labels under review.")] = False,
+        review_top: Annotated[int, typer.Option(min=1, help="How many top suspects --to-review queues.")] = 100,
+        db: DbOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
-        """Find likely label mistakes: out-of-fold disagreement, near-duplicates with other labels, rare labels."""
+        """Find likely label mistakes: out-of-fold disagreement, near-duplicates with other labels, rare labels.
+
+        With --to-review the strongest suspects also go to the review queue (`tension serve`), each showing the
+        labels it was given: Accept keeps them, correcting fixes them; `tension export-reviewed` brings the
+        answers back for training with --prefer-later."""
         from classifier.io.progress import tell
         from classifier.retrain.audit import audit
 
         progress = stage_lines(quiet)
         out = out or _default_output(f"audit_{data.stem}.csv")
+        store = open_review_store(db) if to_review else None  # a bad --db fails before the long part
         tell(progress, f"auditing {data}: out-of-fold scores for every report (a model per fold), near-duplicates "
                        "and rare labels")
         result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
@@ -60,6 +70,18 @@ def register(app: typer.Typer, user_errors) -> None:
                 f"{list(s.suggested) or '[]'}  ({'; '.join(s.reasons)})"
             )
         typer.echo(f"Ranked suspects with reasons and scores: {result.out_path}")
+        if store is not None:
+            from classifier.retrain.audit_review import queue_suspects
+
+            try:
+                queued = queue_suspects(result, store, name=f"audit of {data.name}", top=review_top)
+            finally:
+                store.close()
+            rare = queued.rare_label_ranks
+            typer.echo(f"Queued {queued.batch.queued} suspect(s) for review in {store.url} (batch "
+                       f"{queued.batch.id}); reviewers see them first in `tension serve`."
+                       + (f" Not queued, given a label too rare to model (fix it in the file): rank(s) "
+                          f"{', '.join(map(str, rare[:20]))}{' ...' if len(rare) > 20 else ''}." if rare else ""))
 
     @app.command("suggest")
     @user_errors

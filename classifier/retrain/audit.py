@@ -90,6 +90,10 @@ class AuditResult:
     unmodelled_labels: list[str]
     confident_thresholds: dict[str, dict[str, float]]
     out_path: Path | None = None
+    #: The model's decision threshold of each modelled label (its out-of-fold scores are compared with them).
+    thresholds: dict[str, float] = field(default_factory=dict)
+    #: The audited reports' texts, by row (``Suspect.index``); kept in memory only, never written but to `out`.
+    texts: list[str] = field(default_factory=list, repr=False)
 
     def reason_counts(self) -> dict[str, int]:
         counts = {REASON_RARE: 0, REASON_MODEL: 0, REASON_NEAR_DUPLICATE: 0}
@@ -210,7 +214,9 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     ranked = sorted(suspects.values(), key=lambda s: (-s.strength, s.index))
     for rank, item in enumerate(ranked, 1):
         item.rank = rank
-    result = AuditResult(ranked, len(data), counts, rare, sorted(set(counts) - set(modelled)), confident)
+    result = AuditResult(ranked, len(data), counts, rare, sorted(set(counts) - set(modelled)), confident,
+                         thresholds={label: float(thresholds[j]) for j, label in enumerate(modelled)},
+                         texts=list(data.texts))
     if out is not None:
         tell(progress, f"writing {len(ranked)} suspect row(s)")
         result.out_path = write_audit(result, data.texts, modelled, out)

@@ -74,19 +74,22 @@ def margin_of(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> f
 
 
 def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any], *, name: str, model_name: str,
-            thresholds: Mapping[str, float], uploaded_by: int | None = None, now: datetime | None = None) -> Batch:
+            thresholds: Mapping[str, float], uploaded_by: int | None = None, now: datetime | None = None,
+            margins: Sequence[float] | None = None) -> Batch:
     """Store one batch of reports with the model's predictions (objects with ``labels``, ``scores``,
     ``reasons``, ``needs_review`` and ``status``, as `TensionModel.predict` returns) and queue them.
 
-    A prediction whose status is not ``"ok"`` (an empty text, a text too long) is left out.
+    A prediction whose status is not ``"ok"`` (an empty text, a text too long) is left out. `margins` orders
+    the batch's reports in the queue (lowest first) instead of their distance to the thresholds.
 
     Raises
     ------
     DataError
         `texts` and `predictions` differ in length.
     """
-    if len(texts) != len(predictions):
-        raise DataError(f"enqueue got {len(texts)} texts but {len(predictions)} predictions; give one per text.")
+    if len(texts) != len(predictions) or (margins is not None and len(margins) != len(texts)):
+        raise DataError(f"enqueue got {len(texts)} texts but {len(predictions)} predictions"
+                        f"{'' if margins is None else f' and {len(margins)} margins'}; give one per text.")
     now = now or utcnow()
     rows, left_out = [], []
     for position, (text, prediction) in enumerate(zip(texts, predictions, strict=True)):
@@ -98,7 +101,8 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
             "position": position, "text": text, "text_sha256": text_sha256(text), "received_at": now,
             "model_labels": list(prediction.labels), "scores": scores,
             "reasons": {label: list(terms) for label, terms in prediction.reasons.items()},
-            "needs_review": bool(prediction.needs_review), "margin": margin_of(scores, thresholds),
+            "needs_review": bool(prediction.needs_review),
+            "margin": margin_of(scores, thresholds) if margins is None else float(margins[position]),
             "review_count": 0, "queued": True,
         })
     with store.engine.begin() as connection:

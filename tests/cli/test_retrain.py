@@ -132,10 +132,20 @@ def test_cli_retrain_suggest_compare_audit_write_their_outputs(registry, tmp_pat
     assert result.exit_code == 0, result.output
     assert "macro avg" in result.output and "No clear difference" in result.output
 
-    suspects = tmp_path / "suspects.csv"
-    result = runner.invoke(app, ["audit", str(held_out), "--out", str(suspects), "--show", "3", "--min-examples", "3"])
+    suspects, db = tmp_path / "suspects.csv", f"sqlite:///{tmp_path / 'review.sqlite3'}"
+    result = runner.invoke(app, ["audit", str(held_out), "--out", str(suspects), "--show", "3", "--min-examples", "3",
+                                 "--to-review", "--review-top", "5", "--db", db])
     assert result.exit_code == 0, result.output
     assert "suspect row(s) of 120" in result.output and suspects.exists()
+    queued = int(re.search(r"Queued (\d+) suspect\(s\) for review in sqlite:///", result.output).group(1))
+    from classifier.review.queue import progress
+    from classifier.review.store import open_store
+
+    store = open_store(db)
+    try:
+        assert 1 <= queued <= 5 and progress(store)["queued"] == queued
+    finally:
+        store.close()
 
 
 def _conflicting_files(tmp_path):
