@@ -149,7 +149,7 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         copies), so no report is scored by a model that saw a near-copy of it.
         """
         self._check_params()
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+        X = _canonical(validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)))
         Y = _check_indicator(y, X.shape[0])
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -315,6 +315,22 @@ PARALLEL_MIN_NONZEROS = 300_000
 #: 0.001 of a tight fit (decision values spread over several units), at less than half the cost.
 OUT_OF_FOLD_TOL = 1e-2
 FINAL_TOL = 1e-4
+
+
+def _canonical(X):
+    """A sparse ``X`` as CSR with sorted, duplicate-free indices (copied only if it was not).
+
+    ``LogisticRegression.fit`` makes each training subset canonical itself (``np.max`` of a sparse matrix sorts
+    it in place), so the fits see the same matrix either way; doing it once here saves that sort in every one
+    of the out-of-fold fits (a quarter of the training time), because row subsets of a canonical matrix stay
+    canonical."""
+    if not sparse.issparse(X):
+        return X
+    X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
 
 
 def _fit_logistic(X, y, sample_weight, trains, settings):
