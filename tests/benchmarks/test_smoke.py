@@ -19,7 +19,7 @@ def test_benchmarks_smoke_label_throughput_quick(trained):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith(("default model", "baseline"))]
-    # columns from the right: jobs, rows, seconds, reports/s, per CPU-s, peak MB, parent MB, worker MB
+    # columns from the right: jobs, rows, seconds, reports/s, per CPU-s, peak MB, parent MB, processes
     assert sorted((line[0], line[-8]) for line in rows) == [("baseline", "1"), ("baseline", "2"),
                                                             ("default", "1"), ("default", "2")]
     assert all(line[-7] == "300" and float(line[-5]) > 0 for line in rows)
