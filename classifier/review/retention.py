@@ -5,15 +5,27 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from classifier.errors import ConfigError
 from classifier.review import schema
 from classifier.review.store import ReviewStore, utcnow
 
-__all__ = ["DEFAULT_KEEP_DAYS", "purge"]
+__all__ = ["DEFAULT_KEEP_DAYS", "purge", "purgeable"]
 
 DEFAULT_KEEP_DAYS = 90
+
+
+def purgeable(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime | None = None) -> int:
+    """How many reports `purge` with the same `days` would take the text of now (to confirm before deleting)."""
+    if not days >= 0:
+        raise ConfigError(f"--days must be 0 or more (0 deletes every report's text now). Got {days}.")
+    now = now or utcnow()
+    reports = schema.reports
+    with store.engine.connect() as connection:
+        return int(connection.execute(
+            select(func.count()).where(reports.c.received_at < now - timedelta(days=days), reports.c.text.is_not(None))
+        ).scalar())
 
 
 def purge(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime | None = None) -> int:

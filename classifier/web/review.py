@@ -10,7 +10,7 @@ Routes
 ``GET /admin``                       accounts, export and purge
 ``POST /admin/users``                add an account; ``POST /admin/users/<name>/disable`` disables one
 ``GET /admin/export``                the reviewed reports as the CSV ``tension export-reviewed`` writes
-``POST /admin/purge``                delete report text older than the days given
+``POST /admin/purge``                say how many reports would lose their text; with ``confirm=yes``, delete it
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from classifier.io.tables import SUPPORTED_EXTENSIONS, TableReader, find_column
 from classifier.model.label_names import display_name
 from classifier.review.export import EXPORT_COLUMNS, reviewed_rows
 from classifier.review.queue import decision_history, enqueue, get_item, next_item, progress, record_decision
-from classifier.review.retention import purge
+from classifier.review.retention import purge, purgeable
 from classifier.review.store import ReviewStore, utcnow
 from classifier.review.users import add_user, disable_user, list_users
 
@@ -190,6 +190,8 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
     def admin_purge():
         try:
             days = float(request.form.get("days", ""))
+            if request.form.get("confirm") != "yes":  # first ask, saying how many reports lose their text
+                return render_template("admin_purge.html", days_text=f"{days:g}", count=purgeable(store, days))
             done = purge(store, days)
         except (ValueError, ClassifierError):
             flash("Give the number of days to keep report text (0 or more).", "error")

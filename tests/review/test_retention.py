@@ -10,7 +10,7 @@ from sqlalchemy import select
 from classifier.errors import ConfigError
 from classifier.review import schema
 from classifier.review.queue import enqueue, get_item, next_item, progress, record_decision
-from classifier.review.retention import purge
+from classifier.review.retention import purge, purgeable
 from classifier.review.users import add_user
 from tests.helpers import FakePrediction, review_store
 
@@ -32,6 +32,7 @@ def test_retention_purge_removes_old_text_but_keeps_labels_and_counts(tmp_path):
     old = next_item(store, ann.id, now=THEN)
     record_decision(store, old.id, ann.id, "correct", ["race_hate"], now=THEN)
     before = progress(store)
+    assert purgeable(store, days=90, now=THEN + timedelta(days=91)) == 2 and progress(store) == before  # counts only
 
     purged = purge(store, days=90, now=THEN + timedelta(days=91))
 
@@ -49,11 +50,13 @@ def test_retention_purge_removes_old_text_but_keeps_labels_and_counts(tmp_path):
         assert connection.execute(select(schema.decisions.c.labels)).scalars().all() == [["race_hate"]]
     assert next_item(store, ann.id, now=THEN + timedelta(days=91)).text == "new one"
     assert purge(store, days=90, now=THEN + timedelta(days=91)) == 0  # nothing more to do
+    assert purgeable(store, days=90, now=THEN + timedelta(days=91)) == 0
     store.close()
 
 
 def test_retention_negative_days_are_refused(tmp_path):
     store = review_store(tmp_path)
-    with pytest.raises(ConfigError, match="--days must be 0 or more"):
-        purge(store, days=-1)
+    for counting_or_deleting in (purge, purgeable):
+        with pytest.raises(ConfigError, match="--days must be 0 or more"):
+            counting_or_deleting(store, days=-1)
     store.close()

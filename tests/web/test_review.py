@@ -177,7 +177,11 @@ def test_web_review_admin_pages_need_the_admin_role_and_export(app, people, stor
     data = read_labelled(saved)
     assert data.labels == [("immigration",)] and data.texts == [REPORTS[item - 1]]
 
-    purged = admin.post("/admin/purge", data={"days": "0", "csrf_token": token})
+    asked = admin.post("/admin/purge", data={"days": "0", "csrf_token": token})  # asks first, deletes nothing
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "the text of <strong>3</strong> report(s)" in page
+    assert 'name="confirm" value="yes"' in page and progress(store)["purged"] == 0
+    purged = admin.post("/admin/purge", data={"days": "0", "confirm": "yes", "csrf_token": token})
     assert purged.status_code == 303 and progress(store)["purged"] == 3
 
 
