@@ -9,7 +9,8 @@ each token was written) and :meth:`ReportWords.reason` turns a term into what a 
 - a slur by its family's name ("racial slur"), never the word itself; an identifier by what it is
   ("phone number"), never the identifier;
 - no reason at all for a term without a content word: stop words only ("that the", "no more"), numbers,
-  identifiers or single characters.
+  identifiers or single characters; except :data:`TELLING_PHRASES`, stop words that together tell someone to
+  leave ("go back", "get out").
 
 A :class:`Reason` also carries every place in the report where its term occurs, for highlighting.
 """
@@ -67,6 +68,10 @@ def slur_family_name(token: str) -> str | None:
     return None
 
 
+#: Model terms made only of stop words that are still reasons: the exclusion taunts of the codebook.
+TELLING_PHRASES = frozenset({"go back", "get out", "them out"})
+
+
 @functools.lru_cache(maxsize=200_000)
 def is_informative(term: str) -> bool:
     """Whether a model term has a content word: a word that is no stop word, number, identifier or single
@@ -74,10 +79,10 @@ def is_informative(term: str) -> bool:
 
     >>> is_informative("have spray"), is_informative("that the"), is_informative("xxnum a")
     (True, False, False)
-    >>> is_informative("xxslurrace")
-    True
+    >>> is_informative("xxslurrace"), is_informative("go back")
+    (True, True)
     """
-    return any(_is_content(token) for token in term.split())
+    return term in TELLING_PHRASES or any(_is_content(token) for token in term.split())
 
 
 def _is_content(token: str) -> bool:
@@ -161,7 +166,8 @@ class ReportWords:
                     found.append(position)
         except ValueError:  # no further occurrence
             pass
-        if not found or not any(self._is_content_at(p) for p in range(found[0], found[0] + count)):
+        if not found or not (term in TELLING_PHRASES
+                             or any(self._is_content_at(p) for p in range(found[0], found[0] + count))):
             return None
         spans = self.spans
         return Reason(self._written(found[0], count),

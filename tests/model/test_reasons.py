@@ -6,7 +6,13 @@ import re
 import pytest
 
 from classifier.model.preprocess import PLACEHOLDERS, SpacyPreprocessor
-from classifier.model.reasons import PLACEHOLDER_NAMES, ReportWords, is_informative, slur_family_name
+from classifier.model.reasons import (
+    PLACEHOLDER_NAMES,
+    TELLING_PHRASES,
+    ReportWords,
+    is_informative,
+    slur_family_name,
+)
 from tests.helpers import CORPUS
 
 
@@ -36,6 +42,8 @@ def _words(pre, text):
     ("a hotel", "mosque", None),  # not in this report
     ("what does it say", "doe", None),  # the lookup table reads "does" as "doe": a stop word as written
     ("A. Smith said", "a.", None),
+    ("Go back where you came from!", "go back", "Go back"),  # stop words only, but a taunt (TELLING_PHRASES)
+    ("told them to GET OUT of Eastmoor", "get out", "GET OUT"),
 ])
 def test_reasons_read_as_the_report_wrote_them(pre, text, term, shown):
     reason = _words(pre, text).reason(term)
@@ -50,7 +58,8 @@ def test_reasons_point_at_every_place_the_term_was_written(pre):
 
 
 @pytest.mark.parametrize(("term", "informative"), [
-    ("hotel", True), ("go back", False), ("that the", False), ("xxnum a", False), ("xxnum", False),
+    ("hotel", True), ("go back", True), ("get out", True), ("go out", False), ("that the", False),
+    ("xxnum a", False), ("xxnum", False),
     ("xxurl", False), ("x", False), ("a.", False), ("u.k.", True), ("xxslurrace", True), ("xxslurcaste out", True),
     ("xxslur", False), ("have spray", True),
 ])
@@ -75,7 +84,8 @@ def test_reasons_of_a_report_known_only_by_its_tokens():
 
 def test_reasons_on_the_corpus_are_words_of_the_report(model):
     """No placeholder, lemma-only form or stop-word-only pair: every reason is the report's own text (a slur
-    or an identifier by its name), found where its spans say, with a content word."""
+    or an identifier by its name), found where its spans say, with a content word (or a telling phrase such
+    as "go back")."""
     with open(CORPUS, encoding="utf-8", newline="") as handle:
         texts = [row["text"] for row in csv.DictReader(handle)][:400]
     predictions = model.predict(texts)
@@ -95,5 +105,6 @@ def test_reasons_on_the_corpus_are_words_of_the_report(model):
                 words = [word for word in plain.lower().split() if any(char.isalpha() for char in word)]
                 if plain == reason:
                     assert reason in written
-                assert any(word.strip(".,;:!?'\"()") not in stop_words for word in words) or plain != reason
+                telling = " ".join(word.strip(".,;:!?'\"()") for word in words) in TELLING_PHRASES
+                assert any(word.strip(".,;:!?'\"()") not in stop_words for word in words) or plain != reason or telling
     assert shown > 300
