@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier.errors import ClassifierError, ConfigError, DataError
+from classifier.errors import ClassifierError, ConfigError, DataError, ModelError
 from classifier.io.columns import (
     LABELS_COLUMN,
     NEEDS_REVIEW_COLUMN,
@@ -565,7 +565,10 @@ def _labelled_chunks(
     from concurrent.futures import ProcessPoolExecutor
 
     # Workers get this very model (checked when it was loaded), so they cannot score with another file.
-    payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        raise ModelError(_NOT_SENDABLE.format(error=error)) from error
     executor = ProcessPoolExecutor(jobs, mp_context=_worker_context(), initializer=_init_worker, initargs=(payload,))
     try:
         pending: collections.deque = collections.deque()
@@ -594,6 +597,10 @@ def _worker_context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__, "classifier.model.predictor", "spacy.lang.en"])
     return context
+
+
+_NOT_SENDABLE = ("this model object cannot be sent to the worker processes ({error}). Fix: give the model's folder "
+                 "(save it with classifier.model.persistence.save_model), or label with jobs=1 (--jobs 1).")
 
 
 def _worker_result(future: Any) -> list[tuple[Any, ...]]:
@@ -643,7 +650,7 @@ def _init_worker(payload: bytes) -> None:
 
         _WORKER_MODEL = pickle.loads(payload)
     except BaseException as error:  # raised from the first task: a failing initializer breaks the pool silently
-        _WORKER_ERROR = error
+        _WORKER_ERROR = ModelError(_NOT_SENDABLE.format(error=f"{type(error).__name__}: {error}"))
 
 
 def _label_in_worker(texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:

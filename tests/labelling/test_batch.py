@@ -332,6 +332,33 @@ def test_batch_failure_in_a_worker_leaves_no_output(tmp_path, model):
     assert _no_leftovers(tmp_path) == []
 
 
+def test_batch_a_model_that_cannot_reach_the_workers_says_how_to_fix_it(tmp_path, model, monkeypatch):
+    import copy
+    import sys
+    import types
+
+    from classifier.errors import ModelError
+
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
+
+    class Local(TensionModel):  # a class pickle cannot name
+        pass
+
+    local = copy.copy(model)
+    local.__class__ = Local
+    with pytest.raises(ModelError, match="cannot be sent to the worker processes .*jobs=1.*Nothing was written"):
+        label_file(source, tmp_path / "out.csv", model=local, jobs=2, chunk_size=10)
+
+    only_here = types.ModuleType("tension_model_only_in_this_process")  # importable here, not in a worker
+    only_here.Elsewhere = type("Elsewhere", (TensionModel,), {"__module__": only_here.__name__})
+    monkeypatch.setitem(sys.modules, only_here.__name__, only_here)
+    elsewhere = copy.copy(model)
+    elsewhere.__class__ = only_here.Elsewhere
+    with pytest.raises(ModelError, match="cannot be sent to the worker processes .*ModuleNotFoundError"):
+        label_file(source, tmp_path / "out.csv", model=elsewhere, jobs=2, chunk_size=10)
+    assert not (tmp_path / "out.csv").exists() and _no_leftovers(tmp_path) == []
+
+
 def test_batch_bad_parameters_fail_clearly(tmp_path, model):
     source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
     with pytest.raises(ValueError, match="'jobs' parameter.*Got 0"):
