@@ -611,7 +611,7 @@ def _worker_result(future: Any) -> list[tuple[Any, ...]]:
     except BrokenProcessPool as error:
         raise DataError(
             "a labelling worker process ended abruptly (killed, or out of memory). Fix: run again with fewer "
-            "--jobs or a smaller --chunk-size, or with --jobs 1."
+            "--jobs (jobs= in Python), or with --jobs 1, which labels in one process."
         ) from error
 
 
