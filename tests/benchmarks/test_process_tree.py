@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,10 +18,12 @@ pytestmark = pytest.mark.skipif(not process_tree.available(), reason="needs Linu
 
 def test_process_tree_sees_grandchildren_and_sums_their_memory():
     # A child that starts a grandchild: the grandchild is not ours to wait for, as forkserver workers are not.
-    script = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; time.sleep(3)'])"
+    script = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; time.sleep(60)'])"
     child = subprocess.Popen([sys.executable, "-c", script])
+    found: list[int] = []
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
             found = descendants(os.getpid())
             if len(found) >= 3:
                 break
@@ -31,6 +34,11 @@ def test_process_tree_sees_grandchildren_and_sums_their_memory():
         alone = process_tree._pss_bytes(os.getpid())
         assert sampler.peak_processes >= 3 and sampler.peak_pss_bytes > alone > 0
     finally:
+        for pid in reversed(found[1:]):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         child.kill()
         child.wait()
 
@@ -39,6 +47,6 @@ def test_process_tree_counts_cpu_seconds_of_the_tree():
     sampler = TreeSampler(interval=0.05)
     sampler.start()
     subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 0.5\n"
-                    "while time.process_time() < end: pass\nimport time; time.sleep(0.2)"], check=True)
+                    "while time.process_time() < end: pass\ntime.sleep(1.0)"], check=True)
     sampler.stop()
     assert sampler.cpu_seconds >= 0.4  # the child's busy half second (seen while it slept), and ours
