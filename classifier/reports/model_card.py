@@ -47,7 +47,8 @@ def render_model_card(metadata: dict) -> str:
         "a labelled sample of your own reports before relying on it, and retrain on your own labels.",
         "- It reads words, not meaning: sarcasm, quotes of abuse in a report *about* abuse, and new coded "
         "language can fool it; a report that mentions a faith or nationality neutrally can still be scored "
-        "up (see the identity-term check below).",
+        "up, most of all a one-line report, where a group's name weighs as much as all its other words (see "
+        "the identity-term check below).",
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
         "- Personal identifiers (e-mails, phone numbers, postcodes, URLs, numbers) are masked before "
