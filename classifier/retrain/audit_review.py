@@ -20,6 +20,9 @@ from classifier.retrain.audit import AuditResult
 from classifier.review.queue import Batch, enqueue
 from classifier.review.store import ReviewStore
 
+#: The ``model_name`` of an audit's batch in the review queue; the page then says whose labels are ticked.
+AUDIT_MODEL_NAME = "audit (out-of-fold scores)"
+
 
 @dataclass(frozen=True)
 class _UnderReview:
@@ -59,7 +62,7 @@ def queue_suspects(result: AuditResult, store: ReviewStore, *, name: str, top: i
     batch = enqueue(
         store, [result.texts[s.index] for s in queued],
         [_UnderReview(tuple(s.given), dict(s.scores)) for s in queued],
-        name=name, model_name="audit (out-of-fold scores)", thresholds=result.thresholds,
+        name=name, model_name=AUDIT_MODEL_NAME, thresholds=result.thresholds,
         uploaded_by=uploaded_by, now=now, margins=[1.0 - s.strength for s in queued],
     )
     return QueuedSuspects(batch, rare)

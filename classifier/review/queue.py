@@ -23,8 +23,8 @@ from classifier.io.records import text_sha256
 from classifier.review import schema
 from classifier.review.store import ReviewStore, utcnow
 
-__all__ = ["CLAIM_MINUTES", "Batch", "Decision", "QueueItem", "decision_history", "enqueue", "get_item",
-           "next_item", "progress", "record_decision"]
+__all__ = ["CLAIM_MINUTES", "Batch", "Decision", "QueueItem", "batch_names", "decision_history", "enqueue",
+           "get_item", "next_item", "progress", "record_decision"]
 
 #: How long a report handed to one reviewer is kept from the others.
 CLAIM_MINUTES = 10
@@ -155,6 +155,14 @@ def get_item(store: ReviewStore, report_id: int) -> QueueItem | None:
     with store.engine.connect() as connection:
         row = connection.execute(select(schema.reports).where(schema.reports.c.id == report_id)).first()
     return None if row is None else _item(row)
+
+
+def batch_names(store: ReviewStore, batch_id: int) -> tuple[str, str] | None:
+    """A batch's name and the name of what labelled it (``model_name``), or None for no such batch."""
+    with store.engine.connect() as connection:
+        row = connection.execute(select(schema.batches.c.name, schema.batches.c.model_name)
+                                 .where(schema.batches.c.id == batch_id)).first()
+    return None if row is None else (row.name, row.model_name)
 
 
 def record_decision(store: ReviewStore, report_id: int, user_id: int, action: str,

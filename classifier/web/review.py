@@ -32,8 +32,17 @@ from classifier.errors import ClassifierError
 from classifier.io.columns import TEXT_COLUMNS
 from classifier.io.tables import SUPPORTED_EXTENSIONS, TableReader, find_column
 from classifier.model.label_names import display_name
+from classifier.retrain.audit_review import AUDIT_MODEL_NAME
 from classifier.review.export import EXPORT_COLUMNS, reviewed_rows
-from classifier.review.queue import decision_history, enqueue, get_item, next_item, progress, record_decision
+from classifier.review.queue import (
+    batch_names,
+    decision_history,
+    enqueue,
+    get_item,
+    next_item,
+    progress,
+    record_decision,
+)
 from classifier.review.retention import purge, purgeable
 from classifier.review.store import ReviewStore, utcnow
 from classifier.review.users import add_user, disable_user, list_users
@@ -212,9 +221,11 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
                  "checked": label in item.model_labels, "score": item.scores.get(label)}
                 for i, label in enumerate(labels)]
         explained = explain(item.text) if item.text is not None else None
+        batch_name, labelled_by = batch_names(store, item.batch_id) or ("", "")
         g.allow_scripts = True  # review.js: the keys
         return render_template("review.html", item=item, rows=rows, explained=explained, counts=counts,
-                               history=history, last=request.args.get("last", type=int))
+                               history=history, last=request.args.get("last", type=int),
+                               audited=labelled_by == AUDIT_MODEL_NAME, batch_name=batch_name)
 
 
 def _describe(action: str, labels: list[str] | None) -> str:

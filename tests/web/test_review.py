@@ -229,3 +229,27 @@ def test_web_review_add_a_file_not_in_utf8_keeps_every_row_and_says_how_it_was_r
     page = client.get("/review").get_data(as_text=True)
     assert "Queued 2 report(s)." in page and progress(store)["total"] == 2
     assert "cafe.csv is not valid UTF-8; read it as cp1252" in page  # named as uploaded, not the temporary file
+
+
+def test_web_review_an_audit_suspect_says_whose_labels_are_ticked(app, people, store, model):
+    from classifier.retrain.audit import REASON_MODEL, AuditResult, Suspect
+    from classifier.retrain.audit_review import queue_suspects
+
+    scores = {label: 0.01 for label in model.labels} | {"religious_hate": 0.98}
+    suspect = Suspect(0, "R1", "data.csv:2", (), (), scores)
+    suspect.add(REASON_MODEL, "why", 0.95)
+    suspect.rank = 1
+    result = AuditResult([suspect], 1, {"religious_hate": 0}, {}, [], {},
+                         thresholds={label: 0.5 for label in model.labels}, texts=[REPORTS[1]])
+    queue_suspects(result, store, name="audit of data.csv")
+    client = _login(app, "rex", people["rex"])
+
+    page = client.get("/review").get_data(as_text=True)
+    assert REPORTS[1].split()[0] in page and "ticked: the labels the audited file gave it" in page
+    assert 'id="audit-note">From the audit of data.csv' in page and "the model's suggestion" not in page
+
+    _queue(client, [REPORTS[2]])
+    item = re.search(r'action="/review/(\d+)"', page).group(1)
+    client.post(f"/review/{item}", data={"action": "skip", "csrf_token": _token(client, "/review")})
+    after = client.get("/review").get_data(as_text=True)
+    assert "ticked: the model's suggestion" in after and "audit-note" not in after
