@@ -50,6 +50,7 @@ from classifier.model.label_names import display_name, review_reason
 from classifier.web.highlight import highlight, label_class, label_spans
 from classifier.web.jobs import DONE, FAILED, Job, JobFailed, JobStore, default_data_dir
 from classifier.web.turns import ModelBusy, SharedModel
+from classifier.web.uploads import for_the_page, our_notices
 
 __all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_TEXTS", "DEFAULT_MAX_UPLOAD_MB", "DEFAULT_TIME_LIMIT", "LOOPBACK_HOSTS",
            "create_app"]
@@ -68,7 +69,6 @@ _CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
-_TEXT_COLUMN_OPTION = re.compile(r"with --text-column( NAME)?")
 _ANY_HOST = frozenset({"", "0.0.0.0", "::"})
 
 logger = logging.getLogger(__name__)
@@ -445,17 +445,13 @@ def _label_job(state: _State, job: Job) -> None:
                                      review_out=job.review, sheet=job.sheet, chunk_size=JOB_CHUNK_ROWS,
                                      progress=progress, jobs=1)  # the page's one model takes turns
     except ClassifierError as error:
-        message = str(error)
-        message = message.replace(str(job.upload), job.filename)
-        for path in (job.labelled, job.review):
-            message = message.replace(str(path), path.name)
-        message = _TEXT_COLUMN_OPTION.sub('in the "Text column" field', message)
-        raise JobFailed(message.replace(str(job.folder), "")) from None
+        names = {str(job.upload): job.filename, str(job.labelled): job.labelled.name,
+                 str(job.review): job.review.name, str(job.folder): ""}
+        raise JobFailed(for_the_page(str(error), names)) from None
     for path in (job.labelled, job.review):
         path.chmod(0o600)  # report text: the owner's only, whatever the umask gave the published file
     job.rows_done = job.summary.rows_out
-    job.notices = [str(item.message).replace(str(job.upload), job.filename)
-                   for item in caught if item.category.__module__.startswith("classifier")]
+    job.notices = our_notices(caught, {str(job.upload): job.filename})
 
 
 def _refresh_seconds(job: Job) -> int:

@@ -46,6 +46,7 @@ from classifier.review.queue import (
 from classifier.review.retention import purge, purgeable
 from classifier.review.store import ReviewStore, utcnow
 from classifier.review.users import add_user, disable_user, list_users
+from classifier.web.uploads import for_the_page, our_notices
 
 __all__ = ["MAX_QUEUE_ROWS", "install_review"]
 
@@ -54,7 +55,6 @@ MAX_QUEUE_ROWS = 5_000
 #: The keys that toggle labels: 1 for the first label, and so on.
 _KEYS = "123456789"
 _PARAGRAPHS = re.compile(r"\n\s*\n")
-_TEXT_COLUMN_OPTION = re.compile(r"with --text-column( NAME)?")
 _PURGE_EVERY_SECONDS = 3600
 
 
@@ -260,9 +260,7 @@ def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[st
                     if len(texts) > MAX_QUEUE_ROWS:
                         break
         except ClassifierError as error:  # name the upload, not the server's temporary file
-            message = str(error).replace(handle.name, name).replace(Path(handle.name).name, name)
-            message = message if name in message else f"{name}: {message}"
-            raise DataError(_TEXT_COLUMN_OPTION.sub('in the "Text column" field', message)) from None
-        notices = [str(item.message).replace(handle.name, name) for item in caught
-                   if item.category.__module__.startswith("classifier")]
+            message = for_the_page(str(error), {handle.name: name, Path(handle.name).name: name})
+            raise DataError(message if name in message else f"{name}: {message}") from None
+        notices = our_notices(caught, {handle.name: name})
     return texts, name, notices
