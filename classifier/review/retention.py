@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 
 from classifier.errors import ConfigError
 from classifier.review import schema
@@ -18,14 +18,8 @@ DEFAULT_KEEP_DAYS = 90
 
 def purgeable(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime | None = None) -> int:
     """How many reports `purge` with the same `days` would take the text of now (to confirm before deleting)."""
-    if not days >= 0:
-        raise ConfigError(f"--days must be 0 or more (0 deletes every report's text now). Got {days}.")
-    now = now or utcnow()
-    reports = schema.reports
     with store.engine.connect() as connection:
-        return int(connection.execute(
-            select(func.count()).where(reports.c.received_at < now - timedelta(days=days), reports.c.text.is_not(None))
-        ).scalar())
+        return int(connection.execute(select(func.count()).where(_text_older_than(days, now))).scalar())
 
 
 def purge(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime | None = None) -> int:
@@ -37,13 +31,18 @@ def purge(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime 
     ConfigError
         `days` is negative.
     """
-    if not days >= 0:
-        raise ConfigError(f"--days must be 0 or more (0 deletes every report's text now). Got {days}.")
     now = now or utcnow()
-    reports = schema.reports
     with store.engine.begin() as connection:
         done = connection.execute(
-            update(reports).where(reports.c.received_at < now - timedelta(days=days), reports.c.text.is_not(None))
+            update(schema.reports).where(_text_older_than(days, now))
             .values(text=None, reasons=None, purged_at=now, queued=False, claimed_by=None, claimed_until=None)
         )
     return int(done.rowcount)
+
+
+def _text_older_than(days: float, now: datetime | None):
+    """The reports that still have their text and were received more than `days` days before `now`."""
+    if not days >= 0:
+        raise ConfigError(f"--days must be 0 or more (0 deletes every report's text now). Got {days}.")
+    reports = schema.reports
+    return and_(reports.c.received_at < (now or utcnow()) - timedelta(days=days), reports.c.text.is_not(None))
