@@ -52,36 +52,37 @@ def register(app: typer.Typer, user_errors) -> None:
         progress = stage_lines(quiet)
         out = out or _default_output(f"audit_{data.stem}.csv")
         store = open_review_store(db) if to_review else None  # a bad --db fails before the long part
-        tell(progress, f"auditing {data}: out-of-fold scores for every report (a model per fold), near-duplicates "
-                       "and rare labels")
-        result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
-                       min_examples=min_examples, progress=progress)
-        tell(progress, f"ranked {len(result.suspects)} suspect row(s)")
-        counts = result.reason_counts()
-        typer.echo(
-            f"{len(result.suspects)} suspect row(s) of {result.n_reports}: "
-            + ", ".join(f"{reason} {n}" for reason, n in counts.items())
-        )
-        if result.unmodelled_labels:
-            typer.echo(f"labels too rare to cross-validate (not checked by the model): {result.unmodelled_labels}")
-        for s in result.suspects[:show]:
+        try:
+            tell(progress, f"auditing {data}: out-of-fold scores for every report (a model per fold), near-duplicates "
+                           "and rare labels")
+            result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
+                           min_examples=min_examples, progress=progress)
+            tell(progress, f"ranked {len(result.suspects)} suspect row(s)")
+            counts = result.reason_counts()
             typer.echo(
-                f"{s.rank:>4}. {s.source:<28} {s.strength:.2f}  given {list(s.given) or '[]'} -> model "
-                f"{list(s.suggested) or '[]'}  ({'; '.join(s.reasons)})"
+                f"{len(result.suspects)} suspect row(s) of {result.n_reports}: "
+                + ", ".join(f"{reason} {n}" for reason, n in counts.items())
             )
-        typer.echo(f"Ranked suspects with reasons and scores: {result.out_path}")
-        if store is not None:
-            from classifier.retrain.audit_review import queue_suspects
+            if result.unmodelled_labels:
+                typer.echo(f"labels too rare to cross-validate (not checked by the model): {result.unmodelled_labels}")
+            for s in result.suspects[:show]:
+                typer.echo(
+                    f"{s.rank:>4}. {s.source:<28} {s.strength:.2f}  given {list(s.given) or '[]'} -> model "
+                    f"{list(s.suggested) or '[]'}  ({'; '.join(s.reasons)})"
+                )
+            typer.echo(f"Ranked suspects with reasons and scores: {result.out_path}")
+            if store is not None:
+                from classifier.retrain.audit_review import queue_suspects
 
-            try:
                 queued = queue_suspects(result, store, name=f"audit of {data.name}", top=review_top)
-            finally:
+                rare = queued.rare_label_ranks
+                typer.echo(f"Queued {queued.batch.queued} suspect(s) for review in {store.url} (batch "
+                           f"{queued.batch.id}); reviewers see them first in `tension serve`."
+                           + (f" Not queued, given a label too rare to model (fix it in the file): rank(s) "
+                              f"{', '.join(map(str, rare[:20]))}{' ...' if len(rare) > 20 else ''}." if rare else ""))
+        finally:
+            if store is not None:
                 store.close()
-            rare = queued.rare_label_ranks
-            typer.echo(f"Queued {queued.batch.queued} suspect(s) for review in {store.url} (batch "
-                       f"{queued.batch.id}); reviewers see them first in `tension serve`."
-                       + (f" Not queued, given a label too rare to model (fix it in the file): rank(s) "
-                          f"{', '.join(map(str, rare[:20]))}{' ...' if len(rare) > 20 else ''}." if rare else ""))
 
     @app.command("suggest")
     @user_errors

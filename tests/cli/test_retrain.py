@@ -238,3 +238,30 @@ def test_cli_retrain_recipe_keeps_the_corpus_test_split_and_compare_and_promote_
                                              "--prefer-later", "--resamples", "200", "--json", *minimum]).stdout)
     assert record["macro_f1"] == {"previous": as_json["macro"]["f1_a"], "default": as_json["macro"]["f1_b"]}
     assert record["compared_on"]["unseen"] == as_json["n_reports"] == unseen
+
+
+def test_cli_audit_to_review_bad_input_queues_nothing_and_keeps_every_row(tmp_path):
+    from classifier.review.queue import progress
+    from classifier.review.store import open_store
+
+    db = f"sqlite:///{tmp_path / 'review.sqlite3'}"
+    rows = _rows(300, 420)
+    no_labels = write_csv(tmp_path / "no_labels.csv", [{"id": r["id"], "text": r["text"]} for r in rows])
+    result = runner.invoke(app, ["audit", str(no_labels), "--to-review", "--db", db, "--quiet"])
+    assert result.exit_code != 0 and "labels" in result.output and "Traceback" not in result.output
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["audit", str(empty), "--to-review", "--db", db, "--quiet"])
+    assert result.exit_code != 0 and "empty.csv" in result.output and "Traceback" not in result.output
+
+    rows[0] = {**rows[0], "text": rows[0]["text"] + " Caf\u00e9 owner says \u00a35 was taken."}
+    windows = write_csv(tmp_path / "windows.csv", rows, encoding="cp1252")
+    result = runner.invoke(app, ["audit", str(windows), "--to-review", "--review-top", "3", "--db", db,
+                                 "--min-examples", "3", "--out", str(tmp_path / "suspects.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert f"suspect row(s) of {len(rows)}" in result.output  # every row read, none dropped for its encoding
+    store = open_store(db)
+    try:
+        assert progress(store)["total"] == int(re.search(r"Queued (\d+) suspect", result.output).group(1))
+    finally:
+        store.close()
