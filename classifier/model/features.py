@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
@@ -109,6 +110,99 @@ class WordwiseTfidfVectorizer(TfidfVectorizer):
         return state
 
 
+class TokenFeatureUnion(FeatureUnion):
+    """The word and character TF-IDF blocks side by side, counted token by token.
+
+    ``transform`` gives exactly what :class:`~sklearn.pipeline.FeatureUnion` gives, counting through
+    :class:`~classifier.model.token_counts.TokenCounter`; :meth:`transform_with_passages` also gives the
+    features of the long reports' passages from the same pass. A union it cannot count that way (other
+    vectorizer settings) transforms as a plain FeatureUnion. The counter is not pickled.
+    """
+
+    def fit(self, X, y=None, **params):
+        self.__dict__.pop("_counter", None)
+        return super().fit(X, y, **params)
+
+    def fit_transform(self, X, y=None, **params):
+        self.__dict__.pop("_counter", None)
+        return super().fit_transform(X, y, **params)
+
+    def transform(self, X, **params):
+        counter = self._get_counter()
+        if counter is None or params:
+            return super().transform(X, **params)
+        word, char, _ = counter.counts(_texts(X))
+        return self._tfidf(word, char)
+
+    def transform_with_passages(self, X, size, stride, min_tokens):
+        """``(features, passages)`` of preprocessed texts: ``passages`` is ``(X_passages, owner)`` for the
+        passages :func:`~classifier.model.windows.split_windows` cuts (same arguments), or ``None`` if none."""
+        from classifier.model.windows import split_windows
+
+        docs = _texts(X)
+        counter = self._get_counter()
+        if counter is None:
+            features, passages = self.transform(docs), None
+        else:
+            word, char, passages = counter.counts(docs, windows=(size, stride, min_tokens))
+            features = self._tfidf(word, char)
+            if passages is not None:
+                return features, (self._tfidf(*passages[:2]), passages[2])
+        cut, owner = split_windows(docs, size, stride, min_tokens)
+        return features, ((self.transform(cut), owner) if cut else None)
+
+    def _tfidf(self, word, char):
+        vectorizers = dict(self.transformer_list)
+        blocks = [vectorizers[WORD]._tfidf.transform(word.astype(vectorizers[WORD].dtype, copy=False), copy=False),
+                  vectorizers[CHAR]._tfidf.transform(char.astype(vectorizers[CHAR].dtype, copy=False), copy=False)]
+        return sparse.hstack(blocks).tocsr()
+
+    def _get_counter(self):
+        """The :class:`TokenCounter` of the fitted vectorizers, or ``None`` when they cannot be counted so."""
+        if "_counter" in self.__dict__:
+            return self._counter
+        counter = None
+        vectorizers = dict(self.transformer_list)
+        if _countable(self) and hasattr(vectorizers[WORD], "_tfidf") and hasattr(vectorizers[CHAR], "_tfidf"):
+            from classifier.model.token_counts import TokenCounter
+
+            counter = TokenCounter(vectorizers[WORD].vocabulary_, vectorizers[CHAR].vocabulary_,
+                                   vectorizers[CHAR].analyzer)
+        self._counter = counter
+        return counter
+
+    def set_params(self, **params):
+        self.__dict__.pop("_counter", None)
+        return super().set_params(**params)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_counter", None)
+        return state
+
+
+def _countable(union) -> bool:
+    """True for a union of a word vectorizer (unigrams, or unigrams and bigrams, of space-separated tokens) and a
+    :class:`CharWbAnalyzer` vectorizer, named as :func:`build_features` names them, unweighted."""
+    names = [name for name, _ in union.transformer_list]
+    if names != [WORD, CHAR] or union.transformer_weights is not None:
+        return False
+    word, char = (step for _, step in union.transformer_list)
+    plain = dict(input="content", encoding="utf-8", decode_error="strict", strip_accents=None, lowercase=False,
+                 preprocessor=None, tokenizer=None, stop_words=None, binary=False)
+    return (type(word) is TfidfVectorizer and word.analyzer == "word" and word.token_pattern == TOKEN_PATTERN
+            and tuple(word.ngram_range) in {(1, 1), (1, 2)}
+            and all(getattr(word, key) == value for key, value in plain.items())
+            and type(char) is WordwiseTfidfVectorizer and isinstance(char.analyzer, CharWbAnalyzer)
+            and not char.binary)
+
+
+def _texts(X) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("Iterable over raw text documents expected, string object received.")
+    return X if isinstance(X, list) else list(X)
+
+
 def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -> FeatureUnion:
     """Word and character-within-word TF-IDF, both dropping terms seen in fewer than ``min_df`` reports.
 
@@ -123,4 +217,4 @@ def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -
         analyzer=CharWbAnalyzer(char_ngram_range), min_df=min_df, sublinear_tf=True, lowercase=False,
         dtype=np.float32,
     )
-    return FeatureUnion([(WORD, word), (CHAR, char)])
+    return TokenFeatureUnion([(WORD, word), (CHAR, char)])

@@ -7,7 +7,7 @@ from sklearn.pipeline import Pipeline
 from classifier.model.estimator import CalibratedLinearMultiLabel
 from classifier.model.features import build_features
 from classifier.model.preprocess import BLANK_PIPELINE, SpacyPreprocessor
-from classifier.model.windows import split_windows
+from classifier.model.windows import MIN_TOKENS_FOR_WINDOWS, WINDOW_STRIDE, WINDOW_TOKENS, split_windows
 
 PREPROCESS = "preprocess"
 FEATURES = "features"
@@ -50,11 +50,12 @@ class PassagePipeline(Pipeline):
         if self.passages and PREPROCESS not in self.named_steps:
             passages = _some(split_windows(X))
         for name, step in self.steps[:-1]:
+            if self._cuts_passages_at(name) and passages is None:
+                Xt, passages = features_with_passages(step.fit(Xt, y, **by_step[name]), Xt)
+                continue
             Xt = step.fit_transform(Xt, y, **by_step[name])
             if passages is not None:
                 passages = (step.transform(passages[0]), passages[1])
-            elif self.passages and name == PREPROCESS:
-                passages = _some(split_windows(Xt))
         name, last = self.steps[-1]
         if passages is not None:
             by_step[name]["windows"] = passages
@@ -81,16 +82,22 @@ class PassagePipeline(Pipeline):
         features = self.named_steps[FEATURES] if FEATURES in self.named_steps else None
         return (features.transform(passages) if features is not None else passages), owner
 
+    def _cuts_passages_at(self, name) -> bool:
+        """True at the step whose input is the preprocessed text that passages are cut from: the features step
+        of a pipeline that preprocesses (a slice without the preprocessing step cuts them from its input)."""
+        return self.passages and name == FEATURES and PREPROCESS in self.named_steps
+
     def _transform_with_passages(self, X):
         Xt, passages = X, None
         if self.passages and PREPROCESS not in self.named_steps:
             passages = _some(split_windows(X))
         for name, step in self.steps[:-1]:
+            if self._cuts_passages_at(name) and passages is None:
+                Xt, passages = features_with_passages(step, Xt)
+                continue
             Xt = step.transform(Xt)
             if passages is not None:
                 passages = (step.transform(passages[0]), passages[1])
-            elif self.passages and name == PREPROCESS:
-                passages = _some(split_windows(Xt))
         return Xt, passages
 
 
@@ -103,6 +110,30 @@ def passage_features(pipeline, processed):
     """The passages' features for ``pipeline`` (``None`` for a pipeline saved before passages existed)."""
     method = getattr(pipeline, "passage_features", None)
     return method(processed) if method is not None else None
+
+
+def features_with_passages(features, processed, passages=True):
+    """``(X, windows)`` of preprocessed texts: the fitted ``features`` step's output, and ``(X_passages,
+    owner)`` for the passages of the long ones (``None`` when there are none, or with ``passages=False``).
+
+    A features step with ``transform_with_passages`` (:class:`~classifier.model.features.TokenFeatureUnion`)
+    counts both in one pass; any other transforms the passages cut by
+    :func:`~classifier.model.windows.split_windows`.
+    """
+    if not passages:
+        return features.transform(processed), None
+    method = getattr(features, "transform_with_passages", None)
+    if method is not None:
+        return method(processed, WINDOW_TOKENS, WINDOW_STRIDE, MIN_TOKENS_FOR_WINDOWS)
+    cut = _some(split_windows(processed))
+    return features.transform(processed), (None if cut is None else (features.transform(cut[0]), cut[1]))
+
+
+def pipeline_features(pipeline, processed):
+    """``(X, windows)`` as :func:`features_with_passages` gives them for ``pipeline``'s features step, with
+    passages only when the pipeline scores them (not for a pipeline saved before passages existed)."""
+    return features_with_passages(pipeline.named_steps[FEATURES], processed,
+                                  passages=bool(getattr(pipeline, "passages", False)))
 
 
 def build_pipeline(labels, *, spacy_pipeline=BLANK_PIPELINE, C=None, cv=5, seed=0, min_df=2,

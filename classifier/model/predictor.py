@@ -9,7 +9,7 @@ import numpy as np
 
 from classifier.errors import ConfigError, DataError
 from classifier.model.persistence import load_pipeline, read_training_rows, resolve_model_dir
-from classifier.model.pipeline import CLASSIFIER, FEATURES, PREPROCESS, passage_features
+from classifier.model.pipeline import CLASSIFIER, FEATURES, PREPROCESS, pipeline_features
 
 STATUS_OK = "ok"
 STATUS_EMPTY = "empty text"
@@ -160,8 +160,7 @@ class TensionModel:
             processed = preprocess.transform(texts)
             if explain:  # a preprocessing step of another kind (e.g. plain lowercasing): find its tokens in the text
                 spans = [_token_spans(text, tokens) for text, tokens in zip(texts, processed, strict=True)]
-        matrix = steps[FEATURES].transform(processed)
-        windows = passage_features(self.pipeline, processed)
+        matrix, windows = pipeline_features(self.pipeline, processed)
         proba = steps[CLASSIFIER].predict_proba(matrix) if windows is None else \
             steps[CLASSIFIER].predict_proba(matrix, windows=windows)
         thresholds = steps[CLASSIFIER].thresholds_

@@ -63,3 +63,24 @@ def test_pipeline_long_reports_have_passages_and_short_ones_none(fitted):
 def test_pipeline_fit_parameters_must_name_a_step():
     with pytest.raises(TypeError, match="<step>__<param>.*'sample_weight'"):
         build_pipeline(["a"]).fit(["x"], np.array([[1]]), sample_weight=[1.0])
+
+
+def test_pipeline_counted_token_by_token_fits_and_predicts_as_a_plain_feature_union(fitted):
+    from sklearn.pipeline import FeatureUnion
+
+    from classifier.model.pipeline import pipeline_features
+
+    pipeline, texts, Y = fitted
+    plain = build_pipeline(["hostile"], cv=2, cv_repeats=1, min_df=1)
+    plain.steps[1] = (FEATURES, FeatureUnion(plain.named_steps[FEATURES].transformer_list))
+    plain.fit(texts, Y)
+    ours, reference = pipeline.named_steps[CLASSIFIER], plain.named_steps[CLASSIFIER]
+    np.testing.assert_array_equal(ours.coef_, reference.coef_)
+    np.testing.assert_array_equal(ours.thresholds_, reference.thresholds_)
+    np.testing.assert_array_equal(pipeline.predict_proba(texts), plain.predict_proba(texts))
+    processed = pipeline.named_steps[PREPROCESS].transform(texts)
+    X, (X_passages, owner) = pipeline_features(pipeline, processed)
+    X_plain, (X_passages_plain, owner_plain) = pipeline_features(plain, processed)
+    assert (X != X_plain).nnz == 0 and (X_passages != X_passages_plain).nnz == 0
+    np.testing.assert_array_equal(owner, owner_plain)
+    assert pipeline_features(build_pipeline(["a"], passages=False).fit(texts, Y[:, 0]), processed)[1] is None
