@@ -90,6 +90,18 @@ _PII_PATTERNS = (
     (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
 )
+_DIGIT = re.compile(r"\d")
+
+
+def _may_hold(token: str, text: str) -> bool:
+    """False when ``text`` certainly holds no match of the pattern for ``token``: a quick scan for what every
+    match contains (an '@', "http" or "www", a digit), so most reports skip the slower searches."""
+    if token == EMAIL_TOKEN:
+        return "@" in text
+    if token == URL_TOKEN:
+        lowered = text.lower()
+        return "http" in lowered or "www" in lowered
+    return _DIGIT.search(text) is not None
 
 #: Stop words that carry meaning in these reports: negations flip it, and "go back" is a common taunt.
 DEFAULT_KEEP_WORDS = frozenset(
@@ -108,7 +120,8 @@ def mask_identifiers(text: str) -> str:
     'ring  xxphone  or mail  xxemail ,  xxpostcode '
     """
     for pattern, token in _PII_PATTERNS:
-        text = pattern.sub(f" {token} ", text)
+        if _may_hold(token, text):
+            text = pattern.sub(f" {token} ", text)
     return text
 
 
@@ -119,7 +132,8 @@ def _masked_with_origin(text: str, find_slurs) -> tuple[str, tuple[list[int], li
     None when every character stayed where it was."""
     origin = None
     for pattern, token in _PII_PATTERNS:
-        matches = [(match.start(), match.end(), token) for match in pattern.finditer(text)]
+        matches = [(match.start(), match.end(), token) for match in pattern.finditer(text)] \
+            if _may_hold(token, text) else None
         if matches:
             text, origin = _substitute(text, origin, matches)
     if find_slurs is not None:

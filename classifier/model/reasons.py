@@ -85,6 +85,7 @@ def is_informative(term: str) -> bool:
     return term in TELLING_PHRASES or any(_is_content(token) for token in term.split())
 
 
+@functools.lru_cache(maxsize=200_000)
 def _is_content(token: str) -> bool:
     if slur_family_name(token) is not None:
         return True

@@ -252,3 +252,14 @@ def test_preprocess_email_search_equals_the_regex_on_any_text(text):
                                   "www.", "-", "é"])
 def test_preprocess_mask_identifiers_takes_linear_time(unit):
     assert assert_linear(mask_identifiers, unit) < 2.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abkswHTPW@.:/-+ 0123456789٣\u212a\u017f\u0130\u0131()EMQX")),
+               max_size=40))
+def test_preprocess_quick_scan_never_skips_an_identifier(text):
+    from classifier.model.preprocess import _PII_PATTERNS, _may_hold
+
+    for pattern, token in _PII_PATTERNS:
+        if pattern.regex.search(text) if hasattr(pattern, "regex") else pattern.search(text):
+            assert _may_hold(token, text), token
