@@ -37,7 +37,7 @@ def flipped(tmp_path_factory):
     rows = _rows()
     clean = read_labelled(write_csv(folder / "clean.csv", rows))
     labels = clean.label_set
-    proba, _ = _out_of_fold(clean, labels, seed=0, cv=5, spacy_pipeline="blank:en", C=4.0)
+    proba, _, _ = _out_of_fold(clean, labels, seed=0, cv=5, spacy_pipeline="blank:en", C=4.0)
     # The reports the cross-validated model is surest about: flipping them is an unambiguous mistake.
     clear = sorted(
         ((proba[i, labels.index(row[0])], i) for i, row in enumerate(clean.labels) if len(row) == 1),
