@@ -8,7 +8,10 @@ Takes the training split of the labelled file, scores every report once with mod
 without any. The flipped reports' own labels never reached their own out-of-fold scores, as in a real file
 whose mistakes the audit has to find. Each draw is ranked with the audit's ranking and the table gives how many
 of the 10 came in the top 50 suspects and how many were suspects at all (means over draws), per label and per
-seed. ``--explore`` adds the other ways of combining the neighbour signal that were tried.
+seed. Next to the audit's ranking, the same with a second signal, neighbour label disagreement
+(``benchmarks/audit_neighbours.py``): each flagged label's doubt keeps its full weight when enough of the
+report's 20 nearest reports carry the other answer, and a proportional share below that. ``--explore`` adds
+the other ways of combining the two that were tried (k = 5, 10, 20).
 ``--quick`` runs one seed on 400 reports (a smoke run; its figures mean nothing).
 """
 
@@ -61,13 +64,27 @@ def labels_of(Y, labels):
     return [tuple(label for label, on in zip(labels, row, strict=True) if on) for row in Y]
 
 
-def audit_ranks(data, labels, proba, thresholds, pairs, neighbours):
+#: The combination chosen on seeds 0-4: neighbours, and the shares of them that must disagree with a given and a
+#: not-given label for its doubt to count in full.
+CHOSEN_K = 20
+CHOSEN_ENOUGH = (0.6, 0.5)
+
+
+def features_of(texts):
+    """The audit pipeline's TF-IDF features of ``texts``, fitted on them (vocabulary only, no labels)."""
+    from classifier.model.features import build_features
+    from classifier.model.preprocess import BLANK_PIPELINE, SpacyPreprocessor
+
+    return build_features().fit_transform(SpacyPreprocessor(pipeline=BLANK_PIPELINE).fit_transform(texts))
+
+
+def audit_ranks(data, labels, proba, thresholds, pairs):
     """A ranker using the audit's own :func:`~classifier.retrain.audit.rank_suspects`."""
     from classifier.retrain.audit import rank_suspects
 
     def ranks(Y):
         flipped = replace(data, labels=labels_of(Y, labels))
-        suspects, _ = rank_suspects(flipped, labels, proba, thresholds, neighbours=neighbours, pairs=pairs)
+        suspects, _ = rank_suspects(flipped, labels, proba, thresholds, pairs=pairs)
         out = np.full(len(data), np.inf)
         out[[s.index for s in suspects]] = [s.rank for s in suspects]
         return out
@@ -75,12 +92,14 @@ def audit_ranks(data, labels, proba, thresholds, pairs, neighbours):
     return ranks
 
 
-def explored_ranks(proba, pairs, neighbours, k, combine):
-    """Rankers for the other combinations tried: ``combine`` names how a label's doubt meets its neighbours."""
+def neighbour_ranks(proba, pairs, neighbours, k, combine):
+    """A ranker by the model's doubt and neighbour disagreement; ``combine`` says how they meet: ``None`` (the
+    model alone), "product", "rank average", "tiebreak" or a ``(given, not given)`` pair of shares of
+    disagreeing neighbours above which a label's doubt counts in full (below: in proportion)."""
     from scipy.stats import rankdata
 
+    from benchmarks.audit_neighbours import label_disagreement
     from classifier.retrain.audit import confident_issues
-    from classifier.retrain.neighbours import label_disagreement
 
     index, similarity = neighbours[0][:, :k], neighbours[1][:, :k]
 
@@ -90,24 +109,26 @@ def explored_ranks(proba, pairs, neighbours, k, combine):
         worst = np.where(flags, disagree, 0).max(axis=1)
         suspect = flags.any(axis=1)
         if combine == "product":
-            strength = _uncapped(Y, proba, flags, disagree, t_pos, t_neg)
+            strength = _scaled(Y, proba, flags, disagree, t_pos, t_neg)
         elif combine == "rank average":
             strength = np.where(suspect, 1 + (rankdata(strength) + rankdata(worst)) / (2 * len(Y)), 0)
         elif combine == "tiebreak":  # most neighbours disagree first, then by the model's strength
             strength = np.where(suspect, strength + (worst >= 0.5), 0)
-        elif isinstance(combine, tuple):  # the audit's scaling, with other shares for enough disagreement
-            _, strength, _, _ = confident_issues(Y, proba, disagree, enough=combine)
+        elif combine is not None:
+            enough = np.where(Y, combine[0], combine[1])
+            strength = _scaled(Y, proba, flags, np.minimum(1.0, disagree / enough), t_pos, t_neg)
         return _ranks(strength, suspect, Y, pairs)
 
     return ranks
 
 
-def _uncapped(Y, proba, flags, disagree, t_pos, t_neg):
-    """Row strength with each flagged label's doubt multiplied by its neighbour disagreement."""
+def _scaled(Y, proba, flags, factor, t_pos, t_neg):
+    """The audit's row strength (:func:`~classifier.retrain.audit.confident_issues`) with each flagged label's
+    doubt multiplied by ``factor``."""
     contrary = np.where(Y, 1 - proba, proba)
     threshold = np.where(Y, t_neg, t_pos)
     beyond = np.where(flags, np.clip((contrary - threshold) / np.maximum(1 - threshold, 1e-9), 0, 1), 0.0)
-    beyond = beyond * disagree
+    beyond = beyond * factor
     return np.where(flags.any(axis=1), 0.5 + 0.5 * (1 - np.prod(1 - beyond, axis=1)), 0.0)
 
 
@@ -171,8 +192,8 @@ def main(argv=None) -> int:
     parser.add_argument("--explore", action="store_true", help="also the other combinations tried")
     args = parser.parse_args(argv)
 
-    from classifier.retrain.audit import ENOUGH_DISAGREEMENT, NEIGHBOURS, _out_of_fold
-    from classifier.retrain.neighbours import nearest_neighbours
+    from benchmarks.audit_neighbours import nearest_neighbours
+    from classifier.retrain.audit import _out_of_fold
     from classifier.training.validate import near_duplicate_pairs
 
     seeds = args.seeds[:1] if args.quick else args.seeds
@@ -180,22 +201,22 @@ def main(argv=None) -> int:
     data = load(args.data, quick=args.quick)
     labels = data.label_set
     Y = np.asarray(data.indicator(labels), dtype=bool)
-    proba, thresholds, features = _out_of_fold(data, labels, seed=0, cv=5, spacy_pipeline="blank:en", C=None)
-    neighbours = nearest_neighbours(features, MAX_K)
+    proba, thresholds = _out_of_fold(data, labels, seed=0, cv=5, spacy_pipeline="blank:en", C=None)
+    neighbours = nearest_neighbours(features_of(data.texts), MAX_K)
     pairs = near_duplicate_pairs(data.texts)
     print(f"{len(data)} training reports, {len(pairs)} near-duplicate pairs; out-of-fold scores and neighbours in "
           f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
 
     rankers = {
-        "model alone (before)": audit_ranks(data, labels, proba, thresholds, pairs, None),
-        f"audit: neighbours k={NEIGHBOURS}, capped at {ENOUGH_DISAGREEMENT}": audit_ranks(
-            data, labels, proba, thresholds, pairs, (neighbours[0][:, :NEIGHBOURS], neighbours[1][:, :NEIGHBOURS])),
+        "audit (model alone)": audit_ranks(data, labels, proba, thresholds, pairs),
+        f"with neighbours k={CHOSEN_K}, capped at {CHOSEN_ENOUGH}": neighbour_ranks(
+            proba, pairs, neighbours, CHOSEN_K, CHOSEN_ENOUGH),
     }
     if args.explore:
         for k in (5, 10, 20):
             for combine in ("product", "rank average", "tiebreak", (0.6, 0.5), (0.8, 0.5), (1.0, 0.5), (0.6, 0.7)):
                 name = f"capped at {combine}" if isinstance(combine, tuple) else combine
-                rankers[f"neighbours k={k}, {name}"] = explored_ranks(proba, pairs, neighbours, k, combine)
+                rankers[f"neighbours k={k}, {name}"] = neighbour_ranks(proba, pairs, neighbours, k, combine)
     results = measure(rankers, Y, seeds)
     print(f"{len(data)} training reports of {args.data}, {FLIPS} flips per draw, seeds {' '.join(map(str, seeds))}")
     print(table(results, labels))

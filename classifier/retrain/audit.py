@@ -33,18 +33,11 @@ from classifier.errors import ConfigError, DataError
 from classifier.io.columns import AUDIT_COLUMNS, model_column, score_column
 from classifier.io.progress import tell
 from classifier.io.records import read_labelled
-from classifier.retrain.neighbours import label_disagreement, nearest_neighbours
 from classifier.training.validate import NEAR_DUPLICATE_COSINE, near_duplicate_pairs
 
 REASON_RARE = "rare label"
 REASON_MODEL = "model disagrees"
 REASON_NEAR_DUPLICATE = "near-duplicate with different labels"
-
-#: Nearest reports whose labels give the model's doubts a second opinion (``python -m benchmarks.audit_noise``).
-NEIGHBOURS = 20
-#: Share of its nearest reports that must disagree with a doubtful label, given and not given, for the label to
-#: keep its full strength (chosen on draws 0-4 of the benchmark; docs/model_choices.md).
-ENOUGH_DISAGREEMENT = (0.6, 0.5)
 
 
 @dataclass
@@ -165,17 +158,11 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     tell(progress, f"read {len(data)} reports; scoring each with models that never saw it ({cv} folds)")
     counts = {label: sum(label in row for row in data.labels) for label in data.label_set}
     modelled = [label for label, n in counts.items() if n >= cv and len(data) - n >= cv]
-    proba, thresholds, features = _out_of_fold(data, modelled, seed=seed, cv=cv, spacy_pipeline=spacy_pipeline,
-                                               C=C)
-    neighbours = None
-    if modelled:
-        tell(progress, f"finding each report's {NEIGHBOURS} nearest reports")
-        neighbours = nearest_neighbours(features, NEIGHBOURS)
+    proba, thresholds = _out_of_fold(data, modelled, seed=seed, cv=cv, spacy_pipeline=spacy_pipeline, C=C)
     tell(progress, "looking for near-duplicates with different labels")
     pairs = near_duplicate_pairs(data.texts, near_duplicate_threshold)
     tell(progress, "ranking the reports the model disagrees with")
-    ranked, confident = rank_suspects(data, modelled, proba, thresholds, neighbours=neighbours, pairs=pairs,
-                                      min_examples=min_examples)
+    ranked, confident = rank_suspects(data, modelled, proba, thresholds, pairs=pairs, min_examples=min_examples)
     rare = {label: n for label, n in counts.items() if n < min_examples}
     result = AuditResult(ranked, len(data), counts, rare, sorted(set(counts) - set(modelled)), confident,
                          thresholds={label: float(thresholds[j]) for j, label in enumerate(modelled)},
@@ -186,7 +173,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     return result
 
 
-def rank_suspects(data, modelled, proba, thresholds, *, neighbours=None, pairs=(), min_examples=10):
+def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=10):
     """Rank the rows of ``data`` whose labels look wrong, given out-of-fold scores computed elsewhere.
 
     Parameters
@@ -197,9 +184,6 @@ def rank_suspects(data, modelled, proba, thresholds, *, neighbours=None, pairs=(
         The labels the columns of ``proba`` and ``thresholds`` belong to.
     proba, thresholds : arrays of shape (n_reports, len(modelled)) and (len(modelled),)
         Out-of-fold probabilities and the model's decision thresholds.
-    neighbours : (index, similarity) pair, optional
-        Each report's nearest reports (:func:`classifier.retrain.neighbours.nearest_neighbours`); ``None``
-        ranks by the model's scores alone.
     pairs : list of (i, j, cosine)
         Near-duplicate pairs (:func:`classifier.training.validate.near_duplicate_pairs`).
     min_examples : int
@@ -233,8 +217,7 @@ def rank_suspects(data, modelled, proba, thresholds, *, neighbours=None, pairs=(
     confident = {}
     if modelled:
         Y = np.asarray(data.indicator(modelled), dtype=bool)
-        disagreement = None if neighbours is None else label_disagreement(Y, *neighbours)
-        flags, strength, t_pos, t_neg = confident_issues(Y, proba, disagreement)
+        flags, strength, t_pos, t_neg = confident_issues(Y, proba)
         for j, label in enumerate(modelled):
             p = proba[:, j]
             confident[label] = {"positive": round(float(t_pos[j]), 4), "negative": round(float(t_neg[j]), 4)}
@@ -269,7 +252,7 @@ def rank_suspects(data, modelled, proba, thresholds, *, neighbours=None, pairs=(
     return ranked, confident
 
 
-def confident_issues(Y, proba, disagreement=None, *, enough=ENOUGH_DISAGREEMENT):
+def confident_issues(Y, proba):
     """Confident learning on out-of-fold probabilities: which labels look wrong, and how likely each row's are.
 
     Parameters
@@ -278,14 +261,6 @@ def confident_issues(Y, proba, disagreement=None, *, enough=ENOUGH_DISAGREEMENT)
         The labels given.
     proba : array of shape (n_reports, n_labels)
         Out-of-fold probabilities of each label.
-    disagreement : array of shape (n_reports, n_labels), optional
-        The share of each report's nearest reports whose given label differs from its own
-        (:func:`classifier.retrain.neighbours.label_disagreement`). A flagged label keeps its full ``beyond``
-        when at least ``enough`` of its neighbours disagree (for a label given, and not given), and a
-        proportional share of it below that: a report the model doubts but whose neighbours carry the same
-        labels is more often a genuine hard case than a mistake.
-    enough : (float, float)
-        The shares of disagreeing neighbours that keep a given, and a not-given, label's full strength.
 
     Returns
     -------
@@ -294,8 +269,7 @@ def confident_issues(Y, proba, disagreement=None, *, enough=ENOUGH_DISAGREEMENT)
         confident joint).
     strength : array of shape (n_reports,)
         0.5 + 0.5 * (1 - prod(1 - beyond)) over the row's flagged labels, where ``beyond`` is how far past its
-        threshold the contrary probability lies (0 at the threshold, 1 at certainty), scaled down by too little
-        neighbour disagreement when that is given; 0 for an unflagged row.
+        threshold the contrary probability lies (0 at the threshold, 1 at certainty); 0 for an unflagged row.
     t_pos, t_neg : arrays of shape (n_labels,)
         Mean probability of the label over the reports given it, and of *not* the label over the others.
 
@@ -318,9 +292,6 @@ def confident_issues(Y, proba, disagreement=None, *, enough=ENOUGH_DISAGREEMENT)
     contrary = np.where(Y, 1 - proba, proba)
     threshold = np.where(Y, t_neg, t_pos)
     beyond = np.where(flags, np.clip((contrary - threshold) / np.maximum(1 - threshold, 1e-9), 0, 1), 0.0)
-    if disagreement is not None:
-        given, not_given = enough
-        beyond = beyond * np.minimum(1.0, np.asarray(disagreement, dtype=float) / np.where(Y, given, not_given))
     strength = np.where(flags.any(axis=1), 0.5 + 0.5 * (1 - np.prod(1 - beyond, axis=1)), 0.0)
     return flags, strength, t_pos, t_neg
 
@@ -336,11 +307,10 @@ def write_audit(result: AuditResult, texts, labels, out) -> Path:
 
 
 def _out_of_fold(data, labels, *, seed, cv, spacy_pipeline, C):
-    """Calibrated out-of-fold probabilities and the model's thresholds for ``labels`` on every row, and the
-    rows' TF-IDF features (``None`` without labels)."""
+    """Calibrated out-of-fold probabilities and the model's thresholds for ``labels`` on every row."""
     if not labels:
-        return np.zeros((len(data), 0)), np.zeros(0), None
-    from classifier.model.pipeline import CLASSIFIER, FEATURES, PREPROCESS, build_pipeline
+        return np.zeros((len(data), 0)), np.zeros(0)
+    from classifier.model.pipeline import CLASSIFIER, build_pipeline
     from classifier.training.train import hard_negative_weights
 
     # Features are fitted on the whole file (vocabulary only, no labels), the classifiers per fold.
@@ -358,5 +328,4 @@ def _out_of_fold(data, labels, *, seed, cv, spacy_pipeline, C):
             f"Could not cross-validate a model on {len(data)} reports ({exc}). Audit a larger file."
         ) from exc
     estimator = pipeline.named_steps[CLASSIFIER]
-    features = pipeline.named_steps[FEATURES].transform(pipeline.named_steps[PREPROCESS].transform(data.texts))
-    return estimator.oof_proba_, estimator.thresholds_, features
+    return estimator.oof_proba_, estimator.thresholds_

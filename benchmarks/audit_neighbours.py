@@ -1,8 +1,9 @@
 """Neighbour label disagreement: a second opinion on a report's labels from the reports most like it.
 
-A report stripped of a label usually sits among reports that still carry it, and a report given a label by
+A report stripped of a label should sit among reports that still carry it, and a report given a label by
 mistake among reports without it; the model's out-of-fold score does not see this, since it never reads the
-neighbours' labels. The similarity is the cosine of the audit's TF-IDF features.
+neighbours' labels. The similarity is the cosine of the audit's TF-IDF features. Tried as a second signal
+for ``tension audit`` by ``benchmarks/audit_noise.py`` and not adopted (docs/model_choices.md).
 """
 
 from __future__ import annotations
