@@ -159,6 +159,42 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     counts = {label: sum(label in row for row in data.labels) for label in data.label_set}
     modelled = [label for label, n in counts.items() if n >= cv and len(data) - n >= cv]
     proba, thresholds = _out_of_fold(data, modelled, seed=seed, cv=cv, spacy_pipeline=spacy_pipeline, C=C)
+    tell(progress, "looking for near-duplicates with different labels")
+    pairs = near_duplicate_pairs(data.texts, near_duplicate_threshold)
+    tell(progress, "ranking the reports the model disagrees with")
+    ranked, confident = rank_suspects(data, modelled, proba, thresholds, pairs=pairs, min_examples=min_examples)
+    rare = {label: n for label, n in counts.items() if n < min_examples}
+    result = AuditResult(ranked, len(data), counts, rare, sorted(set(counts) - set(modelled)), confident,
+                         thresholds={label: float(thresholds[j]) for j, label in enumerate(modelled)},
+                         texts=list(data.texts))
+    if out is not None:
+        tell(progress, f"writing {len(ranked)} suspect row(s)")
+        result.out_path = write_audit(result, data.texts, modelled, out)
+    return result
+
+
+def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=10):
+    """Rank the rows of ``data`` whose labels look wrong, given out-of-fold scores computed elsewhere.
+
+    Parameters
+    ----------
+    data : LabelledData
+        The reports and the labels to audit.
+    modelled : list of str
+        The labels the columns of ``proba`` and ``thresholds`` belong to.
+    proba, thresholds : arrays of shape (n_reports, len(modelled)) and (len(modelled),)
+        Out-of-fold probabilities and the model's decision thresholds.
+    pairs : list of (i, j, cosine)
+        Near-duplicate pairs (:func:`classifier.training.validate.near_duplicate_pairs`).
+    min_examples : int
+        A label with fewer reports than this is a rare label.
+
+    Returns
+    -------
+    suspects : list of Suspect, strongest first (``rank`` 1, 2, ...)
+    confident : dict
+        Each modelled label's confident thresholds, ``{"positive": t_pos, "negative": t_neg}``.
+    """
     suspects: dict[int, Suspect] = {}
 
     def suspect(i: int) -> Suspect:
@@ -168,6 +204,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
             suspects[i] = Suspect(i, data.ids[i], data.sources[i], data.labels[i], suggested, scores)
         return suspects[i]
 
+    counts = {label: sum(label in row for row in data.labels) for label in data.label_set}
     rare = {label: n for label, n in counts.items() if n < min_examples}
     for label, n in rare.items():
         common = [other for other in counts if other not in rare]
@@ -180,7 +217,6 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     confident = {}
     if modelled:
         Y = np.asarray(data.indicator(modelled), dtype=bool)
-        tell(progress, "ranking the reports the model disagrees with")
         flags, strength, t_pos, t_neg = confident_issues(Y, proba)
         for j, label in enumerate(modelled):
             p = proba[:, j]
@@ -200,8 +236,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
                     strength[i],
                 )
 
-    tell(progress, "looking for near-duplicates with different labels")
-    for i, j, cosine in near_duplicate_pairs(data.texts, near_duplicate_threshold):
+    for i, j, cosine in pairs:
         if data.labels[i] == data.labels[j]:
             continue
         for a, b in ((i, j), (j, i)):
@@ -214,13 +249,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     ranked = sorted(suspects.values(), key=lambda s: (-s.strength, s.index))
     for rank, item in enumerate(ranked, 1):
         item.rank = rank
-    result = AuditResult(ranked, len(data), counts, rare, sorted(set(counts) - set(modelled)), confident,
-                         thresholds={label: float(thresholds[j]) for j, label in enumerate(modelled)},
-                         texts=list(data.texts))
-    if out is not None:
-        tell(progress, f"writing {len(ranked)} suspect row(s)")
-        result.out_path = write_audit(result, data.texts, modelled, out)
-    return result
+    return ranked, confident
 
 
 def confident_issues(Y, proba):

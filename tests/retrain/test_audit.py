@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from classifier.errors import ConfigError, DataError
-from classifier.io.records import read_labelled
+from classifier.io.records import LabelledData, read_labelled
 from classifier.retrain.audit import (
     REASON_MODEL,
     REASON_NEAR_DUPLICATE,
@@ -18,6 +18,7 @@ from classifier.retrain.audit import (
     audit,
     audit_labels,
     confident_issues,
+    rank_suspects,
 )
 from tests.helpers import CORPUS, write_csv
 
@@ -206,3 +207,18 @@ def test_audit_missing_file_and_missing_column_have_clear_messages(tmp_path):
     path = write_csv(tmp_path / "bad.csv", [{"id": "1", "body_text": "x", "labels": ""}])
     with pytest.raises(DataError, match="--text-column"):
         audit(path)
+
+
+def test_rank_suspects_ranks_given_scores_without_refitting():
+    # The ranking step alone, as benchmarks/audit_noise.py calls it: the same scores with the labels changed
+    # (row 1 stripped of 'a', which the scores still expect) make row 1 the first suspect.
+    proba = np.array([[0.9, 0.1], [0.95, 0.1], [0.1, 0.9], [0.1, 0.1]] * 5)
+    labels = [("a",), ("a",), ("b",), ()] * 5
+    n = len(labels)
+    data = LabelledData([str(i) for i in range(n)], ["report"] * n, labels, [None] * n, [f"r{i}" for i in range(n)])
+    suspects, confident = rank_suspects(data, ["a", "b"], proba, np.array([0.5, 0.5]), min_examples=5)
+    assert suspects == [] and set(confident) == {"a", "b"}
+    data.labels[1] = ()
+    suspects, _ = rank_suspects(data, ["a", "b"], proba, np.array([0.5, 0.5]), min_examples=5)
+    assert suspects[0].index == 1 and suspects[0].rank == 1 and suspects[0].suggested == ("a",)
+    assert REASON_MODEL in suspects[0].reasons and "not given 'a'" in suspects[0].details[0]
