@@ -95,6 +95,12 @@ def _is_content(token: str) -> bool:
     return len(core) > 1 and any(char.isalpha() for char in core) and core not in _stop_words()
 
 
+@functools.lru_cache(maxsize=200_000)
+def _is_stop_word_as_written(written: str) -> bool:
+    """Whether a word as the report wrote it ("Does", "a.") is a stop word."""
+    return _EDGES.sub("", written.lower()) in _stop_words()
+
+
 @functools.cache
 def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
@@ -181,7 +187,7 @@ class ReportWords:
         if not _is_content(token):
             return False
         start, end = self.spans[position]
-        return slur_family_name(token) is not None or _EDGES.sub("", self.text[start:end].lower()) not in _stop_words()
+        return slur_family_name(token) is not None or not _is_stop_word_as_written(self.text[start:end])
 
     def _written(self, first: int, count: int) -> str:
         """Tokens ``first`` to ``first + count - 1`` as the report wrote them, placeholders named."""
