@@ -4,6 +4,7 @@ builders and a timing check. Fixtures live in conftest.py."""
 from __future__ import annotations
 
 import csv
+import os
 import time
 from pathlib import Path
 
@@ -112,11 +113,46 @@ class FakePrediction:
         self.needs_review = any(abs(score - thresholds[label]) <= band for label, score in scores.items())
 
 
+#: A PostgreSQL server URL (e.g. postgresql+psycopg://tension:secret@localhost/postgres) whose user may create
+#: databases: with it set, the review tests run on a fresh database there instead of a SQLite file.
+POSTGRES_ENV = "TENSION_TEST_POSTGRES_URL"
+
+
 def review_store(tmp_path: Path, **options):
-    """A review database in a SQLite file under `tmp_path`, migrated to the latest schema."""
+    """A review database migrated to the latest schema: a SQLite file under `tmp_path` or, when
+    :data:`POSTGRES_ENV` names a PostgreSQL server, a fresh database on it."""
     from classifier.review.store import open_store
 
-    return open_store(f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}", **options)
+    return open_store(review_db_url(tmp_path), **options)
+
+
+def review_db_url(tmp_path: Path) -> str:
+    """The URL of the review database of one test's folder (see `review_store`): the same URL for the same folder,
+    as the SQLite file's would be."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        return f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}"
+    if tmp_path not in _POSTGRES_DATABASES:
+        _POSTGRES_DATABASES[tmp_path] = _new_postgres_database(server)
+    return _POSTGRES_DATABASES[tmp_path]
+
+
+_POSTGRES_DATABASES: dict[Path, str] = {}
+
+
+def _new_postgres_database(server: str) -> str:
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"tension_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
 def model_failing_in_workers(model, hang_on: str | None = None, die: bool = False):

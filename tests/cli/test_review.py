@@ -11,7 +11,7 @@ from classifier.cli import app
 from classifier.io.records import read_labelled
 from classifier.review.queue import enqueue, next_item, progress, record_decision
 from classifier.review.users import authenticate
-from tests.helpers import FakePrediction, review_store
+from tests.helpers import FakePrediction, review_db_url, review_store
 
 runner = CliRunner()
 
@@ -19,7 +19,7 @@ runner = CliRunner()
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """The review database URL, given through TENSION_DB_URL as a team would."""
-    url = f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}"
+    url = review_db_url(tmp_path)
     monkeypatch.setenv("TENSION_DB_URL", url)
     return url
 

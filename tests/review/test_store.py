@@ -13,12 +13,12 @@ from classifier.review import schema
 from classifier.review.migrations import SCHEMA_VERSION, current_version, migrate
 from classifier.review.settings import DB_URL_ENV, default_db_url, resolve_db_url
 from classifier.review.store import open_store
-from tests.helpers import review_store
+from tests.helpers import review_db_url
 
 
 def test_store_creates_a_private_sqlite_file_at_the_latest_version(tmp_path):
-    store = review_store(tmp_path)
     database = tmp_path / "review" / "review.sqlite3"
+    store = open_store(f"sqlite:///{database}")
 
     assert database.is_file() and stat.S_IMODE(database.stat().st_mode) == 0o600
     assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
@@ -39,10 +39,11 @@ def test_store_settings_default_is_a_sqlite_file_in_the_user_data_folder(monkeyp
 
 
 def test_store_session_secret_is_made_once_and_kept(tmp_path):
-    store = review_store(tmp_path)
+    url = review_db_url(tmp_path)
+    store = open_store(url)
     secret = store.session_secret()
     store.close()
-    again = review_store(tmp_path)
+    again = open_store(url)
     assert again.session_secret() == secret and len(secret) == 64
     again.close()
 

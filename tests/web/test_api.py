@@ -523,12 +523,12 @@ def test_web_serve_warns_beyond_this_machine_and_cleans_up(trained, monkeypatch,
 
     monkeypatch.setattr(server, "make_server", fake_make_server)
     from classifier.review.users import add_user
-    from tests.helpers import review_store
+    from tests.helpers import review_db_url, review_store
 
     store = review_store(tmp_path)  # beyond this machine only with an admin account
     add_user(store, "ada", "admin's long password", role="admin")
     store.close()
-    db = f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}"
+    db = review_db_url(tmp_path)
     lines: list[str] = []
     server.serve(trained.model_dir, host="0.0.0.0", port=8123, echo=lines.append, data_dir=tmp_path / "d",
                  read_timeout=3, max_connections=4, db_url=db)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner  # noqa: E402
 from classifier.cli import app as cli_app  # noqa: E402
 from classifier.errors import ConfigError  # noqa: E402
 from classifier.review.users import add_user, disable_user  # noqa: E402
-from tests.helpers import review_store  # noqa: E402
+from tests.helpers import review_db_url, review_store  # noqa: E402
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def served(monkeypatch):
 
 @pytest.fixture
 def db(tmp_path):
-    return f"sqlite:///{tmp_path / 'review' / 'review.sqlite3'}"
+    return review_db_url(tmp_path)
 
 
 def test_web_server_without_an_admin_refuses_any_address_but_loopback(served, trained, db, tmp_path):
