@@ -131,10 +131,23 @@ def run_worker(method: str, dataset: str, fold_index: int, quick: bool, seed: in
     }
 
 
+#: Seconds a quick / full run of one method on one fold may take before it is killed. fastText's training can
+#: spin forever at 100% once in a while (facebookresearch/fastText#618); such a run is killed and run again once.
+CHILD_TIMEOUT_SECONDS = {True: 240, False: 3 * 3600}
+
+
 def run_child(method, dataset, fold_index, quick, seed, autotune_seconds) -> dict:
     command = [sys.executable, "-m", "benchmarks.compare", "--worker", method, dataset, str(fold_index),
                "--seed", str(seed), "--autotune-seconds", str(autotune_seconds)] + (["--quick"] if quick else [])
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    timeout = CHILD_TIMEOUT_SECONDS[bool(quick)]
+    for _ in range(2):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+            break
+        except subprocess.TimeoutExpired:
+            print(f"{method} on {dataset}, fold {fold_index}: killed after {timeout} s", file=sys.stderr)
+    else:
+        return {"error": f"killed after {timeout} s, twice"}
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["(no message)"]
         return {"error": f"exit {done.returncode}: {tail[0][:200]}"}

@@ -79,3 +79,26 @@ def test_benchmarks_compare_thresholds_follow_our_rule():
 def test_benchmarks_compare_rejects_unknown_method():
     with pytest.raises(SystemExit):
         compare.main(["--quick", "--methods", "nope"])
+
+
+def test_benchmarks_compare_a_run_that_hangs_is_killed_and_tried_once_more(monkeypatch):
+    import subprocess
+
+    calls = []
+
+    def hang_then_answer(command, **options):
+        calls.append(options["timeout"])
+        if len(calls) == 1:
+            raise subprocess.TimeoutExpired(command, options["timeout"])
+        return subprocess.CompletedProcess(command, 0, stdout='{"fold": 0}\n', stderr="")
+
+    monkeypatch.setattr(compare.subprocess, "run", hang_then_answer)
+    assert compare.run_child("fasttext", "bundled", 0, True, 0, 5) == {"fold": 0}
+    assert calls == [compare.CHILD_TIMEOUT_SECONDS[True]] * 2
+
+    def always_hang(command, **options):
+        raise subprocess.TimeoutExpired(command, options["timeout"])
+
+    monkeypatch.setattr(compare.subprocess, "run", always_hang)
+    assert compare.run_child("fasttext", "bundled", 0, True, 0, 5) == {
+        "error": f"killed after {compare.CHILD_TIMEOUT_SECONDS[True]} s, twice"}

@@ -61,7 +61,7 @@ def test_progress_audit_prints_its_stage_lines(small_labelled, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert [line.split("] ", 1)[1].split(":")[0].split(" ")[0] for line in _stages(result)] == [
-        "auditing", "read", "ranking", "looking", "writing", "ranked"]
+        "auditing", "read", "looking", "ranking", "writing", "ranked"]
 
 
 def test_progress_learning_curve_writes_each_point_as_it_finishes(small_labelled, tmp_path, monkeypatch):
