@@ -106,6 +106,31 @@ def register(app: typer.Typer, user_errors) -> None:
             store.close()
         typer.echo(f"Disabled {name!r}.")
 
+    @users_app.command("token")
+    @user_errors
+    def users_token_cli(
+        name: Annotated[str, typer.Argument(help="The account the program acts as.")],
+        label: Annotated[str, typer.Option("--name", help="What the token is for (shown by --list).")] = "api",
+        revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every token of this account instead.")] = False,
+        db: DbOpt = None,
+    ) -> None:
+        """Make an API token for a program (printed once; send it as 'Authorization: Bearer TOKEN'), or revoke
+        an account's tokens with --revoke. Disabling the account stops its tokens too."""
+        from classifier.review.tokens import create_token, revoke_tokens
+
+        store = open_review_store(db)
+        try:
+            if revoke:
+                done = revoke_tokens(store, name)
+                typer.echo(f"Revoked {done} token(s) of {name!r}.")
+                return
+            token = create_token(store, name, label)
+        finally:
+            store.close()
+        typer.echo(token)
+        typer.echo(f"API token {label!r} for {name!r}: shown only now, store it as a secret. Use it as the header "
+                   "'Authorization: Bearer <token>' on /api/predict.", err=True)
+
     @app.command("purge")
     @user_errors
     def purge_cli(

@@ -99,8 +99,21 @@ def _version_3(connection: Connection) -> None:
     Index("ix_reports_progress", reports.c.queued, reports.c.review_count, reports.c.purged_at).create(connection)
 
 
+def _version_4(connection: Connection) -> None:
+    """API tokens: programs call the API with a token of an account instead of a login form."""
+    meta = MetaData()
+    Table("users", meta, autoload_with=connection)
+    Table("api_tokens", meta,
+          Column("id", Integer, primary_key=True),
+          Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+          Column("name", String(64), nullable=False),
+          Column("token_sha256", String(64), nullable=False, unique=True),
+          Column("created_at", DateTime, nullable=False),
+          Column("revoked_at", DateTime, nullable=True)).create(connection)
+
+
 #: The migrations in order: entry ``i`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3]
+MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4]
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -93,3 +93,13 @@ decisions = Table(
     Column("decided_at", DateTime, nullable=False, index=True),
 )
 Index("ix_decisions_report_user", decisions.c.report_id, decisions.c.user_id)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+)

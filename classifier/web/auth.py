@@ -4,7 +4,8 @@
   unless the page is served over plain HTTP on this machine; they last 12 hours. The account is read again on
   every request, so a disabled account is logged out at once.
 * Once any account exists, every page and the API need a login; the review queue always does, and the admin
-  pages need the admin role.
+  pages need the admin role. A program calls the API with an account's token instead
+  (``Authorization: Bearer <token>``, `classifier.review.tokens`); a wrong or revoked token gets a 401.
 * Every POST form carries the session's CSRF token (``csrf_token()`` in templates), checked in constant time;
   the JSON API is exempt (a JSON body cannot be sent across sites without the browser asking first, and the
   Origin check refuses cross-site posts).
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
 
 from classifier.review.store import ReviewStore
+from classifier.review.tokens import user_for_token
 from classifier.review.users import authenticate, get_user, has_users
 
 __all__ = ["CSRF_FIELD", "install_auth"]
@@ -54,6 +56,13 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
     @app.before_request
     def _require_login():
         g.user = None
+        bearer = _bearer_token()
+        if bearer is not None and request.path.startswith("/api/"):
+            g.user = user_for_token(store, bearer)
+            if g.user is None:
+                return jsonify(error="This API token is wrong or revoked, or its account is disabled. Ask an admin "
+                                     "for a new one (tension users token NAME).", status=401), 401
+            return None
         user_id = session.get("user_id")
         if user_id is not None:
             user = get_user(store, int(user_id))
@@ -103,6 +112,12 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
     def logout():
         session.clear()
         return redirect(url_for("login"), code=303)
+
+
+def _bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def _csrf_token() -> str:

@@ -104,3 +104,22 @@ def test_cli_review_default_keep_days_is_the_libraries():
     from classifier.review.retention import DEFAULT_KEEP_DAYS as LIBRARY
 
     assert DEFAULT_KEEP_DAYS == LIBRARY
+
+
+def test_cli_review_users_token_prints_a_working_token_once_and_revokes(db, tmp_path):
+    from classifier.review.tokens import user_for_token
+
+    assert _run("users", "add", "bob", "--password-stdin", input="bob's long password\n").exit_code == 0
+    made = _run("users", "token", "bob", "--name", "triage script")
+    assert made.exit_code == 0, made.output
+    token = made.stdout.strip()
+    assert "\n" not in token and "shown only now" in made.stderr
+    store = review_store(tmp_path)
+    assert user_for_token(store, token).name == "bob"
+    revoked = _run("users", "token", "bob", "--revoke")
+    assert revoked.exit_code == 0 and "Revoked 1 token(s) of 'bob'" in revoked.output
+    assert user_for_token(store, token) is None
+    store.close()
+    missing = _run("users", "token", "nobody")
+    assert missing.exit_code == 1 and missing.output.count("\n") == 1
+    assert "no enabled user named 'nobody'" in missing.output

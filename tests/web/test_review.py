@@ -253,3 +253,21 @@ def test_web_review_an_audit_suspect_says_whose_labels_are_ticked(app, people, s
     client.post(f"/review/{item}", data={"action": "skip", "csrf_token": _token(client, "/review")})
     after = client.get("/review").get_data(as_text=True)
     assert "ticked: the model's suggestion" in after and "audit-note" not in after
+
+
+def test_web_review_a_program_calls_the_api_with_an_accounts_token(app, people, store):
+    from classifier.review.tokens import create_token, revoke_tokens
+
+    token = create_token(store, "rex", "triage script")
+    client = app.test_client()
+    good = client.post("/api/predict", json={"texts": ["bins"]}, headers={"Authorization": f"Bearer {token}"})
+    assert good.status_code == 200 and len(good.get_json()["results"]) == 1
+    wrong = client.post("/api/predict", json={"texts": ["bins"]}, headers={"Authorization": f"Bearer {token}x"})
+    assert wrong.status_code == 401 and "token" in wrong.get_json()["error"]
+    # A token opens the API only, never the pages.
+    page = client.get("/review", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 303 and page.headers["Location"].startswith("/login")
+    disable_user(store, "rex")
+    assert client.post("/api/predict", json={"texts": ["bins"]},
+                       headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert revoke_tokens(store, "rex") == 1
