@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
 #: The labels aimed at people for who they are: the hostility score predicts "any of them".
 HATE = ("immigration", "race_hate", "religious_hate")
+#: The default review band: a report is flagged for review when a score is this close to its threshold.
+REVIEW_BAND = 0.15
 MIGRATION = ("migrant", "migrants", "immigrant", "immigrants", "refugee", "refugees", "asylum", "asylum seeker",
              "asylum seekers", "migrant worker", "migrant workers", "international student", "international students",
              "foreigner", "foreigners", "newcomer", "newcomers", "new arrival", "new arrivals", "expat", "expats",
@@ -129,7 +131,7 @@ def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False) -> 
     outer-test rows and the suite."""
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-    from classifier.model.estimator import _best_threshold
+    from classifier.model.estimator import _best_threshold, _fit_sigmoid, _sigmoid
     from classifier.model.pipeline import build_pipeline
     from classifier.training.train import hard_negative_weights, with_counterfactuals
 
@@ -170,12 +172,19 @@ def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False) -> 
             model = _stage2_model(j, len(labels), quick).fit(X_train[fit_rows], y[fit_rows],
                                                              sample_weight=weights[fit_rows])
             oof[held] = model.predict_proba(X_train[held])[:, 1]
-        thresholds[j] = _best_threshold(oof, y, 0.05, 0.95, weights)
+        # Platt-calibrated on its own out-of-fold scores, as stage 1 is, so that scores and the review band keep
+        # their meaning; the threshold is then chosen on the calibrated scale.
+        a, b = _fit_sigmoid(_logit(oof), y)
+        calibrated = _sigmoid(a * _logit(oof) + b)
+        thresholds[j] = _best_threshold(calibrated, y, 0.1, 0.9, weights)
         model = _stage2_model(j, len(labels), quick).fit(X_train, y, sample_weight=weights)
-        stacked_test[:, j] = model.predict_proba(X_test)[:, 1]
-        stacked_suite[:, j] = model.predict_proba(X_suite)[:, 1]
+        stacked_test[:, j] = _sigmoid(a * _logit(model.predict_proba(X_test)[:, 1]) + b)
+        stacked_suite[:, j] = _sigmoid(a * _logit(model.predict_proba(X_suite)[:, 1]) + b)
+    hate = np.isin(labels, HATE)
+    mixed = tuple(np.where(hate, stacked, default) for stacked, default in (
+        (stacked_test, proba_test), (thresholds, stage1.thresholds_), (stacked_suite, proba_suite)))
     return {"test": test, "default": (proba_test, stage1.thresholds_, proba_suite),
-            "stacked": (stacked_test, thresholds, stacked_suite)}
+            "stacked": (stacked_test, thresholds, stacked_suite), "stacked, hate labels only": mixed}
 
 
 def score(test, labels, proba, thresholds, proba_suite, suite) -> dict:
@@ -189,11 +198,13 @@ def score(test, labels, proba, thresholds, proba_suite, suite) -> dict:
     by_label = dict(zip(labels, map(float, thresholds), strict=True))
     result = score_identity_suite(suite, labels, proba_suite[:n], by_label, baseline_proba=proba_suite[n:])
     overall = result["overall"]
+    review = (np.abs(proba - thresholds) < REVIEW_BAND).any(axis=1).mean()
     return {"macro": metrics["macro"]["f1"], **{label: metrics["labels"][label]["f1"] for label in labels},
             "hard negatives": hard_negative_check(test.texts, test.labels, predicted)["overall"]["clean_rate"],
             "suite FPR": overall["false_positive_rate"],
             "migration FPR": result["groups"].get("migration_status", {}).get("false_positive_rate"),
-            "worst term FPR": overall["max_term_fpr"], "hostile recall": overall["hostile_recall"]}
+            "worst term FPR": overall["max_term_fpr"], "hostile recall": overall["hostile_recall"],
+            "needs review": review}
 
 
 def run(*, fold_seed=1, folds=None, quick=False, echo=print) -> dict:
@@ -212,7 +223,7 @@ def run(*, fold_seed=1, folds=None, quick=False, echo=print) -> dict:
     chosen = folds if folds is not None else (range(2) if quick else range(5))
     suite = load_identity_suite()
     suite_texts = suite.texts + [sentence.text for sentence in suite.baseline]
-    rows: dict[str, list[dict]] = {"default": [], "stacked": []}
+    rows: dict[str, list[dict]] = {"default": [], "stacked": [], "stacked, hate labels only": []}
     for fold in chosen:
         started = time.perf_counter()
         # One OpenMP thread for the trees: their binning otherwise waits on a thread pool for most of each small fit.
@@ -226,15 +237,18 @@ def run(*, fold_seed=1, folds=None, quick=False, echo=print) -> dict:
 
 
 def format_table(rows: dict) -> str:
-    """Mean ± standard deviation over folds, and the paired difference (mean, lowest and highest fold)."""
+    """Mean ± standard deviation over folds per model, and each model's paired difference from the default (mean,
+    lowest and highest fold)."""
+    names = list(rows)
     keys = list(rows["default"][0])
-    lines = ["| figure | default | stacked | stacked - default (folds: min .. max) |", "|---|---:|---:|---:|"]
+    header = "| figure | " + " | ".join(names) + " | " + " | ".join(f"{name} - default" for name in names[1:]) + " |"
+    lines = [header, "|---|" + "---:|" * (2 * len(names) - 1)]
     for key in keys:
-        base = np.array([row[key] for row in rows["default"]], dtype=float)
-        new = np.array([row[key] for row in rows["stacked"]], dtype=float)
-        diff = new - base
-        lines.append(f"| {key} | {base.mean():.3f} ± {base.std():.3f} | {new.mean():.3f} ± {new.std():.3f} | "
-                     f"{diff.mean():+.3f} ({diff.min():+.3f} .. {diff.max():+.3f}) |")
+        values = {name: np.array([row[key] for row in rows[name]], dtype=float) for name in names}
+        means = [f"{v.mean():.3f} ± {v.std():.3f}" for v in values.values()]
+        diffs = [values[name] - values["default"] for name in names[1:]]
+        lines.append(f"| {key} | " + " | ".join(means) + " | " + " | ".join(
+            f"{d.mean():+.3f} ({d.min():+.3f} .. {d.max():+.3f})" for d in diffs) + " |")
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ def test_benchmarks_stacking_quick_prints_both_models_figures(capsys):
     table = capsys.readouterr().out
     for figure in ("macro", "race_hate", "hard negatives", "suite FPR", "migration FPR", "hostile recall"):
         assert f"| {figure} |" in table
-    assert "| figure | default | stacked |" in table
+    assert "| figure | default | stacked | stacked, hate labels only |" in table and "| needs review |" in table
 
 
 def test_benchmarks_stacking_group_flags_and_masking():
