@@ -48,7 +48,9 @@ def render_model_card(metadata: dict) -> str:
         "- It reads words, not meaning: sarcasm, quotes of abuse in a report *about* abuse, and new coded "
         "language can fool it; a report that mentions a faith or nationality neutrally can still be scored "
         "up, most of all a one-line report, where a group's name weighs as much as all its other words (see "
-        "the identity-term check below).",
+        "the identity-term check below). The reverse happens too: a short threat that names a group but "
+        "holds no insult and no exclusion phrase (a threat of violence \"if he stays\") is often scored "
+        "below its threshold, so read reports describing threats even when they carry no label.",
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
         "- Personal identifiers (e-mails, phone numbers, postcodes, URLs, numbers) are masked before "

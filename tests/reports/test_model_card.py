@@ -14,6 +14,8 @@ def test_model_card_holds_the_metrics_of_its_model(trained):
                     "## Identity-term check", "## Versions"):
         assert heading in card
     assert "Prevent referral" in card
+    # Both ways the model misreads people: neutral mentions scored up, threats without insults scored down.
+    assert "one-line report" in card and "short threat that names a group" in card
 
 
 def test_model_card_has_the_identity_suite_table(trained):
