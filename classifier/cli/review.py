@@ -110,7 +110,7 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def users_token_cli(
         name: Annotated[str, typer.Argument(help="The account the program acts as.")],
-        label: Annotated[str, typer.Option("--name", help="What the token is for (shown by --list).")] = "api",
+        label: Annotated[str, typer.Option("--name", help="What the token is for, kept beside it.")] = "api",
         revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every token of this account instead.")] = False,
         db: DbOpt = None,
     ) -> None:

@@ -142,12 +142,12 @@ class TokenFeatureUnion(FeatureUnion):
         docs = _texts(X)
         counter = self._get_counter()
         if counter is None:
-            features, passages = self.transform(docs), None
+            features = self.transform(docs)
         else:
             word, char, passages = counter.counts(docs, windows=(size, stride, min_tokens))
             features = self._tfidf(word, char)
-            if passages is not None:
-                return features, (self._tfidf(*passages[:2]), passages[2])
+            if passages is not None:  # counted with the reports (no rows: no report is long enough)
+                return features, ((self._tfidf(*passages[:2]), passages[2]) if len(passages[2]) else None)
         cut, owner = split_windows(docs, size, stride, min_tokens)
         return features, ((self.transform(cut), owner) if cut else None)
 

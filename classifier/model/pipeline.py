@@ -72,16 +72,6 @@ class PassagePipeline(Pipeline):
         classifier = self.steps[-1][1]
         return (self.predict_proba(X) >= classifier.thresholds_).astype(int)
 
-    def passage_features(self, processed):
-        """``(X_passages, owner)`` for preprocessed texts, or ``None`` when passages are off."""
-        if not self.passages:
-            return None
-        passages, owner = split_windows(processed)
-        if not passages:
-            return None
-        features = self.named_steps[FEATURES] if FEATURES in self.named_steps else None
-        return (features.transform(passages) if features is not None else passages), owner
-
     def _cuts_passages_at(self, name) -> bool:
         """True at the step whose input is the preprocessed text that passages are cut from: the features step
         of a pipeline that preprocesses (a slice without the preprocessing step cuts them from its input)."""
@@ -104,12 +94,6 @@ class PassagePipeline(Pipeline):
 def _some(passages):
     """``passages`` (a ``(texts, owner)`` pair), or ``None`` when there are none."""
     return passages if len(passages[0]) else None
-
-
-def passage_features(pipeline, processed):
-    """The passages' features for ``pipeline`` (``None`` for a pipeline saved before passages existed)."""
-    method = getattr(pipeline, "passage_features", None)
-    return method(processed) if method is not None else None
 
 
 def features_with_passages(features, processed, passages=True):

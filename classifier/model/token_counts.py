@@ -61,9 +61,10 @@ class TokenCounter:
         """Word and character count matrices of ``docs`` and, with ``windows=(size, stride, min_tokens)``, of
         the passages :func:`classifier.model.windows.split_windows` would cut from them.
 
-        Returns ``(word, char, passages)``: CSR float32 matrices with sorted indices, and ``None`` or
-        ``(word, char, owner)`` for the passages (``owner``: each passage's report). Returns ``None`` for the
-        passages too when a report holds whitespace other than single spaces, so the caller cuts them itself.
+        Returns ``(word, char, passages)``: CSR float32 matrices with sorted indices, and ``None`` without
+        ``windows`` or ``(word, char, owner)`` for the passages (``owner``: each passage's report; no rows when no
+        report is long enough). ``passages`` is ``None`` too when a report holds whitespace other than single
+        spaces, so the caller cuts them itself.
         """
         tokens: list[str] = []
         lengths = np.empty(len(docs), dtype=np.int64)
@@ -134,8 +135,6 @@ class TokenCounter:
 
     def _passage_counts(self, flat, unigram, bigram, per_token_chars, starts, lengths, size, stride, min_tokens):
         long_docs = np.flatnonzero(lengths > min_tokens)
-        if not len(long_docs):
-            return None
         # Passage starts per long report: range(0, n - size + stride, stride), as split_windows cuts them.
         per_doc = (lengths[long_docs] - size + stride + stride - 1) // stride
         owner = np.repeat(long_docs, per_doc)

@@ -12,7 +12,7 @@ from classifier.model.pipeline import (
     FEATURES,
     PREPROCESS,
     build_pipeline,
-    passage_features,
+    pipeline_features,
 )
 
 HOSTILE = ["they should all go back home now", "go back home you are not welcome here",
@@ -53,11 +53,12 @@ def test_pipeline_predicts_the_labels_at_or_above_their_threshold(fitted):
 
 
 def test_pipeline_long_reports_have_passages_and_short_ones_none(fitted):
-    pipeline, texts, _ = fitted
+    pipeline, texts, Y = fitted
     processed = pipeline.named_steps[PREPROCESS].transform([texts[0], LONG])
-    X_passages, owner = passage_features(pipeline, processed)
+    _, (X_passages, owner) = pipeline_features(pipeline, processed)
     assert X_passages.shape[0] == len(owner) > 1 and set(owner.tolist()) == {1}
-    assert passage_features(build_pipeline(["a"], passages=False), processed) is None
+    without = build_pipeline(["hostile"], cv=2, cv_repeats=1, min_df=1, passages=False).fit(texts, Y)
+    assert pipeline_features(without, processed)[1] is None
 
 
 def test_pipeline_fit_parameters_must_name_a_step():
@@ -67,8 +68,6 @@ def test_pipeline_fit_parameters_must_name_a_step():
 
 def test_pipeline_counted_token_by_token_fits_and_predicts_as_a_plain_feature_union(fitted):
     from sklearn.pipeline import FeatureUnion
-
-    from classifier.model.pipeline import pipeline_features
 
     pipeline, texts, Y = fitted
     plain = build_pipeline(["hostile"], cv=2, cv_repeats=1, min_df=1)
