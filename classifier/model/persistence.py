@@ -433,6 +433,8 @@ _ALLOWED_GLOBALS = frozenset({
       for name in ("_reconstruct", "scalar")),
     ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
     *(("numpy.random._pickle", name) for name in ("__randomstate_ctor", "__bit_generator_ctor", "__generator_ctor")),
+    # A random generator's seed state (the boosted trees of the second stage keep one).
+    ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
 })
 
 

@@ -9,7 +9,14 @@ import numpy as np
 
 from classifier.errors import ConfigError, DataError
 from classifier.model.persistence import load_pipeline, read_training_rows, resolve_model_dir
-from classifier.model.pipeline import CLASSIFIER, FEATURES, PREPROCESS, pipeline_features
+from classifier.model.pipeline import (
+    CLASSIFIER,
+    FEATURES,
+    PREPROCESS,
+    merged_thresholds,
+    pipeline_features,
+    second_stage_proba,
+)
 
 STATUS_OK = "ok"
 STATUS_EMPTY = "empty text"
@@ -89,7 +96,7 @@ class TensionModel:
     @property
     def thresholds(self) -> dict[str, float]:
         """Decision threshold per label."""
-        values = self.pipeline.named_steps[CLASSIFIER].thresholds_
+        values = merged_thresholds(self.pipeline)
         return {label: float(t) for label, t in zip(self.labels, values, strict=True)}
 
     def predict(self, texts: Iterable[str], *, on_invalid: str = "raise", explain: bool = True,
@@ -163,7 +170,8 @@ class TensionModel:
         matrix, windows = pipeline_features(self.pipeline, processed)
         proba = steps[CLASSIFIER].predict_proba(matrix) if windows is None else \
             steps[CLASSIFIER].predict_proba(matrix, windows=windows)
-        thresholds = steps[CLASSIFIER].thresholds_
+        proba = second_stage_proba(self.pipeline, proba, processed)
+        thresholds = merged_thresholds(self.pipeline)
         labels = self.labels
         assigned = proba >= thresholds
         near = np.abs(proba - thresholds) < self.review_band

@@ -314,7 +314,8 @@ def _out_of_fold(data, labels, *, seed, cv, spacy_pipeline, C):
     from classifier.training.train import hard_negative_weights
 
     # Features are fitted on the whole file (vocabulary only, no labels), the classifiers per fold.
-    pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, cv=cv, seed=seed)
+    # The linear model's out-of-fold scores only: the second stage would not change them.
+    pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, cv=cv, seed=seed, second_stage=False)
     try:
         # Weighted as training is: no-label reports that mention an identity term count more, so the model does not
         # call every mention of a mosque or a hotel hate. A report's own weight never reaches its own score (it is

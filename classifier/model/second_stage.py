@@ -1,0 +1,389 @@
+"""A second stage for the labels aimed at people: it reads the linear scores together with which groups a
+report names and how hostile it is once every group's name is hidden.
+
+One linear score over words can only add up a group's name and hostile words, so a neutral sentence about a
+group whose name co-occurs with hate in the corpus drifts up, and a short threat with few hostile words stays
+low. Per hate label the second stage fits shallow gradient-boosted trees over
+
+* **S**: the logit of every label's stage-1 (linear, calibrated) probability;
+* **G**: whether the report names a faith, a place of worship, a nationality or ethnicity, a migration status,
+  and its length (log of words);
+* **H**: a group-blind hostility score: a logistic regression for "any hate label" over the preprocessed text
+  with every group's name replaced by :data:`GROUP_TOKEN`.
+
+The trees may only raise a label's score as its own stage-1 score or H rises (monotone constraints): a neutral
+sentence pattern cannot be turned hostile for one group by the others' scores. The stage is fitted on the
+stage-1 model's out-of-fold scores, Platt-calibrated on its own out-of-fold scores and thresholded there, as
+stage 1 is. Figures: ``docs/model_choices.md``, "A second stage over the linear scores".
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+#: The labels aimed at people for who they are: the only ones the second stage rescores, and the ones whose
+#: union the hostility score predicts. Others (Israel/Palestine, misinformation, a team's own) keep stage 1.
+HATE_LABELS = ("immigration", "race_hate", "religious_hate")
+#: What every group's name becomes in the text the hostility score reads.
+GROUP_TOKEN = "grp"
+#: Words naming a migration status; "illegal" flags a report too but is not hidden.
+MIGRATION_WORDS = (
+    "migrant", "migrants", "immigrant", "immigrants", "refugee", "refugees", "asylum", "asylum seeker",
+    "asylum seekers", "migrant worker", "migrant workers", "international student", "international students",
+    "foreigner", "foreigners", "newcomer", "newcomers", "new arrival", "new arrivals", "expat", "expats",
+    "emigrant", "emigrants", "illegals",
+)
+_EXTRA_GROUP_WORDS = ("gypsy", "gypsies", "traveller", "jews", "jew", "asians", "arabs", "africans", "indians",
+                      "pakistanis")
+#: Inputs per report besides the stage-1 scores: four group kinds, log length, hostility.
+N_CONTEXT = 6
+
+
+def group_words() -> tuple[str, ...]:
+    """Every group name the hostility score does not see: the identity terms of faiths, places of worship,
+    nationalities and ethnicities, the counterfactual swap terms, migration words, and singular forms (the
+    preprocessed text holds lemmas)."""
+    from classifier.model.identity_terms import IDENTITY_TERM_GROUPS
+    from classifier.training.augment import SWAP_TERMS
+
+    words: set[str] = set()
+    for group in ("religion", "nationality_ethnicity", "faith_building"):
+        words.update(IDENTITY_TERM_GROUPS[group])
+    for pairs in SWAP_TERMS.values():
+        for pair in pairs:
+            words.update(word for word in pair if word)
+    words.update(MIGRATION_WORDS)
+    words.update({word[:-1] for word in list(words) if word.endswith("s") and len(word) > 4})
+    words.update(_EXTRA_GROUP_WORDS)
+    return tuple(sorted(words))
+
+
+_WORD = re.compile(r"\w+")
+
+
+class TermIndex:
+    """Finds whole-word terms (one or more words, joined by spaces or a hyphen) in a text, ignoring case, as a
+    word-bounded regular expression of the terms, longest first, would; by looking words up, several times faster.
+
+    ``terms`` maps each term to a value (its kind); :meth:`find` returns ``(start, end, value)`` per match, left
+    to right, never overlapping.
+    """
+
+    def __init__(self, terms: dict):
+        self.terms = dict(terms)
+        self._first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], object]]] = {}
+        for term, value in self.terms.items():
+            words = re.split(r"([ -])", term.lower())
+            self._first.setdefault(words[0], []).append((tuple(words[2::2]), tuple(words[1::2]), value))
+        for candidates in self._first.values():
+            candidates.sort(key=lambda c: -sum(len(w) + 1 for w in c[0]))  # longest first
+
+    def find(self, text: str) -> list[tuple[int, int, object]]:
+        lower = text.lower()
+        if len(lower) != len(text):  # lowercasing changed the length (rare letters): match the text as written
+            lower = text
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(lower)]
+        found, i = [], 0
+        while i < len(words):
+            start, end, word = words[i]
+            match = None
+            for rest, separators, value in self._first.get(word, ()):
+                if i + len(rest) >= len(words):
+                    continue
+                k = i
+                for next_word, separator in zip(rest, separators, strict=True):
+                    gap = lower[words[k][1]:words[k + 1][0]]
+                    if words[k + 1][2] != next_word or not (gap == "-" if separator == "-" else gap.isspace()):
+                        break
+                    k += 1
+                else:
+                    match = (start, words[k][1], value, k)
+                    break
+            if match is None:
+                i += 1
+                continue
+            found.append(match[:3])
+            i = match[3] + 1
+        return found
+
+
+class GroupMasker:
+    """Hides group names in preprocessed text and says which kinds of group a raw text names.
+
+    The words are fixed when a model is fitted and saved with it, so a later change to the term lists does not
+    change a saved model's scores; the term indexes are built on first use and not pickled.
+    """
+
+    def __init__(self, words):
+        self.words = tuple(words)
+
+    def mask(self, texts) -> list[str]:
+        """``texts`` with every group name replaced by :data:`GROUP_TOKEN`."""
+        index = self._indexes()[0]
+        out = []
+        for text in texts:
+            found = index.find(text)
+            if not found:
+                out.append(text)
+                continue
+            pieces, place = [], 0
+            for start, end, _ in found:
+                pieces += (text[place:start], GROUP_TOKEN)
+                place = end
+            pieces.append(text[place:])
+            out.append("".join(pieces))
+        return out
+
+    def context(self, texts) -> np.ndarray:
+        """Per text: names a faith, a place of worship, a nationality or ethnicity, a migration status (0/1);
+        log(1 + words)."""
+        index = self._indexes()[1]
+        out = np.zeros((len(texts), N_CONTEXT - 1))
+        for i, text in enumerate(texts):
+            for _, _, kind in index.find(text):
+                out[i, kind] = 1
+            out[i, 4] = np.log1p(len(text.split()))
+        return out
+
+    def _indexes(self):
+        indexes = self.__dict__.get("_built")
+        if indexes is None:
+            indexes = self._built = (TermIndex(dict.fromkeys(self.words, 0)), TermIndex(_kinds()))
+        return indexes
+
+    def __getstate__(self):
+        return {"words": self.words}
+
+
+def _weighted_quantiles(values, weight, n_bins) -> np.ndarray:
+    """Up to ``n_bins - 1`` distinct inner bin edges: midpoints between the distinct values when there are few,
+    else weighted quantiles."""
+    distinct = np.unique(values)
+    if len(distinct) <= n_bins:
+        return (distinct[:-1] + distinct[1:]) / 2
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weight[order])
+    targets = cumulative[-1] * np.arange(1, n_bins) / n_bins
+    return np.unique(values[order][np.searchsorted(cumulative, targets)])
+
+
+def _fewest_groups(y, groups) -> int:
+    """The smaller of the numbers of groups with and without the label."""
+    y = np.asarray(y).astype(bool)
+    return min(len(np.unique(groups[y])), len(np.unique(groups[~y])))
+
+
+def _kinds() -> dict[str, int]:
+    """Each term :meth:`GroupMasker.context` looks for, and its kind: 0 a faith, 1 a place of worship, 2 a
+    nationality or ethnicity, 3 a migration status (which wins for words in two lists, e.g. "refugee")."""
+    from classifier.model.identity_terms import IDENTITY_TERM_GROUPS
+
+    kinds: dict[str, int] = {}
+    for kind, group in enumerate(("religion", "faith_building", "nationality_ethnicity")):
+        kinds.update(dict.fromkeys(IDENTITY_TERM_GROUPS[group], kind))
+    kinds.update(dict.fromkeys((*MIGRATION_WORDS, "illegal"), 3))
+    return kinds
+
+
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class HateSecondStage(BaseEstimator):
+    """Rescores the hate labels of a fitted stage-1 model (see the module docstring).
+
+    Parameters
+    ----------
+    labels : sequence of str, default=HATE_LABELS
+        Labels to rescore (those the training data has); the hostility score predicts their union.
+    max_iter, max_depth, learning_rate : boosted-tree settings, chosen by cross-validation in the train split.
+    max_bins : int, default=255
+        Bins per input, at weighted quantiles of the training rows (fixed once, not per fit).
+    C : float, default=4.0
+        Inverse regularisation of the hostility score's logistic regression.
+    cv : int, default=5
+        Folds for the out-of-fold scores that calibrate and threshold each label.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    columns_ : ndarray of int
+        Positions of the rescored labels among the stage-1 model's labels.
+    thresholds_ : ndarray
+        Threshold per rescored label, on its calibrated score.
+    oof_proba_ : ndarray of shape (n_rows, n_rescored)
+        Calibrated out-of-fold probabilities on the training rows.
+    """
+
+    def __init__(self, labels=HATE_LABELS, max_iter=150, max_depth=3, learning_rate=0.05, max_bins=255, C=4.0,
+                 cv=5, random_state=0):
+        self.labels = labels
+        self.max_iter = max_iter
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.max_bins = max_bins
+        self.C = C
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, processed, stage1_oof, Y, label_names, *, sample_weight=None, groups=None,
+            min_threshold=0.1, max_threshold=0.9):
+        """Fit on the training rows.
+
+        ``processed`` are the preprocessed reports; ``stage1_oof`` the stage-1 model's
+        calibrated out-of-fold probabilities of every label (columns in ``label_names`` order); ``Y`` the
+        indicator matrix; ``groups`` the source report of each row (a report and its counterfactual copies share
+        one: they fall in one fold, and copies share their source's hostility score).
+        """
+        from threadpoolctl import threadpool_limits
+
+        from classifier.model.estimator import _best_threshold, _fit_sigmoid, _sigmoid, _stratified_folds
+
+        label_names = [str(label) for label in label_names]
+        Y = np.asarray(Y)
+        n = len(processed)
+        groups = np.arange(n) if groups is None else np.asarray(groups)
+        weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.label_names_ = label_names
+        # A label with fewer than `cv` source reports on either side cannot be cross-validated: it keeps stage 1.
+        self.columns_ = np.asarray([label_names.index(label) for label in self.labels if label in label_names
+                                    and _fewest_groups(Y[:, label_names.index(label)], groups) >= self.cv],
+                                   dtype=int)
+        self.masker_ = GroupMasker(group_words())
+        self.hostility_ = None
+        self.models_, self.calibration_ = [], np.zeros((len(self.columns_), 2))
+        self.thresholds_ = np.zeros(len(self.columns_))
+        self.oof_proba_ = np.zeros((n, len(self.columns_)))
+        if not len(self.columns_):
+            return self
+        h = self._fit_hostility(processed, Y[:, self.columns_].max(axis=1), groups)
+        raw = self._inputs(stage1_oof, processed, h)
+        self.bin_edges_ = [_weighted_quantiles(column, weight, self.max_bins) for column in raw.T]
+        X = self._binned(raw)
+        # One OpenMP thread: small fits otherwise spend most of their time waiting on the thread pool.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for k, j in enumerate(self.columns_):
+                y = Y[:, j].astype(int)
+                oof = np.zeros(n)
+                for fit_rows, held in _stratified_folds(y, self.cv, self.random_state, groups):
+                    model = self._trees(j, len(label_names)).fit(X[fit_rows], y[fit_rows],
+                                                                sample_weight=weight[fit_rows])
+                    oof[held] = model.predict_proba(X[held])[:, 1]
+                a, b = _fit_sigmoid(_logit(oof), y)
+                self.calibration_[k] = (a, b)
+                self.oof_proba_[:, k] = _sigmoid(a * _logit(oof) + b)
+                self.thresholds_[k] = _best_threshold(self.oof_proba_[:, k], y, min_threshold, max_threshold, weight)
+                self.models_.append(self._trees(j, len(label_names)).fit(X, y, sample_weight=weight))
+        return self
+
+    def rescore(self, proba, processed) -> np.ndarray:
+        """A copy of the stage-1 probabilities ``proba`` of the preprocessed reports ``processed``, with the
+        rescored labels' columns replaced."""
+        from threadpoolctl import threadpool_limits
+
+        from classifier.model.estimator import _sigmoid
+
+        proba = np.array(proba, dtype=float, copy=True)
+        if not len(self.columns_) or not len(proba):
+            return proba
+        h = self.hostility_.decision_function(self.masker_.mask(processed))
+        X = self._binned(self._inputs(proba, processed, h))
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for k, j in enumerate(self.columns_):
+                a, b = self.calibration_[k]
+                proba[:, j] = _sigmoid(a * _logit(self.models_[k].predict_proba(X)[:, 1]) + b)
+        return proba
+
+    def merged_thresholds(self, stage1_thresholds) -> np.ndarray:
+        """The stage-1 thresholds with the rescored labels' replaced by this stage's."""
+        thresholds = np.array(stage1_thresholds, dtype=float, copy=True)
+        thresholds[self.columns_] = self.thresholds_
+        return thresholds
+
+    def _fit_hostility(self, processed, hostile, groups) -> np.ndarray:
+        """Fit the hostility score on one row per source report; return its out-of-fold score for every row.
+
+        A long report's score is the larger of its whole text's and its most hostile passage's (as stage 1
+        scores long reports), so one hostile sentence in a long e-mail is not diluted away."""
+        from sklearn.model_selection import StratifiedKFold
+
+        from classifier.model.features import build_features
+        from classifier.model.pipeline import features_with_passages
+
+        sources, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+        masked = self.masker_.mask([processed[i] for i in first])
+        target = hostile[first]
+        features = build_features(min_df=2).fit(masked)
+        matrix, passages = features_with_passages(features, masked)
+        h = np.zeros(len(first))
+        if min(target.sum(), len(target) - target.sum()) >= self.cv:
+            split = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+            for fit_rows, held in split.split(matrix, target):
+                regression = self._hostility_regression().fit(matrix[fit_rows], target[fit_rows])
+                held_passages = None
+                if passages is not None:
+                    keep = np.isin(passages[1], held)
+                    held_passages = (passages[0][keep], passages[1][keep])
+                h[held] = _Hostility.combine(regression, matrix, held_passages)[held]
+        regression = self._hostility_regression().fit(matrix, target) if 0 < target.sum() < len(target) else None
+        self.hostility_ = _Hostility(features, regression)
+        return h[inverse]
+
+    def _hostility_regression(self):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear")
+
+    def _inputs(self, proba, texts, h) -> np.ndarray:
+        return np.hstack([_logit(np.asarray(proba, dtype=float)), self.masker_.context(texts), h[:, None]])
+
+    def _binned(self, X) -> np.ndarray:
+        """Each input replaced by its bin's number (the bins fixed at fit): the trees then split on at most
+        ``max_bins`` values per input and skip their own binning, slow with weighted rows."""
+        return np.column_stack([np.searchsorted(edges, column, side="right")
+                                for edges, column in zip(self.bin_edges_, X.T, strict=True)]).astype(float)
+
+    def _trees(self, column, n_labels):
+        """Shallow boosted trees that never decrease in the label's own stage-1 score nor in the hostility
+        score (the last input)."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        increasing = [0] * (n_labels + N_CONTEXT)
+        increasing[column] = increasing[-1] = 1
+        return HistGradientBoostingClassifier(
+            max_depth=self.max_depth, max_iter=self.max_iter, learning_rate=self.learning_rate, min_samples_leaf=20,
+            l2_regularization=1.0, class_weight="balanced", early_stopping=False, random_state=self.random_state,
+            monotonic_cst=increasing, max_bins=self.max_bins,
+        )
+
+
+class _Hostility:
+    """The fitted hostility score: features of the masked text and a logistic regression (none when the
+    training rows held one class only: the score is then 0)."""
+
+    def __init__(self, features, regression):
+        self.features = features
+        self.regression = regression
+
+    def decision_function(self, masked) -> np.ndarray:
+        """Per masked report, the larger of its whole text's and its passages' scores."""
+        from classifier.model.pipeline import features_with_passages
+
+        if self.regression is None:
+            return np.zeros(len(masked))
+        return self.combine(self.regression, *features_with_passages(self.features, masked))
+
+    @staticmethod
+    def combine(regression, matrix, passages) -> np.ndarray:
+        """``regression``'s score of each row of ``matrix``, raised to its best passage's (``(X, owner)``)."""
+        from classifier.model.estimator import _max_per_owner
+
+        scores = regression.decision_function(matrix)
+        if passages is not None and len(passages[1]):
+            scores = np.maximum(scores, _max_per_owner(regression.decision_function(passages[0]), passages[1],
+                                                       matrix.shape[0]))
+        return scores

@@ -1,0 +1,128 @@
+"""classifier.model.second_stage: group masking, group kinds, and the rescoring of the hate labels."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from classifier.model.pipeline import build_pipeline
+from classifier.model.second_stage import GROUP_TOKEN, GroupMasker, HateSecondStage, TermIndex, group_words
+
+LABELS = ["immigration", "israel_palestine", "race_hate"]
+GROUPS = ["muslim", "polish", "somali", "jewish", "black", "romanian", "sikh", "irish"]
+
+
+def test_term_index_finds_whole_words_longest_first_ignoring_case():
+    index = TermIndex({"asylum": "a", "asylum seeker": "b", "mixed-race": "c", "jew": "d"})
+    text = "Asylum  seeker, asylum; mixed-race and mixed race; jewel JEW"
+    found = [(text[start:end], value) for start, end, value in index.find(text)]
+    assert found == [("Asylum  seeker", "b"), ("asylum", "a"), ("mixed-race", "c"), ("JEW", "d")]
+    assert index.find("") == [] and index.find("nothing here") == []
+
+
+def test_group_masker_hides_group_names_and_names_their_kinds():
+    masker = GroupMasker(group_words())
+    assert masker.mask(["muslim family and polish neighbour", "bins and parking"]) == [
+        f"{GROUP_TOKEN} family and {GROUP_TOKEN} neighbour", "bins and parking"]
+    kinds = masker.context(["Asylum seekers moved into the hotel", "A new mosque for Polish Catholics",
+                            "Bins were not collected"])
+    np.testing.assert_array_equal(kinds[:, :4], [[0, 0, 0, 1], [1, 1, 1, 0], [0, 0, 0, 0]])
+    assert kinds[2, 4] == pytest.approx(np.log1p(4))
+
+
+def test_group_masker_pickles_its_words_only():
+    masker = GroupMasker(["muslim"])
+    masker.mask(["a muslim"])
+    restored = pickle.loads(pickle.dumps(masker))
+    assert vars(restored) == {"words": ("muslim",)}
+    assert restored.mask(["a Muslim"]) == [f"a {GROUP_TOKEN}"]
+
+
+def _reports(n=240, seed=0):
+    """Neutral and hostile sentences about many groups; race_hate when hostile, immigration for a third."""
+    rng = np.random.default_rng(seed)
+    texts, Y = [], []
+    for i in range(n):
+        group = GROUPS[i % len(GROUPS)]
+        hostile = i % 3 == 0
+        migrant = i % 5 == 0
+        text = (f"get the {group} scum out of our street they are vermin" if hostile
+                else f"the {group} family opened a bakery and the bread is lovely")
+        if migrant:
+            text += " and the asylum seekers at the hotel"
+        texts.append(text)
+        Y.append([int(migrant), int(i % 7 == 0), int(hostile)])
+    Y = np.asarray(Y)
+    # Stage-1 scores that know the labels, noisily.
+    oof = np.clip(0.6 * Y + 0.4 * rng.random(Y.shape), 0.01, 0.99)
+    return texts, Y, oof
+
+
+def test_second_stage_rescores_only_the_hate_labels_it_can_cross_validate():
+    texts, Y, oof = _reports()
+    stage = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)
+    np.testing.assert_array_equal(stage.columns_, [0, 2])
+    rescored = stage.rescore(oof, texts)
+    np.testing.assert_array_equal(rescored[:, 1], oof[:, 1])
+    assert not np.allclose(rescored[:, [0, 2]], oof[:, [0, 2]])
+    assert ((rescored >= 0) & (rescored <= 1)).all()
+    merged = stage.merged_thresholds([0.5, 0.4, 0.5])
+    assert merged[1] == 0.4 and merged[0] == stage.thresholds_[0] and merged[2] == stage.thresholds_[1]
+    # With fewer than `cv` reports on a side, a label keeps its stage-1 score.
+    Y_rare = Y.copy()
+    Y_rare[:, 2] = 0
+    Y_rare[:3, 2] = 1
+    rare = HateSecondStage(max_iter=20).fit(texts, oof, Y_rare, LABELS)
+    np.testing.assert_array_equal(rare.columns_, [0])
+
+
+def test_second_stage_never_lowers_a_label_as_its_own_score_rises():
+    texts, Y, oof = _reports()
+    stage = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)
+    low, high = oof.copy(), oof.copy()
+    low[:, 2], high[:, 2] = 0.2, 0.9
+    assert (stage.rescore(high, texts)[:, 2] >= stage.rescore(low, texts)[:, 2] - 1e-12).all()
+
+
+def test_second_stage_survives_pickling_with_the_same_scores():
+    texts, Y, oof = _reports()
+    stage = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)
+    restored = pickle.loads(pickle.dumps(stage))
+    np.testing.assert_array_equal(restored.rescore(oof, texts), stage.rescore(oof, texts))
+
+
+def test_pipeline_with_a_second_stage_predicts_with_its_thresholds():
+    texts, Y, _ = _reports()
+    pipeline = build_pipeline(LABELS, cv=3, cv_repeats=1, min_df=1,
+                              second_stage=HateSecondStage(max_iter=20)).fit(texts, Y)
+    stage = pipeline.second_stage_
+    assert stage is not None and list(stage.columns_) == [0, 2]
+    classifier = pipeline.named_steps["classifier"]
+    np.testing.assert_array_equal(pipeline.thresholds_, stage.merged_thresholds(classifier.thresholds_))
+    proba = pipeline.predict_proba(texts[:20])
+    np.testing.assert_array_equal(pipeline.predict(texts[:20]), (proba >= pipeline.thresholds_).astype(int))
+    linear = build_pipeline(LABELS, cv=3, cv_repeats=1, min_df=1, second_stage=False).fit(texts, Y)
+    assert linear.second_stage_ is None
+    np.testing.assert_array_equal(linear.thresholds_, linear.named_steps["classifier"].thresholds_)
+    # The stage-1 scores are the same with or without a second stage; it changes only the hate labels.
+    np.testing.assert_allclose(linear.predict_proba(texts[:20])[:, 1], proba[:, 1])
+
+
+def test_pipeline_saved_before_the_second_stage_loads_without_one():
+    texts, Y, _ = _reports(60)
+    pipeline = build_pipeline(["israel_palestine"], cv=2, cv_repeats=1, min_df=1).fit(texts, Y[:, 1])
+    state = pipeline.__getstate__()
+    state.pop("second_stage")
+    state.pop("second_stage_")
+    old = type(pipeline).__new__(type(pipeline))
+    old.__setstate__(state)
+    assert old.second_stage is None and old.second_stage_ is None
+    np.testing.assert_array_equal(old.predict_proba(texts), pipeline.predict_proba(texts))
+
+
+def test_a_slice_keeps_the_second_stage_only_with_the_classifier():
+    pipeline = build_pipeline(LABELS)
+    assert isinstance(pipeline[1:].second_stage, HateSecondStage)
+    assert pipeline[:-1].second_stage is None
