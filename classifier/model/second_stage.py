@@ -158,6 +158,24 @@ class GroupMasker:
         return {"words": self.words}
 
 
+def _in_threads(func, tasks) -> list:
+    """``[func(task) for task in tasks]``, run on as many threads as the process may use CPUs, each limited to one
+    OpenMP thread (the fits here release the GIL; small fits otherwise wait on OpenMP's thread pool)."""
+    import os
+
+    from joblib import Parallel, delayed
+    from threadpoolctl import threadpool_limits
+
+    def run(task):
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return func(task)
+
+    jobs = max(1, min(len(os.sched_getaffinity(0)), len(tasks)))
+    if jobs == 1:
+        return [run(task) for task in tasks]
+    return Parallel(n_jobs=jobs, prefer="threads")(delayed(run)(task) for task in tasks)
+
+
 def _weighted_quantiles(values, weight, n_bins) -> np.ndarray:
     """Up to ``n_bins - 1`` distinct inner bin edges: midpoints between the distinct values when there are few,
     else weighted quantiles."""
@@ -239,8 +257,6 @@ class HateSecondStage(BaseEstimator):
         indicator matrix; ``groups`` the source report of each row (a report and its counterfactual copies share
         one: they fall in one fold, and copies share their source's hostility score).
         """
-        from threadpoolctl import threadpool_limits
-
         from classifier.model.estimator import _best_threshold, _fit_sigmoid, _sigmoid, _stratified_folds
 
         label_names = [str(label) for label in label_names]
@@ -264,20 +280,32 @@ class HateSecondStage(BaseEstimator):
         raw = self._inputs(stage1_oof, processed, h)
         self.bin_edges_ = [_weighted_quantiles(column, weight, self.max_bins) for column in raw.T]
         X = self._binned(raw)
-        # One OpenMP thread: small fits otherwise spend most of their time waiting on the thread pool.
-        with threadpool_limits(limits=1, user_api="openmp"):
-            for k, j in enumerate(self.columns_):
-                y = Y[:, j].astype(int)
-                oof = np.zeros(n)
-                for fit_rows, held in _stratified_folds(y, self.cv, self.random_state, groups):
-                    model = self._trees(j, len(label_names)).fit(X[fit_rows], y[fit_rows],
-                                                                sample_weight=weight[fit_rows])
-                    oof[held] = model.predict_proba(X[held])[:, 1]
-                a, b = _fit_sigmoid(_logit(oof), y)
-                self.calibration_[k] = (a, b)
-                self.oof_proba_[:, k] = _sigmoid(a * _logit(oof) + b)
-                self.thresholds_[k] = _best_threshold(self.oof_proba_[:, k], y, min_threshold, max_threshold, weight)
-                self.models_.append(self._trees(j, len(label_names)).fit(X, y, sample_weight=weight))
+        n_labels = len(label_names)
+        tasks = []  # (label position, held-out rows or None for the final fit, rows to fit on)
+        for k, j in enumerate(self.columns_):
+            y = Y[:, j].astype(int)
+            folds = _stratified_folds(y, self.cv, self.random_state, groups)
+            tasks += [(k, held, fit_rows) for fit_rows, held in folds]
+            tasks.append((k, None, np.arange(n)))
+
+        def fit_one(task):
+            k, _, rows = task
+            y = Y[rows, self.columns_[k]].astype(int)
+            return self._trees(self.columns_[k], n_labels).fit(X[rows], y, sample_weight=weight[rows])
+
+        fitted = _in_threads(fit_one, tasks)
+        oof = np.zeros((n, len(self.columns_)))
+        for (k, held, _), model in zip(tasks, fitted, strict=True):
+            if held is None:
+                self.models_.append(model)
+            else:
+                oof[held, k] = model.predict_proba(X[held])[:, 1]
+        for k, j in enumerate(self.columns_):
+            y = Y[:, j].astype(int)
+            a, b = _fit_sigmoid(_logit(oof[:, k]), y)
+            self.calibration_[k] = (a, b)
+            self.oof_proba_[:, k] = _sigmoid(a * _logit(oof[:, k]) + b)
+            self.thresholds_[k] = _best_threshold(self.oof_proba_[:, k], y, min_threshold, max_threshold, weight)
         return self
 
     def rescore(self, proba, processed) -> np.ndarray:
@@ -320,16 +348,19 @@ class HateSecondStage(BaseEstimator):
         features = build_features(min_df=2).fit(masked)
         matrix, passages = features_with_passages(features, masked)
         h = np.zeros(len(first))
+        folds = []
         if min(target.sum(), len(target) - target.sum()) >= self.cv:
-            split = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-            for fit_rows, held in split.split(matrix, target):
-                regression = self._hostility_regression().fit(matrix[fit_rows], target[fit_rows])
-                held_passages = None
-                if passages is not None:
-                    keep = np.isin(passages[1], held)
-                    held_passages = (passages[0][keep], passages[1][keep])
-                h[held] = _Hostility.combine(regression, matrix, held_passages)[held]
-        regression = self._hostility_regression().fit(matrix, target) if 0 < target.sum() < len(target) else None
+            folds = list(StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(matrix, target))
+        final = [np.arange(len(target))] if 0 < target.sum() < len(target) else []
+        fitted = _in_threads(lambda rows: self._hostility_regression().fit(matrix[rows], target[rows]),
+                             [fit_rows for fit_rows, _ in folds] + final)
+        for (_, held), regression in zip(folds, fitted, strict=False):
+            held_passages = None
+            if passages is not None:
+                keep = np.isin(passages[1], held)
+                held_passages = (passages[0][keep], passages[1][keep])
+            h[held] = _Hostility.combine(regression, matrix, held_passages)[held]
+        regression = fitted[-1] if final else None
         self.hostility_ = _Hostility(features, regression)
         return h[inverse]
 

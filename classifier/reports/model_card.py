@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 
+def _second_stage_sentence(labels) -> str:
+    if not labels:
+        return ""
+    return (f"Then {', '.join(f'`{label}`' for label in labels)} are scored again by a second stage: per label, "
+            "shallow gradient-boosted trees over all the linear scores, which kinds of group the report names "
+            "(faith, place of worship, nationality or ethnicity, migration status) and a hostility score that "
+            "does not see any group's name; it may only raise a label as that label's linear score or the "
+            "hostility rises, and is calibrated and thresholded on its own out-of-fold scores. The words shown "
+            "for a label are still those of its linear model. ")
+
+
 def render_model_card(metadata: dict) -> str:
     """Markdown model card from a model's metadata: use, limits, data, per-label results, versions."""
     m = metadata["metrics"]
@@ -24,6 +35,7 @@ def render_model_card(metadata: dict) -> str:
         "family) → TF-IDF word and character n-grams → one logistic regression per label, Platt-calibrated, "
         "with a threshold per label tuned by cross-validation on the training split; a long report is also "
         "scored passage by passage, so that a sentence about a second topic is not diluted. "
+        f"{_second_stage_sentence(metadata.get('second_stage_labels') or [])}"
         "No-label reports that mention a faith, a nationality, a hotel or a flag weigh "
         f"{metadata.get('hard_negative_weight', 1):g}x in training, and each report that names an identity "
         "term is copied with the term swapped for another, so that such mentions alone are not taken as "
@@ -48,7 +60,7 @@ def render_model_card(metadata: dict) -> str:
         "- It reads words, not meaning: sarcasm, quotes of abuse in a report *about* abuse, and new coded "
         "language can fool it; a report that mentions a faith or nationality neutrally can still be scored "
         "up, most of all a one-line report, where a group's name weighs as much as all its other words (see "
-        "the identity-term check below). The reverse happens too: a short threat that names a group but "
+        "the identity-term check below). The reverse is more common: a short threat that names a group but "
         "holds no insult and no exclusion phrase (a threat of violence \"if he stays\") is often scored "
         "below its threshold, so read reports describing threats even when they carry no label.",
         "- Scores are calibrated on the training split; on data from a different source they may be "

@@ -167,6 +167,12 @@ def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, se
     return augmented, np.concatenate([np.arange(len(data)), np.asarray(index, dtype=int)])
 
 
+def rescored_labels(pipeline) -> list[str]:
+    """The labels ``pipeline``'s second stage rescores (none without one)."""
+    stage = getattr(pipeline, "second_stage_", None)
+    return [] if stage is None else [stage.label_names_[j] for j in stage.columns_]
+
+
 def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:en", C=None,
                  hard_negative_weight=HARD_NEGATIVE_WEIGHT, remove_stop_words=None,
                  counterfactuals=COUNTERFACTUAL_COPIES, **pipeline_options):
@@ -233,6 +239,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "spacy_pipeline": spacy_pipeline,
         "seed": seed,
         "C": pipeline.named_steps["classifier"].C,
+        "second_stage_labels": rescored_labels(pipeline),
         "hard_negative_weight": hard_negative_weight,
         "test_size": test_size,
         "split": split_how,

@@ -134,12 +134,7 @@ def test_model_arbitrary_unicode_never_crashes(model, texts):
     "A Jewish family have opened a bakery on the high street, the bread is amazing.",
     "The Black lad who works at the garage fixed my car for half the price",
     "Polish couple at number 9 asked when the brown bin gets emptied",
-    pytest.param(
-        "The refugee family from the hotel joined the litter pick on Saturday, lovely people",
-        marks=pytest.mark.xfail(strict=True, reason="known false positive since the seventh corpus generation: "
-                                "'refugee' with 'hotel' scores immigration above its threshold (about "
-                                "0.72 against 0.61), after many short posts against asylum hotels; see the README"),
-    ),
+    "The refugee family from the hotel joined the litter pick on Saturday, lovely people",
 ])
 def test_model_neutral_mention_of_who_someone_is_gets_no_label(default_model, text):
     [p] = default_model.predict([text])

@@ -10,20 +10,19 @@ from classifier.io.records import read_labelled
 from classifier.training.train import split_indices, train
 from tests.helpers import CORPUS, write_csv
 
-# Issue 13's bars on the bundled corpus's test split. The default model (plain LR with passages and
-# counterfactual copies, chosen by cross-validation inside the train split and the identity suite:
-# docs/model_choices.md) measures macro-F1 0.859, every label >= 0.82 and 91.7% of hard negatives left
-# unlabelled on the 1,618 test reports of generations 1-7. On the 1,450 test reports of generations 1-6 it
-# measures 0.869 and 93.3%, as before the seventh generation; that generation's 168 short test reports
-# (posts, threats without insults, migration words in everyday reports) are harder, so the bars are set
-# just under what the whole split reaches.
-MACRO_F1_BAR = 0.85
+# Issue 13's bars on the bundled corpus's test split (1,618 reports of generations 1-7). The default model (plain
+# LR with passages and counterfactual copies, the hate labels rescored by the second stage; chosen by
+# cross-validation inside the train split and the identity suite: docs/model_choices.md) measures macro-F1 0.874,
+# every label >= 0.83 and 95.0% of hard negatives left unlabelled (the linear model alone: 0.859 and 91.9%).
+MACRO_F1_BAR = 0.86
 LABEL_F1_BAR = 0.78
-HARD_NEGATIVE_BAR = 0.91
-# Identity-term suite: the issue asks for <= 3% false positives (the default measures 1.3%) and >= 95% hostile
-# recall (it measures 92.2%, so this bar guards what has been reached until the target is met).
+HARD_NEGATIVE_BAR = 0.93
+# Identity-term suite: the issue asks for <= 3% false positives overall and <= 5% for every group (the default
+# measures 0.3%, no group above 2.5%) and >= 95% hostile recall (it measures 93.7%, so this bar guards what has
+# been reached until the target is met).
 SUITE_FPR_BAR = 0.03
-SUITE_HOSTILE_RECALL_BAR = 0.90
+SUITE_GROUP_FPR_BAR = 0.05
+SUITE_HOSTILE_RECALL_BAR = 0.92
 #: Long reports (> 150 words, most of them multi-topic) may trail short ones by at most this much recall.
 LONG_RECALL_GAP = 0.05
 
@@ -68,6 +67,8 @@ def test_training_records_the_identity_suite_figures(trained):
 def test_training_default_model_meets_identity_suite_bars(default_trained):
     overall = default_trained.identity_suite["overall"]
     assert overall["false_positive_rate"] <= SUITE_FPR_BAR
+    for group, figures in default_trained.identity_suite["groups"].items():
+        assert figures["false_positive_rate"] <= SUITE_GROUP_FPR_BAR, group
     assert overall["hostile_recall"] >= SUITE_HOSTILE_RECALL_BAR
 
 
