@@ -10,6 +10,7 @@ out-of-fold scores.
     python -m benchmarks.stacking                 # 5 outer folds (seed 1), about 5 minutes here
     python -m benchmarks.stacking --fold-seed 2   # another split of the same rows
     python -m benchmarks.stacking --quick         # a smoke run on 600 reports, 2 folds, small trees (seconds)
+    python -m benchmarks.stacking --stage max_iter=60 --stage learning_rate=0.125   # other second-stage settings
 
 `docs/model_choices.md` ("A second stage over the linear scores") has the figures.
 """
@@ -31,7 +32,7 @@ REVIEW_BAND = 0.15
 MODELS = ("linear only", "with second stage")
 
 
-def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False) -> dict:
+def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False, stage_options=None) -> dict:
     """Fit the default pipeline on the outer-train rows; return, per model, its probabilities and thresholds on
     the outer-test rows and the suite."""
     from classifier.model.pipeline import CLASSIFIER, second_stage_proba
@@ -39,8 +40,8 @@ def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False) -> 
     from classifier.training.train import fit_pipeline
 
     train, test = data.subset(list(train_idx)), data.subset(list(test_idx))
-    options = {"second_stage": HateSecondStage(max_iter=30)} if quick else {}
-    pipeline = fit_pipeline(train, labels, seed=0, **options)
+    settings = {"max_iter": 30, **(stage_options or {})} if quick else dict(stage_options or {})
+    pipeline = fit_pipeline(train, labels, seed=0, second_stage=HateSecondStage(**settings))
     classifier = pipeline.named_steps[CLASSIFIER]
     outcome = {"test": test}
     linear, shipped = [], []
@@ -74,7 +75,7 @@ def score(test, labels, proba, thresholds, proba_suite, suite) -> dict:
             "needs review": review}
 
 
-def run(*, fold_seed=1, folds=None, quick=False, echo=print) -> dict:
+def run(*, fold_seed=1, folds=None, quick=False, stage_options=None, echo=print) -> dict:
     from sklearn.model_selection import StratifiedKFold
 
     from classifier.fairness import load_identity_suite
@@ -92,7 +93,7 @@ def run(*, fold_seed=1, folds=None, quick=False, echo=print) -> dict:
     rows: dict[str, list[dict]] = {name: [] for name in MODELS}
     for fold in chosen:
         started = time.perf_counter()
-        outcome = run_fold(data, labels, *splits[fold], suite_texts, quick=quick)
+        outcome = run_fold(data, labels, *splits[fold], suite_texts, quick=quick, stage_options=stage_options)
         for name in rows:
             rows[name].append(score(outcome["test"], labels, *outcome[name], suite))
         echo(f"fold {fold}: {time.perf_counter() - started:.0f} s; macro-F1 linear only "
@@ -122,8 +123,14 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", type=int, nargs="+", help="outer folds to run (default: all five)")
     parser.add_argument("--quick", action="store_true", help="600 reports, 2 folds, small trees: a smoke run")
     parser.add_argument("--json", type=Path, help="also write the per-fold figures here")
+    parser.add_argument("--stage", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of the second stage, e.g. --stage max_iter=60 (repeatable)")
     args = parser.parse_args(argv)
-    rows = run(fold_seed=args.fold_seed, folds=args.folds, quick=args.quick,
+    options = {}
+    for setting in args.stage:
+        name, _, value = setting.partition("=")
+        options[name] = float(value) if "." in value else int(value)
+    rows = run(fold_seed=args.fold_seed, folds=args.folds, quick=args.quick, stage_options=options,
                echo=lambda line: print(line, file=sys.stderr))
     print(format_table(rows))
     if args.json:

@@ -237,7 +237,7 @@ class HateSecondStage(BaseEstimator):
         Calibrated out-of-fold probabilities on the training rows.
     """
 
-    def __init__(self, labels=HATE_LABELS, max_iter=150, max_depth=3, learning_rate=0.05, max_bins=255, C=4.0,
+    def __init__(self, labels=HATE_LABELS, max_iter=60, max_depth=3, learning_rate=0.125, max_bins=255, C=4.0,
                  cv=5, random_state=0):
         self.labels = labels
         self.max_iter = max_iter
