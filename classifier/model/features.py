@@ -70,7 +70,44 @@ class WordwiseTfidfVectorizer(TfidfVectorizer):
 
     Counting is the only step replaced; the counts then go through scikit-learn's own TF-IDF transform,
     so the output equals ``TfidfVectorizer.transform`` exactly (a test checks it). The cache is not pickled.
+    Fitting counts each distinct word's n-grams once too (the counts of the reports are a sparse product of
+    word counts and n-gram counts per word), then scikit-learn sorts and prunes the vocabulary as always: the
+    same vocabulary and IDF weights (tested).
     """
+
+    def _count_vocab(self, raw_documents, fixed_vocab):
+        if fixed_vocab or not isinstance(self.analyzer, CharWbAnalyzer):
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        from scipy import sparse
+        from sklearn.feature_extraction import text
+
+        word_ids: dict[str, int] = {}
+        ids, indptr = [], [0]
+        for doc in raw_documents:
+            if doc is np.nan:
+                raise ValueError("np.nan is an invalid document, expected byte or unicode string.")
+            ids += [word_ids.setdefault(word, len(word_ids)) for word in doc.split()]
+            indptr.append(len(ids))
+        words = sparse.csr_matrix((np.ones(len(ids), dtype=np.int64), np.asarray(ids, dtype=np.int64),
+                                   np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(word_ids)))
+        vocabulary: dict[str, int] = {}
+        rows, columns = [], []
+        for word, row in word_ids.items():
+            for gram in self.analyzer(word):
+                rows.append(row)
+                columns.append(vocabulary.setdefault(gram, len(vocabulary)))
+        if not vocabulary:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        grams = sparse.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, columns)),
+                                  shape=(len(word_ids), len(vocabulary)))  # duplicates summed: counts per word
+        counts = (words @ grams).tocsr()
+        counts.sum_duplicates()
+        index_dtype = np.int32 if counts.nnz <= np.iinfo(np.int32).max else np.int64
+        X = sparse.csr_array((counts.data.astype(self.dtype), counts.indices.astype(index_dtype),
+                              counts.indptr.astype(index_dtype)), shape=counts.shape, dtype=self.dtype)
+        X.sort_indices()
+        align = getattr(text, "_align_api_if_sparse", None)
+        return vocabulary, (X if align is None else align(X))
 
     def transform(self, raw_documents):
         from scipy import sparse

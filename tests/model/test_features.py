@@ -45,3 +45,26 @@ def test_features_wordwise_tfidf_equals_sklearn_tfidf():
         got, expected = ours.transform(test), plain.transform(test)
         assert got.dtype == expected.dtype and got.shape == expected.shape
         np.testing.assert_array_equal(got.toarray(), expected.toarray())
+
+
+@pytest.mark.parametrize("min_df", [1, 2, 3])
+def test_features_wordwise_tfidf_fits_the_same_vocabulary_and_weights_as_sklearn(min_df):
+    """Fitting counts each distinct word's n-grams once; vocabulary, IDF weights and the fitted output are
+    scikit-learn's, on the corpus's own text (repeated words, odd spacing, one-letter words)."""
+    import numpy as np
+
+    from classifier.io.records import read_labelled
+    from classifier.model.features import WordwiseTfidfVectorizer
+    from tests.helpers import CORPUS
+
+    docs = [text.lower() for text in read_labelled(CORPUS).texts[:400]] + ["a  a\ta", "x", "zz zz zz"]
+    settings = dict(min_df=min_df, sublinear_tf=True, lowercase=False, dtype=np.float32)
+    ours = WordwiseTfidfVectorizer(analyzer=CharWbAnalyzer(), **settings)
+    plain = TfidfVectorizer(analyzer=CharWbAnalyzer(), **settings)
+    got, expected = ours.fit_transform(docs), plain.fit_transform(docs)
+    assert ours.vocabulary_ == plain.vocabulary_
+    np.testing.assert_array_equal(ours.idf_, plain.idf_)
+    assert type(got) is type(expected) and got.dtype == expected.dtype
+    assert (got != expected).nnz == 0
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        WordwiseTfidfVectorizer(analyzer=CharWbAnalyzer()).fit(["", "  "])
