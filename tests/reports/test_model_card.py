@@ -37,3 +37,15 @@ def test_model_card_without_identity_suite_figures_still_renders(trained):
 
     metadata = {key: value for key, value in trained.metadata.items() if key != "identity_suite"}
     assert "Identity-term test suite" not in render_model_card(metadata)
+
+
+def test_model_card_names_the_labels_the_second_stage_rescores(trained):
+    from classifier.reports.model_card import render_model_card
+
+    rescored = trained.metadata["second_stage_labels"]
+    assert rescored and set(rescored) <= {"immigration", "race_hate", "religious_hate"}
+    card = render_model_card(trained.metadata)
+    assert f"Then {', '.join(f'`{label}`' for label in rescored)} are scored again by a second stage" in card
+    linear_only = render_model_card({**trained.metadata, "second_stage_labels": []})
+    assert "second stage" not in linear_only and "second stage" not in render_model_card(
+        {key: value for key, value in trained.metadata.items() if key != "second_stage_labels"})
