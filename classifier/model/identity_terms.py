@@ -32,6 +32,35 @@ IDENTITY_TERM_GROUPS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Identity terms that counterfactual copies swap (:mod:`classifier.training.augment`), by group, as (singular
+#: adjective or noun, plural noun) pairs, lowercase.
+#: The plural is ``None`` where it is not a separate word ("Chinese").
+SWAP_TERMS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "religion": (
+        ("muslim", "muslims"), ("jewish", None), ("jew", "jews"), ("sikh", "sikhs"), ("hindu", "hindus"),
+        ("christian", "christians"), ("catholic", "catholics"), ("buddhist", "buddhists"), ("jain", "jains"),
+    ),
+    "ethnicity": (
+        ("black", None), ("asian", "asians"), ("chinese", None), ("arab", "arabs"), ("kurdish", None),
+        ("pakistani", "pakistanis"), ("bangladeshi", "bangladeshis"), ("indian", "indians"),
+        ("somali", "somalis"), ("caribbean", None), ("african", "africans"), ("nigerian", "nigerians"),
+        ("roma", None), ("gypsy", "gypsies"), ("traveller", "travellers"), ("irish", None),
+        ("jamaican", "jamaicans"), ("ghanaian", "ghanaians"), ("tamil", "tamils"), ("vietnamese", None),
+    ),
+    # Hostility for national origin is race hate too (docs/codebook.md), so nationalities swap with ethnicities.
+    "nationality": (
+        ("polish", None), ("romanian", "romanians"), ("bulgarian", "bulgarians"), ("lithuanian", "lithuanians"),
+        ("ukrainian", "ukrainians"), ("afghan", "afghans"), ("syrian", "syrians"), ("iraqi", "iraqis"),
+        ("iranian", "iranians"), ("eritrean", "eritreans"), ("sudanese", None), ("albanian", "albanians"),
+        ("turkish", None), ("portuguese", None), ("brazilian", "brazilians"), ("filipino", "filipinos"),
+        ("latvian", "latvians"), ("italian", "italians"),
+    ),
+    "migration_status": (
+        ("refugee", "refugees"), ("migrant", "migrants"), ("immigrant", "immigrants"),
+        ("asylum seeker", "asylum seekers"), ("migrant worker", "migrant workers"),
+        ("international student", "international students"),
+    ),
+}
 _PATTERNS = {
     group: re.compile(r"\b(?:" + "|".join(re.escape(term) for term in terms) + r")\b", re.IGNORECASE)
     for group, terms in IDENTITY_TERM_GROUPS.items()

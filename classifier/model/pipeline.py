@@ -9,7 +9,7 @@ from classifier.model.estimator import CalibratedLinearMultiLabel
 from classifier.model.features import build_features
 from classifier.model.preprocess import BLANK_PIPELINE, SpacyPreprocessor
 from classifier.model.second_stage import HateSecondStage
-from classifier.model.windows import MIN_TOKENS_FOR_WINDOWS, WINDOW_STRIDE, WINDOW_TOKENS, split_windows
+from classifier.model.windows import features_with_passages, nonempty_passages, split_windows
 
 PREPROCESS = "preprocess"
 FEATURES = "features"
@@ -77,7 +77,7 @@ class PassagePipeline(Pipeline):
             by_step[name][param] = value
         Xt, passages, processed = X, None, X
         if self.passages and PREPROCESS not in self.named_steps:
-            passages = _some(split_windows(X))
+            passages = nonempty_passages(split_windows(X))
         for name, step in self.steps[:-1]:
             if self._cuts_passages_at(name) and passages is None:
                 Xt, passages = features_with_passages(step.fit(Xt, y, **by_step[name]), Xt)
@@ -120,7 +120,7 @@ class PassagePipeline(Pipeline):
         """``(features, passages, preprocessed texts)`` of ``X``."""
         Xt, passages, processed = X, None, X
         if self.passages and PREPROCESS not in self.named_steps:
-            passages = _some(split_windows(X))
+            passages = nonempty_passages(split_windows(X))
         for name, step in self.steps[:-1]:
             if self._cuts_passages_at(name) and passages is None:
                 Xt, passages = features_with_passages(step, Xt)
@@ -145,28 +145,6 @@ def merged_thresholds(pipeline):
     thresholds = pipeline.named_steps[CLASSIFIER].thresholds_
     stage = getattr(pipeline, "second_stage_", None)
     return thresholds if stage is None else stage.merged_thresholds(thresholds)
-
-
-def _some(passages):
-    """``passages`` (a ``(texts, owner)`` pair), or ``None`` when there are none."""
-    return passages if len(passages[0]) else None
-
-
-def features_with_passages(features, processed, passages=True):
-    """``(X, windows)`` of preprocessed texts: the fitted ``features`` step's output, and ``(X_passages,
-    owner)`` for the passages of the long ones (``None`` when there are none, or with ``passages=False``).
-
-    A features step with ``transform_with_passages`` (:class:`~classifier.model.features.TokenFeatureUnion`)
-    counts both in one pass; any other transforms the passages cut by
-    :func:`~classifier.model.windows.split_windows`.
-    """
-    if not passages:
-        return features.transform(processed), None
-    method = getattr(features, "transform_with_passages", None)
-    if method is not None:
-        return method(processed, WINDOW_TOKENS, WINDOW_STRIDE, MIN_TOKENS_FOR_WINDOWS)
-    cut = _some(split_windows(processed))
-    return features.transform(processed), (None if cut is None else (features.transform(cut[0]), cut[1]))
 
 
 def pipeline_features(pipeline, processed):

@@ -46,8 +46,7 @@ def group_words() -> tuple[str, ...]:
     """Every group name the hostility score does not see: the identity terms of faiths, places of worship,
     nationalities and ethnicities, the counterfactual swap terms, migration words, and singular forms (the
     preprocessed text holds lemmas)."""
-    from classifier.model.identity_terms import IDENTITY_TERM_GROUPS
-    from classifier.training.augment import SWAP_TERMS
+    from classifier.model.identity_terms import IDENTITY_TERM_GROUPS, SWAP_TERMS
 
     words: set[str] = set()
     for group in ("religion", "nationality_ethnicity", "faith_building"):
@@ -340,7 +339,7 @@ class HateSecondStage(BaseEstimator):
         from sklearn.model_selection import StratifiedKFold
 
         from classifier.model.features import build_features
-        from classifier.model.pipeline import features_with_passages
+        from classifier.model.windows import features_with_passages
 
         sources, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
         masked = self.masker_.mask([processed[i] for i in first])
@@ -402,7 +401,7 @@ class _Hostility:
 
     def decision_function(self, masked) -> np.ndarray:
         """Per masked report, the larger of its whole text's and its passages' scores."""
-        from classifier.model.pipeline import features_with_passages
+        from classifier.model.windows import features_with_passages
 
         if self.regression is None:
             return np.zeros(len(masked))

@@ -40,3 +40,25 @@ def split_windows(docs, size=WINDOW_TOKENS, stride=WINDOW_STRIDE, min_tokens=MIN
             passages.append(" ".join(tokens[start : start + size]))
             owner.append(index)
     return passages, np.asarray(owner, dtype=np.int64)
+
+
+def nonempty_passages(passages):
+    """``passages`` (a ``(texts, owner)`` pair), or ``None`` when there are none."""
+    return passages if len(passages[0]) else None
+
+
+def features_with_passages(features, processed, passages=True):
+    """``(X, windows)`` of preprocessed texts: the fitted ``features`` step's output, and ``(X_passages,
+    owner)`` for the passages of the long ones (``None`` when there are none, or with ``passages=False``).
+
+    A features step with ``transform_with_passages`` (:class:`~classifier.model.features.TokenFeatureUnion`)
+    counts both in one pass; any other transforms the passages cut by
+    :func:`~classifier.model.windows.split_windows`.
+    """
+    if not passages:
+        return features.transform(processed), None
+    method = getattr(features, "transform_with_passages", None)
+    if method is not None:
+        return method(processed, WINDOW_TOKENS, WINDOW_STRIDE, MIN_TOKENS_FOR_WINDOWS)
+    cut = nonempty_passages(split_windows(processed))
+    return features.transform(processed), (None if cut is None else (features.transform(cut[0]), cut[1]))
