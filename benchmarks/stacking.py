@@ -32,7 +32,8 @@ REVIEW_BAND = 0.15
 MODELS = ("linear only", "with second stage")
 
 
-def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False, stage_options=None) -> dict:
+def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False, stage_options=None,
+             pipeline_options=None) -> dict:
     """Fit the default pipeline on the outer-train rows; return, per model, its probabilities and thresholds on
     the outer-test rows and the suite."""
     from classifier.model.pipeline import CLASSIFIER, second_stage_proba
@@ -41,7 +42,8 @@ def run_fold(data, labels, train_idx, test_idx, suite_texts, *, quick=False, sta
 
     train, test = data.subset(list(train_idx)), data.subset(list(test_idx))
     settings = {"max_iter": 30, **(stage_options or {})} if quick else dict(stage_options or {})
-    pipeline = fit_pipeline(train, labels, seed=0, second_stage=HateSecondStage(**settings))
+    pipeline = fit_pipeline(train, labels, seed=0, second_stage=HateSecondStage(**settings),
+                            **(pipeline_options or {}))
     classifier = pipeline.named_steps[CLASSIFIER]
     outcome = {"test": test}
     linear, shipped = [], []
@@ -75,7 +77,7 @@ def score(test, labels, proba, thresholds, proba_suite, suite) -> dict:
             "needs review": review}
 
 
-def run(*, fold_seed=1, folds=None, quick=False, stage_options=None, echo=print) -> dict:
+def run(*, fold_seed=1, folds=None, quick=False, stage_options=None, pipeline_options=None, echo=print) -> dict:
     from sklearn.model_selection import StratifiedKFold
 
     from classifier.fairness import load_identity_suite
@@ -93,7 +95,8 @@ def run(*, fold_seed=1, folds=None, quick=False, stage_options=None, echo=print)
     rows: dict[str, list[dict]] = {name: [] for name in MODELS}
     for fold in chosen:
         started = time.perf_counter()
-        outcome = run_fold(data, labels, *splits[fold], suite_texts, quick=quick, stage_options=stage_options)
+        outcome = run_fold(data, labels, *splits[fold], suite_texts, quick=quick, stage_options=stage_options,
+                           pipeline_options=pipeline_options)
         for name in rows:
             rows[name].append(score(outcome["test"], labels, *outcome[name], suite))
         echo(f"fold {fold}: {time.perf_counter() - started:.0f} s; macro-F1 linear only "
@@ -117,6 +120,15 @@ def format_table(rows: dict) -> str:
     return "\n".join(lines)
 
 
+def _settings(pairs) -> dict:
+    """``["max_iter=60", "learning_rate=0.1"]`` as ``{"max_iter": 60, "learning_rate": 0.1}``."""
+    settings = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        settings[name] = float(value) if "." in value else int(value)
+    return settings
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fold-seed", type=int, default=1, help="seed of the outer 5-fold split (default 1)")
@@ -125,13 +137,11 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="also write the per-fold figures here")
     parser.add_argument("--stage", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting of the second stage, e.g. --stage max_iter=60 (repeatable)")
+    parser.add_argument("--pipeline", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of build_pipeline, e.g. --pipeline cv_repeats=1 (repeatable)")
     args = parser.parse_args(argv)
-    options = {}
-    for setting in args.stage:
-        name, _, value = setting.partition("=")
-        options[name] = float(value) if "." in value else int(value)
-    rows = run(fold_seed=args.fold_seed, folds=args.folds, quick=args.quick, stage_options=options,
-               echo=lambda line: print(line, file=sys.stderr))
+    rows = run(fold_seed=args.fold_seed, folds=args.folds, quick=args.quick, stage_options=_settings(args.stage),
+               pipeline_options=_settings(args.pipeline), echo=lambda line: print(line, file=sys.stderr))
     print(format_table(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
