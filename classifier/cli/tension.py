@@ -129,6 +129,10 @@ def train_cli(
                                    f"nationality, hotel, flag... (default {HARD_NEGATIVE_WEIGHT_DEFAULT}; higher = "
                                    "fewer false alarms on them).")
     ] = None,
+    second_stage: Annotated[
+        bool, typer.Option("--second-stage/--linear-only", help="Rescore immigration, race_hate and religious_hate "
+                           "with the second stage (the default), or keep the linear scores for every label.")
+    ] = True,
     quiet: QuietOpt = False,
 ) -> None:
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
@@ -151,7 +155,7 @@ def train_cli(
             data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
             spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, review_band=review_band,
             **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
-            progress=progress,
+            second_stage=second_stage, progress=progress,
         )
     meta = result.metadata
     typer.echo(f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} in "

@@ -191,11 +191,13 @@ def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:e
 
 def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None, labels_column="labels",
           spacy_pipeline="blank:en", C=None, prefer_later=False, review_band=0.15, name=None,
-          hard_negative_weight=HARD_NEGATIVE_WEIGHT, progress: Progress | None = None) -> TrainResult:
+          hard_negative_weight=HARD_NEGATIVE_WEIGHT, second_stage=True,
+          progress: Progress | None = None) -> TrainResult:
     """Train a model on labelled files, evaluate it on the held-out split and save it to ``out_dir``.
 
     The saved model is the one fitted on the training split, so the metrics saved with it are honest
-    figures for that exact model on data it never saw. ``progress`` gets a line at each stage.
+    figures for that exact model on data it never saw. ``second_stage=False`` keeps the linear scores of every
+    label (:mod:`classifier.model.second_stage`). ``progress`` gets a line at each stage.
     """
     from classifier.evaluation.metrics import hard_negative_check, label_metrics
     from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
@@ -218,7 +220,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     tell(progress, f"fitting the model on {len(train_data)} training reports and their counterfactual copies "
                    "(preprocessing, features, thresholds tuned by cross-validation: the longest step)")
     pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C,
-                            hard_negative_weight=hard_negative_weight)
+                            hard_negative_weight=hard_negative_weight, second_stage=second_stage)
     fit_seconds = time.perf_counter() - started
     rows = TrainingRows.from_data(train_data, test_data)
     model = TensionModel(pipeline, {"review_band": review_band}, training_rows=rows)

@@ -36,6 +36,20 @@ def test_cli_train_takes_a_hard_negative_weight(small_labelled, tmp_path):
     assert not (tmp_path / "zero").exists()
 
 
+def test_cli_train_linear_only_keeps_every_labels_linear_score(small_corpus, tmp_path, trained):
+    from classifier import load_model
+
+    out = tmp_path / "linear"
+    result = runner.invoke(app, ["train", str(small_corpus), "--out", str(out), "--linear-only", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metadata.json").read_text("utf-8"))["second_stage_labels"] == []
+    linear = load_model(out)
+    assert linear.pipeline.second_stage_ is None
+    # The same data and seed with the second stage (the session's model): the hate labels are rescored.
+    assert trained.metadata["second_stage_labels"] and load_model(trained.model_dir).pipeline.second_stage_ is not None
+    assert "second stage" not in (out / "MODEL_CARD.md").read_text("utf-8")
+
+
 def test_cli_predict_info_and_evaluate(trained, small_corpus):
     result = runner.invoke(app, ["predict", str(trained.model_dir), "swastika painted on the synagogue", "--json"])
     assert result.exit_code == 0, result.output
