@@ -37,6 +37,14 @@ class CharWbAnalyzer:
             grams.extend(found)
         return grams
 
+    def uncached(self, doc: str) -> list[str]:
+        """The same n-grams as calling the analyzer, without filling its cache: for callers that keep their own
+        per-word cache (a second copy of every word's n-grams would only cost memory)."""
+        words = doc.split()
+        if len(words) == 1:
+            return self._word_grams(words[0])
+        return [gram for word in words for gram in self._word_grams(word)]
+
     def _word_grams(self, word: str) -> list[str]:
         # Mirrors sklearn.feature_extraction.text.CountVectorizer._char_wb_ngrams for one word.
         padded = f" {word} "
@@ -62,6 +70,12 @@ class CharWbAnalyzer:
 
     def __repr__(self):
         return f"CharWbAnalyzer(ngram_range={self.ngram_range})"
+
+
+def _uncached(analyzer):
+    """``analyzer``'s n-grams without its own cache (:meth:`CharWbAnalyzer.uncached`), or ``None`` for another
+    kind of analyzer."""
+    return getattr(analyzer, "uncached", None)
 
 
 class WordwiseTfidfVectorizer(TfidfVectorizer):
@@ -92,8 +106,9 @@ class WordwiseTfidfVectorizer(TfidfVectorizer):
                                    np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(word_ids)))
         vocabulary: dict[str, int] = {}
         rows, columns = [], []
+        analyze = _uncached(self.analyzer)
         for word, row in word_ids.items():
-            for gram in self.analyzer(word):
+            for gram in analyze(word):
                 rows.append(row)
                 columns.append(vocabulary.setdefault(gram, len(vocabulary)))
         if not vocabulary:
@@ -116,7 +131,7 @@ class WordwiseTfidfVectorizer(TfidfVectorizer):
             return super().transform(raw_documents)  # raises scikit-learn's NotFittedError
         if isinstance(raw_documents, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
-        analyze = self.build_analyzer()
+        analyze = _uncached(self.analyzer) or self.build_analyzer()
         vocabulary = self.vocabulary_
         cache = self.__dict__.setdefault("_index_cache", {})
         parts, indptr = [], [0]

@@ -94,13 +94,15 @@ class TokenCounter:
     def _token_table(self, distinct):
         """Unigram feature, pair id (-1 when none) and character counts (a CSR row) of each distinct token."""
         cache = self._cache
+        # Each token's n-grams are kept here as feature indices: the analyzer need not keep them as strings too.
+        analyze = getattr(self.char_analyzer, "uncached", self.char_analyzer)
         unigram = np.empty(len(distinct), dtype=np.int64)
         pair = np.empty(len(distinct), dtype=np.int64)
         chars = []
         for number, token in enumerate(distinct):
             entry = cache.get(token)
             if entry is None:
-                found = [self.char_vocabulary.get(gram) for gram in self.char_analyzer(token)]
+                found = [self.char_vocabulary.get(gram) for gram in analyze(token)]
                 entry = (self.word_vocabulary.get(token, -1), self._pair_ids.get(token, -1),
                          np.asarray([index for index in found if index is not None], dtype=np.int64))
                 if len(cache) < _CACHE_SIZE:

@@ -68,3 +68,12 @@ def test_features_wordwise_tfidf_fits_the_same_vocabulary_and_weights_as_sklearn
     assert (got != expected).nnz == 0
     with pytest.raises(ValueError, match="empty vocabulary"):
         WordwiseTfidfVectorizer(analyzer=CharWbAnalyzer()).fit(["", "  "])
+
+
+def test_features_char_analyzer_uncached_gives_the_same_grams_and_keeps_no_copy():
+    analyzer = CharWbAnalyzer()
+    for doc in ["asylum", " a\tb\nc ", "", "p*kis  go home", "x"]:
+        assert CharWbAnalyzer().uncached(doc) == analyzer(doc)
+    fresh = CharWbAnalyzer()
+    fresh.uncached("asylum seeker")
+    assert fresh._cache == {}
