@@ -27,8 +27,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
-#: The default review band: a report is flagged for review when a score is this close to its threshold.
-REVIEW_BAND = 0.15
 MODELS = ("linear only", "with second stage")
 
 
@@ -61,6 +59,7 @@ def score(test, labels, proba, thresholds, proba_suite, suite) -> dict:
     """Macro-F1 and per label, hard negatives left unlabelled, and the identity-term suite's figures."""
     from classifier.evaluation.metrics import hard_negative_check, label_metrics
     from classifier.fairness import score_identity_suite
+    from classifier.model.predictor import DEFAULT_REVIEW_BAND
 
     predicted = (proba >= thresholds).astype(int)
     metrics = label_metrics(np.asarray(test.indicator(labels)), predicted, labels)
@@ -68,7 +67,7 @@ def score(test, labels, proba, thresholds, proba_suite, suite) -> dict:
     by_label = dict(zip(labels, map(float, thresholds), strict=True))
     result = score_identity_suite(suite, labels, proba_suite[:n], by_label, baseline_proba=proba_suite[n:])
     overall = result["overall"]
-    review = (np.abs(proba - thresholds) < REVIEW_BAND).any(axis=1).mean()
+    review = (np.abs(proba - thresholds) < DEFAULT_REVIEW_BAND).any(axis=1).mean()
     return {"macro": metrics["macro"]["f1"], **{label: metrics["labels"][label]["f1"] for label in labels},
             "hard negatives": hard_negative_check(test.texts, test.labels, predicted)["overall"]["clean_rate"],
             "suite FPR": overall["false_positive_rate"],

@@ -72,12 +72,6 @@ class CharWbAnalyzer:
         return f"CharWbAnalyzer(ngram_range={self.ngram_range})"
 
 
-def _uncached(analyzer):
-    """``analyzer``'s n-grams without its own cache (:meth:`CharWbAnalyzer.uncached`), or ``None`` for another
-    kind of analyzer."""
-    return getattr(analyzer, "uncached", None)
-
-
 class WordwiseTfidfVectorizer(TfidfVectorizer):
     """A TfidfVectorizer for analyzers that work word by word (such as :class:`CharWbAnalyzer`), whose
     ``transform`` caches each word's feature indices instead of re-analysing it in every report.
@@ -106,7 +100,7 @@ class WordwiseTfidfVectorizer(TfidfVectorizer):
                                    np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(word_ids)))
         vocabulary: dict[str, int] = {}
         rows, columns = [], []
-        analyze = _uncached(self.analyzer)
+        analyze = self.analyzer.uncached
         for word, row in word_ids.items():
             for gram in analyze(word):
                 rows.append(row)
@@ -131,7 +125,7 @@ class WordwiseTfidfVectorizer(TfidfVectorizer):
             return super().transform(raw_documents)  # raises scikit-learn's NotFittedError
         if isinstance(raw_documents, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
-        analyze = _uncached(self.analyzer) or self.build_analyzer()
+        analyze = getattr(self.analyzer, "uncached", None) or self.build_analyzer()
         vocabulary = self.vocabulary_
         cache = self.__dict__.setdefault("_index_cache", {})
         parts, indptr = [], [0]

@@ -110,7 +110,7 @@ class TermIndex:
 
 
 class GroupMasker:
-    """Hides group names in preprocessed text and says which kinds of group a raw text names.
+    """Hides group names in preprocessed text and says which kinds of group a text names.
 
     The words are fixed when a model is fitted and saved with it, so a later change to the term lists does not
     change a saved model's scores; the term indexes are built on first use and not pickled.
@@ -341,7 +341,7 @@ class HateSecondStage(BaseEstimator):
         from classifier.model.features import build_features
         from classifier.model.windows import features_with_passages
 
-        sources, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+        _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
         masked = self.masker_.mask([processed[i] for i in first])
         target = hostile[first]
         features = build_features(min_df=2).fit(masked)
@@ -355,10 +355,10 @@ class HateSecondStage(BaseEstimator):
                              [fit_rows for fit_rows, _ in folds] + final)
         for (_, held), regression in zip(folds, fitted, strict=False):
             held_passages = None
-            if passages is not None:
+            if passages is not None:  # the held reports' passages, owned by their place among the held rows
                 keep = np.isin(passages[1], held)
-                held_passages = (passages[0][keep], passages[1][keep])
-            h[held] = _Hostility.combine(regression, matrix, held_passages)[held]
+                held_passages = (passages[0][keep], np.searchsorted(held, passages[1][keep]))
+            h[held] = _Hostility.combine(regression, matrix[held], held_passages)
         regression = fitted[-1] if final else None
         self.hostility_ = _Hostility(features, regression)
         return h[inverse]
