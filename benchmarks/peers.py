@@ -98,9 +98,9 @@ class Ours(Method):
         return self.pipeline.predict(list(texts))
 
     def save(self, folder):
-        import joblib
+        from classifier.model.persistence import MODEL_FILE, write_model_file
 
-        joblib.dump(self.pipeline, Path(folder) / "model.joblib", compress=3)  # as persistence.save_model does
+        write_model_file(self.pipeline, Path(folder) / MODEL_FILE)  # as persistence.save_model does
 
 
 def no_spacy_pipeline(labels, *, seed=0, cv=5, cv_repeats=None):

@@ -125,7 +125,7 @@ def render_model_card(metadata: dict) -> str:
     lines += [
         "",
         "## Loading safely",
-        "`model.joblib` is a pickle: loading it runs code. Load only models you trained yourself or got "
+        "`model.pkl.gz` is a pickle: loading it runs code. Load only models you trained yourself or got "
         "from someone you trust. `load_model` checks the file's SHA-256 against `metadata.json` first.",
         "",
     ]

@@ -3,7 +3,7 @@
 Layout (``models/`` is ``$TENSION_MODELS_DIR`` when set)::
 
     models/
-        <name>/                 one folder per trained model (model.joblib, metadata.json, MODEL_CARD.md)
+        <name>/                 one folder per trained model (model.pkl.gz, metadata.json, MODEL_CARD.md)
         DEFAULT_MODEL           one line: the name of the default model (written by ``tension promote``)
         PREVIOUS_MODEL          the defaults before the current one, one name per line, the latest last
         promotions.jsonl        one JSON line per promotion or rollback: when, what, from what, scores

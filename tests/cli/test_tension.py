@@ -22,7 +22,7 @@ def test_cli_train_prints_table_and_saves(small_labelled, tmp_path):
     assert result.exit_code == 0, result.output
     assert "macro avg" in result.output and "Saved to" in result.output
     assert "identity-term suite" in result.output and "hostile recall" in result.output
-    assert (out / "model.joblib").exists()
+    assert (out / "model.pkl.gz").exists()
 
 
 def test_cli_train_takes_a_hard_negative_weight(small_labelled, tmp_path):

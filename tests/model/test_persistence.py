@@ -28,7 +28,7 @@ def test_persistence_writes_card_and_metadata(trained):
     files = {p.name for p in trained.model_dir.iterdir()}
     assert files == {MODEL_FILE, METADATA_FILE, ROWS_FILE, "MODEL_CARD.md"}
     meta = json.loads((trained.model_dir / METADATA_FILE).read_text())
-    assert len(meta["model_sha256"]) == 64 and meta["format_version"] == 1
+    assert len(meta["model_sha256"]) == 64 and meta["format_version"] == 2
 
 
 def test_persistence_refuses_tampered_model(model_copy):
@@ -53,7 +53,7 @@ def test_persistence_missing_model_says_how_to_train(tmp_path):
 
 def test_persistence_missing_file_in_folder(model_copy):
     (model_copy / MODEL_FILE).unlink()
-    with pytest.raises(ModelError, match="has no model.joblib"):
+    with pytest.raises(ModelError, match="has no model.pkl.gz"):
         load_model(model_copy)
 
 
@@ -72,14 +72,14 @@ def test_persistence_broken_metadata(model_copy):
 
 
 def test_persistence_failed_save_keeps_previous_model(trained, model_copy, monkeypatch):
-    import joblib
+    import classifier.model.persistence as persistence
 
     before = (model_copy / MODEL_FILE).read_bytes()
 
     def broken_dump(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(joblib, "dump", broken_dump)
+    monkeypatch.setattr(persistence, "write_model_file", broken_dump)
     with pytest.raises(OSError):
         save_model(trained.model.pipeline, model_copy, trained.metadata)
     assert (model_copy / MODEL_FILE).read_bytes() == before
@@ -106,20 +106,46 @@ class _RunsCode:
         return self.function, (self.argument,)
 
 
-def _replace_model_file(folder, obj) -> None:
-    """Put `obj` in `folder`'s model.joblib and record its SHA-256, as someone who can write both files would."""
+def _replace_model_file(folder, obj, legacy=False) -> None:
+    """Put `obj` in `folder`'s model file and record its SHA-256, as someone who can write both files would;
+    ``legacy``: as a model saved before format 2 (joblib's ``model.joblib``, format version 1)."""
     import joblib
 
     from classifier.io.records import file_sha256
+    from classifier.model.persistence import MODEL_FILES, write_model_file
 
-    joblib.dump(obj, folder / MODEL_FILE, compress=3)
     meta = json.loads((folder / METADATA_FILE).read_text())
-    meta["model_sha256"] = file_sha256(folder / MODEL_FILE)
+    if legacy:
+        (folder / MODEL_FILE).unlink(missing_ok=True)
+        meta["format_version"] = 1
+        joblib.dump(obj, folder / MODEL_FILES[1], compress=3)
+    else:
+        write_model_file(obj, folder / MODEL_FILE)
+    meta["model_sha256"] = file_sha256(folder / MODEL_FILES[meta["format_version"]])
     (folder / METADATA_FILE).write_text(json.dumps(meta))
 
 
+def test_persistence_loads_a_model_saved_in_the_joblib_format_before_format_2(model_copy, model):
+    _replace_model_file(model_copy, model.pipeline, legacy=True)
+    assert not (model_copy / MODEL_FILE).exists()
+    loaded = load_model(model_copy)
+    texts = ["asylum seekers at the hotel get free phones says a post", "pothole on moor lane"]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert resolve_model_dir(model_copy / "model.joblib") == model_copy
+
+
+def test_persistence_model_file_is_the_same_bytes_for_the_same_model(model, tmp_path):
+    from classifier.model.persistence import write_model_file
+
+    write_model_file(model.pipeline, tmp_path / "a")
+    write_model_file(model.pipeline, tmp_path / "b")
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["format 2", "joblib format 1"])
 @pytest.mark.parametrize("how", ["os.system", "builtins.eval", "nested in the pipeline"])
-def test_persistence_refuses_a_pickle_that_runs_code_even_with_a_matching_sha256(model_copy, tmp_path, how):
+def test_persistence_refuses_a_pickle_that_runs_code_even_with_a_matching_sha256(model_copy, tmp_path, how,
+                                                                                  legacy):
     import builtins
     import os
 
@@ -135,7 +161,7 @@ def test_persistence_refuses_a_pickle_that_runs_code_even_with_a_matching_sha256
         hidden = _RunsCode(os.system, f"touch {marker}")
         payload = Pipeline([("preprocess", FunctionTransformer(kw_args={"x": hidden}))])
         refused = f"{os.system.__module__}.system"
-    _replace_model_file(model_copy, payload)
+    _replace_model_file(model_copy, payload, legacy=legacy)
     with pytest.raises(ModelError, match=f"asks for {refused}, which is not on the list") as refusal:
         load_model(model_copy)
     assert "before anything in it ran" in str(refusal.value)
@@ -145,13 +171,12 @@ def test_persistence_refuses_a_pickle_that_runs_code_even_with_a_matching_sha256
 def test_persistence_loads_a_model_saved_before_the_move_into_subpackages(model_copy, model, monkeypatch):
     """Models saved before classifier/ had subpackages name classifier.estimator, classifier.pipeline... in their
     pickle; they load as the same classes from classifier.model.*, with the same predictions."""
+    import gzip
     import importlib
     import sys
 
-    import joblib
-
     from classifier.io.records import file_sha256
-    from classifier.model.persistence import MOVED_MODULES
+    from classifier.model.persistence import MOVED_MODULES, write_model_file
 
     with monkeypatch.context() as old_layout:  # the classes where they were, as the old pickles name them
         for old, new in MOVED_MODULES.items():
@@ -160,8 +185,8 @@ def test_persistence_loads_a_model_saved_before_the_move_into_subpackages(model_
             for value in list(vars(module).values()):
                 if isinstance(value, type) and value.__module__ == new:
                     old_layout.setattr(value, "__module__", old)
-        joblib.dump(model.pipeline, model_copy / MODEL_FILE)
-    stream = (model_copy / MODEL_FILE).read_bytes()
+        write_model_file(model.pipeline, model_copy / MODEL_FILE)
+    stream = gzip.decompress((model_copy / MODEL_FILE).read_bytes())
     assert b"classifier.estimator" in stream and b"classifier.preprocess" in stream
     assert not any(new.encode() in stream for new in MOVED_MODULES.values())
     assert "classifier.estimator" not in sys.modules

@@ -337,15 +337,13 @@ def test_slurs_team_lexicon_file_extends_the_packaged_one_and_pickles(tmp_path):
 
 
 def test_slurs_team_lexicon_survives_the_allow_list_unpickler(tmp_path):
-    import joblib
-
-    from classifier.model.persistence import safe_load
+    from classifier.model.persistence import safe_load, write_model_file
 
     lexicon_file = tmp_path / "team.txt"
     lexicon_file.write_text(encode_entries([INVENTED], "caste"), encoding="utf-8")
     for extra in (lexicon_file, {"caste": [INVENTED]}):
-        joblib.dump(SpacyPreprocessor(extra_slurs=extra).fit(["x"]), tmp_path / "pre.joblib")
-        assert safe_load(tmp_path / "pre.joblib").transform([INVENTED]) == ["xxslurcaste"]
+        write_model_file(SpacyPreprocessor(extra_slurs=extra).fit(["x"]), tmp_path / "pre.pkl.gz")
+        assert safe_load(tmp_path / "pre.pkl.gz").transform([INVENTED]) == ["xxslurcaste"]
 
 
 def test_slurs_team_mapping_and_family_override():

@@ -238,16 +238,15 @@ def test_registry_fairness_gate_records_the_real_figures(registry, fake_identity
 # -- hardening: history, names, links, verification -----------------------------------------------------
 
 def _forge(folder, obj=None, **metadata) -> None:
-    """Rewrite a model folder as someone who can write both its files would: `obj` as model.joblib (with its
+    """Rewrite a model folder as someone who can write both its files would: `obj` as its model file (with its
     SHA-256 recorded), and `metadata` merged into metadata.json."""
-    import joblib
-
     from classifier.io.records import file_sha256
+    from classifier.model.persistence import MODEL_FILE, write_model_file
 
     meta = json.loads((folder / "metadata.json").read_text("utf-8"))
     if obj is not None:
-        joblib.dump(obj, folder / "model.joblib")
-        meta["model_sha256"] = file_sha256(folder / "model.joblib")
+        write_model_file(obj, folder / MODEL_FILE)
+        meta["model_sha256"] = file_sha256(folder / MODEL_FILE)
     meta.update(metadata)
     (folder / "metadata.json").write_text(json.dumps(meta), "utf-8")
 
