@@ -20,6 +20,7 @@ stage 1 is. Figures: ``docs/model_choices.md``, "A second stage over the linear 
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -60,7 +61,7 @@ def group_words() -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
-_WORD = re.compile(r"\w+")
+_WORDS_AND_GAPS = re.compile(r"(\W+)")
 
 
 class TermIndex:
@@ -84,28 +85,29 @@ class TermIndex:
         lower = text.lower()
         if len(lower) != len(text):  # lowercasing changed the length (rare letters): match the text as written
             lower = text
-        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(lower)]
-        found, i = [], 0
-        while i < len(words):
-            start, end, word = words[i]
-            match = None
-            for rest, separators, value in self._first.get(word, ()):
-                if i + len(rest) >= len(words):
-                    continue
-                k = i
-                for next_word, separator in zip(rest, separators, strict=True):
-                    gap = lower[words[k][1]:words[k + 1][0]]
-                    if words[k + 1][2] != next_word or not (gap == "-" if separator == "-" else gap.isspace()):
-                        break
-                    k += 1
-                else:
-                    match = (start, words[k][1], value, k)
-                    break
-            if match is None:
-                i += 1
+        # Words at even positions, the runs of other characters between them at odd ones (as \w+ cuts them).
+        parts = _WORDS_AND_GAPS.split(lower)
+        first = self._first
+        hits = [k for k, part in enumerate(parts) if part in first]  # only words are keys
+        if not hits:
+            return []
+        ends = list(accumulate(map(len, parts)))
+        found, done = [], 0
+        for k in hits:
+            if k < done:  # inside the previous match
                 continue
-            found.append(match[:3])
-            i = match[3] + 1
+            for rest, separators, value in first[parts[k]]:
+                last = k + 2 * len(rest)
+                if last >= len(parts):
+                    continue
+                for step, (next_word, separator) in enumerate(zip(rest, separators, strict=True)):
+                    gap = parts[k + 2 * step + 1]
+                    if parts[k + 2 * step + 2] != next_word or not (gap == "-" if separator == "-" else gap.isspace()):
+                        break
+                else:
+                    found.append((ends[k] - len(parts[k]), ends[last], value))
+                    done = last + 1
+                    break
         return found
 
 

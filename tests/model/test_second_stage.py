@@ -6,6 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.model.pipeline import build_pipeline
 from classifier.model.second_stage import GROUP_TOKEN, GroupMasker, HateSecondStage, TermIndex, group_words
@@ -20,6 +22,33 @@ def test_term_index_finds_whole_words_longest_first_ignoring_case():
     found = [(text[start:end], value) for start, end, value in index.find(text)]
     assert found == [("Asylum  seeker", "b"), ("asylum", "a"), ("mixed-race", "c"), ("JEW", "d")]
     assert index.find("") == [] and index.find("nothing here") == []
+
+
+_TERMS = {"asylum": 0, "asylum seeker": 1, "asylum seekers": 2, "mixed-race": 3, "jew": 4, "new arrival": 5,
+          "migrant worker": 6, "migrant": 7}
+
+
+def _regex_find(text):
+    """What TermIndex.find must equal: a word-bounded regular expression of the terms, longest first."""
+    import re
+
+    alternatives = sorted(_TERMS, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(
+        r"\s+".join(re.escape(part) for part in term.split(" ")) for term in alternatives) + r")(?!\w)")
+    found = []
+    for match in pattern.finditer(text.lower()):
+        key = re.sub(r"\s+", " ", match.group())
+        found.append((match.start(), match.end(), _TERMS[key]))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["asylum", "seeker", "seekers", "Asylum", "mixed", "race", "-", "jew", "jewel",
+                                 "new", "arrival", "migrant", "worker", " ", "  ", "\t", "\n", ".", "_", ",",
+                                 "'", "x", "é"]), max_size=14))
+def test_term_index_finds_what_the_word_bounded_regex_finds(pieces):
+    text = "".join(pieces)
+    assert TermIndex(_TERMS).find(text) == _regex_find(text)
 
 
 def test_group_masker_hides_group_names_and_names_their_kinds():
