@@ -199,8 +199,11 @@ class TokenFeatureUnion(FeatureUnion):
 
     def _tfidf(self, word, char):
         vectorizers = dict(self.transformer_list)
-        blocks = [vectorizers[WORD]._tfidf.transform(word.astype(vectorizers[WORD].dtype, copy=False), copy=False),
-                  vectorizers[CHAR]._tfidf.transform(char.astype(vectorizers[CHAR].dtype, copy=False), copy=False)]
+        blocks = [vectorizers[WORD]._tfidf.transform(word.astype(vectorizers[WORD].dtype, copy=False), copy=False)]
+        if CHAR not in vectorizers:  # word n-grams only
+            return blocks[0].tocsr()
+        blocks.append(vectorizers[CHAR]._tfidf.transform(char.astype(vectorizers[CHAR].dtype, copy=False),
+                                                         copy=False))
         return sparse.hstack(blocks).tocsr()
 
     def _get_counter(self):
@@ -209,11 +212,12 @@ class TokenFeatureUnion(FeatureUnion):
             return self._counter
         counter = None
         vectorizers = dict(self.transformer_list)
-        if _countable(self) and hasattr(vectorizers[WORD], "_tfidf") and hasattr(vectorizers[CHAR], "_tfidf"):
+        if _countable(self) and all(hasattr(vectorizer, "_tfidf") for vectorizer in vectorizers.values()):
             from classifier.model.token_counts import TokenCounter
 
-            counter = TokenCounter(vectorizers[WORD].vocabulary_, vectorizers[CHAR].vocabulary_,
-                                   vectorizers[CHAR].analyzer)
+            char = vectorizers.get(CHAR)
+            counter = TokenCounter(vectorizers[WORD].vocabulary_, {} if char is None else char.vocabulary_,
+                                   None if char is None else char.analyzer)
         self._counter = counter
         return counter
 
@@ -228,19 +232,20 @@ class TokenFeatureUnion(FeatureUnion):
 
 
 def _countable(union) -> bool:
-    """True for a union of a word vectorizer (unigrams, or unigrams and bigrams, of space-separated tokens) and a
-    :class:`CharWbAnalyzer` vectorizer, named as :func:`build_features` names them, unweighted."""
+    """True for a union of a word vectorizer (unigrams, or unigrams and bigrams, of space-separated tokens) and,
+    optionally, a :class:`CharWbAnalyzer` vectorizer, named as :func:`build_features` names them, unweighted."""
     names = [name for name, _ in union.transformer_list]
-    if names != [WORD, CHAR] or union.transformer_weights is not None:
+    if names not in ([WORD, CHAR], [WORD]) or union.transformer_weights is not None:
         return False
-    word, char = (step for _, step in union.transformer_list)
+    steps = dict(union.transformer_list)
+    word, char = steps[WORD], steps.get(CHAR)
     plain = dict(input="content", encoding="utf-8", decode_error="strict", strip_accents=None, lowercase=False,
                  preprocessor=None, tokenizer=None, stop_words=None, binary=False)
     return (type(word) is TfidfVectorizer and word.analyzer == "word" and word.token_pattern == TOKEN_PATTERN
             and tuple(word.ngram_range) in {(1, 1), (1, 2)}
             and all(getattr(word, key) == value for key, value in plain.items())
-            and type(char) is WordwiseTfidfVectorizer and isinstance(char.analyzer, CharWbAnalyzer)
-            and not char.binary)
+            and (char is None or (type(char) is WordwiseTfidfVectorizer and isinstance(char.analyzer, CharWbAnalyzer)
+                                  and not char.binary)))
 
 
 def _texts(X) -> list[str]:
@@ -250,7 +255,8 @@ def _texts(X) -> list[str]:
 
 
 def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -> FeatureUnion:
-    """Word and character-within-word TF-IDF, both dropping terms seen in fewer than ``min_df`` reports.
+    """Word and character-within-word TF-IDF, both dropping terms seen in fewer than ``min_df`` reports
+    (``char_ngram_range=None``: word n-grams only).
 
     ``min_df=2`` keeps one-off strings (a rare surname, a house number) out of the saved vocabulary;
     character n-grams make the model robust to misspellings ("assylum") and masked slurs.
@@ -259,6 +265,8 @@ def build_features(word_ngram_range=(1, 2), char_ngram_range=(2, 5), min_df=2) -
         token_pattern=TOKEN_PATTERN, ngram_range=word_ngram_range, min_df=min_df, sublinear_tf=True,
         lowercase=False, dtype=np.float32,
     )
+    if char_ngram_range is None:
+        return TokenFeatureUnion([(WORD, word)])
     char = WordwiseTfidfVectorizer(
         analyzer=CharWbAnalyzer(char_ngram_range), min_df=min_df, sublinear_tf=True, lowercase=False,
         dtype=np.float32,

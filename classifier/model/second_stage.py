@@ -224,6 +224,9 @@ class HateSecondStage(BaseEstimator):
         Bins per input, at weighted quantiles of the training rows (fixed once, not per fit).
     C : float, default=4.0
         Inverse regularisation of the hostility score's logistic regression.
+    hostility_chars : bool, default=False
+        The hostility score reads character n-grams as well as word unigrams and bigrams; by default words only
+        (as fast, and it recalls more hostile sentences: ``docs/model_choices.md``).
     cv : int, default=5
         Folds for the out-of-fold scores that calibrate and threshold each label.
     random_state : int, default=0
@@ -239,15 +242,20 @@ class HateSecondStage(BaseEstimator):
     """
 
     def __init__(self, labels=HATE_LABELS, max_iter=60, max_depth=3, learning_rate=0.125, max_bins=255, C=4.0,
-                 cv=5, random_state=0):
+                 hostility_chars=False, cv=5, random_state=0):
         self.labels = labels
         self.max_iter = max_iter
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.max_bins = max_bins
         self.C = C
+        self.hostility_chars = hostility_chars
         self.cv = cv
         self.random_state = random_state
+
+    def __setstate__(self, state):
+        state.setdefault("hostility_chars", True)  # saved before the option existed
+        super().__setstate__(state)
 
     def fit(self, processed, stage1_oof, Y, label_names, *, sample_weight=None, groups=None,
             min_threshold=0.1, max_threshold=0.9):
@@ -346,7 +354,8 @@ class HateSecondStage(BaseEstimator):
         _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
         masked = self.masker_.mask([processed[i] for i in first])
         target = hostile[first]
-        features = build_features(min_df=2).fit(masked)
+        features = build_features(min_df=2, **({} if self.hostility_chars else {"char_ngram_range": None}))
+        features.fit(masked)
         matrix, passages = features_with_passages(features, masked)
         h = np.zeros(len(first))
         folds = []

@@ -29,9 +29,11 @@ class TokenCounter:
     word_vocabulary : dict of str to int
         The word vectorizer's ``vocabulary_`` (unigrams, and bigrams written "a b").
     char_vocabulary : dict of str to int
-        The character vectorizer's ``vocabulary_``.
-    char_analyzer : callable
-        The character vectorizer's analyzer for one word (n-grams that never cross a word boundary).
+        The character vectorizer's ``vocabulary_`` (empty for a union of word n-grams only: the character counts
+        then have no column).
+    char_analyzer : callable or None
+        The character vectorizer's analyzer for one word (n-grams that never cross a word boundary); ``None``
+        without a character vectorizer.
     """
 
     def __init__(self, word_vocabulary, char_vocabulary, char_analyzer):
@@ -102,7 +104,7 @@ class TokenCounter:
         for number, token in enumerate(distinct):
             entry = cache.get(token)
             if entry is None:
-                found = [self.char_vocabulary.get(gram) for gram in analyze(token)]
+                found = [self.char_vocabulary.get(gram) for gram in analyze(token)] if self.n_char else []
                 entry = (self.word_vocabulary.get(token, -1), self._pair_ids.get(token, -1),
                          np.asarray([index for index in found if index is not None], dtype=np.int64))
                 if len(cache) < _CACHE_SIZE:

@@ -35,12 +35,18 @@ def _same(got, expected):
     np.testing.assert_array_equal(got.data, expected.data)  # bit for bit
 
 
-def _fitted(min_df=1):
-    return build_features(min_df=min_df).fit(TRAIN)
+def _fitted(min_df=1, chars=True):
+    return build_features(min_df=min_df, **({} if chars else {"char_ngram_range": None})).fit(TRAIN)
 
 
-def test_token_counts_transform_equals_feature_union_bit_for_bit():
-    union = _fitted()
+BOTH_UNIONS = pytest.mark.parametrize("chars", [True, False], ids=["words and characters", "words only"])
+
+
+@BOTH_UNIONS
+def test_token_counts_transform_equals_feature_union_bit_for_bit(chars):
+    union = _fitted(chars=chars)
+    assert [name for name, _ in union.transformer_list] == ([WORD, CHAR] if chars else [WORD])
+    assert union._get_counter() is not None
     docs = ["asylum asylum hotel", "", "unseen wordz here", "banana bandana go back go back", "a",
             "hotel protest", "protest hotel", "x\u00a0y hotel\tprotest", "  double  space  hotel "]
     assert isinstance(union, TokenFeatureUnion)
@@ -48,8 +54,9 @@ def test_token_counts_transform_equals_feature_union_bit_for_bit():
         _same(union.transform(docs), _plain(union).transform(docs))
 
 
-def test_token_counts_passages_equal_the_cut_passages_features():
-    union = _fitted()
+@BOTH_UNIONS
+def test_token_counts_passages_equal_the_cut_passages_features(chars):
+    union = _fitted(chars=chars)
     long_doc = " ".join(TRAIN * 3)
     docs = ["short one", long_doc, "go back " * 40, long_doc + " asylum", "hotel"]
     features, (passages, owner) = union.transform_with_passages(docs, 30, 15, 45)
