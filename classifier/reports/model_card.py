@@ -8,10 +8,10 @@ def _second_stage_sentence(labels) -> str:
         return ""
     return (f"Then {', '.join(f'`{label}`' for label in labels)} are scored again by a second stage: per label, "
             "shallow gradient-boosted trees over all the linear scores, which kinds of group the report names "
-            "(faith, place of worship, nationality or ethnicity, migration status) and a hostility score that "
-            "does not see any group's name; it may only raise a label as that label's linear score or the "
-            "hostility rises, and is calibrated and thresholded on its own out-of-fold scores. The words shown "
-            "for a label are still those of its linear model. ")
+            "(faith, place of worship, nationality or ethnicity, migration status) and a hostility score over "
+            "the report's words that does not see any group's name; it may only raise a label as that label's "
+            "linear score or the hostility rises, and is calibrated and thresholded on its own out-of-fold "
+            "scores. The words shown for a label are still those of its linear model. ")
 
 
 def render_model_card(metadata: dict) -> str:
