@@ -107,6 +107,18 @@ def test_second_stage_rescores_only_the_hate_labels_it_can_cross_validate():
     np.testing.assert_array_equal(rare.columns_, [0])
 
 
+@pytest.mark.parametrize("chars", [False, True], ids=["words (default)", "words and characters"])
+def test_second_stage_hostility_reads_words_only_unless_asked_for_characters(chars):
+    texts, Y, oof = _reports()
+    options = {} if not chars else {"hostility_chars": True}
+    stage = HateSecondStage(max_iter=20, **options).fit(texts, oof, Y, LABELS)
+    features = stage.hostility_.features
+    assert [name for name, _ in features.transformer_list] == (["word", "char"] if chars else ["word"])
+    assert features._get_counter() is not None  # counted token by token either way
+    masked = stage.masker_.mask(texts)
+    assert stage.hostility_.decision_function(masked).shape == (len(texts),)
+
+
 def test_second_stage_never_lowers_a_label_as_its_own_score_rises():
     texts, Y, oof = _reports()
     stage = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)
