@@ -240,8 +240,9 @@ def label_file(
         Also write the rows needing review (unclassified ones included) to this file, same columns.
     jobs
         Worker processes. 1 labels in this process; N > 1 starts N workers (from a fresh server process, never
-        by forking this one), each given a copy of the model loaded (and checked) here, so the score columns
-        always follow the label order of the model that scores them.
+        by forking this one), each given the model checked here (a model folder's file as read and checked,
+        unpickled in the workers only, or a copy of a model object), so the score columns always follow the
+        label order of the model that scores them.
         Default: every CPU this process may use for an input of `PARALLEL_MIN_BYTES` or more, else 1. The
         output is the same whatever the number.
     force
@@ -280,7 +281,7 @@ def label_file(
     ConfigError
         `jobs` or `chunk_size` below 1.
     """
-    from classifier.model.predictor import MAX_TEXT_CHARS
+    from classifier.model.limits import MAX_TEXT_CHARS
 
     started = time.perf_counter()
     input_path = Path(input)
@@ -294,7 +295,7 @@ def label_file(
             raise ConfigError(f"The {name!r} parameter of label_file must be a positive int. Got {value!r}.")
     _check_paths(input_path, output_path, review_path, force)
 
-    labels, loaded = _prepare_model(model)
+    labels, loaded = _prepare_model(model, jobs)
     with _cleanup_on_termination(), ExitStack() as stack:
         reader = stack.enter_context(
             TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
@@ -483,17 +484,27 @@ def default_jobs(input_path: Path) -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def _prepare_model(model: Any) -> tuple[list[str], Any]:
-    """Return the model's labels and the model itself, loaded (and checked) once; workers get a copy of it."""
-    from classifier.model.predictor import TensionModel
+def _prepare_model(model: Any, jobs: int = 1) -> tuple[list[str], Any]:
+    """Return the model's labels and the model, checked once here.
 
-    if isinstance(model, TensionModel):
+    With one job the model is loaded. With several, a model folder saved in the current format is only read and
+    checked here (hash, versions; no unpickling, so this process never imports the model's libraries): the
+    workers unpickle those very bytes, and each refuses them unless the model's labels are the ones returned
+    here (those of its metadata), which the output's columns follow."""
+    from classifier.model.persistence import FORMAT_VERSION, read_model_file, resolve_model_dir
+
+    if not isinstance(model, str | os.PathLike) and model is not None:  # a TensionModel (or a stand-in)
         return model.labels, model
-    from classifier.model.persistence import resolve_model_dir
+    model_dir = resolve_model_dir(model)
+    if jobs > 1:
+        checked = read_model_file(model_dir)
+        if checked.metadata.get("format_version") == FORMAT_VERSION and isinstance(checked.metadata.get("labels"),
+                                                                                    list):
+            return [str(label) for label in checked.metadata["labels"]], checked
     from classifier.model.predictor import load_model
 
-    # Labels come from the verified model, never from metadata.json (which no hash covers).
-    loaded = load_model(resolve_model_dir(model))
+    # Labels come from the verified model, never from metadata.json alone (which no hash covers).
+    loaded = load_model(model_dir)
     return loaded.labels, loaded
 
 
@@ -564,7 +575,8 @@ def _labelled_chunks(
     import pickle
     from concurrent.futures import ProcessPoolExecutor
 
-    # Workers get this very model (checked when it was loaded), so they cannot score with another file.
+    # Workers get this very model (checked here), so they cannot score with another file: the model file's bytes
+    # as read and checked (a CheckedModelFile), or the model object.
     try:
         payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError) as error:
@@ -648,7 +660,16 @@ def _init_worker(payload: bytes) -> None:
     try:
         import pickle
 
+        from classifier.model.persistence import CheckedModelFile, pipeline_from_model_file
+
         _WORKER_MODEL = pickle.loads(payload)
+        if isinstance(_WORKER_MODEL, CheckedModelFile):
+            from classifier.model.predictor import TensionModel
+
+            checked = _WORKER_MODEL
+            _WORKER_MODEL = TensionModel(pipeline_from_model_file(checked), checked.metadata)
+    except ModelError as error:  # the model file refused (allow-list, labels): said as loading would say it
+        _WORKER_ERROR = error
     except BaseException as error:  # raised from the first task: a failing initializer breaks the pool silently
         _WORKER_ERROR = ModelError(_NOT_SENDABLE.format(error=f"{type(error).__name__}: {error}"))
 

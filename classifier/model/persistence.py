@@ -31,6 +31,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -308,6 +309,33 @@ def load_pipeline(model_dir) -> tuple[object, dict]:
         names a global outside the allow-list, unpickling fails, the object is not a fitted tension model, or
         the labels in ``metadata.json`` are not the model's.
     """
+    checked = read_model_file(model_dir)
+    return pipeline_from_model_file(checked), checked.metadata
+
+
+@dataclass(frozen=True)
+class CheckedModelFile:
+    """A model folder's model file as read, and its metadata, after every check that needs no unpickling:
+    :func:`pipeline_from_model_file` unpickles it (in this process or another) without reading the folder
+    again, so the bytes checked are the bytes loaded."""
+
+    path: Path
+    data: bytes
+    metadata: dict
+
+
+def read_model_file(model_dir) -> CheckedModelFile:
+    """Read a model folder's model file and check it without unpickling it: files present and not symbolic links,
+    its SHA-256 and the rows file's against ``metadata.json``, the scikit-learn and spaCy versions (read from the
+    installed packages' metadata, so this imports neither).
+
+    Raises
+    ------
+    ModelError
+        As :func:`load_pipeline`, for every check but those of the unpickled object.
+    """
+    import hashlib
+
     model_dir = Path(model_dir)
     metadata = read_metadata(model_dir)
     model_path = model_dir / MODEL_FILES[metadata["format_version"]]
@@ -317,7 +345,8 @@ def load_pipeline(model_dir) -> tuple[object, dict]:
         )
     if not model_path.is_file():
         raise ModelError(f"'{model_dir}' has no {model_path.name}. Retrain: tension train DATA --out {model_dir}")
-    actual = file_sha256(model_path)
+    data = model_path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
     if actual != metadata.get("model_sha256"):
         raise ModelError(
             f"'{model_path}' does not match the SHA-256 recorded in {METADATA_FILE} (expected "
@@ -326,14 +355,33 @@ def load_pipeline(model_dir) -> tuple[object, dict]:
         )
     _check_rows_file(model_dir, metadata)
     _check_versions(metadata.get("versions", {}), model_dir)
+    return CheckedModelFile(model_path, data, metadata)
+
+
+def pipeline_from_model_file(checked: CheckedModelFile):
+    """Unpickle a :class:`CheckedModelFile` through the allow-list and check it is a fitted tension model whose
+    labels are those of its metadata.
+
+    Raises
+    ------
+    ModelError
+        The pickle names a global outside the allow-list, unpickling fails, the object is not a fitted tension
+        model, or the labels in ``metadata.json`` are not the model's.
+    """
+    import io
+
+    path = checked.path
     try:
-        pipeline = safe_load(model_path) if model_path.name == MODEL_FILE else safe_load_joblib(model_path)
+        if path.name == MODEL_FILE:
+            pipeline = _loads(checked.data, path)
+        else:
+            pipeline = safe_load_joblib(path, io.BytesIO(checked.data))
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same to the user
-        raise ModelError(f"Could not load '{model_path}': {exc}. Retrain the model with this installation.") from exc
-    _check_is_model(pipeline, metadata, model_path)
-    return pipeline, metadata
+        raise ModelError(f"Could not load '{path}': {exc}. Retrain the model with this installation.") from exc
+    _check_is_model(pipeline, checked.metadata, path)
+    return pipeline
 
 
 def read_training_rows(model_dir, metadata: dict | None = None) -> TrainingRows | None:
@@ -551,13 +599,17 @@ def safe_load(path: str | os.PathLike[str]):
     ModelError
         The pickle names a refused global (the message names it; nothing in the file ran).
     """
+    path = Path(path)
+    return _loads(path.read_bytes(), path)
+
+
+def _loads(data: bytes, path: Path):
+    """:func:`safe_load` of the bytes ``data`` of the model file ``path``."""
     import gzip
     import io
 
-    path = Path(path)
-    data = gzip.decompress(path.read_bytes())
     try:
-        return _pickle_unpickler_class()(io.BytesIO(data)).load()
+        return _pickle_unpickler_class()(io.BytesIO(gzip.decompress(data))).load()
     except RefusedGlobal as refused:
         raise _refused(path, refused) from None
 
@@ -571,8 +623,9 @@ def _refused(path: Path, refused: RefusedGlobal) -> ModelError:
     )
 
 
-def safe_load_joblib(path: str | os.PathLike[str]):
-    """Unpickle a joblib file (a model saved before format 2), refusing any global outside the allow-list.
+def safe_load_joblib(path: str | os.PathLike[str], handle=None):
+    """Unpickle a joblib file (a model saved before format 2), refusing any global outside the allow-list;
+    ``handle``: the file's bytes already read (a binary file object), else the file at ``path`` is opened.
 
     Raises
     ------
@@ -590,8 +643,8 @@ def safe_load_joblib(path: str | os.PathLike[str]):
             f"model file from running code, so '{path}' was not loaded. Fix: pip install 'joblib>=1.6'"
         )
     try:
-        with open(path, "rb") as handle, \
-                numpy_pickle._validate_fileobject_and_memmap(handle, str(path), None) as (fobj, _):
+        with (contextlib.nullcontext(handle) if handle is not None else open(path, "rb")) as opened, \
+                numpy_pickle._validate_fileobject_and_memmap(opened, str(path), None) as (fobj, _):
             if isinstance(fobj, str):
                 raise ModelError(f"'{path}' is in a joblib format older than 0.10, which is not loaded. Retrain it.")
             return _unpickler_class()(str(path), fobj, True).load()
@@ -600,9 +653,10 @@ def safe_load_joblib(path: str | os.PathLike[str]):
 
 
 def _check_versions(saved: dict, model_dir: Path) -> None:
-    current = library_versions()
+    from importlib.metadata import version
+
     for library in ("scikit-learn", "spacy"):
-        was, now = saved.get(library), current[library]
+        was, now = saved.get(library), version(library)  # the installed package's, without importing it
         if was is None or _minor(was) != _minor(now):
             raise ModelError(
                 f"'{model_dir}' was saved with {library} {was}, but {now} is installed; models do not load "

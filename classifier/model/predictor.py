@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
+from classifier.model.limits import MAX_TEXT_CHARS
 from classifier.model.persistence import load_pipeline, read_training_rows, resolve_model_dir
 from classifier.model.pipeline import (
     CLASSIFIER,
@@ -22,9 +23,6 @@ STATUS_OK = "ok"
 STATUS_EMPTY = "empty text"
 STATUS_NOT_TEXT = "not text"
 STATUS_TOO_LONG = "text too long"
-#: Characters per report beyond which a text is not classified (never preprocessed): a backlog cell this
-#: long is a pasted document or a broken export, and spaCy would spend seconds and megabytes on it.
-MAX_TEXT_CHARS = 20_000
 ON_INVALID = ("raise", "flag")
 DEFAULT_REVIEW_BAND = 0.15
 

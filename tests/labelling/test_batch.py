@@ -247,6 +247,32 @@ def test_batch_output_is_identical_whatever_jobs(tmp_path, trained, model):
     assert (two.jobs, one.jobs) == (2, 1)
 
 
+_PARENT_IMPORTS_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from classifier.labelling.batch import label_file
+
+    if __name__ == "__main__":  # worker processes start from a server that imports this module
+        summary = label_file(sys.argv[1], sys.argv[2], model=sys.argv[3], jobs=2, chunk_size=20)
+        print(summary.rows_out, sorted(name for name in ("sklearn", "spacy", "scipy") if name in sys.modules))
+    """
+)
+
+
+def test_batch_parent_of_several_workers_checks_the_model_file_without_loading_it(tmp_path, trained):
+    # The workers unpickle the bytes the parent read and checked; the parent never imports the model's libraries
+    # (about 250 MB it used to hold beside the workers' own copies).
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(60)])
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT_IMPORTS_SCRIPT, "utf-8")
+    done = subprocess.run([sys.executable, str(script), str(source), str(tmp_path / "out.csv"), str(trained.model_dir)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["60", "[]"]
+    label_file(source, tmp_path / "one.csv", model=trained.model_dir, jobs=1)
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+
+
 def test_batch_worker_lemmas_match_the_parent_after_a_large_vocabulary(tmp_path, trained, model):
     # The parent's spaCy vocabulary grows with everything it has seen; workers start from the saved model.
     model.predict([f"word{i} zorblax{i} asylum seekers hotels mosques" for i in range(5000)], explain=False)

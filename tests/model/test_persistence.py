@@ -249,6 +249,20 @@ def test_persistence_batch_with_two_jobs_takes_labels_from_the_model(model_copy,
         assert float(row[f"score_{label}"]) == pytest.approx(expected[label])
 
 
+def test_persistence_batch_workers_refuse_a_pickle_that_runs_code(model_copy, tmp_path):
+    # With several jobs the parent only reads and checks the file; the workers unpickle it, through the allow-list.
+    import os
+
+    from classifier.labelling.batch import label_file
+
+    marker = tmp_path / "payload-ran"
+    _replace_model_file(model_copy, _RunsCode(os.system, f"touch {marker}"))
+    source = write_csv(tmp_path / "in.csv", [{"text": "asylum seekers at the hotel get free phones"}] * 3)
+    with pytest.raises(ModelError, match="which is not on the list"):
+        label_file(source, tmp_path / "out.csv", model=model_copy, jobs=2)
+    assert not (tmp_path / "out.csv").exists() and not marker.exists()
+
+
 def test_persistence_refuses_symbolic_links(model_copy, tmp_path):
     link = tmp_path / "linked"
     link.symlink_to(model_copy, target_is_directory=True)
