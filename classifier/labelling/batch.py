@@ -487,24 +487,22 @@ def default_jobs(input_path: Path) -> int:
 def _prepare_model(model: Any, jobs: int = 1) -> tuple[list[str], Any]:
     """Return the model's labels and the model, checked once here.
 
-    With one job the model is loaded. With several, a model folder saved in the current format is only read and
-    checked here (hash, versions; no unpickling, so this process never imports the model's libraries): the
-    workers unpickle those very bytes, and each refuses them unless the model's labels are the ones returned
-    here (those of its metadata), which the output's columns follow."""
-    from classifier.model.persistence import FORMAT_VERSION, read_model_file, resolve_model_dir
+    A model folder's file is read and checked once (hash, versions). With one job it is loaded here. With
+    several, a file in the current format is not unpickled here (so this process never imports the model's
+    libraries): the workers unpickle those very bytes, and each refuses them unless the model's labels are the
+    ones returned here (those of its metadata), which the output's columns follow."""
+    from classifier.model.persistence import MODEL_FILE, read_model_file, resolve_model_dir
 
     if not isinstance(model, str | os.PathLike) and model is not None:  # a TensionModel (or a stand-in)
         return model.labels, model
-    model_dir = resolve_model_dir(model)
-    if jobs > 1:
-        checked = read_model_file(model_dir)
-        if checked.metadata.get("format_version") == FORMAT_VERSION and isinstance(checked.metadata.get("labels"),
-                                                                                    list):
-            return [str(label) for label in checked.metadata["labels"]], checked
-    from classifier.model.predictor import load_model
+    checked = read_model_file(resolve_model_dir(model))
+    recorded = checked.metadata.get("labels")
+    if jobs > 1 and checked.path.name == MODEL_FILE and isinstance(recorded, list):
+        return [str(label) for label in recorded], checked
+    from classifier.model.predictor import model_from_file
 
     # Labels come from the verified model, never from metadata.json alone (which no hash covers).
-    loaded = load_model(model_dir)
+    loaded = model_from_file(checked)
     return loaded.labels, loaded
 
 
@@ -660,14 +658,13 @@ def _init_worker(payload: bytes) -> None:
     try:
         import pickle
 
-        from classifier.model.persistence import CheckedModelFile, pipeline_from_model_file
+        from classifier.model.persistence import CheckedModelFile
 
         _WORKER_MODEL = pickle.loads(payload)
         if isinstance(_WORKER_MODEL, CheckedModelFile):
-            from classifier.model.predictor import TensionModel
+            from classifier.model.predictor import model_from_file
 
-            checked = _WORKER_MODEL
-            _WORKER_MODEL = TensionModel(pipeline_from_model_file(checked), checked.metadata)
+            _WORKER_MODEL = model_from_file(_WORKER_MODEL)
     except ModelError as error:  # the model file refused (allow-list, labels): said as loading would say it
         _WORKER_ERROR = error
     except BaseException as error:  # raised from the first task: a failing initializer breaks the pool silently

@@ -32,7 +32,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from classifier.errors import ModelError
@@ -540,30 +540,28 @@ def _allowed_global(module: str, name: str, find_class):
     return found
 
 
-@lru_cache(maxsize=1)
-def _pickle_unpickler_class():
-    import pickle
+@cache
+def _allow_listed(unpickler: type) -> type:
+    """A subclass of ``unpickler`` (the standard C unpickler, or joblib's, which routes object arrays through it
+    too) that resolves only allowed globals."""
 
-    class AllowListPickleUnpickler(pickle.Unpickler):
-        """The standard (C) unpickler, resolving only allowed globals."""
-
-        def find_class(self, module: str, name: str):
-            return _allowed_global(module, name, super().find_class)
-
-    return AllowListPickleUnpickler
-
-
-@lru_cache(maxsize=1)
-def _unpickler_class():
-    from joblib import numpy_pickle
-
-    class AllowListUnpickler(numpy_pickle.NumpyUnpickler):
-        """joblib's unpickler, resolving only allowed globals (joblib routes object arrays through it too)."""
-
+    class AllowListUnpickler(unpickler):
         def find_class(self, module: str, name: str):
             return _allowed_global(module, name, super().find_class)
 
     return AllowListUnpickler
+
+
+def _pickle_unpickler_class():
+    import pickle
+
+    return _allow_listed(pickle.Unpickler)
+
+
+def _unpickler_class():
+    from joblib import numpy_pickle
+
+    return _allow_listed(numpy_pickle.NumpyUnpickler)
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,13 @@ import numpy as np
 
 from classifier.errors import ConfigError, DataError
 from classifier.model.limits import MAX_TEXT_CHARS
-from classifier.model.persistence import load_pipeline, read_training_rows, resolve_model_dir
+from classifier.model.persistence import (
+    CheckedModelFile,
+    pipeline_from_model_file,
+    read_model_file,
+    read_training_rows,
+    resolve_model_dir,
+)
 from classifier.model.pipeline import (
     CLASSIFIER,
     FEATURES,
@@ -235,9 +241,22 @@ def load_model(path=None, *, review_band=None) -> TensionModel:
         Missing, corrupt or incompatible model; the message says how to fix it.
     """
     model_dir = resolve_model_dir(path)
-    pipeline, metadata = load_pipeline(model_dir)
-    return TensionModel(pipeline, metadata, review_band=review_band,
-                        training_rows=read_training_rows(model_dir, metadata))
+    checked = read_model_file(model_dir)
+    return model_from_file(checked, review_band=review_band,
+                           training_rows=read_training_rows(model_dir, checked.metadata))
+
+
+def model_from_file(checked: CheckedModelFile, *, review_band=None, training_rows=None) -> TensionModel:
+    """The :class:`TensionModel` of a model file read and checked by
+    :func:`~classifier.model.persistence.read_model_file` (unpickled through the allow-list here, in this process).
+
+    Raises
+    ------
+    ModelError
+        As :func:`load_model`, for the checks of the unpickled object.
+    """
+    return TensionModel(pipeline_from_model_file(checked), checked.metadata, review_band=review_band,
+                        training_rows=training_rows)
 
 
 def predict(texts, model=None, **kwargs):
