@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -196,6 +197,23 @@ def load_nlp(pipeline: str):
     return nlp
 
 
+_THREAD_PIPELINES = threading.local()
+
+
+def shared_nlp(pipeline: str):
+    """:func:`load_nlp`, loaded once per thread and pipeline name and shared by every preprocessor there.
+
+    Loading reads the lemma tables (about 0.3 s); a process that loads several models, or trains several, pays
+    it once. A thread has its own copy because spaCy pipelines are not guaranteed thread-safe. The tokenizer's
+    output and the lookup lemmas depend on the text alone, never on what the shared vocabulary has seen.
+    """
+    loaded = _THREAD_PIPELINES.__dict__.setdefault("loaded", {})
+    nlp = loaded.get(pipeline)
+    if nlp is None:
+        nlp = loaded[pipeline] = load_nlp(pipeline)
+    return nlp
+
+
 class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     """Turn raw report texts into strings of lowercase lemmas, with identifiers masked.
 
@@ -233,7 +251,8 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     Notes
     -----
     The loaded ``nlp`` object and the compiled lexicon are never pickled: they are rebuilt from this
-    configuration on first use after unpickling, so a saved model holds no spaCy state. A model pickled
+    configuration on first use after unpickling, so a saved model holds no spaCy state. Preprocessors in one
+    thread share the loaded pipeline (:func:`shared_nlp`). A model pickled
     before slur normalisation existed loads with ``slur_normalise=False`` and predicts as it did.
 
     Examples
@@ -384,7 +403,7 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     def _get_nlp(self):
         nlp = getattr(self, "_nlp", None)
         if nlp is None:
-            nlp = load_nlp(self.pipeline)
+            nlp = shared_nlp(self.pipeline)
             self._nlp = nlp
         return nlp
 

@@ -263,3 +263,23 @@ def test_preprocess_quick_scan_never_skips_an_identifier(text):
     for pattern, token in _PII_PATTERNS:
         if pattern.regex.search(text) if hasattr(pattern, "regex") else pattern.search(text):
             assert _may_hold(token, text), token
+
+
+def test_preprocess_preprocessors_of_one_thread_share_the_loaded_pipeline_and_others_load_their_own():
+    import threading
+
+    from classifier.model.preprocess import load_nlp
+
+    texts = ["Asylum seekers were NOT housed at the hotels", "Graffiti sprayed on the mosque wall, 3rd time"]
+    first, second = SpacyPreprocessor().fit(["x"]), SpacyPreprocessor(remove_stop_words=True).fit(["x"])
+    assert first._get_nlp() is second._get_nlp()
+    other = {}
+    thread = threading.Thread(target=lambda: other.update(nlp=SpacyPreprocessor().fit(["x"])._get_nlp()))
+    thread.start()
+    thread.join()
+    assert other["nlp"] is not first._get_nlp()
+    # What one model's preprocessor has read does not change another's output: the same as a pipeline of its own.
+    first.transform([f"zorblax{i} mosques asylum hotels {i}" for i in range(3000)])
+    fresh = SpacyPreprocessor().fit(["x"])
+    fresh._nlp = load_nlp("blank:en")
+    assert SpacyPreprocessor().fit(["x"]).transform(texts) == fresh.transform(texts)
