@@ -101,22 +101,29 @@ def main(argv: list[str] | None = None) -> int:
                     row["test"], row["test_hard"] = test_figures(data, weight, C, args.seed)
                 row["seconds"] = time.perf_counter() - started
                 rows.append(row)
-    eligible = [r for r in rows if r["cv_hard"] >= args.min_cv_hard]
-    best = max(eligible, key=lambda r: r["cv"]) if eligible else None
-    rule = "best cv macro-F1" + (f" with cv hard >= {args.min_cv_hard:g}" if args.min_cv_hard else "")
     seeds = f"seed {args.seed}" if args.repeats == 1 else f"seeds {args.seed}-{args.seed + args.repeats - 1}"
-    print(f"{args.k}-fold CV inside the train split of {data.name} ({seeds}); chosen = {rule}")
+    print_table(rows, f"{args.k}-fold CV inside the train split of {data.name} ({seeds})", args.min_cv_hard,
+                args.test)
+    return 0
+
+
+def print_table(rows: list[dict], title: str, min_cv_hard: float, test: bool) -> None:
+    """Print one line per setting and mark the chosen one: the best CV macro-F1 among the settings that leave at
+    least ``min_cv_hard`` of the hard negatives unlabelled (or say that none does)."""
+    eligible = [r for r in rows if r["cv_hard"] >= min_cv_hard]
+    best = max(eligible, key=lambda r: r["cv"]) if eligible else None
+    rule = "best cv macro-F1" + (f" with cv hard >= {min_cv_hard:g}" if min_cv_hard else "")
+    print(f"{title}; chosen = {rule}")
     header = f"{'hard-neg weight':>15} {'C':>5} {'cv macro-F1':>15} {'cv hard':>8}"
-    header += f" {'test macro-F1':>14} {'test hard':>10}" if args.test else ""
+    header += f" {'test macro-F1':>14} {'test hard':>10}" if test else ""
     print(header + f" {'s':>6}")
     for row in rows:
         line = f"{row['weight']:>15g} {row['C']:>5g} {row['cv']:>8.3f} ± {row['cv_std']:.3f} {row['cv_hard']:>8.3f}"
-        if args.test:
+        if test:
             line += f" {row['test']:>14.4f} {row['test_hard']:>10.3f}"
         print(line + f" {row['seconds']:>6.1f}" + ("  <- chosen" if row is best else ""))
     if best is None:
-        print(f"no setting reaches cv hard >= {args.min_cv_hard:g}: try heavier --weights")
-    return 0
+        print(f"no setting reaches cv hard >= {min_cv_hard:g}: try heavier --weights")
 
 
 if __name__ == "__main__":

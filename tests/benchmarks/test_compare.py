@@ -12,9 +12,21 @@ from benchmarks.peers import tune_thresholds
 
 
 @pytest.fixture(scope="module")
-def quick_rows():
-    rows = compare.run(["bundled"], ["ours", "no-spacy"], quick=True)
-    return {row["method"]: row for row in rows}
+def quick_run(tmp_path_factory):
+    """``compare.main`` of ours and the ablation, once: (its JSON record, what it printed)."""
+    import contextlib
+    import io
+
+    out = tmp_path_factory.mktemp("compare") / "results.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert compare.main(["--quick", "--methods", "ours,no-spacy", "--out", str(out)]) == 0
+    return json.loads(out.read_text()), printed.getvalue() + out.read_text()
+
+
+@pytest.fixture(scope="module")
+def quick_rows(quick_run):
+    return {row["method"]: row for row in quick_run[0]["results"]}
 
 
 @pytest.mark.slow
@@ -34,14 +46,11 @@ def test_benchmarks_compare_quick_scores_ours_and_ablation(quick_rows):
 
 
 @pytest.mark.slow
-def test_benchmarks_compare_main_writes_json_without_text(tmp_path, capsys):
-    out = tmp_path / "results.json"
-    assert compare.main(["--quick", "--methods", "no-spacy", "--out", str(out)]) == 0
-    saved = json.loads(out.read_text())
-    assert saved["quick"] and saved["results"][0]["method"] == "no-spacy"
+def test_benchmarks_compare_main_writes_json_without_text(quick_run):
+    saved, printed = quick_run
+    assert saved["quick"] and [row["method"] for row in saved["results"]] == ["ours", "no-spacy"]
     assert saved["machine"]["cpus"] >= 1
     fold = compare.dataset_folds("bundled", quick=True)[0]
-    printed = capsys.readouterr().out + out.read_text()
     assert not any(text[:40] in printed for text in fold.test.texts[:20])  # figures only, never report text
 
 
