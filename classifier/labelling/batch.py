@@ -64,6 +64,7 @@ from classifier.io.columns import (
     added_column_names,
     score_column,
 )
+from classifier.io.cpus import usable_cpus
 from classifier.io.tables import (
     EXCEL_MAX_ROWS,
     AtomicTableWriter,
@@ -481,7 +482,7 @@ def default_jobs(input_path: Path) -> int:
         return 1  # the reader then says what is wrong with the path
     if size < PARALLEL_MIN_BYTES:
         return 1
-    return max(1, len(os.sched_getaffinity(0)))
+    return usable_cpus()
 
 
 def _prepare_model(model: Any, jobs: int = 1) -> tuple[list[str], Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,6 +15,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
 from classifier.errors import ConfigError, DataError
+from classifier.io.cpus import usable_cpus
 
 
 class _Number(Interval):
@@ -65,8 +65,9 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
     nb_alpha : float, optional
         Smoothing of the naive-Bayes log-count ratios; ``None`` (default) fits plain logistic regressions.
     n_jobs : int, optional
-        Processes for the logistic regressions (``None``: every CPU this process may use, for data large
-        enough to gain from it; less than 1 means 1). The fitted model is the same whatever the number.
+        Processes for the logistic regressions (``None``: every CPU this process may use, or
+        ``$TENSION_JOBS``, for data large enough to gain from it; less than 1 means 1). The fitted model is the
+        same whatever the number.
 
     Notes
     -----
@@ -271,7 +272,7 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         # Starting worker processes only pays off on data of some size.
         if sparse.issparse(X) and X.nnz < PARALLEL_MIN_NONZEROS:
             return 1
-        return max(1, min(len(os.sched_getaffinity(0)), n_tasks))
+        return max(1, min(usable_cpus(), n_tasks))
 
     @staticmethod
     def _out_of_fold_decision(X, fitted, folds, X_windows=None, owner=None):

@@ -162,16 +162,16 @@ class GroupMasker:
 def _in_threads(func, tasks) -> list:
     """``[func(task) for task in tasks]``, run on as many threads as the process may use CPUs, each limited to one
     OpenMP thread (the fits here release the GIL; small fits otherwise wait on OpenMP's thread pool)."""
-    import os
-
     from joblib import Parallel, delayed
     from threadpoolctl import threadpool_limits
+
+    from classifier.io.cpus import usable_cpus
 
     def run(task):
         with threadpool_limits(limits=1, user_api="openmp"):
             return func(task)
 
-    jobs = max(1, min(len(os.sched_getaffinity(0)), len(tasks)))
+    jobs = max(1, min(usable_cpus(), len(tasks)))
     if jobs == 1:
         return [run(task) for task in tasks]
     return Parallel(n_jobs=jobs, prefer="threads")(delayed(run)(task) for task in tasks)
