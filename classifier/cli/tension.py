@@ -133,6 +133,11 @@ def train_cli(
         bool, typer.Option("--second-stage/--linear-only", help="Rescore immigration, race_hate and religious_hate "
                            "with the second stage (the default), or keep the linear scores for every label.")
     ] = True,
+    rescore: Annotated[
+        list[str] | None, typer.Option("--rescore", metavar="LABEL", show_default=False,
+                                       help="A label the second stage rescores instead of the default three (repeat "
+                                       "for several), e.g. a hate label of your own.")
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
@@ -155,7 +160,7 @@ def train_cli(
             data, out, test_size=test_size, seed=seed, text_column=text_column, labels_column=labels_column,
             spacy_pipeline=spacy_pipeline, prefer_later=prefer_later, review_band=review_band,
             **({} if hard_negative_weight is None else {"hard_negative_weight": hard_negative_weight}),
-            second_stage=second_stage, progress=progress,
+            second_stage=second_stage, rescore=rescore or None, progress=progress,
         )
     meta = result.metadata
     typer.echo(f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} in "

@@ -167,6 +167,25 @@ def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, se
     return augmented, np.concatenate([np.arange(len(data)), np.asarray(index, dtype=int)])
 
 
+def _second_stage_for(second_stage: bool, rescore, labels) -> bool | object:
+    """``second_stage`` as :func:`fit_pipeline` takes it: ``True``, ``False``, or an unfitted second stage that
+    rescores the labels ``rescore`` names (each one a label of the training data)."""
+    if rescore is None:
+        return second_stage
+    rescore = list(dict.fromkeys(str(label) for label in rescore))
+    if not second_stage:
+        raise ConfigError("Labels to rescore were named, but the second stage is off (--linear-only). Fix: drop "
+                          "--linear-only, or drop --rescore.")
+    unknown = [label for label in rescore if label not in labels]
+    if unknown or not rescore:
+        raise DataError(f"Cannot rescore {unknown or 'no label'}: expected labels of the training data "
+                        f"({', '.join(labels)}). Fix: name one of those with --rescore, or leave it out for the "
+                        "default (immigration, race_hate, religious_hate).")
+    from classifier.model.second_stage import HateSecondStage
+
+    return HateSecondStage(labels=tuple(rescore))
+
+
 def rescored_labels(pipeline) -> list[str]:
     """The labels ``pipeline``'s second stage rescores (none without one)."""
     stage = getattr(pipeline, "second_stage_", None)
@@ -191,13 +210,15 @@ def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:e
 
 def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None, labels_column="labels",
           spacy_pipeline="blank:en", C=None, prefer_later=False, review_band=0.15, name=None,
-          hard_negative_weight=HARD_NEGATIVE_WEIGHT, second_stage=True,
+          hard_negative_weight=HARD_NEGATIVE_WEIGHT, second_stage=True, rescore=None,
           progress: Progress | None = None) -> TrainResult:
     """Train a model on labelled files, evaluate it on the held-out split and save it to ``out_dir``.
 
     The saved model is the one fitted on the training split, so the metrics saved with it are honest
     figures for that exact model on data it never saw. ``second_stage=False`` keeps the linear scores of every
-    label (:mod:`classifier.model.second_stage`). ``progress`` gets a line at each stage.
+    label (:mod:`classifier.model.second_stage`); ``rescore`` names the labels the second stage rescores
+    (default: immigration, race_hate and religious_hate, those the data has), e.g. a team's own hate labels.
+    ``progress`` gets a line at each stage.
     """
     from classifier.evaluation.metrics import hard_negative_check, label_metrics
     from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
@@ -217,6 +238,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     if not labels:
         raise DataError("No labels found in the training data: the labels column is empty on every row.")
     check_label_counts(train_data, labels)
+    second_stage = _second_stage_for(second_stage, rescore, labels)
     tell(progress, f"fitting the model on {len(train_data)} training reports and their counterfactual copies "
                    "(preprocessing, features, thresholds tuned by cross-validation: the longest step)")
     pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C,

@@ -50,6 +50,34 @@ def test_cli_train_linear_only_keeps_every_labels_linear_score(small_corpus, tmp
     assert "second stage" not in (out / "MODEL_CARD.md").read_text("utf-8")
 
 
+def test_cli_train_rescore_names_a_teams_own_hate_label(small_corpus, tmp_path):
+    import csv
+
+    from classifier import load_model
+
+    with open(small_corpus, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:  # a team that calls race hate "racism"
+        row["labels"] = ";".join("racism" if label == "race_hate" else label for label in row["labels"].split(";")
+                                 if label)
+    renamed = write_csv(tmp_path / "renamed.csv", rows)
+    out = tmp_path / "own"
+    result = runner.invoke(app, ["train", str(renamed), "--out", str(out), "--rescore", "racism", "--rescore",
+                                 "religious_hate", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metadata.json").read_text("utf-8"))["second_stage_labels"] == ["racism",
+                                                                                            "religious_hate"]
+    assert load_model(out).pipeline.second_stage_.labels == ("racism", "religious_hate")
+
+    unknown = runner.invoke(app, ["train", str(renamed), "--out", str(tmp_path / "x"), "--rescore", "race_hate"])
+    assert unknown.exit_code == 1 and "Traceback" not in unknown.output
+    assert "Cannot rescore ['race_hate']: expected labels of the training data (" in unknown.output
+    assert not (tmp_path / "x").exists()
+    linear = runner.invoke(app, ["train", str(renamed), "--out", str(tmp_path / "y"), "--rescore", "racism",
+                                 "--linear-only"])
+    assert linear.exit_code == 1 and "the second stage is off (--linear-only)" in linear.output
+
+
 def test_cli_predict_info_and_evaluate(trained, small_corpus):
     result = runner.invoke(app, ["predict", str(trained.model_dir), "swastika painted on the synagogue", "--json"])
     assert result.exit_code == 0, result.output
