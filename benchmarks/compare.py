@@ -1,7 +1,7 @@
 """Our pipeline against the tools a user would pick instead, on the same data: accuracy, speed, memory.
 
 Usage: python -m benchmarks.compare [--quick] [--datasets bundled,transfer,real] [--methods ...]
-                                    [--out benchmarks/results.json] [--label-throughput ROWS]
+                                    [--out FILE] [--label-throughput ROWS]
 
 Datasets (the external ones only when ``../shared/data/external/external_eval.csv`` exists):
 
@@ -297,7 +297,9 @@ def main(argv=None) -> int:
     parser.add_argument("--datasets", default=None,
                         help=f"comma-separated, from {','.join(DATASETS)} (default: all; --quick: bundled)")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="comma-separated method names")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json", help="results as JSON")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results as JSON (default: benchmarks/results.json, the recorded full run; with "
+                        "--quick or a subset of datasets or methods, output/compare_results.json)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--autotune-seconds", type=float, default=60.0, help="fastText autotune budget per fit")
     parser.add_argument("--label-throughput", type=int, default=0, metavar="ROWS",
@@ -318,6 +320,10 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown method or dataset {unknown}; methods: {', '.join(METHODS)}; "
                      f"datasets: {', '.join(DATASETS)}")
+    if args.out is None:
+        # Only a full run replaces the recorded results; a smoke run or a subset goes to the output folder.
+        full = not args.quick and set(methods) == set(DEFAULT_METHODS) and set(datasets) == set(DATASETS)
+        args.out = ROOT / "benchmarks" / "results.json" if full else ROOT / "output" / "compare_results.json"
     started = time.perf_counter()
     rows = run(datasets, methods, quick=args.quick, seed=args.seed, autotune_seconds=args.autotune_seconds)
     table, targets = format_table(rows), check_targets(rows)

@@ -76,6 +76,25 @@ def test_benchmarks_compare_missing_package_is_skipped_not_failed(monkeypatch):
     assert "not installed" in compare.format_table([row])
 
 
+def test_benchmarks_compare_only_a_full_run_replaces_the_recorded_results(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_run(datasets, methods, **options):
+        seen.append((tuple(datasets), tuple(methods), options["quick"]))
+        return [{"method": method, "dataset": dataset, "skipped": "not run here"}
+                for dataset in datasets for method in methods]
+
+    monkeypatch.setattr(compare, "ROOT", tmp_path)
+    monkeypatch.setattr(compare, "run", fake_run)
+    for argv in (["--quick"], ["--methods", "ours"], ["--datasets", "bundled"]):
+        assert compare.main(argv) == 0
+        assert (tmp_path / "output" / "compare_results.json").is_file()
+        assert not (tmp_path / "benchmarks" / "results.json").exists()
+    assert compare.main([]) == 0
+    assert json.loads((tmp_path / "benchmarks" / "results.json").read_text())["quick"] is False
+    assert seen[-1] == (compare.DATASETS, compare.DEFAULT_METHODS, False)
+
+
 def test_benchmarks_compare_thresholds_follow_our_rule():
     import numpy as np
 
