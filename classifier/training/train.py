@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
+from classifier.io.cpus import usable_cpus
 from classifier.io.progress import Progress, tell
 from classifier.io.records import LabelledData, label_strata, read_labelled_files
 
@@ -228,6 +229,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     from classifier.reports.model_card import render_model_card
 
     started = time.perf_counter()
+    usable_cpus()  # a bad $TENSION_JOBS fails here, not after the preprocessing
     paths = [data_paths] if isinstance(data_paths, str | Path) else list(data_paths)
     tell(progress, f"reading {len(paths)} labelled file(s)")
     data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,

@@ -44,3 +44,15 @@ def test_cpus_training_gives_the_same_model_with_one_job(monkeypatch, small_corp
     one_job = fit_pipeline(data, data.label_set, seed=0)
     texts = read_labelled(small_corpus).only_split("test").texts
     np.testing.assert_array_equal(one_job.predict_proba(texts), trained.model.pipeline.predict_proba(texts))
+
+
+def test_cpus_bad_tension_jobs_stops_training_before_any_work(monkeypatch, small_labelled, tmp_path):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    monkeypatch.setenv(JOBS_VARIABLE, "0")
+    result = CliRunner().invoke(app, ["train", str(small_labelled), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "TENSION_JOBS must be a whole number of processes, 1 or more; got '0'" in result.output
+    assert "reading" not in result.output and not (tmp_path / "m").exists()
