@@ -177,12 +177,13 @@ def _second_stage_for(second_stage: bool, rescore, labels) -> bool | object:
     if not second_stage:
         raise ConfigError("Labels to rescore were named, but the second stage is off (--linear-only). Fix: drop "
                           "--linear-only, or drop --rescore.")
+    from classifier.model.second_stage import HATE_LABELS, HateSecondStage
+
     unknown = [label for label in rescore if label not in labels]
     if unknown or not rescore:
         raise DataError(f"Cannot rescore {unknown or 'no label'}: expected labels of the training data "
                         f"({', '.join(labels)}). Fix: name one of those with --rescore, or leave it out for the "
-                        "default (immigration, race_hate, religious_hate).")
-    from classifier.model.second_stage import HateSecondStage
+                        f"default ({', '.join(HATE_LABELS)}).")
 
     return HateSecondStage(labels=tuple(rescore))
 
