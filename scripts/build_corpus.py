@@ -1,6 +1,8 @@
 """Assemble data/reports.csv and data/backlog_sample.csv from the hand-written batches in data/raw/.
 
 Deterministic: the same raw files always give the same ids, order and train/test split.
+Label corrections found after a batch was written (``data/raw/label_corrections.json``) are applied after the split
+is drawn, so that correcting a label never moves another report between train and test.
 Usage: python scripts/build_corpus.py
 """
 
@@ -21,6 +23,7 @@ from classifier.io.records import label_strata
 RAW = Path("data/raw")
 SEED = 20241125
 TEST_SHARE = 0.22
+CORRECTIONS = "label_corrections.json"
 CHANNELS_TIME = ["08:12", "09:47", "10:05", "11:31", "12:58", "14:16", "15:40", "16:22", "17:09", "19:54", "21:37"]
 
 
@@ -46,6 +49,21 @@ def generation(record_path: str) -> int:
 def held_out(record_path: str) -> bool:
     """Batches named ``v<N>...test_NN.jsonl`` (e.g. the long multi-topic reports) go whole to the test split."""
     return bool(re.match(r"v\d+[a-z]*test_\d+\.jsonl$", Path(record_path).name))
+
+
+def apply_corrections(reports: list[dict], path: Path) -> None:
+    """Set the labels of the reports that ``path`` corrects: a JSON list of ``{"id", "was", "labels", "reason"}``.
+    A correction whose ``was`` is not the report's label as written (or whose id is unknown) stops the build."""
+    if not path.is_file():
+        return
+    for fix in json.loads(path.read_text("utf-8")):
+        number = int(fix["id"].lstrip("R")) - 1
+        if not 0 <= number < len(reports):
+            raise SystemExit(f"{path.name}: no report {fix['id']}")
+        report = reports[number]
+        if report["labels"] != ";".join(sorted(fix["was"])):
+            raise SystemExit(f"{path.name}: {fix['id']} is labelled {report['labels']!r}, not {fix['was']!r}")
+        report["labels"] = ";".join(sorted(set(fix["labels"])))
 
 
 def main(raw: Path = RAW, out: Path = Path("data")) -> None:
@@ -74,6 +92,7 @@ def main(raw: Path = RAW, out: Path = Path("data")) -> None:
         test |= {len(reports) + i for i in batch_test}
         test |= {len(reports) + i for i, r in enumerate(batch) if r["held_out"]}
         reports += batch
+    apply_corrections(reports, raw / CORRECTIONS)
     with open(out / "reports.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "text", "labels", "split"])

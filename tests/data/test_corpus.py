@@ -21,13 +21,36 @@ def _texts() -> list[tuple[str, str]]:
     return rows
 
 
-def test_corpus_rebuilds_byte_for_byte_from_the_raw_batches(tmp_path):
+def _build_module():
     spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
+    return build
+
+
+def test_corpus_rebuilds_byte_for_byte_from_the_raw_batches(tmp_path):
+    build = _build_module()
     build.main(raw=ROOT / "data" / "raw", out=tmp_path)
     assert (tmp_path / "reports.csv").read_bytes() == CORPUS.read_bytes()
     assert (tmp_path / "backlog_sample.csv").read_bytes() == BACKLOG.read_bytes()
+
+
+def test_corpus_label_corrections_change_only_their_reports_and_check_what_they_correct(tmp_path):
+    import json
+
+    build = _build_module()
+    reports = [{"text": "a", "labels": "immigration"}, {"text": "b", "labels": ""}]
+    fixes = tmp_path / "fixes.json"
+    fixes.write_text(json.dumps([{"id": "R0001", "was": ["immigration"], "labels": ["race_hate", "immigration"],
+                                  "reason": "test"}]), "utf-8")
+    build.apply_corrections(reports, fixes)
+    assert reports == [{"text": "a", "labels": "immigration;race_hate"}, {"text": "b", "labels": ""}]
+    # Applied again, the report no longer carries what the correction says it had: the build stops.
+    with pytest.raises(SystemExit, match="R0001 is labelled 'immigration;race_hate'"):
+        build.apply_corrections(reports, fixes)
+    fixes.write_text(json.dumps([{"id": "R0009", "was": [], "labels": ["race_hate"], "reason": "test"}]), "utf-8")
+    with pytest.raises(SystemExit, match="no report R0009"):
+        build.apply_corrections(reports, fixes)
 
 
 def test_corpus_carries_no_unmasked_slur():
