@@ -49,7 +49,7 @@ from classifier.io.tables import SUPPORTED_EXTENSIONS
 from classifier.model.label_names import display_name, review_reason
 from classifier.web.highlight import highlight, label_class, label_spans
 from classifier.web.jobs import DONE, FAILED, Job, JobFailed, JobStore, default_data_dir
-from classifier.web.turns import ModelBusy, SharedModel
+from classifier.web.turns import Cancelled, ModelBusy, SharedModel
 from classifier.web.uploads import for_the_page, our_notices
 
 __all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_TEXTS", "DEFAULT_MAX_UPLOAD_MB", "DEFAULT_TIME_LIMIT", "LOOPBACK_HOSTS",
@@ -432,18 +432,24 @@ def _label_job(state: _State, job: Job) -> None:
     Cancelled
         The job was deleted, or the server is stopping.
     """
-    from classifier.labelling.batch import label_file
+    from classifier.labelling.batch import default_jobs, label_file
 
     def progress(rows_done: int, rows_expected: int | None) -> None:
         job.rows_done, job.rows_total = rows_done, rows_expected
+        if job.cancel.is_set():
+            raise Cancelled
 
-    model = state.shared.taking_turns(cancelled=job.cancel.is_set)
+    # A file large enough to gain from worker processes is labelled by them, one per usable CPU, with copies of the
+    # page's model (so the API's requests do not wait for it); a smaller one takes turns with the API on the
+    # page's one model.
+    jobs = default_jobs(job.upload)
+    model = state.shared.model if jobs > 1 else state.shared.taking_turns(cancelled=job.cancel.is_set)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             job.summary = label_file(job.upload, job.labelled, model=model, text_column=job.text_column,
                                      review_out=job.review, sheet=job.sheet, chunk_size=JOB_CHUNK_ROWS,
-                                     progress=progress, jobs=1)  # the page's one model takes turns
+                                     progress=progress, jobs=jobs)
     except ClassifierError as error:
         names = {str(job.upload): job.filename, str(job.labelled): job.labelled.name,
                  str(job.review): job.review.name, str(job.folder): ""}

@@ -624,6 +624,40 @@ def test_web_backlog_delete_cancels_a_running_job(make_app, model, tmp_path):
     assert slow.calls < 400 / 64  # stopped at the next turn, not after the whole file
 
 
+def test_web_backlog_a_large_upload_is_labelled_by_worker_processes_like_the_cli(make_app, model, tmp_path,
+                                                                                 monkeypatch):
+    import classifier.labelling.batch as batch
+
+    used = []
+    real_label_file = batch.label_file
+
+    def watching_label_file(*args, **kwargs):
+        used.append(kwargs["jobs"])
+        return real_label_file(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "label_file", watching_label_file)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 1)  # "large" from the first byte, so the file stays small
+    monkeypatch.setenv("TENSION_JOBS", "2")
+    path = write_csv(tmp_path / "backlog.csv", _backlog_rows(40))
+    client = make_app().test_client()
+    job_url, page = _upload_and_wait(client, path)
+    assert used == [2] and page.status_code == 200
+    served = _read_download(client.get(f"{job_url}/labelled"), ".csv", tmp_path)
+    real_label_file(path, tmp_path / "cli.csv", model=model, jobs=1)
+    with TableReader(tmp_path / "cli.csv") as reader:
+        assert served == list(reader)  # the same rows, labels, scores and reasons as one process gives
+
+    # Deleted while it runs on workers: the workers are stopped and nothing of it is left on disk.
+    job_url = _job_url(_upload(client, write_csv(tmp_path / "more.csv", _backlog_rows(400))))
+    app = client.application
+    job = app.extensions["tension"].jobs.get(job_url.rsplit("/", 1)[1])
+    assert client.post(f"{job_url}/delete").status_code == 200
+    deadline = time.monotonic() + 30
+    while job.folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not job.folder.exists() and client.get(job_url).status_code == 404
+
+
 # -- personal data on disk: one private data folder, swept --------------------------------------------------
 
 def _mode(path) -> int:
