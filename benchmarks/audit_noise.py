@@ -11,7 +11,8 @@ of the 10 came in the top 50 suspects and how many were suspects at all (means o
 seed. Next to the audit's ranking, the same with a second signal, neighbour label disagreement
 (``benchmarks/audit_neighbours.py``): each flagged label's doubt keeps its full weight when enough of the
 report's 20 nearest reports carry the other answer, and a proportional share below that. ``--explore`` adds
-the other ways of combining the two that were tried (k = 5, 10, 20).
+the other ways of combining the two that were tried (k = 5, 10, 20). Last, the audit asked about the planted
+label alone (``tension audit --label``), whose list holds only that label's doubts.
 ``--quick`` runs one seed on 400 reports (a smoke run; its figures mean nothing).
 """
 
@@ -78,13 +79,15 @@ def features_of(texts):
     return build_features().fit_transform(SpacyPreprocessor(pipeline=BLANK_PIPELINE).fit_transform(texts))
 
 
-def audit_ranks(data, labels, proba, thresholds, pairs):
-    """A ranker using the audit's own :func:`~classifier.retrain.audit.rank_suspects`."""
+def audit_ranks(data, labels, proba, thresholds, pairs, one_label=False):
+    """A ranker using the audit's own :func:`~classifier.retrain.audit.rank_suspects`; with ``one_label``, the
+    audit asked about the planted label alone (``tension audit --label``)."""
     from classifier.retrain.audit import rank_suspects
 
-    def ranks(Y):
+    def ranks(Y, j):
         flipped = replace(data, labels=labels_of(Y, labels))
-        suspects, _ = rank_suspects(flipped, labels, proba, thresholds, pairs=pairs)
+        suspects, _ = rank_suspects(flipped, labels, proba, thresholds, pairs=pairs,
+                                    label=labels[j] if one_label else None)
         out = np.full(len(data), np.inf)
         out[[s.index for s in suspects]] = [s.rank for s in suspects]
         return out
@@ -103,7 +106,7 @@ def neighbour_ranks(proba, pairs, neighbours, k, combine):
 
     index, similarity = neighbours[0][:, :k], neighbours[1][:, :k]
 
-    def ranks(Y):
+    def ranks(Y, j):  # every label's list: j is not used
         flags, strength, t_pos, t_neg = confident_issues(Y, proba)
         disagree = label_disagreement(Y, index, similarity)
         worst = np.where(flags, disagree, 0).max(axis=1)
@@ -154,7 +157,7 @@ def measure(rankers, Y, seeds, flips=FLIPS, top=TOP):
     for seed in seeds:
         for j, direction, flipped_rows, flipped in draws(Y, seed, flips):
             for name, ranks in rankers.items():
-                r = ranks(flipped)
+                r = ranks(flipped, j)
                 rows[name].append((seed, j, direction, int((r[flipped_rows] <= top).sum()),
                                    int(np.isfinite(r[flipped_rows]).sum()), int(np.isfinite(r).sum())))
     return rows
@@ -211,6 +214,8 @@ def main(argv=None) -> int:
         "audit (model alone)": audit_ranks(data, labels, proba, thresholds, pairs),
         f"with neighbours k={CHOSEN_K}, capped at {CHOSEN_ENOUGH}": neighbour_ranks(
             proba, pairs, neighbours, CHOSEN_K, CHOSEN_ENOUGH),
+        "audit --label (the planted label's own list)": audit_ranks(data, labels, proba, thresholds, pairs,
+                                                                    one_label=True),
     }
     if args.explore:
         for k in (5, 10, 20):

@@ -34,6 +34,9 @@ def register(app: typer.Typer, user_errors) -> None:
         text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         min_examples: Annotated[int, typer.Option(min=1, help="Labels with fewer reports are flagged as rare.")] = 10,
+        label: Annotated[str | None, typer.Option(
+            help="Audit this label alone: a list of the rows whose answer for it looks wrong, on which more of its "
+                 "mistakes come near the top (and a model of it alone, so faster).")] = None,
         show: Annotated[int, typer.Option(min=0, help="How many top suspects to list here.")] = 15,
         to_review: Annotated[bool, typer.Option(
             "--to-review", help="Also queue the top suspects in the review page, given labels under review.")] = False,
@@ -45,22 +48,22 @@ def register(app: typer.Typer, user_errors) -> None:
 
         With --to-review the strongest suspects also go to the review queue (`tension serve`), each showing the
         labels it was given: Accept keeps them, correcting fixes them; `tension export-reviewed` brings the
-        answers back for training with --prefer-later."""
+        answers back for training with --prefer-later. With --label the list holds one label's doubts only."""
         from classifier.io.progress import tell
         from classifier.retrain.audit import audit
 
         progress = stage_lines(quiet)
-        out = out or _default_output(f"audit_{data.stem}.csv")
+        out = out or _default_output(f"audit_{data.stem}{'_' + label if label else ''}.csv")
         store = open_review_store(db) if to_review else None  # a bad --db fails before the long part
         try:
             tell(progress, f"auditing {data}: out-of-fold scores for every report (a model per fold), near-duplicates "
                            "and rare labels")
             result = audit(data, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
-                           min_examples=min_examples, progress=progress)
+                           min_examples=min_examples, label=label, progress=progress)
             tell(progress, f"ranked {len(result.suspects)} suspect row(s)")
             counts = result.reason_counts()
             typer.echo(
-                f"{len(result.suspects)} suspect row(s) of {result.n_reports}: "
+                f"{len(result.suspects)} suspect row(s) of {result.n_reports}{f' for {label!r}' if label else ''}: "
                 + ", ".join(f"{reason} {n}" for reason, n in counts.items())
             )
             if result.unmodelled_labels:

@@ -19,6 +19,11 @@ Three kinds of suspect row:
 - **near-duplicate**: two reports whose TF-IDF cosine similarity exceeds 0.8 but whose labels differ.
 
 Each row appears once, with all its reasons; rows are ranked by their strongest reason.
+
+Asked about one label (``label=``), the audit models that label alone and lists only the rows whose given answer
+for it looks wrong (near-duplicates that differ on it; the label itself if it is rare): one list per label to
+read, on which more of that label's mistakes come near the top than on the list of every label, where each
+label's genuine hard cases crowd the others' mistakes out.
 """
 
 from __future__ import annotations
@@ -94,6 +99,8 @@ class AuditResult:
     thresholds: dict[str, float] = field(default_factory=dict)
     #: The audited reports' texts, by row (``Suspect.index``); kept in memory only, never written but to `out`.
     texts: list[str] = field(default_factory=list, repr=False)
+    #: The one label audited, or None for all of them.
+    label: str | None = None
 
     def reason_counts(self) -> dict[str, int]:
         counts = {REASON_RARE: 0, REASON_MODEL: 0, REASON_NEAR_DUPLICATE: 0}
@@ -105,7 +112,7 @@ class AuditResult:
 
 def audit_labels(data_path, *, seed=0, out=None, text_column=None, labels_column="labels", min_examples=10,
                  near_duplicate_threshold=NEAR_DUPLICATE_COSINE, cv=5, spacy_pipeline="blank:en",
-                 C=None) -> list[Suspect]:
+                 C=None, label=None) -> list[Suspect]:
     """Rank the rows of a labelled file whose labels are likely wrong; see :func:`audit` for the details.
 
     Returns
@@ -115,13 +122,13 @@ def audit_labels(data_path, *, seed=0, out=None, text_column=None, labels_column
     return audit(
         data_path, seed=seed, out=out, text_column=text_column, labels_column=labels_column,
         min_examples=min_examples, near_duplicate_threshold=near_duplicate_threshold, cv=cv,
-        spacy_pipeline=spacy_pipeline, C=C,
+        spacy_pipeline=spacy_pipeline, C=C, label=label,
     ).suspects
 
 
 def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="labels", min_examples=10,
           near_duplicate_threshold=NEAR_DUPLICATE_COSINE, cv=5, spacy_pipeline="blank:en",
-          C=None, progress=None) -> AuditResult:
+          C=None, label=None, progress=None) -> AuditResult:
     """Audit a labelled file with a cross-validated model, near-duplicate search and label counts.
 
     Parameters
@@ -138,6 +145,8 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
         TF-IDF cosine similarity above which two reports count as near-duplicates.
     cv : int
         Cross-validation folds; a label needs ``cv`` reports with it and ``cv`` without to be modelled.
+    label : str, optional
+        Audit this label only: model it alone (faster) and list only the rows whose answer for it looks wrong.
     progress : callable, optional
         Called with a line naming each stage (never report text).
 
@@ -146,7 +155,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     DataError
         Unreadable file or bad rows (see :func:`classifier.io.records.read_labelled`).
     ConfigError
-        A parameter out of range.
+        A parameter out of range, or a ``label`` that no row of the file carries.
     """
     if not isinstance(min_examples, int) or min_examples < 1:
         raise ConfigError(f"'min_examples' must be an int >= 1. Got {min_examples!r}.")
@@ -155,25 +164,34 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     if not isinstance(cv, int) or cv < 2:
         raise ConfigError(f"'cv' must be an int >= 2. Got {cv!r}.")
     data = read_labelled(data_path, text_column=text_column, labels_column=labels_column)
-    tell(progress, f"read {len(data)} reports; scoring each with models that never saw it ({cv} folds)")
-    counts = {label: sum(label in row for row in data.labels) for label in data.label_set}
-    modelled = [label for label, n in counts.items() if n >= cv and len(data) - n >= cv]
+    counts = {name: sum(name in row for row in data.labels) for name in data.label_set}
+    if label is not None and label not in counts:
+        match = get_close_matches(str(label), list(counts), n=1)
+        raise ConfigError(
+            f"No report of {data_path} carries the label '{label}', so it cannot be audited alone. The file's labels: "
+            f"{', '.join(counts) or 'none'}" + (f"; did you mean '{match[0]}'?" if match else ".")
+        )
+    only = f", '{label}' only" if label is not None else ""
+    tell(progress, f"read {len(data)} reports; scoring each with models that never saw it ({cv} folds{only})")
+    modelled = [name for name, n in counts.items() if n >= cv and len(data) - n >= cv and label in (None, name)]
     proba, thresholds = _out_of_fold(data, modelled, seed=seed, cv=cv, spacy_pipeline=spacy_pipeline, C=C)
     tell(progress, "looking for near-duplicates with different labels")
     pairs = near_duplicate_pairs(data.texts, near_duplicate_threshold)
     tell(progress, "ranking the reports the model disagrees with")
-    ranked, confident = rank_suspects(data, modelled, proba, thresholds, pairs=pairs, min_examples=min_examples)
-    rare = {label: n for label, n in counts.items() if n < min_examples}
-    result = AuditResult(ranked, len(data), counts, rare, sorted(set(counts) - set(modelled)), confident,
-                         thresholds={label: float(thresholds[j]) for j, label in enumerate(modelled)},
-                         texts=list(data.texts))
+    ranked, confident = rank_suspects(data, modelled, proba, thresholds, pairs=pairs, min_examples=min_examples,
+                                      label=label)
+    rare = {name: n for name, n in counts.items() if n < min_examples}
+    unmodelled = sorted({name for name in counts if label in (None, name)} - set(modelled))
+    result = AuditResult(ranked, len(data), counts, rare, unmodelled, confident,
+                         thresholds={name: float(thresholds[j]) for j, name in enumerate(modelled)},
+                         texts=list(data.texts), label=label)
     if out is not None:
         tell(progress, f"writing {len(ranked)} suspect row(s)")
         result.out_path = write_audit(result, data.texts, modelled, out)
     return result
 
 
-def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=10):
+def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=10, label=None):
     """Rank the rows of ``data`` whose labels look wrong, given out-of-fold scores computed elsewhere.
 
     Parameters
@@ -188,6 +206,9 @@ def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=1
         Near-duplicate pairs (:func:`classifier.training.validate.near_duplicate_pairs`).
     min_examples : int
         A label with fewer reports than this is a rare label.
+    label : str, optional
+        Only this label's doubts: its disagreements (their strength is that label's alone), near-duplicates that
+        differ on it, and the label itself if it is rare.
 
     Returns
     -------
@@ -204,40 +225,47 @@ def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=1
             suspects[i] = Suspect(i, data.ids[i], data.sources[i], data.labels[i], suggested, scores)
         return suspects[i]
 
-    counts = {label: sum(label in row for row in data.labels) for label in data.label_set}
-    rare = {label: n for label, n in counts.items() if n < min_examples}
-    for label, n in rare.items():
+    counts = {name: sum(name in row for row in data.labels) for name in data.label_set}
+    rare = {name: n for name, n in counts.items() if n < min_examples}
+    for name, n in rare.items():
+        if label not in (None, name):
+            continue
         common = [other for other in counts if other not in rare]
-        match = get_close_matches(label, common, n=1)
+        match = get_close_matches(name, common, n=1)
         hint = f"; a typo for '{match[0]}'?" if match else "; label more reports or merge it into another label"
         for i, labels in enumerate(data.labels):
-            if label in labels:
-                suspect(i).add(REASON_RARE, f"'{label}' has only {n} report(s), fewer than {min_examples}{hint}", 1.0)
+            if name in labels:
+                suspect(i).add(REASON_RARE, f"'{name}' has only {n} report(s), fewer than {min_examples}{hint}", 1.0)
 
     confident = {}
-    if modelled:
-        Y = np.asarray(data.indicator(modelled), dtype=bool)
-        flags, strength, t_pos, t_neg = confident_issues(Y, proba)
-        for j, label in enumerate(modelled):
-            p = proba[:, j]
-            confident[label] = {"positive": round(float(t_pos[j]), 4), "negative": round(float(t_neg[j]), 4)}
-            for i in np.flatnonzero(flags[:, j] & Y[:, j]):
+    # Asked about one label, only its column is audited: the other labels' doubts neither add to a row's strength
+    # nor list a row. (Each column's confident thresholds are its own, so they do not change.)
+    columns = [j for j, name in enumerate(modelled) if label in (None, name)]
+    if columns:
+        Y = np.asarray(data.indicator(modelled), dtype=bool)[:, columns]
+        flags, strength, t_pos, t_neg = confident_issues(Y, np.asarray(proba)[:, columns])
+        for k, j in enumerate(columns):
+            name, p = modelled[j], proba[:, j]
+            confident[name] = {"positive": round(float(t_pos[k]), 4), "negative": round(float(t_neg[k]), 4)}
+            for i in np.flatnonzero(flags[:, k] & Y[:, k]):
                 suspect(int(i)).add(
                     REASON_MODEL,
-                    f"given '{label}' but its out-of-fold score is {p[i]:.2f} (reports without it average "
-                    f"{1 - t_neg[j]:.2f}, with it {t_pos[j]:.2f})",
+                    f"given '{name}' but its out-of-fold score is {p[i]:.2f} (reports without it average "
+                    f"{1 - t_neg[k]:.2f}, with it {t_pos[k]:.2f})",
                     strength[i],
                 )
-            for i in np.flatnonzero(flags[:, j] & ~Y[:, j]):
+            for i in np.flatnonzero(flags[:, k] & ~Y[:, k]):
                 suspect(int(i)).add(
                     REASON_MODEL,
-                    f"not given '{label}' but its out-of-fold score is {p[i]:.2f} (reports with it average "
-                    f"{t_pos[j]:.2f})",
+                    f"not given '{name}' but its out-of-fold score is {p[i]:.2f} (reports with it average "
+                    f"{t_pos[k]:.2f})",
                     strength[i],
                 )
 
     for i, j, cosine in pairs:
-        if data.labels[i] == data.labels[j]:
+        if label is None and data.labels[i] == data.labels[j]:
+            continue
+        if label is not None and (label in data.labels[i]) == (label in data.labels[j]):
             continue
         for a, b in ((i, j), (j, i)):
             suspect(a).add(

@@ -14,7 +14,7 @@ from classifier.io.records import LabelledData
 def test_benchmarks_audit_noise_quick_prints_table(capsys):
     assert audit_noise.main(["--quick"]) == 0
     out = capsys.readouterr().out
-    assert "| audit (model alone) |" in out and "| with neighbours k=20" in out
+    assert "| audit (model alone) |" in out and "| with neighbours k=20" in out and "| audit --label" in out
     assert "missing: top 50" in out and "seeds: 0)" in out
 
 
@@ -50,11 +50,14 @@ def test_audit_noise_model_alone_ranks_as_the_audit_does():
     data = LabelledData([str(i) for i in range(len(Y))], [f"r{i}" for i in range(len(Y))],
                         audit_noise.labels_of(Y, labels), [None] * len(Y), [f"row {i}" for i in range(len(Y))])
     pairs = [(5, 80, 0.93), (6, 7, 0.9)]  # the second pair has the same labels: not a suspect
-    ours = audit_noise.audit_ranks(data, labels, proba, np.full(2, 0.5), pairs)(Y)
+    ours = audit_noise.audit_ranks(data, labels, proba, np.full(2, 0.5), pairs)(Y, 0)
     neighbours = (np.zeros((len(Y), 1), dtype=int), np.zeros((len(Y), 1)))
-    theirs = audit_noise.neighbour_ranks(proba, pairs, neighbours, 1, None)(Y)
+    theirs = audit_noise.neighbour_ranks(proba, pairs, neighbours, 1, None)(Y, 0)
     np.testing.assert_array_equal(ours, theirs)
     assert np.isfinite(ours[[3, 70, 90, 5, 80]]).all() and not np.isfinite(ours[[6, 7]]).any()
+    # Asked about label "a" alone (tension audit --label a), the doubt about "b" (row 90) drops out of the list.
+    only_a = audit_noise.audit_ranks(data, labels, proba, np.full(2, 0.5), pairs, one_label=True)(Y, 0)
+    assert np.isfinite(only_a[[3, 70]]).all() and not np.isfinite(only_a[90])
 
 
 def test_neighbour_signal_ranks_a_planted_flip_above_a_confident_hard_negative():
@@ -69,8 +72,8 @@ def test_neighbour_signal_ranks_a_planted_flip_above_a_confident_hard_negative()
     proba = np.where(Y, rng.uniform(0.6, 1.0, Y.shape), rng.uniform(0.0, 0.3, Y.shape))
     proba[0, 0], proba[30, 0] = 0.97, 0.99
     neighbours = nearest_neighbours(features, 10)
-    alone = audit_noise.neighbour_ranks(proba, [], neighbours, 10, None)(Y)
-    both = audit_noise.neighbour_ranks(proba, [], neighbours, 10, audit_noise.CHOSEN_ENOUGH)(Y)
+    alone = audit_noise.neighbour_ranks(proba, [], neighbours, 10, None)(Y, 0)
+    both = audit_noise.neighbour_ranks(proba, [], neighbours, 10, audit_noise.CHOSEN_ENOUGH)(Y, 0)
     assert alone[30] < alone[0]
     assert both[0] < both[30]
 

@@ -73,6 +73,7 @@ def test_cli_retrain_models_promote_and_rollback(registry):
         (["suggest", "small", "missing.csv", "-n", "3"], "does not exist"),
         (["compare", "small", "small", "missing.csv"], "does not exist"),
         (["audit", "missing.csv"], "does not exist"),
+        (["audit", str(CORPUS), "--label", "racehate"], "did you mean 'race_hate'"),
     ],
 )
 def test_cli_retrain_bad_input_is_one_line_and_exit_1(registry, args, message):

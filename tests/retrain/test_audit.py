@@ -222,3 +222,31 @@ def test_rank_suspects_ranks_given_scores_without_refitting():
     suspects, _ = rank_suspects(data, ["a", "b"], proba, np.array([0.5, 0.5]), min_examples=5)
     assert suspects[0].index == 1 and suspects[0].rank == 1 and suspects[0].suggested == ("a",)
     assert REASON_MODEL in suspects[0].reasons and "not given 'a'" in suspects[0].details[0]
+
+
+def test_rank_suspects_for_one_label_lists_only_its_doubts_with_its_own_strength():
+    # Rows 1, 6, ... lack 'a' (the scores expect it) and row 8 carries 'b' (its scores say no); asked about 'a',
+    # only the rows whose answer for 'a' looks wrong are listed, ranked by 'a' alone.
+    proba = np.array([[0.9, 0.1], [0.95, 0.1], [0.1, 0.9], [0.1, 0.1], [0.1, 0.1]] * 5)
+    labels = [("a",), (), ("b",), (), ()] * 5
+    labels[8] = ("b",)  # row 8 carries 'b' though its scores say neither: a doubt about 'b' only
+    n = len(labels)
+    data = LabelledData([str(i) for i in range(n)], ["report"] * n, labels, [None] * n, [f"r{i}" for i in range(n)])
+    every, _ = rank_suspects(data, ["a", "b"], proba, np.array([0.5, 0.5]), min_examples=5)
+    only_a, confident = rank_suspects(data, ["a", "b"], proba, np.array([0.5, 0.5]), min_examples=5, label="a")
+    assert 8 in {s.index for s in every} and set(confident) == {"a"}
+    assert {s.index for s in only_a} == {i for i in range(n) if i % 5 == 1}
+    assert all("'a'" in " ".join(s.details) for s in only_a)
+    _, alone, _, _ = confident_issues(np.asarray(data.indicator(["a"]), dtype=bool), proba[:, :1])
+    assert [s.strength for s in only_a] == pytest.approx(sorted(alone[alone > 0], reverse=True))
+
+
+def test_audit_of_one_label_models_it_alone_and_names_an_unknown_label(small_labelled):
+    lines = []
+    result = audit(small_labelled, label="race_hate", progress=lines.append)
+    assert result.label == "race_hate" and list(result.confident_thresholds) == ["race_hate"]
+    assert list(result.thresholds) == ["race_hate"] and result.unmodelled_labels == []
+    assert all("race_hate" in " ".join(s.details) or REASON_NEAR_DUPLICATE in s.reasons for s in result.suspects)
+    assert any("'race_hate' only" in line for line in lines)
+    with pytest.raises(ConfigError, match="race_hat.*did you mean 'race_hate'"):
+        audit(small_labelled, label="race_hat")
