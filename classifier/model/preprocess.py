@@ -26,10 +26,11 @@ URL_TOKEN = "xxurl"
 EMAIL_TOKEN = "xxemail"
 PHONE_TOKEN = "xxphone"
 POSTCODE_TOKEN = "xxpostcode"
+HANDLE_TOKEN = "xxhandle"
 NUMBER_TOKEN = "xxnum"
 #: Tokens that stand for something masked; never lemmatised or dropped. A team's slur family adds its
 #: own ``xxslur<family>`` token, recognised by :data:`~classifier.model.slurs.SLUR_TOKEN_PREFIX`.
-PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, NUMBER_TOKEN, *SLUR_TOKENS)
+PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, HANDLE_TOKEN, NUMBER_TOKEN, *SLUR_TOKENS)
 #: The ordinal words spaCy's English ``like_num`` counts as numbers. "Third, a ..." or "a second home" uses
 #: them as words, so they are kept as words rather than turned into :data:`NUMBER_TOKEN` (digits such as
 #: "3rd" still are numbers).
@@ -84,10 +85,44 @@ class _EmailPattern:
         return "".join(parts) + text[done:] if parts else text
 
 
-# Order matters: e-mail before URL (an address contains dots), URL and e-mail before phone and postcode.
+class _BareDomainPattern:
+    """A web address written without "http" or "www" ("pay-your-fine.example.com", "bit.ly/abc"): a run of
+    dot-separated labels whose last label is a common top-level domain, with any path after it. Each run is
+    found once by an unambiguous regex and its last label checked, so the search is linear in the text."""
+
+    TOP_LEVEL = frozenset({"com", "org", "net", "uk", "io", "info", "biz", "ly"})
+    _run = re.compile(r"[\w-]+(?:\.[\w-]+)+(?:/[^\s'\"]*)?")
+    quick = re.compile(r"\.(?:com|org|net|uk|io|info|biz|ly)\b", re.IGNORECASE)
+
+    def search(self, text: str):
+        """The first match in ``text``, or None."""
+        return next(self.finditer(text), None)
+
+    def finditer(self, text: str):
+        """The matches in ``text``, left to right (``re.Match`` objects)."""
+        for match in self._run.finditer(text):
+            host = match.group().split("/", 1)[0]
+            if host.rsplit(".", 1)[1].lower() in self.TOP_LEVEL:
+                yield match
+
+    def sub(self, replacement: str, text: str) -> str:
+        """``text`` with each match replaced by ``replacement`` (taken literally)."""
+        parts, done = [], 0
+        for match in self.finditer(text):
+            parts += [text[done : match.start()], replacement]
+            done = match.end()
+        return "".join(parts) + text[done:] if parts else text
+
+
+# Order matters: e-mail before URL and handle (an address contains dots and an '@'), URL and e-mail before phone
+# and postcode.
 _PII_PATTERNS = (
     (_EmailPattern(), EMAIL_TOKEN),
     (re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE), URL_TOKEN),
+    (_BareDomainPattern(), URL_TOKEN),
+    # A social-media handle ("@jo_bloggs"): an account, often a person's. Not inside an e-mail address (masked
+    # before) nor after a word character.
+    (re.compile(r"(?<![\w.+-])@[A-Za-z_]\w{0,29}"), HANDLE_TOKEN),
     (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
 )
@@ -97,11 +132,11 @@ _DIGIT = re.compile(r"\d")
 def _may_hold(token: str, text: str) -> bool:
     """False when ``text`` certainly holds no match of the pattern for ``token``: a quick scan for what every
     match contains (an '@', "http" or "www", a digit), so most reports skip the slower searches."""
-    if token == EMAIL_TOKEN:
+    if token in (EMAIL_TOKEN, HANDLE_TOKEN):
         return "@" in text
     if token == URL_TOKEN:
         lowered = text.lower()
-        return "http" in lowered or "www" in lowered
+        return "http" in lowered or "www" in lowered or _BareDomainPattern.quick.search(text) is not None
     return _DIGIT.search(text) is not None
 
 #: Stop words that carry meaning in these reports: negations flip it, and "go back" is a common taunt.
@@ -113,12 +148,15 @@ BLANK_PIPELINE = "blank:en"
 
 
 def mask_identifiers(text: str) -> str:
-    """Replace URLs, e-mail addresses, phone numbers and UK postcodes with placeholder tokens.
+    """Replace URLs (with or without "http"), e-mail addresses, social-media handles, phone numbers and UK
+    postcodes with placeholder tokens.
 
     Examples
     --------
     >>> mask_identifiers("ring 07700 900417 or mail a.b@example.com, EM4 7QT")
     'ring  xxphone  or mail  xxemail ,  xxpostcode '
+    >>> mask_identifiers("@jo_b posted pay-now.example.com.")
+    ' xxhandle  posted  xxurl .'
     """
     for pattern, token in _PII_PATTERNS:
         if _may_hold(token, text):

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from classifier.model.preprocess import (
     EMAIL_TOKEN,
+    HANDLE_TOKEN,
     PHONE_TOKEN,
     PLACEHOLDERS,
     POSTCODE_TOKEN,
@@ -38,6 +39,7 @@ PLACEHOLDER_NAMES = {
     EMAIL_TOKEN: "e-mail address",
     PHONE_TOKEN: "phone number",
     POSTCODE_TOKEN: "postcode",
+    HANDLE_TOKEN: "social-media handle",
     RACE_TOKEN: "racial slur",
     RELIGION_TOKEN: "religious slur",
     MIGRANT_TOKEN: "anti-migrant slur",

@@ -27,12 +27,20 @@ def pre():
         ("mail jo.bloggs@example.com please", "bloggs", "xxemail"),
         ("lives at EM4 7QT", "7QT", "xxpostcode"),
         ("see https://www.example.org/post?id=3", "example", "xxurl"),
+        ("pay within 24hrs: eastmoor-pcn-pay.example.com.", "pcn", "xxurl"),
+        ("link in bio bit.ly/3xYzQ", "3xYzQ", "xxurl"),
+        ("tweet from @jo_bloggs99 this morning", "bloggs", "xxhandle"),
     ],
 )
 def test_preprocess_masks_identifiers(text, hidden, token):
     masked = mask_identifiers(text)
     assert hidden not in masked
     assert token in masked
+
+
+@pytest.mark.parametrize("text", ["e.g. 3.5 miles from St.Aldric's", "meet @ 10pm by the U.K. sign", "a.b.c"])
+def test_preprocess_leaves_dotted_words_numbers_and_a_lone_at_sign(text):
+    assert mask_identifiers(text) == text
 
 
 def test_preprocess_lemmatises_lowercases_and_keeps_negations(pre):
