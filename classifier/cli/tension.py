@@ -142,7 +142,7 @@ def train_cli(
 ) -> None:
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
     from classifier.evaluation.metrics import format_table
-    from classifier.fairness import format_identity_suite
+    from classifier.fairness import PROBE_NOTE, PROBE_TITLE, format_identity_suite
     from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
     from classifier.training.train import format_split, train
 
@@ -168,6 +168,7 @@ def train_cli(
     typer.echo(format_split(meta["split_rows"], seed))
     typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"]))
     typer.echo(format_identity_suite(meta["identity_suite"]))
+    typer.echo(format_identity_suite(meta["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))
     if meta["test_labels_not_in_model"]:
         typer.echo(f"labels in the test data that the model does not know: {meta['test_labels_not_in_model']}")
     typer.echo(f"Saved to {result.model_dir} (model card: {result.model_dir / 'MODEL_CARD.md'})")
@@ -200,7 +201,13 @@ def evaluate_cli(
     """Score a saved model on any labelled file, and on the identity-term suite."""
     from classifier.evaluation.evaluate import evaluate_model
     from classifier.evaluation.metrics import format_table
-    from classifier.fairness import evaluate_identity_suite, format_identity_suite
+    from classifier.fairness import (
+        PROBE_NOTE,
+        PROBE_TITLE,
+        evaluate_identity_suite,
+        format_identity_suite,
+        load_identity_probe,
+    )
     from classifier.io.progress import tell
     from classifier.model.predictor import load_model
 
@@ -214,6 +221,8 @@ def evaluate_cli(
     tell(progress, "scoring the identity-term suite")
     result["identity_suite"] = evaluate_identity_suite(loaded)
     typer.echo(format_identity_suite(result["identity_suite"]))
+    result["identity_probe"] = evaluate_identity_suite(loaded, load_identity_probe())
+    typer.echo(format_identity_suite(result["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))
     if result["labels_not_in_model"]:
         typer.echo(
             f"labels in the data that the model does not know (not scored): {result['labels_not_in_model']}"

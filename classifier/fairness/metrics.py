@@ -284,13 +284,22 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def format_identity_suite(result: dict, *, n_terms: int = 5) -> str:
-    """The suite's overall figures as a few lines of plain text (a full result or its summary)."""
+#: How reports name the held-out identity probe's figures, and what they say of it on the next line.
+PROBE_TITLE = "held-out identity probe"
+PROBE_NOTE = ("templates written after the default model's settings were chosen, never shown to the corpus's "
+              "writers; not part of the fairness gate")
+
+
+def format_identity_suite(result: dict, *, n_terms: int = 5, title: str = "identity-term suite",
+                          note: str | None = None) -> str:
+    """The suite's overall figures as a few lines of plain text (a full result or its summary); ``title`` names
+    the suite and ``note`` adds a line about it (:data:`PROBE_TITLE` and :data:`PROBE_NOTE` for the held-out
+    probe of :func:`~classifier.fairness.suite.load_identity_probe`)."""
     s, o = result["suite"], result["overall"]
     worst = ", ".join(f"{w['term']} {w['value']:.1%}" for w in result["worst_terms"]["false_positive_rate"][:n_terms])
     groups = ", ".join(f"{group} {_pct(g['hostile_recall'])}" for group, g in result["groups"].items())
     lines = [
-        f"identity-term suite ({s['n_sentences']} sentences, {s['n_terms']} terms): false-positive rate "
+        f"{title} ({s['n_sentences']} sentences, {s['n_terms']} terms): false-positive rate "
         f"{_pct(o['false_positive_rate'])} on {s['n_non_hostile']} neutral and positive sentences (neutral "
         f"{_pct(o['false_positive_rate_neutral'])}, positive {_pct(o['false_positive_rate_positive'])}); "
         f"highest per term {_pct(o['max_term_fpr'])} ({o['max_term_fpr_term']})",
@@ -299,6 +308,8 @@ def format_identity_suite(result: dict, *, n_terms: int = 5) -> str:
         f"  AUC {_num(o['auc'])}; mean over terms: subgroup {_num(o['mean_subgroup_auc'])}, BPSN "
         f"{_num(o['mean_bpsn_auc'])}, BNSP {_num(o['mean_bnsp_auc'])}",
     ]
+    if note:
+        lines.insert(1, f"  {note}")
     base = result.get("baseline")
     if base:
         lines.append(f"  with no identity term, {base['false_positives']} of the {base['n']} neutral and positive "

@@ -120,6 +120,8 @@ def render_model_card(metadata: dict) -> str:
             lines.append(f"| {group} | {r['n']} | {r['clean']} | {rate} |")
     if metadata.get("identity_suite"):
         lines += identity_suite_lines(metadata["identity_suite"])
+    if metadata.get("identity_probe"):
+        lines += identity_probe_lines(metadata["identity_probe"])
     lines += ["", "## Versions", ""]
     lines += [f"- {name}: {version}" for name, version in metadata["versions"].items()]
     lines += [
@@ -186,6 +188,33 @@ def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
         "BPSN AUC is low when neutral sentences about a term score above hostile ones about other terms; BNSP "
         "AUC is low when hostility about a term scores below neutral sentences about others (Borkan et al. 2019).",
     ]
+    return lines
+
+
+def identity_probe_lines(probe: dict) -> list[str]:
+    """The model card's section on the held-out identity probe: overall figures and one row per term group."""
+    size, o = probe["suite"], probe["overall"]
+    lines = [
+        "",
+        "## Held-out identity probe",
+        f"{size['n_sentences']} more sentences over the same {size['n_terms']} terms, from templates written after "
+        "the default model's settings were chosen and never shown to the writers of the training corpus: everyday "
+        "short sentences (lost and found, selling, pets, neighbours, transport) and reports in the forms they "
+        "arrive in from social media (a screenshot, a forward, a post). The suite above steered the corpus, so it "
+        "flatters the model; **these figures are the ones to expect on neutral mentions the corpus was not written "
+        "for.** They are not part of the fairness gate.",
+        "",
+        f"False-positive rate {_pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']} "
+        f"neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "
+        f"{_pct(o['max_term_fpr'])}); hostile recall {_pct(o['hostile_recall'])} ({o['hostile_hits']} of "
+        f"{size['n_hostile']}).",
+        "",
+        "| term group | false-positive rate | highest term | hostile recall |",
+        "|---|---:|---|---:|",
+    ]
+    for group, g in probe["groups"].items():
+        lines.append(f"| {group} | {_pct(g['false_positive_rate'])} | {g['max_term_fpr_term']} "
+                     f"{_pct(g['max_term_fpr'])} | {_pct(g['hostile_recall'])} |")
     return lines
 
 

@@ -223,7 +223,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     ``progress`` gets a line at each stage.
     """
     from classifier.evaluation.metrics import hard_negative_check, label_metrics
-    from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
+    from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
     from classifier.model.persistence import library_versions, save_model
     from classifier.model.predictor import TensionModel
     from classifier.model.provenance import TrainingRows
@@ -255,8 +255,9 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     metrics = label_metrics(Y_test, Y_pred, labels)
     unseen = sorted(set(test_data.label_set) - set(labels))
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
-    tell(progress, "scoring the identity-term suite")
+    tell(progress, "scoring the identity-term suite and the held-out identity probe")
     suite = summarise_identity_suite(evaluate_identity_suite(model))
+    probe = summarise_identity_suite(evaluate_identity_suite(model, load_identity_probe()))
     metadata = {
         "name": name or (Path(out_dir).name if out_dir else None),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -283,6 +284,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "metrics": metrics,
         "hard_negatives": hard,
         "identity_suite": suite,
+        "identity_probe": probe,
         "train_seconds": round(fit_seconds, 2),
         "versions": library_versions(),
     }

@@ -15,6 +15,7 @@ from classifier.fairness.suite import (
     LONG_WORDS,
     SHORT_MAX_WORDS,
     build_suite,
+    load_identity_probe,
     load_identity_suite,
     word_count,
 )
@@ -25,9 +26,19 @@ CODEBOOK_LABEL = {"religion": "religious_hate", "ethnicity": "race_hate", "natio
                   "migration_status": "immigration"}
 
 
-@pytest.fixture(scope="module")
-def suite():
-    return load_identity_suite()
+@pytest.fixture(scope="module", params=["suite", "probe"])
+def suite(request):
+    """The identity suite, then the held-out probe (the same checks hold for both, coverage aside)."""
+    return load_identity_suite() if request.param == "suite" else load_identity_probe()
+
+
+def test_fairness_probe_uses_the_suites_terms_and_shares_no_template_or_sentence_with_it():
+    suite, probe = load_identity_suite(), load_identity_probe()
+    assert probe.terms == suite.terms and probe.name != suite.name
+    assert not {t.id for t in probe.templates} & {t.id for t in suite.templates}
+    assert not set(probe.texts) & set(suite.texts)
+    kinds = [t.kind for t in probe.templates]
+    assert kinds.count("neutral") + kinds.count("positive") >= 20 and kinds.count("hostile") >= 2
 
 
 def test_fairness_suite_has_enough_terms_in_every_group(suite):
@@ -43,14 +54,16 @@ def test_fairness_suite_hostile_label_follows_the_codebook(suite, group):
     assert {term.hostile_label for term in suite.terms if term.group == group} == {CODEBOOK_LABEL[group]}
 
 
-def test_fairness_suite_has_enough_templates_of_each_kind(suite):
+def test_fairness_suite_has_enough_templates_of_each_kind():
+    suite = load_identity_suite()
     kinds = [template.kind for template in suite.templates]
     assert kinds.count("neutral") + kinds.count("positive") >= 30
     assert kinds.count("hostile") >= 15
     assert kinds.count("positive") >= 5
 
 
-def test_fairness_suite_covers_each_term_in_15_contexts_both_lengths_and_three_kinds(suite):
+def test_fairness_suite_covers_each_term_in_15_contexts_both_lengths_and_three_kinds():
+    suite = load_identity_suite()
     contexts, lengths, kinds = defaultdict(set), defaultdict(set), defaultdict(set)
     for s in suite.sentences:
         contexts[s.term].add(s.context)

@@ -32,11 +32,25 @@ def test_model_card_has_the_identity_suite_table(trained):
     assert f"Highest false-positive rates: {worst['term']} {worst['value']:.1%}" in card
 
 
+def test_model_card_has_the_held_out_identity_probe_beside_the_suite(trained):
+    card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
+    probe = trained.metadata["identity_probe"]
+    overall = probe["overall"]
+    assert card.index("## Identity-term test suite") < card.index("## Held-out identity probe")
+    assert (f"False-positive rate {overall['false_positive_rate']:.1%} ({overall['false_positives']} of "
+            f"{overall['n_non_hostile']} neutral and positive sentences") in card
+    assert "not part of the fairness gate" in card
+    for group, g in probe["groups"].items():
+        assert f"| {group} | {g['false_positive_rate']:.1%} | {g['max_term_fpr_term']} " in card
+
+
 def test_model_card_without_identity_suite_figures_still_renders(trained):
     from classifier.reports.model_card import render_model_card
 
-    metadata = {key: value for key, value in trained.metadata.items() if key != "identity_suite"}
-    assert "Identity-term test suite" not in render_model_card(metadata)
+    metadata = {key: value for key, value in trained.metadata.items()
+                if key not in ("identity_suite", "identity_probe")}  # a model trained before either existed
+    card = render_model_card(metadata)
+    assert "Identity-term test suite" not in card and "Held-out identity probe" not in card
 
 
 def test_model_card_names_the_labels_the_second_stage_rescores(trained):
