@@ -76,8 +76,9 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
     ``labels`` compared (known to both models), ``labels_only_in_a`` / ``_b``, ``labels_not_in_data``,
     ``n_reports`` (scored: neither model trained on them), ``rows`` (``in_data``, ``trained_on_a``,
     ``trained_on_b``, ``trained_on_either``, ``unseen``: what was dropped and why), ``verdict`` (one line) and
-    the settings used; with ``identity_suite``, also ``identity_suite_a`` / ``_b``
-    (:func:`~classifier.fairness.summarise_identity_suite` of each model).
+    the settings used; with ``identity_suite``, also ``identity_suite_a`` / ``_b`` and ``identity_probe_a`` /
+    ``_b`` (:func:`~classifier.fairness.summarise_identity_suite` of each model on the suite and on the held-out
+    probe).
 
     Raises
     ------
@@ -197,6 +198,9 @@ def format_comparison(result: dict) -> str:
         lines.append(f"labels with no example in the data (F1 is 0 for both): {result['labels_not_in_data']}")
     if result.get("identity_suite_a") and result.get("identity_suite_b"):
         lines += _identity_suite_lines(result["identity_suite_a"], result["identity_suite_b"], a, b)
+    if result.get("identity_probe_a") and result.get("identity_probe_b"):
+        lines += _identity_suite_lines(result["identity_probe_a"], result["identity_probe_b"], a, b,
+                                       name="held-out probe")
     lines.append(result["verdict"])
     return "\n".join(lines)
 
@@ -261,14 +265,19 @@ def _describe_paths(data) -> str:
 
 
 def _identity_suites(model_a, model_b) -> dict:
-    from classifier.fairness import evaluate_identity_suite, summarise_identity_suite
+    from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
 
+    probe = load_identity_probe()
     return {"identity_suite_a": summarise_identity_suite(evaluate_identity_suite(model_a)),
-            "identity_suite_b": summarise_identity_suite(evaluate_identity_suite(model_b))}
+            "identity_suite_b": summarise_identity_suite(evaluate_identity_suite(model_b)),
+            "identity_probe_a": summarise_identity_suite(evaluate_identity_suite(model_a, probe)),
+            "identity_probe_b": summarise_identity_suite(evaluate_identity_suite(model_b, probe))}
 
 
-def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms: int = 3) -> list[str]:
-    """Both models' identity-suite figures side by side: lower is better for the false-positive rates."""
+def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms: int = 3,
+                          name: str = "identity-term suite") -> list[str]:
+    """Both models' identity-suite (or held-out probe) figures side by side: lower is better for the
+    false-positive rates."""
     oa, ob = suite_a["overall"], suite_b["overall"]
     rows = [
         ("false-positive rate", "false_positive_rate", True),
@@ -279,15 +288,17 @@ def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms:
         ("mean BPSN AUC", "mean_bpsn_auc", False),
         ("mean BNSP AUC", "mean_bnsp_auc", False),
     ]
-    header = f"{'identity-term suite':<22}{a:>13}{b:>13}{'B - A':>9}"
+    header = f"{name:<22}{a:>13}{b:>13}{'B - A':>10}"
     size = suite_a["suite"]
-    lines = ["", f"Identity-term suite: {size['n_sentences']} sentences about {size['n_terms']} terms; a false "
-             "positive is any label on a neutral or positive sentence.", header, "-" * len(header)]
+    about = ("not part of the promotion gate, written after the default's settings were chosen"
+             if name != "identity-term suite" else "a false positive is any label on a neutral or positive sentence")
+    lines = ["", f"{name[0].upper()}{name[1:]}: {size['n_sentences']} sentences about {size['n_terms']} terms; "
+             f"{about}.", header, "-" * len(header)]
     for title, key, percent in rows:
         va, vb = oa[key], ob[key]
         cells = [_cell(v, percent) for v in (va, vb)]
         diff = "" if va is None or vb is None else (f"{(vb - va) * 100:+.1f} pts" if percent else f"{vb - va:+.3f}")
-        lines.append(f"{title:<22}{cells[0]:>13}{cells[1]:>13}{diff:>9}")
+        lines.append(f"{title:<22}{cells[0]:>13}{cells[1]:>13}{diff:>10}")
     for name, suite in (("A", suite_a), ("B", suite_b)):
         worst = ", ".join(f"{w['term']} {w['value']:.1%}"
                           for w in suite["worst_terms"]["false_positive_rate"][:n_terms])

@@ -65,7 +65,7 @@ def test_compare_interval_brackets_the_difference_and_is_reproducible(setup):
 
 def test_compare_shows_both_models_identity_suite_figures(setup):
     from classifier import load_model
-    from classifier.fairness import evaluate_identity_suite
+    from classifier.fairness import evaluate_identity_suite, load_identity_probe
 
     path_a, path_b, data = setup
     result = compare_models(path_a, path_b, data, n_resamples=50)
@@ -77,8 +77,16 @@ def test_compare_shows_both_models_identity_suite_figures(setup):
     assert f"{a['false_positive_rate']:.1%}" in line and f"{b['false_positive_rate']:.1%}" in line
     assert f"{(b['false_positive_rate'] - a['false_positive_rate']) * 100:+.1f} pts" in line
     assert "hostile recall" in table and "mean BPSN AUC" in table and "worst terms B:" in table
+    # The held-out probe below it, the same rows.
+    probe = load_identity_probe()
+    assert result["identity_probe_b"]["overall"] == evaluate_identity_suite(load_model(path_b), probe)["overall"]
+    below = table[table.index("Held-out probe: 1260 sentences"):]
+    pa, pb = result["identity_probe_a"]["overall"], result["identity_probe_b"]["overall"]
+    line = next(line for line in below.splitlines() if line.startswith("false-positive rate"))
+    assert f"{pa['false_positive_rate']:.1%}" in line and f"{pb['false_positive_rate']:.1%}" in line
     plain = compare_models(path_a, path_b, data, n_resamples=50, identity_suite=False)
-    assert "identity_suite_a" not in plain and "Identity-term suite" not in format_comparison(plain)
+    assert "identity_suite_a" not in plain and "identity_probe_a" not in plain
+    assert "Identity-term suite" not in format_comparison(plain) and "Held-out probe" not in format_comparison(plain)
 
 
 def test_compare_a_model_with_itself_finds_no_difference(setup):
