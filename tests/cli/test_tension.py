@@ -4,6 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from classifier.cli import app
+from classifier.fairness import load_identity_probe
 from tests.helpers import CORPUS, write_csv
 
 runner = CliRunner()
@@ -22,7 +23,7 @@ def test_cli_train_prints_table_and_saves(small_labelled, tmp_path):
     assert result.exit_code == 0, result.output
     assert "macro avg" in result.output and "Saved to" in result.output
     assert "identity-term suite" in result.output and "hostile recall" in result.output
-    assert "held-out identity probe (1260 sentences" in result.output
+    assert f"held-out identity probe ({len(load_identity_probe())} sentences" in result.output
     assert "not part of the fairness gate" in result.output
     assert (out / "model.pkl.gz").exists()
 
@@ -93,7 +94,7 @@ def test_cli_predict_info_and_evaluate(trained, small_corpus):
     suite = trained.metadata["identity_suite"]["overall"]
     assert f"false-positive rate {suite['false_positive_rate']:.1%}" in evaluated.output
     probe = trained.metadata["identity_probe"]["overall"]  # the same model scored again: the same figure
-    assert (f"held-out identity probe (1260 sentences, 45 terms): false-positive rate "
+    assert (f"held-out identity probe ({len(load_identity_probe())} sentences, 45 terms): false-positive rate "
             f"{probe['false_positive_rate']:.1%}") in evaluated.output
 
 

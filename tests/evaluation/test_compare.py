@@ -80,7 +80,7 @@ def test_compare_shows_both_models_identity_suite_figures(setup):
     # The held-out probe below it, the same rows.
     probe = load_identity_probe()
     assert result["identity_probe_b"]["overall"] == evaluate_identity_suite(load_model(path_b), probe)["overall"]
-    below = table[table.index("Held-out probe: 1260 sentences"):]
+    below = table[table.index(f"Held-out probe: {len(probe)} sentences"):]
     pa, pb = result["identity_probe_a"]["overall"], result["identity_probe_b"]["overall"]
     line = next(line for line in below.splitlines() if line.startswith("false-positive rate"))
     assert f"{pa['false_positive_rate']:.1%}" in line and f"{pb['false_positive_rate']:.1%}" in line
