@@ -149,6 +149,16 @@ def test_cli_retrain_suggest_compare_audit_write_their_outputs(registry, tmp_pat
         store.close()
 
 
+def test_cli_audit_of_one_label_names_it_and_writes_its_own_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default output folder is ./output
+    data = write_csv(tmp_path / "reports.csv", _rows(0, 200))
+    result = runner.invoke(app, ["audit", str(data), "--label", "race_hate", "--quiet", "--show", "2"])
+    assert result.exit_code == 0, result.output
+    assert "suspect row(s) of 200 for 'race_hate'" in result.output
+    written = read_labelled(tmp_path / "output" / "audit_reports_race_hate.csv", labels_column="given_labels")
+    assert len(written) == int(re.search(r"(\d+) suspect row", result.output).group(1))
+
+
 def _conflicting_files(tmp_path):
     rows = _rows(0, 300)
     later = [{**rows[0], "labels": "misinformation"}, {**rows[1], "labels": rows[1]["labels"]}]
