@@ -52,6 +52,7 @@ def test_notebook_runs_top_to_bottom_with_plots_and_the_retraining_loop_in_its_o
     assert f"python: {sys.executable}" in text and "sample: the first 300 of" in text
     assert f"models in {work / 'models'}" in text
     assert "macro F1" in text and "false-positive rate" in text
+    assert "identity-term suite (" in text and "held-out identity probe (" in text
     assert (work / "report" / "report.html").is_file()
     # The plots are shown in the notebook: corpus, per-label scores, PR and threshold curves, learning curve,
     # the comparison's differences.
