@@ -52,6 +52,11 @@ def register(app: typer.Typer, user_errors) -> None:
         from classifier.io.progress import tell
         from classifier.retrain.audit import audit
 
+        if label is not None and to_review:
+            from classifier.errors import ConfigError
+
+            raise ConfigError("--label audits one label, but the review page shows and scores every label of the "
+                              "file. Fix: drop --label to queue suspects with --to-review, or drop --to-review.")
         progress = stage_lines(quiet)
         out = out or _default_output(f"audit_{data.stem}{'_' + label if label else ''}.csv")
         store = open_review_store(db) if to_review else None  # a bad --db fails before the long part
@@ -69,10 +74,14 @@ def register(app: typer.Typer, user_errors) -> None:
             if result.unmodelled_labels:
                 typer.echo(f"labels too rare to cross-validate (not checked by the model): {result.unmodelled_labels}")
             for s in result.suspects[:show]:
-                typer.echo(
-                    f"{s.rank:>4}. {s.source:<28} {s.strength:.2f}  given {list(s.given) or '[]'} -> model "
-                    f"{list(s.suggested) or '[]'}  ({'; '.join(s.reasons)})"
-                )
+                if label is None:
+                    verdict = f"given {list(s.given) or '[]'} -> model {list(s.suggested) or '[]'}"
+                else:  # only the audited label: the others were not checked
+                    def said(labels):
+                        return f"'{label}'" if label in labels else f"not '{label}'"
+
+                    verdict = f"given {said(s.given)} -> model {said(s.suggested)}"
+                typer.echo(f"{s.rank:>4}. {s.source:<28} {s.strength:.2f}  {verdict}  ({'; '.join(s.reasons)})")
             typer.echo(f"Ranked suspects with reasons and scores: {result.out_path}")
             if store is not None:
                 from classifier.retrain.audit_review import queue_suspects

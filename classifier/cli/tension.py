@@ -221,6 +221,7 @@ def evaluate_cli(
     tell(progress, "scoring the identity-term suite")
     result["identity_suite"] = evaluate_identity_suite(loaded)
     typer.echo(format_identity_suite(result["identity_suite"]))
+    tell(progress, "scoring the held-out identity probe")
     result["identity_probe"] = evaluate_identity_suite(loaded, load_identity_probe())
     typer.echo(format_identity_suite(result["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))
     if result["labels_not_in_model"]:

@@ -86,13 +86,16 @@ class _EmailPattern:
 
 
 class _BareDomainPattern:
-    """A web address written without "http" or "www" ("pay-your-fine.example.com", "bit.ly/abc"): a run of
-    dot-separated labels whose last label is a common top-level domain, with any path after it. Each run is
-    found once by an unambiguous regex and its last label checked, so the search is linear in the text."""
+    """A web address written without "http" or "www" ("pay-your-fine.example.com", "bit.ly/abc", "t.co/x"): a
+    run of dot-separated labels whose last label is a common top-level domain, in lower case or capitals ("home.Net
+    result" is a missing space, not an address), with any path after it. Each run starts only where no word
+    character precedes it and is found once by an unambiguous regex, then its last label checked, so the search
+    is linear in the text."""
 
-    TOP_LEVEL = frozenset({"com", "org", "net", "uk", "io", "info", "biz", "ly"})
-    _run = re.compile(r"[\w-]+(?:\.[\w-]+)+(?:/[^\s'\"]*)?")
-    quick = re.compile(r"\.(?:com|org|net|uk|io|info|biz|ly)\b", re.IGNORECASE)
+    TOP_LEVEL = frozenset({"com", "org", "net", "uk", "io", "info", "biz", "ly", "co", "me", "app", "xyz", "tv",
+                           "ie", "eu", "gl"})
+    _run = re.compile(r"(?<![\w-])[\w-]+(?:\.[\w-]+)+(?:/[^\s'\"]*)?")
+    quick = re.compile(r"\.(?:com|org|net|uk|io|info|biz|ly|co|me|app|xyz|tv|ie|eu|gl)\b", re.IGNORECASE)
 
     def search(self, text: str):
         """The first match in ``text``, or None."""
@@ -101,8 +104,8 @@ class _BareDomainPattern:
     def finditer(self, text: str):
         """The matches in ``text``, left to right (``re.Match`` objects)."""
         for match in self._run.finditer(text):
-            host = match.group().split("/", 1)[0]
-            if host.rsplit(".", 1)[1].lower() in self.TOP_LEVEL:
+            last = match.group().split("/", 1)[0].rsplit(".", 1)[1]
+            if (last.islower() or last.isupper()) and last.lower() in self.TOP_LEVEL:
                 yield match
 
     def sub(self, replacement: str, text: str) -> str:
@@ -114,15 +117,21 @@ class _BareDomainPattern:
         return "".join(parts) + text[done:] if parts else text
 
 
+#: Words written after "@" meaning "at", not handles.
+_AT_WORDS = frozenset({"home", "work", "the", "school", "uni", "college", "night", "noon", "lunch", "lunchtime",
+                       "mine", "yours", "his", "hers", "theirs", "ours", "my", "your", "our", "their", "church",
+                       "mosque", "gym", "weekend", "weekends", "midnight", "dawn", "last"})
+
 # Order matters: e-mail before URL and handle (an address contains dots and an '@'), URL and e-mail before phone
 # and postcode.
 _PII_PATTERNS = (
     (_EmailPattern(), EMAIL_TOKEN),
     (re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE), URL_TOKEN),
     (_BareDomainPattern(), URL_TOKEN),
-    # A social-media handle ("@jo_bloggs"): an account, often a person's. Not inside an e-mail address (masked
-    # before) nor after a word character.
-    (re.compile(r"(?<![\w.+-])@[A-Za-z_]\w{0,29}"), HANDLE_TOKEN),
+    # A social-media handle ("@jo_bloggs", "@jo.bloggs", ".@jo"): an account, often a person's. Not inside an
+    # e-mail address (masked before) nor after a word character, and not "@" for "at" ("@home", "@the park").
+    (re.compile(r"(?<![\w+-])@(?!(?:" + "|".join(sorted(_AT_WORDS)) + r")\b)[A-Za-z_](?:[\w.]{0,28}\w)?",
+                re.IGNORECASE), HANDLE_TOKEN),
     (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
 )

@@ -49,12 +49,18 @@ def queue_suspects(result: AuditResult, store: ReviewStore, *, name: str, top: i
     Raises
     ------
     ConfigError
-        `top` is below 1, or `result` holds no texts (an `AuditResult` made by hand).
+        `top` is below 1, `result` holds no texts (an `AuditResult` made by hand), or it audited one label only.
     """
     if top is not None and top < 1:
         raise ConfigError(f"'top' must be 1 or more (or None for every suspect). Got {top!r}.")
     if len(result.texts) != result.n_reports:
         raise ConfigError("this audit result holds no report texts; run classifier.retrain.audit.audit again.")
+    if result.label is not None:
+        raise ConfigError(
+            f"This audit checked '{result.label}' only, but the review page shows and scores every label of the "
+            "file. Audit without --label to queue suspects for review, or fix this label's suspects in the "
+            "audit's CSV."
+        )
     modelled = set(result.thresholds)
     chosen = result.suspects if top is None else result.suspects[:top]
     queued = [s for s in chosen if set(s.given) <= modelled]

@@ -74,6 +74,7 @@ def test_cli_retrain_models_promote_and_rollback(registry):
         (["compare", "small", "small", "missing.csv"], "does not exist"),
         (["audit", "missing.csv"], "does not exist"),
         (["audit", str(CORPUS), "--label", "racehate"], "did you mean 'race_hate'"),
+        (["audit", str(CORPUS), "--label", "race_hate", "--to-review"], "drop --label to queue suspects"),
     ],
 )
 def test_cli_retrain_bad_input_is_one_line_and_exit_1(registry, args, message):
@@ -155,8 +156,15 @@ def test_cli_audit_of_one_label_names_it_and_writes_its_own_file(tmp_path, monke
     result = runner.invoke(app, ["audit", str(data), "--label", "race_hate", "--quiet", "--show", "2"])
     assert result.exit_code == 0, result.output
     assert "suspect row(s) of 200 for 'race_hate'" in result.output
-    written = read_labelled(tmp_path / "output" / "audit_reports_race_hate.csv", labels_column="given_labels")
+    out = tmp_path / "output" / "audit_reports_race_hate.csv"
+    written = read_labelled(out, labels_column="given_labels")
     assert len(written) == int(re.search(r"(\d+) suspect row", result.output).group(1))
+    with open(out, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [c for c in rows[0] if c.endswith("race_hate") or "score" in c] == ["model_score_race_hate"]
+    assert all("race_hate" in row["detail"] for row in rows)  # each row is there for its answer on race_hate
+    listed = [line for line in result.output.splitlines() if line.lstrip()[:2] in ("1.", "2.")]
+    assert listed and all("'race_hate'" in line and "given [" not in line for line in listed)
 
 
 def _conflicting_files(tmp_path):

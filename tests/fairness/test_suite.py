@@ -38,7 +38,7 @@ def test_fairness_probe_uses_the_suites_terms_and_shares_no_template_or_sentence
     assert not {t.id for t in probe.templates} & {t.id for t in suite.templates}
     assert not set(probe.texts) & set(suite.texts)
     kinds = [t.kind for t in probe.templates]
-    assert kinds.count("neutral") + kinds.count("positive") >= 20 and kinds.count("hostile") >= 2
+    assert kinds.count("neutral") + kinds.count("positive") >= 20 and kinds.count("hostile") >= 8
 
 
 def test_fairness_suite_has_enough_terms_in_every_group(suite):

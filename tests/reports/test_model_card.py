@@ -44,6 +44,14 @@ def test_model_card_has_the_held_out_identity_probe_beside_the_suite(trained):
         assert f"| {group} | {g['false_positive_rate']:.1%} | {g['max_term_fpr_term']} " in card
 
 
+def test_model_card_of_a_model_trained_before_the_probe_has_the_suite_only(trained):
+    from classifier.reports.model_card import render_model_card
+
+    metadata = {key: value for key, value in trained.metadata.items() if key != "identity_probe"}
+    card = render_model_card(metadata)
+    assert "## Identity-term test suite" in card and "Held-out identity probe" not in card
+
+
 def test_model_card_without_identity_suite_figures_still_renders(trained):
     from classifier.reports.model_card import render_model_card
 
