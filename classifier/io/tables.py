@@ -646,14 +646,16 @@ class TableReader:
         """Refuse a workbook whose parts would unpack to far more than the file suggests, before parsing."""
         limits = self.limits
         advice = "export the sheet as CSV UTF-8 and label that instead"
+        handle = self._open_binary()  # ZipFile does not close a file it was given: closed below
         try:
-            archive = zipfile.ZipFile(self._open_binary())
+            archive = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, EOFError):
+            handle.close()
             raise DataError(
                 f"{self.path}: expected an Excel .xlsx workbook (a zip archive), found something else; "
                 "re-save it from Excel as .xlsx or export it as CSV UTF-8."
             ) from None
-        with archive:
+        with handle, archive:
             total = 0
             for info in archive.infolist():
                 total += info.file_size

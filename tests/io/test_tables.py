@@ -87,7 +87,8 @@ def test_tables_csv_written_with_bom_by_default_and_read_without_it(tmp_path: Pa
     reader.close()
     plain = _write(tmp_path / "plain.csv", TRICKY_ROWS[:1], excel_bom=False)
     assert plain.read_bytes().startswith(b"id,")
-    assert TableReader(plain).open().encoding == "utf-8"
+    with TableReader(plain) as reader:
+        assert reader.encoding == "utf-8"
 
 
 def test_tables_csv_cp1252_fallback_warns(tmp_path: Path) -> None:
@@ -448,3 +449,22 @@ def test_tables_xlsx_copy_sheet_keeps_cells_where_they_stood_and_sheet_order(tmp
     assert out["Cover"]["A1"].value == "prepared" and out["Cover"]["B1"].value == dt.datetime(2024, 4, 1)
     assert out["Cover"]["C4"].value == "=not a formula" and out["Cover"]["C4"].data_type == "s"
     assert out["Backlog"].auto_filter.ref == "A1:B2"
+
+
+def test_tables_xlsx_reader_closes_every_file_it_opens_even_on_a_bad_workbook(tmp_path: Path, monkeypatch) -> None:
+    # The zip-bomb check hands an open file to zipfile.ZipFile, which never closes a file it was given.
+    handles = []
+    real = TableReader._open_binary
+
+    def watched(self):
+        handles.append(real(self))
+        return handles[-1]
+
+    monkeypatch.setattr(TableReader, "_open_binary", watched)
+    with TableReader(_write(tmp_path / "r.xlsx", TRICKY_ROWS)) as reader:
+        assert len(list(reader)) == len(TRICKY_ROWS)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a zip archive at all")
+    with pytest.raises(DataError, match="zip archive"):
+        TableReader(bad).open()
+    assert len(handles) == 2 and all(handle.closed for handle in handles)

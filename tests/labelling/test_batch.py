@@ -473,7 +473,8 @@ def test_batch_large_file_runs_in_bounded_memory(tmp_path):
 
     small, large = peak_kib(10_000), peak_kib(200_000)
 
-    assert sum(1 for _ in open(tmp_path / "in_200000.csv.out.csv", encoding="utf-8-sig")) == 200_001
+    with open(tmp_path / "in_200000.csv.out.csv", encoding="utf-8-sig") as out:
+        assert sum(1 for _ in out) == 200_001
     # Holding 200k rows in memory would cost well over 100 MB; streaming keeps the peak where it was.
     assert large - small < 30 * 1024, f"peak RSS grew by {(large - small) / 1024:.0f} MB"
 

@@ -116,6 +116,7 @@ def _upload(client, path, **fields):
 def _read_download(response, suffix: str, tmp_path) -> list[dict[str, str]]:
     path = tmp_path / f"download{suffix}"
     path.write_bytes(response.data)
+    response.close()  # the file it streams from: a WSGI server closes it after sending, the test client does not
     with TableReader(path) as reader:
         return list(reader)
 
@@ -961,6 +962,8 @@ def test_web_backlog_button_says_the_upload_is_under_way(client):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert 'src="/static/busy.js"' in html and 'data-busy="Uploading…"' in html and "data-busy-status" in html
-    script = client.get("/static/busy.js").get_data(as_text=True)
+    static = client.get("/static/busy.js")
+    script = static.get_data(as_text=True)
+    static.close()
     assert "button.disabled = true" in script and "dataset.busy" in script
     assert "script-src" not in client.get("/").headers["Content-Security-Policy"]  # the label page stays script-free

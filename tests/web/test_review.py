@@ -56,7 +56,9 @@ def test_web_review_every_page_needs_a_login_once_accounts_exist(app, people):
     assert page.status_code == 303 and page.headers["Location"].startswith("/login?next=/")
     api = client.post("/api/predict", json={"texts": ["bins"]})
     assert api.status_code == 401 and "Log in" in api.get_json()["error"]
-    assert client.get("/static/style.css").status_code == 200
+    style = client.get("/static/style.css")
+    assert style.status_code == 200
+    style.close()
 
     logged_in = _login(app, "rex", people["rex"])
     assert logged_in.get("/").status_code == 200
