@@ -97,6 +97,23 @@ def dataset_folds(name: str, *, quick: bool = False, seed: int = 0) -> list[Fold
     raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(DATASETS)}.")
 
 
+def people_check(model, labels) -> dict:
+    """Who the fitted method wrongly flags: on the identity-term suite and the held-out probe
+    (``classifier.fairness``), the share of neutral and positive sentences given any label, and the share of
+    hostile ones given the label the codebook gives hostility against their term."""
+    from classifier.fairness import load_identity_probe, load_identity_suite
+
+    out = {}
+    for name, suite in (("suite", load_identity_suite()), ("probe", load_identity_probe())):
+        Y = np.asarray(model.predict(suite.texts), dtype=bool)
+        hostile = np.array([s.hostile for s in suite.sentences])
+        hits = [Y[i, labels.index(s.expected_label)] for i, s in enumerate(suite.sentences)
+                if s.hostile and s.expected_label in labels]
+        out[name] = {"fpr": float(Y[~hostile].any(axis=1).mean()),
+                     "hostile_recall": float(np.mean(hits)) if hits else None}
+    return out
+
+
 def run_worker(method: str, dataset: str, fold_index: int, quick: bool, seed: int, autotune_seconds: float) -> dict:
     """Fit, time, size and apply one method on one fold, in this (fresh) process."""
     from benchmarks.peers import METHODS, folder_bytes
@@ -110,6 +127,7 @@ def run_worker(method: str, dataset: str, fold_index: int, quick: bool, seed: in
     model.fit(fold.train, fold.labels)
     train_seconds, train_cpu = time.perf_counter() - started, time.process_time() - cpu
     Y_pred = np.asarray(model.predict(fold.test.texts), dtype=int)
+    people = people_check(model, list(fold.labels))
     texts = list(fold.test.texts)
     wanted = QUICK_PREDICT if quick else MIN_PREDICT
     texts = texts * -(-wanted // len(texts))
@@ -127,6 +145,7 @@ def run_worker(method: str, dataset: str, fold_index: int, quick: bool, seed: in
         "size_bytes": size, "peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "thresholds": [float(t) for t in getattr(model, "thresholds_", [])] or None,
         "epochs": getattr(model, "epochs_", None),
+        "people": people,
         "Y_pred": Y_pred.tolist(),
     }
 
@@ -193,7 +212,18 @@ def score(dataset: str, method: str, folds: list[Fold], runs: list[dict]) -> dic
         "size_bytes": float(np.mean([r["size_bytes"] for r in runs])),
         "peak_bytes": float(max(r["peak_bytes"] for r in runs)),
         "thresholds": [r["thresholds"] for r in runs], "epochs": [r["epochs"] for r in runs],
+        "people": _mean_people([r["people"] for r in runs]),
     }
+
+
+def _mean_people(per_fold: list[dict]) -> dict:
+    """:func:`people_check`'s figures averaged over the folds (each fold's model scores the same sentences)."""
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return float(np.mean(values)) if values else None
+
+    return {name: {key: mean([fold[name][key] for fold in per_fold]) for key in ("fpr", "hostile_recall")}
+            for name in ("suite", "probe")}
 
 
 SHORT = {"immigration": "immig", "israel_palestine": "isr-pal", "misinformation": "misinfo", "race_hate": "race",
@@ -205,7 +235,8 @@ def format_table(rows: list[dict]) -> str:
     labels = sorted({label for row in rows if "label_f1" in row for label in row["label_f1"]})
     header = (f"{'dataset':<9}{'method':<19}{'macroF1':>8}{'microF1':>8}"
               + "".join(f"{SHORT.get(label, label)[:8]:>9}" for label in labels)
-              + f"{'HN FPR':>12}{'train s':>9}{'CPU s':>7}{'reports/s':>10}{'/CPU-s':>8}{'size MB':>9}{'peak MB':>9}")
+              + f"{'HN FPR':>12}{'suite FP':>9}{'probe FP':>9}{'train s':>9}{'CPU s':>7}{'reports/s':>10}{'/CPU-s':>8}"
+              + f"{'size MB':>9}{'peak MB':>9}")
     lines = [header, "-" * len(header)]
     for row in rows:
         if "error" in row or "skipped" in row:
@@ -216,9 +247,11 @@ def format_table(rows: list[dict]) -> str:
         )
         fpr = row["hard_negative_fpr"]
         hn = f"{fpr:.3f} ({row['hard_negatives']})" if fpr is not None else "-"
+        people = [row.get("people", {}).get(name, {}).get("fpr") for name in ("suite", "probe")]
+        people = "".join(f"{v:>9.3f}" if v is not None else f"{'-':>9}" for v in people)
         lines.append(
             f"{row['dataset']:<9}{row['method']:<19}{row['macro_f1']:>8.3f}{row['micro_f1']:>8.3f}{per_label}"
-            f"{hn:>12}{row['train_seconds']:>9.1f}{row['train_cpu_seconds']:>7.1f}{row['reports_per_second']:>10.0f}"
+            f"{hn:>12}{people}{row['train_seconds']:>9.1f}{row['train_cpu_seconds']:>7.1f}{row['reports_per_second']:>10.0f}"
             f"{row['reports_per_cpu_second']:>8.0f}"
             f"{row['size_bytes'] / 1e6:>9.1f}{row['peak_bytes'] / 2**20:>9.0f}"
         )
@@ -329,6 +362,8 @@ def main(argv=None) -> int:
     table, targets = format_table(rows), check_targets(rows)
     print(table)
     print("HN FPR: false-positive rate on no-label reports that mention an identity or place term (their count).")
+    print("suite FP / probe FP: share of the identity-term suite's / the held-out probe's neutral and positive "
+          "sentences given any label (classifier/fairness/).")
     print("\n".join(targets))
     record = {
         "command": " ".join(["python -m benchmarks.compare"] + (argv if argv is not None else sys.argv[1:])),
