@@ -43,7 +43,27 @@ ORDINAL_WORDS = frozenset({
 })
 
 
-class _EmailPattern:
+class _LinearPattern:
+    """A pattern searched by its own linear-time ``finditer``, with ``search`` and ``sub`` built on it (the
+    interface :data:`_PII_PATTERNS` needs of a compiled regex)."""
+
+    def finditer(self, text: str):
+        raise NotImplementedError
+
+    def search(self, text: str):
+        """The first match in ``text``, or None."""
+        return next(self.finditer(text), None)
+
+    def sub(self, replacement: str, text: str) -> str:
+        """``text`` with each match replaced by ``replacement`` (taken literally)."""
+        parts, done = [], 0
+        for match in self.finditer(text):
+            parts += [text[done : match.start()], replacement]
+            done = match.end()
+        return "".join(parts) + text[done:] if parts else text
+
+
+class _EmailPattern(_LinearPattern):
     """The e-mail address pattern ``[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+``, searched in linear time.
 
     Searched the usual way, the regex is quadratic on a long run of word characters without an '@': from
@@ -76,16 +96,8 @@ class _EmailPattern:
                 done = match.end()
                 yield match
 
-    def sub(self, replacement: str, text: str) -> str:
-        """``text`` with each match replaced by ``replacement`` (taken literally)."""
-        parts, done = [], 0
-        for match in self.finditer(text):
-            parts += [text[done : match.start()], replacement]
-            done = match.end()
-        return "".join(parts) + text[done:] if parts else text
 
-
-class _BareDomainPattern:
+class _BareDomainPattern(_LinearPattern):
     """A web address written without "http" or "www" ("pay-your-fine.example.com", "bit.ly/abc", "t.co/x"): a
     run of dot-separated labels whose last label is a common top-level domain, in lower case or capitals ("home.Net
     result" is a missing space, not an address), with any path after it. Each run starts only where no word
@@ -95,11 +107,8 @@ class _BareDomainPattern:
     TOP_LEVEL = frozenset({"com", "org", "net", "uk", "io", "info", "biz", "ly", "co", "me", "app", "xyz", "tv",
                            "ie", "eu", "gl"})
     _run = re.compile(r"(?<![\w-])[\w-]+(?:\.[\w-]+)+(?:/[^\s'\"]*)?")
-    quick = re.compile(r"\.(?:com|org|net|uk|io|info|biz|ly|co|me|app|xyz|tv|ie|eu|gl)\b", re.IGNORECASE)
-
-    def search(self, text: str):
-        """The first match in ``text``, or None."""
-        return next(self.finditer(text), None)
+    #: What every match holds: a dot and a top-level domain (any case), for :func:`_may_hold`'s quick scan.
+    quick = re.compile(r"\.(?:" + "|".join(sorted(TOP_LEVEL)) + r")\b", re.IGNORECASE)
 
     def finditer(self, text: str):
         """The matches in ``text``, left to right (``re.Match`` objects)."""
@@ -107,14 +116,6 @@ class _BareDomainPattern:
             last = match.group().split("/", 1)[0].rsplit(".", 1)[1]
             if (last.islower() or last.isupper()) and last.lower() in self.TOP_LEVEL:
                 yield match
-
-    def sub(self, replacement: str, text: str) -> str:
-        """``text`` with each match replaced by ``replacement`` (taken literally)."""
-        parts, done = [], 0
-        for match in self.finditer(text):
-            parts += [text[done : match.start()], replacement]
-            done = match.end()
-        return "".join(parts) + text[done:] if parts else text
 
 
 #: Words written after "@" meaning "at", not handles.
