@@ -101,16 +101,14 @@ def people_check(model, labels) -> dict:
     """Who the fitted method wrongly flags: on the identity-term suite and the held-out probe
     (``classifier.fairness``), the share of neutral and positive sentences given any label, and the share of
     hostile ones given the label the codebook gives hostility against their term."""
-    from classifier.fairness import load_identity_probe, load_identity_suite
+    from classifier.fairness import load_identity_probe, load_identity_suite, score_identity_suite
 
     out = {}
     for name, suite in (("suite", load_identity_suite()), ("probe", load_identity_probe())):
-        Y = np.asarray(model.predict(suite.texts), dtype=bool)
-        hostile = np.array([s.hostile for s in suite.sentences])
-        hits = [Y[i, labels.index(s.expected_label)] for i, s in enumerate(suite.sentences)
-                if s.hostile and s.expected_label in labels]
-        out[name] = {"fpr": float(Y[~hostile].any(axis=1).mean()),
-                     "hostile_recall": float(np.mean(hits)) if hits else None}
+        # A peer gives labels, not scores: its 0/1 labels scored against thresholds of 0.5 are its labels.
+        given = np.asarray(model.predict(suite.texts), dtype=float)
+        overall = score_identity_suite(suite, labels, given, dict.fromkeys(labels, 0.5))["overall"]
+        out[name] = {"fpr": overall["false_positive_rate"], "hostile_recall": overall["hostile_recall"]}
     return out
 
 
