@@ -200,7 +200,8 @@ def format_comparison(result: dict) -> str:
         lines += _identity_suite_lines(result["identity_suite_a"], result["identity_suite_b"], a, b)
     if result.get("identity_probe_a") and result.get("identity_probe_b"):
         lines += _identity_suite_lines(result["identity_probe_a"], result["identity_probe_b"], a, b,
-                                       name="held-out probe")
+                                       name="held-out probe", about="not part of the promotion gate, written "
+                                       "after the default's settings were chosen")
     lines.append(result["verdict"])
     return "\n".join(lines)
 
@@ -275,7 +276,8 @@ def _identity_suites(model_a, model_b) -> dict:
 
 
 def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms: int = 3,
-                          name: str = "identity-term suite") -> list[str]:
+                          name: str = "identity-term suite",
+                          about: str = "a false positive is any label on a neutral or positive sentence") -> list[str]:
     """Both models' identity-suite (or held-out probe) figures side by side: lower is better for the
     false-positive rates."""
     oa, ob = suite_a["overall"], suite_b["overall"]
@@ -290,8 +292,6 @@ def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms:
     ]
     header = f"{name:<22}{a:>13}{b:>13}{'B - A':>10}"
     size = suite_a["suite"]
-    about = ("not part of the promotion gate, written after the default's settings were chosen"
-             if name != "identity-term suite" else "a false positive is any label on a neutral or positive sentence")
     lines = ["", f"{name[0].upper()}{name[1:]}: {size['n_sentences']} sentences about {size['n_terms']} terms; "
              f"{about}.", header, "-" * len(header)]
     for title, key, percent in rows:

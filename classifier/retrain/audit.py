@@ -263,9 +263,10 @@ def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=1
                 )
 
     for i, j, cosine in pairs:
-        if label is None and data.labels[i] == data.labels[j]:
-            continue
-        if label is not None and (label in data.labels[i]) == (label in data.labels[j]):
+        # Labelled differently: anyhow, or (asked about one label) on that label.
+        differ = (data.labels[i] != data.labels[j] if label is None
+                  else (label in data.labels[i]) != (label in data.labels[j]))
+        if not differ:
             continue
         for a, b in ((i, j), (j, i)):
             suspect(a).add(
