@@ -9,7 +9,8 @@ low. Per hate label the second stage fits shallow gradient-boosted trees over
 * **G**: whether the report names a faith, a place of worship, a nationality or ethnicity, a migration status,
   and its length (log of words);
 * **H**: a group-blind hostility score: a logistic regression for "any hate label" over the preprocessed text
-  with every group's name replaced by :data:`GROUP_TOKEN`.
+  with every group's name replaced by :data:`GROUP_TOKEN`, its rows weighted by the square root of their
+  training weight (a no-label report that names a group counts 2.45 times, against 6 in the linear model).
 
 The trees may only raise a label's score as its own stage-1 score or H rises (monotone constraints): a neutral
 sentence pattern cannot be turned hostile for one group by the others' scores. The stage is fitted on the
@@ -224,6 +225,10 @@ class HateSecondStage(BaseEstimator):
         Bins per input, at weighted quantiles of the training rows (fixed once, not per fit).
     C : float, default=4.0
         Inverse regularisation of the hostility score's logistic regression.
+    hostility_weight_power : float, default=0.5
+        The hostility score weighs each training row by its ``sample_weight`` to this power: 1 as the linear model
+        and the trees do, 0 not at all. 0.5 was chosen by cross-validation in the train split and the fairness
+        gate (``docs/model_choices.md``).
     hostility_chars : bool, default=False
         The hostility score reads character n-grams as well as word unigrams and bigrams; by default words only
         (as fast, and it recalls more hostile sentences: ``docs/model_choices.md``).
@@ -242,19 +247,21 @@ class HateSecondStage(BaseEstimator):
     """
 
     def __init__(self, labels=HATE_LABELS, max_iter=60, max_depth=3, learning_rate=0.125, max_bins=255, C=4.0,
-                 hostility_chars=False, cv=5, random_state=0):
+                 hostility_weight_power=0.5, hostility_chars=False, cv=5, random_state=0):
         self.labels = labels
         self.max_iter = max_iter
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.max_bins = max_bins
         self.C = C
+        self.hostility_weight_power = hostility_weight_power
         self.hostility_chars = hostility_chars
         self.cv = cv
         self.random_state = random_state
 
     def __setstate__(self, state):
         state.setdefault("hostility_chars", True)  # saved before the option existed
+        state.setdefault("hostility_weight_power", 0.0)  # fitted before the hostility score was weighted
         super().__setstate__(state)
 
     def fit(self, processed, stage1_oof, Y, label_names, *, sample_weight=None, groups=None,
@@ -285,7 +292,7 @@ class HateSecondStage(BaseEstimator):
         self.oof_proba_ = np.zeros((n, len(self.columns_)))
         if not len(self.columns_):
             return self
-        h = self._fit_hostility(processed, Y[:, self.columns_].max(axis=1), groups)
+        h = self._fit_hostility(processed, Y[:, self.columns_].max(axis=1), groups, weight)
         raw = self._inputs(stage1_oof, processed, h)
         self.bin_edges_ = [_weighted_quantiles(column, weight, self.max_bins) for column in raw.T]
         X = self._binned(raw)
@@ -341,8 +348,9 @@ class HateSecondStage(BaseEstimator):
         thresholds[self.columns_] = self.thresholds_
         return thresholds
 
-    def _fit_hostility(self, processed, hostile, groups) -> np.ndarray:
-        """Fit the hostility score on one row per source report; return its out-of-fold score for every row.
+    def _fit_hostility(self, processed, hostile, groups, weight) -> np.ndarray:
+        """Fit the hostility score on one row per source report, weighted by that report's training weight to the
+        power :attr:`hostility_weight_power`; return its out-of-fold score for every row.
 
         A long report's score is the larger of its whole text's and its most hostile passage's (as stage 1
         scores long reports), so one hostile sentence in a long e-mail is not diluted away."""
@@ -353,7 +361,7 @@ class HateSecondStage(BaseEstimator):
 
         _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
         masked = self.masker_.mask([processed[i] for i in first])
-        target = hostile[first]
+        target, weight = hostile[first], weight[first] ** self.hostility_weight_power
         features = build_features(min_df=2, **({} if self.hostility_chars else {"char_ngram_range": None}))
         features.fit(masked)
         matrix, passages = features_with_passages(features, masked)
@@ -362,7 +370,8 @@ class HateSecondStage(BaseEstimator):
         if min(target.sum(), len(target) - target.sum()) >= self.cv:
             folds = list(StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(matrix, target))
         final = [np.arange(len(target))] if 0 < target.sum() < len(target) else []
-        fitted = _in_threads(lambda rows: self._hostility_regression().fit(matrix[rows], target[rows]),
+        fitted = _in_threads(lambda rows: self._hostility_regression().fit(matrix[rows], target[rows],
+                                                                            sample_weight=weight[rows]),
                              [fit_rows for fit_rows, _ in folds] + final)
         for (_, held), regression in zip(folds, fitted, strict=False):
             held_passages = None

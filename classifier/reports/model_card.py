@@ -64,8 +64,8 @@ def render_model_card(metadata: dict) -> str:
         "was written to pass it, and the held-out identity probe after it shows how many to expect on "
         "sentences the corpus was not written for. So a label on a short report that names someone's group may "
         "be the name alone: read the report and its reasons. And a short threat that names a group but holds "
-        "no insult and no exclusion phrase (a threat of violence \"if he stays\") is often scored below its "
-        "threshold, so read reports describing threats even when they carry no label.",
+        "no insult can still score below its threshold, so read reports describing threats even when they "
+        "carry no label.",
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
         "- Personal identifiers (e-mails, phone numbers, postcodes, web addresses, social-media handles, "
@@ -206,7 +206,9 @@ def identity_probe_lines(probe: dict) -> list[str]:
         "short sentences (lost and found, selling, pets, neighbours, transport) and reports in the forms they "
         "arrive in from social media (a screenshot, a forward, a post). The suite above steered the corpus, so it "
         "flatters the model; **these figures are the ones to expect on neutral mentions the corpus was not written "
-        "for.** They are not part of the fairness gate.",
+        "for**, with one reserve: the corpus's ninth generation was aimed at a gap this probe found (short neutral "
+        "reports about one person described by who they are), so its neutral templates flatter the model a "
+        "little too. They are not part of the fairness gate.",
         "",
         f"False-positive rate {_pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']} "
         f"neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "

@@ -119,6 +119,22 @@ def test_second_stage_hostility_reads_words_only_unless_asked_for_characters(cha
     assert stage.hostility_.decision_function(masked).shape == (len(texts),)
 
 
+def test_second_stage_hostility_score_weights_rows_as_training_does():
+    texts, Y, oof = _reports()
+    # Neutral reports that name a group, weighted up as training weights hard negatives.
+    neutral = np.asarray([not row.any() for row in Y])
+    weight = np.where(neutral, 6.0, 1.0)
+    plain = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)
+    weighted = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS, sample_weight=weight)
+    unweighted = HateSecondStage(max_iter=20, hostility_weight_power=0).fit(texts, oof, Y, LABELS,
+                                                                           sample_weight=weight)
+    probe = [f"the {GROUP_TOKEN} family opened a bakery", f"get the {GROUP_TOKEN} scum out"]
+    plain_h, weighted_h = plain.hostility_.decision_function(probe), weighted.hostility_.decision_function(probe)
+    assert weighted_h[0] < plain_h[0]  # neutral rows counted more: a neutral sentence reads less hostile
+    assert weighted_h[1] > 0 and plain_h[1] > 0
+    np.testing.assert_allclose(unweighted.hostility_.decision_function(probe), plain_h)  # power 0: weights unused
+
+
 def test_second_stage_never_lowers_a_label_as_its_own_score_rises():
     texts, Y, oof = _reports()
     stage = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)

@@ -10,16 +10,16 @@ from classifier.io.records import read_labelled
 from classifier.training.train import split_indices, train
 from tests.helpers import CORPUS, write_csv
 
-# Issue 13's bars on the bundled corpus's test split (1,706 reports of generations 1-8). The default model (plain
+# Issue 13's bars on the bundled corpus's test split (1,794 reports of generations 1-9). The default model (plain
 # LR with passages and counterfactual copies, the hate labels rescored by the second stage; chosen by
-# cross-validation inside the train split and the identity suite: docs/model_choices.md) measures macro-F1 0.882,
-# every label >= 0.838 and 96.0% of hard negatives left unlabelled (the linear model alone: 0.859 and 92.1%).
+# cross-validation inside the train split and the identity suite: docs/model_choices.md) measures macro-F1 0.885,
+# every label >= 0.846 and 96.1% of hard negatives left unlabelled (the linear model alone: 0.865 and 93.5%).
 MACRO_F1_BAR = 0.86
 LABEL_F1_BAR = 0.78
 HARD_NEGATIVE_BAR = 0.93
 # Identity-term suite: the issue asks for <= 3% false positives overall and <= 5% for every group (the default
-# measures 0.7%, no group above 2.5%) and >= 95% hostile recall (it measures 95.6%). The held-out identity probe
-# is reported, not a bar here: the default gives 21.8% of its neutral and positive sentences a label.
+# measures 0.6%, no group above 3.0%) and >= 95% hostile recall (it measures 99.3%). The held-out identity probe
+# is reported, not a bar here: the default gives 15.7% of its neutral and positive sentences a label.
 SUITE_FPR_BAR = 0.03
 SUITE_GROUP_FPR_BAR = 0.05
 SUITE_HOSTILE_RECALL_BAR = 0.95
@@ -70,6 +70,13 @@ def test_training_default_model_meets_identity_suite_bars(default_trained):
     for group, figures in default_trained.identity_suite["groups"].items():
         assert figures["false_positive_rate"] <= SUITE_GROUP_FPR_BAR, group
     assert overall["hostile_recall"] >= SUITE_HOSTILE_RECALL_BAR
+
+
+def test_training_default_model_passes_the_promote_gate(default_trained):
+    # tension promote's absolute limits (3% overall, 5% for any one term): a default it would refuse is no default.
+    from classifier.fairness import fairness_problems
+
+    assert fairness_problems(default_trained.identity_suite) == []
 
 
 def test_training_long_reports_keep_every_topic(default_trained):
