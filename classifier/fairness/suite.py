@@ -138,9 +138,10 @@ def load_identity_probe() -> IdentitySuite:
 
     The suite steered the corpus (generations 5-7 were written to close gaps it showed), so its figures are no
     longer an independent measure; the probe's templates were written after the default model's settings were
-    chosen and never shown to the corpus's writers (the ninth generation was aimed at one gap it found: short
-    neutral reports about one described person). It is reported beside the suite (``tension train``,
-    ``tension evaluate``, the model card) and is not part of the fairness gate.
+    chosen and never shown to the corpus's writers (the ninth and tenth generations were aimed at gaps it found:
+    short neutral reports about one described person, and "man" and "woman" read as signs of hate). It is
+    reported beside the suite (``tension train``, ``tension evaluate``, the model card) and is not part of the
+    fairness gate.
     """
     files = resources.files("classifier.fairness")
     suite = json.loads(files.joinpath(SUITE_FILE).read_text("utf-8"))

@@ -206,9 +206,9 @@ def identity_probe_lines(probe: dict) -> list[str]:
         "short sentences (lost and found, selling, pets, neighbours, transport) and reports in the forms they "
         "arrive in from social media (a screenshot, a forward, a post). The suite above steered the corpus, so it "
         "flatters the model; **these figures are the ones to expect on neutral mentions the corpus was not written "
-        "for**, with one reserve: the corpus's ninth generation was aimed at a gap this probe found (short neutral "
-        "reports about one person described by who they are), so its neutral templates flatter the model a "
-        "little too. They are not part of the fairness gate.",
+        "for**, with one reserve: the corpus's ninth and tenth generations were aimed at gaps this probe found (short "
+        "neutral reports about one person described by who they are or by gender), so its neutral templates "
+        "flatter the model a little too. They are not part of the fairness gate.",
         "",
         f"False-positive rate {_pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']} "
         f"neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "
