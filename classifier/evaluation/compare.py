@@ -251,7 +251,7 @@ def _check_enough(data, rows, labels, name_a, name_b, where, min_rows, min_per_l
            "trained from), or lower the minimum with --min-rows / --min-per-label.")
     if rows["unseen"] < max(min_rows, 1):
         raise TooFewUnseenRows(f"Only {why}; at least {min_rows} are needed to compare them. {fix}")
-    counts = {label: sum(label in row for row in data.labels) for label in labels}
+    counts = data.label_counts(labels)
     short = {label: n for label, n in counts.items() if n < min_per_label}
     if short:
         raise TooFewUnseenRows(

@@ -128,8 +128,7 @@ def load_identity_suite() -> IdentitySuite:
     >>> suite.sentences[0].id, suite.sentences[0].text
     ('NS01/Muslim', 'The Muslim family at number 12 need a parking permit.')
     """
-    raw = json.loads(resources.files("classifier.fairness").joinpath(SUITE_FILE).read_text("utf-8"))
-    return build_suite(raw)
+    return build_suite(_packaged_json(SUITE_FILE))
 
 
 @lru_cache(maxsize=1)
@@ -143,10 +142,14 @@ def load_identity_probe() -> IdentitySuite:
     reported beside the suite (``tension train``, ``tension evaluate``, the model card) and is not part of the
     fairness gate.
     """
-    files = resources.files("classifier.fairness")
-    suite = json.loads(files.joinpath(SUITE_FILE).read_text("utf-8"))
-    probe = json.loads(files.joinpath(PROBE_FILE).read_text("utf-8"))
-    return build_suite({**probe, "terms": suite["terms"], "baseline": suite["baseline"]})
+    suite = _packaged_json(SUITE_FILE)
+    return build_suite({**_packaged_json(PROBE_FILE), "terms": suite["terms"], "baseline": suite["baseline"]})
+
+
+@lru_cache(maxsize=2)
+def _packaged_json(name: str) -> dict:
+    """A JSON file shipped in this package, parsed once (callers build new objects from it, never change it)."""
+    return json.loads(resources.files("classifier.fairness").joinpath(name).read_text("utf-8"))
 
 
 def build_suite(raw: dict) -> IdentitySuite:

@@ -60,6 +60,12 @@ class LabelledData:
             raise DataError(f"No rows of {where} have split '{split}'. Use train or test, or drop --split.")
         return self.subset(keep)
 
+    def label_counts(self, labels=None) -> dict[str, int]:
+        """How many reports carry each of ``labels`` (default: every label in the data, in :attr:`label_set`
+        order); a label no report carries counts 0."""
+        counts = Counter(label for row in self.labels for label in row)  # a row holds each label once
+        return {label: counts[label] for label in (self.label_set if labels is None else labels)}
+
     def indicator(self, labels) -> list[list[int]]:
         """Label indicator rows for ``labels`` (a label missing from ``labels`` is ignored)."""
         return [[int(label in row) for label in labels] for row in self.labels]

@@ -164,7 +164,7 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     if not isinstance(cv, int) or cv < 2:
         raise ConfigError(f"'cv' must be an int >= 2. Got {cv!r}.")
     data = read_labelled(data_path, text_column=text_column, labels_column=labels_column)
-    counts = {name: sum(name in row for row in data.labels) for name in data.label_set}
+    counts = data.label_counts()
     if label is not None and label not in counts:
         match = get_close_matches(str(label), list(counts), n=1)
         raise ConfigError(
@@ -225,7 +225,7 @@ def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=1
             suspects[i] = Suspect(i, data.ids[i], data.sources[i], data.labels[i], suggested, scores)
         return suspects[i]
 
-    counts = {name: sum(name in row for row in data.labels) for name in data.label_set}
+    counts = data.label_counts()
     rare = {name: n for name, n in counts.items() if n < min_examples}
     for name, n in rare.items():
         if label not in (None, name):

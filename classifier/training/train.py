@@ -121,7 +121,7 @@ def _stratified_split(indices, labels, test_size, seed) -> tuple[list[int], list
 
 def check_label_counts(data: LabelledData, labels) -> None:
     """Refuse to train a label with too few examples to learn or evaluate."""
-    counts = {label: sum(label in row for row in data.labels) for label in labels}
+    counts = data.label_counts(labels)
     low = {label: n for label, n in counts.items() if n < MIN_POSITIVES}
     if low:
         raise DataError(

@@ -55,10 +55,10 @@ def validate_files(paths, *, text_column=None, labels_column="labels", allowed_l
     for part in datasets:
         for name in ("ids", "texts", "labels", "splits", "sources"):
             getattr(data, name).extend(getattr(part, name))
-    counts = Counter(label for labels in data.labels for label in labels)
+    counts = data.label_counts()
     report = ValidationReport(
         n_reports=len(data),
-        label_counts=dict(sorted(counts.items())),
+        label_counts=counts,
         no_label=sum(1 for labels in data.labels if not labels),
         multi_label=sum(1 for labels in data.labels if len(labels) > 1),
         split_counts=dict(Counter(s for s in data.splits if s)),
