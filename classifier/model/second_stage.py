@@ -10,7 +10,10 @@ low. Per hate label the second stage fits shallow gradient-boosted trees over
   and its length (log of words);
 * **H**: a group-blind hostility score: a logistic regression for "any hate label" over the preprocessed text
   with every group's name replaced by :data:`GROUP_TOKEN`, its rows weighted by the square root of their
-  training weight (a no-label report that names a group counts 2.45 times, against 6 in the linear model).
+  training weight (a no-label report that names a group counts 2.45 times, against 6 in the linear model). It
+  also learns from a copy of each no-label report with the token put before one person in it ("a man found a
+  wallet" -> "a grp man found a wallet"): in the corpus a person described by group is mostly a hate report's
+  victim, and without the copies the token alone read as hostile.
 
 The trees may only raise a label's score as its own stage-1 score or H rises (monotone constraints): a neutral
 sentence pattern cannot be turned hostile for one group by the others' scores. The stage is fitted on the
@@ -38,6 +41,16 @@ MIGRATION_WORDS = (
     "foreigner", "foreigners", "newcomer", "newcomers", "new arrival", "new arrivals", "expat", "expats",
     "emigrant", "emigrants", "illegals",
 )
+#: Person nouns (lemmas) before which a no-label report's copy gets :data:`GROUP_TOKEN`, after a determiner or a
+#: number and an optional age word ("the old man", "xxnum woman").
+PERSON_NOUNS = (
+    "man", "men", "woman", "women", "lad", "boy", "girl", "family", "couple", "lady", "guy", "bloke", "neighbour",
+    "driver", "mum", "dad", "kid", "teenager", "student", "tenant", "shopkeeper", "worker", "gentleman",
+    "pensioner", "youth", "child", "children", "owner", "landlord", "cleaner", "postman", "nurse", "doctor",
+    "teacher", "resident", "people", "parent", "pupil", "customer", "passenger",
+)
+_PERSON = re.compile(r"\b(?:a|an|the|my|our|his|her|their|this|that|two|three|some|one|these|those|few|xxnum)\s+"
+                     r"(?:(?:young|old|elderly|little|teenage|new|local)\s+)?(" + "|".join(PERSON_NOUNS) + r")\b")
 _EXTRA_GROUP_WORDS = ("gypsy", "gypsies", "traveller", "jews", "jew", "asians", "arabs", "africans", "indians",
                       "pakistanis")
 #: Inputs per report besides the stage-1 scores: four group kinds, log length, hostility.
@@ -60,6 +73,26 @@ def group_words() -> tuple[str, ...]:
     words.update({word[:-1] for word in list(words) if word.endswith("s") and len(word) > 4})
     words.update(_EXTRA_GROUP_WORDS)
     return tuple(sorted(words))
+
+
+def describe_person(masked: str, rng) -> str | None:
+    """``masked`` (preprocessed, group names hidden) with :data:`GROUP_TOKEN` put before one of its person nouns,
+    chosen with ``rng`` among those not already so described; ``None`` when there is none.
+
+    Examples
+    --------
+    >>> import random
+    >>> describe_person("a man find a wallet on the bus", random.Random(0))
+    'a grp man find a wallet on the bus'
+    >>> describe_person("bin not collect again", random.Random(0)) is None
+    True
+    """
+    found = [match for match in _PERSON.finditer(masked)
+             if not masked[:match.start(1)].rstrip().endswith(GROUP_TOKEN)]
+    if not found:
+        return None
+    start = rng.choice(found).start(1)
+    return f"{masked[:start]}{GROUP_TOKEN} {masked[start:]}"
 
 
 _WORDS_AND_GAPS = re.compile(r"(\W+)")
@@ -232,6 +265,9 @@ class HateSecondStage(BaseEstimator):
     hostility_chars : bool, default=False
         The hostility score reads character n-grams as well as word unigrams and bigrams; by default words only
         (as fast, and it recalls more hostile sentences: ``docs/model_choices.md``).
+    person_copies : int, default=1
+        Copies per no-label report, each with the group token before one person noun (:func:`describe_person`),
+        that the hostility score also learns from, weighted as a no-label report that names a group; 0: none.
     cv : int, default=5
         Folds for the out-of-fold scores that calibrate and threshold each label.
     random_state : int, default=0
@@ -247,7 +283,7 @@ class HateSecondStage(BaseEstimator):
     """
 
     def __init__(self, labels=HATE_LABELS, max_iter=60, max_depth=3, learning_rate=0.125, max_bins=255, C=4.0,
-                 hostility_weight_power=0.5, hostility_chars=False, cv=5, random_state=0):
+                 hostility_weight_power=0.5, hostility_chars=False, person_copies=1, cv=5, random_state=0):
         self.labels = labels
         self.max_iter = max_iter
         self.max_depth = max_depth
@@ -256,12 +292,14 @@ class HateSecondStage(BaseEstimator):
         self.C = C
         self.hostility_weight_power = hostility_weight_power
         self.hostility_chars = hostility_chars
+        self.person_copies = person_copies
         self.cv = cv
         self.random_state = random_state
 
     def __setstate__(self, state):
         state.setdefault("hostility_chars", True)  # saved before the option existed
         state.setdefault("hostility_weight_power", 0.0)  # fitted before the hostility score was weighted
+        state.setdefault("person_copies", 0)  # fitted before the copies with a described person
         super().__setstate__(state)
 
     def fit(self, processed, stage1_oof, Y, label_names, *, sample_weight=None, groups=None,
@@ -350,10 +388,12 @@ class HateSecondStage(BaseEstimator):
 
     def _fit_hostility(self, processed, hostile, groups, weight) -> np.ndarray:
         """Fit the hostility score on one row per source report, weighted by that report's training weight to the
-        power :attr:`hostility_weight_power`; return its out-of-fold score for every row.
+        power :attr:`hostility_weight_power`, and on the no-label reports' copies with a described person;
+        return its out-of-fold score for every row (a copy is fitted on with its source, never scored).
 
         A long report's score is the larger of its whole text's and its most hostile passage's (as stage 1
         scores long reports), so one hostile sentence in a long e-mail is not diluted away."""
+        from scipy import sparse
         from sklearn.model_selection import StratifiedKFold
 
         from classifier.model.features import build_features
@@ -362,17 +402,29 @@ class HateSecondStage(BaseEstimator):
         _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
         masked = self.masker_.mask([processed[i] for i in first])
         target, weight = hostile[first], weight[first] ** self.hostility_weight_power
+        source, copies = self._person_copies(masked, target)
+        # A copy names a group and has no label: it weighs what the heaviest no-label report does.
+        copy_weight = np.full(len(copies), weight[target == 0].max() if (target == 0).any() else 1.0)
         features = build_features(min_df=2, **({} if self.hostility_chars else {"char_ngram_range": None}))
-        features.fit(masked)
+        features.fit(masked + copies)
         matrix, passages = features_with_passages(features, masked)
+        copy_matrix = features.transform(copies) if copies else None
         h = np.zeros(len(first))
         folds = []
         if min(target.sum(), len(target) - target.sum()) >= self.cv:
             folds = list(StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(matrix, target))
         final = [np.arange(len(target))] if 0 < target.sum() < len(target) else []
-        fitted = _in_threads(lambda rows: self._hostility_regression().fit(matrix[rows], target[rows],
-                                                                            sample_weight=weight[rows]),
-                             [fit_rows for fit_rows, _ in folds] + final)
+
+        def fit(rows):
+            if copy_matrix is None:
+                return self._hostility_regression().fit(matrix[rows], target[rows], sample_weight=weight[rows])
+            mine = np.isin(source, rows)
+            X = sparse.vstack([matrix[rows], copy_matrix[mine]]).tocsr()
+            y = np.concatenate([target[rows], target[source[mine]]])
+            w = np.concatenate([weight[rows], copy_weight[mine]])
+            return self._hostility_regression().fit(X, y, sample_weight=w)
+
+        fitted = _in_threads(fit, [fit_rows for fit_rows, _ in folds] + final)
         for (_, held), regression in zip(folds, fitted, strict=False):
             held_passages = None
             if passages is not None:  # the held reports' passages, owned by their place among the held rows
@@ -382,6 +434,23 @@ class HateSecondStage(BaseEstimator):
         regression = fitted[-1] if final else None
         self.hostility_ = _Hostility(features, regression)
         return h[inverse]
+
+    def _person_copies(self, masked, target) -> tuple[np.ndarray, list[str]]:
+        """The source row and text of :attr:`person_copies` copies of each no-label masked report that names a
+        person (:func:`describe_person`), distinct per report."""
+        import random
+
+        rng = random.Random(self.random_state)
+        source, copies = [], []
+        for row in np.flatnonzero(target == 0) if self.person_copies else ():
+            seen = {masked[row]}
+            for _ in range(self.person_copies):
+                copy = describe_person(masked[row], rng)
+                if copy is not None and copy not in seen:
+                    seen.add(copy)
+                    source.append(row)
+                    copies.append(copy)
+        return np.asarray(source, dtype=int), copies
 
     def _hostility_regression(self):
         from sklearn.linear_model import LogisticRegression

@@ -9,7 +9,8 @@ def _second_stage_sentence(labels) -> str:
     return (f"Then {', '.join(f'`{label}`' for label in labels)} are scored again by a second stage: per label, "
             "shallow gradient-boosted trees over all the linear scores, which kinds of group the report names "
             "(faith, place of worship, nationality or ethnicity, migration status) and a hostility score over "
-            "the report's words that does not see any group's name; it may only raise a label as that label's "
+            "the report's words that does not see any group's name (and learns that a person described by group is "
+            "no sign of hostility); it may only raise a label as that label's "
             "linear score or the hostility rises, and is calibrated and thresholded on its own out-of-fold "
             "scores. The words shown for a label are still those of its linear model. ")
 
@@ -207,8 +208,9 @@ def identity_probe_lines(probe: dict) -> list[str]:
         "arrive in from social media (a screenshot, a forward, a post). The suite above steered the corpus, so it "
         "flatters the model; **these figures are the ones to expect on neutral mentions the corpus was not written "
         "for**, with one reserve: the corpus's ninth and tenth generations were aimed at gaps this probe found (short "
-        "neutral reports about one person described by who they are or by gender), so its neutral templates "
-        "flatter the model a little too. They are not part of the fairness gate.",
+        "neutral reports about one person described by who they are or by gender), and so were the copies of "
+        "no-label reports with a person described by group that the hate labels' rescoring learns from, so its "
+        "neutral templates flatter the model too. They are not part of the fairness gate.",
         "",
         f"False-positive rate {_pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']} "
         f"neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "

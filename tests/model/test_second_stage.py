@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.model.pipeline import build_pipeline
-from classifier.model.second_stage import GROUP_TOKEN, GroupMasker, HateSecondStage, TermIndex, group_words
+from classifier.model.second_stage import (
+    GROUP_TOKEN,
+    GroupMasker,
+    HateSecondStage,
+    TermIndex,
+    describe_person,
+    group_words,
+)
 
 LABELS = ["immigration", "israel_palestine", "race_hate"]
 GROUPS = ["muslim", "polish", "somali", "jewish", "black", "romanian", "sikh", "irish"]
@@ -133,6 +140,53 @@ def test_second_stage_hostility_score_weights_rows_as_training_does():
     assert weighted_h[0] < plain_h[0]  # neutral rows counted more: a neutral sentence reads less hostile
     assert weighted_h[1] > 0 and plain_h[1] > 0
     np.testing.assert_allclose(unweighted.hostility_.decision_function(probe), plain_h)  # power 0: weights unused
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a man find a wallet", f"a {GROUP_TOKEN} man find a wallet"),
+    ("the old woman at xxnum ask about bin", f"the old {GROUP_TOKEN} woman at xxnum ask about bin"),
+    ("xxnum lad play football", f"xxnum {GROUP_TOKEN} lad play football"),
+    (f"a {GROUP_TOKEN} man find a wallet", None),  # already described
+    ("bin not collect on mill lane", None),
+    ("manchester road be block", None),  # a whole word only
+])
+def test_describe_person_puts_the_group_token_before_a_person_noun(text, expected):
+    import random
+
+    assert describe_person(text, random.Random(0)) == expected
+
+
+def test_hostility_score_learns_that_a_described_person_is_not_hostility():
+    import random
+
+    rng = random.Random(0)
+    hostile = [f"get the {group} scum out of our street they are vermin" for group in GROUPS for _ in range(10)]
+    # Neutral reports about people who are not described; the hostile ones describe their target by group.
+    neutral = [f"a man {verb} a wallet on the bus" for verb in ("found", "lost", "handed in", "dropped")] * 30
+    texts = hostile + neutral
+    rng.shuffle(texts)
+    Y = np.asarray([[0, 0, int("scum" in text)] for text in texts])
+    oof = np.clip(0.6 * Y + 0.2, 0.01, 0.99)
+    probe = [f"a {GROUP_TOKEN} man opened a shop"]
+    without = HateSecondStage(max_iter=20, person_copies=0).fit(texts, oof, Y, LABELS)
+    with_copies = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)
+    before, after = without.hostility_.decision_function(probe)[0], with_copies.hostility_.decision_function(probe)[0]
+    assert after < before - 1  # the token alone no longer reads as hostility
+    assert with_copies.hostility_.decision_function([f"get the {GROUP_TOKEN} scum out"])[0] > 0
+    # The copies only add rows to fit on: every report still gets one out-of-fold score.
+    source, copies = with_copies._person_copies(with_copies.masker_.mask(texts), Y[:, 2])
+    assert len(copies) == len(neutral) and (Y[source, 2] == 0).all()
+
+
+def test_second_stage_fitted_before_the_person_copies_loads_without_them():
+    texts, Y, oof = _reports()
+    stage = HateSecondStage(max_iter=20).fit(texts, oof, Y, LABELS)
+    state = stage.__getstate__()
+    state.pop("person_copies")
+    old = type(stage).__new__(type(stage))
+    old.__setstate__(state)
+    assert old.person_copies == 0
+    np.testing.assert_array_equal(old.rescore(oof, texts), stage.rescore(oof, texts))
 
 
 def test_second_stage_never_lowers_a_label_as_its_own_score_rises():
