@@ -1,0 +1,86 @@
+"""Who each model wrongly flags, on a fresh identity probe written without sight of the model or its results.
+
+Usage: python -m benchmarks.fresh_probe [MODEL ...] [--probe benchmarks/data/fresh_probe.json] [--templates N]
+
+The identity suite steered the corpus, and the held-out probe (``classifier/fairness/identity_probe.json``) steered
+its ninth and tenth generations and the second stage's copies with a described person, so both flatter the
+default model. ``benchmarks/data/fresh_probe.json`` was written afterwards by a writer who saw neither of them, the
+corpus, the model nor its figures, only the codebook: 40 templates over the suite's 45 terms (and its "local"
+baseline). This script scores each model given (a saved model folder, or a name in the models folder; default:
+the default model) on it and prints, per model, the share of neutral and positive sentences given any label
+overall and per group, hostile recall overall and per group, and the templates flagged most. Measured, never a
+bar: nothing is chosen on it, so it stays a measure for as long as nothing is aimed at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PROBE = ROOT / "benchmarks" / "data" / "fresh_probe.json"
+#: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
+N_TEMPLATES = 5
+
+
+def load_fresh_probe(path=PROBE):
+    """The fresh probe's templates over the identity suite's terms and baseline, as an
+    :class:`~classifier.fairness.suite.IdentitySuite`."""
+    from classifier.fairness.suite import SUITE_FILE, _packaged_json, build_suite
+
+    suite = _packaged_json(SUITE_FILE)
+    raw = json.loads(Path(path).read_text("utf-8"))
+    return build_suite({**raw, "terms": suite["terms"], "baseline": suite["baseline"]})
+
+
+def describe(name: str, result: dict, n_templates: int = N_TEMPLATES) -> list[str]:
+    """One model's lines: overall and per-group figures, then the templates it does worst on."""
+    overall = result["overall"]
+    lines = [f"{name}: false positives {_pct(overall['false_positive_rate'])} ({overall['false_positives']} of "
+             f"{overall['n_non_hostile']} neutral and positive sentences), hostile recall "
+             f"{_pct(overall['hostile_recall'])} ({overall['hostile_hits']} of {overall['n_hostile']})"]
+    for group, figures in result["groups"].items():
+        lines.append(f"  {group:<18} false positives {_pct(figures['false_positive_rate']):>6}   hostile recall "
+                     f"{_pct(figures['hostile_recall']):>6}")
+    templates = result["by_template"].items()
+    flagged = sorted(((tid, t["rate"]) for tid, t in templates if t["kind"] != "hostile" and t["rate"] > 0),
+                     key=lambda item: -item[1])[:n_templates]
+    missed = sorted(((tid, t["rate"]) for tid, t in templates if t["kind"] == "hostile" and t["rate"] < 1),
+                    key=lambda item: item[1])[:n_templates]
+    lines.append("  most flagged neutral/positive templates: "
+                 + (", ".join(f"{tid} {_pct(rate)}" for tid, rate in flagged) or "none"))
+    lines.append("  hostile templates missed most: "
+                 + (", ".join(f"{tid} {_pct(rate)}" for tid, rate in missed) or "none"))
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", help="saved model folders or names (default: the default model)")
+    parser.add_argument("--probe", default=str(PROBE), help="the probe's JSON file")
+    parser.add_argument("--templates", type=int, default=N_TEMPLATES, help="templates listed per model")
+    args = parser.parse_args(argv)
+
+    from classifier import load_model
+    from classifier.fairness import evaluate_identity_suite
+
+    probe = load_fresh_probe(args.probe)
+    print(f"{probe.name} v{probe.version}: {len(probe.templates)} templates x {len(probe.terms)} terms = "
+          f"{len(probe.sentences)} sentences")
+    for name in args.models or [None]:
+        result = evaluate_identity_suite(load_model(name), probe)
+        print("\n".join(describe(name or "default model", result, args.templates)))
+    return 0
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""benchmarks/fresh_probe.py: the fresh identity probe loads over the suite's terms; the script scores models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import fresh_probe
+
+
+def test_fresh_probe_expands_every_template_over_the_suite_terms():
+    probe = fresh_probe.load_fresh_probe()
+    kinds = {template.kind for template in probe.templates}
+    assert kinds == {"neutral", "positive", "hostile"} and len(probe.templates) >= 30
+    assert len(probe.sentences) == len(probe.templates) * len(probe.terms) >= 30 * 40
+    assert all("{" not in sentence.text for sentence in probe.sentences)
+    hostile = [sentence for sentence in probe.sentences if sentence.kind == "hostile"]
+    assert hostile and all(sentence.expected_label for sentence in hostile)
+
+
+def test_fresh_probe_describes_a_result_per_group_and_template():
+    result = {
+        "overall": {"false_positive_rate": 0.02, "false_positives": 1, "n_non_hostile": 50, "hostile_recall": 0.5,
+                    "hostile_hits": 5, "n_hostile": 10},
+        "groups": {"religion": {"false_positive_rate": 0.04, "hostile_recall": None}},
+        "by_template": {"FN01": {"kind": "neutral", "rate": 0.5}, "FN02": {"kind": "neutral", "rate": 0.0},
+                        "FH01": {"kind": "hostile", "rate": 0.25}, "FH02": {"kind": "hostile", "rate": 1.0}},
+    }
+    lines = fresh_probe.describe("m", result)
+    assert lines[0] == ("m: false positives 2.0% (1 of 50 neutral and positive sentences), hostile recall 50.0% "
+                        "(5 of 10)")
+    assert "religion" in lines[1] and "4.0%" in lines[1] and lines[1].endswith("-")
+    assert lines[2].endswith("FN01 50.0%") and lines[3].endswith("FH01 25.0%")
+
+
+@pytest.mark.slow
+def test_fresh_probe_scores_a_saved_model(trained, tmp_path, capsys):
+    probe = json.loads(fresh_probe.PROBE.read_text("utf-8"))
+    probe["templates"] = [t for t in probe["templates"] if t["id"] in ("FN01", "FP01", "FH01")]
+    small = tmp_path / "probe.json"
+    small.write_text(json.dumps(probe), "utf-8")
+    assert fresh_probe.main([str(trained.model_dir), "--probe", str(small)]) == 0
+    out = capsys.readouterr().out
+    assert "3 templates x 45 terms = 135 sentences" in out
+    for group in ("religion", "ethnicity", "nationality", "migration_status"):
+        assert f"  {group}" in out
