@@ -77,7 +77,8 @@ def group_words() -> tuple[str, ...]:
 
 def describe_person(masked: str, rng) -> str | None:
     """``masked`` (preprocessed, group names hidden) with :data:`GROUP_TOKEN` put before one of its person nouns,
-    chosen with ``rng`` among those not already so described; ``None`` when there is none.
+    chosen with ``rng``; ``None`` when there is none. A person noun counts only right after a determiner or an age
+    word, so one already described ("a grp man") never does.
 
     Examples
     --------
@@ -87,8 +88,7 @@ def describe_person(masked: str, rng) -> str | None:
     >>> describe_person("bin not collect again", random.Random(0)) is None
     True
     """
-    found = [match for match in _PERSON.finditer(masked)
-             if not masked[:match.start(1)].rstrip().endswith(GROUP_TOKEN)]
+    found = list(_PERSON.finditer(masked))
     if not found:
         return None
     start = rng.choice(found).start(1)
