@@ -31,11 +31,9 @@ N_TEMPLATES = 5
 def load_fresh_probe(path=PROBE):
     """The fresh probe's templates over the identity suite's terms and baseline, as an
     :class:`~classifier.fairness.suite.IdentitySuite`."""
-    from classifier.fairness.suite import SUITE_FILE, _packaged_json, build_suite
+    from classifier.fairness.suite import build_probe
 
-    suite = _packaged_json(SUITE_FILE)
-    raw = json.loads(Path(path).read_text("utf-8"))
-    return build_suite({**raw, "terms": suite["terms"], "baseline": suite["baseline"]})
+    return build_probe(json.loads(Path(path).read_text("utf-8")))
 
 
 def describe(name: str, result: dict, n_templates: int = N_TEMPLATES) -> list[str]:

@@ -143,8 +143,13 @@ def load_identity_probe() -> IdentitySuite:
     reported beside the suite (``tension train``, ``tension evaluate``, the model card) and is not part of the
     fairness gate.
     """
+    return build_probe(_packaged_json(PROBE_FILE))
+
+
+def build_probe(raw: dict) -> IdentitySuite:
+    """A probe's templates (its JSON form, without terms) rendered over the shipped suite's terms and baseline."""
     suite = _packaged_json(SUITE_FILE)
-    return build_suite({**_packaged_json(PROBE_FILE), "terms": suite["terms"], "baseline": suite["baseline"]})
+    return build_suite({**raw, "terms": suite["terms"], "baseline": suite["baseline"]})
 
 
 @lru_cache(maxsize=2)
