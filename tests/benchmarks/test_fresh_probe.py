@@ -9,8 +9,9 @@ import pytest
 from benchmarks import fresh_probe
 
 
-def test_fresh_probe_expands_every_template_over_the_suite_terms():
-    probe = fresh_probe.load_fresh_probe()
+@pytest.mark.parametrize("path", [fresh_probe.PROBE, fresh_probe.PROBE_2], ids=["fresh", "fresh2"])
+def test_fresh_probe_expands_every_template_over_the_suite_terms(path):
+    probe = fresh_probe.load_fresh_probe(path)
     kinds = {template.kind for template in probe.templates}
     assert kinds == {"neutral", "positive", "hostile"} and len(probe.templates) >= 30
     assert len(probe.sentences) == len(probe.templates) * len(probe.terms) >= 30 * 40
@@ -40,8 +41,8 @@ def test_fresh_probe_scores_a_saved_model(trained, tmp_path, capsys):
     probe["templates"] = [t for t in probe["templates"] if t["id"] in ("FN01", "FP01", "FH01")]
     small = tmp_path / "probe.json"
     small.write_text(json.dumps(probe), "utf-8")
-    assert fresh_probe.main([str(trained.model_dir), "--probe", str(small)]) == 0
+    assert fresh_probe.main([str(trained.model_dir), "--probe", str(small), "--probe", str(small)]) == 0
     out = capsys.readouterr().out
-    assert "3 templates x 45 terms = 135 sentences" in out
+    assert out.count("3 templates x 45 terms = 135 sentences") == 2  # each probe given, the model loaded once
     for group in ("religion", "ethnicity", "nationality", "migration_status"):
         assert f"  {group}" in out
