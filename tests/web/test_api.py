@@ -26,7 +26,7 @@ from classifier.web.jobs import JobStore  # noqa: E402
 from tests.helpers import write_csv  # noqa: E402
 
 MAX_TEXTS, MAX_CHARS = 5, 2000
-IMMIGRATION_TEXT = "Asylum seekers housed at the hotels were threatened, and leaflets say no more migrants."
+IMMIGRATION_TEXT = "Protesters outside the asylum hotel shouted at the asylum seekers to go back on the boats."
 SECRET = "Zebulon-Quartermain-4417"  # a marker that must never reach a log
 
 

@@ -104,7 +104,8 @@ def test_web_browser_paste_a_report_and_see_labels_and_highlights(page, base_url
 
 def test_web_browser_upload_a_backlog_and_download_every_row(page, base_url, tmp_path):
     rows = [{"reference": f"B{i}", "channel": "web", "text": text} for i, text in enumerate([
-        "Asylum seekers at the hotel were threatened.", "", "Bins not collected on Mill Lane.",
+        "Protesters outside the asylum hotel shouted at the asylum seekers to go back on the boats.", "",
+        "Bins not collected on Mill Lane.",
         "Graffiti on the mosque: 'Muslims go home'.", "Line one\nline two, with a comma",
     ])]
     path = write_csv(tmp_path / "backlog.csv", rows)
