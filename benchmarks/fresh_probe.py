@@ -8,8 +8,11 @@ default model. ``benchmarks/data/fresh_probe.json`` was written afterwards by a 
 corpus, the model nor its figures, only the codebook: 40 templates over the suite's 45 terms (and its "local"
 baseline). The corpus's eleventh generation was then aimed at the gaps it found (refusals, exclusion,
 dehumanising words), so ``benchmarks/data/fresh_probe_2.json`` was written the same way before that generation
-was built in: 40 more templates, the measure for it. This script scores each model given (a saved model folder,
-or a name in the models folder; default: the default model) on each probe (default: both) and prints, per model,
+was built in: 40 more templates, the measure for it. Once its misses had been read, ``fresh_probe_3.json`` was
+written the same way, with hostility that avoids the obvious words of hate (stereotypes, boycotts, incitement,
+exclusion) and neutral reports with negative words about something else. This script scores each model given (a
+saved model folder, or a name in the models folder; default: the default model) on each probe (default: all
+three) and prints, per model,
 the share of neutral and positive sentences given any label overall and per group, hostile recall overall and per
 group, and the templates flagged most. Measured, never a bar: nothing is chosen on them, so each stays a measure
 for as long as nothing is aimed at it.
@@ -29,6 +32,10 @@ if str(ROOT) not in sys.path:
 PROBE = ROOT / "benchmarks" / "data" / "fresh_probe.json"
 #: The second fresh probe, written before the corpus's eleventh generation (aimed at the first one's gaps) was built in.
 PROBE_2 = ROOT / "benchmarks" / "data" / "fresh_probe_2.json"
+#: The third, written after the second had been read, with hostility that avoids the obvious words of hate.
+PROBE_3 = ROOT / "benchmarks" / "data" / "fresh_probe_3.json"
+#: The probes scored by default, oldest first.
+PROBES = (PROBE, PROBE_2, PROBE_3)
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
 N_TEMPLATES = 5
 
@@ -65,14 +72,15 @@ def describe(name: str, result: dict, n_templates: int = N_TEMPLATES) -> list[st
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", help="saved model folders or names (default: the default model)")
-    parser.add_argument("--probe", action="append", help="a probe's JSON file, repeatable (default: both fresh probes)")
+    parser.add_argument("--probe", action="append",
+                        help="a probe's JSON file, repeatable (default: the three fresh probes)")
     parser.add_argument("--templates", type=int, default=N_TEMPLATES, help="templates listed per model")
     args = parser.parse_args(argv)
 
     from classifier import load_model
     from classifier.fairness import evaluate_identity_suite
 
-    probes = [load_fresh_probe(path) for path in args.probe or (PROBE, PROBE_2)]
+    probes = [load_fresh_probe(path) for path in args.probe or PROBES]
     models = {name: load_model(name) for name in args.models or [None]}
     for probe in probes:
         print(f"{probe.name} v{probe.version}: {len(probe.templates)} templates x {len(probe.terms)} terms = "
