@@ -82,7 +82,8 @@ def test_cli_train_rescore_names_a_teams_own_hate_label(small_corpus, tmp_path):
 
 
 def test_cli_predict_info_and_evaluate(trained, small_corpus):
-    result = runner.invoke(app, ["predict", str(trained.model_dir), "swastika painted on the synagogue", "--json"])
+    text = "swastika and 'jews out' painted on the synagogue"
+    result = runner.invoke(app, ["predict", str(trained.model_dir), text, "--json"])
     assert result.exit_code == 0, result.output
     assert "religious_hate" in json.loads(result.output)[0]["labels"]
     info = runner.invoke(app, ["info", str(trained.model_dir)])
