@@ -40,7 +40,7 @@ def test_notebook_runs_top_to_bottom_with_plots_and_the_retraining_loop_in_its_o
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the notebook's tempfile.mkdtemp() lands here
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the notebook's %matplotlib inline must win over it
-    monkeypatch.setenv("TENSION_WALKTHROUGH_SAMPLE", "300")  # a smoke run: every cell, on a few hundred reports
+    monkeypatch.setenv("TENSION_WALKTHROUGH_SAMPLE", "200")  # a smoke run: every cell, on 200 reports
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(notebook, kernel_name="python3", timeout=600,
                             resources={"metadata": {"path": str(NOTEBOOK.parent)}})
@@ -49,7 +49,7 @@ def test_notebook_runs_top_to_bottom_with_plots_and_the_retraining_loop_in_its_o
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     text = "".join(output.get("text", "") for output in outputs)
     (work,) = tmp_path.glob("tension-walkthrough-*")
-    assert f"python: {sys.executable}" in text and "sample: the first 300 of" in text
+    assert f"python: {sys.executable}" in text and "sample: the first 200 of" in text
     assert f"models in {work / 'models'}" in text
     assert "macro F1" in text and "false-positive rate" in text
     assert "identity-term suite (" in text and "held-out identity probe (" in text
@@ -61,7 +61,7 @@ def test_notebook_runs_top_to_bottom_with_plots_and_the_retraining_loop_in_its_o
     held_back = re.search(r"new_labels.csv: (\d+) reports, no split column", text).group(1)
     assert f"{held_back} rows had none and were split now" in text
     assert f"Naive, on all {held_back} rows of new_labels.csv" in text
-    assert re.search(r"Scored on \d+ of 300 reports, those neither model trained on \(default trained on \d+", text)
+    assert re.search(r"Scored on \d+ of 200 reports, those neither model trained on \(default trained on \d+", text)
     # Refused with the production limits (too few reports on a sample), then promoted or refused on its merits.
     assert "With the production limits:\nRefused: Not promoted" in text
     assert "Promoted: the default is now" in text or text.count("Refused: Not promoted") == 2
