@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+import json
 import re
 
 import pytest
@@ -14,10 +15,14 @@ from tests.helpers import BACKLOG, CORPUS, ROOT, SLUR_HASHES
 
 
 def _texts() -> list[tuple[str, str]]:
+    """Every shipped report: the corpus, the backlog and the batches written but not built in (data/unused/)."""
     rows = []
     for path, column, key in ((CORPUS, "text", "id"), (BACKLOG, "text", "reference")):
         with open(path, encoding="utf-8", newline="") as handle:
             rows += [(row[key], row[column]) for row in csv.DictReader(handle)]
+    for path in sorted((ROOT / "data" / "unused").glob("*.jsonl")):
+        lines = path.read_text("utf-8").splitlines()
+        rows += [(f"{path.name}:{n}", json.loads(line)["text"]) for n, line in enumerate(lines, 1) if line.strip()]
     return rows
 
 
