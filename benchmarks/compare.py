@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.fresh_probe import PROBES as FRESH_PROBES
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
 EXTERNAL = ROOT.parent / "shared" / "data" / "external" / "external_eval.csv"
@@ -99,22 +101,22 @@ def dataset_folds(name: str, *, quick: bool = False, seed: int = 0) -> list[Fold
     raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(DATASETS)}.")
 
 
-#: The identity sets :func:`people_check` scores: the suite, the held-out probe and the five fresh probes.
-PEOPLE_SETS = ("suite", "probe", "fresh", "fresh2", "fresh3", "fresh4", "fresh5")
+#: The identity sets :func:`people_check` scores: the suite, the held-out probe and the fresh probes.
+PEOPLE_SETS = ("suite", "probe", *FRESH_PROBES)
 
 
 def people_check(model, labels, every: int = 1) -> dict:
     """Who the fitted method wrongly flags: on the identity-term suite, the held-out probe
-    (``classifier.fairness``) and the five fresh probes (:mod:`benchmarks.fresh_probe`), the share of neutral and
+    (``classifier.fairness``) and the fresh probes (:mod:`benchmarks.fresh_probe`), the share of neutral and
     positive sentences given any label, and the share of hostile ones given the label the codebook gives hostility
     against their term; with ``every`` > 1, on every ``every``-th sentence of each set only."""
     from dataclasses import replace
 
-    from benchmarks.fresh_probe import PROBES, load_fresh_probe
+    from benchmarks.fresh_probe import load_fresh_probe
     from classifier.fairness import load_identity_probe, load_identity_suite, score_identity_suite
 
     out = {}
-    sets = (load_identity_suite(), load_identity_probe(), *(load_fresh_probe(path) for path in PROBES))
+    sets = (load_identity_suite(), load_identity_probe(), *map(load_fresh_probe, FRESH_PROBES.values()))
     for name, suite in zip(PEOPLE_SETS, sets, strict=True):
         suite = replace(suite, sentences=suite.sentences[::every])
         # A peer gives labels, not scores: its 0/1 labels scored against thresholds of 0.5 are its labels.
@@ -236,6 +238,11 @@ def _mean_people(per_fold: list[dict]) -> dict:
             for name in PEOPLE_SETS}
 
 
+def _people_widths() -> list[tuple[str, int]]:
+    """Each identity set's column in the table: its name and width (9, or one more than its title)."""
+    return [(name, max(9, len(name) + 4)) for name in PEOPLE_SETS]
+
+
 SHORT = {"immigration": "immig", "israel_palestine": "isr-pal", "misinformation": "misinfo", "race_hate": "race",
          "religious_hate": "relig"}
 
@@ -245,8 +252,7 @@ def format_table(rows: list[dict]) -> str:
     labels = sorted({label for row in rows if "label_f1" in row for label in row["label_f1"]})
     header = (f"{'dataset':<9}{'method':<19}{'macroF1':>8}{'microF1':>8}"
               + "".join(f"{SHORT.get(label, label)[:8]:>9}" for label in labels)
-              + f"{'HN FPR':>12}{'suite FP':>9}{'probe FP':>9}{'fresh FP':>9}"
-              + "".join(f"{f'fresh{n} FP':>10}" for n in (2, 3, 4, 5))
+              + f"{'HN FPR':>12}" + "".join(f"{name + ' FP':>{width}}" for name, width in _people_widths())
               + f"{'train s':>9}{'CPU s':>7}{'reports/s':>10}{'/CPU-s':>8}{'size MB':>9}{'peak MB':>9}")
     lines = [header, "-" * len(header)]
     for row in rows:
@@ -260,7 +266,7 @@ def format_table(rows: list[dict]) -> str:
         hn = f"{fpr:.3f} ({row['hard_negatives']})" if fpr is not None else "-"
         people = [row.get("people", {}).get(name, {}).get("fpr") for name in PEOPLE_SETS]
         people = "".join(f"{v:>{w}.3f}" if v is not None else f"{'-':>{w}}"
-                         for v, w in zip(people, (9, 9, 9, 10, 10, 10, 10), strict=True))
+                         for v, (_, w) in zip(people, _people_widths(), strict=True))
         lines.append(
             f"{row['dataset']:<9}{row['method']:<19}{row['macro_f1']:>8.3f}{row['micro_f1']:>8.3f}{per_label}"
             f"{hn:>12}{people}{row['train_seconds']:>9.1f}{row['train_cpu_seconds']:>7.1f}{row['reports_per_second']:>10.0f}"
@@ -374,7 +380,7 @@ def main(argv=None) -> int:
     table, targets = format_table(rows), check_targets(rows)
     print(table)
     print("HN FPR: false-positive rate on no-label reports that mention an identity or place term (their count).")
-    print("suite FP / probe FP / fresh FP to fresh5 FP: share of the identity-term suite's / the held-out "
+    print("suite FP / probe FP / fresh... FP: share of the identity-term suite's / the held-out "
           "probe's (classifier/fairness/) / the fresh probes' (benchmarks/data/fresh_probe*.json) neutral and "
           "positive sentences given any label.")
     print("\n".join(targets))

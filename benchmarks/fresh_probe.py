@@ -31,19 +31,22 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PROBE = ROOT / "benchmarks" / "data" / "fresh_probe.json"
-#: The second fresh probe, written before the corpus's eleventh generation (aimed at the first one's gaps) was built in.
-PROBE_2 = ROOT / "benchmarks" / "data" / "fresh_probe_2.json"
-#: The third, written after the second had been read, with hostility that avoids the obvious words of hate.
-PROBE_3 = ROOT / "benchmarks" / "data" / "fresh_probe_3.json"
-#: The fourth, written like the third before the twelfth generation (aimed at the second's and third's gaps) was
-#: built in, and not read until that generation had been adopted on cross-validation.
-PROBE_4 = ROOT / "benchmarks" / "data" / "fresh_probe_4.json"
-#: The fifth, written like the fourth before a thirteenth generation (aimed at the third's and fourth's gaps) was
-#: cross-validated; that generation was not adopted, and its templates' misses have not been examined.
-PROBE_5 = ROOT / "benchmarks" / "data" / "fresh_probe_5.json"
-#: The probes scored by default, oldest first.
-PROBES = (PROBE, PROBE_2, PROBE_3, PROBE_4, PROBE_5)
+DATA = ROOT / "benchmarks" / "data"
+#: The fresh probes by the name the benchmarks give them, oldest first; each was written from the codebook alone:
+#: - fresh: after the second stage's copies with a described person; the eleventh generation was aimed at its gaps.
+#: - fresh2: before the eleventh generation was built in; the twelfth was aimed at its gaps.
+#: - fresh3: after the second's misses had been read, with hostility that avoids the obvious words of hate.
+#: - fresh4: before the twelfth generation was built in, and not read until it had been adopted on cross-validation.
+#: - fresh5: before a thirteenth generation was cross-validated; that generation was not adopted, and its
+#:   templates' misses have not been examined.
+PROBES = {
+    "fresh": DATA / "fresh_probe.json",
+    "fresh2": DATA / "fresh_probe_2.json",
+    "fresh3": DATA / "fresh_probe_3.json",
+    "fresh4": DATA / "fresh_probe_4.json",
+    "fresh5": DATA / "fresh_probe_5.json",
+}
+PROBE = PROBES["fresh"]
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
 N_TEMPLATES = 5
 
@@ -88,7 +91,7 @@ def main(argv=None) -> int:
     from classifier import load_model
     from classifier.fairness import evaluate_identity_suite
 
-    probes = [load_fresh_probe(path) for path in args.probe or PROBES]
+    probes = [load_fresh_probe(path) for path in args.probe or PROBES.values()]
     models = {name: load_model(name) for name in args.models or [None]}
     for probe in probes:
         print(f"{probe.name} v{probe.version}: {len(probe.templates)} templates x {len(probe.terms)} terms = "
