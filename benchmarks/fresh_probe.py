@@ -61,22 +61,24 @@ def load_fresh_probe(path=PROBE):
 
 def describe(name: str, result: dict, n_templates: int = N_TEMPLATES) -> list[str]:
     """One model's lines: overall and per-group figures, then the templates it does worst on."""
+    from classifier.fairness.metrics import format_rate
+
     overall = result["overall"]
-    lines = [f"{name}: false positives {_pct(overall['false_positive_rate'])} ({overall['false_positives']} of "
+    lines = [f"{name}: false positives {format_rate(overall['false_positive_rate'])} ({overall['false_positives']} of "
              f"{overall['n_non_hostile']} neutral and positive sentences), hostile recall "
-             f"{_pct(overall['hostile_recall'])} ({overall['hostile_hits']} of {overall['n_hostile']})"]
+             f"{format_rate(overall['hostile_recall'])} ({overall['hostile_hits']} of {overall['n_hostile']})"]
     for group, figures in result["groups"].items():
-        lines.append(f"  {group:<18} false positives {_pct(figures['false_positive_rate']):>6}   hostile recall "
-                     f"{_pct(figures['hostile_recall']):>6}")
+        lines.append(f"  {group:<18} false positives {format_rate(figures['false_positive_rate']):>6}   hostile recall "
+                     f"{format_rate(figures['hostile_recall']):>6}")
     templates = result["by_template"].items()
     flagged = sorted(((tid, t["rate"]) for tid, t in templates if t["kind"] != "hostile" and t["rate"] > 0),
                      key=lambda item: -item[1])[:n_templates]
     missed = sorted(((tid, t["rate"]) for tid, t in templates if t["kind"] == "hostile" and t["rate"] < 1),
                     key=lambda item: item[1])[:n_templates]
     lines.append("  most flagged neutral/positive templates: "
-                 + (", ".join(f"{tid} {_pct(rate)}" for tid, rate in flagged) or "none"))
+                 + (", ".join(f"{tid} {format_rate(rate)}" for tid, rate in flagged) or "none"))
     lines.append("  hostile templates missed most: "
-                 + (", ".join(f"{tid} {_pct(rate)}" for tid, rate in missed) or "none"))
+                 + (", ".join(f"{tid} {format_rate(rate)}" for tid, rate in missed) or "none"))
     return lines
 
 
@@ -100,10 +102,6 @@ def main(argv=None) -> int:
             result = evaluate_identity_suite(model, probe)
             print("\n".join(describe(name or "default model", result, args.templates)))
     return 0
-
-
-def _pct(value) -> str:
-    return "-" if value is None else f"{value:.1%}"
 
 
 if __name__ == "__main__":

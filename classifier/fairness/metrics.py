@@ -298,16 +298,16 @@ def format_identity_suite(result: dict, *, n_terms: int = 5, title: str = "ident
     probe of :func:`~classifier.fairness.suite.load_identity_probe`)."""
     s, o = result["suite"], result["overall"]
     worst = ", ".join(f"{w['term']} {w['value']:.1%}" for w in result["worst_terms"]["false_positive_rate"][:n_terms])
-    groups = ", ".join(f"{group} {_pct(g['hostile_recall'])}" for group, g in result["groups"].items())
+    groups = ", ".join(f"{group} {format_rate(g['hostile_recall'])}" for group, g in result["groups"].items())
     lines = [
         f"{title} ({s['n_sentences']} sentences, {s['n_terms']} terms): false-positive rate "
-        f"{_pct(o['false_positive_rate'])} on {s['n_non_hostile']} neutral and positive sentences (neutral "
-        f"{_pct(o['false_positive_rate_neutral'])}, positive {_pct(o['false_positive_rate_positive'])}); "
-        f"highest per term {_pct(o['max_term_fpr'])} ({o['max_term_fpr_term']})",
+        f"{format_rate(o['false_positive_rate'])} on {s['n_non_hostile']} neutral and positive sentences (neutral "
+        f"{format_rate(o['false_positive_rate_neutral'])}, positive {format_rate(o['false_positive_rate_positive'])}); "
+        f"highest per term {format_rate(o['max_term_fpr'])} ({o['max_term_fpr_term']})",
         f"  worst terms: {worst}",
-        f"  hostile recall {_pct(o['hostile_recall'])} on {s['n_hostile']} hostile sentences ({groups})",
-        f"  AUC {_num(o['auc'])}; mean over terms: subgroup {_num(o['mean_subgroup_auc'])}, BPSN "
-        f"{_num(o['mean_bpsn_auc'])}, BNSP {_num(o['mean_bnsp_auc'])}",
+        f"  hostile recall {format_rate(o['hostile_recall'])} on {s['n_hostile']} hostile sentences ({groups})",
+        f"  AUC {format_score(o['auc'])}; mean over terms: subgroup {format_score(o['mean_subgroup_auc'])}, BPSN "
+        f"{format_score(o['mean_bpsn_auc'])}, BNSP {format_score(o['mean_bnsp_auc'])}",
     ]
     if note:
         lines.insert(1, f"  {note}")
@@ -320,9 +320,11 @@ def format_identity_suite(result: dict, *, n_terms: int = 5, title: str = "ident
     return "\n".join(lines)
 
 
-def _pct(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
+def format_rate(value, missing: str = "n/a") -> str:
+    """A rate as a percentage with one decimal (``missing`` when it could not be measured)."""
+    return missing if value is None else f"{value:.1%}"
 
 
-def _num(value) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def format_score(value, missing: str = "n/a") -> str:
+    """A score such as an AUC with three decimals (``missing`` when it could not be measured)."""
+    return missing if value is None else f"{value:.3f}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from classifier.fairness.metrics import format_rate, format_score
+
 
 def _second_stage_sentence(labels) -> str:
     if not labels:
@@ -144,7 +146,6 @@ def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
     from classifier.fairness.gate import MAX_SUITE_FPR, MAX_TERM_FPR
 
     size, o = suite["suite"], suite["overall"]
-    pct = _pct
     lines = [
         "",
         "## Identity-term test suite",
@@ -158,16 +159,16 @@ def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
         "",
         "| figure | value |",
         "|---|---:|",
-        f"| false-positive rate on neutral and positive sentences | {pct(o['false_positive_rate'])} "
+        f"| false-positive rate on neutral and positive sentences | {format_rate(o['false_positive_rate'])} "
         f"({o['false_positives']} of {o['n_non_hostile']}) |",
-        f"| … neutral / positive | {pct(o['false_positive_rate_neutral'])} / "
-        f"{pct(o['false_positive_rate_positive'])} |",
-        f"| highest false-positive rate of one term | {pct(o['max_term_fpr'])} ({o['max_term_fpr_term']}) |",
-        f"| hostile recall (the expected label given) | {pct(o['hostile_recall'])} "
+        f"| … neutral / positive | {format_rate(o['false_positive_rate_neutral'])} / "
+        f"{format_rate(o['false_positive_rate_positive'])} |",
+        f"| highest false-positive rate of one term | {format_rate(o['max_term_fpr'])} ({o['max_term_fpr_term']}) |",
+        f"| hostile recall (the expected label given) | {format_rate(o['hostile_recall'])} "
         f"({o['hostile_hits']} of {size['n_hostile']}) |",
-        f"| AUC, hostile against the rest | {_num(o['auc'])} |",
-        f"| mean over terms: subgroup / BPSN / BNSP AUC | {_num(o['mean_subgroup_auc'])} / "
-        f"{_num(o['mean_bpsn_auc'])} / {_num(o['mean_bnsp_auc'])} |",
+        f"| AUC, hostile against the rest | {format_score(o['auc'])} |",
+        f"| mean over terms: subgroup / BPSN / BNSP AUC | {format_score(o['mean_subgroup_auc'])} / "
+        f"{format_score(o['mean_bpsn_auc'])} / {format_score(o['mean_bnsp_auc'])} |",
     ]
     base = suite.get("baseline")
     if base:
@@ -178,18 +179,19 @@ def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
         "|---|---:|---|---:|---:|---:|---:|",
     ]
     for group, g in suite["groups"].items():
+        aucs = " | ".join(format_score(g[key]) for key in ("subgroup_auc", "bpsn_auc", "bnsp_auc"))
         lines.append(
-            f"| {group} | {pct(g['false_positive_rate'])} | {g['max_term_fpr_term']} {pct(g['max_term_fpr'])} | "
-            f"{pct(g['hostile_recall'])} ({', '.join(g['expected_labels'])}) | {_num(g['subgroup_auc'])} | "
-            f"{_num(g['bpsn_auc'])} | {_num(g['bnsp_auc'])} |"
+            f"| {group} | {format_rate(g['false_positive_rate'])} | {g['max_term_fpr_term']} "
+            f"{format_rate(g['max_term_fpr'])} | {format_rate(g['hostile_recall'])} "
+            f"({', '.join(g['expected_labels'])}) | {aucs} |"
         )
     worst = suite["worst_terms"]
     lines += [
         "",
         "Highest false-positive rates: "
-        + ", ".join(f"{w['term']} {pct(w['value'])}" for w in worst["false_positive_rate"][:n_terms]) + ".",
+        + ", ".join(f"{w['term']} {format_rate(w['value'])}" for w in worst["false_positive_rate"][:n_terms]) + ".",
         "Lowest hostile recall: "
-        + ", ".join(f"{w['term']} {pct(w['value'])}" for w in worst["hostile_recall"][:n_terms]) + ".",
+        + ", ".join(f"{w['term']} {format_rate(w['value'])}" for w in worst["hostile_recall"][:n_terms]) + ".",
         "BPSN AUC is low when neutral sentences about a term score above hostile ones about other terms; BNSP "
         "AUC is low when hostility about a term scores below neutral sentences about others (Borkan et al. 2019).",
     ]
@@ -215,23 +217,16 @@ def identity_probe_lines(probe: dict) -> list[str]:
         "benchmarks.fresh_probe MODEL`, figures in `benchmarks/README.md`); the newest one nothing was aimed at is "
         "the fairest measure of who the model flags and which hostility it misses.",
         "",
-        f"False-positive rate {_pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']} "
-        f"neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "
-        f"{_pct(o['max_term_fpr'])}); hostile recall {_pct(o['hostile_recall'])} ({o['hostile_hits']} of "
-        f"{size['n_hostile']}).",
+        f"False-positive rate {format_rate(o['false_positive_rate'])} ({o['false_positives']} of "
+        f"{o['n_non_hostile']} neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "
+        f"{format_rate(o['max_term_fpr'])}); hostile recall {format_rate(o['hostile_recall'])} "
+        f"({o['hostile_hits']} of {size['n_hostile']}).",
         "",
         "| term group | false-positive rate | highest term | hostile recall |",
         "|---|---:|---|---:|",
     ]
     for group, g in probe["groups"].items():
-        lines.append(f"| {group} | {_pct(g['false_positive_rate'])} | {g['max_term_fpr_term']} "
-                     f"{_pct(g['max_term_fpr'])} | {_pct(g['hostile_recall'])} |")
+        lines.append(f"| {group} | {format_rate(g['false_positive_rate'])} | {g['max_term_fpr_term']} "
+                     f"{format_rate(g['max_term_fpr'])} | {format_rate(g['hostile_recall'])} |")
     return lines
 
-
-def _pct(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def _num(value) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
