@@ -31,7 +31,7 @@ def test_fresh_probe_describes_a_result_per_group_and_template():
     lines = fresh_probe.describe("m", result)
     assert lines[0] == ("m: false positives 2.0% (1 of 50 neutral and positive sentences), hostile recall 50.0% "
                         "(5 of 10)")
-    assert "religion" in lines[1] and "4.0%" in lines[1] and lines[1].endswith("-")
+    assert "religion" in lines[1] and "4.0%" in lines[1] and lines[1].endswith("n/a")
     assert lines[2].endswith("FN01 50.0%") and lines[3].endswith("FH01 25.0%")
 
 
