@@ -2,22 +2,14 @@
 
 Usage: python -m benchmarks.fresh_probe [MODEL ...] [--probe PATH ...] [--templates N]
 
-The identity suite steered the corpus, and the held-out probe (``classifier/fairness/identity_probe.json``) steered
-its ninth and tenth generations and the second stage's copies with a described person, so both flatter the
-default model. ``benchmarks/data/fresh_probe.json`` was written afterwards by a writer who saw neither of them, the
-corpus, the model nor its figures, only the codebook: 40 templates over the suite's 45 terms (and its "local"
-baseline). The corpus's eleventh generation was then aimed at the gaps it found (refusals, exclusion,
-dehumanising words), so ``benchmarks/data/fresh_probe_2.json`` was written the same way before that generation
-was built in: 40 more templates, the measure for it. Once its misses had been read, ``fresh_probe_3.json`` was
-written the same way, with hostility that avoids the obvious words of hate (stereotypes, boycotts, incitement,
-exclusion) and neutral reports with negative words about something else; the corpus's twelfth generation was
-aimed at the gaps of both, so ``fresh_probe_4.json`` was written the same way before it was built in, the
-measure for it; ``fresh_probe_5.json`` likewise before a thirteenth generation that was not adopted. This
-script scores each model given (a saved model folder, or a name in the models folder; default: the default model)
-on each probe (default: all five) and prints, per model,
-the share of neutral and positive sentences given any label overall and per group, hostile recall overall and per
-group, and the templates flagged most. Measured, never a bar: nothing is chosen on them, so each stays a measure
-for as long as nothing is aimed at it.
+The identity suite and the held-out probe (``classifier/fairness/identity_probe.json``) steered the corpus, so
+both flatter the default model. Each fresh probe in ``benchmarks/data/`` was written later from the codebook
+alone: 40 templates over the suite's 45 terms (and its "local" baseline); :data:`PROBES` says which ones a corpus
+generation was since aimed at. This script scores each model given (a saved model folder, or a name in the models
+folder; default: the default model) on each probe (default: all) and prints, per model, the share of neutral and
+positive sentences given any label overall and per group, hostile recall overall and per group, and the templates
+flagged most. Measured, never a bar: nothing is chosen on them, so each stays a measure for as long as nothing is
+aimed at it.
 """
 
 from __future__ import annotations
