@@ -52,11 +52,10 @@ def register(app: typer.Typer, user_errors) -> None:
         from classifier.io.progress import tell
         from classifier.retrain.audit import audit
 
-        if label is not None and to_review:
-            from classifier.errors import ConfigError
+        if to_review:
+            from classifier.retrain.audit_review import check_queueable
 
-            raise ConfigError("--label audits one label, but the review page shows and scores every label of the "
-                              "file. Fix: drop --label to queue suspects with --to-review, or drop --to-review.")
+            check_queueable(label)
         progress = stage_lines(quiet)
         out = out or _default_output(f"audit_{data.stem}{'_' + label if label else ''}.csv")
         store = open_review_store(db) if to_review else None  # a bad --db fails before the long part

@@ -42,6 +42,17 @@ class QueuedSuspects:
     rare_label_ranks: list[int]
 
 
+def check_queueable(label: str | None) -> None:
+    """Raise :class:`ConfigError` when an audit of one ``label`` only is to be queued: the review page shows and
+    scores every label of the file (the command line checks this before its long part)."""
+    if label is not None:
+        raise ConfigError(
+            f"This audit checks '{label}' only, but the review page shows and scores every label of the file. "
+            "Fix: audit without --label to queue suspects for review (--to-review), or drop --to-review and fix "
+            "this label's suspects in the audit's CSV."
+        )
+
+
 def queue_suspects(result: AuditResult, store: ReviewStore, *, name: str, top: int | None = 100,
                    uploaded_by: int | None = None, now: datetime | None = None) -> QueuedSuspects:
     """Queue the `top` strongest suspects of `result` (all with ``None``) as one batch called `name`.
@@ -55,12 +66,7 @@ def queue_suspects(result: AuditResult, store: ReviewStore, *, name: str, top: i
         raise ConfigError(f"'top' must be 1 or more (or None for every suspect). Got {top!r}.")
     if len(result.texts) != result.n_reports:
         raise ConfigError("this audit result holds no report texts; run classifier.retrain.audit.audit again.")
-    if result.label is not None:
-        raise ConfigError(
-            f"This audit checked '{result.label}' only, but the review page shows and scores every label of the "
-            "file. Audit without --label to queue suspects for review, or fix this label's suspects in the "
-            "audit's CSV."
-        )
+    check_queueable(result.label)
     modelled = set(result.thresholds)
     chosen = result.suspects if top is None else result.suspects[:top]
     queued = [s for s in chosen if set(s.given) <= modelled]

@@ -74,7 +74,7 @@ def test_cli_retrain_models_promote_and_rollback(registry):
         (["compare", "small", "small", "missing.csv"], "does not exist"),
         (["audit", "missing.csv"], "does not exist"),
         (["audit", str(CORPUS), "--label", "racehate"], "did you mean 'race_hate'"),
-        (["audit", str(CORPUS), "--label", "race_hate", "--to-review"], "drop --label to queue suspects"),
+        (["audit", str(CORPUS), "--label", "race_hate", "--to-review"], "audit without --label to queue suspects"),
     ],
 )
 def test_cli_retrain_bad_input_is_one_line_and_exit_1(registry, args, message):

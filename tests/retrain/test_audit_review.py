@@ -85,5 +85,5 @@ def test_audit_review_top_limits_the_batch_and_bad_values_are_refused(store):
         queue_suspects(no_texts, store, name="audit")
     one_label = _result()  # tension audit --label: the other labels were not scored, so nothing can be reviewed
     one_label.label = "race_hate"
-    with pytest.raises(ConfigError, match="checked 'race_hate' only"):
+    with pytest.raises(ConfigError, match="checks 'race_hate' only"):
         queue_suspects(one_label, store, name="audit")
