@@ -1,14 +1,15 @@
 """Issue-16 bar: `tension audit` puts at least 8 of 10 planted label errors in its top 50.
 
-Usage: python -m benchmarks.audit_noise [--quick] [--seeds 0 1 2 3 4] [--explore] [--data data/reports.csv]
+Usage: python -m benchmarks.audit_noise [--quick] [--seeds 0 1 2 3 4] [--flips 10] [--top 50] [--explore]
+       [--data data/reports.csv]
 
 Takes the training split of the labelled file, scores every report once with models that never saw it
-(out-of-fold, on the clean labels), then for each seed, label and direction plants 10 errors in the labels:
-"missing" relabels 10 reports carrying only that label as no label, "extra" gives the label to 10 reports
-without any. The flipped reports' own labels never reached their own out-of-fold scores, as in a real file
+(out-of-fold, on the clean labels), then for each seed, label and direction plants 10 errors in the labels
+(``--flips``): "missing" relabels 10 reports carrying only that label as no label, "extra" gives the label to 10
+reports without any. The flipped reports' own labels never reached their own out-of-fold scores, as in a real file
 whose mistakes the audit has to find. Each draw is ranked with the audit's ranking and the table gives how many
-of the 10 came in the top 50 suspects and how many were suspects at all (means over draws), per label and per
-seed. Next to the audit's ranking, the same with a second signal, neighbour label disagreement
+of the 10 came in the top 50 suspects (``--top``) and how many were suspects at all (means over draws), per label
+and per seed. Next to the audit's ranking, the same with a second signal, neighbour label disagreement
 (``benchmarks/audit_neighbours.py``): each flagged label's doubt keeps its full weight when enough of the
 report's 20 nearest reports carry the other answer, and a proportional share below that. ``--explore`` adds
 the other ways of combining the two that were tried (k = 5, 10, 20). Last, the audit asked about the planted
@@ -192,6 +193,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(ROOT / "data" / "reports.csv"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--quick", action="store_true", help=f"one seed on {QUICK_REPORTS} reports (smoke run)")
+    parser.add_argument("--flips", type=int, default=FLIPS, help=f"errors planted per draw (default {FLIPS})")
+    parser.add_argument("--top", type=int, default=TOP, help=f"how far down the list counts (default {TOP})")
     parser.add_argument("--explore", action="store_true", help="also the other combinations tried")
     args = parser.parse_args(argv)
 
@@ -222,9 +225,10 @@ def main(argv=None) -> int:
             for combine in ("product", "rank average", "tiebreak", (0.6, 0.5), (0.8, 0.5), (1.0, 0.5), (0.6, 0.7)):
                 name = f"capped at {combine}" if isinstance(combine, tuple) else combine
                 rankers[f"neighbours k={k}, {name}"] = neighbour_ranks(proba, pairs, neighbours, k, combine)
-    results = measure(rankers, Y, seeds)
-    print(f"{len(data)} training reports of {args.data}, {FLIPS} flips per draw, seeds {' '.join(map(str, seeds))}")
-    print(table(results, labels))
+    results = measure(rankers, Y, seeds, args.flips, args.top)
+    print(f"{len(data)} training reports of {args.data}, {args.flips} flips per draw, seeds "
+          f"{' '.join(map(str, seeds))}")
+    print(table(results, labels, args.top))
     return 0
 
 

@@ -148,12 +148,14 @@ class TermIndex:
 class GroupMasker:
     """Hides group names in preprocessed text and says which kinds of group a text names.
 
-    The words are fixed when a model is fitted and saved with it, so a later change to the term lists does not
-    change a saved model's scores; the term indexes are built on first use and not pickled.
+    The words and the kinds' terms are fixed when a model is fitted and saved with it, so a later change to the
+    term lists does not change a saved model's scores; the term indexes are built on first use and not pickled.
+    ``kinds`` maps each term :meth:`context` looks for to its kind (default: :func:`_kinds` of the term lists now).
     """
 
-    def __init__(self, words):
+    def __init__(self, words, kinds=None):
         self.words = tuple(words)
+        self.kinds = dict(_kinds() if kinds is None else kinds)
 
     def mask(self, texts) -> list[str]:
         """``texts`` with every group name replaced by :data:`GROUP_TOKEN`."""
@@ -186,11 +188,15 @@ class GroupMasker:
     def _indexes(self):
         indexes = self.__dict__.get("_built")
         if indexes is None:
-            indexes = self._built = (TermIndex(dict.fromkeys(self.words, 0)), TermIndex(_kinds()))
+            indexes = self._built = (TermIndex(dict.fromkeys(self.words, 0)), TermIndex(self.kinds))
         return indexes
 
     def __getstate__(self):
-        return {"words": self.words}
+        return {"words": self.words, "kinds": self.kinds}
+
+    def __setstate__(self, state):
+        # Saved before the kinds were saved with the model: the term lists' kinds, as it was then read.
+        self.__dict__.update({"kinds": _kinds(), **state})
 
 
 def _in_threads(func, tasks) -> list:

@@ -68,12 +68,21 @@ def test_group_masker_hides_group_names_and_names_their_kinds():
     assert kinds[2, 4] == pytest.approx(np.log1p(4))
 
 
-def test_group_masker_pickles_its_words_only():
-    masker = GroupMasker(["muslim"])
+def test_group_masker_pickles_its_words_and_kinds_only():
+    masker = GroupMasker(["muslim"], {"mosque": 1})
     masker.mask(["a muslim"])
     restored = pickle.loads(pickle.dumps(masker))
-    assert vars(restored) == {"words": ("muslim",)}
+    assert vars(restored) == {"words": ("muslim",), "kinds": {"mosque": 1}}
     assert restored.mask(["a Muslim"]) == [f"a {GROUP_TOKEN}"]
+    # The kinds saved with a model stay, whatever the term lists say now.
+    np.testing.assert_array_equal(restored.context(["a mosque and a church"])[:, :4], [[0, 1, 0, 0]])
+
+
+def test_group_masker_saved_without_kinds_reads_the_term_lists():
+    old = GroupMasker.__new__(GroupMasker)
+    old.__setstate__({"words": ("muslim",)})
+    assert old.kinds == GroupMasker(["muslim"]).kinds
+    np.testing.assert_array_equal(old.context(["a muslim at the mosque"])[:, :4], [[1, 1, 0, 0]])
 
 
 def _reports(n=240, seed=0):
