@@ -166,7 +166,7 @@ def train_cli(
     typer.echo(f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} in "
                f"{meta['train_seconds']:.1f} s.")
     typer.echo(format_split(meta["split_rows"], seed))
-    typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"]))
+    typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"], meta.get("review_flag")))
     typer.echo(format_identity_suite(meta["identity_suite"]))
     typer.echo(format_identity_suite(meta["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))
     if meta["test_labels_not_in_model"]:
@@ -217,7 +217,8 @@ def evaluate_cli(
     tell(progress, f"scoring the reports of {data}")
     result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split)
     typer.echo(f"{result['n_reports']} reports from {data}")
-    typer.echo(format_table(result["metrics"], result["hard_negatives"], result["thresholds"]))
+    typer.echo(format_table(result["metrics"], result["hard_negatives"], result["thresholds"],
+                            result["review_flag"]))
     tell(progress, "scoring the identity-term suite")
     result["identity_suite"] = evaluate_identity_suite(loaded)
     typer.echo(format_identity_suite(result["identity_suite"]))

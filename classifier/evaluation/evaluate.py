@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.evaluation.metrics import hard_negative_check, label_metrics
+from classifier.evaluation.metrics import hard_negative_check, label_metrics, review_flag_check
 from classifier.io.records import read_labelled
+from classifier.model.predictor import near_thresholds
 
 
 def evaluate_model(model, path, *, text_column=None, labels_column="labels", split=None) -> dict:
@@ -29,6 +30,8 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
         "thresholds": model.thresholds,
         "metrics": label_metrics(Y_true, Y_pred, labels),
         "hard_negatives": hard_negative_check(data.texts, data.labels, Y_pred),
+        "review_flag": review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, model.review_band),
+                                         model.review_band),
         "labels_not_in_model": sorted(in_data - set(labels)),
         "labels_not_in_data": sorted(set(labels) - in_data),
         "data": data,

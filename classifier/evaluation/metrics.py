@@ -79,6 +79,41 @@ def hard_negative_check(texts, true_labels, Y_pred) -> dict:
     }
 
 
+def review_flag_check(Y_true, Y_pred, near, band: float) -> dict:
+    """How well *needs review* points at the model's mistakes: ``near`` says, per report and label, whether the
+    score lies within ``band`` of its threshold (:func:`~classifier.model.predictor.near_thresholds`).
+
+    A report is wrong when any of its labels is (given but not in ``Y_true``, or missing). Returns the reports
+    flagged, the wrong ones, how many of the wrong ones are flagged (``caught_rate``), and the share of wrong
+    reports among those flagged and those not.
+    """
+    wrong = np.any(np.asarray(Y_true, dtype=int) != np.asarray(Y_pred, dtype=int), axis=1)
+    flagged = np.asarray(near, dtype=bool).any(axis=1)
+    n, n_flagged, n_wrong = len(wrong), int(flagged.sum()), int(wrong.sum())
+    caught = int((wrong & flagged).sum())
+    return {
+        "band": float(band),
+        "n": n,
+        "flagged": n_flagged,
+        "flagged_rate": n_flagged / n if n else None,
+        "wrong": n_wrong,
+        "wrong_flagged": caught,
+        "caught_rate": caught / n_wrong if n_wrong else None,
+        "wrong_rate_flagged": caught / n_flagged if n_flagged else None,
+        "wrong_rate_not_flagged": (n_wrong - caught) / (n - n_flagged) if n > n_flagged else None,
+    }
+
+
+def format_review_flag(review: dict) -> str:
+    """One line on *needs review* against the model's mistakes (:func:`review_flag_check`)."""
+    from classifier.fairness.metrics import format_rate as pct
+
+    return (f"needs review (a score within {review['band']:.2f} of its threshold): {review['flagged']} of "
+            f"{review['n']} reports ({pct(review['flagged_rate'])}); they hold {review['wrong_flagged']} of the "
+            f"{review['wrong']} reports with a wrong or missing label ({pct(review['caught_rate'])}); of the "
+            f"reports not flagged, {pct(review['wrong_rate_not_flagged'])} have one")
+
+
 def _rates(n, flagged) -> dict:
     return {
         "n": n,
@@ -88,8 +123,9 @@ def _rates(n, flagged) -> dict:
     }
 
 
-def format_table(metrics: dict, hard_negatives: dict | None = None, thresholds: dict | None = None) -> str:
-    """The per-label table as plain text, for the terminal."""
+def format_table(metrics: dict, hard_negatives: dict | None = None, thresholds: dict | None = None,
+                 review: dict | None = None) -> str:
+    """The per-label table as plain text, for the terminal (``review``: :func:`review_flag_check`'s figures)."""
     header = f"{'label':<18}{'precision':>10}{'recall':>8}{'f1':>7}{'support':>9}{'tp':>6}{'fp':>6}{'fn':>6}"
     if thresholds:
         header += f"{'threshold':>11}"
@@ -114,4 +150,6 @@ def format_table(metrics: dict, hard_negatives: dict | None = None, thresholds: 
                 f"hard negatives (no label, mention a faith, place of worship, nationality, hotel, flag or "
                 f"protest): {overall['clean']}/{overall['n']} got no label ({overall['clean_rate']:.1%})"
             )
+    if review is not None:
+        lines.append(format_review_flag(review))
     return "\n".join(lines)

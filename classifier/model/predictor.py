@@ -178,7 +178,7 @@ class TensionModel:
         thresholds = merged_thresholds(self.pipeline)
         labels = self.labels
         assigned = proba >= thresholds
-        near = np.abs(proba - thresholds) < self.review_band
+        near = near_thresholds(proba, thresholds, self.review_band)
         top = None
         if explain:
             from classifier.model.reasons import ReportWords
@@ -227,6 +227,12 @@ def _token_spans(text: str, processed: str) -> list[tuple[int, int]]:
             end -= 1
         spans.append((start, end))
     return spans
+
+
+def near_thresholds(proba, thresholds, band) -> np.ndarray:
+    """Per report and label, whether its score lies within ``band`` of the label's threshold: the rule behind
+    *needs review* (a report needs review when any of its labels does)."""
+    return np.abs(np.asarray(proba, dtype=float) - np.asarray(thresholds, dtype=float)) < band
 
 
 def load_model(path=None, *, review_band=None) -> TensionModel:

@@ -144,6 +144,7 @@ def build_metrics(model, data_path, evaluation: dict, *, split=None, n_errors: i
         "micro": dict(metrics["micro"]),
         "exact_match": metrics["exact_match"],
         "n_reports": metrics["n_reports"],
+        "review_flag": evaluation.get("review_flag"),
         "macro_ece": float(np.mean([per_label[label]["ece"] for label in labels])) if labels else 0.0,
         "cooccurrence": cooccurrence(Y_true, Y_pred, labels),
         "identity_terms": evaluation["hard_negatives"],
@@ -313,9 +314,19 @@ def _summary(m: dict) -> dict:
                      f"recall {m['macro']['recall']:.3f})"),
         ("Micro F1", f"{m['micro']['f1']:.3f}"),
         ("Exact match", f"{m['exact_match']:.3f}"),
+        *([("Needs review", _review_flag(m["review_flag"]))] if m.get("review_flag") else []),
         ("Mean ECE", f"{m['macro_ece']:.3f}"),
     ]
     return {"rows": rows, "unknown": ", ".join(m["labels_not_in_model"])}
+
+
+def _review_flag(review: dict) -> str:
+    from classifier.fairness.metrics import format_rate
+
+    return (f"{review['flagged']} reports ({format_rate(review['flagged_rate'])}, a score within {review['band']:.2f} "
+            f"of its threshold) holding {review['wrong_flagged']} of the {review['wrong']} with a wrong or missing "
+            f"label ({format_rate(review['caught_rate'])}); {format_rate(review['wrong_rate_not_flagged'])} of the "
+            "others have one")
 
 
 def _per_label(m: dict) -> dict:

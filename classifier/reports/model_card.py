@@ -108,6 +108,9 @@ def render_model_card(metadata: dict) -> str:
         "",
         f"Exact match (every label right): {m['exact_match']:.3f}.",
     ]
+    review = metadata.get("review_flag")
+    if review:
+        lines += ["", review_flag_sentence(review)]
     if metadata.get("test_labels_not_in_model"):
         lines.append(f"Labels in the test data that the model does not know: {metadata['test_labels_not_in_model']}.")
     hard = metadata.get("hard_negatives")
@@ -139,6 +142,18 @@ def render_model_card(metadata: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def review_flag_sentence(review: dict) -> str:
+    """What *needs review* catches on the test split, in a sentence for triage staff."""
+    return (
+        f"**Needs review** (a score within {review['band']:.2f} of its threshold) flags {review['flagged']} of the "
+        f"{review['n']} test reports ({format_rate(review['flagged_rate'])}). They hold {review['wrong_flagged']} of "
+        f"the {review['wrong']} reports the model gets wrong in some label ({format_rate(review['caught_rate'])}); "
+        f"of the reports it does not flag, {format_rate(review['wrong_rate_not_flagged'])} still have a wrong or "
+        "missing label, many of them with a score far from its threshold. The flag points a reader at the likeliest "
+        "mistakes; it does not make the other labels safe to act on unread."
+    )
 
 
 def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:

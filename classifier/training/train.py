@@ -222,10 +222,10 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     (default: immigration, race_hate and religious_hate, those the data has), e.g. a team's own hate labels.
     ``progress`` gets a line at each stage.
     """
-    from classifier.evaluation.metrics import hard_negative_check, label_metrics
+    from classifier.evaluation.metrics import hard_negative_check, label_metrics, review_flag_check
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
     from classifier.model.persistence import library_versions, save_model
-    from classifier.model.predictor import TensionModel
+    from classifier.model.predictor import TensionModel, near_thresholds
     from classifier.model.provenance import TrainingRows
     from classifier.reports.model_card import render_model_card
 
@@ -251,8 +251,11 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     model = TensionModel(pipeline, {"review_band": review_band}, training_rows=rows)
     tell(progress, f"scoring the {len(test_data)} test reports")
     Y_test = np.asarray(test_data.indicator(labels))
-    Y_pred = pipeline.predict(test_data.texts)
+    proba = pipeline.predict_proba(test_data.texts)
+    Y_pred = (proba >= pipeline.thresholds_).astype(int)
     metrics = label_metrics(Y_test, Y_pred, labels)
+    review = review_flag_check(Y_test, Y_pred, near_thresholds(proba, pipeline.thresholds_, model.review_band),
+                               model.review_band)
     unseen = sorted(set(test_data.label_set) - set(labels))
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
     tell(progress, "scoring the identity-term suite and the held-out identity probe")
@@ -283,6 +286,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "test_labels_not_in_model": unseen,
         "metrics": metrics,
         "hard_negatives": hard,
+        "review_flag": review,
         "identity_suite": suite,
         "identity_probe": probe,
         "train_seconds": round(fit_seconds, 2),

@@ -15,6 +15,7 @@ class ScoresByWord:
 
     labels = ["hate", "rumour"]
     thresholds = {"hate": 0.5, "rumour": 0.5}
+    review_band = 0.15
 
     def predict_proba(self, texts):
         return np.array([[0.9 if label in text.split() else 0.1 for label in self.labels] for text in texts])
@@ -42,6 +43,18 @@ def test_evaluate_predicts_labels_whose_score_reaches_the_threshold(labelled):
     assert result["metrics"]["labels"]["rumour"]["precision"] == 0.5
 
 
+def test_evaluate_says_how_many_wrong_reports_needs_review_catches(labelled):
+    model = ScoresByWord()
+    model.review_band = 0.45  # every score (0.1 or 0.9) lies within 0.45 of 0.5: every report is flagged
+    caught = evaluate_model(model, labelled)["review_flag"]
+    assert caught == {"band": 0.45, "n": 5, "flagged": 5, "flagged_rate": 1.0, "wrong": 1, "wrong_flagged": 1,
+                      "caught_rate": 1.0, "wrong_rate_flagged": 0.2, "wrong_rate_not_flagged": None}
+
+    none = evaluate_model(ScoresByWord(), labelled)["review_flag"]  # 0.15: no score is near its threshold
+    assert none["flagged"] == 0 and none["wrong_flagged"] == 0 and none["caught_rate"] == 0.0
+    assert none["wrong_rate_not_flagged"] == pytest.approx(1 / 5)
+
+
 def test_evaluate_lists_labels_only_in_the_data_without_scoring_them(labelled):
     result = evaluate_model(ScoresByWord(), labelled)
 
@@ -66,3 +79,18 @@ def test_evaluate_model_label_missing_from_the_data_is_listed(tmp_path):
 
     assert result["labels_not_in_data"] == ["rumour"]
     assert result["metrics"]["labels"]["rumour"]["recall"] == 0.0
+
+
+def test_review_flag_check_counts_a_report_wrong_when_any_label_is():
+    from classifier.evaluation.metrics import format_review_flag, review_flag_check
+
+    Y_true = np.array([[1, 0], [0, 1], [0, 0], [1, 1]])
+    Y_pred = np.array([[1, 1], [0, 1], [1, 0], [1, 1]])  # rows 0 and 2 wrong
+    near = np.array([[0, 1], [1, 0], [0, 0], [0, 0]], dtype=bool)  # rows 0 and 1 flagged
+    review = review_flag_check(Y_true, Y_pred, near, 0.15)
+    assert (review["flagged"], review["wrong"], review["wrong_flagged"]) == (2, 2, 1)
+    assert review["caught_rate"] == 0.5 and review["wrong_rate_flagged"] == 0.5
+    assert review["wrong_rate_not_flagged"] == 0.5
+    assert format_review_flag(review) == (
+        "needs review (a score within 0.15 of its threshold): 2 of 4 reports (50.0%); they hold 1 of the 2 reports "
+        "with a wrong or missing label (50.0%); of the reports not flagged, 50.0% have one")

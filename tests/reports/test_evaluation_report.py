@@ -109,6 +109,10 @@ def test_report_metrics_json_agrees_with_sklearn(model, small_corpus, corpus_rep
         assert saved[average] == pytest.approx({"precision": p, "recall": r, "f1": f})
     assert saved["exact_match"] == pytest.approx(accuracy_score(Y_true, Y_pred))
     assert saved["n_reports"] == len(test) == saved["data"]["n_reports"]
+    near = np.abs(proba - np.array([model.thresholds[label] for label in labels])) < model.review_band
+    wrong = (Y_true != Y_pred).any(axis=1)
+    assert (saved["review_flag"]["flagged"], saved["review_flag"]["wrong"], saved["review_flag"]["wrong_flagged"]) \
+        == (near.any(axis=1).sum(), wrong.sum(), (wrong & near.any(axis=1)).sum())
     true_co = Y_true.T @ Y_true
     assert [[saved["cooccurrence"]["true"][a][b] for b in labels] for a in labels] == true_co.tolist()
 
@@ -160,6 +164,7 @@ def test_report_html_is_well_formed_self_contained_and_complete(corpus_report):
         assert group in page
     assert metrics["worst_errors"] and metrics["worst_errors"][0]["id"] in page
     assert metrics["top_terms"]["immigration"]["words"][0]["term"] in page
+    assert "Needs review" in page and f"holding {metrics['review_flag']['wrong_flagged']} of the" in page
 
 
 def test_report_has_the_identity_suite_in_metrics_json_and_html(corpus_report, model):

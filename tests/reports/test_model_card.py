@@ -18,6 +18,13 @@ def test_model_card_holds_the_metrics_of_its_model(trained):
     assert "one-line report" in card and "short threat that names a group" in card
 
 
+def test_model_card_says_what_needs_review_catches(trained):
+    card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
+    review = trained.metadata["review_flag"]
+    assert f"flags {review['flagged']} of the {review['n']} test reports" in card
+    assert f"They hold {review['wrong_flagged']} of the {review['wrong']} reports" in card
+
+
 def test_model_card_has_the_identity_suite_table(trained):
     card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
     suite = trained.metadata["identity_suite"]

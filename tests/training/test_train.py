@@ -56,6 +56,17 @@ def test_training_metadata_is_complete(trained):
     assert meta["seed"] == 0 and meta["created"]
 
 
+def test_training_records_what_needs_review_catches_on_the_test_split(trained, small_corpus):
+    review = trained.metadata["review_flag"]
+    test = read_labelled(small_corpus).only_split("test", "the small corpus")
+    predictions = trained.model.predict(test.texts)
+    wrong = [set(p.labels) != set(given) for p, given in zip(predictions, test.labels, strict=True)]
+    flagged = [p.needs_review for p in predictions]
+    assert review["band"] == trained.model.review_band and review["n"] == len(test)
+    assert review["flagged"] == sum(flagged) and review["wrong"] == sum(wrong)
+    assert review["wrong_flagged"] == sum(w and f for w, f in zip(wrong, flagged, strict=True))
+
+
 def test_training_records_the_identity_suite_figures(trained):
     suite = trained.metadata["identity_suite"]
     assert suite == trained.identity_suite
