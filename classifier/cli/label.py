@@ -60,6 +60,12 @@ def register(app: typer.Typer, user_errors) -> None:
                                help="CSV/TSV output: put a ' before cells starting with = + - @ so that Excel "
                                "shows them as text instead of running them as formulas.")
         ] = True,
+        review_band: Annotated[
+            float | None, typer.Option(min=0.0, max=0.99, show_default=False,
+                                       help="Flag a row for review when a score is this close to its threshold "
+                                       "(default: the model's, 0.15 unless trained otherwise). Wider flags more rows "
+                                       "and more of the model's mistakes: the README has the trade-off.")
+        ] = None,
     ) -> None:
         """Label every row of a backlog: labels, a score per label, a review flag, reasons and a status.
 
@@ -76,7 +82,7 @@ def register(app: typer.Typer, user_errors) -> None:
                 summary = label_file(
                     input, output, model=model, text_column=text_column, review_out=review_out, jobs=jobs,
                     force=force, sheet=sheet, progress=progress, max_chars=max_chars, quoting=quoting.value,
-                    limits=limits, formula_guard=formula_guard,
+                    limits=limits, formula_guard=formula_guard, review_band=review_band,
                 )
         except KeyboardInterrupt:
             typer.echo(f"interrupted: nothing was written to {output}.", err=True)

@@ -222,6 +222,7 @@ def label_file(
     quoting: str = "standard",
     limits: ReadLimits | None = None,
     formula_guard: bool = True,
+    review_band: float | None = None,
 ) -> BatchSummary:
     """Label every row of a CSV, TSV, XLSX or JSONL file and write them all, in order, to `output`.
 
@@ -265,6 +266,9 @@ def label_file(
         `classifier.io.tables.ReadLimits`.
     formula_guard
         CSV/TSV output: put a ``'`` before cells that a spreadsheet would run as a formula (default).
+    review_band
+        A row needs review when a score lies this close to its label's threshold (0 to 1; default: the band
+        the model was trained with, 0.15 unless set). Wider flags more rows and more of the model's mistakes.
 
     Returns
     -------
@@ -294,9 +298,13 @@ def label_file(
     for name, value in (("jobs", jobs), ("chunk_size", chunk_size), ("max_chars", max_chars)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"The {name!r} parameter of label_file must be a positive int. Got {value!r}.")
+    if review_band is not None and (isinstance(review_band, bool) or not isinstance(review_band, int | float)
+                                    or not 0 <= review_band < 1):
+        raise ConfigError(f"The review band must be a number from 0 up to (not including) 1: how close a score "
+                          f"must be to its threshold for the row to need review. Got {review_band!r}.")
     _check_paths(input_path, output_path, review_path, force)
 
-    labels, loaded = _prepare_model(model, jobs)
+    labels, loaded = _prepare_model(model, jobs, review_band)
     with _cleanup_on_termination(), ExitStack() as stack:
         reader = stack.enter_context(
             TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
@@ -485,18 +493,27 @@ def default_jobs(input_path: Path) -> int:
     return usable_cpus()
 
 
-def _prepare_model(model: Any, jobs: int = 1) -> tuple[list[str], Any]:
+def _prepare_model(model: Any, jobs: int = 1, review_band: float | None = None) -> tuple[list[str], Any]:
     """Return the model's labels and the model, checked once here.
 
     A model folder's file is read and checked once (hash, versions). With one job it is loaded here. With
     several, a file in the current format is not unpickled here (so this process never imports the model's
     libraries): the workers unpickle those very bytes, and each refuses them unless the model's labels are the
-    ones returned here (those of its metadata), which the output's columns follow."""
+    ones returned here (those of its metadata), which the output's columns follow. ``review_band`` replaces the
+    model's own (a model object is copied, never changed)."""
+    import copy
+    from dataclasses import replace
+
     from classifier.model.persistence import MODEL_FILE, read_model_file, resolve_model_dir
 
     if not isinstance(model, str | os.PathLike) and model is not None:  # a TensionModel (or a stand-in)
+        if review_band is not None:
+            model = copy.copy(model)
+            model.review_band = float(review_band)
         return model.labels, model
     checked = read_model_file(resolve_model_dir(model))
+    if review_band is not None:  # the band a model was trained with is read from its metadata, in any process
+        checked = replace(checked, metadata={**checked.metadata, "review_band": float(review_band)})
     recorded = checked.metadata.get("labels")
     if jobs > 1 and checked.path.name == MODEL_FILE and isinstance(recorded, list):
         return [str(label) for label in recorded], checked

@@ -49,6 +49,18 @@ def test_cli_label_options_jobs_text_column_and_format(tmp_path, trained):
     assert "2 jobs" in run.stdout
 
 
+def test_cli_label_review_band_option(tmp_path, trained, model):
+    source = write_csv(tmp_path / "backlog.csv", [{"text": t} for t in TEXTS[:2]])
+
+    run = _invoke(source, "--model", trained.model_dir, "--review-band", "0.49")
+
+    assert run.exit_code == 0, run.output
+    wide = TensionModel(model.pipeline, model.metadata, review_band=0.49).predict(TEXTS[:2])
+    assert f"needs review: {sum(p.needs_review for p in wide)}\n" in run.stdout
+    bad = _invoke(source, "--model", trained.model_dir, "--review-band", "1", "--force")
+    assert bad.exit_code == 2 and "--review-band" in bad.output
+
+
 def test_cli_label_refuses_existing_output_and_input(tmp_path, trained):
     source = write_csv(tmp_path / "backlog.csv", [{"text": TEXTS[0]}])
     (tmp_path / "backlog_labelled.csv").write_text("old", "utf-8")

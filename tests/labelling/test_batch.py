@@ -300,6 +300,30 @@ def test_batch_review_out_holds_only_rows_needing_review(tmp_path, model):
     assert 0 < len(review_rows) < len(out_rows)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batch_review_band_widens_the_flag_without_changing_the_labels(tmp_path, trained, model, jobs):
+    texts = _corpus_texts(60)
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
+    label_file(source, tmp_path / "default.csv", model=trained.model_dir, jobs=jobs)
+    wide = label_file(source, tmp_path / "wide.csv", model=trained.model_dir, jobs=jobs, review_band=0.45)
+
+    default_rows, wide_rows = read_rows(tmp_path / "default.csv"), read_rows(tmp_path / "wide.csv")
+    assert [row["labels"] for row in wide_rows] == [row["labels"] for row in default_rows]
+    expected = TensionModel(model.pipeline, model.metadata, review_band=0.45).predict(texts)
+    assert [row["needs_review"] == "true" for row in wide_rows] == [p.needs_review for p in expected]
+    assert wide.needs_review > sum(row["needs_review"] == "true" for row in default_rows)
+    assert model.review_band == 0.15  # the model object passed elsewhere keeps its own
+
+
+def test_batch_review_band_of_a_model_object_is_applied_to_a_copy(tmp_path, model):
+    texts = _corpus_texts(20)
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
+    summary = label_file(source, tmp_path / "out.csv", model=model, review_band=0.49)
+    wide = TensionModel(model.pipeline, model.metadata, review_band=0.49)
+    assert summary.needs_review == sum(p.needs_review for p in wide.predict(texts))
+    assert model.review_band == 0.15
+
+
 def test_batch_refuses_to_overwrite_the_input(tmp_path, model):
     source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
     before = source.read_bytes()
@@ -389,6 +413,9 @@ def test_batch_bad_parameters_fail_clearly(tmp_path, model):
     source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
     with pytest.raises(ValueError, match="'jobs' parameter.*Got 0"):
         label_file(source, tmp_path / "out.csv", model=model, jobs=0)
+    for band in (1.0, -0.1, "0.2", True):
+        with pytest.raises(ValueError, match=f"review band must be a number from 0 up to .*Got {band!r}"):
+            label_file(source, tmp_path / "out.csv", model=model, review_band=band)
     with pytest.raises(DataError, match="expected a file ending in"):
         label_file(source, tmp_path / "out.txt", model=model)
     with pytest.raises(DataError, match="nothing there"):
