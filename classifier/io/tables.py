@@ -221,13 +221,16 @@ def _detect_encoding(path: Path) -> tuple[str, bool]:
     """Scan `path` block by block; return the encoding to use and whether it starts with a UTF-8 BOM.
 
     Scanning first (constant memory) means the encoding is fixed before any row is yielded, so no
-    row is decoded twice or decoded two different ways.
+    row is decoded twice or decoded two different ways. A UTF-16 byte-order mark (Excel's "Unicode Text", some
+    case-management exports) says "utf-16", whose decoder reads the mark itself.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = True
     cp1252_ok = True
     with path.open("rb") as handle:
         first = handle.read(_SCAN_BLOCK)
+        if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not first.startswith(codecs.BOM_UTF32_LE):
+            return "utf-16", False
         has_bom = first.startswith(_UTF8_BOM)
         block = first[len(_UTF8_BOM) :] if has_bom else first
         while block:
@@ -419,6 +422,8 @@ class TableReader:
 
     def _count_bytes(self, encoding: str) -> Callable[[str], None]:
         """A callback adding a line's size in the file's bytes to the count behind `fraction_read`."""
+        encoding = "utf-16-le" if encoding == "utf-16" else encoding  # the byte-order mark is not in every line
+
         def count(line: str) -> None:
             self._consumed += len(line.encode(encoding, "replace"))
         return count
@@ -459,6 +464,8 @@ class TableReader:
         encoding, has_bom = _detect_encoding(self.path)
         if encoding == "utf-8":
             self.encoding = "utf-8-sig" if has_bom else "utf-8"
+        elif encoding == "utf-16":
+            self.encoding = encoding
         else:
             self.encoding = encoding
             warnings.warn(

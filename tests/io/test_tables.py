@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import warnings
@@ -101,6 +102,23 @@ def test_tables_csv_cp1252_fallback_warns(tmp_path: Path) -> None:
         {"id": "1", "text": "caf\xe9 \u2019quoted\u2019 \u00a312"},
         {"id": "2", "text": "plain"},
     ]
+
+
+@pytest.mark.parametrize(("codec", "bom"), [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE)])
+@pytest.mark.parametrize("ext", ["csv", "tsv"])
+def test_tables_utf16_with_a_byte_order_mark_is_read_as_utf16(tmp_path: Path, codec, bom, ext) -> None:
+    # Excel's "Unicode Text" and some case-management exports; read as cp1252 it would be one garbled column.
+    sep = "," if ext == "csv" else "\t"
+    rows = [("1", "caf\xe9 \u2019quoted\u2019 \u00a312 \u0627\u0644\u0633\u0644\u0627\u0645"), ("2", '"two\nlines"')]
+    text = f"id{sep}text\r\n" + "".join(f"{i}{sep}{cell}\r\n" for i, cell in rows)
+    path = tmp_path / f"unicode.{ext}"
+    path.write_bytes(bom + text.encode(codec))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning
+        with TableReader(path) as reader:
+            assert reader.encoding == "utf-16" and reader.columns == ["id", "text"]
+            assert list(reader) == [{"id": "1", "text": rows[0][1]}, {"id": "2", "text": "two\nlines"}]
+            assert reader.fraction_read() == pytest.approx(1.0, abs=0.01)
 
 
 def test_tables_csv_latin1_when_cp1252_cannot_decode(tmp_path: Path) -> None:
