@@ -1086,8 +1086,20 @@ def find_column(
     looked_for = ", ".join(repr(candidate) for candidate in candidates)
     raise DataError(
         f"expected a {purpose} column (looked for {looked_for}), found only columns {available}; "
-        f"name the one to use with {option} NAME."
+        f"name the one to use with {option} NAME.{_separator_hint(columns)}"
     )
+
+
+def _separator_hint(columns: list[str]) -> str:
+    """A sentence for a header read as one column that holds another separator (a semicolon-separated export
+    read as CSV, a TSV named .csv), else ""."""
+    if len(columns) != 1:
+        return ""
+    for separator, name in ((";", "semicolons"), ("\t", "tabs"), (",", "commas"), ("|", "bars")):
+        if separator in columns[0]:
+            return (f" The header looks separated by {name}, which this file's extension does not expect: save it "
+                    "as comma-separated .csv (Excel: 'CSV UTF-8 (Comma delimited)') or tab-separated .tsv.")
+    return ""
 
 
 def guard_formula(text: str) -> str:

@@ -401,6 +401,17 @@ def test_tables_find_column_errors_list_columns() -> None:
         find_column(["ID", "Body"], ["date"], given="when", purpose="date")
 
 
+@pytest.mark.parametrize(("header", "name"), [("id;text", "semicolons"), ("id\ttext", "tabs"), ("id,text", "commas")])
+def test_tables_a_header_read_as_one_column_says_which_separator_it_holds(tmp_path: Path, header, name) -> None:
+    path = tmp_path / ("export.tsv" if name == "commas" else "export.csv")
+    path.write_text(f"{header}\n1{header[2]}hello\n", encoding="utf-8")
+    with TableReader(path) as reader, pytest.raises(DataError, match=f"looks separated by {name}.*tab-separated"):
+        find_column(reader.columns, ["text"])
+    with pytest.raises(DataError) as plain:  # several columns: no hint
+        find_column(["ID", "Body;x"], ["text"])
+    assert "separated by" not in str(plain.value)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(None, ""), (12.0, "12"), (0.1, "0.1"), (True, "true"), (dt.date(2024, 1, 2), "2024-01-02"), ("x", "x")],
