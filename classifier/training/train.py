@@ -121,12 +121,24 @@ def _stratified_split(indices, labels, test_size, seed) -> tuple[list[int], list
 
 def check_label_counts(data: LabelledData, labels) -> None:
     """Refuse to train a label with too few examples to learn or evaluate."""
+    from difflib import get_close_matches
+
     counts = data.label_counts(labels)
     low = {label: n for label, n in counts.items() if n < MIN_POSITIVES}
     if low:
+        common = [label for label in counts if label not in low]
+        described = []
+        for label, n in low.items():
+            where = [source or report_id for source, report_id, given in
+                     zip(data.sources or [""] * len(data), data.ids, data.labels, strict=True) if label in given]
+            match = get_close_matches(label, common, n=1)
+            described.append(f"'{label}' ({n} report{'s' if n != 1 else ''}: {', '.join(where[:3])}"
+                             f"{', ...' if len(where) > 3 else ''}" + (f"; a typo of '{match[0]}'?" if match else "")
+                             + ")")
         raise DataError(
-            f"Too few training reports for label(s) {low}: at least {MIN_POSITIVES} each are needed. "
-            "Label more reports, merge the label into another, or remove it from the labels column."
+            f"Too few training reports for label(s) {'; '.join(described)}: at least {MIN_POSITIVES} each are "
+            "needed. Label more reports, correct a misspelt label, merge the label into another, or remove it "
+            "from the labels column."
         )
 
 

@@ -138,6 +138,17 @@ def test_training_refuses_label_with_too_few_examples(tmp_path):
         train(path, None, test_size=0.2)
 
 
+def test_training_names_the_rows_of_a_rare_label_and_the_label_it_may_misspell(tmp_path):
+    rows = [{"text": f"report number {i} about bins", "labels": "", "split": "test" if i < 10 else "train"}
+            for i in range(40)]
+    rows += [{"text": f"asylum hotel protest {i}", "labels": "immigration", "split": "test" if i < 5 else "train"}
+             for i in range(30)]
+    rows.append({"text": "protest at the hotel again", "labels": "immigraton", "split": "train"})
+    path = write_csv(tmp_path / "typo.csv", rows)
+    with pytest.raises(DataError, match=r"'immigraton' \(1 report: typo.csv row 72; a typo of 'immigration'\?\)"):
+        train(path, None)
+
+
 def _with_unsplit_rows(n_unsplit=400):
     """The corpus's rows with a split, then ``n_unsplit`` more reports whose file had no split column."""
     from classifier.io.records import LabelledData
