@@ -561,7 +561,10 @@ def _review_reason(prediction: Any, thresholds: dict[str, float]) -> str:
 
     if prediction.status != STATUS_OK:
         return f"Not classified: {prediction.status}."
-    return review_reason(prediction.review_labels, prediction.scores, thresholds) if prediction.needs_review else ""
+    if not prediction.needs_review:
+        return ""
+    return review_reason(prediction.review_labels, prediction.scores, thresholds,
+                         getattr(prediction, "unfamiliar", False))
 
 
 def _score_cell(score: float) -> float | None:

@@ -33,8 +33,14 @@ def display_name(label: str) -> str:
     return words[:1].upper() + words[1:] if words else label
 
 
-def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thresholds: Mapping[str, float]) -> str:
-    """Which labels make a report need review, in one plain sentence ("" when none does).
+#: Why a report whose words the model mostly does not know needs review (`Prediction.unfamiliar`).
+UNFAMILIAR_REASON = ("Few of its words are known to the model: it may be in another language or in words the "
+                     "training reports never use, so its scores mean little")
+
+
+def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thresholds: Mapping[str, float],
+                  unfamiliar: bool = False) -> str:
+    """Why a report needs review, in plain sentences ("" when it does not).
 
     Parameters
     ----------
@@ -42,11 +48,15 @@ def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thr
         The labels whose score is within the review band of their threshold (`Prediction.review_labels`).
     scores, thresholds
         Label → score, and label → threshold.
+    unfamiliar
+        Few of the report's words are known to the model (`Prediction.unfamiliar`).
 
     >>> review_reason(["israel_palestine"], {"israel_palestine": 0.41}, {"israel_palestine": 0.54})
     'Israel/Palestine is 0.41, close to its threshold 0.54 (not given).'
+    >>> review_reason([], {}, {}, unfamiliar=True)[:44]
+    'Few of its words are known to the model: it '
     """
-    parts = []
+    parts = [UNFAMILIAR_REASON] if unfamiliar else []
     for label in review_labels:
         score, threshold = scores[label], thresholds[label]
         if math.isnan(score):

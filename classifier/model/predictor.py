@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from classifier.errors import ConfigError, DataError
+from classifier.model.features import WORD
 from classifier.model.limits import MAX_TEXT_CHARS
 from classifier.model.persistence import (
     CheckedModelFile,
@@ -31,6 +32,11 @@ STATUS_NOT_TEXT = "not text"
 STATUS_TOO_LONG = "text too long"
 ON_INVALID = ("raise", "flag")
 DEFAULT_REVIEW_BAND = 0.15
+#: A report needs review when fewer than this share of its words (after preprocessing) are in the model's word
+#: vocabulary, learnt from the training reports: it may be in another language, or in words the training data never
+#: used, and a "no label" for it means nothing. English reports the model never saw know at least 0.71 of theirs
+#: (the train split, 5 folds); a sentence in Polish, German or Welsh 0.1-0.2.
+MIN_KNOWN_WORD_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,8 @@ class Prediction:
     ``review_labels`` are the labels whose score lies within the review band of their threshold, in the
     model's label order (empty for an unclassified report: its ``status`` is the reason for review);
     ``reason_spans`` maps each assigned label to the ``(start, end)`` characters of the text where its reasons
-    occur (every occurrence, in text order), for highlighting.
+    occur (every occurrence, in text order), for highlighting; ``unfamiliar`` is true when fewer than
+    :data:`MIN_KNOWN_WORD_SHARE` of the report's words are known to the model (it then needs review too).
     """
 
     labels: tuple[str, ...]
@@ -55,6 +62,7 @@ class Prediction:
     status: str = STATUS_OK
     review_labels: tuple[str, ...] = ()
     reason_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    unfamiliar: bool = False
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -179,6 +187,7 @@ class TensionModel:
         labels = self.labels
         assigned = proba >= thresholds
         near = near_thresholds(proba, thresholds, self.review_band)
+        unfamiliar = unfamiliar_texts(processed, word_vocabulary(self.pipeline))
         top = None
         if explain:
             from classifier.model.reasons import ReportWords
@@ -191,12 +200,13 @@ class TensionModel:
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
                 scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},
-                needs_review=bool(near[i].any()),
+                needs_review=bool(near[i].any() or unfamiliar[i]),
                 reasons={label: [reason.text for reason in reasons] for label, reasons in found.items()},
                 status=STATUS_OK,
                 review_labels=tuple(labels[j] for j in np.flatnonzero(near[i])),
                 reason_spans={label: sorted({span for reason in reasons for span in reason.spans})
                               for label, reasons in found.items()},
+                unfamiliar=bool(unfamiliar[i]),
             )
 
     def _get_explainer(self):
@@ -227,6 +237,30 @@ def _token_spans(text: str, processed: str) -> list[tuple[int, int]]:
             end -= 1
         spans.append((start, end))
     return spans
+
+
+def word_vocabulary(pipeline) -> dict | None:
+    """The word n-grams the pipeline's features step knows (from its training reports), or None when that step
+    has no word vectorizer (another kind of pipeline: every report then counts as familiar)."""
+    step = pipeline.named_steps.get(FEATURES)
+    word = dict(getattr(step, "transformer_list", ())).get(WORD)
+    return getattr(word, "vocabulary_", None)
+
+
+def unfamiliar_texts(processed, vocabulary, min_share=MIN_KNOWN_WORD_SHARE) -> np.ndarray:
+    """Per preprocessed text, whether fewer than ``min_share`` of its tokens are in ``vocabulary`` (never for a
+    text with no tokens, nor without a vocabulary).
+
+    >>> unfamiliar_texts(["the bin be late", "wir brennen die moschee"], {"the": 0, "bin": 1, "be": 2, "die": 3})
+    array([False,  True])
+    """
+    out = np.zeros(len(processed), dtype=bool)
+    if vocabulary is None:
+        return out
+    for i, text in enumerate(processed):
+        tokens = text.split()
+        out[i] = bool(tokens) and sum(token in vocabulary for token in tokens) < min_share * len(tokens)
+    return out
 
 
 def near_thresholds(proba, thresholds, band) -> np.ndarray:

@@ -414,7 +414,8 @@ def _explain(state: _State, text: str, deadline: float | None = None) -> dict[st
     highlighted = {label for span in spans for label in span.labels}
     return {"prediction": prediction, "rows": rows, "colours": colours,
             "legend": [row for row in rows if row["label"] in highlighted],
-            "review_reason": review_reason(prediction.review_labels, prediction.scores, thresholds),
+            "review_reason": review_reason(prediction.review_labels, prediction.scores, thresholds,
+                                           prediction.unfamiliar),
             "review_band": model.review_band,
             "highlighted": highlight(text, spans, colours, markers)}
 

@@ -113,6 +113,19 @@ def test_batch_review_reason_names_the_labels_near_their_threshold(tmp_path, mod
     assert 0 < flagged < len(texts) - 1
 
 
+def test_batch_report_in_another_language_needs_review_and_says_why(tmp_path, model):
+    from classifier.model.label_names import UNFAMILIAR_REASON
+
+    texts = ["Ausländer raus! Wir brennen die Moschee nieder", "Leaflets saying asylum seekers get free houses"]
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
+    summary = label_file(source, tmp_path / "out.csv", model=TensionModel(model.pipeline, model.metadata,
+                                                                           review_band=0.0))
+    german, english = read_rows(tmp_path / "out.csv")
+    assert german["needs_review"] == "true" and german["review_reason"] == UNFAMILIAR_REASON + "."
+    assert english["needs_review"] == "false" and english["review_reason"] == ""
+    assert summary.needs_review == 1
+
+
 def test_batch_empty_and_whitespace_texts_are_kept_and_flagged(tmp_path, model):
     texts = ["", "   ", "\t\n", TEXTS[0], ""]
     source = write_csv(tmp_path / "in.csv", [{"id": str(i), "text": text} for i, text in enumerate(texts)])

@@ -79,6 +79,35 @@ def test_model_review_labels_are_the_labels_near_their_threshold(model):
     assert all(p.review_labels == () for p in none)
 
 
+#: Reports a UK council may get in other languages (written for this test): "no label" means nothing for them.
+OTHER_LANGUAGES = [
+    "Muzułmanie won z naszego miasta, spalimy meczet",  # Polish
+    "Ausländer raus! Wir brennen die Moschee nieder",  # German
+    "Mae ffoaduriaid yn cael tai am ddim, medd y daflen ar y stryd",  # Welsh
+    "Los inmigrantes del hotel reciben casas gratis, dice el folleto",  # Spanish
+    "Refugiații primesc locuințe gratuite de la primărie, spune fluturașul",  # Romanian
+    "المهاجرون في الفندق يحصلون على بيوت مجانية",  # Arabic
+]
+
+
+def test_model_report_in_another_language_is_unfamiliar_and_needs_review(model):
+    texts = [*OTHER_LANGUAGES, "Leaflets saying asylum seekers get free houses", "noisy party next door"]
+    none = type(model)(model.pipeline, model.metadata, review_band=0.0)  # no score is near its threshold
+    out = none.predict(texts)
+    assert [p.unfamiliar for p in out] == [True] * len(OTHER_LANGUAGES) + [False, False]
+    assert [p.needs_review for p in out] == [p.unfamiliar for p in out] and all(p.review_labels == () for p in out)
+    assert out[0].to_dict()["unfamiliar"] is True
+
+
+def test_model_unfamiliar_share_of_known_words():
+    from classifier.model.predictor import unfamiliar_texts
+
+    vocabulary = {"bin": 0, "late": 1, "again": 2}
+    flags = unfamiliar_texts(["bin late again", "bin late zzz qqq", "bin zzz qqq", "", "zzz"], vocabulary)
+    assert flags.tolist() == [False, False, True, False, True]  # half known is enough; no token: not unfamiliar
+    assert not unfamiliar_texts(["zzz"], None).any()  # a pipeline without a word vocabulary: never
+
+
 def test_model_unclassified_text_needs_review_without_review_labels(model):
     [p] = model.predict([""], on_invalid="flag")
     assert p.needs_review and p.review_labels == () and p.to_dict()["review_labels"] == []

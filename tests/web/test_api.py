@@ -133,7 +133,8 @@ def test_web_api_predict_answers_labels_scores_review_reasons_status_per_text(cl
     assert len(body["results"]) == 2
     for result, prediction in zip(body["results"], expected, strict=True):
         assert set(result) == {"labels", "scores", "needs_review", "reasons", "status", "review_labels",
-                               "reason_spans"}
+                               "reason_spans", "unfamiliar"}
+        assert result["unfamiliar"] is prediction.unfamiliar is False
         assert result["reason_spans"] == {label: [list(span) for span in spans]
                                           for label, spans in prediction.reason_spans.items()}
         assert result["review_labels"] == list(prediction.review_labels)
@@ -322,6 +323,14 @@ def test_web_report_page_says_which_label_needs_review_with_score_and_threshold(
     for label in prediction.review_labels:
         score, threshold = prediction.scores[label], model.thresholds[label]
         assert f"{display_name(label)} is {score:.2f}, close to its threshold {threshold:.2f}" in html
+
+
+def test_web_report_page_says_a_report_in_another_language_needs_review(client):
+    from classifier.model.label_names import UNFAMILIAR_REASON
+
+    html = client.post("/", data={"text": "Ausländer raus! Wir brennen die Moschee nieder"}).get_data(as_text=True)
+    assert 'id="needs-review"' in html and "Few of its words are known to the model" in html
+    assert UNFAMILIAR_REASON.split(":")[1].strip() in html
 
 
 def test_web_report_page_escapes_html_in_the_report(client):
