@@ -58,6 +58,7 @@ from classifier.errors import ClassifierError, ConfigError, DataError, ModelErro
 from classifier.io.columns import (
     LABELS_COLUMN,
     NEEDS_REVIEW_COLUMN,
+    REVIEW_REASON_COLUMN,
     SCORE_NUMBER_FORMAT,
     STATUS_COLUMN,
     TEXT_COLUMNS,
@@ -74,6 +75,7 @@ from classifier.io.tables import (
     find_column,
     table_format,
 )
+from classifier.model.label_names import UNFAMILIAR_REASON
 from classifier.reports.rates import throughput
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "BatchSummary", "added_column_names", "count_rows", "default_output_path",
@@ -109,6 +111,9 @@ class BatchSummary:
         Rows given each label, for every label of the model (0 included), in the model's order.
     needs_review
         Rows flagged for a person, unclassified rows included.
+    unfamiliar
+        Of those, rows whose words the model mostly does not know (`Prediction.unfamiliar`: another language,
+        only emoji or symbols).
     not_classified
         Rows whose ``status`` is not ``ok``; `status_counts` says why.
     review_rows
@@ -135,6 +140,7 @@ class BatchSummary:
     rows_out: int = 0
     label_counts: dict[str, int] = field(default_factory=dict)
     needs_review: int = 0
+    unfamiliar: int = 0
     not_classified: int = 0
     status_counts: dict[str, int] = field(default_factory=dict)
     review_rows: int = 0
@@ -175,7 +181,9 @@ class BatchSummary:
         width = max((len(label) for label in self.label_counts), default=0)
         lines.append("rows per label:")
         lines += [f"  {label:<{width}}  {count}" for label, count in self.label_counts.items()]
-        lines.append(f"needs review: {self.needs_review}")
+        lines.append(f"needs review: {self.needs_review}" + (
+            f" ({self.unfamiliar} in words the model mostly does not know: another language, or only emoji or "
+            "symbols)" if self.unfamiliar else ""))
         why = ", ".join(f"{status}: {count}" for status, count in self.status_counts.items() if status != "ok")
         lines.append(f"not classified: {self.not_classified}" + (f" ({why})" if why else ""))
         if self.review_output is not None:
@@ -330,6 +338,7 @@ def label_file(
             stack.enter_context(AtomicTableWriter(review_path, columns, **layout)) if review_path else None
         )
         needs_review_col, status_col = names[NEEDS_REVIEW_COLUMN], names[STATUS_COLUMN]
+        reason_col = names[REVIEW_REASON_COLUMN]
         added_names = list(names.values())
         expected: list[int | None] = [None]
 
@@ -342,6 +351,7 @@ def label_file(
                 for row, cells in zip(rows, results, strict=True):
                     row.update(zip(added_names, cells, strict=True))
                     _count(summary, row[names[LABELS_COLUMN]], row[needs_review_col], row[status_col])
+                    summary.unfamiliar += row[reason_col].startswith(UNFAMILIAR_REASON)
                     if review_writer is not None and row[needs_review_col]:
                         review_rows.append(row)
                 summary.rows_in += len(rows)

@@ -34,8 +34,8 @@ def display_name(label: str) -> str:
 
 
 #: Why a report whose words the model mostly does not know needs review (`Prediction.unfamiliar`).
-UNFAMILIAR_REASON = ("Few of its words are known to the model: it may be in another language or in words the "
-                     "training reports never use, so its scores mean little")
+UNFAMILIAR_REASON = ("Few of its words are known to the model: it may be in another language, hold only emoji or "
+                     "symbols, or use words the training reports never use, so its scores mean little")
 
 
 def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thresholds: Mapping[str, float],

@@ -248,8 +248,8 @@ def word_vocabulary(pipeline) -> dict | None:
 
 
 def unfamiliar_texts(processed, vocabulary, min_share=MIN_KNOWN_WORD_SHARE) -> np.ndarray:
-    """Per preprocessed text, whether fewer than ``min_share`` of its tokens are in ``vocabulary`` (never for a
-    text with no tokens, nor without a vocabulary).
+    """Per preprocessed text, whether fewer than ``min_share`` of its tokens are in ``vocabulary``, or it has no
+    token at all (only emoji or punctuation); never without a vocabulary.
 
     >>> unfamiliar_texts(["the bin be late", "wir brennen die moschee"], {"the": 0, "bin": 1, "be": 2, "die": 3})
     array([False,  True])
@@ -259,7 +259,7 @@ def unfamiliar_texts(processed, vocabulary, min_share=MIN_KNOWN_WORD_SHARE) -> n
         return out
     for i, text in enumerate(processed):
         tokens = text.split()
-        out[i] = bool(tokens) and sum(token in vocabulary for token in tokens) < min_share * len(tokens)
+        out[i] = sum(token in vocabulary for token in tokens) < min_share * len(tokens) if tokens else True
     return out
 
 

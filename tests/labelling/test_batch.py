@@ -123,7 +123,8 @@ def test_batch_report_in_another_language_needs_review_and_says_why(tmp_path, mo
     german, english = read_rows(tmp_path / "out.csv")
     assert german["needs_review"] == "true" and german["review_reason"] == UNFAMILIAR_REASON + "."
     assert english["needs_review"] == "false" and english["review_reason"] == ""
-    assert summary.needs_review == 1
+    assert summary.needs_review == 1 and summary.unfamiliar == 1
+    assert "needs review: 1 (1 in words the model mostly does not know" in str(summary)
 
 
 def test_batch_empty_and_whitespace_texts_are_kept_and_flagged(tmp_path, model):

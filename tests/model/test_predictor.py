@@ -99,12 +99,17 @@ def test_model_report_in_another_language_is_unfamiliar_and_needs_review(model):
     assert out[0].to_dict()["unfamiliar"] is True
 
 
+def test_model_report_of_emoji_or_symbols_only_needs_review(model):
+    out = type(model)(model.pipeline, model.metadata, review_band=0.0).predict(["\U0001f92c\U0001f92c", "!!!"])
+    assert all(p.status == "ok" and p.unfamiliar and p.needs_review for p in out)
+
+
 def test_model_unfamiliar_share_of_known_words():
     from classifier.model.predictor import unfamiliar_texts
 
     vocabulary = {"bin": 0, "late": 1, "again": 2}
     flags = unfamiliar_texts(["bin late again", "bin late zzz qqq", "bin zzz qqq", "", "zzz"], vocabulary)
-    assert flags.tolist() == [False, False, True, False, True]  # half known is enough; no token: not unfamiliar
+    assert flags.tolist() == [False, False, True, True, True]  # half known is enough; no token at all is not
     assert not unfamiliar_texts(["zzz"], None).any()  # a pipeline without a word vocabulary: never
 
 
