@@ -31,7 +31,7 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
         "metrics": label_metrics(Y_true, Y_pred, labels),
         "hard_negatives": hard_negative_check(data.texts, data.labels, Y_pred),
         "review_flag": review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, model.review_band),
-                                         model.review_band),
+                                         model.review_band, _unfamiliar(model, data.texts)),
         "labels_not_in_model": sorted(in_data - set(labels)),
         "labels_not_in_data": sorted(set(labels) - in_data),
         "data": data,
@@ -39,3 +39,9 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
         "Y_true": Y_true,
         "Y_pred": Y_pred,
     }
+
+
+def _unfamiliar(model, texts):
+    """Per text, whether the model knows few of its words (None for a model that cannot say)."""
+    method = getattr(model, "unfamiliar", None)
+    return None if method is None else method(texts)

@@ -79,22 +79,25 @@ def hard_negative_check(texts, true_labels, Y_pred) -> dict:
     }
 
 
-def review_flag_check(Y_true, Y_pred, near, band: float) -> dict:
+def review_flag_check(Y_true, Y_pred, near, band: float, unfamiliar=None) -> dict:
     """How well *needs review* points at the model's mistakes: ``near`` says, per report and label, whether the
-    score lies within ``band`` of its threshold (:func:`~classifier.model.predictor.near_thresholds`).
+    score lies within ``band`` of its threshold (:func:`~classifier.model.predictor.near_thresholds`), and
+    ``unfamiliar`` per report whether few of its words are known to the model (it needs review too).
 
     A report is wrong when any of its labels is (given but not in ``Y_true``, or missing). Returns the reports
-    flagged, the wrong ones, how many of the wrong ones are flagged (``caught_rate``), and the share of wrong
-    reports among those flagged and those not.
+    flagged (``unfamiliar`` of them for their words), the wrong ones, how many of the wrong ones are flagged
+    (``caught_rate``), and the share of wrong reports among those flagged and those not.
     """
     wrong = np.any(np.asarray(Y_true, dtype=int) != np.asarray(Y_pred, dtype=int), axis=1)
-    flagged = np.asarray(near, dtype=bool).any(axis=1)
+    unfamiliar = np.zeros(len(wrong), dtype=bool) if unfamiliar is None else np.asarray(unfamiliar, dtype=bool)
+    flagged = np.asarray(near, dtype=bool).any(axis=1) | unfamiliar
     n, n_flagged, n_wrong = len(wrong), int(flagged.sum()), int(wrong.sum())
     caught = int((wrong & flagged).sum())
     return {
         "band": float(band),
         "n": n,
         "flagged": n_flagged,
+        "unfamiliar": int(unfamiliar.sum()),
         "flagged_rate": n_flagged / n if n else None,
         "wrong": n_wrong,
         "wrong_flagged": caught,
@@ -108,7 +111,10 @@ def format_review_flag(review: dict) -> str:
     """One line on *needs review* against the model's mistakes (:func:`review_flag_check`)."""
     from classifier.fairness.metrics import format_rate as pct
 
-    return (f"needs review (a score within {review['band']:.2f} of its threshold): {review['flagged']} of "
+    unfamiliar = review.get("unfamiliar")
+    how = f"a score within {review['band']:.2f} of its threshold" + (
+        f"; {unfamiliar} for words the model mostly does not know" if unfamiliar else "")
+    return (f"needs review ({how}): {review['flagged']} of "
             f"{review['n']} reports ({pct(review['flagged_rate'])}); they hold {review['wrong_flagged']} of the "
             f"{review['wrong']} reports with a wrong or missing label ({pct(review['caught_rate'])}); of the "
             f"reports not flagged, {pct(review['wrong_rate_not_flagged'])} have one")

@@ -43,16 +43,16 @@ MIN_KNOWN_WORD_SHARE = 0.5
 class Prediction:
     """What the model says about one report.
 
-    ``labels`` are those whose score reaches the label's threshold; ``scores`` holds a calibrated
-    probability for every label; ``needs_review`` is true when any score lies within the review band of
-    its threshold (or the report could not be classified); ``reasons`` maps each assigned label to the
-    words of the report that pushed the score up most, as written (a slur by its family's name, "racial
-    slur"; see :mod:`classifier.model.reasons`); ``status`` is ``"ok"`` or why the report was not classified;
-    ``review_labels`` are the labels whose score lies within the review band of their threshold, in the
-    model's label order (empty for an unclassified report: its ``status`` is the reason for review);
-    ``reason_spans`` maps each assigned label to the ``(start, end)`` characters of the text where its reasons
-    occur (every occurrence, in text order), for highlighting; ``unfamiliar`` is true when fewer than
-    :data:`MIN_KNOWN_WORD_SHARE` of the report's words are known to the model (it then needs review too).
+    ``labels`` are those whose score reaches the label's threshold; ``scores`` holds a calibrated probability for
+    every label; ``needs_review`` is true when any score lies within the review band of its threshold, when the
+    report is ``unfamiliar``, or when it could not be classified; ``reasons`` maps each assigned label to the words
+    of the report that pushed the score up most, as written (a slur by its family's name, "racial slur"; see
+    :mod:`classifier.model.reasons`); ``status`` is ``"ok"`` or why the report was not classified; ``review_labels``
+    are the labels whose score lies within the review band of their threshold, in the model's label order (empty for
+    an unclassified report: its ``status`` is the reason for review); ``reason_spans`` maps each assigned label to
+    the ``(start, end)`` characters of the text where its reasons occur (every occurrence, in text order), for
+    highlighting; ``unfamiliar`` is true when fewer than :data:`MIN_KNOWN_WORD_SHARE` of the report's words are
+    known to the model, or it has none (only emoji or symbols).
     """
 
     labels: tuple[str, ...]
@@ -169,6 +169,11 @@ class TensionModel:
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """Calibrated probabilities, shape (n_texts, n_labels), columns in :attr:`labels` order."""
         return self.pipeline.predict_proba(list(texts))
+
+    def unfamiliar(self, texts: Iterable[str]) -> np.ndarray:
+        """Per text, whether few or none of its words are known to the model (:attr:`Prediction.unfamiliar`)."""
+        processed = self.pipeline.named_steps[PREPROCESS].transform(list(texts))
+        return unfamiliar_texts(processed, word_vocabulary(self.pipeline))
 
     def _predict_valid(self, texts, explain, top_k):
         steps = self.pipeline.named_steps

@@ -47,8 +47,14 @@ def test_evaluate_says_how_many_wrong_reports_needs_review_catches(labelled):
     model = ScoresByWord()
     model.review_band = 0.45  # every score (0.1 or 0.9) lies within 0.45 of 0.5: every report is flagged
     caught = evaluate_model(model, labelled)["review_flag"]
-    assert caught == {"band": 0.45, "n": 5, "flagged": 5, "flagged_rate": 1.0, "wrong": 1, "wrong_flagged": 1,
+    assert caught == {"band": 0.45, "n": 5, "flagged": 5, "unfamiliar": 0, "flagged_rate": 1.0, "wrong": 1,
+                      "wrong_flagged": 1,
                       "caught_rate": 1.0, "wrong_rate_flagged": 0.2, "wrong_rate_not_flagged": None}
+
+    unsure = ScoresByWord()
+    unsure.unfamiliar = lambda texts: np.array(["rumour" in text for text in texts])  # a model that can say
+    flagged = evaluate_model(unsure, labelled)["review_flag"]
+    assert (flagged["flagged"], flagged["unfamiliar"], flagged["wrong_flagged"]) == (2, 2, 1)
 
     none = evaluate_model(ScoresByWord(), labelled)["review_flag"]  # 0.15: no score is near its threshold
     assert none["flagged"] == 0 and none["wrong_flagged"] == 0 and none["caught_rate"] == 0.0
