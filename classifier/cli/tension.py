@@ -243,13 +243,18 @@ def evaluate_cli(
 @app.command("predict")
 @user_errors
 def predict_cli(
-    model: Annotated[Path, typer.Argument(help="Model folder or name.")],
-    texts: Annotated[list[str], typer.Argument(help="One or more report texts.")],
+    model: Annotated[Path, typer.Argument(help="Model folder or name ('default' for the default model).")],
+    texts: Annotated[list[str] | None, typer.Argument(help="One or more report texts.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Print labels, scores, the review flag and the reasons for each text."""
+    from classifier.errors import ConfigError
     from classifier.model.predictor import load_model
 
+    if not texts:
+        raise ConfigError("tension predict takes a model, then one or more texts; got one argument only. Name the "
+                          "model first: tension predict default \"REPORT TEXT\" "
+                          "('default' is the default model).")
     loaded = load_model(model)
     predictions = loaded.predict(texts)
     if as_json:
@@ -258,6 +263,8 @@ def predict_cli(
     for number, prediction in enumerate(predictions, 1):
         labels = ", ".join(prediction.labels) or "(no label)"
         review = "  [needs review]" if prediction.needs_review else ""
+        if prediction.unfamiliar:
+            review = "  [needs review: few of its words are known to the model]"
         typer.echo(f"{number}. {labels}{review}")
         for label, score in sorted(prediction.scores.items(), key=lambda item: -item[1]):
             marker = "*" if label in prediction.labels else " "

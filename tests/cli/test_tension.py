@@ -108,6 +108,9 @@ def test_cli_user_errors_are_one_line_exit_1(tmp_path):
     assert "Traceback" not in result.output
     missing = runner.invoke(app, ["predict", str(tmp_path / "no-model"), "text"])
     assert missing.exit_code == 1 and "tension train" in missing.output
+    only_text = runner.invoke(app, ["predict", "asylum seekers get free houses"])  # the model left out
+    assert only_text.exit_code == 1 and "tension predict default" in only_text.stderr
+    assert "asylum seekers get free houses" not in only_text.output  # report text is never printed back
 
 
 def test_cli_validate_reports_corpus_ok():
