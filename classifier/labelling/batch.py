@@ -114,6 +114,9 @@ class BatchSummary:
     unfamiliar
         Of those, rows whose words the model mostly does not know (`Prediction.unfamiliar`: another language,
         only emoji or symbols).
+    test_review
+        What the review flag caught on the model's own test split (`review_flag` of its metadata), when the model
+        has those figures and is used with the band they were measured with; else None.
     not_classified
         Rows whose ``status`` is not ``ok``; `status_counts` says why.
     review_rows
@@ -153,6 +156,7 @@ class BatchSummary:
     sheet: str | None = None
     copied_sheets: list[str] = field(default_factory=list)
     sheets_not_copied: dict[str, str] = field(default_factory=dict)
+    test_review: dict | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -184,6 +188,11 @@ class BatchSummary:
         lines.append(f"needs review: {self.needs_review}" + (
             f" ({self.unfamiliar} in words the model mostly does not know: another language, or only emoji or "
             "symbols)" if self.unfamiliar else ""))
+        if self.test_review:
+            r = self.test_review
+            lines.append(f"  on its test split the flag held {r['caught_rate']:.0%} of the model's mistakes, and "
+                         f"{r['wrong_rate_not_flagged']:.1%} of the reports it did not flag had a wrong or missing "
+                         "label: read those too (--review-band flags more)")
         why = ", ".join(f"{status}: {count}" for status, count in self.status_counts.items() if status != "ok")
         lines.append(f"not classified: {self.not_classified}" + (f" ({why})" if why else ""))
         if self.review_output is not None:
@@ -323,6 +332,7 @@ def label_file(
         summary = BatchSummary(
             input=input_path, output=output_path, review_output=review_path, text_column=text_col,
             label_counts=dict.fromkeys(labels, 0), added_columns=names, jobs=jobs,
+            test_review=_test_review(getattr(loaded, "metadata", None)),
         )
         _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
         summary.sheet = reader.sheet_title
@@ -532,6 +542,16 @@ def _prepare_model(model: Any, jobs: int = 1, review_band: float | None = None) 
     # Labels come from the verified model, never from metadata.json alone (which no hash covers).
     loaded = model_from_file(checked)
     return loaded.labels, loaded
+
+
+def _test_review(metadata: dict | None) -> dict | None:
+    """The model's review-flag figures on its test split, if measured with the band it labels with now."""
+    review = (metadata or {}).get("review_flag")
+    band = (metadata or {}).get("review_band")
+    if not review or band is None or review.get("band") != band or review.get("caught_rate") is None \
+            or review.get("wrong_rate_not_flagged") is None:
+        return None
+    return review
 
 
 def _count(summary: BatchSummary, labels: str, needs_review: bool, status: str) -> None:

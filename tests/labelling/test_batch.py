@@ -329,6 +329,16 @@ def test_batch_review_band_widens_the_flag_without_changing_the_labels(tmp_path,
     assert model.review_band == 0.15  # the model object passed elsewhere keeps its own
 
 
+def test_batch_summary_recalls_what_the_flag_caught_on_the_models_test_split(tmp_path, trained):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(10)])
+    summary = label_file(source, tmp_path / "out.csv", model=trained.model_dir)
+    review = trained.metadata["review_flag"]
+    assert summary.test_review == review
+    assert f"on its test split the flag held {review['caught_rate']:.0%} of the model's mistakes" in str(summary)
+    wider = label_file(source, tmp_path / "wide.csv", model=trained.model_dir, review_band=0.3)
+    assert wider.test_review is None and "on its test split" not in str(wider)  # measured with another band
+
+
 def test_batch_review_band_of_a_model_object_is_applied_to_a_copy(tmp_path, model):
     texts = _corpus_texts(20)
     source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
