@@ -142,6 +142,19 @@ def test_web_review_queue_shows_one_report_and_records_a_correction_as_history(a
     assert f'data-report="{first}"' not in after and 'id="left-for-me">2<' in after
 
 
+def test_web_review_a_report_in_another_language_needs_review_and_says_why(app, people, store):
+    from classifier.review.queue import get_item
+
+    client = _login(app, "rex", people["rex"])
+    _queue(client, ["Ausländer raus! Wir brennen die Moschee nieder", REPORTS[2]])
+    german = client.get("/review/1").get_data(as_text=True)
+    assert 'id="needs-review"' in german and 'id="review-reason"' in german
+    assert "Few of its words are known to the model" in german
+    bins = client.get("/review/2").get_data(as_text=True)
+    assert ('id="review-reason"' in bins) is get_item(store, 2).needs_review
+    assert "Few of its words are known to the model" not in bins
+
+
 def test_web_review_skip_and_flag_move_on(app, people, store):
     client = _login(app, "rex", people["rex"])
     _queue(client)
