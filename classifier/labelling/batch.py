@@ -332,7 +332,7 @@ def label_file(
         summary = BatchSummary(
             input=input_path, output=output_path, review_output=review_path, text_column=text_col,
             label_counts=dict.fromkeys(labels, 0), added_columns=names, jobs=jobs,
-            test_review=_test_review(getattr(loaded, "metadata", None)),
+            test_review=_test_review(loaded),
         )
         _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
         summary.sheet = reader.sheet_title
@@ -544,10 +544,12 @@ def _prepare_model(model: Any, jobs: int = 1, review_band: float | None = None) 
     return loaded.labels, loaded
 
 
-def _test_review(metadata: dict | None) -> dict | None:
-    """The model's review-flag figures on its test split, if measured with the band it labels with now."""
-    review = (metadata or {}).get("review_flag")
-    band = (metadata or {}).get("review_band")
+def _test_review(loaded: Any) -> dict | None:
+    """The model's review-flag figures on its test split, if measured with the band it labels with now (a model
+    object's own band; a checked model file's is in its metadata)."""
+    metadata = getattr(loaded, "metadata", None) or {}
+    review = metadata.get("review_flag")
+    band = getattr(loaded, "review_band", metadata.get("review_band"))
     if not review or band is None or review.get("band") != band or review.get("caught_rate") is None \
             or review.get("wrong_rate_not_flagged") is None:
         return None

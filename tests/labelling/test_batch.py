@@ -337,6 +337,11 @@ def test_batch_summary_recalls_what_the_flag_caught_on_the_models_test_split(tmp
     assert f"on its test split the flag held {review['caught_rate']:.0%} of the model's mistakes" in str(summary)
     wider = label_file(source, tmp_path / "wide.csv", model=trained.model_dir, review_band=0.3)
     assert wider.test_review is None and "on its test split" not in str(wider)  # measured with another band
+    loaded = TensionModel(trained.model.pipeline, trained.metadata)
+    assert label_file(source, tmp_path / "object.csv", model=loaded).test_review == review
+    wide_object = TensionModel(trained.model.pipeline, trained.metadata, review_band=0.3)
+    assert label_file(source, tmp_path / "wide_object.csv", model=wide_object).test_review is None
+    assert label_file(source, tmp_path / "copy.csv", model=loaded, review_band=0.3).test_review is None
 
 
 def test_batch_review_band_of_a_model_object_is_applied_to_a_copy(tmp_path, model):
