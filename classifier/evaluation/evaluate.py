@@ -8,12 +8,18 @@ from classifier.evaluation.metrics import hard_negative_check, label_metrics, re
 from classifier.io.records import read_labelled
 from classifier.model.predictor import near_thresholds
 
+#: Review bands whose trade-off (reports flagged against mistakes caught) the evaluation measures, so that a team can
+#: choose `tension label --review-band` on its own labelled reports.
+REVIEW_BANDS = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40)
+
 
 def evaluate_model(model, path, *, text_column=None, labels_column="labels", split=None) -> dict:
     """Predict every report of a labelled file and score the model's labels.
 
     Labels in the file that the model does not know are listed (not scored, not an error); model labels
-    with no example in the file are scored (their recall is 0 by definition) and listed too.
+    with no example in the file are scored (their recall is 0 by definition) and listed too. ``review_flag``
+    says how many mistakes the model's review flag holds; ``review_bands`` the same for each of
+    :data:`REVIEW_BANDS`.
     """
     data = read_labelled(path, text_column=text_column, labels_column=labels_column)
     if split is not None:
@@ -23,6 +29,7 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
     thresholds = np.asarray([model.thresholds[label] for label in labels])
     Y_pred = (proba >= thresholds).astype(int)
     Y_true = np.asarray(data.indicator(labels))
+    unfamiliar = _unfamiliar(model, data.texts)
     in_data = set(data.label_set)
     return {
         "n_reports": len(data),
@@ -31,7 +38,9 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
         "metrics": label_metrics(Y_true, Y_pred, labels),
         "hard_negatives": hard_negative_check(data.texts, data.labels, Y_pred),
         "review_flag": review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, model.review_band),
-                                         model.review_band, _unfamiliar(model, data.texts)),
+                                         model.review_band, unfamiliar),
+        "review_bands": [review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, band), band, unfamiliar)
+                         for band in REVIEW_BANDS],
         "labels_not_in_model": sorted(in_data - set(labels)),
         "labels_not_in_data": sorted(set(labels) - in_data),
         "data": data,

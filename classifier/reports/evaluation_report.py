@@ -37,6 +37,7 @@ SECTIONS: dict[str, str] = {
     "cooccurrence": "Label co-occurrence",
     "terms": "Most informative terms",
     "errors": "Worst errors",
+    "review-band": "Needs review: the band's trade-off",
     "identity-terms": "Identity-term check",
     "identity-suite": "Identity-term test suite",
     "label-coverage": "Labels in the data and in the model",
@@ -145,6 +146,7 @@ def build_metrics(model, data_path, evaluation: dict, *, split=None, n_errors: i
         "exact_match": metrics["exact_match"],
         "n_reports": metrics["n_reports"],
         "review_flag": evaluation.get("review_flag"),
+        "review_bands": evaluation.get("review_bands") or [],
         "macro_ece": float(np.mean([per_label[label]["ece"] for label in labels])) if labels else 0.0,
         "cooccurrence": cooccurrence(Y_true, Y_pred, labels),
         "identity_terms": evaluation["hard_negatives"],
@@ -298,6 +300,7 @@ def render_html(metrics: dict, evaluation: dict, model) -> str:
         terms=_terms(metrics),
         errors=_errors(metrics, data, reasons),
         identity=_identity(metrics),
+        bands=_review_bands(metrics),
         suite=_identity_suite(metrics["identity_suite"]),
         coverage=_coverage(metrics),
     )
@@ -327,6 +330,17 @@ def _review_flag(review: dict) -> str:
             f"of its threshold) holding {review['wrong_flagged']} of the {review['wrong']} with a wrong or missing "
             f"label ({format_rate(review['caught_rate'])}); {format_rate(review['wrong_rate_not_flagged'])} of the "
             "others have one")
+
+
+def _review_bands(m: dict) -> list[dict]:
+    """One row per review band: reports flagged and the mistakes among them, the model's own band marked."""
+    from classifier.fairness.metrics import format_rate
+
+    own = (m.get("review_flag") or {}).get("band")
+    return [{"band": f"{r['band']:.2f}", "own": r["band"] == own,
+             "flagged": f"{r['flagged']} ({format_rate(r['flagged_rate'])})",
+             "caught": f"{r['wrong_flagged']} of {r['wrong']} ({format_rate(r['caught_rate'])})",
+             "missed": format_rate(r["wrong_rate_not_flagged"])} for r in m.get("review_bands") or []]
 
 
 def _per_label(m: dict) -> dict:

@@ -117,6 +117,20 @@ def test_report_metrics_json_agrees_with_sklearn(model, small_corpus, corpus_rep
     assert [[saved["cooccurrence"]["true"][a][b] for b in labels] for a in labels] == true_co.tolist()
 
 
+def test_report_review_band_trade_off_widens_with_the_band_and_marks_the_models(corpus_report, model):
+    from classifier.evaluation.evaluate import REVIEW_BANDS
+
+    out, metrics = corpus_report
+    bands = metrics["review_bands"]
+    assert [b["band"] for b in bands] == list(REVIEW_BANDS)
+    assert [b["flagged"] for b in bands] == sorted(b["flagged"] for b in bands)  # wider flags at least as many
+    assert [b["wrong_flagged"] for b in bands] == sorted(b["wrong_flagged"] for b in bands)
+    own = next(b for b in bands if b["band"] == model.review_band)
+    assert own == metrics["review_flag"]
+    page = (out / "report.html").read_text("utf-8")
+    assert f"{model.review_band:.2f} (the model's)" in page and 'id="review-band"' in page
+
+
 def test_report_ece_matches_a_direct_computation(corpus_report, model, small_corpus):
     from classifier.io.records import read_labelled
 
