@@ -421,6 +421,7 @@ def test_web_backlog_labels_every_row_and_downloads_both_files(client, tmp_path,
     review = _read_download(client.get(f"{job_url}/review"), suffix, tmp_path)
     assert [row["reference"] for row in review] == [row["reference"] for row in out if row["needs_review"] == "true"]
     assert f'id="needs-review-count">{len(review)}<' in html
+    assert 'id="test-review">the review flag held' in html  # what the flag caught on the model's test split
 
 
 def test_web_backlog_without_text_column_lists_the_columns(client, tmp_path):
