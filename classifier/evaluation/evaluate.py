@@ -25,11 +25,10 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
     if split is not None:
         data = data.only_split(split, f"'{path}'")
     labels = model.labels
-    proba = model.predict_proba(data.texts)
+    proba, unfamiliar = _proba_and_unfamiliar(model, data.texts)
     thresholds = np.asarray([model.thresholds[label] for label in labels])
     Y_pred = (proba >= thresholds).astype(int)
     Y_true = np.asarray(data.indicator(labels))
-    unfamiliar = _unfamiliar(model, data.texts)
     in_data = set(data.label_set)
     return {
         "n_reports": len(data),
@@ -50,7 +49,8 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
     }
 
 
-def _unfamiliar(model, texts):
-    """Per text, whether the model knows few of its words (None for a model that cannot say)."""
-    method = getattr(model, "unfamiliar", None)
-    return None if method is None else method(texts)
+def _proba_and_unfamiliar(model, texts):
+    """The model's probabilities and, per text, whether it knows few of its words (None for a model that cannot
+    say), from one pass over the texts when the model can give both."""
+    both = getattr(model, "predict_proba_and_unfamiliar", None)
+    return (model.predict_proba(texts), None) if both is None else both(texts)

@@ -170,10 +170,19 @@ class TensionModel:
         """Calibrated probabilities, shape (n_texts, n_labels), columns in :attr:`labels` order."""
         return self.pipeline.predict_proba(list(texts))
 
-    def unfamiliar(self, texts: Iterable[str]) -> np.ndarray:
-        """Per text, whether few or none of its words are known to the model (:attr:`Prediction.unfamiliar`)."""
+    def predict_proba_and_unfamiliar(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities, as :meth:`predict` scores them, and per text whether few or none of its words
+        are known to the model (:attr:`Prediction.unfamiliar`), from one preprocessing pass."""
         processed = self.pipeline.named_steps[PREPROCESS].transform(list(texts))
-        return unfamiliar_texts(processed, word_vocabulary(self.pipeline))
+        return self._scores(processed)[0], unfamiliar_texts(processed, word_vocabulary(self.pipeline))
+
+    def _scores(self, processed) -> tuple[np.ndarray, object]:
+        """The calibrated probabilities of preprocessed texts, and their features (the reasons read them)."""
+        classifier = self.pipeline.named_steps[CLASSIFIER]
+        matrix, windows = pipeline_features(self.pipeline, processed)
+        proba = classifier.predict_proba(matrix) if windows is None else classifier.predict_proba(matrix,
+                                                                                                  windows=windows)
+        return second_stage_proba(self.pipeline, proba, processed), matrix
 
     def _predict_valid(self, texts, explain, top_k):
         steps = self.pipeline.named_steps
@@ -184,10 +193,7 @@ class TensionModel:
             processed = preprocess.transform(texts)
             if explain:  # a preprocessing step of another kind (e.g. plain lowercasing): find its tokens in the text
                 spans = [_token_spans(text, tokens) for text, tokens in zip(texts, processed, strict=True)]
-        matrix, windows = pipeline_features(self.pipeline, processed)
-        proba = steps[CLASSIFIER].predict_proba(matrix) if windows is None else \
-            steps[CLASSIFIER].predict_proba(matrix, windows=windows)
-        proba = second_stage_proba(self.pipeline, proba, processed)
+        proba, matrix = self._scores(processed)
         thresholds = merged_thresholds(self.pipeline)
         labels = self.labels
         assigned = proba >= thresholds

@@ -263,11 +263,11 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     model = TensionModel(pipeline, {"review_band": review_band}, training_rows=rows)
     tell(progress, f"scoring the {len(test_data)} test reports")
     Y_test = np.asarray(test_data.indicator(labels))
-    proba = pipeline.predict_proba(test_data.texts)
+    proba, unfamiliar = model.predict_proba_and_unfamiliar(test_data.texts)
     Y_pred = (proba >= pipeline.thresholds_).astype(int)
     metrics = label_metrics(Y_test, Y_pred, labels)
     review = review_flag_check(Y_test, Y_pred, near_thresholds(proba, pipeline.thresholds_, model.review_band),
-                               model.review_band, model.unfamiliar(test_data.texts))
+                               model.review_band, unfamiliar)
     unseen = sorted(set(test_data.label_set) - set(labels))
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
     tell(progress, "scoring the identity-term suite and the held-out identity probe")

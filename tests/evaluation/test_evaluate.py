@@ -52,7 +52,8 @@ def test_evaluate_says_how_many_wrong_reports_needs_review_catches(labelled):
                       "caught_rate": 1.0, "wrong_rate_flagged": 0.2, "wrong_rate_not_flagged": None}
 
     unsure = ScoresByWord()
-    unsure.unfamiliar = lambda texts: np.array(["rumour" in text for text in texts])  # a model that can say
+    unsure.predict_proba_and_unfamiliar = lambda texts: (  # a model that can say
+        unsure.predict_proba(texts), np.array(["rumour" in text for text in texts]))
     flagged = evaluate_model(unsure, labelled)["review_flag"]
     assert (flagged["flagged"], flagged["unfamiliar"], flagged["wrong_flagged"]) == (2, 2, 1)
 
