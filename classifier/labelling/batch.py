@@ -303,7 +303,7 @@ def label_file(
     ConfigError
         `jobs` or `chunk_size` below 1.
     """
-    from classifier.model.limits import MAX_TEXT_CHARS
+    from classifier.model.limits import MAX_TEXT_CHARS, checked_review_band
 
     started = time.perf_counter()
     input_path = Path(input)
@@ -315,10 +315,8 @@ def label_file(
     for name, value in (("jobs", jobs), ("chunk_size", chunk_size), ("max_chars", max_chars)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"The {name!r} parameter of label_file must be a positive int. Got {value!r}.")
-    if review_band is not None and (isinstance(review_band, bool) or not isinstance(review_band, int | float)
-                                    or not 0 <= review_band < 1):
-        raise ConfigError(f"The review band must be a number from 0 up to (not including) 1: how close a score "
-                          f"must be to its threshold for the row to need review. Got {review_band!r}.")
+    if review_band is not None:
+        review_band = checked_review_band(review_band)
     _check_paths(input_path, output_path, review_path, force)
 
     labels, loaded = _prepare_model(model, jobs, review_band)
@@ -529,11 +527,11 @@ def _prepare_model(model: Any, jobs: int = 1, review_band: float | None = None) 
     if not isinstance(model, str | os.PathLike) and model is not None:  # a TensionModel (or a stand-in)
         if review_band is not None:
             model = copy.copy(model)
-            model.review_band = float(review_band)
+            model.review_band = review_band
         return model.labels, model
     checked = read_model_file(resolve_model_dir(model))
     if review_band is not None:  # the band a model was trained with is read from its metadata, in any process
-        checked = replace(checked, metadata={**checked.metadata, "review_band": float(review_band)})
+        checked = replace(checked, metadata={**checked.metadata, "review_band": review_band})
     recorded = checked.metadata.get("labels")
     if jobs > 1 and checked.path.name == MODEL_FILE and isinstance(recorded, list):
         return [str(label) for label in recorded], checked

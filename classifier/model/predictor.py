@@ -9,7 +9,7 @@ import numpy as np
 
 from classifier.errors import ConfigError, DataError
 from classifier.model.features import WORD
-from classifier.model.limits import MAX_TEXT_CHARS
+from classifier.model.limits import MAX_TEXT_CHARS, checked_review_band
 from classifier.model.persistence import (
     CheckedModelFile,
     pipeline_from_model_file,
@@ -95,9 +95,7 @@ class TensionModel:
         self.metadata = dict(metadata or {})
         self.training_rows = training_rows
         band = review_band if review_band is not None else self.metadata.get("review_band", DEFAULT_REVIEW_BAND)
-        if not 0 <= band < 1:
-            raise ConfigError(f"'review_band' must be in [0, 1). Got {band!r}.")
-        self.review_band = float(band)
+        self.review_band = checked_review_band(band)
         self._explainer = None
 
     @property
