@@ -464,16 +464,15 @@ class TableReader:
         encoding, has_bom = _detect_encoding(self.path)
         if encoding == "utf-8":
             self.encoding = "utf-8-sig" if has_bom else "utf-8"
-        elif encoding == "utf-16":
-            self.encoding = encoding
         else:
             self.encoding = encoding
-            warnings.warn(
-                f"{self.path} is not valid UTF-8; read it as {encoding}. Characters may be wrong if it "
-                "was saved in another encoding: save it as 'CSV UTF-8' (Excel) or UTF-8 to avoid this.",
-                EncodingFallbackWarning,
-                stacklevel=3,
-            )
+            if encoding != "utf-16":  # a legacy encoding, guessed from the bytes: say so
+                warnings.warn(
+                    f"{self.path} is not valid UTF-8; read it as {encoding}. Characters may be wrong if it "
+                    "was saved in another encoding: save it as 'CSV UTF-8' (Excel) or UTF-8 to avoid this.",
+                    EncodingFallbackWarning,
+                    stacklevel=3,
+                )
         binary = self._open_binary()
         if has_bom:
             binary.seek(len(_UTF8_BOM))
