@@ -522,6 +522,11 @@ class TableReader:
         except csv.Error:
             cells = self._reread_literal_quotes(lines, what)
         except UnicodeDecodeError:
+            if self.encoding == "utf-16":  # not scanned first: the byte-order mark is all it was read by
+                raise DataError(
+                    f"{self.path} near line {lines.number + 1}: expected UTF-16 text (the file starts with a UTF-16 "
+                    "byte-order mark), found bytes that are not; save it again as UTF-8 and retry."
+                ) from None
             raise DataError(
                 f"{self.path} line {lines.number + 1}: expected {self.encoding} text, found other bytes "
                 "(did the file change while it was read?); save it again as UTF-8 and retry."

@@ -121,6 +121,14 @@ def test_tables_utf16_with_a_byte_order_mark_is_read_as_utf16(tmp_path: Path, co
             assert reader.fraction_read() == pytest.approx(1.0, abs=0.01)
 
 
+def test_tables_utf16_file_with_bytes_that_are_not_utf16_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + "id,text\r\n1,ok\r\n".encode("utf-16-le") + b"\x41")  # half a character
+    with pytest.raises(DataError, match=r"broken.csv near line \d+: expected UTF-16 text .*save it again as UTF-8"):
+        with TableReader(path) as reader:
+            list(reader)
+
+
 def test_tables_csv_latin1_when_cp1252_cannot_decode(tmp_path: Path) -> None:
     path = tmp_path / "legacy.csv"
     path.write_bytes(b"id,text\n1,odd \x81 byte \xe9\n")

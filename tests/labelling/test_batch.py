@@ -113,6 +113,23 @@ def test_batch_review_reason_names_the_labels_near_their_threshold(tmp_path, mod
     assert 0 < flagged < len(texts) - 1
 
 
+def test_batch_utf16_input_keeps_every_row_and_a_broken_one_writes_nothing(tmp_path, model):
+    import codecs
+
+    texts = ["Leaflets saying asylum seekers get free houses", "caf\xe9 on Vale Street vandalised \u2019again\u2019"]
+    body = "id,text\r\n" + "".join(f"{i},{text}\r\n" for i, text in enumerate(texts))
+    good = tmp_path / "unicode.csv"
+    good.write_bytes(codecs.BOM_UTF16_LE + body.encode("utf-16-le"))
+    summary = label_file(good, tmp_path / "out.csv", model=model)
+    assert summary.rows_in == summary.rows_out == 2
+    assert [row["text"] for row in read_rows(tmp_path / "out.csv")] == texts
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(codecs.BOM_UTF16_LE + body.encode("utf-16-le") + b"\x41")
+    with pytest.raises(DataError, match="expected UTF-16 text"):
+        label_file(broken, tmp_path / "broken_out.csv", model=model)
+    assert not (tmp_path / "broken_out.csv").exists() and _no_leftovers(tmp_path) == []
+
+
 def test_batch_report_in_another_language_needs_review_and_says_why(tmp_path, model):
     from classifier.model.label_names import UNFAMILIAR_REASON
 
