@@ -31,12 +31,18 @@ DATA = ROOT / "benchmarks" / "data"
 #: - fresh4: before the twelfth generation was built in, and not read until it had been adopted on cross-validation.
 #: - fresh5: before a thirteenth generation was cross-validated; that generation was not adopted, and its
 #:   templates' misses have not been examined.
+#: - fresh6: before the fourteenth and fifteenth generations (misinformation; ordinary reports about people
+#:   described by group, and threats that turn on who someone is) were cross-validated together; read only after
+#:   they had been adopted. A sixteenth generation was then aimed at its misses.
+#: - fresh7: before that sixteenth generation was cross-validated; not read until it had been adopted or rejected.
 PROBES = {
     "fresh": DATA / "fresh_probe.json",
     "fresh2": DATA / "fresh_probe_2.json",
     "fresh3": DATA / "fresh_probe_3.json",
     "fresh4": DATA / "fresh_probe_4.json",
     "fresh5": DATA / "fresh_probe_5.json",
+    "fresh6": DATA / "fresh_probe_6.json",
+    "fresh7": DATA / "fresh_probe_7.json",
 }
 PROBE = PROBES["fresh"]
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
