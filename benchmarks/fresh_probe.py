@@ -34,7 +34,10 @@ DATA = ROOT / "benchmarks" / "data"
 #: - fresh6: before the fourteenth and fifteenth generations (misinformation; ordinary reports about people
 #:   described by group, and threats that turn on who someone is) were cross-validated together; read only after
 #:   they had been adopted. A sixteenth generation was then aimed at its misses.
-#: - fresh7: before that sixteenth generation was cross-validated; not read until it had been adopted or rejected.
+#: - fresh7: before that sixteenth generation was cross-validated; opened only after it had been adopted. A
+#:   seventeenth generation was then aimed at its misses.
+#: - fresh8: before that seventeenth generation was cross-validated; it was not adopted, and this probe has not
+#:   been opened: the measure for the next change.
 PROBES = {
     "fresh": DATA / "fresh_probe.json",
     "fresh2": DATA / "fresh_probe_2.json",
@@ -43,6 +46,7 @@ PROBES = {
     "fresh5": DATA / "fresh_probe_5.json",
     "fresh6": DATA / "fresh_probe_6.json",
     "fresh7": DATA / "fresh_probe_7.json",
+    "fresh8": DATA / "fresh_probe_8.json",
 }
 PROBE = PROBES["fresh"]
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.

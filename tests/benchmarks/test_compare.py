@@ -42,14 +42,14 @@ def test_benchmarks_compare_quick_scores_ours_and_ablation(quick_rows):
         assert 0 <= row["hard_negative_fpr"] <= 1 and row["hard_negatives"] > 0
         # Who the method wrongly flags, beside what it gets right.
         for name in ("suite", "probe", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6",
-                     "fresh7"):
+                     "fresh7", "fresh8"):
             assert 0 <= row["people"][name]["fpr"] <= 1 and 0 <= row["people"][name]["hostile_recall"] <= 1
     table = compare.format_table(list(quick_rows.values()))
     assert table.splitlines()[0].split()[:4] == ["dataset", "method", "macroF1", "microF1"]
     ours = next(line for line in table.splitlines() if line.startswith("bundled  ours"))
     people = quick_rows["ours"]["people"]
     widths = {"suite": 9, "probe": 9, "fresh": 9, "fresh2": 10, "fresh3": 10, "fresh4": 10, "fresh5": 10,
-              "fresh6": 10, "fresh7": 10}
+              "fresh6": 10, "fresh7": 10, "fresh8": 10}
     assert "".join(f"{people[name]['fpr']:>{width}.3f}" for name, width in widths.items()) in ours
     assert any("throughput" in line for line in compare.check_targets(list(quick_rows.values())))
 
