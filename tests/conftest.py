@@ -85,11 +85,10 @@ def small_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained(small_corpus, tmp_path_factory):
     """The default pipeline trained on the small corpus's train split and saved: the model of every test that
-    needs a model, but not the default model's figures (those use ``default_trained``). Each xdist worker trains
-    its own (a few seconds), so that ``trained.model`` is always the object training returned, never a copy."""
-    from classifier.training.train import train
-
-    return train(small_corpus, tmp_path_factory.mktemp("models") / "small", seed=0)
+    needs a model, but not the default model's figures (those use ``default_trained``). Trained once per run,
+    like the default model: another xdist worker reads what the first one saved (each worker's small corpus is
+    the same sample, byte for byte)."""
+    return _train_once(tmp_path_factory, "small", small_corpus)
 
 
 @pytest.fixture(scope="session")

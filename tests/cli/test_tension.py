@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from classifier.cli import app
 from classifier.fairness import load_identity_probe
-from tests.helpers import CORPUS, write_csv
+from tests.helpers import write_csv
 
 runner = CliRunner()
 
@@ -113,8 +113,9 @@ def test_cli_user_errors_are_one_line_exit_1(tmp_path):
     assert "asylum seekers get free houses" not in only_text.output  # report text is never printed back
 
 
-def test_cli_validate_reports_corpus_ok():
-    result = runner.invoke(app, ["validate", str(CORPUS)])
+def test_cli_validate_reports_a_clean_file_ok(small_labelled):
+    # The whole corpus is checked by tests/training/test_validate.py; here the command's own path, on a small file.
+    result = runner.invoke(app, ["validate", str(small_labelled)])
     assert result.exit_code == 0
     assert "OK" in result.output
 
