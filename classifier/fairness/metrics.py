@@ -287,8 +287,8 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 #: How reports name the held-out identity probe's figures, and what they say of it on the next line.
 PROBE_TITLE = "held-out identity probe"
 PROBE_NOTE = ("templates written after the default model's settings were chosen, never shown to the corpus's "
-              "writers (the ninth and tenth generations and the hostility score's copies with a described person "
-              "were aimed at gaps it found); not part of the fairness gate")
+              "writers (the ninth, tenth and fifteenth generations and the hostility score's copies with a "
+              "described person were aimed at gaps it found); not part of the fairness gate")
 
 
 def format_identity_suite(result: dict, *, n_terms: int = 5, title: str = "identity-term suite",

@@ -139,7 +139,8 @@ def load_identity_probe() -> IdentitySuite:
     longer an independent measure; the probe's templates were written after the default model's settings were
     chosen and never shown to the corpus's writers (the ninth and tenth generations were aimed at gaps it found:
     short neutral reports about one described person, and "man" and "woman" read as signs of hate; so were the
-    second stage's copies of no-label reports with a person described by group). It is
+    second stage's copies of no-label reports with a person described by group, and the fifteenth generation's
+    neutral reports about fines and council letters from people described by faith). It is
     reported beside the suite (``tension train``, ``tension evaluate``, the model card) and is not part of the
     fairness gate.
     """

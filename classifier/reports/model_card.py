@@ -227,8 +227,9 @@ def identity_probe_lines(probe: dict) -> list[str]:
         "flatters the model; **these figures are the ones to expect on neutral mentions the corpus was not written "
         "for**, with one reserve: the corpus's ninth and tenth generations were aimed at gaps this probe found (short "
         "neutral reports about one person described by who they are or by gender), and so were the copies of "
-        "no-label reports with a person described by group that the hate labels' rescoring learns from, so its "
-        "neutral templates flatter the model too. They are not part of the fairness gate. Sets written later, each "
+        "no-label reports with a person described by group that the hate labels' rescoring learns from and the "
+        "fifteenth generation's neutral reports about fines and council letters from people described by faith, so "
+        "its neutral templates flatter the model too. They are not part of the fairness gate. Sets written later, each "
         "from the codebook alone, are the fresh identity probes of the project's repository (`python -m "
         "benchmarks.fresh_probe MODEL`, figures in `benchmarks/README.md`); the newest one nothing was aimed at is "
         "the fairest measure of who the model flags and which hostility it misses.",
