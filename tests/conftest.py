@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import CORPUS, corpus_sample, identity_suite_result, review_store, write_csv
+from tests.helpers import (
+    CORPUS,
+    FIRST_ROWS,
+    FIRST_ROWS_FILE,
+    corpus_sample,
+    identity_suite_result,
+    review_store,
+    write_csv,
+)
 
 #: Reports in the small corpus: its model labels clear reports right and trains in a few seconds.
 SMALL_CORPUS_REPORTS = 800
@@ -47,26 +56,33 @@ def pytest_xdist_make_scheduler(config, log):
     return ByModule(config, log)
 
 
-def _train_once(tmp_path_factory, name: str, data: Path):
+def _shared_folder(tmp_path_factory) -> Path:
+    """The run's folder: under pytest-xdist the one above each worker's own, which all workers share."""
+    shared = tmp_path_factory.getbasetemp()
+    return shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
+
+
+def _train_once(tmp_path_factory, name: str, data: Path | Callable[[Path], Path]):
     """``train(data, seed=0)`` saved under ``name``, trained once per test run.
 
     Under pytest-xdist each worker is a session of its own: the first worker to need the model trains it in the
     run's folder, which all workers share, and any other waits for it and reads it from there (a pickle this
-    run wrote). The worker that trained it keeps the very object ``train`` returned.
+    run wrote). The worker that trained it keeps the very object ``train`` returned. ``data`` may be a function
+    that writes the training file into the run's folder and returns its path (called once, by that worker).
     """
     import fcntl
     import pickle
 
     from classifier.training.train import train
 
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the run's folder, above each worker's own
+    shared = _shared_folder(tmp_path_factory)
     saved = shared / f"{name}.pickle"
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if saved.is_file():
             return pickle.loads(saved.read_bytes())  # written by another worker of this run, just above
+        if callable(data):
+            data = data(shared)
         # One process: the other xdist worker keeps the second CPU busy, so worker processes would only add the
         # cost of starting them and of sending them the features (about 8 CPU-seconds); the model is the same.
         with pytest.MonkeyPatch.context() as patch:
@@ -97,6 +113,19 @@ def model(trained):
     from classifier import load_model
 
     return load_model(trained.model_dir)
+
+
+@pytest.fixture(scope="session")
+def first_rows_trained(tmp_path_factory):
+    """The default pipeline trained on the bundled corpus's first :data:`FIRST_ROWS` rows (split column kept),
+    written to :data:`FIRST_ROWS_FILE` in the run's folder, beside the model: trained once per run."""
+
+    def write(shared: Path) -> Path:
+        with open(CORPUS, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))[:FIRST_ROWS]
+        return write_csv(shared / FIRST_ROWS_FILE, rows)
+
+    return _train_once(tmp_path_factory, "good", write)
 
 
 @pytest.fixture(scope="session")

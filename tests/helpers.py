@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
+#: The registry and retraining tests' model (``first_rows_trained``): the corpus's first rows, in a file of this name.
+FIRST_ROWS, FIRST_ROWS_FILE = 300, "good.csv"
 BACKLOG = ROOT / "data" / "backlog_sample.csv"
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
 # First 16 hex digits of the SHA-256 of common slurs (lowercase, hyphens dropped), so the list itself never

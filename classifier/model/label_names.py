@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from difflib import get_close_matches
 
 #: The bundled labels' names; any other label (a team's own) is named by :func:`display_name`'s rule.
 DISPLAY_NAMES = {
@@ -31,6 +32,18 @@ def display_name(label: str) -> str:
         return DISPLAY_NAMES[label]
     words = " ".join(label.replace("_", " ").replace("-", " ").split())
     return words[:1].upper() + words[1:] if words else label
+
+
+def likely_typo(label: str, others: Iterable[str]) -> str | None:
+    """The label of `others` that `label` most looks like a misspelling of, or None.
+
+    >>> likely_typo("race_hat", ["race_hate", "immigration"])
+    'race_hate'
+    >>> likely_typo("housing", ["race_hate", "immigration"]) is None
+    True
+    """
+    match = get_close_matches(str(label), [other for other in others if other != label], n=1)
+    return match[0] if match else None
 
 
 #: Why a report whose words the model mostly does not know needs review (`Prediction.unfamiliar`).

@@ -29,7 +29,6 @@ label's genuine hard cases crowd the others' mistakes out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +37,7 @@ from classifier.errors import ConfigError, DataError
 from classifier.io.columns import AUDIT_COLUMNS, model_column, score_column
 from classifier.io.progress import tell
 from classifier.io.records import read_labelled
+from classifier.model.label_names import likely_typo
 from classifier.training.validate import NEAR_DUPLICATE_COSINE, near_duplicate_pairs
 
 REASON_RARE = "rare label"
@@ -166,10 +166,10 @@ def audit(data_path, *, seed=0, out=None, text_column=None, labels_column="label
     data = read_labelled(data_path, text_column=text_column, labels_column=labels_column)
     counts = data.label_counts()
     if label is not None and label not in counts:
-        match = get_close_matches(str(label), list(counts), n=1)
+        match = likely_typo(label, counts)
         raise ConfigError(
             f"No report of {data_path} carries the label '{label}', so it cannot be audited alone. The file's labels: "
-            f"{', '.join(counts) or 'none'}" + (f"; did you mean '{match[0]}'?" if match else ".")
+            f"{', '.join(counts) or 'none'}" + (f"; did you mean '{match}'?" if match else ".")
         )
     only = f", '{label}' only" if label is not None else ""
     tell(progress, f"read {len(data)} reports; scoring each with models that never saw it ({cv} folds{only})")
@@ -231,8 +231,8 @@ def rank_suspects(data, modelled, proba, thresholds, *, pairs=(), min_examples=1
         if label not in (None, name):
             continue
         common = [other for other in counts if other not in rare]
-        match = get_close_matches(name, common, n=1)
-        hint = f"; a typo for '{match[0]}'?" if match else "; label more reports or merge it into another label"
+        match = likely_typo(name, common)
+        hint = f"; a typo for '{match}'?" if match else "; label more reports or merge it into another label"
         for i, labels in enumerate(data.labels):
             if name in labels:
                 suspect(i).add(REASON_RARE, f"'{name}' has only {n} report(s), fewer than {min_examples}{hint}", 1.0)

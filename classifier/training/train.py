@@ -13,6 +13,7 @@ from classifier.errors import ConfigError, DataError
 from classifier.io.cpus import usable_cpus
 from classifier.io.progress import Progress, tell
 from classifier.io.records import LabelledData, label_strata, read_labelled_files
+from classifier.model.label_names import likely_typo
 
 MIN_POSITIVES = 10
 #: Fraction of the reports without a split (no ``split`` column in their file) held out for testing.
@@ -121,8 +122,6 @@ def _stratified_split(indices, labels, test_size, seed) -> tuple[list[int], list
 
 def check_label_counts(data: LabelledData, labels) -> None:
     """Refuse to train a label with too few examples to learn or evaluate."""
-    from difflib import get_close_matches
-
     counts = data.label_counts(labels)
     low = {label: n for label, n in counts.items() if n < MIN_POSITIVES}
     if low:
@@ -131,9 +130,9 @@ def check_label_counts(data: LabelledData, labels) -> None:
         for label, n in low.items():
             where = [source or report_id for source, report_id, given in
                      zip(data.sources or [""] * len(data), data.ids, data.labels, strict=True) if label in given]
-            match = get_close_matches(label, common, n=1)
+            match = likely_typo(label, common)
             described.append(f"'{label}' ({n} report{'s' if n != 1 else ''}: {', '.join(where[:3])}"
-                             f"{', ...' if len(where) > 3 else ''}" + (f"; a typo of '{match[0]}'?" if match else "")
+                             f"{', ...' if len(where) > 3 else ''}" + (f"; a typo for '{match}'?" if match else "")
                              + ")")
         raise DataError(
             f"Too few training reports for label(s) {'; '.join(described)}: at least {MIN_POSITIVES} each are "

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 
 from classifier.io.records import format_conflict, label_conflicts, normalise_text, read_labelled
+from classifier.model.label_names import likely_typo
 
 NEAR_DUPLICATE_COSINE = 0.8
 SHARED_RUN_WORDS = 8
@@ -87,8 +87,7 @@ def validate_files(paths, *, text_column=None, labels_column="labels", allowed_l
     for label, n in counts.items():
         if n < min_examples:
             others = [other for other in counts if other != label and counts[other] >= min_examples]
-            match = get_close_matches(label, others, n=1)
-            report.rare_labels[label] = match[0] if match else None
+            report.rare_labels[label] = likely_typo(label, others)
     return report
 
 

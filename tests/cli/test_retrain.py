@@ -22,22 +22,14 @@ def _rows(start, stop):
         return list(csv.DictReader(handle))[start:stop]
 
 
-@pytest.fixture(scope="module")
-def saved_model(tmp_path_factory):
-    from classifier.training.train import train
-
-    folder = tmp_path_factory.mktemp("cli_retrain")
-    return train(write_csv(folder / "small.csv", _rows(0, 300)), folder / "models" / "small", seed=0).model_dir
-
-
 @pytest.fixture
-def registry(saved_model, tmp_path, monkeypatch, fake_identity_suite):
+def registry(first_rows_trained, tmp_path, monkeypatch, fake_identity_suite):
     """The small model in a registry of its own; comparisons need only 20 unseen reports (3 per label), as it is
     tested on 64."""
     import classifier.evaluation.compare as compare
 
     models = tmp_path / "models"
-    shutil.copytree(saved_model.parent, models)
+    shutil.copytree(first_rows_trained.model_dir, models / "good")
     monkeypatch.setenv("TENSION_MODELS_DIR", str(models))
     monkeypatch.setattr(compare, "MIN_ROWS", 20)
     monkeypatch.setattr(compare, "MIN_PER_LABEL", 3)
@@ -45,21 +37,21 @@ def registry(saved_model, tmp_path, monkeypatch, fake_identity_suite):
 
 
 def test_cli_retrain_models_promote_and_rollback(registry):
-    shutil.copytree(registry / "small", registry / "copy")
+    shutil.copytree(registry / "good", registry / "copy")
     result = runner.invoke(app, ["models"])
-    assert result.exit_code == 0 and "small" in result.output and "copy" in result.output
-    result = runner.invoke(app, ["promote", "small"])
+    assert result.exit_code == 0 and "good" in result.output and "copy" in result.output
+    result = runner.invoke(app, ["promote", "good"])
     assert result.exit_code == 0, result.output
-    assert "Default is now 'small'" in result.output
+    assert "Default is now 'good'" in result.output
     result = runner.invoke(app, ["promote", "copy"])  # the same model scores the same: not worse
     assert result.exit_code == 0, result.output
-    assert "No clear difference" in result.output and "was 'small'" in result.output
-    assert "tension promote --rollback would restore 'small'." in runner.invoke(app, ["models"]).output
+    assert "No clear difference" in result.output and "was 'good'" in result.output
+    assert "tension promote --rollback would restore 'good'." in runner.invoke(app, ["models"]).output
     result = runner.invoke(app, ["promote", "--rollback"])
-    assert result.exit_code == 0 and "Default is now 'small' again" in result.output
+    assert result.exit_code == 0 and "Default is now 'good' again" in result.output
     assert "Nothing older to roll back to: another --rollback would be refused." in result.output
     listing = runner.invoke(app, ["models"]).output
-    assert "* small" in listing and "Every macro-F1 shown is on the same test rows." in listing
+    assert "* good" in listing and "Every macro-F1 shown is on the same test rows." in listing
 
 
 @pytest.mark.parametrize(
@@ -68,10 +60,10 @@ def test_cli_retrain_models_promote_and_rollback(registry):
         (["promote", "nope"], "No model named 'nope'"),
         (["promote"], "Name the model to promote"),
         (["promote", "--rollback"], "no previous default"),
-        (["promote", "small", "--rollback"], "--rollback takes no model name"),
+        (["promote", "good", "--rollback"], "--rollback takes no model name"),
         (["promote", "--rollback", "--reason", "x"], "--rollback takes no model name"),
-        (["suggest", "small", "missing.csv", "-n", "3"], "does not exist"),
-        (["compare", "small", "small", "missing.csv"], "does not exist"),
+        (["suggest", "good", "missing.csv", "-n", "3"], "does not exist"),
+        (["compare", "good", "good", "missing.csv"], "does not exist"),
         (["audit", "missing.csv"], "does not exist"),
         (["audit", str(CORPUS), "--label", "racehate"], "did you mean 'race_hate'"),
         (["audit", str(CORPUS), "--label", "race_hate", "--to-review"], "audit without --label to queue suspects"),
@@ -85,7 +77,7 @@ def test_cli_retrain_bad_input_is_one_line_and_exit_1(registry, args, message):
 
 
 def test_cli_retrain_out_of_range_option_is_a_usage_error_naming_the_option(registry):
-    result = runner.invoke(app, ["promote", "small", "--max-fpr", "3"])
+    result = runner.invoke(app, ["promote", "good", "--max-fpr", "3"])
     assert result.exit_code == 2
     assert "Invalid value for '--max-fpr'" in result.output
     assert "Traceback" not in result.output
@@ -94,19 +86,19 @@ def test_cli_retrain_out_of_range_option_is_a_usage_error_naming_the_option(regi
 def test_cli_retrain_promote_fairness_gate_refuses_then_force_with_reason_is_recorded(registry, fake_identity_suite):
     import json
 
-    fake_identity_suite({"small": identity_suite_result({"Roma": 0.2}, default=0.1)})
-    refused = runner.invoke(app, ["promote", "small"])
+    fake_identity_suite({"good": identity_suite_result({"Roma": 0.2}, default=0.1)})
+    refused = runner.invoke(app, ["promote", "good"])
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert "fails the identity-term fairness gate" in refused.output
     assert "above the limit of 3.0%" in refused.output and "Roma 20.0%" in refused.output
     assert '--force --reason "why"' in refused.output
-    forced = runner.invoke(app, ["promote", "small", "--force"])
+    forced = runner.invoke(app, ["promote", "good", "--force"])
     assert forced.exit_code == 1 and "--force alone does not override" in forced.output
     assert not (registry / "DEFAULT_MODEL").exists()
 
-    done = runner.invoke(app, ["promote", "small", "--force", "--reason", "Only model with the new label"])
+    done = runner.invoke(app, ["promote", "good", "--force", "--reason", "Only model with the new label"])
     assert done.exit_code == 0, done.output
-    assert "Fairness gate overridden (reason recorded)" in done.output and "Default is now 'small' (forced)" \
+    assert "Fairness gate overridden (reason recorded)" in done.output and "Default is now 'good' (forced)" \
         in done.output
     assert "Identity-term suite: false-positive rate 10.2% (limit 3.0%), highest term Roma 20.0% (limit 5.0%)" \
         in done.output
@@ -115,8 +107,8 @@ def test_cli_retrain_promote_fairness_gate_refuses_then_force_with_reason_is_rec
 
 
 def test_cli_retrain_promote_takes_the_fairness_limits_as_options(registry, fake_identity_suite):
-    fake_identity_suite({"small": identity_suite_result(default=0.1)})
-    result = runner.invoke(app, ["promote", "small", "--max-fpr", "0.2", "--max-term-fpr", "0.2"])
+    fake_identity_suite({"good": identity_suite_result(default=0.1)})
+    result = runner.invoke(app, ["promote", "good", "--max-fpr", "0.2", "--max-term-fpr", "0.2"])
     assert result.exit_code == 0, result.output
     assert "false-positive rate 10.0% (limit 20.0%)" in result.output and "(forced)" not in result.output
 
@@ -125,12 +117,12 @@ def test_cli_retrain_suggest_compare_audit_write_their_outputs(registry, tmp_pat
     backlog = write_csv(tmp_path / "backlog.csv", [{"ref": f"B{k}", "text": r["text"]}
                                                    for k, r in enumerate(_rows(300, 340))])
     out = tmp_path / "to_label.csv"
-    result = runner.invoke(app, ["suggest", "small", str(backlog), "-n", "4", "--out", str(out)])
+    result = runner.invoke(app, ["suggest", "good", str(backlog), "-n", "4", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert len(read_labelled(out)) == 4
 
     held_out = write_csv(tmp_path / "held_out.csv", _rows(300, 420))
-    result = runner.invoke(app, ["compare", "small", "small", str(held_out), "--resamples", "50"])
+    result = runner.invoke(app, ["compare", "good", "good", str(held_out), "--resamples", "50"])
     assert result.exit_code == 0, result.output
     assert "macro avg" in result.output and "No clear difference" in result.output
 

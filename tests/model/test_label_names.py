@@ -2,7 +2,7 @@
 
 import pytest
 
-from classifier.model.label_names import display_name, review_reason
+from classifier.model.label_names import display_name, likely_typo, review_reason
 
 
 @pytest.mark.parametrize(("label", "name"), [
@@ -22,3 +22,13 @@ def test_label_names_review_reason_names_each_label_with_score_threshold_and_sid
         "Immigration is 0.60, close to its threshold 0.55 (given).")
     assert review_reason([], scores, thresholds) == ""
     assert review_reason(["immigration"], {"immigration": float("nan")}, thresholds) == ""
+
+
+@pytest.mark.parametrize(("label", "others", "expected"), [
+    ("immigraton", ["immigration", "race_hate"], "immigration"),
+    ("race_hat", ["race_hate", "religious_hate"], "race_hate"),
+    ("housing", ["immigration", "race_hate"], None),
+    ("race_hate", ["race_hate"], None),  # a label is not a typo of itself
+])
+def test_label_names_likely_typo(label, others, expected):
+    assert likely_typo(label, others) == expected

@@ -25,18 +25,19 @@ from classifier.retrain.registry import (
     promote,
     rollback,
 )
-from tests.helpers import CORPUS, identity_suite_result, write_csv
+from tests.helpers import FIRST_ROWS_FILE, identity_suite_result, write_csv
 
 
 @pytest.fixture(scope="module")
-def trained_models(tmp_path_factory):
-    """A registry folder: 'good' (300 reports), 'worse' (training labels shuffled), 'random_split'."""
+def trained_models(tmp_path_factory, first_rows_trained):
+    """A registry folder: 'good' (the first 300 reports, shared with other tests), 'worse' (training labels
+    shuffled), 'random_split'."""
     from classifier.training.train import train
 
     folder = tmp_path_factory.mktemp("registry_src")
-    with open(CORPUS, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))[:300]
-    good = write_csv(folder / "good.csv", rows)
+    good = first_rows_trained.model_dir.parent / FIRST_ROWS_FILE
+    with open(good, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
     # 'worse' learns from shuffled training labels; its test rows keep their true labels.
     train_rows = [i for i, row in enumerate(rows) if row["split"] == "train"]
     shuffled = [rows[i]["labels"] for i in train_rows]
@@ -46,7 +47,7 @@ def trained_models(tmp_path_factory):
         noisy[i]["labels"] = labels
     worse = write_csv(folder / "worse.csv", noisy)
     models = folder / "models"
-    train(good, models / "good", seed=0)
+    shutil.copytree(first_rows_trained.model_dir, models / "good")
     train(worse, models / "worse", seed=0)
     train(good, models / "random_split", seed=1, test_size=0.25)
     return models, good

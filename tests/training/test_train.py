@@ -146,7 +146,7 @@ def test_training_names_the_rows_of_a_rare_label_and_the_label_it_may_misspell(t
              for i in range(30)]
     rows.append({"text": "protest at the hotel again", "labels": "immigraton", "split": "train"})
     path = write_csv(tmp_path / "typo.csv", rows)
-    with pytest.raises(DataError, match=r"'immigraton' \(1 report: typo.csv row 72; a typo of 'immigration'\?\)"):
+    with pytest.raises(DataError, match=r"'immigraton' \(1 report: typo.csv row 72; a typo for 'immigration'\?\)"):
         train(path, None)
 
 
