@@ -9,7 +9,8 @@ import pytest
 from benchmarks import fresh_probe
 
 
-@pytest.mark.parametrize("path", fresh_probe.PROBES.values(), ids=list(fresh_probe.PROBES))
+@pytest.mark.parametrize("path", [*fresh_probe.PROBES.values(), *fresh_probe.UNOPENED.values()],
+                         ids=[*fresh_probe.PROBES, *fresh_probe.UNOPENED])
 def test_fresh_probe_expands_every_template_over_the_suite_terms(path):
     probe = fresh_probe.load_fresh_probe(path)
     kinds = {template.kind for template in probe.templates}
