@@ -1,0 +1,53 @@
+"""benchmarks/generation_cv.py: the cross-validation that decides on a corpus generation runs end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import generation_cv
+from tests.helpers import CORPUS, ROOT
+
+
+@pytest.mark.slow
+def test_generation_cv_quick_prints_without_with_and_the_difference(capsys):
+    batch = ROOT / "data" / "unused" / "v17passa_01.jsonl"
+    assert generation_cv.main([str(batch), "--quick"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"out-of-fold macro-F1 on the {generation_cv.QUICK_ROWS} existing train rows")
+    seed, without, with_, diff, *per_label = lines[2].split()
+    assert seed == "0" and len(per_label) == 5
+    assert float(diff) == pytest.approx(float(with_) - float(without), abs=1e-4)
+    assert lines[3].startswith(f"mean difference {float(diff):+.4f}")
+
+
+def test_generation_cv_appends_the_batches_after_every_existing_report(tmp_path):
+    from classifier.io.records import read_labelled
+
+    batch = tmp_path / "mine.jsonl"
+    rows = [{"text": f"Test report number {i} about the bins on Larch Close, collected late again", "labels": []}
+            for i in range(10)]
+    batch.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    (tmp_path / "build").mkdir()
+    built = generation_cv.build_with([batch], tmp_path / "build")
+
+    def by_id(path):
+        with open(path, encoding="utf-8", newline="") as handle:
+            return {row["id"]: (row["text"], row["labels"], row["split"]) for row in csv.DictReader(handle)}
+
+    existing, rebuilt = by_id(CORPUS), by_id(built)
+    assert {key: rebuilt[key] for key in existing} == existing  # the same ids, texts, labels and splits
+    assert sorted(text for key, (text, _, _) in rebuilt.items() if key not in existing) == \
+        sorted(row["text"] for row in rows)
+    data = read_labelled(built)
+    old, new = generation_cv.split_rows(data, len(existing))
+    assert len(old) == len(existing) and len(new) == 10 and np.all(new > old.max())
+
+
+def test_generation_cv_refuses_a_missing_batch(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        generation_cv.main([str(tmp_path / "missing.jsonl")])
+    assert exit_info.value.code == 2 and "no such batch file" in capsys.readouterr().err
