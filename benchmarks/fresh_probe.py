@@ -94,20 +94,33 @@ def main(argv=None) -> int:
     parser.add_argument("models", nargs="*", help="saved model folders or names (default: the default model)")
     parser.add_argument("--probe", action="append",
                         help="a probe's JSON file, repeatable (default: the opened fresh probes)")
+    parser.add_argument("--with-identity-sets", action="store_true",
+                        help="also score the identity-term suite and the held-out probe (classifier/fairness/)")
     parser.add_argument("--templates", type=int, default=N_TEMPLATES, help="templates listed per model")
     args = parser.parse_args(argv)
 
     from classifier import load_model
     from classifier.fairness import evaluate_identity_suite
+    from classifier.fairness.suite import load_identity_probe, load_identity_suite
 
-    probes = [load_fresh_probe(path) for path in args.probe or PROBES.values()]
-    models = {name: load_model(name) for name in args.models or [None]}
+    probes = [load_identity_suite(), load_identity_probe()] if args.with_identity_sets else []
+    probes += [load_fresh_probe(path) for path in args.probe or PROBES.values()]
+    models = {name or "default model": load_model(name) for name in args.models or [None]}
+    totals = {name: [0, 0, 0, 0] for name in models}  # wrongly flagged, of; hostile found, of
     for probe in probes:
         print(f"{probe.name} v{probe.version}: {len(probe.templates)} templates x {len(probe.terms)} terms = "
               f"{len(probe.sentences)} sentences")
         for name, model in models.items():
             result = evaluate_identity_suite(model, probe)
-            print("\n".join(describe(name or "default model", result, args.templates)))
+            print("\n".join(describe(name, result, args.templates)))
+            overall = result["overall"]
+            for k, key in enumerate(("false_positives", "n_non_hostile", "hostile_hits", "n_hostile")):
+                totals[name][k] += overall[key]
+    if len(probes) > 1:
+        print(f"all {len(probes)} sets:")
+        for name, (flagged, neutral, found, hostile) in totals.items():
+            print(f"  {name}: {flagged:,} of {neutral:,} neutral and positive sentences wrongly flagged, "
+                  f"{found:,} of {hostile:,} hostile sentences found")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -47,3 +48,23 @@ def test_fresh_probe_scores_a_saved_model(trained, tmp_path, capsys):
     assert out.count("3 templates x 45 terms = 135 sentences") == 2  # each probe given, the model loaded once
     for group in ("religion", "ethnicity", "nationality", "migration_status"):
         assert f"  {group}" in out
+    # The sums over the sets given, as the development-set rule reads them (docs/model_choices.md).
+    flagged, neutral, found, hostile = map(int, re.search(
+        r"\((\d+) of (\d+) neutral and positive sentences\), hostile recall \S+ \((\d+) of (\d+)\)", out).groups())
+    assert "all 2 sets:" in out
+    assert (f"{2 * flagged:,} of {2 * neutral:,} neutral and positive sentences wrongly flagged, "
+            f"{2 * found:,} of {2 * hostile:,} hostile sentences found") in out
+
+
+@pytest.mark.slow
+def test_fresh_probe_with_identity_sets_scores_the_suite_and_the_held_out_probe_first(trained, tmp_path, capsys):
+    probe = json.loads(fresh_probe.PROBE.read_text("utf-8"))
+    probe["templates"] = probe["templates"][:3]
+    small = tmp_path / "probe.json"
+    small.write_text(json.dumps(probe), "utf-8")
+    assert fresh_probe.main([str(trained.model_dir), "--with-identity-sets", "--probe", str(small)]) == 0
+    out = capsys.readouterr().out
+    headers = [line.split(" v")[0] for line in out.splitlines() if " templates x " in line]
+    assert headers == ["tension-classifier identity-term suite", "tension-classifier held-out identity probe",
+                       probe["name"]]
+    assert "all 3 sets:" in out and f"  {trained.model_dir}: " in out
