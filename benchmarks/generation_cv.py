@@ -99,23 +99,25 @@ def cross_validate(data, old: np.ndarray, new: np.ndarray, *, seed: int, folds: 
     return result
 
 
-def format_table(results: dict[int, dict], n_old: int, n_new: int) -> str:
-    labels = list(next(iter(results.values()))["without"]["labels"])
-    short = [label[:8] for label in labels]
-    lines = [f"out-of-fold macro-F1 on the {n_old:,} existing train rows, without and with the {n_new:,} train rows "
-             "of the candidate batches",
-             f"{'seed':>4} {'without':>8} {'with':>8} {'diff':>8}  " + " ".join(f"{name:>9}" for name in short)]
-    diffs = []
-    for seed, result in results.items():
-        diff = result["with"]["macro"] - result["without"]["macro"]
-        diffs.append(diff)
-        per_label = " ".join(f"{result['with']['labels'][label] - result['without']['labels'][label]:>+9.4f}"
-                             for label in labels)
-        lines.append(f"{seed:>4} {result['without']['macro']:>8.4f} {result['with']['macro']:>8.4f} {diff:>+8.4f}  "
-                     + per_label)
-    lines.append(f"mean difference {np.mean(diffs):+.4f}, lowest {min(diffs):+.4f} (the rule: lowest >= -0.002, "
-                 "mean >= -0.0005; then the identity sets)")
-    return "\n".join(lines)
+def header(labels, n_old: int, n_new: int) -> list[str]:
+    return [f"out-of-fold macro-F1 on the {n_old:,} existing train rows, without and with the {n_new:,} train rows "
+            "of the candidate batches",
+            f"{'seed':>4} {'without':>8} {'with':>8} {'diff':>8}  " + " ".join(f"{label[:8]:>9}" for label in labels)]
+
+
+def row(seed: int, result: dict) -> str:
+    """One seed's line: macro-F1 without and with the batches, the difference, and each label's difference."""
+    labels = list(result["without"]["labels"])
+    diff = result["with"]["macro"] - result["without"]["macro"]
+    per_label = " ".join(f"{result['with']['labels'][label] - result['without']['labels'][label]:>+9.4f}"
+                         for label in labels)
+    return f"{seed:>4} {result['without']['macro']:>8.4f} {result['with']['macro']:>8.4f} {diff:>+8.4f}  " + per_label
+
+
+def summary(results: dict[int, dict]) -> str:
+    diffs = [result["with"]["macro"] - result["without"]["macro"] for result in results.values()]
+    return (f"mean difference {np.mean(diffs):+.4f}, lowest {min(diffs):+.4f} (the rule: lowest >= -0.002, "
+            "mean >= -0.0005; then the identity sets)")
 
 
 def main(argv=None) -> int:
@@ -145,10 +147,13 @@ def main(argv=None) -> int:
         folds, seeds = 2, seeds[:1]
     if not len(new):
         parser.error("the candidate batches add no training row (every row went to the test split, or none is new)")
-    results = {seed: cross_validate(data, old, new, seed=seed, folds=folds,
-                                    progress=lambda line: print(line, file=sys.stderr, flush=True))
-               for seed in seeds}
-    print(format_table(results, len(old), len(new)))
+    print("\n".join(header(data.label_set, len(old), len(new))), flush=True)
+    results = {}
+    for seed in seeds:  # each seed's line as soon as it is done: a full run takes minutes per seed
+        results[seed] = cross_validate(data, old, new, seed=seed, folds=folds,
+                                       progress=lambda line: print(line, file=sys.stderr, flush=True))
+        print(row(seed, results[seed]), flush=True)
+    print(summary(results))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 
