@@ -85,6 +85,7 @@ def cross_validate(data, old: np.ndarray, new: np.ndarray, *, seed: int, folds: 
     result = {}
     for mode, extra in (("without", []), ("with", list(new))):
         predicted = np.zeros((len(data), len(labels)), dtype=int)
+        per_fold = []
         for fold, (fit, held) in enumerate(_stratified_folds(data.subset(list(old)), folds, seed)):
             rows = list(old[fit]) + extra
             texts, Y_fit, weight, groups = _with_counterfactuals(data, rows, processed, HARD_NEGATIVE_WEIGHT, seed,
@@ -92,9 +93,10 @@ def cross_validate(data, old: np.ndarray, new: np.ndarray, *, seed: int, folds: 
             tail = _fit_tail(texts, Y_fit, labels, seed=seed, C=None, spacy_pipeline="blank:en",
                              what=f"fold {fold + 1}", sample_weight=weight, groups=groups)
             predicted[old[held]] = np.asarray(tail.predict([processed[i] for i in old[held]]))
+            per_fold.append(label_metrics(Y[old[held]], predicted[old[held]], labels)["macro"]["f1"])
             progress(f"seed {seed}, {mode}: fold {fold + 1} of {folds} done")
         metrics = label_metrics(Y[old], predicted[old], labels)
-        result[mode] = {"macro": metrics["macro"]["f1"],
+        result[mode] = {"macro": metrics["macro"]["f1"], "folds": per_fold,
                         "labels": {label: metrics["labels"][label]["f1"] for label in labels}}
     return result
 
@@ -118,6 +120,17 @@ def summary(results: dict[int, dict]) -> str:
     diffs = [result["with"]["macro"] - result["without"]["macro"] for result in results.values()]
     return (f"mean difference {np.mean(diffs):+.4f}, lowest {min(diffs):+.4f} (the rule: lowest >= -0.002, "
             "mean >= -0.0005; then the identity sets)")
+
+
+def fold_summary(results: dict[int, dict], n_resamples: int = 10_000) -> str:
+    """The paired differences of every held-out fold's macro-F1 (with minus without), over all seeds: their mean,
+    spread and a 90% bootstrap interval of the mean."""
+    diffs = np.concatenate([np.subtract(result["with"]["folds"], result["without"]["folds"])
+                            for result in results.values()])
+    means = np.random.default_rng(0).choice(diffs, size=(n_resamples, len(diffs))).mean(axis=1)
+    low, high = np.quantile(means, [0.05, 0.95])
+    return (f"per fold ({len(diffs)} paired): mean difference {diffs.mean():+.4f}, sd {diffs.std(ddof=1):.4f}, "
+            f"90% interval of the mean {low:+.4f} to {high:+.4f}")
 
 
 def main(argv=None) -> int:
@@ -154,6 +167,7 @@ def main(argv=None) -> int:
                                        progress=lambda line: print(line, file=sys.stderr, flush=True))
         print(row(seed, results[seed]), flush=True)
     print(summary(results))
+    print(fold_summary(results))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 

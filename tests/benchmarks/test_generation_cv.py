@@ -22,6 +22,14 @@ def test_generation_cv_quick_prints_without_with_and_the_difference(capsys):
     assert seed == "0" and len(per_label) == 5
     assert float(diff) == pytest.approx(float(with_) - float(without), abs=1e-4)
     assert lines[3].startswith(f"mean difference {float(diff):+.4f}")
+    assert lines[4].startswith("per fold (2 paired): mean difference ") and "90% interval of the mean" in lines[4]
+
+
+def test_generation_cv_fold_summary_pairs_each_fold_with_its_own():
+    results = {0: {"with": {"folds": [0.80, 0.82]}, "without": {"folds": [0.79, 0.83]}},
+               1: {"with": {"folds": [0.81, 0.81]}, "without": {"folds": [0.80, 0.80]}}}
+    line = generation_cv.fold_summary(results, n_resamples=200)
+    assert line.startswith("per fold (4 paired): mean difference +0.0050, sd 0.0100")
 
 
 def test_generation_cv_appends_the_batches_after_every_existing_report(tmp_path):
