@@ -86,8 +86,8 @@ def validate_files(paths, *, text_column=None, labels_column="labels", allowed_l
         report.unknown_labels = dict(where)
     for label, n in counts.items():
         if n < min_examples:
-            others = [other for other in counts if other != label and counts[other] >= min_examples]
-            report.rare_labels[label] = likely_typo(label, others)
+            common = [other for other in counts if counts[other] >= min_examples]
+            report.rare_labels[label] = likely_typo(label, common)
     return report
 
 
