@@ -82,11 +82,12 @@ def cross_validate(data, old: np.ndarray, new: np.ndarray, *, seed: int, folds: 
     labels = data.label_set
     processed = _preprocess(data.texts, "blank:en")
     Y = np.asarray(data.indicator(labels))
+    splits = list(_stratified_folds(data.subset(list(old)), folds, seed))  # the same folds for both modes
     result = {}
     for mode, extra in (("without", []), ("with", list(new))):
         predicted = np.zeros((len(data), len(labels)), dtype=int)
         per_fold = []
-        for fold, (fit, held) in enumerate(_stratified_folds(data.subset(list(old)), folds, seed)):
+        for fold, (fit, held) in enumerate(splits):
             rows = list(old[fit]) + extra
             texts, Y_fit, weight, groups = _with_counterfactuals(data, rows, processed, HARD_NEGATIVE_WEIGHT, seed,
                                                                  "blank:en", labels)
