@@ -21,8 +21,9 @@ def test_generation_cv_quick_prints_without_with_and_the_difference(capsys):
     seed, without, with_, diff, *per_label = lines[2].split()
     assert seed == "0" and len(per_label) == 5
     assert float(diff) == pytest.approx(float(with_) - float(without), abs=1e-4)
-    assert lines[3].startswith(f"mean difference {float(diff):+.4f}")
+    assert lines[3].startswith(f"per seed: mean difference {float(diff):+.4f}")
     assert lines[4].startswith("per fold (2 paired): mean difference ") and "90% interval of the mean" in lines[4]
+    assert "the rule, over five seeds" in lines[4]
 
 
 def test_generation_cv_fold_summary_pairs_each_fold_with_its_own():
