@@ -38,7 +38,9 @@ DATA = ROOT / "benchmarks" / "data"
 #:   seventeenth generation was then aimed at its misses.
 #: - fresh8: before that seventeenth generation was cross-validated (it was not adopted); opened only after an
 #:   eighteenth generation (threats and pressure to leave, both sides of the line) had been adopted.
-#: - fresh9, fresh10 (:data:`UNOPENED`): after that; not yet scored.
+#: - fresh9: after that, before a nineteenth generation (incidents against a described person, both sides of the
+#:   line) was cross-validated; opened only after it had been adopted.
+#: - fresh10 (:data:`UNOPENED`): after that; not yet scored.
 PROBES = {
     "fresh": DATA / "fresh_probe.json",
     "fresh2": DATA / "fresh_probe_2.json",
@@ -48,12 +50,13 @@ PROBES = {
     "fresh6": DATA / "fresh_probe_6.json",
     "fresh7": DATA / "fresh_probe_7.json",
     "fresh8": DATA / "fresh_probe_8.json",
+    "fresh9": DATA / "fresh_probe_9.json",
 }
 PROBE = PROBES["fresh"]
-#: Written from the codebook alone after the eighteenth generation was adopted, and not yet scored: the measures
-#: for the next change (the ninth) and the one after (the tenth). Not in :data:`PROBES`, so that no benchmark
-#: prints their figures before then (``--probe benchmarks/data/fresh_probe_9.json`` scores one).
-UNOPENED = {"fresh9": DATA / "fresh_probe_9.json", "fresh10": DATA / "fresh_probe_10.json"}
+#: Written from the codebook alone after the eighteenth generation was adopted, and not yet scored: the measure
+#: for the next change. Not in :data:`PROBES`, so that no benchmark prints its figures before then
+#: (``--probe benchmarks/data/fresh_probe_10.json`` scores it).
+UNOPENED = {"fresh10": DATA / "fresh_probe_10.json"}
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
 N_TEMPLATES = 5
 

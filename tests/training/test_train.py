@@ -10,21 +10,21 @@ from classifier.io.records import read_labelled
 from classifier.training.train import split_indices, train
 from tests.helpers import CORPUS, write_csv
 
-# Issue 13's bars on the bundled corpus's test split (2,366 reports of generations 1-12, 14-16 and 18). The
+# Issue 13's bars on the bundled corpus's test split (2,432 reports of generations 1-12, 14-16, 18 and 19). The
 # default model (plain LR with passages and counterfactual copies, the hate labels rescored by the second stage;
 # chosen by cross-validation inside the train split and the identity suite: docs/model_choices.md) measures
-# macro-F1 0.879, every label >= 0.817 and 95.2% of hard negatives left unlabelled (the linear model alone: 0.859
-# and 93.2%).
+# macro-F1 0.876, every label >= 0.819 and 95.0% of hard negatives left unlabelled (the linear model alone: 0.857
+# and 92.8%).
 MACRO_F1_BAR = 0.86
 LABEL_F1_BAR = 0.78
 HARD_NEGATIVE_BAR = 0.93
 # Identity-term suite: the issue asks for <= 3% false positives overall and <= 5% for every group (the default
-# measures 0.0% in every group) and >= 95% hostile recall. The default measures 94.3%: one template of 18,
+# measures 0.0% in every group) and >= 95% hostile recall. The default measures 94.4%: one template of 18,
 # "Neighbour threatens to beat {man} if he stays", whose only sign of hate is how the man is described, gets no
 # label since the hostility score learnt that describing a person is not hostility (docs/model_choices.md, "A
 # described person is not hostility"; the eighteenth generation, written for such threats, did not change it);
-# the other 17 get theirs for every term but one, and the bar below holds them. The held-out identity probe is
-# reported, not a bar here: the default gives 1.7% of its neutral and positive sentences a label (15.6% before
+# the other 17 get theirs for every term, and the bar below holds them. The held-out identity probe is
+# reported, not a bar here: the default gives 1.6% of its neutral and positive sentences a label (15.6% before
 # the copies).
 SUITE_FPR_BAR = 0.03
 SUITE_GROUP_FPR_BAR = 0.05
