@@ -126,7 +126,9 @@ def test_web_review_queue_shows_one_report_and_records_a_correction_as_history(a
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]  # review.js, for the keys
     assert "script-src" not in client.get("/").headers["Content-Security-Policy"]
     first = int(re.search(r'data-report="(\d+)"', page).group(1))
-    assert 'data-key="1"' in page and "<mark" in page  # keys toggle labels; terms are highlighted
+    assert 'data-key="1"' in page  # keys toggle labels
+    graffiti = REPORTS.index("Graffiti on the mosque wall telling Muslims to go home.") + 1
+    assert "<mark" in client.get(f"/review/{graffiti}").get_data(as_text=True)  # a labelled report's terms
     token = _TOKEN.search(page).group(1)
 
     predicted = model.predict([REPORTS[first - 1]])[0].labels
