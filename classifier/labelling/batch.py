@@ -578,7 +578,8 @@ def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any
     cells = {}
     for text, prediction in predictions.items():
         scores = [_score_cell(prediction.scores[label]) for label in labels]
-        reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items() if terms)
+        reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items()
+                            if terms and label in prediction.labels)  # a label under review: in review_reason
         cells[text] = (";".join(prediction.labels), *scores, bool(prediction.needs_review),
                        _review_reason(prediction, thresholds), reasons, prediction.status)
     return [cells[text] for text in texts]
@@ -594,7 +595,7 @@ def _review_reason(prediction: Any, thresholds: dict[str, float]) -> str:
     if not prediction.needs_review:
         return ""
     return review_reason(prediction.review_labels, prediction.scores, thresholds,
-                         getattr(prediction, "unfamiliar", False))
+                         getattr(prediction, "unfamiliar", False), getattr(prediction, "reasons", None))
 
 
 def _score_cell(score: float) -> float | None:

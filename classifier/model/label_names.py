@@ -7,7 +7,7 @@ person reads: the web page, and a file's review reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from difflib import get_close_matches
 
 #: The bundled labels' names; any other label (a team's own) is named by :func:`display_name`'s rule.
@@ -52,7 +52,7 @@ UNFAMILIAR_REASON = ("Few of its words are known to the model: it may be in anot
 
 
 def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thresholds: Mapping[str, float],
-                  unfamiliar: bool = False) -> str:
+                  unfamiliar: bool = False, reasons: Mapping[str, Sequence[str]] | None = None) -> str:
     """Why a report needs review, in plain sentences ("" when it does not).
 
     Parameters
@@ -63,9 +63,14 @@ def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thr
         Label → score, and label → threshold.
     unfamiliar
         Few of the report's words are known to the model (`Prediction.unfamiliar`).
+    reasons
+        Label → the words that raised its score (`Prediction.reasons`): named for a label that was not given, so
+        a reviewer sees what nearly earned it.
 
     >>> review_reason(["israel_palestine"], {"israel_palestine": 0.41}, {"israel_palestine": 0.54})
     'Israel/Palestine is 0.41, close to its threshold 0.54 (not given).'
+    >>> review_reason(["immigration"], {"immigration": 0.5}, {"immigration": 0.56}, reasons={"immigration": ["hotel"]})
+    'Immigration is 0.50, close to its threshold 0.56 (not given; its words: hotel).'
     >>> review_reason([], {}, {}, unfamiliar=True)[:44]
     'Few of its words are known to the model: it '
     """
@@ -75,5 +80,8 @@ def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thr
         if math.isnan(score):
             continue
         given = "given" if score >= threshold else "not given"
+        words = (reasons or {}).get(label) if given == "not given" else None
+        if words:
+            given += f"; its words: {', '.join(words)}"
         parts.append(f"{display_name(label)} is {score:.2f}, close to its threshold {threshold:.2f} ({given})")
     return "; ".join(parts) + "." if parts else ""

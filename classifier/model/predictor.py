@@ -45,12 +45,13 @@ class Prediction:
 
     ``labels`` are those whose score reaches the label's threshold; ``scores`` holds a calibrated probability for
     every label; ``needs_review`` is true when any score lies within the review band of its threshold, when the
-    report is ``unfamiliar``, or when it could not be classified; ``reasons`` maps each assigned label to the words
-    of the report that pushed the score up most, as written (a slur by its family's name, "racial slur"; see
-    :mod:`classifier.model.reasons`); ``status`` is ``"ok"`` or why the report was not classified; ``review_labels``
+    report is ``unfamiliar``, or when it could not be classified; ``reasons`` maps each assigned label, and each
+    label under review that was not given, to the words of the report that pushed the score up most, as written
+    (a slur by its family's name, "racial slur"; see :mod:`classifier.model.reasons`); ``status`` is ``"ok"`` or
+    why the report was not classified; ``review_labels``
     are the labels whose score lies within the review band of their threshold, in the model's label order (empty for
-    an unclassified report: its ``status`` is the reason for review); ``reason_spans`` maps each assigned label to
-    the ``(start, end)`` characters of the text where its reasons occur (every occurrence, in text order), for
+    an unclassified report: its ``status`` is the reason for review); ``reason_spans`` maps the same labels to the
+    ``(start, end)`` characters of the text where its reasons occur (every occurrence, in text order), for
     highlighting; ``unfamiliar`` is true when fewer than :data:`MIN_KNOWN_WORD_SHARE` of the report's words are
     known to the model, or it has none (only emoji or symbols).
     """
@@ -120,9 +121,10 @@ class TensionModel:
             What to do with an empty, non-string or too long item: raise a :class:`DataError` naming its
             position, or return an unclassified :class:`Prediction` whose ``status`` says why.
         explain : bool, default=True
-            Find the words behind each assigned label (``reasons``, ``reason_spans``).
+            Find the words behind each assigned label and each label under review (``reasons``,
+            ``reason_spans``): a reviewer deciding on a label the model nearly gave sees what pushed it.
         top_k : int, default=5
-            Reasons per assigned label.
+            Reasons per label explained.
         max_chars : int or None, default=MAX_TEXT_CHARS (20,000)
             Longer texts are invalid (status ``"text too long"``) and are never preprocessed; None
             lifts the cap.
@@ -202,10 +204,10 @@ class TensionModel:
             from classifier.model.reasons import ReportWords
 
             reports = [ReportWords(*report) for report in zip(texts, processed, spans, strict=True)]
-            top = self._get_explainer().top_terms_batch(reports, matrix, assigned, top_k)
+            top = self._get_explainer().top_terms_batch(reports, matrix, assigned | near, top_k)
         for i in range(len(texts)):
             label_idx = np.flatnonzero(assigned[i])
-            found = {labels[j]: top[i][j] for j in label_idx} if top is not None else {}
+            found = {labels[j]: top[i][j] for j in np.flatnonzero(assigned[i] | near[i])} if top is not None else {}
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
                 scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},

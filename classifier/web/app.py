@@ -415,7 +415,7 @@ def _explain(state: _State, text: str, deadline: float | None = None) -> dict[st
     return {"prediction": prediction, "rows": rows, "colours": colours,
             "legend": [row for row in rows if row["label"] in highlighted],
             "review_reason": review_reason(prediction.review_labels, prediction.scores, thresholds,
-                                           prediction.unfamiliar),
+                                           prediction.unfamiliar, prediction.reasons),
             "review_band": model.review_band,
             "highlighted": highlight(text, spans, colours, markers)}
 

@@ -84,7 +84,8 @@ def test_batch_predictions_match_the_model(tmp_path, model):
         assert row["labels"] == ";".join(prediction.labels)
         assert row["needs_review"] == str(prediction.needs_review).lower()
         assert all(float(row[f"score_{label}"]) == score for label, score in prediction.scores.items())
-        expected_reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items())
+        expected_reasons = "; ".join(f"{label}: {', '.join(terms)}" for label, terms in prediction.reasons.items()
+                                     if label in prediction.labels)  # a label under review not given: review_reason
         assert row["reasons"] == expected_reasons
 
 
@@ -104,13 +105,15 @@ def test_batch_review_reason_names_the_labels_near_their_threshold(tmp_path, mod
         if prediction.status != "ok":
             expected = "Not classified: empty text."
         elif prediction.needs_review:
-            expected = review_reason(prediction.review_labels, prediction.scores, wide.thresholds)
+            expected = review_reason(prediction.review_labels, prediction.scores, wide.thresholds,
+                                     prediction.unfamiliar, prediction.reasons)
             assert "close to its threshold" in expected
             flagged += 1
         else:
             expected = ""
         assert (row["review_reason"] or "") == expected
     assert 0 < flagged < len(texts) - 1
+    assert any("(not given; its words: " in (row["review_reason"] or "") for row in out_rows)
 
 
 def test_batch_utf16_input_keeps_every_row_and_a_broken_one_writes_nothing(tmp_path, model):

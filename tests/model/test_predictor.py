@@ -31,7 +31,7 @@ def test_model_predict_returns_one_prediction_per_text_in_order(default_model):
     for p in out:
         assert set(p.scores) == set(model.labels)
         assert all(0.0 <= s <= 1.0 for s in p.scores.values())
-        assert set(p.reasons) == set(p.labels)
+        assert set(p.reasons) == set(p.labels) | set(p.review_labels)
 
 
 def test_model_leaflet_claiming_asylum_seekers_get_free_houses_is_immigration_and_misinformation(default_model):
@@ -228,3 +228,21 @@ def test_model_explains_a_pipeline_whose_preprocessing_gives_no_token_places():
     for label in p.labels:
         assert all(reason.lower() in text.lower() for reason in p.reasons[label])
         assert all(text[start:end] for start, end in p.reason_spans[label])
+
+
+def test_model_gives_the_words_behind_a_label_under_review_that_was_not_given(model):
+    """A reviewer deciding on a label the model nearly gave sees what pushed it, highlighted where it was written."""
+    import csv
+
+    from classifier.model.predictor import TensionModel
+    from tests.helpers import CORPUS
+
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)][:200]
+    wide = TensionModel(model.pipeline, model.metadata, review_band=0.3)
+    near_misses = 0
+    for text, p in zip(texts, wide.predict(texts), strict=True):
+        for label in set(p.review_labels) - set(p.labels):
+            near_misses += bool(p.reasons[label])
+            assert all(text[start:end] for start, end in p.reason_spans[label])
+    assert near_misses > 0
