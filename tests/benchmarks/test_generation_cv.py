@@ -61,3 +61,18 @@ def test_generation_cv_refuses_a_missing_batch(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         generation_cv.main([str(tmp_path / "missing.jsonl")])
     assert exit_info.value.code == 2 and "no such batch file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('{"text": "bins missed again", "labels": []', "not valid JSON"),
+    ('{"text": "  ", "labels": []}', 'non-empty "text"'),
+    ('{"text": "bins missed again", "labels": "race_hate"}', '"labels" to be a list'),
+])
+def test_generation_cv_names_the_file_and_line_of_a_malformed_batch(tmp_path, capsys, line, expected):
+    batch = tmp_path / "mine.jsonl"
+    batch.write_text('{"text": "a fine first report about the bins", "labels": []}\n' + line + "\n", "utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        generation_cv.main([str(batch), "--quick"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{batch}:2: " in err and expected in err
