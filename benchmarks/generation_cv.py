@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import glob
 import re
 import shutil
 import sys
@@ -137,23 +137,13 @@ def fold_summary(results: dict[int, dict], n_resamples: int = 10_000) -> str:
             "the interval's lower end >= -0.002; then the identity sets)")
 
 
-def malformed_line(batches: list[Path]) -> str:
-    """The first line of the batches that is not a JSON object with a non-empty "text" and a "labels" list, as
-    "FILE:LINE: what is wrong" ("" when every line is well formed), so a typo stops the run before it builds."""
-    for path in batches:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    return f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno})"
-                if not isinstance(record, dict) or not str(record.get("text") or "").strip():
-                    return f'{path}:{number}: expected an object with a non-empty "text"'
-                if not isinstance(record.get("labels"), list):
-                    return f'{path}:{number}: expected "labels" to be a list of label names ([] for no label)'
-    return ""
+def check_batches(batches: list[Path]) -> None:
+    """Stop before the build if a batch line is malformed: ``scripts/check_raw.py`` prints each one (file, line,
+    what is wrong: not JSON, no text, unknown labels) and exits with 1."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import check_raw
+
+    check_raw.load([glob.escape(str(path)) for path in batches])
 
 
 def main(argv=None) -> int:
@@ -168,8 +158,7 @@ def main(argv=None) -> int:
     missing = [str(path) for path in args.batches if not path.is_file()]
     if missing:
         parser.error(f"no such batch file: {', '.join(missing)}")
-    if bad := malformed_line(args.batches):
-        parser.error(bad)
+    check_batches(args.batches)
 
     from classifier.io.records import read_labelled
 
