@@ -80,8 +80,7 @@ def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thr
         if math.isnan(score):
             continue
         given = "given" if score >= threshold else "not given"
-        words = (reasons or {}).get(label) if given == "not given" else None
-        if words:
+        if score < threshold and (words := (reasons or {}).get(label)):
             given += f"; its words: {', '.join(words)}"
         parts.append(f"{display_name(label)} is {score:.2f}, close to its threshold {threshold:.2f} ({given})")
     return "; ".join(parts) + "." if parts else ""

@@ -198,16 +198,17 @@ class TensionModel:
         labels = self.labels
         assigned = proba >= thresholds
         near = near_thresholds(proba, thresholds, self.review_band)
+        explained = assigned | near  # the labels given and those under review get their words
         unfamiliar = unfamiliar_texts(processed, word_vocabulary(self.pipeline))
         top = None
         if explain:
             from classifier.model.reasons import ReportWords
 
             reports = [ReportWords(*report) for report in zip(texts, processed, spans, strict=True)]
-            top = self._get_explainer().top_terms_batch(reports, matrix, assigned | near, top_k)
+            top = self._get_explainer().top_terms_batch(reports, matrix, explained, top_k)
         for i in range(len(texts)):
             label_idx = np.flatnonzero(assigned[i])
-            found = {labels[j]: top[i][j] for j in np.flatnonzero(assigned[i] | near[i])} if top is not None else {}
+            found = {labels[j]: top[i][j] for j in np.flatnonzero(explained[i])} if top is not None else {}
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
                 scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},
