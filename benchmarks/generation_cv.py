@@ -33,8 +33,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for folder in (ROOT, ROOT / "scripts"):  # the package, and scripts/build_corpus.py and check_raw.py
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 RAW = ROOT / "data" / "raw"
 CORPUS = ROOT / "data" / "reports.csv"
@@ -43,7 +44,6 @@ QUICK_ROWS = 500
 
 def build_with(batches: list[Path], folder: Path) -> Path:
     """``folder/reports.csv``: the corpus of ``data/raw`` with ``batches`` appended as one more generation."""
-    sys.path.insert(0, str(ROOT / "scripts"))
     import build_corpus
 
     raw = folder / "raw"
@@ -140,7 +140,6 @@ def fold_summary(results: dict[int, dict], n_resamples: int = 10_000) -> str:
 def check_batches(batches: list[Path]) -> None:
     """Stop before the build if a batch line is malformed: ``scripts/check_raw.py`` prints each one (file, line,
     what is wrong: not JSON, no text, unknown labels) and exits with 1."""
-    sys.path.insert(0, str(ROOT / "scripts"))
     import check_raw
 
     check_raw.load([glob.escape(str(path)) for path in batches])
