@@ -42,7 +42,9 @@ DATA = ROOT / "benchmarks" / "data"
 #:   line) was cross-validated; opened only after it had been adopted.
 #: - fresh10: after that, before a twentieth generation (ethnic and national groups kept out and campaigned
 #:   against) was cross-validated; opened only after it had been adopted.
-#: - fresh11 (:data:`UNOPENED`): after that; not yet scored.
+#: - fresh11: after that, before a twenty-first generation (refusals, campaigns and talk against a group) was
+#:   cross-validated; opened only after it had been adopted.
+#: - fresh12 (:data:`UNOPENED`): after that; not yet scored.
 PROBES = {
     "fresh": DATA / "fresh_probe.json",
     "fresh2": DATA / "fresh_probe_2.json",
@@ -54,11 +56,12 @@ PROBES = {
     "fresh8": DATA / "fresh_probe_8.json",
     "fresh9": DATA / "fresh_probe_9.json",
     "fresh10": DATA / "fresh_probe_10.json",
+    "fresh11": DATA / "fresh_probe_11.json",
 }
 PROBE = PROBES["fresh"]
 #: Probes written from the codebook alone and not yet scored, kept out of :data:`PROBES` so that no benchmark
 #: prints their figures before the change they are the measure for (``--probe PATH`` scores one).
-UNOPENED: dict[str, Path] = {"fresh11": DATA / "fresh_probe_11.json"}
+UNOPENED: dict[str, Path] = {"fresh12": DATA / "fresh_probe_12.json"}
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
 N_TEMPLATES = 5
 

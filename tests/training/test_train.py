@@ -10,11 +10,11 @@ from classifier.io.records import read_labelled
 from classifier.training.train import split_indices, train
 from tests.helpers import CORPUS, write_csv
 
-# Issue 13's bars on the bundled corpus's test split (2,498 reports of generations 1-12, 14-16 and 18-20). The
+# Issue 13's bars on the bundled corpus's test split (2,564 reports of generations 1-12, 14-16 and 18-21). The
 # default model (plain LR with passages and counterfactual copies, the hate labels rescored by the second stage;
 # chosen by cross-validation inside the train split and the identity suite: docs/model_choices.md) measures
-# macro-F1 0.874, every label >= 0.812 and 95.6% of hard negatives left unlabelled (the linear model alone: 0.855
-# and 93.5%).
+# macro-F1 0.877, every label >= 0.811 and 95.2% of hard negatives left unlabelled (the linear model alone: 0.859
+# and 93.3%).
 MACRO_F1_BAR = 0.86
 LABEL_F1_BAR = 0.78
 HARD_NEGATIVE_BAR = 0.93
@@ -24,7 +24,7 @@ HARD_NEGATIVE_BAR = 0.93
 # label since the hostility score learnt that describing a person is not hostility (docs/model_choices.md, "A
 # described person is not hostility"; the eighteenth generation, written for such threats, did not change it);
 # the other 17 get theirs for every term, and the bar below holds them. The held-out identity probe is
-# reported, not a bar here: the default gives 1.4% of its neutral and positive sentences a label (15.6% before
+# reported, not a bar here: the default gives 1.3% of its neutral and positive sentences a label (15.6% before
 # the copies).
 SUITE_FPR_BAR = 0.03
 SUITE_GROUP_FPR_BAR = 0.05
