@@ -179,9 +179,11 @@ def test_explain_batch_gives_no_reasons_to_rows_without_labels(chunk):
 def test_explain_predictions_carry_the_per_report_reasons(chunk, model):
     reports, matrix, assigned, explainer = chunk
     predictions = model.predict(TEXTS, top_k=3)
-    # The labels the model gave (the second stage rescores the hate labels), explained as the explainer does.
-    given = np.array([[label in p.labels for label in model.labels] for p in predictions])
-    expected = _per_report(explainer, reports[: len(TEXTS)], matrix[: len(TEXTS)], given, 3)
+    # The labels the model gave (the second stage rescores the hate labels) and those under review that it did not
+    # give, explained as the explainer does.
+    explained = np.array([[label in p.labels or label in p.review_labels for label in model.labels]
+                          for p in predictions])
+    expected = _per_report(explainer, reports[: len(TEXTS)], matrix[: len(TEXTS)], explained, 3)
     for prediction, top in zip(predictions, expected, strict=True):
         assert prediction.reasons == {model.labels[j]: _texts(reasons) for j, reasons in top.items()}
         assert prediction.reason_spans == {
