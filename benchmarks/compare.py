@@ -112,12 +112,11 @@ def people_check(model, labels, every: int = 1) -> dict:
     against their term; with ``every`` > 1, on every ``every``-th sentence of each set only."""
     from dataclasses import replace
 
-    from benchmarks.fresh_probe import load_fresh_probe
-    from classifier.fairness import load_identity_probe, load_identity_suite, score_identity_suite
+    from benchmarks.fresh_probe import opened_identity_sets
+    from classifier.fairness import score_identity_suite
 
     out = {}
-    sets = (load_identity_suite(), load_identity_probe(), *map(load_fresh_probe, FRESH_PROBES.values()))
-    for name, suite in zip(PEOPLE_SETS, sets, strict=True):
+    for name, suite in opened_identity_sets().items():  # the names of PEOPLE_SETS, in its order
         suite = replace(suite, sentences=suite.sentences[::every])
         # A peer gives labels, not scores: its 0/1 labels scored against thresholds of 0.5 are its labels.
         given = np.asarray(model.predict(suite.texts), dtype=float)

@@ -74,6 +74,15 @@ def load_fresh_probe(path=PROBE):
     return build_probe(json.loads(Path(path).read_text("utf-8")))
 
 
+def opened_identity_sets() -> dict:
+    """The identity-term suite, the held-out probe and the opened fresh probes (:data:`PROBES`), by the names the
+    benchmarks give them: ``suite``, ``probe``, then the keys of :data:`PROBES`."""
+    from classifier.fairness.suite import load_identity_probe, load_identity_suite
+
+    return {"suite": load_identity_suite(), "probe": load_identity_probe(),
+            **{name: load_fresh_probe(path) for name, path in PROBES.items()}}
+
+
 def describe(name: str, result: dict, n_templates: int = N_TEMPLATES) -> list[str]:
     """One model's lines: overall and per-group figures, then the templates it does worst on."""
     from classifier.fairness.metrics import format_rate

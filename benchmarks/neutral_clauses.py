@@ -28,10 +28,9 @@ QUICK_EVERY = 20
 
 def hostile_sentences(every: int = 1) -> list:
     """The hostile sentences of the identity suite, the held-out probe and the opened fresh probes."""
-    from benchmarks.fresh_probe import PROBES, load_fresh_probe
-    from classifier.fairness.suite import load_identity_probe, load_identity_suite
+    from benchmarks.fresh_probe import opened_identity_sets
 
-    sets = [load_identity_suite(), load_identity_probe(), *map(load_fresh_probe, PROBES.values())]
+    sets = opened_identity_sets().values()
     hostile = [sentence for suite in sets for sentence in suite.sentences if sentence.kind == "hostile"]
     return hostile[::every]
 
