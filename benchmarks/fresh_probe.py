@@ -44,7 +44,10 @@ DATA = ROOT / "benchmarks" / "data"
 #:   against) was cross-validated; opened only after it had been adopted.
 #: - fresh11: after that, before a twenty-first generation (refusals, campaigns and talk against a group) was
 #:   cross-validated; opened only after it had been adopted.
-#: - fresh12 (:data:`UNOPENED`): after that; not yet scored.
+#: - fresh12: after that, before a twenty-second generation (hostile words reported with plain description around
+#:   them, and everyday reports naming a group in the same plain style) was cross-validated; opened only after it
+#:   had been adopted.
+#: - fresh13 (:data:`UNOPENED`): after fresh12, also before that generation was cross-validated; not yet scored.
 PROBES = {
     "fresh": DATA / "fresh_probe.json",
     "fresh2": DATA / "fresh_probe_2.json",
@@ -57,11 +60,12 @@ PROBES = {
     "fresh9": DATA / "fresh_probe_9.json",
     "fresh10": DATA / "fresh_probe_10.json",
     "fresh11": DATA / "fresh_probe_11.json",
+    "fresh12": DATA / "fresh_probe_12.json",
 }
 PROBE = PROBES["fresh"]
 #: Probes written from the codebook alone and not yet scored, kept out of :data:`PROBES` so that no benchmark
 #: prints their figures before the change they are the measure for (``--probe PATH`` scores one).
-UNOPENED: dict[str, Path] = {"fresh12": DATA / "fresh_probe_12.json"}
+UNOPENED: dict[str, Path] = {"fresh13": DATA / "fresh_probe_13.json"}
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
 N_TEMPLATES = 5
 
