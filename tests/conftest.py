@@ -27,6 +27,15 @@ SMALL_CORPUS_REPORTS = 800
 DEFAULT_MODEL_MODULES = ("tests/model/test_predictor.py", "tests/training/test_train.py")
 
 
+def pytest_configure(config):
+    """Under pytest-xdist, one process per test by default (``TENSION_JOBS=1`` unless set): each worker already
+    keeps a CPU busy, so worker processes and threads of their own only add the cost of starting them (about 40
+    of 470 CPU-seconds of the suite). Tests of several processes ask for them explicitly (``--jobs``, ``n_jobs``
+    or their own ``TENSION_JOBS``)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("TENSION_JOBS", "1")
+
+
 def _module(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
