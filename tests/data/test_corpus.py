@@ -67,6 +67,16 @@ def test_corpus_carries_no_unmasked_slur():
     assert not found, f"unmasked slurs in {found}: mask them in data/raw/ (e.g. 'p*ki') and rebuild"
 
 
+def test_corpus_spells_out_no_word_of_the_packaged_slur_lexicon():
+    """Every slur the preprocessing maps (written out, spaced or in leetspeak) is masked with a mask sign."""
+    from classifier.model.slurs import packaged_lexicon
+
+    lexicon = packaged_lexicon()
+    found = [(ref, match.family) for ref, text in _texts() for match in lexicon.find(text)
+             if not set(text[match.start:match.end]) & set("*#@$_")]
+    assert not found, f"slurs written out in {found}: mask them in data/raw/ (e.g. 'p*ki') and rebuild"
+
+
 @pytest.mark.parametrize("kind", ["email", "phone", "postcode"])
 def test_corpus_contact_details_are_reserved_fictional_ones(kind):
     """What the preprocessor masks as a contact detail is a reserved one: e-mails at example.com/.org, Ofcom's
