@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from classifier.io.cpus import JOBS_VARIABLE
 from tests.helpers import (
     CORPUS,
     FIRST_ROWS,
@@ -33,7 +34,7 @@ def pytest_configure(config):
     of 470 CPU-seconds of the suite). Tests of several processes ask for them explicitly (``--jobs``, ``n_jobs``
     or their own ``TENSION_JOBS``)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        os.environ.setdefault("TENSION_JOBS", "1")
+        os.environ.setdefault(JOBS_VARIABLE, "1")
 
 
 def _module(nodeid: str) -> str:
@@ -95,7 +96,7 @@ def _train_once(tmp_path_factory, name: str, data: Path | Callable[[Path], Path]
         # One process: the other xdist worker keeps the second CPU busy, so worker processes would only add the
         # cost of starting them and of sending them the features (about 8 CPU-seconds); the model is the same.
         with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("TENSION_JOBS", "1")
+            patch.setenv(JOBS_VARIABLE, "1")
             result = train(data, shared / name, seed=0)
         saved.write_bytes(pickle.dumps(result))
         return result
