@@ -149,10 +149,10 @@ def train_cli(
     progress = stage_lines(quiet)
     candidate = False
     if out is None:
-        out = models_dir() / DEFAULT_MODEL_NAME
-        if out.exists():
-            from classifier.retrain.registry import new_model_name
+        from classifier.retrain.registry import current_default, new_model_name
 
+        out = models_dir() / DEFAULT_MODEL_NAME
+        if out.exists() or current_default() is not None:  # a promoted default need not be called "default"
             out, candidate = models_dir() / new_model_name(), True
 
     with model_dir_lock(out):  # a second `train --out` of this folder fails now, not after both "Saved"
@@ -275,10 +275,12 @@ def predict_cli(
 @app.command("info")
 @user_errors
 def info_cli(model: Annotated[Path, typer.Argument(help="Model folder or name.")]) -> None:
-    """Print a model's metadata (labels, thresholds, data, versions, metrics) as JSON."""
-    from classifier.model.persistence import read_metadata, resolve_model_dir
+    """Print a model's metadata (labels, thresholds, data, versions, metrics) as JSON, then check its files."""
+    from classifier.model.persistence import read_metadata, read_model_file, resolve_model_dir
 
-    typer.echo(json.dumps(read_metadata(resolve_model_dir(model)), indent=2))
+    folder = resolve_model_dir(model)
+    typer.echo(json.dumps(read_metadata(folder), indent=2))
+    read_model_file(folder)  # a corrupt or changed model file ends in an error after the metadata, not exit 0
 
 
 @app.command("validate")

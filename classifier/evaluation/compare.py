@@ -335,7 +335,7 @@ def _verdict(name_a, name_b, macro, confidence, n) -> str:
     if macro["ci_high"] < 0:
         return f"{name_b} is worse than {name_a}: macro-F1 {macro['f1_b']:.3f} vs {macro['f1_a']:.3f} ({ci})."
     return (
-        f"No clear difference between {name_a} and {name_b} on these {n} reports: macro-F1 {macro['f1_b']:.3f} vs "
+        f"No clear difference between {name_b} and {name_a} on these {n} reports: macro-F1 {macro['f1_b']:.3f} vs "
         f"{macro['f1_a']:.3f} ({ci})."
     )
 

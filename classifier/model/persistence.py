@@ -136,12 +136,49 @@ def save_model(pipeline, out_dir, metadata: dict, card: str | None = None, rows:
     Raises
     ------
     ModelError
-        Another process is saving into ``out_dir``, or ``out_dir`` is a symbolic link or a file.
+        Another process is saving into ``out_dir``, or ``out_dir`` is a symbolic link, a file, the current
+        folder or a folder holding anything but a model (`check_model_out`).
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with model_dir_lock(out_dir):
         return _save_model(pipeline, out_dir, metadata, card, rows)
+
+
+#: What a model folder may hold; saving replaces the folder, so anything else in it would be deleted.
+MODEL_FOLDER_FILES = frozenset({MODEL_FILE, METADATA_FILE, ROWS_FILE, CARD_FILE, MODEL_FILES[1]})
+
+
+def check_model_out(out_dir) -> Path:
+    """Refuse a folder that saving a model into would destroy anything but an older model; returns ``out_dir``.
+
+    A model is saved by replacing its folder as a whole, so the folder must be new, empty or a model folder.
+
+    Raises
+    ------
+    ModelError
+        ``out_dir`` is the current folder or one that holds it, a file, or a folder holding other files (the
+        message names some of them).
+    """
+    out_dir = Path(out_dir)
+    resolved, here = out_dir.resolve(), Path.cwd().resolve()
+    if resolved == here or resolved in here.parents or not resolved.name:
+        raise ModelError(
+            f"'{out_dir}' is the current folder or one that holds it; a model is saved as a folder of its own, "
+            "which replaces what is there. Choose a new folder, e.g. --out models/my_model."
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ModelError(f"'{out_dir}' exists and is not a folder; choose another --out or remove it.")
+    if out_dir.is_dir() and not out_dir.is_symlink():
+        others = sorted(path.name for path in out_dir.iterdir() if path.name not in MODEL_FOLDER_FILES)
+        if others:
+            shown = ", ".join(repr(name) for name in others[:3]) + (" ..." if len(others) > 3 else "")
+            raise ModelError(
+                f"'{out_dir}' holds {len(others)} file(s) or folder(s) that are not part of a model ({shown}); "
+                "saving a model there would replace the folder and delete them. Choose a new folder for the "
+                "model (e.g. --out models/my_model), or move those files out first."
+            )
+    return out_dir
 
 
 @contextlib.contextmanager
@@ -163,6 +200,7 @@ def model_dir_lock(out_dir) -> Iterator[Path]:
             f"'{out_dir}' is a symbolic link; a model folder must be a real folder. Remove the link or choose "
             "another --out."
         )
+    check_model_out(out_dir)
     lock = out_dir.parent / f".{out_dir.name}.lock"
 
     def busy(pid: int | None) -> ModelError:
@@ -280,11 +318,15 @@ def read_metadata(model_dir) -> dict:
                 f"'{path}' is a symbolic link; a model is loaded only from a real folder of real files, so that "
                 "what was checked is what is loaded. Copy the model folder instead of linking it."
             )
+    if not model_dir.is_dir():
+        raise ModelError(f"'{model_dir}' is a file, not a model folder. Give the folder a model was saved to "
+                         "(tension models lists them).")
     if not meta_path.is_file():
-        raise ModelError(
-            f"'{model_dir}' has no {METADATA_FILE}, so it is not a complete model folder. Retrain it with "
-            f"tension train DATA --out {model_dir}"
-        )
+        holds_model = any((model_dir / name).exists() for name in MODEL_FOLDER_FILES)
+        fix = (f"Retrain it with tension train DATA --out {model_dir}" if holds_model else
+               "Give the folder a model was saved to (tension models lists them), or train one into a new folder: "
+               "tension train DATA --out models/my_model")
+        raise ModelError(f"'{model_dir}' has no {METADATA_FILE}, so it is not a complete model folder. {fix}")
     try:
         metadata = json.loads(meta_path.read_text("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -139,6 +139,9 @@ class TensionModel:
             raise ConfigError(f"'max_chars' must be a positive int or None. Got {max_chars!r}.")
         if isinstance(texts, str):
             raise DataError("predict() expects a list of texts, got a single string. Wrap it: predict([text]).")
+        if isinstance(texts, Mapping | bytes) or not isinstance(texts, Iterable):
+            raise DataError(f"predict() expects a list of texts, got {type(texts).__name__}. Pass a list (or another "
+                            "sequence) of strings, e.g. predict([text]) or predict(frame['text'].tolist()).")
         items = list(texts)
         statuses = [_status_of(item, max_chars) for item in items]
         if on_invalid == "raise":

@@ -235,13 +235,15 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     """
     from classifier.evaluation.metrics import hard_negative_check, label_metrics, review_flag_check
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
-    from classifier.model.persistence import library_versions, save_model
+    from classifier.model.persistence import check_model_out, library_versions, save_model
     from classifier.model.predictor import TensionModel, near_thresholds
     from classifier.model.provenance import TrainingRows
     from classifier.reports.model_card import render_model_card
 
     started = time.perf_counter()
     usable_cpus()  # a bad $TENSION_JOBS fails here, not after the preprocessing
+    if out_dir is not None:
+        check_model_out(out_dir)  # and an --out that saving would destroy
     paths = [data_paths] if isinstance(data_paths, str | Path) else list(data_paths)
     tell(progress, f"reading {len(paths)} labelled file(s)")
     data = read_labelled_files(data_paths, text_column=text_column, labels_column=labels_column,

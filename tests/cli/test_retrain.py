@@ -276,3 +276,26 @@ def test_cli_audit_to_review_bad_input_queues_nothing_and_keeps_every_row(tmp_pa
         assert progress(store)["total"] == int(re.search(r"Queued (\d+) suspect", result.output).group(1))
     finally:
         store.close()
+
+
+def test_cli_retrain_train_without_out_never_writes_default_when_another_model_is_the_default(registry,
+                                                                                             monkeypatch):
+    """With 'good' promoted and no folder named 'default', a new model goes to a dated candidate folder."""
+    import classifier.training.train as training
+
+    def where(data, out, **options):
+        raise DataError(f"would save to {out.name}")
+
+    monkeypatch.setattr(training, "train", where)
+    assert "would save to default" in runner.invoke(app, ["train", str(CORPUS)]).output
+    assert runner.invoke(app, ["promote", "good"]).exit_code == 0
+    output = runner.invoke(app, ["train", str(CORPUS)]).output
+    assert "would save to" in output and "would save to default" not in output
+
+
+def test_cli_retrain_no_clear_difference_names_the_models_in_the_order_of_their_figures():
+    from classifier.evaluation.compare import _verdict
+
+    macro = {"f1_a": 0.718, "f1_b": 0.730, "diff": 0.012, "ci_low": -0.01, "ci_high": 0.03}
+    assert "between conf and base on these 350 reports: macro-F1 0.730 vs 0.718 (+0.012" in _verdict(
+        "base", "conf", macro, 0.95, 350)

@@ -442,3 +442,67 @@ def test_persistence_no_default_model_names_the_option_the_variable_and_the_plac
     for expected in ("--model", "$TENSION_MODELS_DIR", f"searched upward from {nowhere}", "none found",
                      str(nowhere.parent / "user-data" / "tension-classifier" / "models")):
         assert expected in message
+
+
+# -- where a model may be saved: saving replaces the folder, so nothing but an older model may be lost -------
+
+def test_persistence_save_refuses_a_folder_holding_other_files_and_keeps_them(trained, tmp_path):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "train_me.csv").write_text("id,text,labels\n", "utf-8")
+    (folder / "notes.md").write_text("mine\n", "utf-8")
+    message = _save_error(trained, folder)
+    assert "holds 2 file(s)" in message and "'notes.md'" in message and "delete them" in message
+    assert sorted(path.name for path in folder.iterdir()) == ["notes.md", "train_me.csv"]
+
+
+def test_persistence_save_replaces_an_older_model_and_fills_an_empty_folder(trained, model_copy, tmp_path):
+    save_model(trained.model.pipeline, model_copy, trained.metadata)
+    (tmp_path / "empty").mkdir()
+    save_model(trained.model.pipeline, tmp_path / "empty", trained.metadata)
+    assert load_model(model_copy).labels == load_model(tmp_path / "empty").labels
+
+
+def test_persistence_save_refuses_the_current_folder_and_its_parents(trained, tmp_path, monkeypatch):
+    (tmp_path / "inner").mkdir()
+    monkeypatch.chdir(tmp_path / "inner")
+    for out in (".", "..", str(tmp_path / "inner")):
+        assert "is the current folder or one that holds it" in _save_error(trained, out)
+    assert list((tmp_path / "inner").iterdir()) == []
+
+
+def test_persistence_train_refuses_a_folder_of_other_files_before_training(small_labelled, tmp_path):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    folder = tmp_path / "datadir"
+    folder.mkdir()
+    data = folder / "train_me.csv"
+    data.write_bytes(small_labelled.read_bytes())
+    result = CliRunner().invoke(app, ["train", str(data), "--out", str(folder), "-q"])
+    assert result.exit_code == 1 and "not part of a model ('train_me.csv')" in result.output
+    assert "fitting" not in result.output and "Saved" not in result.output
+    assert data.read_bytes() == small_labelled.read_bytes()
+
+
+def test_persistence_info_checks_the_model_file_after_printing_the_metadata(model_copy):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    ok = CliRunner().invoke(app, ["info", str(model_copy)])
+    assert ok.exit_code == 0 and json.loads(ok.output)["format_version"] == 2
+    data = (model_copy / MODEL_FILE).read_bytes()
+    (model_copy / MODEL_FILE).write_bytes(data[: len(data) // 2])
+    truncated = CliRunner().invoke(app, ["info", str(model_copy)])
+    assert truncated.exit_code == 1 and '"format_version": 2' in truncated.output
+    assert "does not match the SHA-256" in truncated.output
+
+
+def test_persistence_a_folder_that_is_not_a_model_is_not_offered_as_an_out(tmp_path):
+    (tmp_path / "notes.txt").write_text("x", "utf-8")
+    with pytest.raises(ModelError, match="not a complete model folder. Give the folder a model was saved to"):
+        load_model(tmp_path)
+    with pytest.raises(ModelError, match="is a file, not a model folder"):
+        load_model(tmp_path / "notes.txt")
