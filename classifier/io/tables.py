@@ -1469,6 +1469,8 @@ class AtomicTableWriter:
         self._workbook.active = self._workbook._sheets.index(self._workbook[active])
 
     def _discard_xlsx(self) -> None:
+        if self._workbook is None and not self._sheet_temps:
+            return  # not an XLSX file: nothing to import openpyxl for (slow the first time)
         from openpyxl.worksheet import _writer as sheet_writer
 
         if self._workbook is not None:
@@ -1572,16 +1574,18 @@ class AtomicTableWriter:
         if self._state == "committed":
             return
         self._state = "aborted"
-        if self._handle is not None:
-            try:
-                self._handle.close()
-            except OSError:  # a full disk fails the final flush too; the file is removed anyway
-                pass
-            self._handle = None
-        self._discard_xlsx()
-        temp = getattr(self, "temp_path", None)
-        if temp is not None:
-            temp.unlink(missing_ok=True)
+        try:
+            if self._handle is not None:
+                try:
+                    self._handle.close()
+                except OSError:  # a full disk fails the final flush too; the file is removed anyway
+                    pass
+                self._handle = None
+            self._discard_xlsx()
+        finally:  # whatever interrupts the above (a second Ctrl-C), the file of report text goes
+            temp = getattr(self, "temp_path", None)
+            if temp is not None:
+                temp.unlink(missing_ok=True)
 
     def __enter__(self) -> AtomicTableWriter:
         return self

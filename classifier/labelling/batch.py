@@ -440,7 +440,8 @@ class _Terminated(BaseException):
 
 @contextlib.contextmanager
 def _cleanup_on_termination() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into an exception for the length of a run, then die of the signal as usual.
+    """Turn SIGTERM/SIGHUP into an exception for the length of a run, then die of the signal as usual; and let
+    only the first Ctrl-C (SIGINT) interrupt a run, so that a second one cannot cut the clean-up short.
 
     By default these signals end the process at once, leaving temporary files of report text behind.
     Only signals still at their default action are taken over (a caller's own handler, or SIG_IGN under
@@ -458,10 +459,20 @@ def _cleanup_on_termination() -> Iterator[None]:
             received.append(signum)
             raise _Terminated(signum)
 
+    def interrupt(signum: int, frame: Any) -> None:
+        if not received:
+            received.append(signum)
+            if _HELD_INTERRUPT["holding"]:
+                _HELD_INTERRUPT["pending"] = True  # raised at the end of _interrupts_held()
+                return
+            raise KeyboardInterrupt
+
     for name in ("SIGTERM", "SIGHUP"):
         signum = getattr(signal, name, None)
         if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
             previous[signum] = signal.signal(signum, stop)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
     try:
         yield
     except _Terminated as terminated:
@@ -473,6 +484,25 @@ def _cleanup_on_termination() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+#: A Ctrl-C caught by the handler of `_cleanup_on_termination` while `_interrupts_held` holds it.
+_HELD_INTERRUPT = {"holding": False, "pending": False}
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until its end, where it is raised: a worker process is never
+    left half-started (its start-up data cut short, which it would report with a traceback of its own). Only
+    under the handler of `_cleanup_on_termination`; elsewhere a Ctrl-C interrupts as usual."""
+    _HELD_INTERRUPT.update(holding=True, pending=False)
+    try:
+        yield
+    finally:
+        pending = _HELD_INTERRUPT["pending"]
+        _HELD_INTERRUPT.update(holding=False, pending=False)
+    if pending:
+        raise KeyboardInterrupt
 
 
 def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, force: bool) -> None:
@@ -631,14 +661,17 @@ def _labelled_chunks(
         payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError) as error:
         raise ModelError(_NOT_SENDABLE.format(error=error)) from error
-    executor = ProcessPoolExecutor(jobs, mp_context=_worker_context(), initializer=_init_worker, initargs=(payload,))
+    context = _worker_context()
+    _start_worker_server(context)
+    executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(payload,))
     try:
         pending: collections.deque = collections.deque()
         limit = jobs * _CHUNKS_IN_FLIGHT_PER_JOB
         for rows in itertools.chain(chunks, [None]):
             if rows is not None:
                 texts = [cell_to_str(row[text_col]) for row in rows]
-                pending.append((rows, executor.submit(_label_in_worker, texts, max_chars)))
+                with _interrupts_held():  # submit() may start a worker process
+                    pending.append((rows, executor.submit(_label_in_worker, texts, max_chars)))
             while pending and (len(pending) >= limit or rows is None):
                 done_rows, future = pending.popleft()
                 yield done_rows, _worker_result(future)
@@ -659,6 +692,21 @@ def _worker_context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__, "classifier.model.predictor", "spacy.lang.en"])
     return context
+
+
+def _start_worker_server(context: Any) -> None:
+    """Start the fork server with Ctrl-C ignored, as it ignores it anyway once its imports are done: a Ctrl-C to
+    the terminal's process group during those imports would otherwise print its traceback. Only from the main
+    thread (where the signal handler can be changed); elsewhere the server starts with the first worker."""
+    if context.get_start_method() != "forkserver" or threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 _NOT_SENDABLE = ("this model object cannot be sent to the worker processes ({error}). Fix: give the model's folder "

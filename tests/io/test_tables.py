@@ -376,6 +376,25 @@ def test_tables_atomic_writer_abort_removes_temp(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["out.csv", "out.xlsx"])
+def test_tables_atomic_writer_abort_removes_temp_even_when_interrupted_half_way(tmp_path: Path, monkeypatch,
+                                                                               name) -> None:
+    """A second Ctrl-C during the clean-up of the first must not leave the file of report text behind."""
+    writer = AtomicTableWriter(tmp_path / name, COLUMNS)
+    writer.write_rows(TRICKY_ROWS)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "_discard_xlsx", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        writer.abort()
+    assert not writer.temp_path.exists()
+    monkeypatch.undo()
+    writer._discard_xlsx()  # what the interruption skipped: openpyxl's own sheet files
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_tables_atomic_writer_unknown_key_raises(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"found also \['surprise'\]"), AtomicTableWriter(
         tmp_path / "out.csv", COLUMNS

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -421,6 +422,29 @@ def test_batch_interrupted_run_leaves_no_output(tmp_path, model, monkeypatch, er
     assert not (tmp_path / "review.csv").exists()
     assert existing.read_text("utf-8") == "previous output"
     assert _no_leftovers(tmp_path) == []
+
+
+def test_batch_only_the_first_ctrl_c_interrupts_a_run_and_one_during_a_worker_start_waits_for_it():
+    import os
+    import signal
+
+    from classifier.labelling.batch import _cleanup_on_termination, _interrupts_held
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    cleaned = []
+    with pytest.raises(KeyboardInterrupt), _cleanup_on_termination():
+        try:
+            with _interrupts_held():
+                os.kill(os.getpid(), signal.SIGINT)  # held: the block still runs to its end
+                cleaned.append("held")
+        finally:
+            os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C during the clean-up: ignored
+            cleaned.append("clean-up done")
+    assert cleaned == ["held", "clean-up done"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt):  # outside a run, Ctrl-C works as usual
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
 
 
 def test_batch_failure_in_a_worker_leaves_no_output(tmp_path, model):
