@@ -249,18 +249,24 @@ def predict_cli(
 ) -> None:
     """Print labels, scores, the review flag and the reasons for each text."""
     from classifier.errors import ConfigError
-    from classifier.model.predictor import load_model
+    from classifier.model.limits import MAX_TEXT_CHARS
+    from classifier.model.predictor import STATUS_TOO_LONG, load_model
 
     if not texts:
         raise ConfigError("tension predict takes a model, then one or more texts; got one argument only. Name the "
                           "model first: tension predict default \"REPORT TEXT\" "
                           "('default' is the default model).")
     loaded = load_model(model)
-    predictions = loaded.predict(texts)
+    predictions = loaded.predict(texts, on_invalid="flag")  # an empty or too long text is a line of its own
     if as_json:
         typer.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
         return
     for number, prediction in enumerate(predictions, 1):
+        if prediction.status != "ok":
+            hint = (f"; over {MAX_TEXT_CHARS:,} characters: label it from a file with tension label FILE --max-chars N"
+                    if prediction.status == STATUS_TOO_LONG else "")
+            typer.echo(f"{number}. not labelled: {prediction.status} (needs review{hint})")
+            continue
         labels = ", ".join(prediction.labels) or "(no label)"
         review = "  [needs review]" if prediction.needs_review else ""
         if prediction.unfamiliar:

@@ -11,7 +11,9 @@ def label_metrics(Y_true, Y_pred, labels) -> dict:
     """Per-label precision, recall, F1, support, TP/FP/FN, plus macro and micro averages.
 
     Precision (or recall) with no predicted (or true) positives is reported as 0.0, as scikit-learn's
-    ``zero_division=0`` does.
+    ``zero_division=0`` does. The macro average leaves out a label with no example in the data and none
+    predicted (a label of the model that the file lacks, F1 undefined rather than 0); ``macro_left_out`` names
+    them. A label the data lacks but the model gives keeps its F1 of 0.
     """
     Y_true = np.asarray(Y_true, dtype=int).reshape(-1, len(labels))
     Y_pred = np.asarray(Y_pred, dtype=int).reshape(-1, len(labels))
@@ -31,12 +33,14 @@ def label_metrics(Y_true, Y_pred, labels) -> dict:
     fn = sum(m["fn"] for m in per_label.values())
     micro_p = tp / (tp + fp) if tp + fp else 0.0
     micro_r = tp / (tp + fn) if tp + fn else 0.0
+    averaged = [m for m in per_label.values() if m["tp"] + m["fp"] + m["fn"]]
     return {
         "labels": per_label,
         "macro": {
-            key: float(np.mean([m[key] for m in per_label.values()])) if per_label else 0.0
+            key: float(np.mean([m[key] for m in averaged])) if averaged else 0.0
             for key in ("precision", "recall", "f1")
         },
+        "macro_left_out": [label for label, m in per_label.items() if not m["tp"] + m["fp"] + m["fn"]],
         "micro": {
             "precision": micro_p,
             "recall": micro_r,
@@ -148,6 +152,9 @@ def format_table(metrics: dict, hard_negatives: dict | None = None, thresholds: 
     for name in ("macro", "micro"):
         m = metrics[name]
         lines.append(f"{name + ' avg':<18}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}")
+    if metrics.get("macro_left_out"):
+        lines.append(f"macro avg over the {len(metrics['labels']) - len(metrics['macro_left_out'])} labels the data "
+                     f"has or the model gave; left out, with no example and none given: {metrics['macro_left_out']}")
     lines.append(f"exact match (all labels right): {metrics['exact_match']:.3f} on {metrics['n_reports']} reports")
     if hard_negatives is not None:
         overall = hard_negatives["overall"]

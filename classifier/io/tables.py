@@ -1057,7 +1057,8 @@ def find_column(
     """Return the column to use for `purpose`.
 
     `given` (e.g. from ``--text-column``) wins and must exist; otherwise the first of `candidates`
-    present. Matching is exact first, then case-insensitive (surrounding spaces ignored).
+    present. Matching is exact first, then ignoring case, surrounding spaces, and spaces or hyphens in place
+    of underscores ("Report Text" is ``report_text``).
 
     Raises
     ------
@@ -1066,14 +1067,17 @@ def find_column(
     """
     option = f"--{purpose.replace('_', '-')}-column"
     available = ", ".join(repr(column) for column in columns) or "(none)"
+    def folded(name: str) -> str:
+        return re.sub(r"[\s_-]+", "_", name.strip().casefold())
+
     by_folded: dict[str, str] = {}
     for column in columns:
-        by_folded.setdefault(column.strip().casefold(), column)
+        by_folded.setdefault(folded(column), column)
 
     def lookup(name: str) -> str | None:
         if name in columns:
             return name
-        return by_folded.get(name.strip().casefold())
+        return by_folded.get(folded(name))
 
     if given is not None:
         found = lookup(given)

@@ -506,6 +506,9 @@ def _interrupts_held() -> Iterator[None]:
 
 
 def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, force: bool) -> None:
+    if input_path.is_dir():  # before the output, whose default name is made from the input's
+        raise DataError(f"{input_path}: expected a file to label, found a folder; give the path of a file inside "
+                        "it (CSV, TSV, XLSX or JSONL).")
     for what, path in (("output", output_path), ("review file", review_path)):
         if path is not None and path.is_dir():
             raise DataError(

@@ -25,6 +25,14 @@ from classifier.model.pipeline import (
     pipeline_features,
     second_stage_proba,
 )
+from classifier.model.preprocess import (
+    EMAIL_TOKEN,
+    HANDLE_TOKEN,
+    NUMBER_TOKEN,
+    PHONE_TOKEN,
+    POSTCODE_TOKEN,
+    URL_TOKEN,
+)
 
 STATUS_OK = "ok"
 STATUS_EMPTY = "empty text"
@@ -262,19 +270,27 @@ def word_vocabulary(pipeline) -> dict | None:
     return getattr(word, "vocabulary_", None)
 
 
+#: Placeholders of the preprocessing that stand for no word: a text made of them only (a number, a date, a
+#: link: what a wrong column or a broken export gives) has nothing for the model to read.
+NOT_WORDS = frozenset({URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, HANDLE_TOKEN, NUMBER_TOKEN})
+
+
 def unfamiliar_texts(processed, vocabulary, min_share=MIN_KNOWN_WORD_SHARE) -> np.ndarray:
     """Per preprocessed text, whether fewer than ``min_share`` of its tokens are in ``vocabulary``, or it has no
-    token at all (only emoji or punctuation); never without a vocabulary.
+    word at all (only emoji, punctuation, numbers or links: no token of two letters or more but placeholders);
+    never without a vocabulary.
 
-    >>> unfamiliar_texts(["the bin be late", "wir brennen die moschee"], {"the": 0, "bin": 1, "be": 2, "die": 3})
-    array([False,  True])
+    >>> unfamiliar_texts(["the bin be late", "wir brennen die moschee", "xxnum xxnum"],
+    ...                  {"the": 0, "bin": 1, "be": 2, "die": 3, "xxnum": 4})
+    array([False,  True,  True])
     """
     out = np.zeros(len(processed), dtype=bool)
     if vocabulary is None:
         return out
     for i, text in enumerate(processed):
         tokens = text.split()
-        out[i] = sum(token in vocabulary for token in tokens) < min_share * len(tokens) if tokens else True
+        has_word = any(token not in NOT_WORDS and sum(char.isalpha() for char in token) >= 2 for token in tokens)
+        out[i] = not has_word or sum(token in vocabulary for token in tokens) < min_share * len(tokens)
     return out
 
 

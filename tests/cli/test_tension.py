@@ -99,6 +99,16 @@ def test_cli_predict_info_and_evaluate(trained, small_corpus):
             f"{probe['false_positive_rate']:.1%}") in evaluated.output
 
 
+def test_cli_predict_an_empty_or_too_long_text_gets_a_line_of_its_own(trained):
+    texts = ["swastika painted on the synagogue", "", "word " * 5000, "asylum hotel"]
+    result = runner.invoke(app, ["predict", str(trained.model_dir), *texts])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if not line.startswith(" ")]
+    assert [line.split(".")[0] for line in lines] == ["1", "2", "3", "4"]
+    assert lines[1] == "2. not labelled: empty text (needs review)"
+    assert lines[2].startswith("3. not labelled: text too long (needs review; over 20,000 characters")
+
+
 def test_cli_user_errors_are_one_line_exit_1(tmp_path):
     bad = write_csv(tmp_path / "bad.csv", [{"words": "x", "labels": ""}])
     result = runner.invoke(app, ["train", str(bad), "--out", str(tmp_path / "m")])

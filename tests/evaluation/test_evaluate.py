@@ -101,3 +101,19 @@ def test_review_flag_check_counts_a_report_wrong_when_any_label_is():
     assert format_review_flag(review) == (
         "needs review (a score within 0.15 of its threshold): 2 of 4 reports (50.0%); they hold 1 of the 2 reports "
         "with a wrong or missing label (50.0%); of the reports not flagged, 50.0% have one")
+
+
+def test_evaluate_macro_average_leaves_out_a_label_neither_in_the_data_nor_given():
+    from sklearn.metrics import f1_score
+
+    from classifier.evaluation.metrics import format_table, label_metrics
+
+    Y_true = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+    Y_pred = np.array([[1, 0, 0], [0, 0, 0], [1, 1, 0], [0, 1, 0]])
+    metrics = label_metrics(Y_true, Y_pred, ["a", "b", "new"])
+    assert metrics["macro_left_out"] == ["new"]
+    assert metrics["macro"]["f1"] == pytest.approx(f1_score(Y_true[:, :2], Y_pred[:, :2], average="macro"))
+    assert "left out, with no example and none given: ['new']" in format_table(metrics)
+    given = label_metrics(Y_true, np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0], [0, 1, 0]]), ["a", "b", "new"])
+    assert given["macro_left_out"] == [] and given["labels"]["new"]["f1"] == 0.0  # given wrongly: counts as 0
+    assert given["macro"]["f1"] == pytest.approx(np.mean([1.0, 0.5, 0.0]))

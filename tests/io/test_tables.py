@@ -421,6 +421,13 @@ def test_tables_find_column_given_and_candidates() -> None:
     assert find_column(columns, ["text"], given="received", purpose="date") == "Received"
 
 
+def test_tables_find_column_spaces_and_hyphens_stand_for_underscores() -> None:
+    from classifier.io.columns import TEXT_COLUMNS
+
+    for header in (["ID", "Report Text", "Date"], ["id", "report-text"], ["id", " REPORT_TEXT "]):
+        assert find_column(header, TEXT_COLUMNS) == header[1]
+
+
 def test_tables_find_column_errors_list_columns() -> None:
     with pytest.raises(DataError, match=r"looked for 'text', 'report'.*'ID', 'Body'.*--text-column"):
         find_column(["ID", "Body"], ["text", "report"])

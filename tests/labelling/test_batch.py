@@ -385,6 +385,14 @@ def test_batch_refuses_to_overwrite_the_input(tmp_path, model):
     assert source.read_bytes() == before
 
 
+@pytest.mark.parametrize("output", [None, "x.csv"])
+def test_batch_a_folder_given_as_the_input_is_named_as_one(tmp_path, model, output):
+    (tmp_path / "in").mkdir()
+    with pytest.raises(DataError, match="in: expected a file to label, found a folder"):
+        label_file(tmp_path / "in", None if output is None else tmp_path / output, model=model)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in"]
+
+
 def test_batch_refuses_an_existing_output_without_force(tmp_path, model):
     source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
     output = tmp_path / "out.csv"

@@ -104,6 +104,14 @@ def test_model_report_of_emoji_or_symbols_only_needs_review(model):
     assert all(p.status == "ok" and p.unfamiliar and p.needs_review for p in out)
 
 
+def test_model_report_of_numbers_dates_or_links_only_needs_review(model):
+    """What a wrong text column or a broken export gives: nothing for the model to read."""
+    texts = ["12345", "3.14", "2024-01-09 00:00:00", "https://example.com/a", "a 1", "hotel 12"]
+    out = type(model)(model.pipeline, model.metadata, review_band=0.0).predict(texts)
+    assert [p.unfamiliar for p in out] == [True] * 5 + [False]
+    assert [p.needs_review for p in out] == [True] * 5 + [False]
+
+
 def test_model_unfamiliar_share_of_known_words():
     from classifier.model.predictor import unfamiliar_texts
 
