@@ -199,7 +199,9 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
     ``min_rows`` such reports (or ``min_per_label`` of a label; defaults
     :data:`~classifier.evaluation.compare.MIN_ROWS` and ``MIN_PER_LABEL``) is a refusal with the reason;
     ``force`` promotes without a comparison then. The candidate is refused when its macro-F1 over the labels both
-    models know is lower than the default's, or when it lacks a label the default has, unless ``force``.
+    models know is lower than the default's, when it lacks a label the default has, or when it adds one that its
+    own test split does not vouch for (fewer than ``min_per_label`` examples there, or an F1 of 0), unless
+    ``force``.
 
     The fairness gate (:mod:`classifier.fairness.gate`) scores both models on the identity-term suite and
     refuses a candidate whose false-positive rate on its neutral and positive sentences is above ``max_fpr``
@@ -269,6 +271,13 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
                     f"Not promoted: '{name}' does not predict label(s) {missing}, which the default '{default}' "
                     "does. Retrain with those labels, or pass --force to promote it anyway."
                 )
+            unvouched = _new_labels_unvouched(candidate.metadata, comparison["labels_only_in_b"], min_per_label)
+            if not force and unvouched:
+                raise ModelError(
+                    f"Not promoted: '{name}' adds label(s) that the default '{default}' lacks and that its own test "
+                    f"split does not vouch for: {'; '.join(unvouched)}. Label more reports of them and retrain, or "
+                    "pass --force to promote it anyway."
+                )
             if not force and macro["f1_b"] < macro["f1_a"]:
                 raise ModelError(
                     f"Not promoted: '{name}' has macro-F1 {macro['f1_b']:.3f} on the {comparison['n_reports']} "
@@ -297,6 +306,22 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
     _set_default(name, default, action="promote", forced=force, result=result)
     result.next_rollback = previous_default()
     return result
+
+
+def _new_labels_unvouched(metadata: dict, new_labels, min_per_label: int | None) -> list[str]:
+    """Each of ``new_labels`` (the candidate's, not the default's) with fewer than ``min_per_label`` examples in
+    the candidate's own test split or an F1 of 0 there, as "label (F1 x on n test reports)"."""
+    from classifier.evaluation.compare import MIN_PER_LABEL
+
+    needed = MIN_PER_LABEL if min_per_label is None else min_per_label
+    scored = metadata.get("metrics", {}).get("labels", {})
+    found = []
+    for label in new_labels:
+        figures = scored.get(label, {"f1": 0.0, "support": 0})
+        if figures["support"] < needed or figures["f1"] <= 0:
+            found.append(f"{label} (F1 {figures['f1']:.3f} on {figures['support']} test reports; at least {needed} "
+                         "and an F1 above 0 needed)")
+    return found
 
 
 def _gate_figures(suite: dict) -> dict:

@@ -421,3 +421,26 @@ def test_registry_rollback_names_the_model_it_will_restore_and_when_none_is_left
     assert (last.name, last.next_rollback) == ("good", None)
     with pytest.raises(ModelError, match="no previous default left to roll back to"):
         rollback()
+
+
+def test_registry_promote_refuses_a_new_label_its_own_test_split_does_not_vouch_for(registry, monkeypatch):
+    """A team's own label that the candidate adds must have examples in its test split and some F1 there."""
+    import classifier.evaluation.compare as compare
+
+    real = compare.compare_models
+
+    def with_a_new_label(*args, **kwargs):
+        return {**real(*args, **kwargs), "labels_only_in_b": ["antisocial_behaviour"]}
+
+    monkeypatch.setattr(compare, "compare_models", with_a_new_label)
+    promote("worse")
+    metadata = json.loads((registry / "good" / "metadata.json").read_text())
+    metadata["metrics"]["labels"]["antisocial_behaviour"] = {"f1": 0.0, "support": 6}
+    _forge(registry / "good", **{"metrics": metadata["metrics"]})
+    with pytest.raises(ModelError, match=r"adds label\(s\) that the default 'worse' lacks .*antisocial_behaviour "
+                                         r"\(F1 0.000 on 6 test reports; at least 3 and an F1 above 0 needed\)"):
+        promote("good")
+    assert current_default() == "worse"
+    metadata["metrics"]["labels"]["antisocial_behaviour"] = {"f1": 0.4, "support": 6}
+    _forge(registry / "good", **{"metrics": metadata["metrics"]})
+    assert promote("good").name == "good"
