@@ -79,7 +79,11 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
         if not name:
             continue
         if not LABEL_NAME.match(name):
-            suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+            parts = [part for part in re.split(r"\s*[,|/+&]\s*", name.lower()) if part]
+            if len(parts) > 1 and all(LABEL_NAME.match(part) for part in parts):  # another separator
+                suggestion = LABEL_SEPARATOR.join(parts)
+            else:
+                suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
             raise DataError(
                 f"{where}: label '{name}' is not a valid label name (lowercase letters, digits and "
                 f"underscores, separated by '{LABEL_SEPARATOR}'). Did you mean '{suggestion}'?"

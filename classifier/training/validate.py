@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from classifier.io.records import format_conflict, label_conflicts, normalise_text, read_labelled
 from classifier.model.label_names import likely_typo
+from classifier.training.train import MIN_POSITIVES
 
 NEAR_DUPLICATE_COSINE = 0.8
 SHARED_RUN_WORDS = 8
@@ -35,7 +36,8 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.exact_duplicates or self.near_duplicates or self.unknown_labels or self.conflicts)
+        return not (self.exact_duplicates or self.near_duplicates or self.unknown_labels or self.conflicts
+                    or self.rare_labels)
 
 
 def validate_file(path, **options) -> ValidationReport:
@@ -150,6 +152,7 @@ def format_report(report: ValidationReport, *, show_all: bool = False) -> str:
         lines.append(f"unknown label '{label}' in {len(sources)} row(s), e.g. {', '.join(sources[:5])}")
     for label, match in report.rare_labels.items():
         hint = f" (a typo for '{match}'?)" if match else ""
-        lines.append(f"label '{label}' has only {report.label_counts[label]} example(s){hint}")
+        lines.append(f"label '{label}' has only {report.label_counts[label]} example(s){hint}: tension train "
+                     f"refuses a label with fewer than {MIN_POSITIVES} training reports")
     lines.append("OK" if report.ok else "PROBLEMS FOUND: fix the rows above before training.")
     return "\n".join(lines)

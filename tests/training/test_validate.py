@@ -77,3 +77,25 @@ def test_validate_several_files_finds_conflicts_across_them_and_lists_all_on_req
     full = format_report(report, show_all=True).splitlines()
     assert "  old.csv row 26 ['race_hate'] vs new.csv row 26 no label" in full
     assert sum(" vs " in line for line in full) == 25 and not any("more (--show-all" in line for line in full)
+
+
+def test_validate_a_label_too_rare_to_train_is_a_problem_not_ok(tmp_path):
+    from classifier.training.validate import format_report
+
+    rows = [{"text": f"completely different report about topic {w}", "labels": "race_hate"} for w in
+            "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo".split()]
+    rows.append({"text": "a report about something else entirely", "labels": "racism"})
+    report = validate_file(write_csv(tmp_path / "v.csv", rows))
+    assert not report.ok and list(report.rare_labels) == ["racism"]
+    text = format_report(report)
+    assert "label 'racism' has only 1 example(s): tension train refuses a label with fewer than 10" in text
+    assert text.endswith("PROBLEMS FOUND: fix the rows above before training.")
+
+
+@pytest.mark.parametrize("cell", ["race_hate,immigration", "race_hate | immigration", "race_hate/immigration"])
+def test_validate_labels_joined_by_another_separator_get_the_semicolon_hint(cell):
+    from classifier.errors import DataError
+    from classifier.io.records import parse_labels
+
+    with pytest.raises(DataError, match="Did you mean 'race_hate;immigration'"):
+        parse_labels(cell, "row 2")
