@@ -62,6 +62,9 @@ def register(app: typer.Typer, user_errors) -> None:
                                           labels_column=labels_column, split=split)
         typer.echo(f"{metrics['n_reports']} reports: macro F1 {metrics['macro']['f1']:.3f}, "
                    f"mean ECE {metrics['macro_ece']:.3f}")
+        if trained := metrics.get("data", {}).get("trained_on_rows", 0):
+            typer.echo(f"warning: {trained} of these reports are ones the model trained on, so these figures flatter "
+                       "it; score it on reports it never saw (--split test on its own data, or a newer file).")
         if metrics["labels_not_in_model"]:
             typer.echo(f"labels in the data that the model does not know (not scored): "
                        f"{metrics['labels_not_in_model']}")

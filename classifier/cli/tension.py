@@ -196,10 +196,13 @@ def evaluate_cli(
     report: Annotated[
         Path | None, typer.Option(help="Also write metrics.json and a self-contained report.html to this folder.")
     ] = None,
+    unseen_only: Annotated[
+        bool, typer.Option("--unseen-only", help="Leave out the reports the model trained on (it records them).")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Score a saved model on any labelled file, and on the identity-term suite."""
-    from classifier.evaluation.evaluate import evaluate_model
+    from classifier.evaluation.evaluate import evaluate_model, trained_on_note
     from classifier.evaluation.metrics import format_table
     from classifier.fairness import (
         PROBE_NOTE,
@@ -215,8 +218,11 @@ def evaluate_cli(
     tell(progress, "loading the model")
     loaded = load_model(model)
     tell(progress, f"scoring the reports of {data}")
-    result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split)
+    result = evaluate_model(loaded, data, text_column=text_column, labels_column=labels_column, split=split,
+                            unseen_only=unseen_only)
     typer.echo(f"{result['n_reports']} reports from {data}")
+    if note := trained_on_note(result):
+        typer.echo(note)
     typer.echo(format_table(result["metrics"], result["hard_negatives"], result["thresholds"],
                             result["review_flag"]))
     tell(progress, "scoring the identity-term suite")

@@ -137,6 +137,8 @@ def build_metrics(model, data_path, evaluation: dict, *, split=None, n_errors: i
             "sha256": next(iter(data.file_hashes.values()), None),
             "split": split,
             "n_reports": int(evaluation["n_reports"]),
+            "trained_on_rows": int(evaluation.get("trained_on_rows", 0)),
+            "unseen_only": bool(evaluation.get("unseen_only", False)),
             "no_label": int(sum(not row for row in data.labels)),
             "label_counts": dict(sorted(counts_in_data.items())),
         },

@@ -117,3 +117,22 @@ def test_evaluate_macro_average_leaves_out_a_label_neither_in_the_data_nor_given
     given = label_metrics(Y_true, np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0], [0, 1, 0]]), ["a", "b", "new"])
     assert given["macro_left_out"] == [] and given["labels"]["new"]["f1"] == 0.0  # given wrongly: counts as 0
     assert given["macro"]["f1"] == pytest.approx(np.mean([1.0, 0.5, 0.0]))
+
+
+def test_evaluate_says_how_many_reports_the_model_trained_on_and_can_leave_them_out(trained, small_corpus):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    runner = CliRunner()
+    everything = runner.invoke(app, ["evaluate", str(trained.model_dir), str(small_corpus), "-q"])
+    n_train = trained.metadata["rows"]["train"]
+    assert f"warning: {n_train} of these" in everything.output and "--unseen-only" in everything.output
+    unseen = runner.invoke(app, ["evaluate", str(trained.model_dir), str(small_corpus), "-q", "--unseen-only"])
+    assert f"left out: {n_train} report(s)" in unseen.output
+    assert f"{trained.metrics['macro']['f1']:.3f}" in unseen.output  # what is left is its test split
+    test_only = runner.invoke(app, ["evaluate", str(trained.model_dir), str(small_corpus), "-q", "--split", "test"])
+    assert "trained on" not in test_only.output.split("identity-term suite")[0]
+    only_train = runner.invoke(app, ["evaluate", str(trained.model_dir), str(small_corpus), "-q", "--split", "train",
+                                     "--unseen-only"])
+    assert only_train.exit_code == 1 and "Every report of" in only_train.output
