@@ -32,6 +32,7 @@ import errno
 import io
 import itertools
 import json
+import math
 import os
 import re
 import warnings
@@ -841,12 +842,16 @@ class TableReader:
                 "levels deep; flatten that line or remove it."
             )
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
+                                parse_float=_finite_float)
         except json.JSONDecodeError as error:
+            message = error.msg.removesuffix(" at")  # "Invalid control character at" + " at column N"
             raise DataError(
                 f"{where}: expected one JSON object per line, could not parse it "
-                f"({error.msg} at column {error.colno}); fix or remove that line."
+                f"({message} at column {error.colno}); fix or remove that line."
             ) from None
+        except _NotStrictJson as error:
+            raise DataError(f"{where}: {error}; fix that line.") from None
         except (ValueError, RecursionError) as error:  # e.g. a number of more than 4,300 digits
             raise DataError(
                 f"{where}: expected one JSON object per line, could not read it ({type(error).__name__}); "
@@ -996,6 +1001,31 @@ def _xml_declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+class _NotStrictJson(ValueError):
+    """A JSON line that Python's parser accepts but that is not JSON or would lose data (the message says why)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in record:
+            raise _NotStrictJson(f"the key {_safe_key(key)} appears twice in one object, and only one value can "
+                                 "be kept; remove or rename the other")
+        record[key] = value
+    return record
+
+
+def _no_constant(name: str) -> float:
+    raise _NotStrictJson(f"found {name}, which is not JSON (write null for a missing value, or a string)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotStrictJson(f"the number {text[:20]} is too large to hold (it would read as infinity)")
+    return value
 
 
 def _json_depth_exceeds(line: str, limit: int) -> bool:

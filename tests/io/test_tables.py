@@ -330,6 +330,11 @@ def test_tables_jsonl_union_of_keys_in_first_seen_order(tmp_path: Path) -> None:
         ('{"text": "a"}\n["not", "an", "object"]\n', "line 2: expected a JSON object"),
         ('{"text": "a"}\n{"text": broken}\n', "line 2: expected one JSON object per line"),
         ('{"text": "a"}\n\n{"text": "b"}\n', "line 2: expected a JSON object, found a blank line"),
+        ('{"text": NaN}\n', "line 1: found NaN, which is not JSON"),
+        ('{"text": "a", "n": -Infinity}\n', "line 1: found -Infinity, which is not JSON"),
+        ('{"text": "a", "n": 1e999}\n', "line 1: the number 1e999 is too large"),
+        ('{"text": "one", "text": "two"}\n', "line 1: the key 'text' appears twice in one object"),
+        ('{"text": "a\x01b"}\n', r"line 1: .*\(Invalid control character at column 12\)"),
     ],
 )
 def test_tables_jsonl_bad_line_raises_with_line_number(tmp_path: Path, content: str, message: str) -> None:
