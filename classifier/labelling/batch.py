@@ -324,7 +324,10 @@ def label_file(
         reader = stack.enter_context(
             TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
         )
-        text_col = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
+        try:
+            text_col = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
+        except DataError as error:
+            raise DataError(f"{error}{_sheet_hint(reader)}") from None
         names = added_column_names(reader.columns, labels)
         columns = [*reader.columns, *names.values()]
         summary = BatchSummary(
@@ -503,6 +506,15 @@ def _interrupts_held() -> Iterator[None]:
         _HELD_INTERRUPT.update(holding=False, pending=False)
     if pending:
         raise KeyboardInterrupt
+
+
+def _sheet_hint(reader: TableReader) -> str:
+    """For a workbook of several sheets, which one was read and how to read another; else ""."""
+    others = [name for name in reader.worksheet_names if name != reader.sheet_title]
+    if reader.sheet_title is None or not others:
+        return ""
+    return (f" That is the header of the sheet {reader.sheet_title!r}; the workbook also has "
+            f"{', '.join(map(repr, others))}: read another with --sheet NAME.")
 
 
 def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, force: bool) -> None:

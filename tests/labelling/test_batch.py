@@ -385,6 +385,20 @@ def test_batch_refuses_to_overwrite_the_input(tmp_path, model):
     assert source.read_bytes() == before
 
 
+def test_batch_a_workbook_whose_first_sheet_has_no_text_column_names_the_sheet_and_the_others(tmp_path, model):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Tension report export"])
+    book.create_sheet("Data").append(["id", "text"])
+    book.save(tmp_path / "in.xlsx")
+    with pytest.raises(DataError, match="header of the sheet 'Cover'; the workbook also has 'Data': read another "
+                                        "with --sheet NAME"):
+        label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", model=model)
+    assert label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", model=model, sheet="Data").rows_out == 0
+
+
 @pytest.mark.parametrize("output", [None, "x.csv"])
 def test_batch_a_folder_given_as_the_input_is_named_as_one(tmp_path, model, output):
     (tmp_path / "in").mkdir()
