@@ -232,6 +232,12 @@ def _detect_encoding(path: Path) -> tuple[str, bool]:
         first = handle.read(_SCAN_BLOCK)
         if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not first.startswith(codecs.BOM_UTF32_LE):
             return "utf-16", False
+        head = first[:512]
+        if len(head) >= 4 and head.count(0) * 4 >= len(head):  # text has no NUL bytes; UTF-16 has one per letter
+            raise DataError(
+                f"{path}: looks like UTF-16 text without a byte-order mark (every other byte is zero), which cannot "
+                "be read reliably; save it as UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)') and try again."
+            )
         has_bom = first.startswith(_UTF8_BOM)
         block = first[len(_UTF8_BOM) :] if has_bom else first
         while block:

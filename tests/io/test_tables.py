@@ -536,3 +536,11 @@ def test_tables_xlsx_reader_closes_every_file_it_opens_even_on_a_bad_workbook(tm
     with pytest.raises(DataError, match="zip archive"):
         TableReader(bad).open()
     assert len(handles) == 2 and all(handle.closed for handle in handles)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_tables_utf16_without_a_byte_order_mark_is_named_not_misread(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes("id,text\n1,hello there\n".encode(encoding))
+    with pytest.raises(DataError, match="looks like UTF-16 text without a byte-order mark"):
+        read_rows(path)
