@@ -74,7 +74,7 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def cv_cli(
         data: DataFilesArg,
-        k: Annotated[int, typer.Option("--k", "-k", min=2, help="Number of folds.")] = 5,
+        k: Annotated[int, typer.Option("--k", "-k", "--folds", min=2, help="Number of folds.")] = 5,
         seed: SeedOpt = 0,
         split: Annotated[
             str | None, typer.Option(help="Only rows whose 'split' column has this value (default: all rows).")

@@ -109,11 +109,16 @@ def register(app: typer.Typer, user_errors) -> None:
             float, typer.Option(**FRACTION_RANGE, help="Never pick two reports more similar than this (TF-IDF "
                                 "cosine, above 0).")
         ] = 0.8,
+        force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
     ) -> None:
         """Pick the reports whose labels would help the model most, ready to label."""
+        from classifier.errors import DataError
         from classifier.retrain.suggest import suggest_for_labelling
 
         out = out or _default_output(f"to_label_{unlabelled.stem}.csv")
+        if out.exists() and not force:  # a file to label may already hold labels someone filled in
+            raise DataError(f"{out} already exists (it may hold labels filled in since); choose another --out, "
+                            "or pass --force to replace it.")
         rows = suggest_for_labelling(model, unlabelled, n, text_column=text_column, out=out,
                                      max_similarity=max_similarity)
         short = f" (only {len(rows)} distinct enough)" if len(rows) < n else ""

@@ -56,6 +56,9 @@ class LabelledData:
     def only_split(self, split: str, where: str = "the data") -> LabelledData:
         """The rows whose ``split`` column is ``split``; a clear error when there are none."""
         keep = [i for i, s in enumerate(self.splits) if s == split]
+        if not keep and all(s is None for s in self.splits):
+            raise DataError(f"{where} has no 'split' column, so --split {split} selects nothing. Drop --split to "
+                            "score every row (tension evaluate --unseen-only leaves out those a model trained on).")
         if not keep:
             raise DataError(f"No rows of {where} have split '{split}'. Use train or test, or drop --split.")
         return self.subset(keep)

@@ -30,7 +30,7 @@ def test_report_cv_passes_its_options_and_writes_json(monkeypatch, tmp_path):
     monkeypatch.setattr(cv, "cross_validate_metrics", lambda data, k, **options: calls.append((data, k, options))
                         or CV_RESULT)
     out = tmp_path / "sub" / "cv.json"
-    result = runner.invoke(app, ["cv", "a.csv", "b.csv", "--k", "3", "--seed", "4", "--jobs", "2",
+    result = runner.invoke(app, ["cv", "a.csv", "b.csv", "--folds", "3", "--seed", "4", "--jobs", "2",
                                  "--json", str(out)])
 
     assert result.exit_code == 0, result.output

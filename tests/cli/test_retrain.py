@@ -120,6 +120,11 @@ def test_cli_retrain_suggest_compare_audit_write_their_outputs(registry, tmp_pat
     result = runner.invoke(app, ["suggest", "good", str(backlog), "-n", "4", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert len(read_labelled(out)) == 4
+    filled_in = out.read_bytes()
+    again = runner.invoke(app, ["suggest", "good", str(backlog), "-n", "3", "--out", str(out)])
+    assert again.exit_code == 1 and "already exists" in again.output and out.read_bytes() == filled_in
+    forced = runner.invoke(app, ["suggest", "good", str(backlog), "-n", "3", "--out", str(out), "--force"])
+    assert forced.exit_code == 0 and len(read_labelled(out)) == 3
 
     held_out = write_csv(tmp_path / "held_out.csv", _rows(300, 420))
     result = runner.invoke(app, ["compare", "good", "good", str(held_out), "--resamples", "50"])

@@ -76,6 +76,9 @@ def test_records_only_split_keeps_rows_or_says_none(tmp_path):
     assert data.only_split("test").texts == ["b"]
     with pytest.raises(DataError, match="split 'holdout'"):
         data.only_split("holdout")
+    no_column = read_labelled(write_csv(tmp_path / "n.csv", [{"text": "a", "labels": ""}]))
+    with pytest.raises(DataError, match="has no 'split' column, so --split test selects nothing"):
+        no_column.only_split("test", "'n.csv'")
 
 
 def test_records_label_strata_pools_rare_combinations():
