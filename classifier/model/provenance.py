@@ -25,18 +25,21 @@ TEXT_HASH = "sha256 of the text, lowercased, with runs of whitespace as one spac
 
 @dataclass(frozen=True)
 class TrainingRows:
-    """The ids and text hashes of a model's training and test reports, in the order training used them."""
+    """The ids and text hashes of a model's training and test reports, in the order training used them, and the
+    labels its test reports were scored against (``;``-joined; None in a record from before they were kept)."""
 
     train_ids: tuple[str, ...]
     train_hashes: tuple[str, ...]
     test_ids: tuple[str, ...]
     test_hashes: tuple[str, ...]
+    test_labels: tuple[str, ...] | None = None
 
     @classmethod
     def from_data(cls, train: LabelledData, test: LabelledData) -> TrainingRows:
         """The record of a training run on ``train``, tested on ``test``."""
         return cls(tuple(train.ids), tuple(text_sha256(t) for t in train.texts),
-                   tuple(test.ids), tuple(text_sha256(t) for t in test.texts))
+                   tuple(test.ids), tuple(text_sha256(t) for t in test.texts),
+                   tuple(";".join(labels) for labels in test.labels))
 
     @cached_property
     def trained_on(self) -> frozenset[str]:
@@ -45,16 +48,20 @@ class TrainingRows:
 
     @cached_property
     def evaluation_digest(self) -> str:
-        """One SHA-256 for the set of test reports: two models with the same digest were scored on the same
-        reports, so their test figures can be set side by side."""
-        return hashlib.sha256("\n".join(sorted(set(self.test_hashes))).encode("ascii")).hexdigest()
+        """One SHA-256 for the set of test reports and their labels: two models with the same digest were scored
+        on the same reports against the same labels, so their test figures can be set side by side (a relabelled
+        test report changes it)."""
+        rows = self.test_hashes if self.test_labels is None else \
+            [f"{digest}\t{labels}" for digest, labels in zip(self.test_hashes, self.test_labels, strict=True)]
+        return hashlib.sha256("\n".join(sorted(set(rows))).encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict:
         return {
             "format_version": ROWS_FORMAT_VERSION,
             "text_hash": TEXT_HASH,
             "train": {"ids": list(self.train_ids), "text_sha256": list(self.train_hashes)},
-            "test": {"ids": list(self.test_ids), "text_sha256": list(self.test_hashes)},
+            "test": {"ids": list(self.test_ids), "text_sha256": list(self.test_hashes),
+                     **({} if self.test_labels is None else {"labels": list(self.test_labels)})},
         }
 
     @classmethod
@@ -67,11 +74,16 @@ class TrainingRows:
                     f"version {ROWS_FORMAT_VERSION}. Retrain the model with this version of tension-classifier."
                 )
             parts = [record[split][key] for split in ("train", "test") for key in ("ids", "text_sha256")]
-        except (KeyError, TypeError) as exc:
+            labels = record["test"].get("labels")
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ModelError(f"'{where}' is not a record of training rows (missing {exc}). Retrain the model.") \
                 from None
         if not all(isinstance(part, list) and all(isinstance(item, str) for item in part) for part in parts) \
                 or len(parts[0]) != len(parts[1]) or len(parts[2]) != len(parts[3]):
             raise ModelError(f"'{where}' is not a record of training rows (lists of ids and hashes of equal "
                              "length expected). Retrain the model.")
-        return cls(*(tuple(part) for part in parts))
+        if labels is not None and (not isinstance(labels, list) or len(labels) != len(parts[3])
+                                   or not all(isinstance(item, str) for item in labels)):
+            raise ModelError(f"'{where}' is not a record of training rows (its test labels do not match its test "
+                             "rows). Retrain the model.")
+        return cls(*(tuple(part) for part in parts), test_labels=None if labels is None else tuple(labels))
