@@ -530,11 +530,12 @@ def _is_part(number: int, by: Period, first: dt.date, last: dt.date, earliest: d
 
 def _covered(number: int, by: Period, first: dt.date, last: dt.date, earliest: dt.date, latest: dt.date) -> str:
     """How much of period `number` the dates can cover: from the first date (or the window's start) to the last
-    date (or the window's end), clipped to the period; in days for a month, else in whole months."""
+    date (or the window's end), clipped to the period; in days for a month or a quarter, else in whole months,
+    unless they round to the whole year (then in days, so that a part never reads as the whole)."""
     start, end = period_bounds(number, by)
     days = (min(end, last, latest) - max(start, first, earliest)).days + 1
     months = round(days / 30.44)
-    if by == "month" or months < 1:
+    if by in ("month", "quarter") or months < 1 or months >= 12:
         return f"{days} day{'s' * (days != 1)}"
     return f"{months} month{'s' * (months != 1)}"
 

@@ -458,3 +458,15 @@ def test_summarise_text_output(tmp_path: Path) -> None:
         summary = summarise(_write(tmp_path / "r.csv", rows, ["received", "labels"]))
     text = format_summary_text(summary)
     assert "2024-05" in text and "immigration + race_hate" in text and TOTAL in text
+
+
+def test_summarise_a_part_quarter_or_year_is_never_labelled_as_long_as_the_whole():
+    from classifier.reports.summarise import _covered, period_of
+
+    first, last = dt.date(2024, 1, 9), dt.date(2025, 12, 27)
+    q1 = period_of(dt.date(2024, 2, 1), "quarter")
+    assert _covered(q1, "quarter", first, last, dt.date.min, dt.date.max) == "83 days"
+    fy = period_of(dt.date(2024, 2, 1), "financial-year")  # 2023/24: 9 January to 31 March 2024
+    assert _covered(fy, "financial-year", first, last, dt.date.min, dt.date.max) == "3 months"
+    year = period_of(dt.date(2025, 6, 1), "year")  # 1 January to 27 December 2025
+    assert _covered(year, "year", first, last, dt.date.min, dt.date.max) == "361 days"
