@@ -357,6 +357,8 @@ class TableReader:
         self.multiline_rows = 0
         self.longest_row_lines = 0
         self.sheet_title: str | None = None
+        #: Header names as written and as read, where they differ (a repeated, blank or space-padded name).
+        self.header_changes: list[tuple[str, str]] = []
         self.sheet_names: list[str] = []
         self.worksheet_names: list[str] = []
         self._handle: IO[str] | None = None
@@ -501,6 +503,8 @@ class TableReader:
                 "data (every row would be padded that wide), or save only the columns needed."
             )
         self.columns = _unique_columns(header)
+        self.header_changes = [(cell_to_str(raw), name) for raw, name in zip(header, self.columns, strict=True)
+                               if cell_to_str(raw) != name]
         return self._iter_delimited(reader, lines)
 
     def _next_delimited(self, reader: Any, lines: _PhysicalLines, what: str) -> list[str] | None:
@@ -658,6 +662,8 @@ class TableReader:
                 header_row = index
                 break
         self.columns = _unique_columns(header)
+        self.header_changes = [(cell_to_str(raw), name) for raw, name in zip(header, self.columns, strict=True)
+                               if cell_to_str(raw) != name]
         return self._iter_xlsx(rows, worksheet.title, header_row)
 
     def _check_xlsx_archive(self) -> None:

@@ -157,6 +157,7 @@ class BatchSummary:
     copied_sheets: list[str] = field(default_factory=list)
     sheets_not_copied: dict[str, str] = field(default_factory=dict)
     test_review: dict | None = None
+    header_changes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -202,6 +203,10 @@ class BatchSummary:
             lines.append(f"other sheets copied as they are (values; a formula as its last result): {copied}")
         for name, why in self.sheets_not_copied.items():
             lines.append(f"sheet {name!r} is not in {self.output}: {why}")
+        if self.header_changes:
+            changed = ", ".join(f"{written!r} -> {read!r}" for written, read in self.header_changes)
+            lines.append(f"input column names written differently in the output (repeated, blank or with spaces "
+                         f"around them): {changed}")
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
             lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
@@ -337,6 +342,7 @@ def label_file(
         )
         _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
         summary.sheet = reader.sheet_title
+        summary.header_changes = list(reader.header_changes)
         layout: dict[str, Any] = {
             "guard_formulas": formula_guard,
             "number_formats": {names[score_column(label)]: SCORE_NUMBER_FORMAT for label in labels},

@@ -399,6 +399,15 @@ def test_batch_a_workbook_whose_first_sheet_has_no_text_column_names_the_sheet_a
     assert label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", model=model, sheet="Data").rows_out == 0
 
 
+def test_batch_summary_names_input_columns_written_differently(tmp_path, model):
+    source = tmp_path / "in.csv"
+    source.write_text("ID ,text,text,\n1,hello there,second,x\n", "utf-8")
+    summary = label_file(source, tmp_path / "out.csv", model=model)
+    assert summary.header_changes == [("ID ", "ID"), ("text", "text_2"), ("", "column_4")]
+    assert "'text' -> 'text_2'" in str(summary)
+    assert read_rows(tmp_path / "out.csv")[0]["text_2"] == "second"
+
+
 @pytest.mark.parametrize("output", [None, "x.csv"])
 def test_batch_a_folder_given_as_the_input_is_named_as_one(tmp_path, model, output):
     (tmp_path / "in").mkdir()
