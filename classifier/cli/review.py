@@ -1,4 +1,4 @@
-"""The review queue's commands: ``tension users add/list/disable``, ``tension purge`` and
+"""The review queue's commands: ``tension users add/list/disable/enable``, ``tension purge`` and
 ``tension export-reviewed`` (thin wrappers over `classifier.review`)."""
 
 from __future__ import annotations
@@ -105,6 +105,20 @@ def register(app: typer.Typer, user_errors) -> None:
         finally:
             store.close()
         typer.echo(f"Disabled {name!r}.")
+
+    @users_app.command("enable")
+    @user_errors
+    def users_enable_cli(name: Annotated[str, typer.Argument(help="The account's login name.")],
+                         db: DbOpt = None) -> None:
+        """Enable a disabled account again: its password and decisions are as they were."""
+        from classifier.review.users import enable_user
+
+        store = open_review_store(db)
+        try:
+            enable_user(store, name)
+        finally:
+            store.close()
+        typer.echo(f"Enabled {name!r}.")
 
     @users_app.command("token")
     @user_errors

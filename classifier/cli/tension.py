@@ -85,10 +85,24 @@ def user_errors(func):
         except KeyboardInterrupt:
             typer.echo("interrupted: nothing was written.", err=True)
             raise typer.Exit(code=130) from None
+        except Exception as exc:
+            if not type(exc).__module__.startswith("sqlalchemy"):
+                raise
+            _fail(_database_error(exc))
         finally:
             warnings.showwarning = previous
 
     return wrapper
+
+
+def _database_error(exc: Exception) -> str:
+    """One line for a review-database error, without the statement or its parameters (which may hold a password's
+    hash or report text): the driver's own message, and what to check."""
+    driver = getattr(exc, "orig", None) or exc
+    message = str(driver).splitlines()[0][:200] if str(driver) else type(driver).__name__
+    return (f"the review database refused the operation ({type(driver).__name__}: {message}). For a SQLite file, "
+            "check that the file and its folder exist and are writable by this user (not read-only, not locked by "
+            "another program); for a server, that it is running and the account may write.")
 
 
 DataArg = Annotated[Path, typer.Argument(help="Labelled file: CSV, TSV, XLSX or JSONL with text and labels.")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, false, func, select, update
 
 from classifier.errors import ConfigError
 from classifier.review import schema
@@ -45,4 +45,9 @@ def _text_older_than(days: float, now: datetime | None):
     if not days >= 0:
         raise ConfigError(f"--days must be 0 or more (0 deletes every report's text now). Got {days}.")
     reports = schema.reports
-    return and_(reports.c.received_at < (now or utcnow()) - timedelta(days=days), reports.c.text.is_not(None))
+    now = now or utcnow()
+    try:
+        cutoff = now - timedelta(days=days)
+    except (OverflowError, ValueError):  # more days than a date can go back (inf, 1e9): nothing is that old
+        return false()
+    return and_(reports.c.received_at < cutoff, reports.c.text.is_not(None))

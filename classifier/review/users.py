@@ -16,8 +16,8 @@ from classifier.errors import ConfigError
 from classifier.review import schema
 from classifier.review.store import ReviewStore, utcnow
 
-__all__ = ["MIN_PASSWORD_LENGTH", "User", "add_user", "authenticate", "disable_user", "get_user", "has_admin",
-           "has_users", "list_users"]
+__all__ = ["MIN_PASSWORD_LENGTH", "User", "add_user", "authenticate", "disable_user", "enable_user", "get_user",
+           "has_admin", "has_users", "list_users"]
 
 MIN_PASSWORD_LENGTH = 10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -99,10 +99,35 @@ def disable_user(store: ReviewStore, name: str) -> User:
     Raises
     ------
     ConfigError
+        No account has that name, or it is the last enabled admin: without one, a server listening beyond this
+        machine would let anyone in, and no one could manage the accounts from the page.
+    """
+    users = schema.users.c
+    with store.engine.begin() as connection:
+        row = connection.execute(select(schema.users).where(users.name == name)).first()
+        if row is None:
+            raise ConfigError(f"no user named {name!r}. See the accounts with `tension users list`.")
+        if row.role == "admin" and not row.disabled:
+            admins = connection.execute(select(func.count()).select_from(schema.users).where(
+                users.disabled.is_(False), users.role == "admin", users.name != name)).scalar()
+            if not admins:
+                raise ConfigError(f"{name!r} is the last enabled admin, so it cannot be disabled: without one, the "
+                                  "page would need no login. Add another admin first (tension users add NAME "
+                                  "--role admin), then disable this one.")
+        connection.execute(update(schema.users).where(users.name == name).values(disabled=True))
+    return get_user(store, name)
+
+
+def enable_user(store: ReviewStore, name: str) -> User:
+    """Enable a disabled account again (its password and decisions are as they were).
+
+    Raises
+    ------
+    ConfigError
         No account has that name.
     """
     with store.engine.begin() as connection:
-        done = connection.execute(update(schema.users).where(schema.users.c.name == name).values(disabled=True))
+        done = connection.execute(update(schema.users).where(schema.users.c.name == name).values(disabled=False))
     if done.rowcount == 0:
         raise ConfigError(f"no user named {name!r}. See the accounts with `tension users list`.")
     return get_user(store, name)

@@ -13,6 +13,7 @@ stalled uploads held 203 threads. `make_server` returns the same server with thr
 from __future__ import annotations
 
 import io
+import math
 import signal
 import socket
 import threading
@@ -192,7 +193,8 @@ def serve(
     url_host = f"[{host}]" if ":" in host else host
     echo(f"Tension triage page for model {state.model_name!r}: http://{url_host}:{port}/")
     echo(f"Backlog files are kept in {state.jobs.root} (deleted after use).")
-    echo(f"Review queue and accounts: {store.url} (report text kept {keep_days:g} days).")
+    kept = f"kept {keep_days:g} days" if math.isfinite(keep_days) else "kept until purged by hand"
+    echo(f"Review queue and accounts: {store.url} (report text {kept}).")
     if not loopback:
         if not behind_https:
             echo(f"warning: listening on {host} without --behind-https. Passwords and reports are personal data "

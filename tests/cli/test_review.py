@@ -123,3 +123,30 @@ def test_cli_review_users_token_prints_a_working_token_once_and_revokes(db, tmp_
     missing = _run("users", "token", "nobody")
     assert missing.exit_code == 1 and missing.output.count("\n") == 1
     assert "no enabled user named 'nobody'" in missing.output
+
+
+def test_cli_review_a_database_that_refuses_a_write_is_one_line_without_its_parameters(db, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import classifier.review.users as users
+
+    def read_only(*args, **kwargs):
+        raise OperationalError("INSERT INTO users ...", ("ann", "$argon2id$secret-hash"),
+                               Exception("attempt to write a readonly database"))
+
+    monkeypatch.setattr(users, "add_user", read_only)
+    result = _run("users", "add", "ann", "--password-stdin", input="a long password\n")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error: the review database refused the operation (Exception: attempt to write a readonly database)" \
+        in result.output
+    assert "argon2" not in result.output and "INSERT" not in result.output
+
+
+def test_cli_review_users_enable_and_the_last_admin_stays(db):
+    _run("users", "add", "ann", "--role", "admin", "--password-stdin", input="a long password\n")
+    _run("users", "add", "bob", "--password-stdin", input="bob's long password\n")
+    refused = _run("users", "disable", "ann")
+    assert refused.exit_code == 1 and "last enabled admin" in refused.output
+    assert _run("users", "disable", "bob").exit_code == 0
+    assert _run("users", "enable", "bob").output.strip() == "Enabled 'bob'."
+    assert "disabled" not in _run("users", "list").output

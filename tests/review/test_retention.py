@@ -60,3 +60,11 @@ def test_retention_negative_days_are_refused(tmp_path):
         with pytest.raises(ConfigError, match="--days must be 0 or more"):
             counting_or_deleting(store, days=-1)
     store.close()
+
+
+@pytest.mark.parametrize("days", [800_000, 1e9, float("inf")])
+def test_retention_more_days_than_a_date_can_go_back_purge_nothing(tmp_path, days):
+    store = review_store(tmp_path)
+    _batch(store, ["old one"], THEN)
+    assert purgeable(store, days=days, now=THEN + timedelta(days=400)) == 0
+    assert purge(store, days=days, now=THEN + timedelta(days=400)) == 0

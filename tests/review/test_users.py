@@ -11,6 +11,7 @@ from classifier.review.users import (
     add_user,
     authenticate,
     disable_user,
+    enable_user,
     has_admin,
     has_users,
     list_users,
@@ -30,14 +31,34 @@ def test_users_password_is_stored_as_an_argon2_hash_and_checked(store):
 
 def test_users_disabled_cannot_log_in_and_do_not_count(store):
     add_user(store, "ann", "correct horse battery", role="admin")
+    add_user(store, "ada", "another admin password", role="admin")
     add_user(store, "bob", "another long one")
     assert has_users(store) and has_admin(store)
     disable_user(store, "ann")
+    disable_user(store, "bob")
 
     assert authenticate(store, "ann", "correct horse battery") is None
-    assert not has_admin(store) and has_users(store)
-    assert [(u.name, u.role, u.disabled) for u in list_users(store)] == [("ann", "admin", True),
-                                                                        ("bob", "reviewer", False)]
+    assert authenticate(store, "bob", "another long one") is None
+    assert has_admin(store) and has_users(store)
+    assert [(u.name, u.role, u.disabled) for u in list_users(store)] == [
+        ("ada", "admin", False), ("ann", "admin", True), ("bob", "reviewer", True)]
+    enable_user(store, "bob")
+    assert authenticate(store, "bob", "another long one").name == "bob"
+
+
+def test_users_the_last_enabled_admin_cannot_be_disabled(store):
+    """Without an enabled admin a server listening beyond this machine would need no login at all."""
+    add_user(store, "ann", "correct horse battery", role="admin")
+    add_user(store, "bob", "another long one")
+    with pytest.raises(ConfigError, match="'ann' is the last enabled admin, so it cannot be disabled"):
+        disable_user(store, "ann")
+    assert has_admin(store) and authenticate(store, "ann", "correct horse battery") is not None
+    add_user(store, "ada", "another admin password", role="admin")
+    disable_user(store, "ann")
+    with pytest.raises(ConfigError, match="'ada' is the last enabled admin"):
+        disable_user(store, "ada")
+    with pytest.raises(ConfigError, match="no user named 'zed'"):
+        enable_user(store, "zed")
 
 
 @pytest.mark.parametrize(("name", "password", "role", "message"), [

@@ -11,7 +11,7 @@ pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.
 
 from classifier.io.records import read_labelled  # noqa: E402
 from classifier.review.queue import decision_history, progress  # noqa: E402
-from classifier.review.users import add_user, disable_user  # noqa: E402
+from classifier.review.users import add_user, disable_user, get_user  # noqa: E402
 from classifier.web import create_app  # noqa: E402
 
 REPORTS = ["Asylum seekers housed at the hotel were threatened by a crowd outside.",
@@ -103,6 +103,26 @@ def test_web_review_disabled_user_cannot_log_in_and_is_logged_out(app, people, s
     again = app.test_client()
     refused = again.post("/login", data={"name": "rex", "password": people["rex"], "csrf_token": _token(again)})
     assert refused.status_code == 401 and "disabled" in refused.get_data(as_text=True)
+
+
+def test_web_review_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app, people):
+    client = _login(app, "rex", people["rex"])
+    copied = client.get_cookie("tension_session").value
+    assert client.post("/logout", data={"csrf_token": _token(client, "/review")}).status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("tension_session", copied)
+    assert thief.get("/review").status_code == 303
+    again = _login(app, "rex", people["rex"])  # logging in again gives a new session that works
+    assert again.get("/review").status_code == 200
+
+
+def test_web_review_the_last_admin_cannot_disable_itself(app, people, store):
+    admin = _login(app, "ada", people["ada"])
+    page = admin.post("/admin/users/ada/disable", data={"csrf_token": _token(admin, "/admin")},
+                      follow_redirects=True)
+    assert "the last enabled admin" in page.get_data(as_text=True)
+    assert not get_user(store, "ada").disabled
+    assert admin.get("/admin").status_code == 200
 
 
 def test_web_review_second_user_cannot_act_without_logging_in(app, people, store):
