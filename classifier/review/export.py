@@ -5,7 +5,8 @@ One row per report that at least one reviewer accepted or corrected, with its te
 ``reviewers`` (how many accepted or corrected it) and ``agreement`` (the share of them whose latest labels are
 the exported ones). A reviewer's latest accept or correct counts, earlier ones are history; the exported labels
 are those most reviewers gave, ties going to the latest decision. There is no ``split`` column, so training
-splits these reports itself, stratified, and the corpus keeps its own split.
+splits these reports itself, stratified, and the corpus keeps its own split. A text that a spreadsheet would
+run as a formula gets a ``'`` before it, as every CSV this tool writes (`classifier.io.tables.guard_formula`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from sqlalchemy import select
 from classifier.errors import ConfigError, DataError
 from classifier.io.atomic import atomic_open
 from classifier.io.columns import LABEL_SEPARATOR
+from classifier.io.tables import guard_formula
 from classifier.review import schema
 from classifier.review.store import ReviewStore
 
-__all__ = ["EXPORT_COLUMNS", "ExportSummary", "export_reviewed", "reviewed_rows"]
+__all__ = ["EXPORT_COLUMNS", "ExportSummary", "export_reviewed", "guarded", "reviewed_rows"]
 
 EXPORT_COLUMNS = ("id", "text", "labels", "source", "reviewers", "agreement")
 
@@ -99,5 +101,11 @@ def export_reviewed(store: ReviewStore, out: str | Path, *, since: datetime | No
     with atomic_open(out, "w", private=True, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(guarded(rows))
     return ExportSummary(out, len(rows), purged)
+
+
+def guarded(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`rows` with each text as a spreadsheet shows it instead of running it (`guard_formula`): an admin opens the
+    export in Excel, and a report that starts with ``=`` is text someone typed, not a formula to run."""
+    return [{**row, "text": guard_formula(row["text"])} for row in rows]

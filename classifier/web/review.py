@@ -33,7 +33,7 @@ from classifier.io.columns import TEXT_COLUMNS
 from classifier.io.tables import SUPPORTED_EXTENSIONS, TableReader, find_column
 from classifier.model.label_names import display_name
 from classifier.retrain.audit_review import AUDIT_MODEL_NAME
-from classifier.review.export import EXPORT_COLUMNS, reviewed_rows
+from classifier.review.export import EXPORT_COLUMNS, guarded, reviewed_rows
 from classifier.review.queue import (
     batch_names,
     decision_history,
@@ -136,10 +136,12 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
         except ClassifierError as error:
             return render_template("review_add.html", error=str(error), text=text), 400
         if not texts:
-            return render_template("review_add.html", error="Paste at least one report, or choose a file.",
-                                   text=text), 400
-        if len(texts) > MAX_QUEUE_ROWS:
-            error = (f"That is {len(texts):,} reports; at most {MAX_QUEUE_ROWS:,} can be queued at once. Split the "
+            error = ("Paste at least one report, or choose a file." if name == "pasted" else
+                     f"{name} holds no report (only a header, or empty rows). Choose the file with the reports.")
+            return render_template("review_add.html", error=error, text=text), 400
+        if len(texts) > MAX_QUEUE_ROWS:  # a file is read only until it passes the limit: its count is a floor
+            count = f"{len(texts):,}" if name == "pasted" else f"more than {MAX_QUEUE_ROWS:,}"
+            error = (f"That is {count} reports; at most {MAX_QUEUE_ROWS:,} can be queued at once. Split the "
                      "file, or label it as a backlog file instead.")
             return render_template("review_add.html", error=error, text=text), 413
         predictions = state.shared.predict(texts, on_invalid="flag", max_chars=state.max_chars)
@@ -190,7 +192,7 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(guarded(rows))
         name = f"reviewed-{utcnow():%Y%m%d-%H%M}.csv"
         return Response(buffer.getvalue(), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -85,3 +85,17 @@ def test_export_refuses_to_overwrite_without_force(reviewed, tmp_path):
     assert export_reviewed(store, out, force=True).rows == 2
     with pytest.raises(ConfigError, match="give a name ending in .csv"):
         export_reviewed(store, tmp_path / "reviewed.xlsx")
+
+
+def test_export_guards_a_text_a_spreadsheet_would_run_as_a_formula(tmp_path):
+    store = review_store(tmp_path)
+    ann = add_user(store, "ann", "a long password")
+    texts = ['=HYPERLINK("http://example.invalid","click") leaflets on Mill Lane', "-2+3 posters again"]
+    enqueue(store, texts, [FakePrediction({"immigration": 0.7, "race_hate": 0.45}) for _ in texts], name="b",
+            model_name="m", thresholds=THRESHOLDS, now=NOW)
+    for _ in texts:
+        record_decision(store, next_item(store, ann.id, now=NOW).id, ann.id, "accept", now=NOW)
+    export_reviewed(store, tmp_path / "reviewed.csv")
+    with open(tmp_path / "reviewed.csv", encoding="utf-8", newline="") as handle:
+        assert [row["text"] for row in csv.DictReader(handle)] == ["'" + text for text in texts]
+    store.close()

@@ -254,6 +254,26 @@ def test_web_review_add_an_uploaded_file_and_say_what_is_wrong_with_one(app, peo
     assert "tmp" not in error and "Text column" in error
 
 
+def test_web_review_add_a_file_too_long_or_with_no_report_says_so(app, people, store, tmp_path, monkeypatch):
+    import classifier.web.review as review
+
+    monkeypatch.setattr(review, "MAX_QUEUE_ROWS", 5)
+    client = _login(app, "rex", people["rex"])
+    token = _token(client, "/review/add")
+    many = tmp_path / "many.csv"
+    many.write_text("text\n" + "".join(f"report number {i}\n" for i in range(5_000)), "utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text\n", "utf-8")
+    pages = []
+    for path in (many, empty):
+        with open(path, "rb") as handle:
+            pages.append(client.post("/review/add", data={"file": (handle, path.name), "csrf_token": token},
+                                     content_type="multipart/form-data"))
+    assert pages[0].status_code == 413 and "That is more than 5 reports" in pages[0].get_data(as_text=True)
+    assert pages[1].status_code == 400 and "empty.csv holds no report" in pages[1].get_data(as_text=True)
+    assert progress(store)["total"] == 0
+
+
 def test_web_review_add_a_file_not_in_utf8_keeps_every_row_and_says_how_it_was_read(app, people, store, tmp_path):
     client = _login(app, "rex", people["rex"])
     path = tmp_path / "cafe.csv"
