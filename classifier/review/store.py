@@ -124,4 +124,5 @@ def _sqlite_pragmas(connection, record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")  # readers do not wait for a writer
+    cursor.execute("PRAGMA secure_delete = ON")  # purged report text is overwritten, not left in free pages
     cursor.close()

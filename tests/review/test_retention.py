@@ -68,3 +68,13 @@ def test_retention_more_days_than_a_date_can_go_back_purge_nothing(tmp_path, day
     _batch(store, ["old one"], THEN)
     assert purgeable(store, days=days, now=THEN + timedelta(days=400)) == 0
     assert purge(store, days=days, now=THEN + timedelta(days=400)) == 0
+
+
+def test_retention_purged_text_is_left_neither_in_the_database_file_nor_its_log(tmp_path):
+    store = review_store(tmp_path)
+    _batch(store, ["old one SECRET-OLD-1", "old two SECRET-OLD-2"], THEN)
+    _batch(store, ["new one SECRET-NEW"], THEN + timedelta(days=80))
+    assert purge(store, days=90, now=THEN + timedelta(days=91)) == 2
+    on_disk = b"".join(path.read_bytes() for path in tmp_path.rglob("*.sqlite3*") if path.is_file())
+    assert b"SECRET-OLD" not in on_disk and b"SECRET-NEW" in on_disk
+    store.close()
