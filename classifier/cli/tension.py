@@ -184,7 +184,15 @@ def train_cli(
     typer.echo(format_identity_suite(meta["identity_suite"]))
     typer.echo(format_identity_suite(meta["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))
     if meta["test_labels_not_in_model"]:
-        typer.echo(f"labels in the test data that the model does not know: {meta['test_labels_not_in_model']}")
+        from classifier.model.label_names import likely_typo
+
+        unknown = []
+        for label in meta["test_labels_not_in_model"]:
+            match = likely_typo(label, meta["labels"])
+            unknown.append(f"'{label}'" + (f" (a typo for '{match}'?)" if match else ""))
+        typer.echo(f"warning: label(s) {', '.join(unknown)} appear only in the test split, so the model never "
+                   "learnt them and its test figures leave those rows' label out: correct the label, or give it "
+                   "training examples (tension validate lists where).", err=True)
     typer.echo(f"Saved to {result.model_dir} (model card: {result.model_dir / 'MODEL_CARD.md'})")
     if candidate:
         typer.echo(f"It is not the default yet. Check it, then: tension promote {result.model_dir.name}")

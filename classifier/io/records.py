@@ -54,7 +54,9 @@ class LabelledData:
         )
 
     def only_split(self, split: str, where: str = "the data") -> LabelledData:
-        """The rows whose ``split`` column is ``split``; a clear error when there are none."""
+        """The rows whose ``split`` column is ``split`` (case and surrounding spaces ignored, as the file's own
+        values are); a clear error when there are none."""
+        split = split.strip().casefold()
         keep = [i for i, s in enumerate(self.splits) if s == split]
         if not keep and all(s is None for s in self.splits):
             raise DataError(f"{where} has no 'split' column, so --split {split} selects nothing. Drop --split to "

@@ -18,9 +18,17 @@ def test_cli_help_lists_commands():
 
 
 def test_cli_train_prints_table_and_saves(small_labelled, tmp_path):
+    import csv
+
     out = tmp_path / "m"
-    result = runner.invoke(app, ["train", str(small_labelled), "--out", str(out), "--test-size", "0.25"])
+    with open(small_labelled, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows.append({**rows[0], "id": "X1", "text": "a report whose label is misspelt", "labels": "race_hat",
+                 "split": "test"})
+    data = write_csv(tmp_path / "with_a_typo.csv", rows)
+    result = runner.invoke(app, ["train", str(data), "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "warning: label(s) 'race_hat' (a typo for 'race_hate'?) appear only in the test split" in result.stderr
     assert "macro avg" in result.output and "Saved to" in result.output
     assert "identity-term suite" in result.output and "hostile recall" in result.output
     assert f"held-out identity probe ({len(load_identity_probe())} sentences" in result.output

@@ -73,7 +73,7 @@ def test_records_only_split_keeps_rows_or_says_none(tmp_path):
     data = read_labelled(write_csv(tmp_path / "d.csv", [
         {"text": "a", "labels": "", "split": "train"}, {"text": "b", "labels": "", "split": "test"},
     ]))
-    assert data.only_split("test").texts == ["b"]
+    assert data.only_split("test").texts == ["b"] and data.only_split(" Test ").texts == ["b"]
     with pytest.raises(DataError, match="split 'holdout'"):
         data.only_split("holdout")
     no_column = read_labelled(write_csv(tmp_path / "n.csv", [{"text": "a", "labels": ""}]))
