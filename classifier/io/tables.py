@@ -502,10 +502,14 @@ class TableReader:
                 f"{self.limits.max_columns} columns, found {len(header):,}; delete the columns right of the "
                 "data (every row would be padded that wide), or save only the columns needed."
             )
+        self._set_columns(header)
+        return self._iter_delimited(reader, lines)
+
+    def _set_columns(self, header: Sequence[Any]) -> None:
+        """The columns of `header` (`_unique_columns`), and the names they changed (`header_changes`)."""
         self.columns = _unique_columns(header)
         self.header_changes = [(cell_to_str(raw), name) for raw, name in zip(header, self.columns, strict=True)
                                if cell_to_str(raw) != name]
-        return self._iter_delimited(reader, lines)
 
     def _next_delimited(self, reader: Any, lines: _PhysicalLines, what: str) -> list[str] | None:
         """The cells of the next row, or None at the end of the file."""
@@ -661,9 +665,7 @@ class TableReader:
                         header[cell["column"] - 1] = cell["value"]
                 header_row = index
                 break
-        self.columns = _unique_columns(header)
-        self.header_changes = [(cell_to_str(raw), name) for raw, name in zip(header, self.columns, strict=True)
-                               if cell_to_str(raw) != name]
+        self._set_columns(header)
         return self._iter_xlsx(rows, worksheet.title, header_row)
 
     def _check_xlsx_archive(self) -> None:

@@ -227,8 +227,6 @@ def write_model_file(obj, path) -> None:
 
 
 def _save_model(pipeline, out_dir: Path, metadata: dict, card: str | None, rows: TrainingRows | None) -> Path:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ModelError(f"'{out_dir}' exists and is not a folder; choose another --out or remove it.")
     with atomic_directory(out_dir) as staging:
         write_model_file(pipeline, staging / MODEL_FILE)
         metadata = dict(metadata)

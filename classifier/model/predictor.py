@@ -25,14 +25,8 @@ from classifier.model.pipeline import (
     pipeline_features,
     second_stage_proba,
 )
-from classifier.model.preprocess import (
-    EMAIL_TOKEN,
-    HANDLE_TOKEN,
-    NUMBER_TOKEN,
-    PHONE_TOKEN,
-    POSTCODE_TOKEN,
-    URL_TOKEN,
-)
+from classifier.model.preprocess import PLACEHOLDERS
+from classifier.model.slurs import SLUR_TOKEN_PREFIX
 
 STATUS_OK = "ok"
 STATUS_EMPTY = "empty text"
@@ -272,7 +266,7 @@ def word_vocabulary(pipeline) -> dict | None:
 
 #: Placeholders of the preprocessing that stand for no word: a text made of them only (a number, a date, a
 #: link: what a wrong column or a broken export gives) has nothing for the model to read.
-NOT_WORDS = frozenset({URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, HANDLE_TOKEN, NUMBER_TOKEN})
+NOT_WORDS = frozenset(token for token in PLACEHOLDERS if not token.startswith(SLUR_TOKEN_PREFIX))
 
 
 def unfamiliar_texts(processed, vocabulary, min_share=MIN_KNOWN_WORD_SHARE) -> np.ndarray:

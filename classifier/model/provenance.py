@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from classifier.errors import ModelError
+from classifier.io.columns import LABEL_SEPARATOR
 from classifier.io.records import LabelledData, text_sha256
 
 ROWS_FORMAT_VERSION = 1
@@ -39,7 +40,7 @@ class TrainingRows:
         """The record of a training run on ``train``, tested on ``test``."""
         return cls(tuple(train.ids), tuple(text_sha256(t) for t in train.texts),
                    tuple(test.ids), tuple(text_sha256(t) for t in test.texts),
-                   tuple(";".join(labels) for labels in test.labels))
+                   tuple(LABEL_SEPARATOR.join(labels) for labels in test.labels))
 
     @cached_property
     def trained_on(self) -> frozenset[str]:
