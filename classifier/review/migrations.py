@@ -112,8 +112,15 @@ def _version_4(connection: Connection) -> None:
           Column("revoked_at", DateTime, nullable=True)).create(connection)
 
 
+def _version_5(connection: Connection) -> None:
+    """Logged-out sessions, so that a restart of the server does not bring a copied session cookie back."""
+    Table("revoked_sessions", MetaData(),
+          Column("token_sha256", String(64), primary_key=True),
+          Column("until", DateTime, nullable=False, index=True)).create(connection)
+
+
 #: The migrations in order: entry ``i`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4]
+MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4, _version_5]
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,16 +29,19 @@ __all__ = ["CLAIM_MINUTES", "Batch", "Decision", "QueueItem", "batch_names", "de
 #: How long a report handed to one reviewer is kept from the others.
 CLAIM_MINUTES = 10
 _INSERT_ROWS = 5_000
+_HASH_CHUNK = 500
 
 
 @dataclass(frozen=True)
 class Batch:
-    """What `enqueue` stored: the batch id, how many reports were queued, and how many were left out
-    (empty or unclassified texts), by position in what was given."""
+    """What `enqueue` stored: the batch id, how many reports were queued, which were left out (empty or
+    unclassified texts) and which were already in the store (the same text, queued or reviewed, and not purged;
+    or given twice), by position in what was given."""
 
     id: int
     queued: int
     left_out: list[int]
+    already_stored: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,10 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
     """Store one batch of reports with the model's predictions (objects with ``labels``, ``scores``,
     ``reasons``, ``needs_review`` and ``status``, as `TensionModel.predict` returns) and queue them.
 
-    A prediction whose status is not ``"ok"`` (an empty text, a text too long) is left out. `margins` orders
-    the batch's reports in the queue (lowest first) instead of their distance to the thresholds.
+    A prediction whose status is not ``"ok"`` (an empty text, a text too long) is left out, and so is a text
+    the store already holds (not purged) or that came earlier in `texts`: one report, one set of decisions, so
+    the reviewed export never holds the same text twice with different labels. `margins` orders the batch's
+    reports in the queue (lowest first) instead of their distance to the thresholds.
 
     Raises
     ------
@@ -91,14 +96,21 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
         raise DataError(f"enqueue got {len(texts)} texts but {len(predictions)} predictions"
                         f"{'' if margins is None else f' and {len(margins)} margins'}; give one per text.")
     now = now or utcnow()
-    rows, left_out = [], []
+    rows, left_out, already_stored = [], [], []
+    with store.engine.connect() as connection:
+        stored = _stored_hashes(connection, {text_sha256(text) for text in texts if isinstance(text, str)})
     for position, (text, prediction) in enumerate(zip(texts, predictions, strict=True)):
         if prediction.status != "ok" or not isinstance(text, str) or not text.strip():
             left_out.append(position)
             continue
+        digest = text_sha256(text)
+        if digest in stored:
+            already_stored.append(position)
+            continue
+        stored.add(digest)
         scores = {label: float(score) for label, score in prediction.scores.items()}
         rows.append({
-            "position": position, "text": text, "text_sha256": text_sha256(text), "received_at": now,
+            "position": position, "text": text, "text_sha256": digest, "received_at": now,
             "model_labels": list(prediction.labels), "scores": scores,
             "reasons": {label: list(terms) for label, terms in prediction.reasons.items()},
             "needs_review": bool(prediction.needs_review),
@@ -113,7 +125,18 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
         for start in range(0, len(rows), _INSERT_ROWS):
             chunk = rows[start : start + _INSERT_ROWS]
             connection.execute(insert(schema.reports), [{**row, "batch_id": batch_id} for row in chunk])
-    return Batch(batch_id, len(rows), left_out)
+    return Batch(batch_id, len(rows), left_out, already_stored)
+
+
+def _stored_hashes(connection, digests: set[str]) -> set[str]:
+    """Those of `digests` whose text the store holds (purged reports excepted), asked in chunks of
+    `_HASH_CHUNK` (a database's limit on the parameters of one query)."""
+    reports, wanted, found = schema.reports, sorted(digests), set()
+    for start in range(0, len(wanted), _HASH_CHUNK):
+        chunk = wanted[start : start + _HASH_CHUNK]
+        found.update(connection.execute(select(reports.c.text_sha256).where(
+            reports.c.text_sha256.in_(chunk), reports.c.purged_at.is_(None))).scalars())
+    return found
 
 
 def _item(row) -> QueueItem:

@@ -103,3 +103,9 @@ api_tokens = Table(
     Column("created_at", DateTime, nullable=False),
     Column("revoked_at", DateTime, nullable=True),
 )
+
+revoked_sessions = Table(
+    "revoked_sessions", metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("until", DateTime, nullable=False, index=True),
+)

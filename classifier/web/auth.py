@@ -2,8 +2,8 @@
 
 * Sessions are Flask's signed cookies (key kept in the database), ``HttpOnly``, ``SameSite=Lax`` and ``Secure``
   unless the page is served over plain HTTP on this machine; they last 12 hours. The account is read again on
-  every request, so a disabled account is logged out at once. Logging out revokes the session on the server too
-  (a copied cookie stops working), until the server restarts.
+  every request, so a disabled account is logged out at once. Logging out revokes the session in the database too
+  (a copied cookie stops working, restart or not: `classifier.review.sessions`).
 * Once any account exists, every page and the API need a login; the review queue always does, and the admin
   pages need the admin role. A program calls the API with an account's token instead
   (``Authorization: Bearer <token>``, `classifier.review.tokens`); a wrong or revoked token gets a 401.
@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
 
+from classifier.review.sessions import is_revoked, revoke_session
 from classifier.review.store import ReviewStore
 from classifier.review.tokens import user_for_token
 from classifier.review.users import authenticate, get_user, has_users
@@ -52,23 +51,6 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
 
-    # A session cookie is signed, not stored, so clearing it only drops the browser's copy: a copy taken before a
-    # logout would still work until it expires. Logging out therefore revokes the session by its CSRF token (one per
-    # session) for the rest of its life, in this server's memory (a restart forgets it).
-    revoked: dict[str, float] = {}
-    revoked_lock = threading.Lock()
-
-    def _revoke(token: str) -> None:
-        now = time.monotonic()
-        with revoked_lock:
-            for old in [key for key, until in revoked.items() if until < now]:
-                del revoked[old]
-            revoked[token] = now + SESSION_HOURS * 3600
-
-    def _is_revoked(token: str | None) -> bool:
-        with revoked_lock:
-            return token is not None and revoked.get(token, 0.0) >= time.monotonic()
-
     @app.context_processor
     def _auth_globals() -> dict[str, Any]:
         return {"csrf_token": _csrf_token, "current_user": g.get("user"), "accounts": True}
@@ -84,7 +66,7 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
                                      "for a new one (tension users token NAME).", status=401), 401
             return None
         user_id = session.get("user_id")
-        if user_id is not None and _is_revoked(session.get("csrf")):
+        if user_id is not None and is_revoked(store, session.get("csrf")):
             session.clear()
             user_id = None
         if user_id is not None:
@@ -134,7 +116,7 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
     @app.post("/logout")
     def logout():
         if session.get("csrf"):
-            _revoke(session["csrf"])
+            revoke_session(store, session["csrf"], timedelta(hours=SESSION_HOURS))
         session.clear()
         return redirect(url_for("login"), code=303)
 

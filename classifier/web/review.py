@@ -58,6 +58,17 @@ _PARAGRAPHS = re.compile(r"\n\s*\n")
 _PURGE_EVERY_SECONDS = 3600
 
 
+def _left_out(batch) -> str:
+    """What a batch did not queue, for the message after an upload ("" when it queued everything)."""
+    parts = []
+    if batch.left_out:
+        parts.append(f"{len(batch.left_out)} left out: empty or too long")
+    if batch.already_stored:
+        parts.append(f"{len(batch.already_stored)} already in the queue or reviewed (the same text): not queued "
+                     "again")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Callable[[str], dict[str, Any]],
                    keep_days: float, upload_dir: Path) -> None:
     """Add the review and admin pages to `app`.
@@ -147,8 +158,7 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
         predictions = state.shared.predict(texts, on_invalid="flag", max_chars=state.max_chars)
         batch = enqueue(store, texts, predictions, name=name, model_name=state.model_name,
                         thresholds=state.model.thresholds, uploaded_by=g.user.id)
-        left = f" ({len(batch.left_out)} left out: empty or too long)" if batch.left_out else ""
-        flash(f"Queued {batch.queued} report(s){left}.", "done")
+        flash(f"Queued {batch.queued} report(s){_left_out(batch)}.", "done")
         for notice in notices:
             flash(notice, "notice")
         return redirect(url_for("review_queue"), code=303)
@@ -188,7 +198,13 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
                 since = datetime.strptime(request.args["since"], "%Y-%m-%d")
             except ValueError:
                 abort(400, description="Give the date as YYYY-MM-DD, e.g. 2026-04-01.")
-        rows, _ = reviewed_rows(store, since)
+        rows, purged = reviewed_rows(store, since)
+        if not rows:  # as `tension export-reviewed`: no file of a header alone
+            when = f" since {since:%Y-%m-%d}" if since is not None else ""
+            kept = f" ({purged} reviewed report(s) had their text deleted by retention)" if purged else ""
+            flash(f"No reviewed report to export{when}{kept}. Review reports in the queue first"
+                  f"{', or give an earlier date' if since is not None else ''}.", "error")
+            return redirect(url_for("admin"), code=303)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()

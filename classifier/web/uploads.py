@@ -8,6 +8,9 @@ import warnings
 from collections.abc import Iterable, Mapping
 
 _TEXT_COLUMN_OPTION = re.compile(r"with --text-column( NAME)?")
+#: The command line's ways round a stray quote, which the page does not offer: fixing the file is its way.
+_QUOTING_OPTIONS = re.compile(r",? or pass --quoting none to read quotes as plain text( \(--max-field-lines to allow "
+                              r"longer cells\))?")
 
 
 def named(message: str, names: Mapping[str, str]) -> str:
@@ -18,9 +21,10 @@ def named(message: str, names: Mapping[str, str]) -> str:
 
 
 def for_the_page(message: str, names: Mapping[str, str]) -> str:
-    """An error message about an upload as the page shows it: `named`, and ``--text-column`` as the page's
-    "Text column" field."""
-    return _TEXT_COLUMN_OPTION.sub('in the "Text column" field', named(message, names))
+    """An error message about an upload as the page shows it: `named`, ``--text-column`` as the page's
+    "Text column" field, and no advice to use the command line's ``--quoting`` (the file is to be fixed)."""
+    message = _QUOTING_OPTIONS.sub(" and upload the file again", named(message, names))
+    return _TEXT_COLUMN_OPTION.sub('in the "Text column" field', message)
 
 
 def our_notices(caught: Iterable[warnings.WarningMessage], names: Mapping[str, str]) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 from classifier.errors import DataError
 from classifier.review.queue import decision_history, enqueue, get_item, next_item, progress, record_decision
+from classifier.review.retention import purge
 from classifier.review.users import add_user
 from tests.helpers import FakePrediction, review_store
 
@@ -120,3 +121,19 @@ def test_queue_progress_counts(store, people):
     assert counts == {"total": 3, "reviewed": 1, "queued": 2, "flagged": 1, "purged": 0, "decisions": 2,
                       "mine": 2, "left_for_me": 1}
     assert progress(store, bob.id)["left_for_me"] == 2
+
+
+def test_queue_stores_a_text_once_until_it_is_purged(store, people):
+    ann, _ = people
+    predictions = [FakePrediction({"immigration": 0.9, "race_hate": 0.1})] * 3
+    first = enqueue(store, ["a report", "another", "a report"], predictions, name="b", model_name="m",
+                    thresholds=THRESHOLDS, now=NOW)
+    assert first.queued == 2 and first.already_stored == [2]  # given twice in one batch
+    item = next_item(store, ann.id, now=NOW)
+    record_decision(store, item.id, ann.id, "accept", now=NOW)
+    again = enqueue(store, ["another", "a report", "new"], predictions, name="c", model_name="m",
+                    thresholds=THRESHOLDS, now=NOW)
+    assert again.queued == 1 and again.already_stored == [0, 1]  # queued, and reviewed: neither twice
+    assert purge(store, 90, now=NOW + timedelta(days=365)) == 3
+    assert enqueue(store, ["a report"], predictions[:1], name="d", model_name="m", thresholds=THRESHOLDS,
+                   now=NOW + timedelta(days=365)).queued == 1  # its text was purged: it may come again

@@ -105,13 +105,21 @@ def test_web_review_disabled_user_cannot_log_in_and_is_logged_out(app, people, s
     assert refused.status_code == 401 and "disabled" in refused.get_data(as_text=True)
 
 
-def test_web_review_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app, people):
+def test_web_review_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app, people, model, store,
+                                                                                tmp_path):
     client = _login(app, "rex", people["rex"])
     copied = client.get_cookie("tension_session").value
     assert client.post("/logout", data={"csrf_token": _token(client, "/review")}).status_code == 303
     thief = app.test_client()
     thief.set_cookie("tension_session", copied)
     assert thief.get("/review").status_code == 303
+    restarted = create_app(model, data_dir=tmp_path / "serve again", review_store=store)  # the server restarts
+    try:
+        after_restart = restarted.test_client()
+        after_restart.set_cookie("tension_session", copied)
+        assert after_restart.get("/review").status_code == 303
+    finally:
+        restarted.extensions["tension"].jobs.close()
     again = _login(app, "rex", people["rex"])  # logging in again gives a new session that works
     assert again.get("/review").status_code == 200
 
@@ -213,6 +221,9 @@ def test_web_review_admin_pages_need_the_admin_role_and_export(app, people, stor
     saved.write_bytes(export.data)
     data = read_labelled(saved)
     assert data.labels == [("immigration",)] and data.texts == [REPORTS[item - 1]]
+    later = admin.get("/admin/export?since=2999-01-01")  # nothing reviewed since: a message, not a header alone
+    assert later.status_code == 303
+    assert "No reviewed report to export since 2999-01-01" in admin.get("/admin").get_data(as_text=True)
 
     asked = admin.post("/admin/purge", data={"days": "0", "csrf_token": token})  # asks first, deletes nothing
     page = asked.get_data(as_text=True)
@@ -242,6 +253,12 @@ def test_web_review_add_an_uploaded_file_and_say_what_is_wrong_with_one(app, peo
                              content_type="multipart/form-data")
     assert queued.status_code == 303
     assert "Queued 3 report(s) (1 left out: empty or too long)" in client.get("/review").get_data(as_text=True)
+    assert progress(store)["total"] == 3
+    with open(path, "rb") as handle:  # the same file again: nothing is queued twice
+        client.post("/review/add", data={"file": (handle, path.name), "csrf_token": token},
+                    content_type="multipart/form-data")
+    assert ("Queued 0 report(s) (1 left out: empty or too long; 3 already in the queue or reviewed (the same "
+            "text): not queued again)") in client.get("/review").get_data(as_text=True)
     assert progress(store)["total"] == 3
 
     wrong = write_csv(tmp_path / "wrong.csv", [{"ref": "R1", "notes": "no text column here"}])

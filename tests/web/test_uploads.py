@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import warnings
 
-from classifier.io.tables import EncodingFallbackWarning
+from classifier.errors import DataError
+from classifier.io.tables import EncodingFallbackWarning, read_rows
 from classifier.web.uploads import for_the_page, our_notices
 
 
@@ -12,6 +13,19 @@ def test_uploads_messages_name_the_upload_and_the_pages_field():
     names = {"/srv/jobs/ab12/upload.csv": "backlog.csv", "/srv/jobs/ab12/": ""}
     message = for_the_page("/srv/jobs/ab12/upload.csv: no column 'text'. Choose one with --text-column NAME.", names)
     assert message == "backlog.csv: no column 'text'. Choose one in the \"Text column\" field."
+
+
+def test_uploads_stray_quote_advice_is_to_fix_the_file_not_a_command_line_option(tmp_path):
+    path = tmp_path / "upload.csv"
+    path.write_text('id,text\n1,"ok"\n2,"a stray quote, never closed\n' + "3,more\n" * 30, encoding="utf-8")
+    try:
+        read_rows(path)
+    except DataError as error:
+        message = for_the_page(str(error), {str(path): "backlog.csv"})
+    else:
+        raise AssertionError("the stray quote was not reported")
+    assert message.startswith("backlog.csv") and "Fix that quote and upload the file again." in message
+    assert "--" not in message
 
 
 def test_uploads_notices_are_ours_only_and_named():
