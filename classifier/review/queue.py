@@ -23,8 +23,8 @@ from classifier.io.records import text_sha256
 from classifier.review import schema
 from classifier.review.store import ReviewStore, utcnow
 
-__all__ = ["CLAIM_MINUTES", "Batch", "Decision", "QueueItem", "batch_names", "decision_history", "enqueue",
-           "get_item", "next_item", "progress", "record_decision"]
+__all__ = ["CLAIM_MINUTES", "Batch", "Decision", "Flagged", "QueueItem", "batch_names", "decision_history",
+           "enqueue", "flagged_reports", "get_item", "next_item", "progress", "record_decision"]
 
 #: How long a report handed to one reviewer is kept from the others.
 CLAIM_MINUTES = 10
@@ -67,6 +67,18 @@ class Decision:
     action: str
     labels: list[str] | None
     decided_at: datetime
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A report some reviewer flagged: who flagged it (each once, in order), when last, and where it stands."""
+
+    report_id: int
+    flagged_by: list[str]
+    last_flagged_at: datetime
+    model_labels: list[str]
+    review_count: int
+    purged: bool
 
 
 def margin_of(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> float:
@@ -245,6 +257,31 @@ def decision_history(store: ReviewStore, report_id: int) -> list[Decision]:
         return [Decision(row.id, row.report_id, row.user_id, row.name, row.action,
                          None if row.labels is None else list(row.labels), row.decided_at)
                 for row in connection.execute(query)]
+
+
+def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
+    """The reports reviewers flagged, the most recently flagged first (at most `limit`): what someone has to
+    follow up, because a flag gives a report no labels."""
+    decisions, users, reports = schema.decisions, schema.users, schema.reports
+    latest = (select(decisions.c.report_id, func.max(decisions.c.decided_at).label("last"))
+              .where(decisions.c.action == "flag").group_by(decisions.c.report_id)
+              .order_by(func.max(decisions.c.decided_at).desc(), decisions.c.report_id.desc()).limit(limit))
+    with store.engine.connect() as connection:
+        chosen = connection.execute(latest).all()
+        ids = [row.report_id for row in chosen]
+        who: dict[int, list[str]] = {report_id: [] for report_id in ids}
+        for row in connection.execute(select(decisions.c.report_id, users.c.name)
+                                      .join(users, users.c.id == decisions.c.user_id)
+                                      .where(decisions.c.action == "flag", decisions.c.report_id.in_(ids))
+                                      .order_by(decisions.c.id)):
+            if row.name not in who[row.report_id]:
+                who[row.report_id].append(row.name)
+        rows = {row.id: row for row in connection.execute(
+            select(reports.c.id, reports.c.model_labels, reports.c.review_count, reports.c.purged_at)
+            .where(reports.c.id.in_(ids)))}
+    return [Flagged(row.report_id, who[row.report_id], row.last, list(rows[row.report_id].model_labels),
+                    int(rows[row.report_id].review_count), rows[row.report_id].purged_at is not None)
+            for row in chosen]
 
 
 def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:

@@ -4,6 +4,7 @@ report at a time; admins manage accounts, export the reviewed reports and purge 
 Routes
 ------
 ``GET /review``                      the next report for this reviewer, with progress
+``GET /review/flagged``              the reports reviewers flagged, to follow up
 ``GET /review/<id>``                 one report (to change a decision), with its decisions so far
 ``POST /review/<id>``                record a decision: ``action`` save (the ticked ``labels``), skip or flag
 ``GET/POST /review/add``             paste reports or upload a file; the model labels them and they are queued
@@ -38,6 +39,7 @@ from classifier.review.queue import (
     batch_names,
     decision_history,
     enqueue,
+    flagged_reports,
     get_item,
     next_item,
     progress,
@@ -52,6 +54,8 @@ __all__ = ["MAX_QUEUE_ROWS", "install_review"]
 
 #: Most reports one paste or upload may add to the queue (they are labelled while the page waits).
 MAX_QUEUE_ROWS = 5_000
+#: Most flagged reports the flagged page lists (the latest first).
+FLAGGED_SHOWN = 500
 #: The keys that toggle labels: 1 for the first label, and so on.
 _KEYS = "123456789"
 _PARAGRAPHS = re.compile(r"\n\s*\n")
@@ -102,6 +106,11 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
     def review_queue():
         item = next_item(store, g.user.id)
         return _review_page(item, claim_note=True)
+
+    @app.get("/review/flagged")
+    def review_flagged():
+        return render_template("review_flagged.html", flagged=flagged_reports(store, FLAGGED_SHOWN),
+                               shown=FLAGGED_SHOWN, counts=progress(store))
 
     @app.get("/review/<int:report_id>")
     def review_item(report_id: int):

@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from classifier.errors import DataError
-from classifier.review.queue import decision_history, enqueue, get_item, next_item, progress, record_decision
+from classifier.review.queue import (
+    decision_history,
+    enqueue,
+    flagged_reports,
+    get_item,
+    next_item,
+    progress,
+    record_decision,
+)
 from classifier.review.retention import purge
 from classifier.review.users import add_user
 from tests.helpers import FakePrediction, review_store
@@ -137,3 +145,19 @@ def test_queue_stores_a_text_once_until_it_is_purged(store, people):
     assert purge(store, 90, now=NOW + timedelta(days=365)) == 3
     assert enqueue(store, ["a report"], predictions[:1], name="d", model_name="m", thresholds=THRESHOLDS,
                    now=NOW + timedelta(days=365)).queued == 1  # its text was purged: it may come again
+
+
+def test_queue_lists_flagged_reports_latest_first_with_who_flagged_them(store, people):
+    ann, bob = people
+    _queue(store, [(0.51, 0.0), (0.55, 0.0), (0.9, 0.0)])
+    first = next_item(store, ann.id, now=NOW)
+    record_decision(store, first.id, ann.id, "flag", now=NOW)
+    second = next_item(store, ann.id, now=NOW)
+    record_decision(store, second.id, ann.id, "flag", now=NOW + timedelta(minutes=1))
+    record_decision(store, first.id, bob.id, "flag", now=NOW + timedelta(minutes=2))
+    record_decision(store, first.id, ann.id, "flag", now=NOW + timedelta(minutes=3))  # again: named once
+    flagged = flagged_reports(store)
+    assert [row.report_id for row in flagged] == [first.id, second.id]
+    assert flagged[0].flagged_by == ["ann", "bob"] and flagged[0].last_flagged_at == NOW + timedelta(minutes=3)
+    assert flagged[1].flagged_by == ["ann"] and flagged[1].model_labels == ["immigration"]
+    assert [row.report_id for row in flagged_reports(store, limit=1)] == [first.id]

@@ -197,6 +197,10 @@ def test_web_review_skip_and_flag_move_on(app, people, store):
     assert len(set(seen)) == 3
     assert 'id="queue-empty"' in client.get("/review").get_data(as_text=True)
     assert progress(store)["flagged"] == 1 and progress(store)["reviewed"] == 0
+    assert 'href="/review/flagged"' in client.get("/review").get_data(as_text=True)
+    listed = client.get("/review/flagged").get_data(as_text=True)  # someone follows the flag up from here
+    assert f'href="/review/{seen[1]}"' in listed and "<td>rex</td>" in listed
+    assert f'href="/review/{seen[0]}"' not in listed
 
 
 def test_web_review_admin_pages_need_the_admin_role_and_export(app, people, store, tmp_path):
