@@ -107,6 +107,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Row problems (empty text, a bad split or label cell) named in the error of `read_labelled`.
+ROW_PROBLEMS_SHOWN = 5
+
+
 def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_column=SPLIT_COLUMN,
                   sheet=None) -> LabelledData:
     """Read one labelled file (CSV, TSV, XLSX or JSONL) and check every row.
@@ -114,8 +118,8 @@ def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_
     Raises
     ------
     DataError
-        When the file or a column is missing, a text is empty, or a label name is malformed; the message
-        names the file and row.
+        When the file or a column is missing, or rows have an empty text, a split other than train or test, or a
+        malformed label name; the message names the file, how many rows and the first of them.
     """
     path = Path(path)
     if not path.is_file():
@@ -128,24 +132,36 @@ def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_
         split_col = _optional_column(columns, split_column)
         id_col = _optional_column(columns, *ID_COLUMNS)
         rows = (row for chunk in reader.iter_chunks() for row in chunk)
+        problems: list[str] = []
         for index, row in enumerate(rows):
             where = f"{path.name} row {row_number(index)}"
             text = row.get(text_col) or ""
             if not text.strip():
-                raise DataError(
-                    f"{where}: '{text_col}' is empty. Fill it in or remove the row; a labelled report needs text."
-                )
-            split = (row.get(split_col) or "").strip().lower() if split_col else None
-            if split_col and split not in SPLITS:
-                raise DataError(
-                    f"{where}: '{split_col}' is '{row.get(split_col)}', expected one of {SPLITS}. "
-                    "Fix the cell, or remove the column to let training make its own split."
-                )
+                problems.append(f"{where}: '{text_col}' is empty. Fill it in or remove the row; a labelled report "
+                                "needs text.")
+                continue
+            # An empty cell is a row without a split: training splits it, as it does a file without the column.
+            split = ((row.get(split_col) or "").strip().lower() or None) if split_col else None
+            if split is not None and split not in SPLITS:
+                problems.append(f"{where}: '{split_col}' is '{row.get(split_col)}', expected one of {SPLITS} (or "
+                                "empty, to let training split the row). Fix the cell.")
+                continue
+            try:
+                labels = parse_labels(row.get(label_col) or "", where)
+            except DataError as error:
+                problems.append(str(error))
+                continue
             data.ids.append((row.get(id_col) or "").strip() if id_col else str(index + 1))
             data.texts.append(text)
-            data.labels.append(parse_labels(row.get(label_col) or "", where))
+            data.labels.append(labels)
             data.splits.append(split)
             data.sources.append(where)
+    if len(problems) == 1:
+        raise DataError(problems[0])
+    if problems:
+        shown = " | ".join(problems[:ROW_PROBLEMS_SHOWN])
+        more = f" | ... and {len(problems) - ROW_PROBLEMS_SHOWN} more" if len(problems) > ROW_PROBLEMS_SHOWN else ""
+        raise DataError(f"{len(problems)} rows of {path.name} cannot be used; fix each and retry: {shown}{more}")
     if not data.texts:
         raise DataError(f"'{path}' has a header but no reports. Add labelled rows.")
     return data

@@ -46,6 +46,24 @@ def test_records_bad_split_value(tmp_path):
         read_labelled(path)
 
 
+def test_records_an_empty_split_cell_is_a_row_without_a_split(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [{"text": "a", "labels": "", "split": "test"},
+                                          {"text": "b", "labels": "", "split": "  "}])
+    assert read_labelled(path).splits == ["test", None]
+
+
+def test_records_every_bad_row_is_counted_and_the_first_named(tmp_path):
+    rows = [{"text": "", "labels": "", "split": ""}, {"text": "ok", "labels": "Race Hate", "split": ""},
+            {"text": "ok", "labels": "", "split": "dev"}]
+    rows += [{"text": " ", "labels": "", "split": ""}] * 5
+    with pytest.raises(DataError) as caught:
+        read_labelled(write_csv(tmp_path / "d.csv", rows))
+    message = str(caught.value)
+    assert message.startswith("8 rows of d.csv cannot be used")
+    assert "row 2: 'text' is empty" in message and "row 3" in message and "race_hate" in message
+    assert "row 4: 'split' is 'dev'" in message and message.endswith("... and 3 more")
+
+
 def test_records_non_utf8_file_is_read_with_warning(tmp_path):
     text = "caf\u00e9 \u2013 r\u00e9sum\u00e9"
     path = write_csv(tmp_path / "d.csv", [{"text": text, "labels": ""}], encoding="cp1252")
