@@ -158,16 +158,16 @@ def train_cli(
     from classifier.evaluation.metrics import format_table
     from classifier.fairness import PROBE_NOTE, PROBE_TITLE, format_identity_suite
     from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
+    from classifier.retrain.registry import check_not_registered, current_default, new_model_name
     from classifier.training.train import format_split, train
 
     progress = stage_lines(quiet)
     candidate = False
     if out is None:
-        from classifier.retrain.registry import current_default, new_model_name
-
         out = models_dir() / DEFAULT_MODEL_NAME
         if out.exists() or current_default() is not None:  # a promoted default need not be called "default"
             out, candidate = models_dir() / new_model_name(), True
+    check_not_registered(out)
 
     with model_dir_lock(out):  # a second `train --out` of this folder fails now, not after both "Saved"
         result = train(

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from classifier.errors import DataError, ModelError
+from classifier.errors import ConfigError, DataError, ModelError
 from classifier.io.atomic import write_text
 from classifier.io.records import text_sha256
 from classifier.model.persistence import (
@@ -91,6 +91,34 @@ def current_default() -> str | None:
     if pointer is not None:
         return pointer
     return DEFAULT_MODEL_NAME if (models_dir() / DEFAULT_MODEL_NAME / METADATA_FILE).is_file() else None
+
+
+def check_not_registered(out_dir) -> None:
+    """Refuse to train into the folder of the promoted default or of a model a rollback would restore.
+
+    Once ``tension promote`` has run (``DEFAULT_MODEL`` exists), a model becomes the default only through it:
+    training over the default's folder would skip the comparison and the fairness gate, and training over a
+    rollback target would change what a rollback restores. Before any promotion, ``models/default`` is simply
+    retrained (the README's first command does that).
+
+    Raises
+    ------
+    ConfigError
+        `out_dir` is one of those folders.
+    """
+    if _read_pointer(DEFAULT_POINTER_FILE) is None:
+        return
+    target = Path(out_dir).resolve()
+    root = models_dir().resolve()
+    current = current_default()
+    for name, what in [(current, "the default model"), *((n, "a model `tension promote --rollback` may restore")
+                                                        for n in _previous_stack())]:
+        if name is not None and target == root / name:
+            raise ConfigError(
+                f"'{out_dir}' is {what}; training over it would bypass `tension promote` (its comparison and "
+                "fairness gate). Train into a new folder (leave out --out for a dated one), then "
+                "`tension promote NAME`."
+            )
 
 
 def previous_default() -> str | None:

@@ -296,6 +296,15 @@ def test_cli_retrain_train_without_out_never_writes_default_when_another_model_i
     assert runner.invoke(app, ["promote", "good"]).exit_code == 0
     output = runner.invoke(app, ["train", str(CORPUS)]).output
     assert "would save to" in output and "would save to default" not in output
+    refused = runner.invoke(app, ["train", str(CORPUS), "--out", str(registry / "good")])  # the promoted default
+    assert refused.exit_code == 1 and "is the default model; training over it would bypass `tension promote`" \
+        in refused.output
+    shutil.copytree(registry / "good", registry / "copy")
+    assert runner.invoke(app, ["promote", "copy"]).exit_code == 0
+    refused = runner.invoke(app, ["train", str(CORPUS), "--out", str(registry / "good")])  # a rollback target
+    assert refused.exit_code == 1 and "a model `tension promote --rollback` may restore" in refused.output
+    assert "would save to elsewhere" in runner.invoke(app, ["train", str(CORPUS), "--out",
+                                                             str(registry / "elsewhere")]).output
 
 
 def test_cli_retrain_no_clear_difference_names_the_models_in_the_order_of_their_figures():
