@@ -287,8 +287,11 @@ def resolve_model_dir(path=None) -> Path:
     """The folder a model path names: ``None`` → the default model; a name → ``models/<name>``."""
     if path is None:
         return default_model_dir()
-    path = Path(path)
-    if path.name in MODEL_FILES.values():
+    if not isinstance(path, str | os.PathLike):
+        raise ModelError(f"A model is named by its folder (a str or a Path) or its name under models/; got "
+                         f"{type(path).__name__} {path!r}. E.g. load_model('models/default').")
+    path = Path(path).expanduser()
+    if path.name in (*MODEL_FILES.values(), METADATA_FILE):
         return path.parent
     if not path.exists() and len(path.parts) == 1 and (models_dir() / path).exists():
         return models_dir() / path
@@ -329,7 +332,16 @@ def read_metadata(model_dir) -> dict:
         metadata = json.loads(meta_path.read_text("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"'{meta_path}' is not valid JSON ({exc}). The model folder is damaged; retrain it.") from exc
-    if metadata.get("format_version") not in MODEL_FILES:
+    damaged = f"The model folder is damaged; retrain it, or restore its {METADATA_FILE}."
+    if not isinstance(metadata, dict):
+        raise ModelError(f"'{meta_path}' holds a JSON {type(metadata).__name__}, expected an object of the model's "
+                         f"details. {damaged}")
+    for key, kind in (("versions", dict), ("labels", list), ("thresholds", dict)):
+        if key in metadata and not isinstance(metadata[key], kind):
+            raise ModelError(f"'{meta_path}': '{key}' is a JSON {type(metadata[key]).__name__}, expected "
+                             f"{'an object' if kind is dict else 'a list'}. {damaged}")
+    version = metadata.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version not in MODEL_FILES:
         raise ModelError(
             f"'{model_dir}' has model format version {metadata.get('format_version')!r}; this installation "
             f"reads versions {', '.join(map(str, MODEL_FILES))}. Retrain the model with this version of "

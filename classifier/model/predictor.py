@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -68,8 +68,9 @@ class Prediction:
     unfamiliar: bool = False
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
+        """A JSON-ready dict (strict JSON: an unclassified report's scores are None, not NaN)."""
         data = asdict(self)
+        data["scores"] = {label: None if score != score else score for label, score in self.scores.items()}
         data["labels"] = list(self.labels)
         data["review_labels"] = list(self.review_labels)
         data["reason_spans"] = {label: [list(span) for span in spans] for label, spans in self.reason_spans.items()}
@@ -137,28 +138,15 @@ class TensionModel:
         """
         if on_invalid not in ON_INVALID:
             raise ConfigError(f"'on_invalid' must be one of {ON_INVALID}. Got {on_invalid!r}.")
-        if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
-            raise ConfigError(f"'max_chars' must be a positive int or None. Got {max_chars!r}.")
-        if isinstance(texts, str):
-            raise DataError("predict() expects a list of texts, got a single string. Wrap it: predict([text]).")
-        if isinstance(texts, Mapping | bytes) or not isinstance(texts, Iterable):
-            raise DataError(f"predict() expects a list of texts, got {type(texts).__name__}. Pass a list (or another "
-                            "sequence) of strings, e.g. predict([text]) or predict(frame['text'].tolist()).")
-        items = list(texts)
+        _check_max_chars(max_chars)
+        if not isinstance(explain, bool | np.bool_):
+            raise ConfigError(f"'explain' must be True or False. Got {explain!r}.")
+        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
+            raise ConfigError(f"'top_k' must be a positive int (reasons per label). Got {top_k!r}.")
+        items = _text_list(texts, "predict")
         statuses = [_status_of(item, max_chars) for item in items]
         if on_invalid == "raise":
-            for position, status in enumerate(statuses):
-                if status == STATUS_TOO_LONG:
-                    raise DataError(
-                        f"Text at position {position} is {len(items[position]):,} characters long: expected at "
-                        f"most max_chars={max_chars:,}. Shorten it, pass a larger max_chars, or pass "
-                        "on_invalid='flag' to get an unclassified result."
-                    )
-                if status != STATUS_OK:
-                    raise DataError(
-                        f"Text at position {position} is {_describe(items[position])}: expected a non-empty "
-                        "string. Remove it, fill it in, or pass on_invalid='flag' to get an unclassified result."
-                    )
+            _raise_for_invalid(items, statuses, max_chars, " or pass on_invalid='flag' to get an unclassified result")
         valid = [i for i, status in enumerate(statuses) if status == STATUS_OK]
         results: list[Prediction | None] = [None] * len(items)
         if valid:
@@ -171,15 +159,34 @@ class TensionModel:
                 results[i] = Prediction((), dict(empty_scores), True, {}, status)
         return results  # type: ignore[return-value]
 
-    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
-        """Calibrated probabilities, shape (n_texts, n_labels), columns in :attr:`labels` order."""
-        return self.pipeline.predict_proba(list(texts))
+    def predict_proba(self, texts: Iterable[str], *, max_chars: int | None = None) -> np.ndarray:
+        """Calibrated probabilities, shape (n_texts, n_labels), columns in :attr:`labels` order.
 
-    def predict_proba_and_unfamiliar(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        Every text must be a non-empty string (no longer than ``max_chars``, when given), else a
+        :class:`DataError` names the first that is not; :meth:`predict` can flag such texts instead."""
+        items = self._valid_texts(texts, "predict_proba", max_chars)
+        if not items:
+            return np.empty((0, len(self.labels)))
+        return self.pipeline.predict_proba(items)
+
+    def predict_proba_and_unfamiliar(self, texts: Iterable[str], *, max_chars: int | None = None
+                                     ) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities, as :meth:`predict` scores them, and per text whether few or none of its words
-        are known to the model (:attr:`Prediction.unfamiliar`), from one preprocessing pass."""
-        processed = self.pipeline.named_steps[PREPROCESS].transform(list(texts))
+        are known to the model (:attr:`Prediction.unfamiliar`), from one preprocessing pass. Texts are checked
+        as :meth:`predict_proba` checks them."""
+        items = self._valid_texts(texts, "predict_proba_and_unfamiliar", max_chars)
+        if not items:
+            return np.empty((0, len(self.labels))), np.zeros(0, dtype=bool)
+        processed = self.pipeline.named_steps[PREPROCESS].transform(items)
         return self._scores(processed)[0], unfamiliar_texts(processed, word_vocabulary(self.pipeline))
+
+    @staticmethod
+    def _valid_texts(texts, caller: str, max_chars: int | None) -> list[str]:
+        _check_max_chars(max_chars)
+        items = _text_list(texts, caller)
+        _raise_for_invalid(items, [_status_of(item, max_chars) for item in items], max_chars,
+                           " or label it with predict(..., on_invalid='flag') to get an unclassified result")
+        return items
 
     def _scores(self, processed) -> tuple[np.ndarray, object]:
         """The calibrated probabilities of preprocessed texts, and their features (the reasons read them)."""
@@ -331,17 +338,57 @@ def predict(texts, model=None, **kwargs):
     return model.predict(texts, **kwargs)
 
 
+def _check_max_chars(max_chars) -> None:
+    if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
+        raise ConfigError(f"'max_chars' must be a positive int or None. Got {max_chars!r}.")
+
+
+def _text_list(texts, caller: str) -> list:
+    """`texts` as a list, or a `DataError` for what is not a sequence of texts (a string, a mapping, a set)."""
+    if isinstance(texts, str):
+        raise DataError(f"{caller}() expects a list of texts, got a single string. Wrap it: {caller}([text]).")
+    if isinstance(texts, Set):
+        raise DataError(f"{caller}() expects a list of texts in order, got a {type(texts).__name__}, which has no "
+                        "order: the results could not be matched to the texts. Pass a list.")
+    if isinstance(texts, Mapping | bytes | bytearray) or not isinstance(texts, Iterable):
+        raise DataError(f"{caller}() expects a list of texts, got {_a(type(texts).__name__)}. Pass a list (or "
+                        f"another sequence) of strings, e.g. {caller}([text]) or {caller}(frame['text'].tolist()).")
+    return list(texts)
+
+
+def _raise_for_invalid(items, statuses, max_chars, way_out: str) -> None:
+    """A `DataError` naming the first item whose status is not ok, and what to do about it."""
+    for position, status in enumerate(statuses):
+        if status == STATUS_TOO_LONG:
+            raise DataError(
+                f"Text at position {position} is {len(items[position]):,} characters long: expected at most "
+                f"max_chars={max_chars:,}. Shorten it, pass a larger max_chars,{way_out}."
+            )
+        if status != STATUS_OK:
+            raise DataError(f"Text at position {position} is {_describe(items[position])}: expected a non-empty "
+                            f"string. Remove it, fill it in,{way_out}.")
+
+
+#: Characters that show nothing: a text of these and whitespace alone is empty.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+
 def _status_of(item, max_chars=None) -> str:
     if not isinstance(item, str):
         return STATUS_NOT_TEXT
     if max_chars is not None and len(item) > max_chars:
         return STATUS_TOO_LONG
-    if not item.strip():
+    if not item.strip().strip(INVISIBLE).strip():
         return STATUS_EMPTY
     return STATUS_OK
 
 
 def _describe(item) -> str:
     if isinstance(item, str):
-        return "empty" if not item else "only whitespace"
-    return f"a {type(item).__name__}, not a string"
+        return "empty" if not item else "only whitespace or invisible characters"
+    return f"{_a(type(item).__name__)}, not a string"
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its article: "an int", "a list"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

@@ -137,6 +137,13 @@ _PII_PATTERNS = (
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
 )
 _DIGIT = re.compile(r"\d")
+#: Control characters (a NUL from a database export, say): read as spaces, so they never join two words.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+#: spaCy's tokenizer splits a run of punctuation or emoji one character at a time, copying the rest each time: a
+#: text of 20,000 "!" took over a minute. Runs of non-space characters longer than this get a space every
+#: this many characters (no word of the corpus is longer than 40), so a report's cost stays linear.
+MAX_UNBROKEN = 100
+_LONG_RUN = re.compile(rf"\S{{{MAX_UNBROKEN},}}")
 
 
 def _may_hold(token: str, text: str) -> bool:
@@ -172,6 +179,21 @@ def mask_identifiers(text: str) -> str:
         if _may_hold(token, text):
             text = pattern.sub(f" {token} ", text)
     return text
+
+
+def _tokenizable(text: str) -> str:
+    """``text`` as the tokenizer gets it: control characters as spaces, and a space every `MAX_UNBROKEN`
+    characters of a longer run without one. Same length, so every character keeps its position."""
+    text = _CONTROL.sub(" ", text)
+    if len(text) >= MAX_UNBROKEN:
+        text = _LONG_RUN.sub(_broken, text)
+    return text
+
+
+def _broken(match: re.Match) -> str:
+    chars = list(match.group())
+    chars[MAX_UNBROKEN - 1 :: MAX_UNBROKEN] = " " * len(range(MAX_UNBROKEN - 1, len(chars), MAX_UNBROKEN))
+    return "".join(chars)
 
 
 def _masked_with_origin(text: str, find_slurs) -> tuple[str, tuple[list[int], list[int]] | None]:
@@ -391,14 +413,14 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         origins: list = []
         if with_spans:
             masked_and_origins = [_masked_with_origin(text, find_slurs) for text in texts]
-            masked = [text for text, _ in masked_and_origins]
+            masked = [_tokenizable(text) for text, _ in masked_and_origins]
             origins = [origin for _, origin in masked_and_origins]
         elif find_slurs is not None:
             # Lowercase last: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
             replace_slurs = self._get_lexicon().replace
-            masked = (replace_slurs(mask_identifiers(text)).lower() for text in texts)
+            masked = (_tokenizable(replace_slurs(mask_identifiers(text)).lower()) for text in texts)
         else:
-            masked = (mask_identifiers(text).lower() for text in texts)
+            masked = (_tokenizable(mask_identifiers(text).lower()) for text in texts)
         if _is_lookup_only(nlp):
             return self._transform_by_lookup(nlp, masked, normalise, origins if with_spans else None)
         processed, spans = [], []

@@ -71,6 +71,29 @@ def test_persistence_broken_metadata(model_copy):
         load_model(model_copy)
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda meta: [], "holds a JSON list, expected an object"),
+    (lambda meta: None, "holds a JSON NoneType, expected an object"),
+    (lambda meta: {**meta, "versions": "1.0"}, "'versions' is a JSON str, expected an object"),
+    (lambda meta: {**meta, "format_version": [2]}, "model format version \\[2\\]"),
+    (lambda meta: {**meta, "format_version": True}, "model format version True"),
+])
+def test_persistence_metadata_of_the_wrong_shape_is_a_model_error(model_copy, change, message):
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    (model_copy / METADATA_FILE).write_text(json.dumps(change(meta)))
+    with pytest.raises(ModelError, match=message):
+        load_model(model_copy)
+
+
+def test_persistence_model_paths_of_another_type_or_with_a_tilde(model_copy, monkeypatch):
+    for bad in (123, b"/a/path"):
+        with pytest.raises(ModelError, match="named by its folder"):
+            load_model(bad)
+    monkeypatch.setenv("HOME", str(model_copy.parent))
+    assert resolve_model_dir(f"~/{model_copy.name}") == model_copy
+    assert resolve_model_dir(model_copy / METADATA_FILE) == model_copy
+
+
 def test_persistence_failed_save_keeps_previous_model(trained, model_copy, monkeypatch):
     import classifier.model.persistence as persistence
 

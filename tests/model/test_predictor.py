@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from classifier import predict
 from classifier.errors import ConfigError, DataError
-from classifier.model.predictor import STATUS_EMPTY, STATUS_NOT_TEXT, Prediction
+from classifier.model.predictor import INVISIBLE, STATUS_EMPTY, STATUS_NOT_TEXT, Prediction
 
 #: Share of short hostile reports with a slur written out in full that get their label (issue 13's check).
 WRITTEN_OUT_SLUR_RECALL_BAR = 0.9
@@ -147,6 +147,39 @@ def test_model_rejects_single_string_and_bad_option(model):
         model.predict(["x"], on_invalid="skip")
 
 
+def test_model_predict_proba_checks_its_texts_as_predict_does(model):
+    for bad in ("just one", {"a report", "another"}):
+        with pytest.raises(DataError, match="expects a list of texts"):
+            model.predict_proba(bad)
+    with pytest.raises(DataError, match="position 1 is empty"):
+        model.predict_proba(["a report", ""])
+    with pytest.raises(DataError, match="position 0 is an int, not a string"):
+        model.predict_proba_and_unfamiliar([7])
+    assert model.predict_proba([]).shape == (0, len(model.labels))
+    proba, unfamiliar = model.predict_proba_and_unfamiliar([])
+    assert proba.shape == (0, len(model.labels)) and unfamiliar.shape == (0,)
+
+
+@pytest.mark.parametrize(("option", "value"), [("top_k", 0), ("top_k", 2.5), ("top_k", True), ("top_k", None),
+                                               ("explain", "no"), ("max_chars", 0)])
+def test_model_predict_options_are_checked(model, option, value):
+    with pytest.raises(ConfigError, match=f"'{option}' must be"):
+        model.predict(["a report"], **{option: value})
+
+
+def test_model_text_of_invisible_characters_only_is_empty(model):
+    [p] = model.predict(["\u200b\u200d \ufeff"], on_invalid="flag")
+    assert p.status == STATUS_EMPTY
+
+
+def test_model_to_dict_of_an_unclassified_report_is_strict_json(model):
+    import json
+
+    [p] = model.predict([None], on_invalid="flag")
+    data = json.loads(json.dumps(p.to_dict(), allow_nan=False))
+    assert set(data["scores"].values()) == {None}
+
+
 def test_model_accepts_any_iterable(model):
     assert len(model.predict(t for t in ["one report", "another"])) == 2
 
@@ -168,7 +201,7 @@ def test_model_arbitrary_unicode_never_crashes(model, texts):
     out = model.predict(texts, on_invalid="flag")
     assert len(out) == len(texts)
     for text, p in zip(texts, out, strict=True):
-        assert p.status == ("ok" if text.strip() else STATUS_EMPTY)
+        assert p.status == ("ok" if text.strip().strip(INVISIBLE).strip() else STATUS_EMPTY)
 
 
 @pytest.mark.parametrize("text", [

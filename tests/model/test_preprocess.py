@@ -304,3 +304,19 @@ def test_preprocess_preprocessors_of_one_thread_share_the_loaded_pipeline_and_ot
     fresh = SpacyPreprocessor().fit(["x"])
     fresh._nlp = load_nlp("blank:en")
     assert SpacyPreprocessor().fit(["x"]).transform(texts) == fresh.transform(texts)
+
+
+@pytest.mark.parametrize("text", ["x" + "?" * 5000, "\U0001F621" * 3000, "((" * 2000 + "hotel"])
+def test_preprocess_long_runs_without_a_space_keep_their_places(text):
+    """Runs longer than MAX_UNBROKEN are broken for the tokenizer (whose cost on them grows with the square of
+    their length), in place: every token still points at characters of the report."""
+    pre = SpacyPreprocessor().fit(["x"])
+    processed, spans = pre.transform_with_spans([text])
+    assert processed == pre.transform([text])
+    assert len(spans[0]) == len(processed[0].split())
+    assert all(0 <= start <= end <= len(text) for start, end in spans[0])
+
+
+def test_preprocess_control_characters_separate_words():
+    pre = SpacyPreprocessor().fit(["x"])
+    assert pre.transform(["graffiti\x00sprayed\x1fagain"]) == pre.transform(["graffiti sprayed again"])
