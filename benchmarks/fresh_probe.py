@@ -47,7 +47,9 @@ DATA = ROOT / "benchmarks" / "data"
 #: - fresh12: after that, before a twenty-second generation (hostile words reported with plain description around
 #:   them, and everyday reports naming a group in the same plain style) was cross-validated; opened only after it
 #:   had been adopted.
-#: - fresh13 (:data:`UNOPENED`): after fresh12, also before that generation was cross-validated; not yet scored.
+#: - fresh13: after fresh12, also before that generation was cross-validated; opened only after the vocabulary
+#:   rule that counts a report and its copies once (and the masking of tokens of five digits or more) had been
+#:   adopted. Nothing has been aimed at it.
 PROBES = {
     "fresh": DATA / "fresh_probe.json",
     "fresh2": DATA / "fresh_probe_2.json",
@@ -61,11 +63,12 @@ PROBES = {
     "fresh10": DATA / "fresh_probe_10.json",
     "fresh11": DATA / "fresh_probe_11.json",
     "fresh12": DATA / "fresh_probe_12.json",
+    "fresh13": DATA / "fresh_probe_13.json",
 }
 PROBE = PROBES["fresh"]
 #: Probes written from the codebook alone and not yet scored, kept out of :data:`PROBES` so that no benchmark
 #: prints their figures before the change they are the measure for (``--probe PATH`` scores one).
-UNOPENED: dict[str, Path] = {"fresh13": DATA / "fresh_probe_13.json"}
+UNOPENED: dict[str, Path] = {}
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
 N_TEMPLATES = 5
 

@@ -3,7 +3,9 @@
 A writer puts its bytes in a hidden temporary file beside the target (``.<name>.<random>.part``: the same
 folder, so the final rename never crosses file systems), flushes and fsyncs it, gives it its final mode and
 renames it onto the target. On any error, KeyboardInterrupt included, the temporary file is removed and the
-target is left as it was. A model folder is written the same way, as a whole (`atomic_directory`).
+target is left as it was. A model folder is written the same way, as a whole (`atomic_directory`). A temporary
+names the process writing it (``.<name>.<pid>-<random>.part``), so that one left by a process killed outright
+is removed the next time the same target is written (`remove_stale_temporaries`).
 
 Modes
 -----
@@ -36,6 +38,7 @@ __all__ = [
     "fsync_path",
     "new_file_mode",
     "publish",
+    "remove_stale_temporaries",
     "write_bytes",
     "write_text",
 ]
@@ -43,6 +46,7 @@ __all__ = [
 #: Mode of a new file that holds report text: readable and writable by its owner only.
 PRIVATE_MODE = 0o600
 TEMPORARY_SUFFIX = ".part"
+STAGING_SUFFIX = ".tmp"
 
 
 def process_umask() -> int:
@@ -77,9 +81,53 @@ def create_temporary(target: str | os.PathLike[str], suffix: str = TEMPORARY_SUF
         The folder does not exist or may not be written.
     """
     target = Path(target)
-    descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+    remove_stale_temporaries(target, suffix)
+    descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=_prefix(target), suffix=suffix)
     os.close(descriptor)
     return Path(name)
+
+
+def _prefix(target: Path) -> str:
+    """The start of a temporary's name beside `target`: hidden, and naming the process that writes it."""
+    return f".{target.name}.{os.getpid()}-"
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str], suffix: str = TEMPORARY_SUFFIX) -> list[Path]:
+    """Remove the temporary files (or staging folders) beside `target` that a process killed outright (kill -9,
+    a power cut) left behind: they may hold report text. Only those whose writing process has ended are
+    removed; returns them."""
+    target = Path(target)
+    start = f".{target.name}."
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        name = path.name
+        if not (name.startswith(start) and name.endswith(suffix)):
+            continue
+        pid = name[len(start):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or a number we cannot ask about: leave its files alone
+    return True
 
 
 def fsync_path(path: str | os.PathLike[str]) -> None:
@@ -176,7 +224,8 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
         `target` exists and is not a folder.
     """
     target = Path(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    remove_stale_temporaries(target, STAGING_SUFFIX)
+    staging = Path(tempfile.mkdtemp(prefix=_prefix(target), suffix=STAGING_SUFFIX, dir=target.parent))
     try:
         yield staging
         for path in staging.rglob("*"):
@@ -209,6 +258,11 @@ def _swap_folder(staging: Path, target: Path) -> None:
 
 
 def _check_folder(target: Path) -> None:
+    if target.parent.exists() and not target.parent.is_dir():
+        raise DataError(
+            f"{target}: expected {str(target.parent)!r} to be a folder, found a file of that name; write the "
+            "output into a folder (e.g. beside that file), not inside the file."
+        )
     if not target.parent.is_dir():
         raise DataError(
             f"{target}: expected the folder {str(target.parent)!r} to exist, found nothing there; "

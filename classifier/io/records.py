@@ -76,6 +76,11 @@ class LabelledData:
         return [[int(label in row) for label in labels] for row in self.labels]
 
 
+#: A labels cell longer than this, or of more words, is not quoted back in an error: it is report text that
+#: slipped into the column.
+LABEL_SHOWN_CHARS, LABEL_SHOWN_WORDS = 40, 3
+
+
 def parse_labels(cell: str, where: str) -> tuple[str, ...]:
     """Split a ``;``-separated labels cell and check each name; empty means no label."""
     labels = []
@@ -84,6 +89,13 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
         if not name:
             continue
         if not LABEL_NAME.match(name):
+            if len(name) > LABEL_SHOWN_CHARS or len(name.split()) > LABEL_SHOWN_WORDS:  # report text, not a label
+                raise DataError(
+                    f"{where}: the labels cell holds {len(name)} characters that are not a label name (not shown: "
+                    "it reads like report text). Is a comma in the report not inside quotes, pushing text into "
+                    f"the next column? Fix the row; labels are names such as race_hate, separated by "
+                    f"'{LABEL_SEPARATOR}'."
+                )
             parts = [part for part in re.split(r"\s*[,|/+&]\s*", name.lower()) if part]
             if len(parts) > 1 and all(LABEL_NAME.match(part) for part in parts):  # another separator
                 suggestion = LABEL_SEPARATOR.join(parts)

@@ -57,6 +57,7 @@ __all__ = [
     "ReadLimits",
     "TableReader",
     "cell_to_str",
+    "describe_columns",
     "find_column",
     "guard_formula",
     "read_rows",
@@ -218,8 +219,9 @@ def _unique_columns(raw: Sequence[Any]) -> list[str]:
     return columns
 
 
-def _detect_encoding(path: Path) -> tuple[str, bool]:
-    """Scan `path` block by block; return the encoding to use and whether it starts with a UTF-8 BOM.
+def _detect_encoding(path: Path) -> tuple[str, bool, int | None]:
+    """Scan `path` block by block; return the encoding to use, whether it starts with a UTF-8 BOM, and the line
+    of the first byte that is not UTF-8 (None when all are).
 
     Scanning first (constant memory) means the encoding is fixed before any row is yielded, so no
     row is decoded twice or decoded two different ways. A UTF-16 byte-order mark (Excel's "Unicode Text", some
@@ -228,10 +230,11 @@ def _detect_encoding(path: Path) -> tuple[str, bool]:
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = True
     cp1252_ok = True
+    lines_before, bad_line = 0, None
     with path.open("rb") as handle:
         first = handle.read(_SCAN_BLOCK)
         if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not first.startswith(codecs.BOM_UTF32_LE):
-            return "utf-16", False
+            return "utf-16", False, None
         head = first[:512]
         if len(head) >= 4 and head.count(0) * 4 >= len(head):  # text has no NUL bytes; UTF-16 has one per letter
             raise DataError(
@@ -244,8 +247,11 @@ def _detect_encoding(path: Path) -> tuple[str, bool]:
             if utf8_ok:
                 try:
                     decoder.decode(block)
-                except UnicodeDecodeError:
+                except UnicodeDecodeError as error:
                     utf8_ok = False
+                    # The decoder may hold up to 3 bytes of the previous block: the line is right to within one.
+                    bad_line = lines_before + block[: max(0, error.start)].count(b"\n") + 1
+                lines_before += block.count(b"\n")
             if cp1252_ok and any(byte in block for byte in _CP1252_UNDEFINED):  # C-speed searches
                 cp1252_ok = False
             if not utf8_ok and not cp1252_ok:
@@ -255,10 +261,16 @@ def _detect_encoding(path: Path) -> tuple[str, bool]:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8_ok = False
+            utf8_ok, bad_line = False, lines_before + 1
     if utf8_ok:
-        return "utf-8", has_bom
-    return ("cp1252" if cp1252_ok else "latin-1"), has_bom
+        return "utf-8", has_bom, None
+    if has_bom:  # the file says it is UTF-8: a byte that is not is damage, not another encoding
+        raise DataError(
+            f"{path} line {bad_line}: expected UTF-8 text (the file starts with a UTF-8 byte-order mark), found "
+            "bytes that are not UTF-8 there. Fix or retype the characters on that line (or save the file again "
+            "as 'CSV UTF-8'), then retry."
+        )
+    return ("cp1252" if cp1252_ok else "latin-1"), has_bom, bad_line
 
 
 class TableReader:
@@ -297,6 +309,10 @@ class TableReader:
         CSV/TSV, once read: physical lines read (the header's included), rows spanning more than one
         line (line breaks inside quoted cells) and the most lines one row spans. Every line belongs to
         exactly one row, so a stray quote that merged rows shows up here even below the limit.
+    short_rows
+        CSV/TSV, once read: the row numbers of the rows with fewer cells than the header (filled with empty
+        cells; blank lines excepted), the first `SHORT_ROWS_KEPT`; `short_row_count` counts them all. A line
+        break inside an unquoted cell splits one report into two such rows.
 
     Notes
     -----
@@ -356,7 +372,11 @@ class TableReader:
         self.lines_read = 0
         self.multiline_rows = 0
         self.longest_row_lines = 0
+        self.short_rows: list[int] = []
+        self.short_row_count = 0
         self.sheet_title: str | None = None
+        #: XLSX, once open: each worksheet's state in Excel ("visible", "hidden" or "veryHidden").
+        self.sheet_states: dict[str, str] = {}
         #: Header names as written and as read, where they differ (a repeated, blank or space-padded name).
         self.header_changes: list[tuple[str, str]] = []
         self.sheet_names: list[str] = []
@@ -470,15 +490,16 @@ class TableReader:
     # -- CSV / TSV ------------------------------------------------------------------------------
     def _open_delimited(self) -> Iterator[dict[str, str]]:
         self._open_binary().close()  # a permission problem is reported before the encoding scan
-        encoding, has_bom = _detect_encoding(self.path)
+        encoding, has_bom, bad_line = _detect_encoding(self.path)
         if encoding == "utf-8":
             self.encoding = "utf-8-sig" if has_bom else "utf-8"
         else:
             self.encoding = encoding
             if encoding != "utf-16":  # a legacy encoding, guessed from the bytes: say so
                 warnings.warn(
-                    f"{self.path} is not valid UTF-8; read it as {encoding}. Characters may be wrong if it "
-                    "was saved in another encoding: save it as 'CSV UTF-8' (Excel) or UTF-8 to avoid this.",
+                    f"{self.path} is not valid UTF-8 (first at line {bad_line}); read it as {encoding}. "
+                    "Characters may be wrong if it was saved in another encoding: save it as 'CSV UTF-8' (Excel) "
+                    "or UTF-8 to avoid this.",
                     EncodingFallbackWarning,
                     stacklevel=3,
                 )
@@ -491,6 +512,15 @@ class TableReader:
         quoting = csv.QUOTE_NONE if self.quoting == "none" else csv.QUOTE_MINIMAL
         reader = csv.reader(lines, delimiter=_DELIMITERS[self.format], quoting=quoting, strict=True)
         header = self._next_delimited(reader, lines, "the header")
+        declared = _separator_line(header, _DELIMITERS[self.format])
+        if declared is not None:  # Excel's "sep=;" line above the header names the file's separator
+            if declared != _DELIMITERS[self.format]:
+                raise DataError(
+                    f"{self.path} line 1: the file declares {declared!r} as its separator (sep={declared}), but a "
+                    f".{self.format} file is read with {_DELIMITER_NAMES[_DELIMITERS[self.format]]}. Save it from "
+                    "Excel as 'CSV UTF-8 (Comma delimited)', then retry."
+                )
+            header = self._next_delimited(reader, lines, "the header")
         if header is None:
             raise DataError(
                 f"{self.path}: expected a header row naming the columns, found an empty file; "
@@ -600,6 +630,10 @@ class TableReader:
                     )
                 cells = cells[:width]
             elif len(cells) < width:
+                if any(cell.strip() for cell in cells):  # a blank line is an empty row, not a broken one
+                    self.short_row_count += 1
+                    if len(self.short_rows) < SHORT_ROWS_KEPT:
+                        self.short_rows.append(row_number(index))
                 cells = cells + [""] * (width - len(cells))
             yield dict(zip(columns, cells, strict=True))
 
@@ -620,10 +654,17 @@ class TableReader:
         names = self._workbook.sheetnames
         self.sheet_names = list(names)
         self.worksheet_names = [worksheet.title for worksheet in self._workbook.worksheets]
-        if self.sheet is None:
-            worksheet = self._workbook.worksheets[0]
+        self.sheet_states = {worksheet.title: getattr(worksheet, "sheet_state", "visible") or "visible"
+                             for worksheet in self._workbook.worksheets}
+        if self.sheet is None:  # the first sheet a person sees in Excel: hidden ones are not it
+            visible = [sheet for sheet in self._workbook.worksheets if self.sheet_states[sheet.title] == "visible"]
+            worksheet = (visible or self._workbook.worksheets)[0]
         elif self.sheet in self.worksheet_names:
             worksheet = self._workbook[self.sheet]
+        elif [name.casefold() for name in self.worksheet_names].count(self.sheet.casefold()) == 1:
+            # Excel's sheet names ignore case ("Reports" and "reports" cannot both exist), so may --sheet.
+            worksheet = self._workbook[next(name for name in self.worksheet_names
+                                            if name.casefold() == self.sheet.casefold())]
         else:
             found = ", ".join(map(repr, self.worksheet_names))
             raise DataError(
@@ -948,6 +989,16 @@ class _PhysicalLines:
         self.ended = True
 
 
+def _separator_line(cells: list[str] | None, delimiter: str) -> str | None:
+    """The separator an Excel ``sep=X`` first line declares, or None when the row is not such a line
+    (read with `delimiter`, "sep=" followed by it splits into ``["sep=", ""]``)."""
+    if cells == ["sep=", ""]:
+        return delimiter
+    if cells is not None and len(cells) == 1 and len(cells[0]) == 5 and cells[0].startswith("sep="):
+        return cells[0][4]
+    return None
+
+
 def _split_literal_quotes(line: str, delimiter: str) -> tuple[list[str], bool]:
     """Split one line into cells, reading a quote as text wherever it does not form a quoted cell.
 
@@ -1091,6 +1142,28 @@ def read_rows(path: str | os.PathLike[str], *, sheet: str | None = None) -> list
         return list(reader)
 
 
+#: Row numbers of short rows a `TableReader` keeps (it counts them all).
+SHORT_ROWS_KEPT = 20
+#: A column name longer than this, or of more words, is shown by its place, not its text: it is probably the
+#: first report of a file without a header row, and report text stays out of error messages.
+_NAME_CHARS_SHOWN, _NAME_WORDS_SHOWN = 40, 5
+
+
+def describe_columns(columns: Sequence[str]) -> str:
+    """The columns of a file for an error message: each name quoted, except those that read like a report
+    (long, or of many words), which are given by position; then a hint when there are such."""
+    shown, texts = [], 0
+    for place, column in enumerate(columns, start=1):
+        if len(column) > _NAME_CHARS_SHOWN or len(column.split()) > _NAME_WORDS_SHOWN:
+            shown.append(f"column {place} (a name of {len(column)} characters, not shown)")
+            texts += 1
+        else:
+            shown.append(repr(column))
+    hint = (" (a header that reads like a report: is the first row a report rather than a header? Add a header "
+            "row, e.g. text,labels)") if texts else ""
+    return (", ".join(shown) or "(none)") + hint
+
+
 def find_column(
     columns: Sequence[str],
     candidates: Sequence[str],
@@ -1110,7 +1183,7 @@ def find_column(
         No such column; the message lists the columns that exist and the option to pass.
     """
     option = f"--{purpose.replace('_', '-')}-column"
-    available = ", ".join(repr(column) for column in columns) or "(none)"
+    available = describe_columns(columns)
     def folded(name: str) -> str:
         return re.sub(r"[\s_-]+", "_", name.strip().casefold())
 
@@ -1271,8 +1344,9 @@ class AtomicTableWriter:
                 f"{self.path / ('labelled.' + self.format)}."
             )
         if not directory.is_dir():
+            found = "a file of that name" if directory.exists() else "nothing there"
             raise DataError(
-                f"{self.path}: expected the folder {str(directory)!r} to exist, found nothing there; "
+                f"{self.path}: expected the folder {str(directory)!r} to exist, found {found}; "
                 "create it or write somewhere else."
             )
         self._handle: IO[str] | None = None
@@ -1480,8 +1554,10 @@ class AtomicTableWriter:
         cell._style = copy.copy(style)
         return cell
 
-    def copy_sheet(self, title: str, rows: Iterable[tuple[int, Sequence[tuple[int, Any]]]]) -> int:
+    def copy_sheet(self, title: str, rows: Iterable[tuple[int, Sequence[tuple[int, Any]]]],
+                   state: str = "visible") -> int:
         """XLSX only: add a sheet `title` holding `rows` where they stood, and return how many rows it has.
+        `state` is its state in Excel, as in the input ("hidden" and "veryHidden" sheets stay hidden).
 
         `rows` are ``(row number, [(column number, value)])`` as `TableReader.iter_sheet_cells` gives them.
         Values are written as `write_rows` writes them (types kept, text never a formula); the sheet gets no
@@ -1493,6 +1569,7 @@ class AtomicTableWriter:
             raise DataError(f"{self.path}: expected an .xlsx file for several sheets, found {self.format}.")
         try:
             self._start_xlsx_sheet(title, [])
+            self._sheet.sheet_state = state
             self._header_pending = False
             self._sheet._writer.write_top()
             for index, cells in rows:

@@ -63,6 +63,7 @@ from classifier.io.columns import (
     STATUS_COLUMN,
     TEXT_COLUMNS,
     added_column_names,
+    row_number,
     score_column,
 )
 from classifier.io.cpus import usable_cpus
@@ -133,6 +134,8 @@ class BatchSummary:
         CSV/TSV input: lines read (header included), rows that span several lines (line breaks inside
         quoted cells) and the most lines one row spans; 0 for XLSX and JSONL. A stray quote that merged
         rows shows up here.
+    short_rows, short_row_count
+        CSV/TSV input: the row numbers of rows with fewer cells than the header (the first 20), and how many.
     """
 
     input: Path
@@ -153,6 +156,8 @@ class BatchSummary:
     lines_read: int = 0
     multiline_rows: int = 0
     longest_row_lines: int = 0
+    short_rows: list[int] = field(default_factory=list)
+    short_row_count: int = 0
     sheet: str | None = None
     copied_sheets: list[str] = field(default_factory=list)
     sheets_not_copied: dict[str, str] = field(default_factory=dict)
@@ -183,6 +188,14 @@ class BatchSummary:
                 "header. If every report of this file is on one line, a stray quote merged rows: run again "
                 "with --max-field-lines 0 to find it"
             )
+        if self.short_row_count:
+            shown = ", ".join(map(str, self.short_rows)) + (" ..." if self.short_row_count > len(self.short_rows)
+                                                             else "")
+            lines.append(
+                f"warning: {self.short_row_count} row(s) have fewer cells than the header (filled with empty "
+                f"cells): row(s) {shown}. A line break inside an unquoted cell splits one report into two rows: "
+                "check those rows in the file, and quote the cell if so"
+            )
         width = max((len(label) for label in self.label_counts), default=0)
         lines.append("rows per label:")
         lines += [f"  {label:<{width}}  {count}" for label, count in self.label_counts.items()]
@@ -198,6 +211,8 @@ class BatchSummary:
         lines.append(f"not classified: {self.not_classified}" + (f" ({why})" if why else ""))
         if self.review_output is not None:
             lines.append(f"rows for review: {self.review_rows} -> {self.review_output}")
+        if self.sheet is not None:
+            lines.append(f"sheet labelled: {self.sheet!r}")
         if self.copied_sheets:
             copied = ", ".join(map(repr, self.copied_sheets))
             lines.append(f"other sheets copied as they are (values; a formula as its last result): {copied}")
@@ -351,8 +366,11 @@ def label_file(
             layout["sheet_title"] = reader.sheet_title
         # Writers are entered last so they are aborted (temp files removed) on any exception below.
         writer = stack.enter_context(AtomicTableWriter(output_path, columns, **layout))
+        # The review file also says where each of its rows is in the input, so it can be found there again.
+        row_col = _input_row_column(columns, names[LABELS_COLUMN][: -len(LABELS_COLUMN)])
         review_writer = (
-            stack.enter_context(AtomicTableWriter(review_path, columns, **layout)) if review_path else None
+            stack.enter_context(AtomicTableWriter(review_path, [row_col, *columns], **layout)) if review_path
+            else None
         )
         needs_review_col, status_col = names[NEEDS_REVIEW_COLUMN], names[STATUS_COLUMN]
         reason_col = names[REVIEW_REASON_COLUMN]
@@ -365,12 +383,12 @@ def label_file(
         try:
             for rows, results in labelled:
                 review_rows = []
-                for row, cells in zip(rows, results, strict=True):
+                for position, (row, cells) in enumerate(zip(rows, results, strict=True), start=summary.rows_in):
                     row.update(zip(added_names, cells, strict=True))
                     _count(summary, row[names[LABELS_COLUMN]], row[needs_review_col], row[status_col])
                     summary.unfamiliar += row[reason_col].startswith(UNFAMILIAR_REASON)
                     if review_writer is not None and row[needs_review_col]:
-                        review_rows.append(row)
+                        review_rows.append({row_col: row_number(position), **row})
                 summary.rows_in += len(rows)
                 writer.write_rows(rows)
                 if review_writer is not None:
@@ -384,6 +402,7 @@ def label_file(
         summary.rows_out = writer.rows_written
         summary.lines_read, summary.multiline_rows = reader.lines_read, reader.multiline_rows
         summary.longest_row_lines = reader.longest_row_lines
+        summary.short_rows, summary.short_row_count = list(reader.short_rows), reader.short_row_count
         if summary.rows_out != summary.rows_in:  # a broken invariant: refuse to publish the file
             raise DataError(
                 f"{input_path}: read {summary.rows_in} rows but wrote {summary.rows_out}; nothing was written "
@@ -403,6 +422,15 @@ def label_file(
     return summary
 
 
+def _input_row_column(columns: list[str], prefix: str) -> str:
+    """The name of the review file's column of input row numbers: :data:`INPUT_ROW_COLUMN` with the prefix of
+    the other added columns, and more underscores in front if the input has a column of that name too."""
+    name = f"{prefix}{INPUT_ROW_COLUMN}"
+    while name in columns:
+        name = f"_{name}"
+    return name
+
+
 def _copy_other_sheets(summary: BatchSummary, reader: TableReader, writers: list[AtomicTableWriter | None],
                        limits: ReadLimits | None) -> None:
     """Copy the input workbook's other sheets into each XLSX output, in the input's order; record in `summary`
@@ -416,7 +444,8 @@ def _copy_other_sheets(summary: BatchSummary, reader: TableReader, writers: list
             summary.sheets_not_copied[name] = f"a .{summary.output.suffix.lstrip('.').lower()} file holds one sheet"
         else:
             for writer in to_xlsx:
-                writer.copy_sheet(name, TableReader(summary.input, sheet=name, limits=limits).iter_sheet_cells())
+                writer.copy_sheet(name, TableReader(summary.input, sheet=name, limits=limits).iter_sheet_cells(),
+                                  state=reader.sheet_states.get(name, "visible"))
             summary.copied_sheets.append(name)
     if summary.copied_sheets:
         for writer in to_xlsx:
@@ -684,7 +713,8 @@ def _labelled_chunks(
         raise ModelError(_NOT_SENDABLE.format(error=error)) from error
     context = _worker_context()
     _start_worker_server(context)
-    executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(payload,))
+    executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(payload, os.getpid()))
     try:
         pending: collections.deque = collections.deque()
         limit = jobs * _CHUNKS_IN_FLIGHT_PER_JOB
@@ -768,13 +798,21 @@ _WORKER_MODEL: Any = None
 _WORKER_ERROR: BaseException | None = None
 
 
-def _init_worker(payload: bytes) -> None:
+#: The review file's first column: each row's number in the input (the header is row 1), as messages give it.
+INPUT_ROW_COLUMN = "input_row"
+#: How often a worker checks that the process it labels for is still alive.
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def _init_worker(payload: bytes, parent: int | None = None) -> None:
     # Ctrl-C reaches the whole process group; the parent handles it and stops the workers. A worker must
     # simply die when the parent ends it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if parent is not None:  # a parent killed outright (kill -9, out of memory) cannot stop its workers itself
+        threading.Thread(target=_exit_when_gone, args=(parent,), name="parent-watch", daemon=True).start()
     global _WORKER_MODEL, _WORKER_ERROR
     try:
         import pickle
@@ -790,6 +828,18 @@ def _init_worker(payload: bytes) -> None:
         _WORKER_ERROR = error
     except BaseException as error:  # raised from the first task: a failing initializer breaks the pool silently
         _WORKER_ERROR = ModelError(_NOT_SENDABLE.format(error=f"{type(error).__name__}: {error}"))
+
+
+def _exit_when_gone(parent: int) -> None:
+    """End this worker once process `parent` has gone: it holds reports nobody will read."""
+    while True:
+        time.sleep(_PARENT_CHECK_SECONDS)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # alive, and another user's: cannot happen for our parent, but not a reason to go
+            pass
 
 
 def _label_in_worker(texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:

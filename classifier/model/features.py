@@ -11,6 +11,8 @@ WORD = "word"
 CHAR = "char"
 #: Preprocessed text is already tokenised: tokens are separated by single spaces.
 TOKEN_PATTERN = r"[^ ]+"
+#: The blocks whose min_df counts groups of texts (a report and its copies) once, when fitted with groups.
+GROUPED_BLOCKS = (WORD, CHAR)
 
 
 class CharWbAnalyzer:
@@ -165,11 +167,35 @@ class TokenFeatureUnion(FeatureUnion):
     vectorizer settings) transforms as a plain FeatureUnion. The counter is not pickled.
     """
 
-    def fit(self, X, y=None, **params):
+    def fit(self, X, y=None, groups=None, **params):
+        """Fit the vectorizers. With ``groups`` (one id per text: a report and its generated copies share one),
+        ``min_df`` counts the groups a term occurs in, not the texts: a name written in one report stays out
+        of the vocabulary even though its copies repeat it."""
         self.__dict__.pop("_counter", None)
-        return super().fit(X, y, **params)
+        if groups is None:
+            return super().fit(X, y, **params)
+        docs = _texts(X)
+        groups = np.asarray(groups)
+        if groups.shape != (len(docs),):
+            raise ValueError(f"groups must hold one id per text: {len(docs)} texts, groups of shape {groups.shape}.")
+        vectorizers = {name: vectorizer for name, vectorizer in self.transformer_list if name in GROUPED_BLOCKS}
+        wanted = {name: vectorizer.min_df for name, vectorizer in vectorizers.items()}
+        for vectorizer in vectorizers.values():
+            vectorizer.set_params(min_df=1)
+        try:
+            super().fit(docs, y, **params)
+        finally:
+            for name, vectorizer in vectorizers.items():
+                vectorizer.set_params(min_df=wanted[name])
+        _, owner = np.unique(groups, return_inverse=True)
+        for name, vectorizer in vectorizers.items():
+            _keep_terms_of_groups(vectorizer, docs, owner, wanted[name], by_word=name == WORD)
+        return self
 
-    def fit_transform(self, X, y=None, **params):
+    def fit_transform(self, X, y=None, groups=None, **params):
+        if groups is not None:
+            docs = _texts(X)
+            return self.fit(docs, y, groups=groups, **params).transform(docs)
         self.__dict__.pop("_counter", None)
         return super().fit_transform(X, y, **params)
 
@@ -229,6 +255,42 @@ class TokenFeatureUnion(FeatureUnion):
         state = self.__dict__.copy()
         state.pop("_counter", None)
         return state
+
+
+def _keep_terms_of_groups(vectorizer, docs, owner, min_df, *, by_word=False) -> None:
+    """Prune a vectorizer fitted with ``min_df=1`` to the terms found in at least ``min_df`` texts and in at least
+    ``min_df`` groups of texts (``owner``: each text's group, numbered from 0; a fraction ``min_df`` is of the
+    groups), in place. With ``by_word`` (word n-grams), the groups are counted per word instead: an n-gram is
+    kept when it is in ``min_df`` texts and each of its words is in ``min_df`` groups, so a rare pair of common
+    words stays while every n-gram holding a word of one report (a name) goes. The kept terms keep their IDF
+    weights, which depend only on their own document frequency."""
+    present = vectorizer.transform(docs).tocsr()
+    present.data[:] = 1
+    n_groups = int(owner.max()) + 1 if len(owner) else 0
+    by_group = sparse.csr_matrix((np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(n_groups, len(owner)))
+    in_groups = (by_group @ present).tocsc()
+    in_groups.data[:] = 1
+    group_df = np.diff(in_groups.indptr)
+    text_df = np.diff(present.tocsc().indptr)
+    least = min_df if isinstance(min_df, int | np.integer) else int(np.ceil(min_df * n_groups))
+    terms = np.empty(len(vectorizer.vocabulary_), dtype=object)
+    for term, index in vectorizer.vocabulary_.items():
+        terms[index] = term
+    if by_word:
+        vocabulary = vectorizer.vocabulary_
+        keep = np.asarray([text_df[index] >= least and all(
+            word in vocabulary and group_df[vocabulary[word]] >= least for word in term.split(" "))
+            for index, term in enumerate(terms)], dtype=bool)
+    else:
+        keep = (group_df >= least) & (text_df >= least)
+    if keep.all():
+        return
+    idf = vectorizer.idf_[keep]
+    vectorizer.vocabulary_ = {term: index for index, term in enumerate(terms[keep])}
+    vectorizer.idf_ = idf
+    vectorizer._tfidf.n_features_in_ = len(idf)
+    vectorizer.__dict__.pop("_index_cache", None)
+    vectorizer.__dict__.pop("stop_words_", None)  # the terms pruned: never kept in the model
 
 
 def _countable(union) -> bool:

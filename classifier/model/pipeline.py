@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from classifier.model.estimator import CalibratedLinearMultiLabel
-from classifier.model.features import build_features
+from classifier.model.features import TokenFeatureUnion, build_features
 from classifier.model.preprocess import BLANK_PIPELINE, SpacyPreprocessor
 from classifier.model.second_stage import HateSecondStage
 from classifier.model.windows import features_with_passages, nonempty_passages, split_windows
@@ -75,6 +75,11 @@ class PassagePipeline(Pipeline):
                 raise TypeError(f"Fit parameters must be named <step>__<param> with a step of {list(by_step)}; "
                                 f"got {key!r}.")
             by_step[name][param] = value
+        # A report and its generated copies share a group: the vocabulary counts each group once (min_df), so a
+        # name written in one report does not enter the model through its copies.
+        groups = by_step.get(CLASSIFIER, {}).get("groups")
+        if groups is not None and isinstance(self.named_steps.get(FEATURES), TokenFeatureUnion):
+            by_step[FEATURES].setdefault("groups", groups)
         Xt, passages, processed = X, None, X
         if self.passages and PREPROCESS not in self.named_steps:
             passages = nonempty_passages(split_windows(X))

@@ -134,8 +134,13 @@ _PII_PATTERNS = (
     (re.compile(r"(?<![\w+-])@(?!(?:" + "|".join(sorted(_AT_WORDS)) + r")\b)[A-Za-z_](?:[\w.]{0,28}\w)?",
                 re.IGNORECASE), HANDLE_TOKEN),
     (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
-    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
+    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?(?:\s*|-)\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
+    # A vehicle registration of the current UK format ("AB12 CDE"): it leads to its keeper.
+    (re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b", re.IGNORECASE), NUMBER_TOKEN),
 )
+#: A token with this many digits or more is a number or an identifier (a date of birth, a crime reference, a
+#: National Insurance number): the number placeholder, never a term of the vocabulary.
+IDENTIFIER_DIGITS = 5
 _DIGIT = re.compile(r"\d")
 #: Control characters (a NUL from a database export, say): read as spaces, so they never join two words.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -165,8 +170,8 @@ BLANK_PIPELINE = "blank:en"
 
 
 def mask_identifiers(text: str) -> str:
-    """Replace URLs (with or without "http"), e-mail addresses, social-media handles, phone numbers and UK
-    postcodes with placeholder tokens.
+    """Replace URLs (with or without "http"), e-mail addresses, social-media handles, phone numbers, UK
+    postcodes and vehicle registrations with placeholder tokens.
 
     Examples
     --------
@@ -552,7 +557,7 @@ def _normalise(token, lemma: str, stop_words, keep, ordinals=frozenset()) -> str
         return lower
     if lower in ordinals:
         lemma = lower  # the lookup table reads "third" as "3"
-    elif token.like_num:
+    elif token.like_num or sum(char.isdigit() for char in lower) >= IDENTIFIER_DIGITS:
         return NUMBER_TOKEN
     if lower in stop_words and lower not in keep:
         return None

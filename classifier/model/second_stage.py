@@ -412,7 +412,8 @@ class HateSecondStage(BaseEstimator):
         # A copy names a group and has no label: it weighs what the heaviest no-label report does.
         copy_weight = np.full(len(copies), weight[target == 0].max() if (target == 0).any() else 1.0)
         features = build_features(min_df=2, **({} if self.hostility_chars else {"char_ngram_range": None}))
-        features.fit(masked + copies)
+        # A copy counts as its source report for min_df: no name of one report enters the vocabulary through it.
+        features.fit(masked + copies, groups=np.concatenate([np.arange(len(masked)), np.asarray(source, dtype=int)]))
         matrix, passages = features_with_passages(features, masked)
         copy_matrix = features.transform(copies) if copies else None
         h = np.zeros(len(first))

@@ -73,9 +73,10 @@ def render_model_card(metadata: dict) -> str:
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
         "- Personal identifiers (e-mails, phone numbers, postcodes, web addresses, social-media handles, "
-        "numbers) are masked before "
-        "features are built, and terms seen in fewer than two training reports are dropped, so one-off "
-        "names do not enter the model's vocabulary. Character n-grams of up to 5 letters still are.",
+        "vehicle registrations, numbers, and any token of five digits or more: dates, case and crime "
+        "references) are masked before features are built. A word enters the vocabulary only if at least two "
+        "training reports use it, counting a report and its generated copies as one, so a name written in one "
+        "report does not; character n-grams (up to 5 letters) likewise. A name used in two or more reports can.",
         "",
         "## Training data",
         f"- Files: {', '.join(d['path'] + ' (sha256 ' + d['sha256'][:12] + '…)' for d in metadata['data'])}",

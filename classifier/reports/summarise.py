@@ -37,7 +37,8 @@ from classifier.io.columns import (
     row_number,
     score_column,
 )
-from classifier.io.tables import AtomicTableWriter, TableReader, find_column, table_format
+from classifier.io.records import LABEL_NAME, LABEL_SHOWN_CHARS, LABEL_SHOWN_WORDS
+from classifier.io.tables import AtomicTableWriter, TableReader, describe_columns, find_column, table_format
 from classifier.reports.summary_data import (
     ALL_PERIODS,
     CHANGE,
@@ -248,6 +249,21 @@ def _split_labels(text: str) -> list[str]:
     return list(dict.fromkeys(part.strip() for part in _LABEL_SPLIT.split(text) if part.strip()))
 
 
+def _check_label_names(labels: list[str], path, number: int, column: str) -> None:
+    """Refuse a labels cell that holds something other than label names (report text pushed into the column by
+    an unquoted comma, say): it would become a column of the published summary."""
+    bad = [label for label in labels if not LABEL_NAME.match(label)]
+    if not bad:
+        return
+    first = bad[0]
+    what = (f"'{first}', which is not a label name" if len(first) <= LABEL_SHOWN_CHARS
+            and len(first.split()) <= LABEL_SHOWN_WORDS else
+            f"{len(first)} characters that are not a label name (not shown: it reads like report text)")
+    raise DataError(f"{path} row {number}: the '{column}' cell holds {what}. Labels are names such as race_hate "
+                    "(lowercase letters, digits and underscores); fix the cell, or label the file again with "
+                    "`tension label`.")
+
+
 def _row_numbers_text(rows: Sequence[int]) -> str:
     shown = ", ".join(str(number) for number in rows[:_WARN_ROWS])
     more = f" and {len(rows) - _WARN_ROWS} more" if len(rows) > _WARN_ROWS else ""
@@ -367,7 +383,7 @@ def summarise(
         except DataError:
             raise DataError(
                 f"{path}: expected a 'labels' column (';'-separated labels, as written by `tension label`), "
-                f"found only columns {', '.join(map(repr, columns))}; label the file first with "
+                f"found only columns {describe_columns(columns)}; label the file first with "
                 "`tension label`, or rename its label column to 'labels'."
             ) from None
         found_date = _find_date_column(columns, date_column)
@@ -402,6 +418,7 @@ def summarise(
                 counts.kinds[NOT_LABELLED] += 1
                 continue
             labels = _split_labels(row[label_column])
+            _check_label_names(labels, path, number, label_column)
             counts.labels.update(labels)
             counts.kinds[frozenset(labels) if labels else NO_LABEL] += 1
             if not labels:
@@ -494,7 +511,7 @@ def _find_date_column(columns: Sequence[str], given: str | None) -> str | None:
             return given
         found = by_key.get(_column_key(given))
         if found is None:
-            available = ", ".join(repr(column) for column in columns) or "(none)"
+            available = describe_columns(columns)
             raise DataError(
                 f"expected a date column named {given!r}, found only columns {available}; "
                 "pass one of those with --date-column."

@@ -132,3 +132,34 @@ def test_atomic_directory_refuses_to_replace_a_file(tmp_path):
         pass
 
     assert [path.name for path in tmp_path.iterdir()] == ["model"]
+
+
+def test_atomic_temporaries_left_by_a_killed_process_are_removed_by_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    target = tmp_path / "out.csv"
+    stale = tmp_path / f".out.csv.{gone.pid}-abc123.part"
+    stale.write_text("report text of a killed run")
+    live = tmp_path / f".out.csv.{os.getppid()}-def456.part"  # another process still writing: left alone
+    live.write_text("still being written")
+    other = tmp_path / f".other.csv.{gone.pid}-abc123.part"  # another target's: left alone
+    other.write_text("x")
+    write_text(target, "new\n")
+    assert not stale.exists() and live.exists() and other.exists() and target.read_text() == "new\n"
+
+    staging = tmp_path / f".model.{gone.pid}-xyz.tmp"
+    staging.mkdir()
+    (staging / "model.pkl.gz").write_bytes(b"half a model")
+    with atomic_directory(tmp_path / "model") as folder:
+        (folder / "metadata.json").write_text("{}")
+    assert not staging.exists() and (tmp_path / "model" / "metadata.json").exists()
+
+
+def test_atomic_a_file_in_place_of_the_folder_is_named_as_such(tmp_path):
+    (tmp_path / "same.csv").write_text("id,text\n")
+    with pytest.raises(DataError, match="found a file of that name"):
+        write_text(tmp_path / "same.csv" / "out.csv", "x")

@@ -80,3 +80,14 @@ def test_columns_no_prefix_left_is_a_data_error():
 )
 def test_columns_labeller_prefix_finds_the_labellers_columns_again(columns, prefix):
     assert labeller_prefix(columns) == prefix
+
+
+def test_columns_a_header_that_reads_like_a_report_is_not_quoted_in_errors():
+    from classifier.io.tables import find_column
+
+    columns = ["Mr Quixtravenko was shouted at near the mosque on Friday night", "column_2"]
+    with pytest.raises(DataError) as caught:
+        find_column(columns, ("text",))
+    message = str(caught.value)
+    assert "Quixtravenko" not in message and "column 1 (a name of 62 characters, not shown)" in message
+    assert "'column_2'" in message and "is the first row a report rather than a header?" in message

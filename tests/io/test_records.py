@@ -163,3 +163,14 @@ def test_records_conflicts_are_listed_one_per_line_with_a_way_to_see_them_all(tm
     assert lines[11] == "  ... and 5 more; list them all with: tension validate old.csv new.csv --show-all"
     assert "--prefer-later" in lines[12] and "(and" not in str(caught.value)
     assert len(caught.value.conflicts) == 15 and "report number" not in str(caught.value)
+
+
+def test_records_report_text_in_the_labels_column_is_not_quoted_back(tmp_path):
+    path = tmp_path / "shifted.csv"
+    path.write_text("id,text,labels\n1,Mr Zanderwick shouted at me, then he ran off down the road\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        read_labelled(path)
+    message = str(caught.value)
+    assert "shifted.csv row 2" in message and "not shown" in message and "ran off" not in message
+    with pytest.raises(DataError, match="label 'Race Hate' is not a valid label name"):  # a short one is quoted
+        parse_labels("Race Hate", "f.csv row 2")

@@ -272,6 +272,7 @@ def test_tables_xlsx_named_sheet_and_unknown_sheet(tmp_path: Path) -> None:
     data.append([1, "hello"])
     workbook.save(path)
     assert read_rows(path, sheet="Data") == [{"id": "1", "text": "hello"}]
+    assert read_rows(path, sheet="data") == [{"id": "1", "text": "hello"}]  # as Excel, ignoring case
     with pytest.raises(DataError, match=r"'Missing'.*'Cover', 'Data'"):
         read_rows(path, sheet="Missing")
 
@@ -544,3 +545,27 @@ def test_tables_utf16_without_a_byte_order_mark_is_named_not_misread(tmp_path: P
     path.write_bytes("id,text\n1,hello there\n".encode(encoding))
     with pytest.raises(DataError, match="looks like UTF-16 text without a byte-order mark"):
         read_rows(path)
+
+
+def test_tables_a_utf8_file_with_a_byte_order_mark_and_one_bad_byte_is_an_error_naming_the_line(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfid,text\n1,they said \xe2\x80\x9cgo back\xe2\x80\x9d\n2,caf\xe9\n")
+    with pytest.raises(DataError, match=r"bom.csv line 3: expected UTF-8 text \(the file starts with a UTF-8"):
+        read_rows(path)
+
+
+def test_tables_legacy_encoding_warning_names_the_first_line_that_is_not_utf8(tmp_path):
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(b"id,text\n1,fine\n2,caf\xe9\n")
+    with pytest.warns(EncodingFallbackWarning, match=r"not valid UTF-8 \(first at line 3\)"):
+        assert read_rows(path)[1]["text"] == "caf\u00e9"
+
+
+def test_tables_an_excel_sep_line_above_the_header_is_read_or_refused_with_its_separator(tmp_path):
+    comma = tmp_path / "comma.csv"
+    comma.write_text("sep=,\nid,text\n1,bins\n", encoding="utf-8")
+    assert read_rows(comma) == [{"id": "1", "text": "bins"}]
+    semicolon = tmp_path / "semicolon.csv"
+    semicolon.write_text("sep=;\nid;text\n1;bins\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"declares ';' as its separator"):
+        read_rows(semicolon)

@@ -328,7 +328,8 @@ def test_batch_review_out_holds_only_rows_needing_review(tmp_path, model):
 
     out_rows = read_rows(tmp_path / "out.csv")
     review_rows = read_rows(tmp_path / "review.jsonl")
-    expected = [row for row in out_rows if row["needs_review"] == "true"]
+    expected = [{"input_row": str(number), **row} for number, row in enumerate(out_rows, start=2)
+                if row["needs_review"] == "true"]  # each with its row in the input: the header is row 1
     assert review_rows == expected
     assert summary.review_rows == summary.needs_review == len(expected)
     assert {"", " "} <= {row["text"] for row in review_rows}
@@ -703,3 +704,35 @@ def test_batch_a_worker_killed_midway_gives_a_clear_error_and_no_output(tmp_path
     with pytest.raises(DataError, match="worker process ended abruptly.*--jobs 1.*Nothing was written"):
         label_file(source, tmp_path / "out.csv", model=killer, jobs=2, chunk_size=10)
     assert not (tmp_path / "out.csv").exists() and _no_leftovers(tmp_path) == []
+
+
+def test_batch_rows_with_fewer_cells_than_the_header_are_named_in_the_summary(tmp_path, model):
+    source = tmp_path / "split.csv"
+    # A bare line break (here a CR) inside an unquoted cell splits one report into two rows.
+    source.write_bytes(b"reference,received,channel,text\r\n"
+                       b"CT-1,09/01/2024,Online form,they shouted at us\rand spat at my son\r\n"
+                       b"CT-2,10/01/2024,Online form,street light out\r\n\r\n")
+    summary = label_file(source, tmp_path / "out.csv", model=model)
+    assert summary.rows_in == summary.rows_out
+    assert summary.short_row_count == 1 and summary.short_rows == [3]  # the blank line at the end is not one
+    assert "warning: 1 row(s) have fewer cells than the header" in str(summary) and "row(s) 3." in str(summary)
+
+
+def test_batch_hidden_sheets_stay_hidden_and_the_first_visible_sheet_is_labelled(tmp_path, model):
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    officers = book.active
+    officers.title, officers.sheet_state = "Officers", "hidden"
+    officers.append(["name", "phone"])
+    reports = book.create_sheet("Reports")
+    reports.append(["text"])
+    reports.append(["Graffiti on the mosque wall telling Muslims to go home."])
+    secret = book.create_sheet("Notes")
+    secret.sheet_state = "veryHidden"
+    secret.append(["x"])
+    book.save(tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", model=model)
+    assert summary.sheet == "Reports" and "sheet labelled: 'Reports'" in str(summary)
+    states = {sheet.title: sheet.sheet_state for sheet in load_workbook(tmp_path / "out.xlsx").worksheets}
+    assert states == {"Officers": "hidden", "Reports": "visible", "Notes": "veryHidden"}

@@ -441,3 +441,25 @@ def test_batch_review_file_is_not_published_when_the_output_cannot_be_finished(t
     with pytest.raises(DataError, match="ran out of space"):
         label_file(source, tmp_path / "out.csv", model=FakeModel(), review_out=tmp_path / "review.csv")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_batch_worker_ends_when_the_labelling_process_is_killed_outright():
+    """kill -9 of `tension label` cannot stop its workers: each watches its parent and ends when it has gone,
+    instead of holding reports in memory for ever."""
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    worker = subprocess.Popen([sys.executable, "-c", "import sys; from classifier.labelling import batch; "
+                               "batch._PARENT_CHECK_SECONDS = 0.1; batch._exit_when_gone(int(sys.argv[1]))",
+                               str(parent.pid)])
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            worker.wait(timeout=1.0)  # the parent lives: the worker stays
+        parent.kill()
+        parent.wait()
+        assert worker.wait(timeout=30) == 1
+    finally:
+        for process in (parent, worker):
+            if process.poll() is None:
+                process.kill()

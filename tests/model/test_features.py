@@ -77,3 +77,27 @@ def test_features_char_analyzer_uncached_gives_the_same_grams_and_keeps_no_copy(
     fresh = CharWbAnalyzer()
     fresh.uncached("asylum seeker")
     assert fresh._cache == {}
+
+
+def test_features_min_df_counts_a_report_and_its_copies_once():
+    """Copies of a report (counterfactual swaps) repeat its words; with groups, a word of one report alone stays
+    out of the vocabulary, with every n-gram holding it, and what stays has the weights of a fit without
+    groups."""
+    import numpy as np
+
+    docs = ["bin late zorblax street", "bin late zorblax road",  # a report and its copy: one group
+            "bin late road", "street light out", "light out again", "late light"]
+    plain, grouped = build_features(), build_features()
+    plain.fit(docs)
+    grouped.fit(docs, groups=[0, 0, 1, 2, 3, 4])
+    word_plain, word_grouped = dict(plain.transformer_list)["word"], dict(grouped.transformer_list)["word"]
+    assert "zorblax" in word_plain.vocabulary_ and "late zorblax" in word_plain.vocabulary_
+    assert not any("zorblax" in term for term in word_grouped.vocabulary_)
+    assert "bin late" in word_grouped.vocabulary_ and "light out" in word_grouped.vocabulary_
+    assert not any("zorb" in gram for gram in dict(grouped.transformer_list)["char"].vocabulary_)
+    for term, index in word_grouped.vocabulary_.items():
+        assert np.isclose(word_grouped.idf_[index], word_plain.idf_[word_plain.vocabulary_[term]])
+    assert sorted(word_grouped.vocabulary_, key=word_grouped.vocabulary_.get) == sorted(word_grouped.vocabulary_)
+    again = grouped.fit_transform(docs, groups=[0, 0, 1, 2, 3, 4]).toarray()
+    assert np.allclose(grouped.transform(docs).toarray(), again)
+    assert word_grouped.min_df == 2 and not hasattr(word_grouped, "stop_words_")

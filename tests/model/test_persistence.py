@@ -117,6 +117,35 @@ def test_persistence_model_holds_no_personal_identifiers(model):
     assert "xxphone" in vocabulary or "xxemail" in vocabulary
 
 
+def test_persistence_a_name_or_identifier_of_one_report_stays_out_of_the_model_file(tmp_path):
+    """A name in one report, even one that names a group (its counterfactual copies and the second stage's
+    described-person copies repeat it), and identifiers the masking misses as such (a date of birth, a crime
+    reference, a vehicle registration) leave no trace in the saved model."""
+    import csv
+    import gzip
+
+    from classifier.training.train import train
+    from tests.helpers import CORPUS
+
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:200]
+    rows += [
+        {"id": "p1", "split": "train", "labels": "religious_hate",
+         "text": "A Muslim family at number 4 say Mr Vornoblaskey shouted abuse at them and spat at their door."},
+        {"id": "p2", "split": "train", "labels": "",
+         "text": "A Muslim woman, Mrs Quollenbarth, handed a lost wallet in at the library desk."},
+        {"id": "p3", "split": "train", "labels": "race_hate",
+         "text": "Born 12/03/1985, he was called a racist name; crime ref 39/11044/25, car AB12 CDE."},
+        {"id": "p4", "split": "train", "labels": "",
+         "text": "Born 12/03/1985, he asked about bins; crime ref 39/11044/25, car AB12 CDE."},
+    ]
+    result = train(write_csv(tmp_path / "data.csv", rows), tmp_path / "model", seed=0)
+    raw = gzip.decompress((result.model_dir / MODEL_FILE).read_bytes()).lower()
+    for secret in ("vornoblaskey", "quollenbarth", "12/03/1985", "39/11044", "ab12"):
+        assert secret.encode() not in raw, secret
+    assert b"xxnum" in raw
+
+
 # -- what may be loaded: the allow-list unpickler, fitted models only, labels from the model -------------
 
 class _RunsCode:

@@ -320,3 +320,15 @@ def test_preprocess_long_runs_without_a_space_keep_their_places(text):
 def test_preprocess_control_characters_separate_words():
     pre = SpacyPreprocessor().fit(["x"])
     assert pre.transform(["graffiti\x00sprayed\x1fagain"]) == pre.transform(["graffiti sprayed again"])
+
+
+def test_preprocess_identifiers_with_digits_become_the_number_placeholder():
+    """A date of birth, a crime or case reference, a National Insurance number and a vehicle registration are
+    identifiers, not words; a time or "COVID-19" stays what it is."""
+    pre = SpacyPreprocessor().fit(["x"])
+    [out] = pre.transform(["Born 12/03/1985, NI QQ123456C, ref 39/11044/25 and CT-118204, car AB12 CDE, "
+                           "postcode SW1A-1AA, at 14:20 near the 5G mast, COVID-19"])
+    tokens = out.split()
+    assert tokens.count("xxnum") == 6 and "xxpostcode" in tokens  # the sixth: "5G" reads as 5 and G
+    assert not any(secret in out for secret in ("1985", "qq123456c", "11044", "118204", "ab12", "sw1a"))
+    assert "14:20" in tokens and "covid-19" in tokens

@@ -437,12 +437,10 @@ def test_summarise_html_is_self_contained(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
-def test_summarise_html_escapes_file_content(tmp_path: Path) -> None:
+def test_summarise_refuses_markup_in_label_names(tmp_path: Path) -> None:
     rows = [{"received": "2024-01-01", "labels": "<b>odd</b>"}]
-    summary = summarise(_write(tmp_path / "r.csv", rows, ["received", "labels"]))
-    out = write_summary(summary, tmp_path / "r.html")
-    page = out.read_text(encoding="utf-8")
-    assert "<b>odd</b>" not in page and "&lt;b&gt;odd&lt;/b&gt;" in page
+    with pytest.raises(DataError, match="'<b>odd</b>', which is not a label name"):
+        summarise(_write(tmp_path / "r.csv", rows, ["received", "labels"]))
 
 
 def test_summarise_run_rejects_unknown_out_extension_before_reading(tmp_path: Path) -> None:
@@ -470,3 +468,13 @@ def test_summarise_a_part_quarter_or_year_is_never_labelled_as_long_as_the_whole
     assert _covered(fy, "financial-year", first, last, dt.date.min, dt.date.max) == "3 months"
     year = period_of(dt.date(2025, 6, 1), "year")  # 1 January to 27 December 2025
     assert _covered(year, "year", first, last, dt.date.min, dt.date.max) == "361 days"
+
+
+def test_summarise_refuses_a_labels_cell_that_is_not_label_names_without_quoting_report_text(tmp_path: Path) -> None:
+    path = tmp_path / "shifted.csv"
+    path.write_text("received,text,labels\n2026-01-05,fine,immigration\n"
+                    "2026-01-06,Mr Zanderwick shouted at me, then he ran off down the road\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        summarise(path)
+    message = str(caught.value)
+    assert "row 3" in message and "not shown" in message and "ran off" not in message

@@ -35,7 +35,11 @@ def test_summary_report_without_dates_labels_or_review_has_one_chart_and_no_pair
     assert "Label pairs" not in page
 
 
-def test_summary_report_escapes_what_the_file_holds(tmp_path):
+def test_summary_report_escapes_what_the_file_holds(tmp_path, monkeypatch):
+    import classifier.reports.summarise as summarise_module
+
+    # summarise refuses label names that are not names; the page escapes them all the same (defence in depth).
+    monkeypatch.setattr(summarise_module, "_check_label_names", lambda *args: None)
     rows = [{"received": "2024-01-01", "labels": "<b>odd</b>;x'y"}] * 3
     page = render_html(_summary(tmp_path, rows))
 
