@@ -165,9 +165,13 @@ def table_format(path: str | os.PathLike[str]) -> TableFormat:
         return SUPPORTED_EXTENSIONS[suffix]
     except KeyError:
         supported = ", ".join(SUPPORTED_EXTENSIONS)
+        advice = {".txt": "Excel's 'Unicode Text' (.txt) is tab-separated: rename it to .tsv",
+                  ".xls": "an old-format Excel file: open it in Excel and save it as .xlsx (renaming is not enough)",
+                  ".json": "a JSON Lines file (one object per line) ends in .jsonl: rename it if it is one",
+                  }.get(suffix, "save the file in one of those formats")
         raise DataError(
             f"{path}: expected a file ending in one of {supported}, found {suffix or 'no extension'!r}; "
-            "save the file in one of those formats or rename it."
+            f"{advice}."
         ) from None
 
 

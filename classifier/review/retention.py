@@ -1,11 +1,11 @@
-"""Retention: report text is deleted after a number of days, while the model's labels and scores, the text's
-hash and every decision stay, so that counts and summaries still add up."""
+"""Retention: report text is deleted after a number of days (with its hash, and the name of a batch left with no
+text), while the model's labels and scores and every decision stay, so that counts and summaries still add up."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, func, select, update
+from sqlalchemy import and_, exists, false, func, select, update
 
 from classifier.errors import ConfigError
 from classifier.review import schema
@@ -14,6 +14,8 @@ from classifier.review.store import ReviewStore, utcnow
 __all__ = ["DEFAULT_KEEP_DAYS", "purge", "purgeable"]
 
 DEFAULT_KEEP_DAYS = 90
+#: What a batch is called once none of its reports keeps its text.
+PURGED_BATCH_NAME = "(name deleted with the reports' text)"
 
 
 def purgeable(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime | None = None) -> int:
@@ -32,11 +34,18 @@ def purge(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime 
         `days` is negative.
     """
     now = now or utcnow()
+    reports, batches = schema.reports, schema.batches
     with store.engine.begin() as connection:
+        # The text's hash goes too (a short report could be confirmed by hashing a guess), and so does the name
+        # of a batch none of whose reports keeps its text (an upload's file name may name a person).
         done = connection.execute(
-            update(schema.reports).where(_text_older_than(days, now))
-            .values(text=None, reasons=None, purged_at=now, queued=False, claimed_by=None, claimed_until=None)
+            update(reports).where(_text_older_than(days, now))
+            .values(text=None, text_sha256="", reasons=None, purged_at=now, queued=False, claimed_by=None,
+                    claimed_until=None)
         )
+        kept = exists().where(reports.c.batch_id == batches.c.id, reports.c.purged_at.is_(None))
+        connection.execute(update(batches).where(~kept, batches.c.name != PURGED_BATCH_NAME)
+                           .values(name=PURGED_BATCH_NAME))
     if done.rowcount and store.engine.dialect.name == "sqlite":
         # The old text also sits in the write-ahead log until a checkpoint copies it back: do it now, and empty
         # the log (a reader that holds the log open makes it a no-op until the next purge; the text is gone

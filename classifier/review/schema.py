@@ -1,9 +1,10 @@
 """The review database's tables as they are at the latest schema version (`migrations.SCHEMA_VERSION`).
 
-Times are naive UTC. ``reports.text`` and ``reports.reasons`` become NULL when retention purges a report; its
-hash, the model's labels and scores and every decision stay. ``decisions`` is append-only: a correction adds a
-row, never changes one. ``reports.review_count`` (distinct reviewers who accepted or corrected it) and
-``reports.queued`` are kept up to date by `classifier.review.queue` so that the next item is one index walk.
+Times are naive UTC. ``reports.text`` and ``reports.reasons`` become NULL when retention purges a report, and
+``reports.text_sha256`` empty; the model's labels and scores and every decision stay. ``decisions`` is
+append-only: a correction adds a row, never changes one. ``reports.review_count`` (distinct reviewers who
+accepted or corrected it) and ``reports.queued`` are kept up to date by `classifier.review.queue` so that the next
+item is one index walk.
 """
 
 from __future__ import annotations

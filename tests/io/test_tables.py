@@ -569,3 +569,12 @@ def test_tables_an_excel_sep_line_above_the_header_is_read_or_refused_with_its_s
     semicolon.write_text("sep=;\nid;text\n1;bins\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"declares ';' as its separator"):
         read_rows(semicolon)
+
+
+@pytest.mark.parametrize(("name", "advice"), [("export.txt", "rename it to .tsv"), ("old.xls", "save it as .xlsx"),
+                                              ("notes.pdf", "save the file in one of those formats")])
+def test_tables_an_unsupported_extension_gets_advice_for_what_it_probably_is(name, advice):
+    from classifier.io.tables import table_format
+
+    with pytest.raises(DataError, match=advice):
+        table_format(name)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from classifier.errors import ConfigError
 from classifier.review import schema
 from classifier.review.queue import enqueue, get_item, next_item, progress, record_decision
-from classifier.review.retention import purge, purgeable
+from classifier.review.retention import PURGED_BATCH_NAME, purge, purgeable
 from classifier.review.users import add_user
 from tests.helpers import FakePrediction, review_store
 
@@ -48,6 +48,10 @@ def test_retention_purge_removes_old_text_but_keeps_labels_and_counts(tmp_path):
         texts = connection.execute(select(schema.reports.c.text)).scalars().all()
         assert texts.count(None) == 2 and "new one" in texts
         assert connection.execute(select(schema.decisions.c.labels)).scalars().all() == [["race_hate"]]
+        hashes = connection.execute(select(schema.reports.c.text_sha256)).scalars().all()
+        assert hashes.count("") == 2  # a hash of a short text could confirm a guess: it goes with the text
+        names = connection.execute(select(schema.batches.c.name).order_by(schema.batches.c.id)).scalars().all()
+        assert names == [PURGED_BATCH_NAME, "b"]  # the batch that keeps a report with text keeps its name
     assert next_item(store, ann.id, now=THEN + timedelta(days=91)).text == "new one"
     assert purge(store, days=90, now=THEN + timedelta(days=91)) == 0  # nothing more to do
     assert purgeable(store, days=90, now=THEN + timedelta(days=91)) == 0
