@@ -295,6 +295,8 @@ def resolve_model_dir(path=None) -> Path:
         return path.parent
     if not path.exists() and len(path.parts) == 1 and (models_dir() / path).exists():
         return models_dir() / path
+    if not path.exists() and str(path) == DEFAULT_MODEL_NAME:  # "default", named: found as when not named
+        return default_model_dir()
     return path
 
 

@@ -182,3 +182,11 @@ def test_cli_label_output_that_is_a_folder_exits_1_without_traceback(tmp_path):
 
     assert run.exit_code == 1
     assert "found a folder" in run.stderr and "Traceback" not in run.output
+
+
+def test_cli_label_an_input_of_an_unknown_kind_is_named_as_the_problem(tmp_path, trained):
+    source = tmp_path / "export.txt"
+    source.write_text("text\nbins not collected\n", encoding="utf-8")
+    run = _invoke(source, "--model", trained.model_dir)
+    assert run.exit_code == 1 and "export.txt: expected a file ending in one of" in run.output
+    assert "rename it to .tsv" in run.output and not (tmp_path / "export_labelled.txt").exists()

@@ -494,6 +494,8 @@ def test_persistence_no_default_model_names_the_option_the_variable_and_the_plac
     for expected in ("--model", "$TENSION_MODELS_DIR", f"searched upward from {nowhere}", "none found",
                      str(nowhere.parent / "user-data" / "tension-classifier" / "models")):
         assert expected in message
+    with pytest.raises(ModelError, match="searched upward from"):  # named "default": the same search
+        load_model("default")
 
 
 # -- where a model may be saved: saving replaces the folder, so nothing but an older model may be lost -------
