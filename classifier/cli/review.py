@@ -166,7 +166,8 @@ def register(app: typer.Typer, user_errors) -> None:
     @app.command("export-reviewed")
     @user_errors
     def export_reviewed_cli(
-        out: Annotated[Path, typer.Argument(help="CSV file to write (text, labels, source, reviewers, agreement).")],
+        out: Annotated[Path, typer.Argument(
+            help="CSV file to write (id, text, labels, source, reviewers, agreement).")],
         since: Annotated[
             datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"], help="Only reports last "
                                           "reviewed on or after this date (UTC), e.g. 2026-04-01.")
