@@ -361,4 +361,7 @@ _register_commands()
 
 
 def main() -> None:  # pragma: no cover - console-script entry point
-    app()
+    from classifier.io.signals import cleanup_on_termination
+
+    with cleanup_on_termination():  # SIGTERM/SIGHUP: every command removes its temporary files, as on Ctrl-C
+        app()

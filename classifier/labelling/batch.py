@@ -42,7 +42,6 @@ and on SIGTERM/SIGHUP, after which the signal is delivered as usual.
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import os
 import signal
@@ -67,6 +66,8 @@ from classifier.io.columns import (
     score_column,
 )
 from classifier.io.cpus import usable_cpus
+from classifier.io.signals import cleanup_on_termination as _cleanup_on_termination
+from classifier.io.signals import interrupts_held as _interrupts_held
 from classifier.io.tables import (
     EXCEL_MAX_ROWS,
     AtomicTableWriter,
@@ -466,81 +467,6 @@ def _check_fits_excel(input_path: Path, input_format: str, outputs: list[Path | 
             f"{input_path}: has {rows:,} rows, more than an Excel sheet holds ({EXCEL_MAX_ROWS - 1:,} under the "
             f"header), so {targets[0]} cannot hold them; write a .csv or .jsonl file instead."
         )
-
-
-class _Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived during a run; raised so that every temporary file is removed on the way out."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def _cleanup_on_termination() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into an exception for the length of a run, then die of the signal as usual; and let
-    only the first Ctrl-C (SIGINT) interrupt a run, so that a second one cannot cut the clean-up short.
-
-    By default these signals end the process at once, leaving temporary files of report text behind.
-    Only signals still at their default action are taken over (a caller's own handler, or SIG_IGN under
-    nohup, is left alone), and only in the main thread, where Python allows it (the web server labels in
-    worker threads). The previous handlers are restored before the signal is delivered again.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous: dict[int, Any] = {}
-    received: list[int] = []
-
-    def stop(signum: int, frame: Any) -> None:
-        if not received:  # a second signal during the clean-up must not interrupt it
-            received.append(signum)
-            raise _Terminated(signum)
-
-    def interrupt(signum: int, frame: Any) -> None:
-        if not received:
-            received.append(signum)
-            if _HELD_INTERRUPT["holding"]:
-                _HELD_INTERRUPT["pending"] = True  # raised at the end of _interrupts_held()
-                return
-            raise KeyboardInterrupt
-
-    for name in ("SIGTERM", "SIGHUP"):
-        signum = getattr(signal, name, None)
-        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
-            previous[signum] = signal.signal(signum, stop)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
-    try:
-        yield
-    except _Terminated as terminated:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        previous.clear()
-        signal.raise_signal(terminated.signum)
-        raise  # only reached if the restored handler lets the process live
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-#: A Ctrl-C caught by the handler of `_cleanup_on_termination` while `_interrupts_held` holds it.
-_HELD_INTERRUPT = {"holding": False, "pending": False}
-
-
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block until its end, where it is raised: a worker process is never
-    left half-started (its start-up data cut short, which it would report with a traceback of its own). Only
-    under the handler of `_cleanup_on_termination`; elsewhere a Ctrl-C interrupts as usual."""
-    _HELD_INTERRUPT.update(holding=True, pending=False)
-    try:
-        yield
-    finally:
-        pending = _HELD_INTERRUPT["pending"]
-        _HELD_INTERRUPT.update(holding=False, pending=False)
-    if pending:
-        raise KeyboardInterrupt
 
 
 def _sheet_hint(reader: TableReader) -> str:
