@@ -1155,10 +1155,12 @@ _NAME_CHARS_SHOWN, _NAME_WORDS_SHOWN = 40, 5
 
 def describe_columns(columns: Sequence[str]) -> str:
     """The columns of a file for an error message: each name quoted, except those that read like a report
-    (long, or of many words), which are given by position; then a hint when there are such."""
+    (long, or of many words) or hold an e-mail address or a phone number, which are given by position; then a
+    hint when there are such."""
     shown, texts = [], 0
     for place, column in enumerate(columns, start=1):
-        if len(column) > _NAME_CHARS_SHOWN or len(column.split()) > _NAME_WORDS_SHOWN:
+        if (len(column) > _NAME_CHARS_SHOWN or len(column.split()) > _NAME_WORDS_SHOWN or "@" in column
+                or sum(char.isdigit() for char in column) >= 5):  # a report, an e-mail or a phone number
             shown.append(f"column {place} (a name of {len(column)} characters, not shown)")
             texts += 1
         else:

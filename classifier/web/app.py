@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, send_file, url_for
-from werkzeug.exceptions import ClientDisconnected, HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed
 from werkzeug.utils import secure_filename
 
 from classifier.errors import ClassifierError, ConfigError
@@ -206,8 +206,11 @@ def create_app(
         # Another web site open in the same browser could post to this local page (CSRF); browsers say
         # where a POST comes from in the Origin header.
         origin = request.headers.get("Origin")
-        if request.method == "POST" and origin is not None and urlsplit(origin).netloc != request.host:
-            abort(403, description="This page only accepts forms sent from itself.")
+        if request.method == "POST" and origin is not None and not _same_origin(origin, request.host,
+                                                                                 state.allowed_hosts):
+            abort(403, description="This page only accepts forms and API calls sent from itself (the request's "
+                                   "Origin header names another site). A program calling the API should send no "
+                                   "Origin header.")
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -231,6 +234,10 @@ def create_app(
                 return _error_page(408, "Request Timeout", "The request body stopped arriving; send it again.",
                                    close=True)
             return _error_page(400, "Bad Request", "The request body ended early; send it again.", close=True)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            allowed = ", ".join(sorted(error.valid_methods))
+            page = _error_page(405, error.name, f"This address takes {allowed} requests only.")
+            return page[0], page[1], {**page[2], "Allow": allowed}
         return _error_page(error.code or 500, error.name, message)
 
     @app.errorhandler(Exception)
@@ -377,7 +384,9 @@ def _error_page(code: int, title: str, message: str, *, close: bool = False):
 
 
 def _host_allowed(host_header: str, names: frozenset[str], port: int | None) -> bool:
-    """Whether the ``Host`` header names one of `names` (and `port`, when known)."""
+    """Whether the ``Host`` header names one of `names`: a loopback name with `port` (when known), any other
+    name (given with --allowed-host, so served through a reverse proxy) with any port or none, as a proxy
+    passes it on (``Host: triage.example``, ``:443``)."""
     try:
         parts = urlsplit(f"//{host_header}")
         given_port = parts.port
@@ -385,7 +394,22 @@ def _host_allowed(host_header: str, names: frozenset[str], port: int | None) -> 
         return False
     if parts.hostname is None or parts.hostname not in names or parts.username or parts.password:
         return False
+    if parts.hostname not in LOOPBACK_HOSTS:
+        return True  # what DNS rebinding would fake is the name, not the port
     return port is None or given_port == port or (given_port is None and port == 80)
+
+
+def _same_origin(origin: str, host_header: str, names: frozenset[str]) -> bool:
+    """Whether a request's ``Origin`` is this page: the same host and port as the ``Host`` header, or, for a name
+    given with --allowed-host (a reverse proxy in front, often HTTPS on 443), the same host name."""
+    try:
+        origin_parts, host_parts = urlsplit(origin), urlsplit(f"//{host_header}")
+        if origin_parts.netloc == host_header:
+            return True
+        return (origin_parts.hostname is not None and origin_parts.hostname == host_parts.hostname
+                and origin_parts.hostname in names and origin_parts.hostname not in LOOPBACK_HOSTS)
+    except ValueError:
+        return False
 
 
 # -- one report -----------------------------------------------------------------------------------------
@@ -549,6 +573,9 @@ def _too_large_message(state: _State) -> str:
     if request.path == "/":
         return (f"The report is too long for this page (at most {state.max_chars:,} characters). Shorten it, or "
                 "label it as a one-row backlog file.")
+    if request.path.startswith("/api/"):
+        return (f"The request body is larger than the limit of {_format_mb(state.max_upload_mb)} MB. Send fewer or "
+                "shorter texts per request, or ask whoever runs the page for a larger --max-upload-mb.")
     return (f"The upload is larger than the limit of {_format_mb(state.max_upload_mb)} MB. Split the file into "
             "smaller ones, or ask whoever runs the page to start it with a larger --max-upload-mb.")
 

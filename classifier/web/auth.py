@@ -62,8 +62,9 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
         if bearer is not None and request.path.startswith("/api/"):
             g.user = user_for_token(store, bearer)
             if g.user is None:
-                return jsonify(error="This API token is wrong or revoked, or its account is disabled. Ask an admin "
-                                     "for a new one (tension users token NAME).", status=401), 401
+                return (jsonify(error="This API token is wrong or revoked, or its account is disabled. Ask an admin "
+                                      "for a new one (tension users token NAME).", status=401), 401,
+                        {"WWW-Authenticate": 'Bearer error="invalid_token"'})
             return None
         user_id = session.get("user_id")
         if user_id is not None and is_revoked(store, session.get("csrf")):
@@ -80,7 +81,9 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
             return None
         if g.user is None and (endpoint.startswith(_REVIEW_PREFIXES) or has_users(store)):
             if request.path.startswith("/api/"):
-                return jsonify(error="Log in first: this page has accounts.", status=401), 401
+                return (jsonify(error="This server has accounts: send an account's token as 'Authorization: Bearer "
+                                      "<token>' (an admin makes one with `tension users token NAME`), or log in on "
+                                      "the page first.", status=401), 401, {"WWW-Authenticate": "Bearer"})
             return redirect(url_for("login", next=request.full_path.rstrip("?")), code=303)
         if endpoint.startswith(_ADMIN_PREFIX) and not g.user.is_admin:
             abort(403, description="Only an admin may use this page. Ask an admin to do it.")

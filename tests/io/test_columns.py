@@ -91,3 +91,11 @@ def test_columns_a_header_that_reads_like_a_report_is_not_quoted_in_errors():
     message = str(caught.value)
     assert "Quixtravenko" not in message and "column 1 (a name of 62 characters, not shown)" in message
     assert "'column_2'" in message and "is the first row a report rather than a header?" in message
+
+
+def test_columns_a_header_cell_with_an_email_or_phone_number_is_not_quoted():
+    from classifier.io.tables import describe_columns
+
+    described = describe_columns(["1042", "Jo Bloggs", "07700 900123", "jo@example.com", "text"])
+    assert "07700" not in described and "jo@example.com" not in described and "'text'" in described
+    assert "column 3 (a name of 12 characters, not shown)" in described

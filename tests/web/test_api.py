@@ -815,6 +815,20 @@ def test_web_host_check_uses_the_configured_host_port_and_allow_list(make_app):
         assert client.get("/", headers={"Host": host}).status_code == 400, host
 
 
+def test_web_behind_an_https_reverse_proxy_the_allowed_name_works_without_the_servers_port(make_app):
+    """nginx passes "Host: triage.council.example" (no port) and the browser sends its https Origin."""
+    client = make_app(port=8123, allowed_hosts=["triage.council.example"]).test_client()
+    for host in ("triage.council.example", "triage.council.example:443"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    proxied = {"Host": "triage.council.example", "Origin": "https://triage.council.example"}
+    assert client.post("/api/predict", json={"texts": ["a"]}, headers=proxied).status_code == 200
+    other = {"Host": "triage.council.example", "Origin": "https://evil.example"}
+    refused = client.post("/api/predict", json={"texts": ["a"]}, headers=other)
+    assert refused.status_code == 403 and "Origin header names another site" in refused.get_json()["error"]
+    loopback = {"Host": "127.0.0.1:8123", "Origin": "http://127.0.0.1:9999"}  # another local port: not us
+    assert client.post("/api/predict", json={"texts": ["a"]}, headers=loopback).status_code == 403
+
+
 # -- hostile bodies (property test) -------------------------------------------------------------------------
 
 def _hostile_bodies():
@@ -977,3 +991,10 @@ def test_web_backlog_button_says_the_upload_is_under_way(client):
     static.close()
     assert "button.disabled = true" in script and "dataset.busy" in script
     assert "script-src" not in client.get("/").headers["Content-Security-Policy"]  # the label page stays script-free
+
+
+def test_web_a_request_with_the_wrong_method_is_told_which_one_the_address_takes(make_app):
+    client = make_app().test_client()
+    response = client.get("/api/predict")
+    assert response.status_code == 405 and response.headers["Allow"] == "OPTIONS, POST"
+    assert "takes OPTIONS, POST requests only" in response.get_json()["error"]

@@ -55,7 +55,8 @@ def test_web_review_every_page_needs_a_login_once_accounts_exist(app, people):
     page = client.get("/")
     assert page.status_code == 303 and page.headers["Location"].startswith("/login?next=/")
     api = client.post("/api/predict", json={"texts": ["bins"]})
-    assert api.status_code == 401 and "Log in" in api.get_json()["error"]
+    assert api.status_code == 401 and "Authorization: Bearer" in api.get_json()["error"]
+    assert api.headers["WWW-Authenticate"] == "Bearer"
     style = client.get("/static/style.css")
     assert style.status_code == 200
     style.close()
