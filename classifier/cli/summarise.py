@@ -37,8 +37,8 @@ def register(app: typer.Typer, user_errors) -> None:
         date_column: Annotated[str | None, typer.Option(help="Date column (default: found by name, e.g. "
                                                         "'Date received', 'received', 'date').")] = None,
         by: Annotated[Period, typer.Option(help="Period to count by (financial-year: UK April-March).")] = Period.month,
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table: .csv, .xlsx or .html "
-                                                 "(with charts).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table: .csv, .tsv, .xlsx, "
+                                                 ".jsonl or .html (with charts).")] = None,
         suppress_below: Annotated[int | None, typer.Option(min=3, help="Publication: withhold counts from 1 to N-1, "
                                                            "and others so that none can be worked out (N at least 3; "
                                                            "UK practice is usually 5 or 10).")] = None,
@@ -50,6 +50,7 @@ def register(app: typer.Typer, user_errors) -> None:
                                                         "for two-digit years).")] = None,
         max_periods: Annotated[int, typer.Option(min=1, help="Refuse a table of more periods (usually a mistyped "
                                                  "date).")] = 120,
+        force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     ) -> None:
         """Counts per label and period, change on the previous period, and label pairs."""
         from classifier.errors import ConfigError
@@ -60,7 +61,8 @@ def register(app: typer.Typer, user_errors) -> None:
             raise ConfigError(f"expected --earliest to be on or before --latest, got {first.isoformat()} and "
                               f"{last.isoformat()}; swap them.")
         summary = run_summarise(file, date_column=date_column, by=by.value, out=out, suppress_below=suppress_below,
-                                earliest=first, latest=last, date_format=date_format, max_periods=max_periods)
+                                earliest=first, latest=last, date_format=date_format, max_periods=max_periods,
+                                force=force)
         typer.echo(format_summary_text(summary))
         if out is not None:
             typer.echo(f"Written to {out}")

@@ -37,7 +37,7 @@ from classifier.io.columns import (
     row_number,
     score_column,
 )
-from classifier.io.records import LABEL_NAME, LABEL_SHOWN_CHARS, LABEL_SHOWN_WORDS
+from classifier.io.records import LABEL_NAME, LABEL_SHOWN_CHARS
 from classifier.io.tables import AtomicTableWriter, TableReader, describe_columns, find_column, table_format
 from classifier.reports.summary_data import (
     ALL_PERIODS,
@@ -67,6 +67,7 @@ __all__ = [
     "MAX_PERIODS",
     "PERIODS",
     "AmbiguousDateError",
+    "MonthFirstDateError",
     "OutsideWindowWarning",
     "PeriodCounts",
     "Summary",
@@ -120,6 +121,11 @@ class AmbiguousDateError(DataError):
     """A date has a two-digit year that could be read two ways (``24-05-01``: 24 May 2001 or 1 May 2024)."""
 
 
+class MonthFirstDateError(DataError):
+    """A slashed date reads only month first (``04/13/2024``): the column writes dates as in the US, and read day
+    first its other dates would land in the wrong periods."""
+
+
 # -- dates and periods -----------------------------------------------------------------------------
 def _year(text: str) -> int:
     year = int(text)
@@ -137,6 +143,8 @@ def _day_first(match: re.Match[str]) -> dt.date | None:
     """A UK day-first date; refuses ``NN-NN-NN``, which could as well be year first."""
     day, month, year = match[1], match[2], match[3]
     as_written = _valid(_year(year), int(month), int(day))
+    if as_written is None and int(month) > 12 and _valid(_year(year), int(day), int(month)) is not None:
+        raise MonthFirstDateError(f"{match[0]!r} reads only month first ({int(month)} is no month)")
     if len(year) == 2 and len(day) == 2:
         year_first = _valid(_year(day), int(month), int(year))
         readings = [date for date in (as_written, year_first) if date is not None]
@@ -166,6 +174,8 @@ def parse_date(text: str, date_format: str | None = None) -> dt.date | None:
     ------
     AmbiguousDateError
         A two-digit year that could be read two ways, and no `date_format`.
+    MonthFirstDateError
+        A slashed date that reads only month first (``04/13/2024``), and no `date_format`.
 
     Examples
     --------
@@ -256,9 +266,9 @@ def _check_label_names(labels: list[str], path, number: int, column: str) -> Non
     if not bad:
         return
     first = bad[0]
-    what = (f"'{first}', which is not a label name" if len(first) <= LABEL_SHOWN_CHARS
-            and len(first.split()) <= LABEL_SHOWN_WORDS else
-            f"{len(first)} characters that are not a label name (not shown: it reads like report text)")
+    # Quoted only when it could be a mistyped label (one word): anything longer may be part of a report.
+    what = (f"'{first}', which is not a label name" if len(first) <= LABEL_SHOWN_CHARS and len(first.split()) == 1
+            else f"{len(first)} characters that are not a label name (not shown: they may be report text)")
     raise DataError(f"{path} row {number}: the '{column}' cell holds {what}. Labels are names such as race_hate "
                     "(lowercase letters, digits and underscores); fix the cell, or label the file again with "
                     "`tension label`.")
@@ -427,8 +437,18 @@ def summarise(
                 counts.several_labels += 1
                 pair_counts.update(itertools.combinations(sorted(labels), 2))
 
-    seen_labels = set().union(*(counts.labels for counts in per_period.values())) if per_period else set()
-    label_names += sorted(seen_labels - set(label_names))
+    if not per_period:
+        raise DataError(f"{path} has a header but no reports; nothing to count. Give the labelled file with its rows.")
+    seen_labels = set().union(*(counts.labels for counts in per_period.values()))
+    unknown = sorted(seen_labels - set(label_names))
+    if label_names and unknown and label_column == f"{prefix}{LABELS_COLUMN}":
+        # The model's own labels column: its score columns name every label it gives.
+        raise DataError(
+            f"{path}: label(s) {', '.join(map(repr, unknown[:5]))} in the '{label_column}' column are not among "
+            f"the labels of the model that labelled the file ({', '.join(label_names)}, from its score columns). "
+            "Correct those cells, or summarise the file as the model labelled it."
+        )
+    label_names += unknown
     _check_span(extremes, period, max_periods, found_date)
     periods = _ordered_periods(per_period, period, extremes, earliest, latest)
     total = PeriodCounts(period=TOTAL)
@@ -472,6 +492,12 @@ def _read_date(text: str, date_format: str | None, path: Path, row: int, column:
             f"{path.name} row {row}, column {column!r}: {error}. Give dates with a four-digit year "
             "(2024-05-01 or 01/05/2024), or say how to read them with --date-format, e.g. "
             "--date-format %d/%m/%y (day first) or --date-format %y-%m-%d (year first)."
+        ) from None
+    except MonthFirstDateError as error:
+        raise MonthFirstDateError(
+            f"{path.name} row {row}, column {column!r}: {error}: this column seems to write dates month first, "
+            "as in the US, and read day first the others would fall in the wrong periods. Pass "
+            "--date-format %m/%d/%Y (or %m/%d/%y for two-digit years)."
         ) from None
 
 
@@ -819,13 +845,20 @@ def run_summarise(
     latest: dt.date | None = None,
     date_format: str | None = None,
     max_periods: int = MAX_PERIODS,
+    force: bool = False,
 ) -> Summary:
-    """What ``tension summarise`` does: summarise `file` and, when `out` is given, write it there.
+    """What ``tension summarise`` does: summarise `file` and, when `out` is given, write it there (never over
+    `file` itself, and over an existing file only with `force`).
 
     The CLI prints `format_summary_text` of the result; `UndatedRowsWarning` and `OutsideWindowWarning`
     (the only place row numbers appear) go to the terminal's error stream.
     """
     if out is not None:
+        if Path(out).exists() and Path(file).exists() and Path(out).resolve() == Path(file).resolve():
+            raise DataError(f"{out}: the output is the input file, which the summary would replace; write the "
+                            "summary to another file.")
+        if Path(out).exists() and not force:
+            raise DataError(f"{out} already exists; choose another --out, or pass --force to replace it.")
         suffix = Path(out).suffix.lower()
         if suffix not in (".csv", ".tsv", ".xlsx", ".jsonl", ".html", ".htm"):
             raise DataError(

@@ -179,7 +179,6 @@ def test_summarise_period_names(by: str, expected: str) -> None:
         ("", None),
         ("  ", None),
         ("31/02/2024", None),
-        ("12/13/2024", None),  # US order is not guessed
         ("2024", None),
         ("12345", None),
         ("next Tuesday", None),
@@ -478,3 +477,35 @@ def test_summarise_refuses_a_labels_cell_that_is_not_label_names_without_quoting
         summarise(path)
     message = str(caught.value)
     assert "row 3" in message and "not shown" in message and "ran off" not in message
+
+
+def test_summarise_a_date_that_reads_only_month_first_is_refused_with_the_format_to_pass(tmp_path: Path) -> None:
+    from classifier.reports.summarise import MonthFirstDateError
+
+    with pytest.raises(MonthFirstDateError, match="reads only month first"):
+        parse_date("12/13/2024")  # US order is not guessed: it is refused
+    rows = [{"received": "04/05/2024", "labels": "immigration"}, {"received": "04/13/2024", "labels": ""}]
+    with pytest.raises(MonthFirstDateError, match=r"row 3, column 'received'.*--date-format %m/%d/%Y"):
+        summarise(_write(tmp_path / "us.csv", rows, ["received", "labels"]))
+
+
+def test_summarise_refuses_a_header_alone_and_labels_the_model_does_not_have(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="has a header but no reports"):
+        summarise(_write(tmp_path / "empty.csv", [], ["received", "labels"]))
+    rows = [{"received": "2024-05-01", "labels": "racism", "score_race_hate": "0.9"}]
+    with pytest.raises(DataError, match="'racism' in the 'labels' column are not among the labels of the model"):
+        summarise(_write(tmp_path / "odd.csv", rows, ["received", "labels", "score_race_hate"]))
+
+
+def test_summarise_never_replaces_its_input_and_an_existing_output_only_with_force(tmp_path: Path) -> None:
+    path = _write(tmp_path / "labelled.csv", [{"received": "2024-05-01", "labels": "immigration"}],
+                  ["received", "labels"])
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="the output is the input file"):
+        run_summarise(path, out=path, force=True)
+    out = tmp_path / "summary.csv"
+    out.write_text("old")
+    with pytest.raises(DataError, match="already exists; choose another --out, or pass --force"):
+        run_summarise(path, out=out)
+    run_summarise(path, out=out, force=True)
+    assert path.read_bytes() == before and out.read_text() != "old"
