@@ -40,7 +40,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed
 from werkzeug.utils import secure_filename
 
@@ -511,8 +523,12 @@ def _api_texts(state: _State) -> list[str]:
     """
     if not request.is_json:
         _api_error(415, 'Expected a JSON body with Content-Type: application/json, e.g. {"texts": ["..."]}.')
+    body = request.get_data()
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit and len(body) >= limit:
+        abort(413)  # a chunked body is cut off at the limit without a word: say so, not "invalid JSON"
     try:
-        payload = json.loads(request.get_data())
+        payload = json.loads(body)
     except RecursionError:
         _api_error(400, "The body is not valid JSON for this API: its arrays or objects are nested too deeply. "
                         'Send {"texts": ["...", "..."]}.')

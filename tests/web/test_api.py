@@ -998,3 +998,14 @@ def test_web_a_request_with_the_wrong_method_is_told_which_one_the_address_takes
     response = client.get("/api/predict")
     assert response.status_code == 405 and response.headers["Allow"] == "OPTIONS, POST"
     assert "takes OPTIONS, POST requests only" in response.get_json()["error"]
+
+
+def test_web_api_a_chunked_body_over_the_limit_is_413_not_invalid_json(make_app):
+    import io
+
+    client = make_app(max_upload_mb=0.01).test_client()
+    body = json.dumps({"texts": ["bins not collected " * 100] * 20}).encode()  # about 38 KB, over 10 KB
+    response = client.post("/api/predict", input_stream=io.BytesIO(body),
+                           headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})  # as the server sets it for chunked
+    assert response.status_code == 413 and "Send fewer or shorter texts" in response.get_json()["error"]
