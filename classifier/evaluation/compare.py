@@ -179,7 +179,8 @@ def compare_models(model_a, model_b, data, *, text_column=None, labels_column="l
 def format_comparison(result: dict) -> str:
     """The per-label table and the verdict as plain text, for the terminal."""
     level = f"{result['confidence']:.0%} CI"
-    a, b = result["model_a"][:12], result["model_b"][:12]
+    # Named in full on the line above; the columns say A and B (two dated models share their first 12 letters).
+    a, b = "A", "B"
     header = f"{'label':<18}{a:>13}{b:>13}{'B - A':>9}   {level:<18}{'support':>8}"
     lines = [describe_rows(result), f"A = {result['model_a']}, B = {result['model_b']} (F1)", header,
              "-" * len(header)]
