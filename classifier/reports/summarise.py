@@ -449,6 +449,14 @@ def summarise(
             "Correct those cells, or summarise the file as the model labelled it."
         )
     label_names += unknown
+    rows_read = sum(counts.reports for counts in per_period.values())
+    if found_date is not None and date_column is None and len(undated) == rows_read:
+        others = [column for column in columns if column != found_date and "date" in _column_key(column)]
+        hint = f" (perhaps {', '.join(map(repr, others))})" if others else ""
+        raise DataError(
+            f"{path.name}: the column {found_date!r}, taken for the date by its name, holds no readable date in any "
+            f"row. Name the date column with --date-column{hint}."
+        )
     _check_span(extremes, period, max_periods, found_date)
     periods = _ordered_periods(per_period, period, extremes, earliest, latest)
     total = PeriodCounts(period=TOTAL)

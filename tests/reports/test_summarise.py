@@ -231,7 +231,7 @@ def test_summarise_unreadable_dates_counted_and_reported(tmp_path: Path) -> None
 
 
 def test_summarise_many_undated_rows_listed_briefly(tmp_path: Path) -> None:
-    rows = [{"received": "?", "labels": ""} for _ in range(30)]
+    rows = [{"received": "2024-05-01", "labels": ""}] + [{"received": "?", "labels": ""} for _ in range(30)]
     with pytest.warns(UndatedRowsWarning, match="and 10 more"):
         summarise(_write(tmp_path / "r.csv", rows, ["received", "labels"]))
 
@@ -509,3 +509,13 @@ def test_summarise_never_replaces_its_input_and_an_existing_output_only_with_for
         run_summarise(path, out=out)
     run_summarise(path, out=out, force=True)
     assert path.read_bytes() == before and out.read_text() != "old"
+
+
+def test_summarise_a_date_column_found_by_name_with_no_dates_in_it_is_refused(tmp_path: Path) -> None:
+    rows = [{"Reported": "Yes", "Date": "2024-05-01", "labels": "immigration"},
+            {"Reported": "No", "Date": "2024-06-01", "labels": ""}]
+    path = _write(tmp_path / "flags.csv", rows, ["Reported", "Date", "labels"])
+    with pytest.raises(DataError, match=r"'Reported', taken for the date by its name.*--date-column "
+                                         r"\(perhaps 'Date'\)"):
+        summarise(path)
+    assert summarise(path, date_column="Date").table[0]["immigration"] == 1
