@@ -168,7 +168,8 @@ def parse_date(text: str, date_format: str | None = None) -> dt.date | None:
     `AmbiguousDateError` (give four-digit years, or a `date_format`).
 
     With `date_format` (a `datetime.strptime` format such as ``"%d/%m/%y"``), values are read with it
-    (any time after the date is ignored); ISO dates with a four-digit year are still accepted.
+    (any time after the date is ignored); ISO dates and slashed dates with a four-digit year are still accepted
+    (day first, or month first when the format is).
 
     Raises
     ------
@@ -195,6 +196,10 @@ def parse_date(text: str, date_format: str | None = None) -> dt.date | None:
                 return dt.datetime.strptime(candidate, date_format).date()
             except ValueError:
                 continue
+        # A four-digit year is unambiguous whatever the format says (a column mixing 05/06/24 and 05/06/2024).
+        if (match := _UK.fullmatch(text)) and len(match[3]) == 4:
+            return _day_first(match) if "%m/%d" not in date_format and "%m-%d" not in date_format else \
+                _valid(int(match[3]), int(match[1]), int(match[2]))
         return None
     if match := _UK.fullmatch(text):
         return _day_first(match)

@@ -519,3 +519,8 @@ def test_summarise_a_date_column_found_by_name_with_no_dates_in_it_is_refused(tm
                                          r"\(perhaps 'Date'\)"):
         summarise(path)
     assert summarise(path, date_column="Date").table[0]["immigration"] == 1
+
+
+def test_summarise_a_two_digit_year_format_still_reads_four_digit_years_in_the_same_column() -> None:
+    assert parse_date("05/06/24", "%d/%m/%y") == parse_date("05/06/2024", "%d/%m/%y") == dt.date(2024, 6, 5)
+    assert parse_date("05/06/2024", "%m/%d/%y") == dt.date(2024, 5, 6)  # month first, as the format says
