@@ -190,6 +190,8 @@ def serve(
         state.jobs.close()
         store.close()
         raise
+    # Warm the model up (spaCy's tables, the explainer) so that the first request meets --time-limit too.
+    state.model.predict(["Warm-up report about bins on the high street."])
     url_host = f"[{host}]" if ":" in host else host
     echo(f"Tension triage page for model {state.model_name!r}: http://{url_host}:{port}/")
     echo(f"Backlog files are kept in {state.jobs.root} (deleted after use).")
