@@ -366,6 +366,9 @@ class TableReader:
         self.path = Path(path)
         self.sheet = sheet
         self.format: TableFormat = table_format(self.path)
+        if sheet is not None and self.format != "xlsx":
+            raise ConfigError(f"{self.path}: a sheet ({sheet!r}, --sheet) belongs to an Excel workbook, but this is "
+                              f"a .{self.format} file, which has none; leave --sheet out.")
         if quoting not in QUOTING:
             raise ConfigError(f"The 'quoting' parameter must be one of {QUOTING}. Got {quoting!r}.")
         self.quoting = quoting

@@ -578,3 +578,12 @@ def test_tables_an_unsupported_extension_gets_advice_for_what_it_probably_is(nam
 
     with pytest.raises(DataError, match=advice):
         table_format(name)
+
+
+def test_tables_a_sheet_named_for_a_file_without_sheets_is_refused(tmp_path):
+    from classifier.errors import ConfigError
+
+    path = tmp_path / "backlog.csv"
+    path.write_text("id,text\n1,bins\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="belongs to an Excel workbook, but this is a .csv file"):
+        read_rows(path, sheet="Reports")
