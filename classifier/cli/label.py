@@ -73,11 +73,9 @@ def register(app: typer.Typer, user_errors) -> None:
         Every input row and column is kept, in order. Output is written to a temporary file and renamed
         when complete, so an interrupted run (Ctrl-C, SIGTERM, SIGHUP, a full disk) leaves nothing behind.
         """
-        from classifier.io.tables import ReadLimits, table_format
+        from classifier.io.tables import ReadLimits
         from classifier.labelling.batch import default_output_path, label_file
 
-        if out is None:
-            table_format(input)  # an input of an unknown kind is named as the problem, not the output made from it
         output = out if out is not None else default_output_path(input)
         limits = ReadLimits(max_field_lines=max_field_lines)
         try:

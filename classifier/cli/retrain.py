@@ -87,11 +87,10 @@ def register(app: typer.Typer, user_errors) -> None:
 
                 queued = queue_suspects(result, store, name=f"audit of {data.name}", top=review_top)
                 rare = queued.rare_label_ranks
-                again = len(queued.batch.already_stored)
+                not_queued = queued.batch.not_queued()
                 typer.echo(f"Queued {queued.batch.queued} suspect(s) for review in {store.url} (batch "
                            f"{queued.batch.id}); reviewers see them first in `tension serve`."
-                           + (f" {again} already in the queue or reviewed (the same text): not queued again."
-                              if again else "")
+                           + (f" {'; '.join(not_queued)}." if not_queued else "")
                            + (f" Not queued, given a label too rare to model (fix it in the file): rank(s) "
                               f"{', '.join(map(str, rare[:20]))}{' ...' if len(rare) > 20 else ''}." if rare else ""))
         finally:

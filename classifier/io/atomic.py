@@ -125,8 +125,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # another user's process, or a number we cannot ask about: leave its files alone
+    except (OverflowError, OSError):  # PermissionError among them: another user's process
+        return True  # or a number we cannot ask about: leave its files alone
     return True
 
 

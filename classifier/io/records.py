@@ -11,7 +11,7 @@ from pathlib import Path
 
 from classifier.errors import DataError
 from classifier.io.columns import ID_COLUMNS, LABEL_SEPARATOR, LABELS_COLUMN, SPLIT_COLUMN, TEXT_COLUMNS, row_number
-from classifier.io.tables import TableReader, find_column
+from classifier.io.tables import TableReader, find_column, quotable
 
 __all__ = [
     "ID_COLUMNS", "LABELS_COLUMN", "LABEL_SEPARATOR", "SPLITS", "SPLIT_COLUMN", "TEXT_COLUMNS", "LabelConflictError",
@@ -76,9 +76,9 @@ class LabelledData:
         return [[int(label in row) for label in labels] for row in self.labels]
 
 
-#: A labels cell longer than this, or of more words, is not quoted back in an error: it is report text that
-#: slipped into the column.
-LABEL_SHOWN_CHARS, LABEL_SHOWN_WORDS = 40, 3
+#: Words of a labels cell quoted back in an error ("Race Hate", a typo with a fix); a longer cell is report text
+#: that slipped into the column (`quotable`).
+LABEL_WORDS_QUOTED = 3
 
 
 def parse_labels(cell: str, where: str) -> tuple[str, ...]:
@@ -89,7 +89,7 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
         if not name:
             continue
         if not LABEL_NAME.match(name):
-            if len(name) > LABEL_SHOWN_CHARS or len(name.split()) > LABEL_SHOWN_WORDS:  # report text, not a label
+            if not quotable(name, LABEL_WORDS_QUOTED):  # report text, not a label
                 raise DataError(
                     f"{where}: the labels cell holds {len(name)} characters that are not a label name (not shown: "
                     "it reads like report text). Is a comma in the report not inside quotes, pushing text into "

@@ -60,6 +60,7 @@ __all__ = [
     "describe_columns",
     "find_column",
     "guard_formula",
+    "quotable",
     "read_rows",
     "table_format",
 ]
@@ -1151,9 +1152,17 @@ def read_rows(path: str | os.PathLike[str], *, sheet: str | None = None) -> list
 
 #: Row numbers of short rows a `TableReader` keeps (it counts them all).
 SHORT_ROWS_KEPT = 20
-#: A column name longer than this, or of more words, is shown by its place, not its text: it is probably the
-#: first report of a file without a header row, and report text stays out of error messages.
-_NAME_CHARS_SHOWN, _NAME_WORDS_SHOWN = 40, 5
+#: The most characters of a cell or a name an error message quotes: a longer one may be report text.
+QUOTED_MAX_CHARS = 40
+#: Words of a column name quoted in an error; a name of more is probably the first report of a file without a
+#: header row, shown by its place instead.
+_NAME_WORDS_QUOTED = 5
+
+
+def quotable(value: str, max_words: int) -> bool:
+    """Whether an error message may quote `value`: at most `QUOTED_MAX_CHARS` characters and `max_words` words
+    (anything longer may be report text, which stays out of messages)."""
+    return len(value) <= QUOTED_MAX_CHARS and len(value.split()) <= max_words
 
 
 def describe_columns(columns: Sequence[str]) -> str:
@@ -1162,7 +1171,7 @@ def describe_columns(columns: Sequence[str]) -> str:
     hint when there are such."""
     shown, texts = [], 0
     for place, column in enumerate(columns, start=1):
-        if (len(column) > _NAME_CHARS_SHOWN or len(column.split()) > _NAME_WORDS_SHOWN or "@" in column
+        if (not quotable(column, _NAME_WORDS_QUOTED) or "@" in column
                 or sum(char.isdigit() for char in column) >= 5):  # a report, an e-mail or a phone number
             shown.append(f"column {place} (a name of {len(column)} characters, not shown)")
             texts += 1

@@ -66,8 +66,7 @@ from classifier.io.columns import (
     score_column,
 )
 from classifier.io.cpus import usable_cpus
-from classifier.io.signals import cleanup_on_termination as _cleanup_on_termination
-from classifier.io.signals import interrupts_held as _interrupts_held
+from classifier.io.signals import cleanup_on_termination, interrupts_held
 from classifier.io.tables import (
     EXCEL_MAX_ROWS,
     AtomicTableWriter,
@@ -341,7 +340,7 @@ def label_file(
     _check_paths(input_path, output_path, review_path, force)
 
     labels, loaded = _prepare_model(model, jobs, review_band)
-    with _cleanup_on_termination(), ExitStack() as stack:
+    with cleanup_on_termination(), ExitStack() as stack:
         reader = stack.enter_context(
             TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
         )
@@ -488,6 +487,7 @@ def _check_paths(input_path: Path, output_path: Path, review_path: Path | None, 
                 f"{path}: expected a file name for the {what}, found a folder; give a file inside it, such "
                 f"as {path / default_output_path(input_path).name}."
             )
+    table_format(input_path)  # before the output's, which a default output name inherits from it
     table_format(output_path)  # an unsupported output extension fails before any work is done
     if review_path is not None:
         table_format(review_path)
@@ -647,7 +647,7 @@ def _labelled_chunks(
         for rows in itertools.chain(chunks, [None]):
             if rows is not None:
                 texts = [cell_to_str(row[text_col]) for row in rows]
-                with _interrupts_held():  # submit() may start a worker process
+                with interrupts_held():  # submit() may start a worker process
                     pending.append((rows, executor.submit(_label_in_worker, texts, max_chars)))
             while pending and (len(pending) >= limit or rows is None):
                 done_rows, future = pending.popleft()

@@ -37,8 +37,8 @@ from classifier.io.columns import (
     row_number,
     score_column,
 )
-from classifier.io.records import LABEL_NAME, LABEL_SHOWN_CHARS
-from classifier.io.tables import AtomicTableWriter, TableReader, describe_columns, find_column, table_format
+from classifier.io.records import LABEL_NAME
+from classifier.io.tables import AtomicTableWriter, TableReader, describe_columns, find_column, quotable, table_format
 from classifier.reports.summary_data import (
     ALL_PERIODS,
     CHANGE,
@@ -198,8 +198,8 @@ def parse_date(text: str, date_format: str | None = None) -> dt.date | None:
                 continue
         # A four-digit year is unambiguous whatever the format says (a column mixing 05/06/24 and 05/06/2024).
         if (match := _UK.fullmatch(text)) and len(match[3]) == 4:
-            return _day_first(match) if "%m/%d" not in date_format and "%m-%d" not in date_format else \
-                _valid(int(match[3]), int(match[1]), int(match[2]))
+            month_first = 0 <= date_format.find("%m") < date_format.find("%d")
+            return _valid(int(match[3]), int(match[1]), int(match[2])) if month_first else _day_first(match)
         return None
     if match := _UK.fullmatch(text):
         return _day_first(match)
@@ -272,7 +272,7 @@ def _check_label_names(labels: list[str], path, number: int, column: str) -> Non
         return
     first = bad[0]
     # Quoted only when it could be a mistyped label (one word): anything longer may be part of a report.
-    what = (f"'{first}', which is not a label name" if len(first) <= LABEL_SHOWN_CHARS and len(first.split()) == 1
+    what = (f"'{first}', which is not a label name" if quotable(first, 1)
             else f"{len(first)} characters that are not a label name (not shown: they may be report text)")
     raise DataError(f"{path} row {number}: the '{column}' cell holds {what}. Labels are names such as race_hate "
                     "(lowercase letters, digits and underscores); fix the cell, or label the file again with "
@@ -867,7 +867,7 @@ def run_summarise(
     (the only place row numbers appear) go to the terminal's error stream.
     """
     if out is not None:
-        if Path(out).exists() and Path(file).exists() and Path(out).resolve() == Path(file).resolve():
+        if Path(out).exists() and Path(out).resolve() == Path(file).resolve():
             raise DataError(f"{out}: the output is the input file, which the summary would replace; write the "
                             "summary to another file.")
         if Path(out).exists() and not force:

@@ -94,15 +94,20 @@ def export_reviewed(store: ReviewStore, out: str | Path, *, since: datetime | No
         raise ConfigError(f"'{out}' already exists. Choose another name, or pass --force to replace it.")
     rows, purged = reviewed_rows(store, since)
     if not rows:
-        when = f" since {since:%Y-%m-%d}" if since is not None else ""
-        kept = f" ({purged} reviewed report(s) had their text deleted by retention)" if purged else ""
-        raise DataError(f"no reviewed report to export{when}{kept}, so '{out.name}' was not written. Review "
-                        "reports in the web page's queue first, or give an earlier --since.")
+        raise DataError(f"{nothing_to_export(since, purged)}, so '{out.name}' was not written. Review reports in "
+                        "the web page's queue first, or give an earlier --since.")
     with atomic_open(out, "w", private=True, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         writer.writerows(guarded(rows))
     return ExportSummary(out, len(rows), purged)
+
+
+def nothing_to_export(since: datetime | None, purged: int) -> str:
+    """What an export with no row says: since when, and how many reviewed reports retention took the text of."""
+    when = f" since {since:%Y-%m-%d}" if since is not None else ""
+    kept = f" ({purged} reviewed report(s) had their text deleted by retention)" if purged else ""
+    return f"no reviewed report to export{when}{kept}"
 
 
 def guarded(rows: list[dict[str, str]]) -> list[dict[str, str]]:

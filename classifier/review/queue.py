@@ -43,6 +43,16 @@ class Batch:
     left_out: list[int]
     already_stored: list[int] = field(default_factory=list)
 
+    def not_queued(self) -> list[str]:
+        """What was not queued, one phrase per reason, for the messages after an upload or an audit."""
+        phrases = []
+        if self.left_out:
+            phrases.append(f"{len(self.left_out)} left out: empty or too long")
+        if self.already_stored:
+            phrases.append(f"{len(self.already_stored)} already in the queue or reviewed (the same text): not "
+                           "queued again")
+        return phrases
+
 
 @dataclass(frozen=True)
 class QueueItem:
@@ -109,13 +119,13 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
                         f"{'' if margins is None else f' and {len(margins)} margins'}; give one per text.")
     now = now or utcnow()
     rows, left_out, already_stored = [], [], []
+    digests = [text_sha256(text) if isinstance(text, str) else None for text in texts]
     with store.engine.connect() as connection:
-        stored = _stored_hashes(connection, {text_sha256(text) for text in texts if isinstance(text, str)})
-    for position, (text, prediction) in enumerate(zip(texts, predictions, strict=True)):
+        stored = _stored_hashes(connection, {digest for digest in digests if digest is not None})
+    for position, (text, prediction, digest) in enumerate(zip(texts, predictions, digests, strict=True)):
         if prediction.status != "ok" or not isinstance(text, str) or not text.strip():
             left_out.append(position)
             continue
-        digest = text_sha256(text)
         if digest in stored:
             already_stored.append(position)
             continue

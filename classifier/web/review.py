@@ -34,7 +34,7 @@ from classifier.io.columns import TEXT_COLUMNS
 from classifier.io.tables import SUPPORTED_EXTENSIONS, TableReader, find_column
 from classifier.model.label_names import display_name
 from classifier.retrain.audit_review import AUDIT_MODEL_NAME
-from classifier.review.export import EXPORT_COLUMNS, guarded, reviewed_rows
+from classifier.review.export import EXPORT_COLUMNS, guarded, nothing_to_export, reviewed_rows
 from classifier.review.queue import (
     batch_names,
     decision_history,
@@ -60,17 +60,6 @@ FLAGGED_SHOWN = 500
 _KEYS = "123456789"
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 _PURGE_EVERY_SECONDS = 3600
-
-
-def _left_out(batch) -> str:
-    """What a batch did not queue, for the message after an upload ("" when it queued everything)."""
-    parts = []
-    if batch.left_out:
-        parts.append(f"{len(batch.left_out)} left out: empty or too long")
-    if batch.already_stored:
-        parts.append(f"{len(batch.already_stored)} already in the queue or reviewed (the same text): not queued "
-                     "again")
-    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Callable[[str], dict[str, Any]],
@@ -167,7 +156,8 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
         predictions = state.shared.predict(texts, on_invalid="flag", max_chars=state.max_chars)
         batch = enqueue(store, texts, predictions, name=name, model_name=state.model_name,
                         thresholds=state.model.thresholds, uploaded_by=g.user.id)
-        flash(f"Queued {batch.queued} report(s){_left_out(batch)}.", "done")
+        not_queued = "; ".join(batch.not_queued())
+        flash(f"Queued {batch.queued} report(s){f' ({not_queued})' if not_queued else ''}.", "done")
         for notice in notices:
             flash(notice, "notice")
         return redirect(url_for("review_queue"), code=303)
@@ -209,9 +199,8 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
                 abort(400, description="Give the date as YYYY-MM-DD, e.g. 2026-04-01.")
         rows, purged = reviewed_rows(store, since)
         if not rows:  # as `tension export-reviewed`: no file of a header alone
-            when = f" since {since:%Y-%m-%d}" if since is not None else ""
-            kept = f" ({purged} reviewed report(s) had their text deleted by retention)" if purged else ""
-            flash(f"No reviewed report to export{when}{kept}. Review reports in the queue first"
+            nothing = nothing_to_export(since, purged)
+            flash(f"{nothing[0].upper()}{nothing[1:]}. Review reports in the queue first"
                   f"{', or give an earlier date' if since is not None else ''}.", "error")
             return redirect(url_for("admin"), code=303)
         buffer = io.StringIO()

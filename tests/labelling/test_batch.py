@@ -460,13 +460,13 @@ def test_batch_only_the_first_ctrl_c_interrupts_a_run_and_one_during_a_worker_st
     import os
     import signal
 
-    from classifier.labelling.batch import _cleanup_on_termination, _interrupts_held
+    from classifier.io.signals import cleanup_on_termination, interrupts_held
 
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     cleaned = []
-    with pytest.raises(KeyboardInterrupt), _cleanup_on_termination():
+    with pytest.raises(KeyboardInterrupt), cleanup_on_termination():
         try:
-            with _interrupts_held():
+            with interrupts_held():
                 os.kill(os.getpid(), signal.SIGINT)  # held: the block still runs to its end
                 cleaned.append("held")
         finally:
