@@ -538,6 +538,9 @@ MOVED_MODULES = {
     f"classifier.{name}": f"classifier.model.{name}"
     for name in ("estimator", "pipeline", "preprocess", "features", "windows", "slurs", "explain", "identity_terms")
 }
+#: Compiled scikit-learn modules that name themselves by their last part: before 1.9, the boosted trees' loss
+#: (``sklearn._loss._loss.CyHalfBinomialLoss``) pickles as ``_loss.CyHalfBinomialLoss``. Read as the full path.
+SHORT_NAMED_MODULES = {"_loss": "sklearn._loss._loss"}
 #: Functions and classes outside those packages (or private helpers inside them) that pickles of numpy arrays,
 #: scikit-learn estimators and plain containers need. No function here runs code it is given.
 _ALLOWED_GLOBALS = frozenset({
@@ -581,7 +584,7 @@ def _allowed_global(module: str, name: str, find_class):
     """
     import numpy as np
 
-    module = MOVED_MODULES.get(module, module)
+    module = MOVED_MODULES.get(module, SHORT_NAMED_MODULES.get(module, module))
     if (module, name) in _ALLOWED_GLOBALS:
         return find_class(module, name)
     if "." in name or not _trusted_module(module):  # checked before the module is imported
@@ -589,7 +592,10 @@ def _allowed_global(module: str, name: str, find_class):
     found = find_class(module, name)
     if isinstance(found, np.ufunc):
         return found  # element-wise maths (np.log1p): runs nothing but arithmetic
-    if not isinstance(found, type) or issubclass(found, np.memmap) or not _trusted_module(found.__module__):
+    home = found.__module__ if isinstance(found, type) else None
+    if SHORT_NAMED_MODULES.get(home) == module:  # the class calls its module by the short name
+        home = module
+    if home is None or issubclass(found, np.memmap) or not _trusted_module(home):
         raise RefusedGlobal(f"{module}.{name}")  # a function, or a class re-exported from elsewhere
     return found
 

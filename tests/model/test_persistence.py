@@ -253,6 +253,57 @@ def test_persistence_loads_a_model_saved_before_the_move_into_subpackages(model_
     np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
 
 
+def test_persistence_loads_a_model_whose_boosted_trees_name_their_loss_module_by_its_short_name(model_copy, model,
+                                                                                                  monkeypatch):
+    """scikit-learn before 1.9 pickles the second stage's loss as ``_loss.CyHalfBinomialLoss`` (its compiled
+    module calls itself ``_loss``): a model trained there loads there, read as ``sklearn._loss._loss``."""
+    import copyreg
+    import gzip
+    import sys
+    import types
+
+    from sklearn._loss import _loss
+
+    from classifier.io.records import file_sha256
+    from classifier.model.persistence import write_model_file
+
+    short = types.ModuleType("_loss")  # what scikit-learn 1.8's compiled module calls itself
+    with monkeypatch.context() as old_naming:  # that naming, for the time of the write (1.8 has it already)
+        if _loss.CyHalfBinomialLoss.__module__ != "_loss":
+            old_naming.setitem(sys.modules, "_loss", short)
+        for name, value in vars(_loss).items():
+            if isinstance(value, type) and value.__module__ == _loss.__name__ != "_loss":
+                setattr(short, name, type(name, (), {"__module__": "_loss"}))
+                old_naming.setitem(copyreg.dispatch_table, value, lambda obj, name=name: (getattr(short, name), ()))
+        write_model_file(model.pipeline, model_copy / MODEL_FILE)
+    stream = gzip.decompress((model_copy / MODEL_FILE).read_bytes())
+    assert b"\x8c\x05_loss\x94" in stream and b"sklearn._loss._loss" not in stream
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["model_sha256"] = file_sha256(model_copy / MODEL_FILE)
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+
+    loaded = load_model(model_copy)
+
+    texts = ["asylum seekers at the hotel get free phones says a post", "pothole on moor lane"]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+
+
+def test_persistence_short_module_names_lead_only_to_scikit_learn_classes():
+    import importlib
+
+    from sklearn._loss import _loss
+
+    from classifier.model.persistence import RefusedGlobal, _allowed_global
+
+    def find_class(module, name):
+        return getattr(importlib.import_module(module), name)
+
+    assert _allowed_global("_loss", "CyHalfBinomialLoss", find_class) is _loss.CyHalfBinomialLoss
+    for module, name in (("_loss", "np"), ("_loss", "os.system"), ("loss", "CyHalfBinomialLoss")):
+        with pytest.raises(RefusedGlobal):
+            _allowed_global(module, name, find_class)
+
+
 @pytest.mark.parametrize(
     ("obj", "expected"),
     [({"not": "a model"}, "holds a builtins.dict, not a scikit-learn Pipeline"),
