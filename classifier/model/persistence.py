@@ -592,10 +592,8 @@ def _allowed_global(module: str, name: str, find_class):
     found = find_class(module, name)
     if isinstance(found, np.ufunc):
         return found  # element-wise maths (np.log1p): runs nothing but arithmetic
-    home = found.__module__ if isinstance(found, type) else None
-    if SHORT_NAMED_MODULES.get(home) == module:  # the class calls its module by the short name
-        home = module
-    if home is None or issubclass(found, np.memmap) or not _trusted_module(home):
+    if (not isinstance(found, type) or issubclass(found, np.memmap)
+            or not _trusted_module(SHORT_NAMED_MODULES.get(found.__module__, found.__module__))):
         raise RefusedGlobal(f"{module}.{name}")  # a function, or a class re-exported from elsewhere
     return found
 

@@ -271,10 +271,11 @@ def test_persistence_loads_a_model_whose_boosted_trees_name_their_loss_module_by
     with monkeypatch.context() as old_naming:  # that naming, for the time of the write (1.8 has it already)
         if _loss.CyHalfBinomialLoss.__module__ != "_loss":
             old_naming.setitem(sys.modules, "_loss", short)
-        for name, value in vars(_loss).items():
-            if isinstance(value, type) and value.__module__ == _loss.__name__ != "_loss":
-                setattr(short, name, type(name, (), {"__module__": "_loss"}))
-                old_naming.setitem(copyreg.dispatch_table, value, lambda obj, name=name: (getattr(short, name), ()))
+            for name, value in vars(_loss).items():
+                if isinstance(value, type) and value.__module__ == _loss.__name__:
+                    setattr(short, name, type(name, (), {"__module__": "_loss"}))
+                    old_naming.setitem(copyreg.dispatch_table, value,
+                                       lambda obj, name=name: (getattr(short, name), ()))
         write_model_file(model.pipeline, model_copy / MODEL_FILE)
     stream = gzip.decompress((model_copy / MODEL_FILE).read_bytes())
     assert b"\x8c\x05_loss\x94" in stream and b"sklearn._loss._loss" not in stream

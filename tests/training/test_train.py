@@ -19,7 +19,7 @@ MACRO_F1_BAR = 0.86
 LABEL_F1_BAR = 0.78
 HARD_NEGATIVE_BAR = 0.93
 # Identity-term suite: the issue asks for <= 3% false positives overall and <= 5% for every group (the default
-# measures 0.0% in every group) and >= 95% hostile recall (the default: 100%; 94.4% under the suite's first
+# measures 0.0% in every group) and >= 95% hostile recall (the default: 95.3%; 94.4% under the suite's first
 # version, whose HS06 gave no reason for its threat and so was no hate by the codebook's own test:
 # docs/model_choices.md, "The identity suite's version 2"). The held-out identity probe is reported, not a bar
 # here: the default gives 0.3% of its neutral and positive sentences a label.
