@@ -308,7 +308,7 @@ def create_app(
         try:
             # Werkzeug has spooled the upload to an anonymous temporary file; this copies it in blocks.
             job = state.jobs.new_job(filename, suffix, upload.stream, text_column=form["text_column"] or None,
-                                     sheet=form["sheet"] or None)
+                                     sheet=form["sheet"] or None, owner=_user_id())
         except ConfigError as error:  # too many uploads waiting
             return render_template("backlog.html", error=str(error), form=form), 503, _RETRY_AFTER
         return redirect(url_for("backlog_job", job_id=job.id), code=303)
@@ -326,7 +326,7 @@ def create_app(
     @app.get("/backlog/<job_id>/status")
     def backlog_status(job_id: str):
         job = state.jobs.get(job_id)
-        if job is None:
+        if job is None or not job.visible_to(g.get("user")):
             return jsonify(error="No such backlog job: it has expired or been deleted.", status=404), 404
         return jsonify(job.status())
 
@@ -502,9 +502,17 @@ def _refresh_seconds(job: Job) -> int:
     return 1 if job.rows_done < 10 * JOB_CHUNK_ROWS else 3
 
 
+def _user_id() -> int | None:
+    """The logged-in account's id, or None when the page has no accounts."""
+    user = g.get("user")
+    return None if user is None else user.id
+
+
 def _job_or_404(state: _State, job_id: str) -> Job:
+    """The backlog job, or a 404 when it is unknown, expired, deleted, or another account's (another reviewer
+    cannot tell it exists)."""
     job = state.jobs.get(job_id)
-    if job is None:
+    if job is None or not job.visible_to(g.get("user")):
         abort(404, description="No such backlog result: it has expired or been deleted. Upload the file again.")
     return job
 

@@ -59,6 +59,7 @@ class Job:
     review: Path
     text_column: str | None = None
     sheet: str | None = None
+    owner: int | None = None  # the id of the account that uploaded it; None when the page has no accounts
     state: str = QUEUED
     rows_done: int = 0
     rows_total: int | None = None
@@ -73,6 +74,13 @@ class Job:
     @property
     def active(self) -> bool:
         return self.state in (QUEUED, RUNNING)
+
+    def visible_to(self, user) -> bool:
+        """Whether ``user`` (a `classifier.review.users.User`, or None without a login) may see this job: a job
+        uploaded by an account belongs to it and to admins; one uploaded without accounts to whoever has its id."""
+        if self.owner is None:
+            return True
+        return user is not None and (user.id == self.owner or user.is_admin)
 
     def status(self) -> dict[str, Any]:
         """What the page polls: state, rows done and total (None until counted), and the error if it failed."""
@@ -177,8 +185,9 @@ class JobStore:
     # -- jobs -------------------------------------------------------------------------------------------
 
     def new_job(self, filename: str, suffix: str, source, *, text_column: str | None = None,
-                sheet: str | None = None) -> Job:
-        """Save an upload (the binary stream `source`) in a new private job folder and queue it for labelling.
+                sheet: str | None = None, owner: int | None = None) -> Job:
+        """Save an upload (the binary stream `source`) in a new private job folder and queue it for labelling;
+        ``owner`` is the uploader's account id (see `Job.visible_to`).
 
         Raises
         ------
@@ -195,7 +204,7 @@ class JobStore:
         folder.mkdir(mode=0o700)
         stem = Path(filename).stem
         job = Job(job_id, folder, filename, folder / f"upload{suffix}", folder / f"{stem}_labelled{suffix}",
-                  folder / f"{stem}_review{suffix}", text_column=text_column, sheet=sheet)
+                  folder / f"{stem}_review{suffix}", text_column=text_column, sheet=sheet, owner=owner)
         try:
             write_private_file(job.upload, source)
         except BaseException:

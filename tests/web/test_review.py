@@ -145,6 +145,36 @@ def test_web_review_second_user_cannot_act_without_logging_in(app, people, store
     assert decision_history(store, item) == []
 
 
+def test_web_review_a_backlog_upload_is_seen_only_by_its_uploader_and_admins(app, people, store, tmp_path):
+    import io
+    import time
+
+    add_user(store, "sam", "another reviewer's password")
+    uploader = _login(app, "rex", people["rex"])
+    data = {"file": (io.BytesIO(b"text\nBins not collected on Mill Lane.\n"), "b.csv"),
+            "csrf_token": _token(uploader, "/backlog")}
+    response = uploader.post("/backlog", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    job_url = response.headers["Location"]
+    deadline = time.monotonic() + 60
+    while uploader.get(f"{job_url}/status").get_json()["state"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    other = _login(app, "sam", "another reviewer's password")
+    for path in (job_url, f"{job_url}/status", f"{job_url}/labelled", f"{job_url}/review"):
+        assert other.get(path).status_code == 404, path
+    deleted = other.post(f"{job_url}/delete", data={"csrf_token": _token(other, "/backlog")})
+    assert deleted.status_code == 404
+    admin = _login(app, "ada", people["ada"])
+    download = admin.get(f"{job_url}/labelled")
+    assert download.status_code == 200 and b"Mill Lane" in download.data
+    download.close()
+    mine = uploader.get(f"{job_url}/labelled")
+    assert mine.status_code == 200
+    mine.close()
+
+
 def test_web_review_queue_shows_one_report_and_records_a_correction_as_history(app, people, store, model):
     client = _login(app, "rex", people["rex"])
     queued = _queue(client)
