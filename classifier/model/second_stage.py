@@ -34,6 +34,18 @@ from sklearn.base import BaseEstimator
 HATE_LABELS = ("immigration", "race_hate", "religious_hate")
 #: What every group's name becomes in the text the hostility score reads.
 GROUP_TOKEN = "grp"
+#: What a phrase that sets a person's group apart without naming it ("his sort", "your lot", "people like you")
+#: becomes there, with :attr:`HateSecondStage.othering`: one token for all of them, so that the hostility score
+#: learns them together (each alone is too rare in the corpus to enter its vocabulary).
+OTHERING_TOKEN = "xxothers"
+#: Those phrases in preprocessed text (lemmas, lower case): a possessive before "sort", "lot" or "kind" not
+#: followed by "of" ("that sort of thing" is not one; "her kind" only before a verb or the end, not "her kind
+#: words"), "you people", and "people like" before a pronoun.
+_OTHERING = re.compile(
+    r"\b(?:(?:his|her|their|your|that) (?:sort|lot)\b(?! of\b)"
+    r"|(?:his|her|their|your) kind\b(?= (?:be|should|need|must|can|will|go|get|leave|out|not|do|never|always|back"
+    r"|here|there|round|around|ruin|take|bring|come|stay|belong|want)\b|$)"
+    r"|you people\b|people like (?:you|them|him|her|that|this)\b)")
 #: Words naming a migration status; "illegal" flags a report too but is not hidden.
 MIGRATION_WORDS = (
     "migrant", "migrants", "immigrant", "immigrants", "refugee", "refugees", "asylum", "asylum seeker",
@@ -151,17 +163,22 @@ class GroupMasker:
     The words and the kinds' terms are fixed when a model is fitted and saved with it, so a later change to the
     term lists does not change a saved model's scores; the term indexes are built on first use and not pickled.
     ``kinds`` maps each term :meth:`context` looks for to its kind (default: :func:`_kinds` of the term lists now).
+    With ``othering``, :meth:`mask` also replaces the phrases of :data:`_OTHERING` by :data:`OTHERING_TOKEN`.
     """
 
-    def __init__(self, words, kinds=None):
+    def __init__(self, words, kinds=None, othering=False):
         self.words = tuple(words)
         self.kinds = dict(_kinds() if kinds is None else kinds)
+        self.othering = othering
 
     def mask(self, texts) -> list[str]:
-        """``texts`` with every group name replaced by :data:`GROUP_TOKEN`."""
+        """``texts`` with every group name replaced by :data:`GROUP_TOKEN` (and, with :attr:`othering`, every
+        othering phrase by :data:`OTHERING_TOKEN`)."""
         index = self._indexes()[0]
         out = []
         for text in texts:
+            if self.othering:
+                text = _OTHERING.sub(OTHERING_TOKEN, text)
             found = index.find(text)
             if not found:
                 out.append(text)
@@ -192,11 +209,12 @@ class GroupMasker:
         return indexes
 
     def __getstate__(self):
-        return {"words": self.words, "kinds": self.kinds}
+        return {"words": self.words, "kinds": self.kinds, "othering": self.othering}
 
     def __setstate__(self, state):
-        # Saved before the kinds were saved with the model: the term lists' kinds, as it was then read.
-        self.__dict__.update({"kinds": _kinds(), **state})
+        # Saved before the kinds were saved with the model: the term lists' kinds, as it was then read; before
+        # the othering phrases: none.
+        self.__dict__.update({"kinds": _kinds(), "othering": False, **state})
 
 
 def _in_threads(func, tasks) -> list:
@@ -274,6 +292,9 @@ class HateSecondStage(BaseEstimator):
     person_copies : int, default=1
         Copies per no-label report, each with the group token before one person noun (:func:`describe_person`),
         that the hostility score also learns from, weighted as a no-label report that names a group; 0: none.
+    othering : bool, default=False
+        The hostility score reads phrases that set a person's group apart without naming it ("his sort", "your
+        lot", "people like you") as one token, :data:`OTHERING_TOKEN`.
     cv : int, default=5
         Folds for the out-of-fold scores that calibrate and threshold each label.
     random_state : int, default=0
@@ -289,7 +310,8 @@ class HateSecondStage(BaseEstimator):
     """
 
     def __init__(self, labels=HATE_LABELS, max_iter=60, max_depth=3, learning_rate=0.125, max_bins=255, C=4.0,
-                 hostility_weight_power=0.5, hostility_chars=False, person_copies=1, cv=5, random_state=0):
+                 hostility_weight_power=0.5, hostility_chars=False, person_copies=1, othering=False, cv=5,
+                 random_state=0):
         self.labels = labels
         self.max_iter = max_iter
         self.max_depth = max_depth
@@ -299,6 +321,7 @@ class HateSecondStage(BaseEstimator):
         self.hostility_weight_power = hostility_weight_power
         self.hostility_chars = hostility_chars
         self.person_copies = person_copies
+        self.othering = othering
         self.cv = cv
         self.random_state = random_state
 
@@ -306,6 +329,7 @@ class HateSecondStage(BaseEstimator):
         state.setdefault("hostility_chars", True)  # saved before the option existed
         state.setdefault("hostility_weight_power", 0.0)  # fitted before the hostility score was weighted
         state.setdefault("person_copies", 0)  # fitted before the copies with a described person
+        state.setdefault("othering", False)  # fitted before the othering phrases
         super().__setstate__(state)
 
     def fit(self, processed, stage1_oof, Y, label_names, *, sample_weight=None, groups=None,
@@ -329,7 +353,7 @@ class HateSecondStage(BaseEstimator):
         self.columns_ = np.asarray([label_names.index(label) for label in self.labels if label in label_names
                                     and _fewest_groups(Y[:, label_names.index(label)], groups) >= self.cv],
                                    dtype=int)
-        self.masker_ = GroupMasker(group_words())
+        self.masker_ = GroupMasker(group_words(), othering=self.othering)
         self.hostility_ = None
         self.models_, self.calibration_ = [], np.zeros((len(self.columns_), 2))
         self.thresholds_ = np.zeros(len(self.columns_))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from classifier.model.pipeline import build_pipeline
 from classifier.model.second_stage import (
     GROUP_TOKEN,
+    OTHERING_TOKEN,
     GroupMasker,
     HateSecondStage,
     TermIndex,
@@ -72,7 +73,7 @@ def test_group_masker_pickles_its_words_and_kinds_only():
     masker = GroupMasker(["muslim"], {"mosque": 1})
     masker.mask(["a muslim"])
     restored = pickle.loads(pickle.dumps(masker))
-    assert vars(restored) == {"words": ("muslim",), "kinds": {"mosque": 1}}
+    assert vars(restored) == {"words": ("muslim",), "kinds": {"mosque": 1}, "othering": False}
     assert restored.mask(["a Muslim"]) == [f"a {GROUP_TOKEN}"]
     # The kinds saved with a model stay, whatever the term lists say now.
     np.testing.assert_array_equal(restored.context(["a mosque and a church"])[:, :4], [[0, 1, 0, 0]])
@@ -82,7 +83,19 @@ def test_group_masker_saved_without_kinds_reads_the_term_lists():
     old = GroupMasker.__new__(GroupMasker)
     old.__setstate__({"words": ("muslim",)})
     assert old.kinds == GroupMasker(["muslim"]).kinds
+    assert old.othering is False and old.mask(["his sort"]) == ["his sort"]
     np.testing.assert_array_equal(old.context(["a muslim at the mosque"])[:, :4], [[1, 1, 0, 0]])
+
+
+def test_group_masker_othering_hides_phrases_that_set_a_group_apart_and_not_lookalikes():
+    masker = GroupMasker(["polish"], othering=True)
+    assert masker.mask(["beat a polish man unless his sort leave", "go back you people",
+                        "people like you ruin it", "their kind be not welcome", "your lot again"]) == [
+        f"beat a {GROUP_TOKEN} man unless {OTHERING_TOKEN} leave", f"go back {OTHERING_TOKEN}",
+        f"{OTHERING_TOKEN} ruin it", f"{OTHERING_TOKEN} be not welcome", f"{OTHERING_TOKEN} again"]
+    lookalikes = ["that sort of thing", "her kind word help", "a lot of noise", "the car park lot", "kind people"]
+    assert masker.mask(lookalikes) == lookalikes
+    assert GroupMasker(["polish"]).mask(["your lot"]) == ["your lot"]  # off by default
 
 
 def _reports(n=240, seed=0):
