@@ -139,7 +139,8 @@ def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_
     data = LabelledData([], [], [], [], [], {str(path): file_sha256(path)})
     with TableReader(path, sheet=sheet) as reader:
         columns = reader.columns
-        text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text")
+        text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text", path=path,
+                               sheet=reader.sheet_title)
         label_col = find_column(columns, (labels_column,), given=labels_column, purpose="labels")
         split_col = _optional_column(columns, split_column)
         id_col = _optional_column(columns, *ID_COLUMNS)

@@ -1182,18 +1182,66 @@ def describe_columns(columns: Sequence[str]) -> str:
     return (", ".join(shown) or "(none)") + hint
 
 
+#: Rows below the first that :func:`header_row_below` looks through for a header.
+HEADER_SEARCH_ROWS = 10
+
+
+def _folded(name: str) -> str:
+    """A column name as :func:`find_column` compares it: case, surrounding spaces, spaces or hyphens for
+    underscores ignored."""
+    return re.sub(r"[\s_-]+", "_", name.strip().casefold())
+
+
+def header_row_below(path: str | os.PathLike[str], names: Sequence[str], *, sheet: str | None = None,
+                     max_rows: int = HEADER_SEARCH_ROWS) -> int | None:
+    """For a CSV, TSV or XLSX table whose first row is not its header (a title and blank rows above it), the
+    number of the first of its next `max_rows` rows (counted from 1, as a spreadsheet does) that holds one of
+    `names` as a cell, compared as :func:`find_column` compares them; None when none does, for JSON Lines, and
+    when the rows cannot be read, or when that row has no more cells than the first. Reads only those rows."""
+    path = Path(path)
+    wanted = {_folded(name) for name in names}
+    fmt = SUPPORTED_EXTENSIONS.get(path.suffix.lower())
+    try:
+        if fmt == "xlsx":
+            with TableReader(path, sheet=sheet) as reader:
+                rows = [(number, [value for _, value in cells])
+                        for number, cells in itertools.islice(reader.iter_sheet_cells(), max_rows + 1)]
+        elif fmt in _DELIMITERS:
+            encoding, has_bom, _ = _detect_encoding(path)
+            with path.open(encoding="utf-8-sig" if has_bom else encoding, newline="", errors="replace") as handle:
+                lines = csv.reader(handle, delimiter=_DELIMITERS[fmt])
+                rows = list(enumerate(itertools.islice(lines, max_rows + 1), start=1))
+        else:
+            return None
+    except (DataError, OSError, csv.Error, UnicodeError):
+        return None
+    def filled(cells: list[Any]) -> int:
+        return sum(not _is_blank(cell) for cell in cells)
+
+    # A header below a title has more cells than the title: a value such as "Summary" in a category column of a
+    # table whose first row is its header does not count.
+    first = filled(rows[0][1]) if rows else 0
+    for number, cells in rows[1:]:
+        if filled(cells) > first and any(isinstance(cell, str) and _folded(cell) in wanted for cell in cells):
+            return number
+    return None
+
+
 def find_column(
     columns: Sequence[str],
     candidates: Sequence[str],
     *,
     given: str | None = None,
     purpose: str = "text",
+    path: str | os.PathLike[str] | None = None,
+    sheet: str | None = None,
 ) -> str:
     """Return the column to use for `purpose`.
 
     `given` (e.g. from ``--text-column``) wins and must exist; otherwise the first of `candidates`
     present. Matching is exact first, then ignoring case, surrounding spaces, and spaces or hyphens in place
-    of underscores ("Report Text" is ``report_text``).
+    of underscores ("Report Text" is ``report_text``). With the table's `path` (and `sheet`), a missing column
+    that a later row names (:func:`header_row_below`) is reported as a header below a title.
 
     Raises
     ------
@@ -1202,24 +1250,33 @@ def find_column(
     """
     option = f"--{purpose.replace('_', '-')}-column"
     available = describe_columns(columns)
-    def folded(name: str) -> str:
-        return re.sub(r"[\s_-]+", "_", name.strip().casefold())
+
+    def header_hint() -> str:
+        """Where the header is, when a row below the first holds the column's name."""
+        row = None if path is None else header_row_below(path, [given] if given is not None else candidates,
+                                                         sheet=sheet)
+        if row is None:
+            return ""
+        return (f" Row {row} looks like the header (it names the {purpose} column): the header must be the first "
+                f"row, so delete the {row - 1} row{'s' if row > 2 else ''} above it (a title or blank rows) "
+                "and try again.")
 
     by_folded: dict[str, str] = {}
     for column in columns:
-        by_folded.setdefault(folded(column), column)
+        by_folded.setdefault(_folded(column), column)
 
     def lookup(name: str) -> str | None:
         if name in columns:
             return name
-        return by_folded.get(folded(name))
+        return by_folded.get(_folded(name))
 
     if given is not None:
         found = lookup(given)
         if found is None:
+            hint = header_hint()
             raise DataError(
-                f"expected a {purpose} column named {given!r}, found only columns {available}; "
-                f"pass one of those with {option}."
+                f"expected a {purpose} column named {given!r}, found only columns {available}"
+                + (f".{hint}" if hint else f"; pass one of those with {option}.")
             )
         return found
     for candidate in candidates:
@@ -1227,9 +1284,10 @@ def find_column(
         if found is not None:
             return found
     looked_for = ", ".join(repr(candidate) for candidate in candidates)
+    hint = header_hint()
     raise DataError(
-        f"expected a {purpose} column (looked for {looked_for}), found only columns {available}; "
-        f"name the one to use with {option} NAME.{_separator_hint(columns)}"
+        f"expected a {purpose} column (looked for {looked_for}), found only columns {available}"
+        + (f".{hint}" if hint else f"; name the one to use with {option} NAME.{_separator_hint(columns)}")
     )
 
 

@@ -345,7 +345,8 @@ def label_file(
             TableReader(input_path, sheet=sheet, quoting=quoting, limits=limits, keep_types=True)
         )
         try:
-            text_col = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
+            text_col = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text",
+                                   path=input_path, sheet=reader.sheet_title)
         except DataError as error:
             raise DataError(f"{error}{_sheet_hint(reader)}") from None
         names = added_column_names(reader.columns, labels)

@@ -82,7 +82,8 @@ def suggest_for_labelling(model, unlabelled_path, n, *, text_column=None, out=No
         raise DataError(f"Unlabelled file '{path}' does not exist. Check the path.")
     with TableReader(path, sheet=sheet) as reader:
         columns = list(reader.columns)
-        text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text")
+        text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text", path=path,
+                               sheet=reader.sheet_title)
         labels_col = next((c for c in columns if c.strip().casefold() == LABELS_COLUMN), None)
         rows, numbers = [], []
         for index, row in enumerate(row for chunk in reader.iter_chunks() for row in chunk):

@@ -270,7 +270,8 @@ def _read_upload(upload, text_column: str | None, folder: Path) -> tuple[list[st
         try:
             with warnings.catch_warnings(record=True) as caught, TableReader(Path(handle.name)) as reader:
                 warnings.simplefilter("always")
-                column = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text")
+                column = find_column(reader.columns, TEXT_COLUMNS, given=text_column, purpose="text",
+                                     path=reader.path, sheet=reader.sheet_title)
                 for chunk in reader.iter_chunks():
                     texts.extend(str(row.get(column) or "") for row in chunk)
                     if len(texts) > MAX_QUEUE_ROWS:

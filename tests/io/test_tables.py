@@ -452,6 +452,27 @@ def test_tables_a_header_read_as_one_column_says_which_separator_it_holds(tmp_pa
     assert "separated by" not in str(plain.value)
 
 
+def test_tables_a_header_below_a_title_is_named_by_its_row(tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.append(["Community tension log, April 2024"])  # a title, with a comma
+    book.active.append([])
+    book.active.append(["ref", "received", "Report Text"])
+    book.active.append(["A1", "2024-04-01", "Graffiti on the bus shelter"])
+    book.save(tmp_path / "log.xlsx")
+    (tmp_path / "log.csv").write_text("Tension log\nref,text\nA1,Bins\n", encoding="utf-8")
+    for name, row, above in (("log.xlsx", 3, "2 rows"), ("log.csv", 2, "1 row")):
+        with TableReader(tmp_path / name) as reader, pytest.raises(DataError) as error:
+            find_column(reader.columns, ["text", "report_text"], path=reader.path, sheet=reader.sheet_title)
+        message = str(error.value)
+        assert f"Row {row} looks like the header" in message and f"delete the {above} above it" in message
+        assert "separated by" not in message and "Graffiti" not in message
+    # A value that reads like a column name in a table whose first row is its header is not a header.
+    (tmp_path / "kinds.csv").write_text("id,kind\n1,Summary\n", encoding="utf-8")
+    with TableReader(tmp_path / "kinds.csv") as reader, pytest.raises(DataError) as error:
+        find_column(reader.columns, ["text", "summary"], path=reader.path)
+    assert "looks like the header" not in str(error.value) and "--text-column" in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(None, ""), (12.0, "12"), (0.1, "0.1"), (True, "true"), (dt.date(2024, 1, 2), "2024-01-02"), ("x", "x")],

@@ -400,6 +400,13 @@ def test_batch_a_workbook_whose_first_sheet_has_no_text_column_names_the_sheet_a
     assert label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", model=model, sheet="Data").rows_out == 0
 
 
+def test_batch_a_title_above_the_header_says_which_row_is_the_header(tmp_path, model):
+    (tmp_path / "in.csv").write_text("Reports received in April\n\nid,text\n1,Bins not collected\n", encoding="utf-8")
+    with pytest.raises(DataError, match="Row 3 looks like the header.*delete the 2 rows above it"):
+        label_file(tmp_path / "in.csv", tmp_path / "out.csv", model=model)
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_batch_summary_names_input_columns_written_differently(tmp_path, model):
     source = tmp_path / "in.csv"
     source.write_text("ID ,text,text,\n1,hello there,second,x\n", "utf-8")
