@@ -69,7 +69,9 @@ def render_model_card(metadata: dict) -> str:
         "sentences the corpus was not written for. So a label on a short report that names someone's group may "
         "be the name alone: read the report and its reasons. And a short threat that names a group but holds "
         "no insult can still score below its threshold (one whose only sign of hate is how its target is "
-        "described gets no label), so read reports describing threats even when they carry no label.",
+        "described gets no label), so read reports describing threats even when they carry no label. The "
+        "reverse happens too: a quarrel over a debt, a fare or a parking space with someone described by their "
+        "group can get a hate label although nothing in it is about the group.",
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
         "- Personal identifiers (e-mails, phone numbers, postcodes, web addresses, social-media handles, "
