@@ -125,7 +125,8 @@ def register(app: typer.Typer, user_errors) -> None:
     def users_token_cli(
         name: Annotated[str, typer.Argument(help="The account the program acts as.")],
         label: Annotated[str, typer.Option("--name", help="What the token is for, kept beside it.")] = "api",
-        revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every token of this account instead.")] = False,
+        revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every token of this account instead (one token: "
+                                                              "tension users revoke-token NUMBER).")] = False,
         db: DbOpt = None,
     ) -> None:
         """Make an API token for a program (printed once; send it as 'Authorization: Bearer TOKEN'), or revoke
@@ -144,6 +145,40 @@ def register(app: typer.Typer, user_errors) -> None:
         typer.echo(token)
         typer.echo(f"API token {label!r} for {name!r}: shown only now, store it as a secret. Use it as the header "
                    "'Authorization: Bearer <token>' on /api/predict.", err=True)
+
+    @users_app.command("tokens")
+    @user_errors
+    def users_tokens_cli(db: DbOpt = None) -> None:
+        """List the API tokens (never their secret): number, account, what it is for, when made, whether revoked."""
+        from classifier.review.tokens import list_tokens
+
+        store = open_review_store(db)
+        try:
+            tokens = list_tokens(store)
+        finally:
+            store.close()
+        if not tokens:
+            typer.echo("No API tokens yet. Make one for a program: tension users token NAME --name WHAT-FOR")
+        for token in tokens:
+            state = "live" if token.revoked_at is None else f"revoked {token.revoked_at:%Y-%m-%d %H:%M} UTC"
+            typer.echo(f"{token.id:<6}{token.user_name:<24}{token.name:<26}made {token.created_at:%Y-%m-%d %H:%M} "
+                       f"UTC  {state}")
+
+    @users_app.command("revoke-token")
+    @user_errors
+    def users_revoke_token_cli(
+        number: Annotated[int, typer.Argument(help="The token's number in `tension users tokens`.")],
+        db: DbOpt = None,
+    ) -> None:
+        """Revoke one API token (a program's, say, whose secret leaked); the account's other tokens keep working."""
+        from classifier.review.tokens import revoke_token
+
+        store = open_review_store(db)
+        try:
+            token = revoke_token(store, number)
+        finally:
+            store.close()
+        typer.echo(f"Revoked API token {token.id} ({token.name!r} of {token.user_name!r}).")
 
     @app.command("purge")
     @user_errors

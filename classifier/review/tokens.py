@@ -18,7 +18,8 @@ from classifier.review import schema
 from classifier.review.store import ReviewStore, utcnow
 from classifier.review.users import User, get_user
 
-__all__ = ["TOKEN_PREFIX", "ApiToken", "create_token", "list_tokens", "revoke_tokens", "user_for_token"]
+__all__ = ["TOKEN_PREFIX", "ApiToken", "create_token", "list_tokens", "revoke_token", "revoke_tokens",
+           "user_for_token"]
 
 #: Every token starts with this, so a leaked one is easy to recognise (and to search for) in code or logs.
 TOKEN_PREFIX = "tension_"
@@ -86,6 +87,27 @@ def revoke_tokens(store: ReviewStore, user_name: str) -> int:
             schema.api_tokens.c.user_id == user.id, schema.api_tokens.c.revoked_at.is_(None)).values(
             revoked_at=utcnow()))
     return int(done.rowcount)
+
+
+def revoke_token(store: ReviewStore, token_id: int) -> ApiToken:
+    """Revoke the one token numbered `token_id` (its number in :func:`list_tokens`), leaving the account's others
+    working; return it as it now stands.
+
+    Raises
+    ------
+    ConfigError
+        No token has that number, or it is revoked already.
+    """
+    found = next((token for token in list_tokens(store) if token.id == token_id), None)
+    if found is None:
+        raise ConfigError(f"no API token numbered {token_id}. See the tokens with `tension users tokens`.")
+    if found.revoked_at is not None:
+        raise ConfigError(f"API token {token_id} ({found.name!r} of {found.user_name!r}) was revoked already, on "
+                          f"{found.revoked_at:%Y-%m-%d %H:%M} UTC.")
+    with store.engine.begin() as connection:
+        connection.execute(update(schema.api_tokens).where(
+            schema.api_tokens.c.id == token_id, schema.api_tokens.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    return next(token for token in list_tokens(store) if token.id == token_id)
 
 
 def list_tokens(store: ReviewStore) -> list[ApiToken]:

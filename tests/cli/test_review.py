@@ -125,6 +125,31 @@ def test_cli_review_users_token_prints_a_working_token_once_and_revokes(db, tmp_
     assert "no enabled user named 'nobody'" in missing.output
 
 
+def test_cli_review_users_tokens_lists_them_without_secrets_and_revoke_token_ends_one(db, tmp_path):
+    from classifier.review.tokens import user_for_token
+
+    assert "No API tokens yet" in _run("users", "tokens").output
+    assert _run("users", "add", "bob", "--password-stdin", input="bob's long password\n").exit_code == 0
+    leaked = _run("users", "token", "bob", "--name", "nightly export").stdout.strip()
+    kept = _run("users", "token", "bob", "--name", "triage script").stdout.strip()
+    listing = _run("users", "tokens")
+    assert listing.exit_code == 0 and leaked not in listing.output and kept not in listing.output
+    lines = listing.output.splitlines()
+    assert len(lines) == 2 and all("bob" in line and "live" in line for line in lines)
+    number = next(line.split()[0] for line in lines if "nightly export" in line)
+
+    revoked = _run("users", "revoke-token", number)
+    assert revoked.exit_code == 0 and f"Revoked API token {number} ('nightly export' of 'bob')" in revoked.output
+    store = review_store(tmp_path)
+    assert user_for_token(store, leaked) is None and user_for_token(store, kept).name == "bob"
+    store.close()
+    assert "revoked" in next(line for line in _run("users", "tokens").output.splitlines() if "nightly" in line)
+    again = _run("users", "revoke-token", number)
+    assert again.exit_code == 1 and "was revoked already" in again.output
+    unknown = _run("users", "revoke-token", "999")
+    assert unknown.exit_code == 1 and "no API token numbered 999" in unknown.output
+
+
 def test_cli_review_a_database_that_refuses_a_write_is_one_line_without_its_parameters(db, monkeypatch):
     from sqlalchemy.exc import OperationalError
 

@@ -7,7 +7,14 @@ from sqlalchemy import select
 
 from classifier.errors import ConfigError
 from classifier.review import schema
-from classifier.review.tokens import TOKEN_PREFIX, create_token, list_tokens, revoke_tokens, user_for_token
+from classifier.review.tokens import (
+    TOKEN_PREFIX,
+    create_token,
+    list_tokens,
+    revoke_token,
+    revoke_tokens,
+    user_for_token,
+)
 from classifier.review.users import add_user, disable_user
 
 
@@ -40,6 +47,18 @@ def test_tokens_revoked_or_disabled_tokens_stop_working(store, rex):
     third = create_token(store, "rex")
     disable_user(store, "rex")
     assert user_for_token(store, third) is None
+
+
+def test_tokens_revoke_one_by_its_number_and_keep_the_others(store, rex):
+    leaked, kept = create_token(store, "rex", "export"), create_token(store, "rex", "triage")
+    number = next(token.id for token in list_tokens(store) if token.name == "export")
+    revoked = revoke_token(store, number)
+    assert revoked.name == "export" and revoked.revoked_at is not None
+    assert user_for_token(store, leaked) is None and user_for_token(store, kept).name == "rex"
+    with pytest.raises(ConfigError, match="revoked already"):
+        revoke_token(store, number)
+    with pytest.raises(ConfigError, match="no API token numbered 99.*tension users tokens"):
+        revoke_token(store, 99)
 
 
 def test_tokens_errors_say_what_to_do(store, rex):
