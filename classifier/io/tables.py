@@ -1215,6 +1215,7 @@ def header_row_below(path: str | os.PathLike[str], names: Sequence[str], *, shee
             return None
     except (DataError, OSError, csv.Error, UnicodeError):
         return None
+
     def filled(cells: list[Any]) -> int:
         return sum(not _is_blank(cell) for cell in cells)
 
