@@ -275,7 +275,14 @@ def test_web_api_openapi_parses_and_lists_predict(client):
     assert "post" in spec["paths"]["/api/predict"]
     texts = spec["components"]["schemas"]["PredictRequest"]["properties"]["texts"]
     assert texts["maxItems"] == MAX_TEXTS and texts["items"]["maxLength"] == MAX_CHARS
-    assert {"400", "413", "415", "503"} <= set(spec["paths"]["/api/predict"]["post"]["responses"])
+    documented = set(spec["paths"]["/api/predict"]["post"]["responses"])
+    assert {"400", "403", "405", "408", "413", "415", "500", "503"} <= documented
+    # The errors a test can provoke here answer as documented: JSON, in the Error schema.
+    for response in (client.get("/api/predict"),
+                     client.post("/api/predict", json={"texts": ["a"]}, headers={"Origin": "https://evil.example"}),
+                     client.post("/api/predict", data="texts", content_type="text/plain")):
+        assert str(response.status_code) in documented, response.status_code
+        assert set(response.get_json()) == {"error", "status"}
     assert "text too long" in spec["components"]["schemas"]["Result"]["properties"]["status"]["enum"]
 
 
