@@ -74,6 +74,8 @@ SUPPORTED_EXTENSIONS: dict[str, TableFormat] = {
 }
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 _UTF8_BOM = codecs.BOM_UTF8
+#: The first bytes of an OLE2 compound file: Excel 97-2003 workbooks, and .xlsx workbooks encrypted with a password.
+_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Bytes that cp1252 leaves undefined: a file containing any of them can only be latin-1.
 _CP1252_UNDEFINED = tuple(bytes([byte]) for byte in b"\x81\x8d\x8f\x90\x9d")
 _SCAN_BLOCK = 1 << 20
@@ -725,7 +727,19 @@ class TableReader:
         try:
             archive = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, EOFError):
+            try:
+                handle.seek(0)
+                container = handle.read(len(_OLE2_SIGNATURE))
+            except OSError:
+                container = b""
             handle.close()
+            if container == _OLE2_SIGNATURE:
+                raise DataError(
+                    f"{self.path}: expected an Excel .xlsx workbook (a zip archive), found Excel's older container, "
+                    "which holds a workbook protected by a password (encrypted) or an Excel 97-2003 .xls renamed "
+                    ".xlsx. Open it in Excel, remove the password if it has one (File > Info > Protect Workbook > "
+                    "Encrypt with Password, clear it) and save it as .xlsx, or export it as CSV UTF-8."
+                ) from None
             raise DataError(
                 f"{self.path}: expected an Excel .xlsx workbook (a zip archive), found something else; "
                 "re-save it from Excel as .xlsx or export it as CSV UTF-8."

@@ -560,6 +560,15 @@ def test_tables_xlsx_reader_closes_every_file_it_opens_even_on_a_bad_workbook(tm
     assert len(handles) == 2 and all(handle.closed for handle in handles)
 
 
+def test_tables_a_password_protected_or_old_format_workbook_says_so(tmp_path: Path) -> None:
+    # An encrypted .xlsx and an Excel 97-2003 file are both OLE2 compound files, not zip archives.
+    locked = tmp_path / "locked.xlsx"
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(DataError, match="protected by a password.*97-2003.*remove the password") as error:
+        TableReader(locked).open()
+    assert "found something else" not in str(error.value)
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_tables_utf16_without_a_byte_order_mark_is_named_not_misread(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "r.csv"
