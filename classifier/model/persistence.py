@@ -509,6 +509,7 @@ def _check_is_model(pipeline, metadata: dict, model_path: Path) -> None:
             f"'{model_path}' is a pipeline without a fitted '{CLASSIFIER}' step with classes_ and thresholds_ "
             f"(one threshold per label), so it is not a tension model. {retrain}"
         )
+    _check_passage_settings(pipeline, model_path, retrain)
     labels = [str(label) for label in classes]
     recorded = metadata.get("labels")
     if recorded is not None and [str(label) for label in recorded] != labels:
@@ -517,6 +518,24 @@ def _check_is_model(pipeline, metadata: dict, model_path: Path) -> None:
             f"has {labels}, in that order; score columns follow the model's order, so the metadata cannot be "
             f"trusted (edited, or copied from another model). Fix: set \"labels\" in {METADATA_FILE} to {labels}, "
             "or restore the model folder from where it was trained."
+        )
+
+
+def _check_passage_settings(pipeline, model_path: Path, retrain: str) -> None:
+    """Refuse a model fitted with other passages than this version cuts: its passages' scores would not be the
+    ones it was calibrated and thresholded on."""
+    from classifier.model.windows import FIRST_PASSAGE_SETTINGS, passage_settings
+
+    if not getattr(pipeline, "passages", False):
+        return
+    fitted = tuple(getattr(pipeline, "passage_settings_", None) or FIRST_PASSAGE_SETTINGS)
+    if fitted != passage_settings():
+        size, stride, longer = passage_settings()
+        raise ModelError(
+            f"'{model_path}' was fitted with passages of {fitted[0]} tokens every {fitted[1]} (for reports over "
+            f"{fitted[2]} tokens), but this version of tension-classifier cuts {size} every {stride} (over "
+            f"{longer}), so its long reports would get scores it was not calibrated on. Use the version it was "
+            f"trained with, or {retrain[0].lower()}{retrain[1:]}"
         )
 
 

@@ -9,7 +9,7 @@ from classifier.model.estimator import CalibratedLinearMultiLabel
 from classifier.model.features import TokenFeatureUnion, build_features
 from classifier.model.preprocess import BLANK_PIPELINE, SpacyPreprocessor
 from classifier.model.second_stage import HateSecondStage
-from classifier.model.windows import features_with_passages, nonempty_passages, split_windows
+from classifier.model.windows import features_with_passages, nonempty_passages, passage_settings, split_windows
 
 PREPROCESS = "preprocess"
 FEATURES = "features"
@@ -81,6 +81,7 @@ class PassagePipeline(Pipeline):
         if groups is not None and isinstance(self.named_steps.get(FEATURES), TokenFeatureUnion):
             by_step[FEATURES].setdefault("groups", groups)
         Xt, passages, processed = X, None, X
+        self.passage_settings_ = passage_settings() if self.passages else None
         if self.passages and PREPROCESS not in self.named_steps:
             passages = nonempty_passages(split_windows(X))
         for name, step in self.steps[:-1]:
@@ -124,6 +125,7 @@ class PassagePipeline(Pipeline):
     def _transform_with_passages(self, X):
         """``(features, passages, preprocessed texts)`` of ``X``."""
         Xt, passages, processed = X, None, X
+        self.passage_settings_ = passage_settings() if self.passages else None
         if self.passages and PREPROCESS not in self.named_steps:
             passages = nonempty_passages(split_windows(X))
         for name, step in self.steps[:-1]:

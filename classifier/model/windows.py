@@ -15,6 +15,14 @@ WINDOW_TOKENS = 30
 WINDOW_STRIDE = 15
 #: Reports with more preprocessed tokens than this get passages; shorter ones are one passage already.
 MIN_TOKENS_FOR_WINDOWS = 45
+#: Those three as every model fitted before models saved them was fitted with.
+FIRST_PASSAGE_SETTINGS = (30, 15, 45)
+
+
+def passage_settings() -> tuple[int, int, int]:
+    """Tokens per passage, step, and the length above which a report gets passages, as this version cuts them: a
+    model saves them when fitted (``PassagePipeline.passage_settings_``) and is refused by another."""
+    return (WINDOW_TOKENS, WINDOW_STRIDE, MIN_TOKENS_FOR_WINDOWS)
 
 
 def split_windows(docs, size=WINDOW_TOKENS, stride=WINDOW_STRIDE, min_tokens=MIN_TOKENS_FOR_WINDOWS):

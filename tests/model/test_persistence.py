@@ -612,3 +612,21 @@ def test_persistence_a_folder_that_is_not_a_model_is_not_offered_as_an_out(tmp_p
         load_model(tmp_path)
     with pytest.raises(ModelError, match="is a file, not a model folder"):
         load_model(tmp_path / "notes.txt")
+
+
+def test_persistence_refuses_a_model_fitted_with_other_passages_than_this_version_cuts(model_copy, monkeypatch):
+    import classifier.model.windows as windows
+    from classifier.model.persistence import _check_passage_settings
+
+    assert load_model(model_copy).pipeline.passage_settings_ == windows.passage_settings()
+    monkeypatch.setattr(windows, "WINDOW_TOKENS", 20)
+    monkeypatch.setattr(windows, "WINDOW_STRIDE", 10)
+    with pytest.raises(ModelError, match=r"fitted with passages of 30 tokens every 15 .*cuts 20 every 10.*retrain it"):
+        load_model(model_copy)
+    monkeypatch.undo()
+    # A model fitted before models saved their passages was fitted with the first ones, which this version cuts.
+
+    class Before:
+        passages = True
+
+    _check_passage_settings(Before(), model_copy / MODEL_FILE, "Retrain it.")
