@@ -295,6 +295,9 @@ class HateSecondStage(BaseEstimator):
     othering : bool, default=False
         The hostility score reads phrases that set a person's group apart without naming it ("his sort", "your
         lot", "people like you") as one token, :data:`OTHERING_TOKEN`.
+    hostility_binary : bool, default=False
+        The hostility score reads which word n-grams a report holds (each its IDF weight once, not scaled by the
+        report's length) instead of their TF-IDF weights scaled to unit length.
     cv : int, default=5
         Folds for the out-of-fold scores that calibrate and threshold each label.
     random_state : int, default=0
@@ -310,8 +313,8 @@ class HateSecondStage(BaseEstimator):
     """
 
     def __init__(self, labels=HATE_LABELS, max_iter=60, max_depth=3, learning_rate=0.125, max_bins=255, C=4.0,
-                 hostility_weight_power=0.5, hostility_chars=False, person_copies=1, othering=False, cv=5,
-                 random_state=0):
+                 hostility_weight_power=0.5, hostility_chars=False, person_copies=1, othering=False,
+                 hostility_binary=False, cv=5, random_state=0):
         self.labels = labels
         self.max_iter = max_iter
         self.max_depth = max_depth
@@ -322,6 +325,7 @@ class HateSecondStage(BaseEstimator):
         self.hostility_chars = hostility_chars
         self.person_copies = person_copies
         self.othering = othering
+        self.hostility_binary = hostility_binary
         self.cv = cv
         self.random_state = random_state
 
@@ -330,6 +334,7 @@ class HateSecondStage(BaseEstimator):
         state.setdefault("hostility_weight_power", 0.0)  # fitted before the hostility score was weighted
         state.setdefault("person_copies", 0)  # fitted before the copies with a described person
         state.setdefault("othering", False)  # fitted before the othering phrases
+        state.setdefault("hostility_binary", False)  # fitted before the option
         super().__setstate__(state)
 
     def fit(self, processed, stage1_oof, Y, label_names, *, sample_weight=None, groups=None,
@@ -436,6 +441,9 @@ class HateSecondStage(BaseEstimator):
         # A copy names a group and has no label: it weighs what the heaviest no-label report does.
         copy_weight = np.full(len(copies), weight[target == 0].max() if (target == 0).any() else 1.0)
         features = build_features(min_df=2, **({} if self.hostility_chars else {"char_ngram_range": None}))
+        if self.hostility_binary:
+            features.set_params(**{f"{name}__{key}": value for name, _ in features.transformer_list
+                                   for key, value in (("binary", True), ("norm", None))})
         # A copy counts as its source report for min_df: no name of one report enters the vocabulary through it.
         features.fit(masked + copies, groups=np.concatenate([np.arange(len(masked)), np.asarray(source, dtype=int)]))
         matrix, passages = features_with_passages(features, masked)

@@ -148,6 +148,16 @@ def test_second_stage_hostility_reads_words_only_unless_asked_for_characters(cha
     assert stage.hostility_.decision_function(masked).shape == (len(texts),)
 
 
+def test_second_stage_hostility_binary_reads_each_word_once_whatever_the_length():
+    texts, Y, oof = _reports()
+    stage = HateSecondStage(max_iter=20, hostility_binary=True).fit(texts, oof, Y, LABELS)
+    features = stage.hostility_.features
+    short, long = features.transform(["scum out", "scum out and scum out of the bakery and the lovely bread"]).toarray()
+    word = features.transformer_list[0][1]
+    scum = word.vocabulary_["scum"]
+    assert short[scum] == long[scum] == pytest.approx(word.idf_[scum])  # not scaled by the length, nor counted twice
+
+
 def test_second_stage_hostility_score_weights_rows_as_training_does():
     texts, Y, oof = _reports()
     # Neutral reports that name a group, weighted up as training weights hard negatives.
