@@ -125,7 +125,6 @@ class PassagePipeline(Pipeline):
     def _transform_with_passages(self, X):
         """``(features, passages, preprocessed texts)`` of ``X``."""
         Xt, passages, processed = X, None, X
-        self.passage_settings_ = passage_settings() if self.passages else None
         if self.passages and PREPROCESS not in self.named_steps:
             passages = nonempty_passages(split_windows(X))
         for name, step in self.steps[:-1]:
