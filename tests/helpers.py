@@ -192,3 +192,14 @@ def _failing_model_class():
 
 
 FailingModel = _failing_model_class()
+
+
+def wait_for_job(client, job_url: str, timeout: float = 120.0) -> dict:
+    """Poll a web backlog job's status until it is done or failed; return the last status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"{job_url}/status").get_json()
+        if status["state"] in ("done", "failed"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_url} still {status['state']} after {timeout} s")

@@ -529,8 +529,9 @@ def _check_passage_settings(pipeline, model_path: Path, retrain: str) -> None:
     if not getattr(pipeline, "passages", False):
         return
     fitted = tuple(getattr(pipeline, "passage_settings_", None) or FIRST_PASSAGE_SETTINGS)
-    if fitted != passage_settings():
-        size, stride, longer = passage_settings()
+    current = passage_settings()
+    if fitted != current:
+        size, stride, longer = current
         raise ModelError(
             f"'{model_path}' was fitted with passages of {fitted[0]} tokens every {fitted[1]} (for reports over "
             f"{fitted[2]} tokens), but this version of tension-classifier cuts {size} every {stride} (over "

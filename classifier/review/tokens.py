@@ -98,7 +98,7 @@ def revoke_token(store: ReviewStore, token_id: int) -> ApiToken:
     ConfigError
         No token has that number, or it is revoked already.
     """
-    found = next((token for token in list_tokens(store) if token.id == token_id), None)
+    found = _token(store, token_id)
     if found is None:
         raise ConfigError(f"no API token numbered {token_id}. See the tokens with `tension users tokens`.")
     if found.revoked_at is not None:
@@ -107,14 +107,25 @@ def revoke_token(store: ReviewStore, token_id: int) -> ApiToken:
     with store.engine.begin() as connection:
         connection.execute(update(schema.api_tokens).where(
             schema.api_tokens.c.id == token_id, schema.api_tokens.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
-    return next(token for token in list_tokens(store) if token.id == token_id)
+    return _token(store, token_id)
 
 
 def list_tokens(store: ReviewStore) -> list[ApiToken]:
     """Every token (never its secret), oldest first."""
-    tokens, users = schema.api_tokens, schema.users
     with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(tokens.c.id, users.c.name.label("user_name"), tokens.c.name, tokens.c.created_at,
+        return [ApiToken(row.id, row.user_name, row.name, row.created_at, row.revoked_at)
+                for row in connection.execute(_select_tokens())]
+
+
+def _token(store: ReviewStore, token_id: int) -> ApiToken | None:
+    """The token numbered `token_id` (never its secret), or None."""
+    with store.engine.connect() as connection:
+        row = connection.execute(_select_tokens().where(schema.api_tokens.c.id == token_id)).first()
+    return None if row is None else ApiToken(row.id, row.user_name, row.name, row.created_at, row.revoked_at)
+
+
+def _select_tokens():
+    """Every token's number, account name, name and dates, oldest first."""
+    tokens, users = schema.api_tokens, schema.users
+    return (select(tokens.c.id, users.c.name.label("user_name"), tokens.c.name, tokens.c.created_at,
                    tokens.c.revoked_at).join(users, users.c.id == tokens.c.user_id).order_by(tokens.c.id))
-        return [ApiToken(row.id, row.user_name, row.name, row.created_at, row.revoked_at) for row in rows]

@@ -325,8 +325,8 @@ def create_app(
 
     @app.get("/backlog/<job_id>/status")
     def backlog_status(job_id: str):
-        job = state.jobs.get(job_id)
-        if job is None or not job.visible_to(g.get("user")):
+        job = state.jobs.get(job_id, g.get("user"))
+        if job is None:
             return jsonify(error="No such backlog job: it has expired or been deleted.", status=404), 404
         return jsonify(job.status())
 
@@ -511,8 +511,8 @@ def _user_id() -> int | None:
 def _job_or_404(state: _State, job_id: str) -> Job:
     """The backlog job, or a 404 when it is unknown, expired, deleted, or another account's (another reviewer
     cannot tell it exists)."""
-    job = state.jobs.get(job_id)
-    if job is None or not job.visible_to(g.get("user")):
+    job = state.jobs.get(job_id, g.get("user"))
+    if job is None:
         abort(404, description="No such backlog result: it has expired or been deleted. Upload the file again.")
     return job
 

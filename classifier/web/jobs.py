@@ -215,13 +215,15 @@ class JobStore:
         self._waiting.put(job)
         return job
 
-    def get(self, job_id: str) -> Job | None:
-        """The job, or None when the id is malformed, unknown, expired or deleted."""
+    def get(self, job_id: str, user=None) -> Job | None:
+        """The job, or None when the id is malformed, unknown, expired, deleted, or not `Job.visible_to` ``user``
+        (the logged-in account, or None)."""
         if not JOB_ID.fullmatch(job_id):
             return None
         self.prune()
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        return job if job is not None and job.visible_to(user) else None
 
     def delete(self, job_id: str) -> bool:
         """Forget a job and delete its files (a running one is cancelled first); False when there was none."""

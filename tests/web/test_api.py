@@ -23,7 +23,7 @@ from classifier.model.label_names import display_name  # noqa: E402
 from classifier.web import create_app  # noqa: E402
 from classifier.web.highlight import Span, highlight, label_spans  # noqa: E402
 from classifier.web.jobs import JobStore  # noqa: E402
-from tests.helpers import write_csv  # noqa: E402
+from tests.helpers import wait_for_job, write_csv  # noqa: E402
 
 MAX_TEXTS, MAX_CHARS = 5, 2000
 IMMIGRATION_TEXT = "Protesters outside the asylum hotel shouted at the asylum seekers to go back on the boats."
@@ -83,21 +83,10 @@ def _job_url(response) -> str:
     return response.headers["Location"]
 
 
-def _wait_for_job(client, job_url: str, timeout: float = 120.0) -> dict:
-    """Poll the job's status until it is done or failed; return the last status."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"{job_url}/status").get_json()
-        if status["state"] in ("done", "failed"):
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_url} still {status['state']} after {timeout} s")
-
-
 def _upload_and_wait(client, path, **fields):
     """Upload a file, wait for its job, and return (job URL, the job page's response)."""
     job_url = _job_url(_upload(client, path, **fields))
-    _wait_for_job(client, job_url)
+    wait_for_job(client, job_url)
     return job_url, client.get(job_url)
 
 

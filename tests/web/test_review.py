@@ -147,7 +147,8 @@ def test_web_review_second_user_cannot_act_without_logging_in(app, people, store
 
 def test_web_review_a_backlog_upload_is_seen_only_by_its_uploader_and_admins(app, people, store, tmp_path):
     import io
-    import time
+
+    from tests.helpers import wait_for_job
 
     add_user(store, "sam", "another reviewer's password")
     uploader = _login(app, "rex", people["rex"])
@@ -156,10 +157,7 @@ def test_web_review_a_backlog_upload_is_seen_only_by_its_uploader_and_admins(app
     response = uploader.post("/backlog", data=data, content_type="multipart/form-data")
     assert response.status_code == 303, response.get_data(as_text=True)
     job_url = response.headers["Location"]
-    deadline = time.monotonic() + 60
-    while uploader.get(f"{job_url}/status").get_json()["state"] != "done":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    assert wait_for_job(uploader, job_url)["state"] == "done"
 
     other = _login(app, "sam", "another reviewer's password")
     for path in (job_url, f"{job_url}/status", f"{job_url}/labelled", f"{job_url}/review"):
