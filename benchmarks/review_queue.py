@@ -55,25 +55,22 @@ def measure(reports: int, repeats: int, db_url: str | None = None) -> list[tuple
     from classifier.review.store import open_store
     from classifier.review.users import add_user
 
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(db_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        try:
-            fill_seconds = fill(store, reports)
-            people = [add_user(store, f"reviewer{i}", "a long benchmark password") for i in range(3)]
-            fetch, decide, counts = [], [], []
-            for round_number in range(repeats):
-                user = people[round_number % len(people)]
-                started = time.perf_counter()
-                item = next_item(store, user.id)
-                fetch.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                record_decision(store, item.id, user.id, "accept" if round_number % 4 else "skip")
-                decide.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                progress(store, user.id)
-                counts.append(time.perf_counter() - started)
-        finally:
-            store.close()
+    with (tempfile.TemporaryDirectory() as tmp,
+          open_store(db_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}") as store):
+        fill_seconds = fill(store, reports)
+        people = [add_user(store, f"reviewer{i}", "a long benchmark password") for i in range(3)]
+        fetch, decide, counts = [], [], []
+        for round_number in range(repeats):
+            user = people[round_number % len(people)]
+            started = time.perf_counter()
+            item = next_item(store, user.id)
+            fetch.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            record_decision(store, item.id, user.id, "accept" if round_number % 4 else "skip")
+            decide.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            progress(store, user.id)
+            counts.append(time.perf_counter() - started)
     rows = [(f"queue {reports:,} reports", fill_seconds * 1000, fill_seconds * 1000)]
     for what, times in (("next report (fetch and claim)", fetch), ("record a decision", decide),
                         ("progress counts", counts)):

@@ -66,13 +66,10 @@ def register(app: typer.Typer, user_errors) -> None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         if not password:
             raise ConfigError("no password given. Type one, or pipe one line to --password-stdin.")
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             from classifier.review.users import add_user
 
             user = add_user(store, name, password, role=role.value)
-        finally:
-            store.close()
         typer.echo(f"Added {user.role} {user.name!r} to {store.url}.")
 
     @users_app.command("list")
@@ -81,11 +78,8 @@ def register(app: typer.Typer, user_errors) -> None:
         """List the accounts: name, role, whether disabled, when added."""
         from classifier.review.users import list_users
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             accounts = list_users(store)
-        finally:
-            store.close()
         if not accounts:
             typer.echo("No accounts yet. Add the first admin: tension users add NAME --role admin")
         for user in accounts:
@@ -99,11 +93,8 @@ def register(app: typer.Typer, user_errors) -> None:
         """Disable an account: it can no longer log in, and is logged out at its next request. Its decisions stay."""
         from classifier.review.users import disable_user
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             disable_user(store, name)
-        finally:
-            store.close()
         typer.echo(f"Disabled {name!r}.")
 
     @users_app.command("enable")
@@ -113,11 +104,8 @@ def register(app: typer.Typer, user_errors) -> None:
         """Enable a disabled account again: its password and decisions are as they were."""
         from classifier.review.users import enable_user
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             enable_user(store, name)
-        finally:
-            store.close()
         typer.echo(f"Enabled {name!r}.")
 
     @users_app.command("token")
@@ -133,15 +121,12 @@ def register(app: typer.Typer, user_errors) -> None:
         an account's tokens with --revoke. Disabling the account stops its tokens too."""
         from classifier.review.tokens import create_token, revoke_tokens
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             if revoke:
                 done = revoke_tokens(store, name)
                 typer.echo(f"Revoked {done} token(s) of {name!r}.")
                 return
             token = create_token(store, name, label)
-        finally:
-            store.close()
         typer.echo(token)
         typer.echo(f"API token {label!r} for {name!r}: shown only now, store it as a secret. Use it as the header "
                    "'Authorization: Bearer <token>' on /api/predict.", err=True)
@@ -152,11 +137,8 @@ def register(app: typer.Typer, user_errors) -> None:
         """List the API tokens (never their secret): number, account, what it is for, when made, whether revoked."""
         from classifier.review.tokens import list_tokens
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             tokens = list_tokens(store)
-        finally:
-            store.close()
         if not tokens:
             typer.echo("No API tokens yet. Make one for a program: tension users token NAME --name WHAT-FOR")
         for token in tokens:
@@ -173,11 +155,8 @@ def register(app: typer.Typer, user_errors) -> None:
         """Revoke one API token (a program's, say, whose secret leaked); the account's other tokens keep working."""
         from classifier.review.tokens import revoke_token
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             token = revoke_token(store, number)
-        finally:
-            store.close()
         typer.echo(f"Revoked API token {token.id} ({token.name!r} of {token.user_name!r}).")
 
     @app.command("purge")
@@ -190,11 +169,8 @@ def register(app: typer.Typer, user_errors) -> None:
         """Delete old report text from the review database; the labels, scores and decision counts stay."""
         from classifier.review.retention import purge
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             done = purge(store, days)
-        finally:
-            store.close()
         typer.echo(f"Deleted the text of {done} report(s) received more than {days} day(s) ago; their labels and "
                    "decisions are kept.")
 
@@ -214,11 +190,8 @@ def register(app: typer.Typer, user_errors) -> None:
         them, stratified, and the corpus keeps its own split)."""
         from classifier.review.export import export_reviewed
 
-        store = open_review_store(db)
-        try:
+        with open_review_store(db) as store:
             summary = export_reviewed(store, out, since=since, force=force)
-        finally:
-            store.close()
         purged = f" ({summary.purged} reviewed report(s) left out: text deleted by retention)" if summary.purged else ""
         typer.echo(f"Wrote {summary.rows} reviewed report(s) to {summary.path}{purged}.")
         typer.echo(f"Retrain: tension train data/reports.csv {summary.path} --prefer-later")

@@ -26,7 +26,8 @@ def utcnow() -> datetime:
 
 
 class ReviewStore:
-    """The review database behind one SQLAlchemy engine. Use `open_store` to create one.
+    """The review database behind one SQLAlchemy engine. Use `open_store` to create one; as a context manager
+    (``with open_store(url) as store:``) it is closed on leaving the block.
 
     Parameters
     ----------
@@ -61,6 +62,12 @@ class ReviewStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> ReviewStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrate_to: int | None = None

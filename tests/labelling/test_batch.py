@@ -463,13 +463,24 @@ def test_batch_interrupted_run_leaves_no_output(tmp_path, model, monkeypatch, er
     assert _no_leftovers(tmp_path) == []
 
 
-def test_batch_only_the_first_ctrl_c_interrupts_a_run_and_one_during_a_worker_start_waits_for_it():
+@pytest.fixture
+def ctrl_c_as_in_a_terminal():
+    """Python's own Ctrl-C handler for the test's length: a process started in the background by a shell
+    without job control (``pytest ... &``) starts with SIGINT ignored."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_batch_only_the_first_ctrl_c_interrupts_a_run_and_one_during_a_worker_start_waits_for_it(
+        ctrl_c_as_in_a_terminal):
     import os
     import signal
 
     from classifier.io.signals import cleanup_on_termination, interrupts_held
 
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     cleaned = []
     with pytest.raises(KeyboardInterrupt), cleanup_on_termination():
         try:

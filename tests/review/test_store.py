@@ -40,12 +40,19 @@ def test_store_settings_default_is_a_sqlite_file_in_the_user_data_folder(monkeyp
 
 def test_store_session_secret_is_made_once_and_kept(tmp_path):
     url = review_db_url(tmp_path)
-    store = open_store(url)
-    secret = store.session_secret()
-    store.close()
-    again = open_store(url)
-    assert again.session_secret() == secret and len(secret) == 64
-    again.close()
+    with open_store(url) as store:
+        secret = store.session_secret()
+    with open_store(url) as again:
+        assert again.session_secret() == secret and len(secret) == 64
+
+
+def test_store_is_closed_on_leaving_its_with_block_even_on_an_error(tmp_path, monkeypatch):
+    closed = []
+    with pytest.raises(RuntimeError, match="inside the block"), open_store(review_db_url(tmp_path)) as store:
+        real_close = store.close
+        monkeypatch.setattr(store, "close", lambda: (closed.append(store), real_close()))
+        raise RuntimeError("an error inside the block")
+    assert closed == [store]
 
 
 def test_store_migrates_a_version_1_database_and_keeps_its_rows(tmp_path):
