@@ -318,7 +318,7 @@ class TableReader:
         exactly one row, so a stray quote that merged rows shows up here even below the limit.
     short_rows
         CSV/TSV, once read: the row numbers of the rows with fewer cells than the header (filled with empty
-        cells; blank lines excepted), the first `SHORT_ROWS_KEPT`; `short_row_count` counts them all. A line
+        cells; empty rows excepted), the first `SHORT_ROWS_KEPT`; `short_row_count` counts them all. A line
         break inside an unquoted cell splits one report into two such rows.
 
     Notes
@@ -326,7 +326,9 @@ class TableReader:
     CSV/TSV: UTF-8 with or without BOM; otherwise cp1252 (latin-1 if cp1252 cannot decode it) with an
     `EncodingFallbackWarning`. A short row gets "" for its missing cells; a row with extra cells that
     are not empty raises `DataError` (empty extra cells, such as trailing commas, are ignored).
-    Empty rows are rows. Row numbers in messages are those a spreadsheet shows (the header is row 1, the
+    Empty rows (blank lines, or only empty cells) between rows with values are rows, yielded as such; empty
+    rows after the last one with a value are not, as for XLSX (exports often end with blank lines or
+    rows of delimiters). Row numbers in messages are those a spreadsheet shows (the header is row 1, the
     first report row 2; see `classifier.io.columns.row_number`); line numbers count the file's lines from 1.
 
     A quote opens a quoted cell only at the start of a cell. A cell that starts with a quote but is not
@@ -624,12 +626,19 @@ class TableReader:
     def _iter_delimited(self, reader: Any, lines: _PhysicalLines) -> Iterator[dict[str, str]]:
         columns = self.columns
         width = len(columns)
+        pending_empty = 0  # blank rows since the last row with a value; yielded only if one follows
         for index in itertools.count():
             cells = self._next_delimited(reader, lines, f"row {row_number(index)}")
             if cells is None:
                 self._finished = True
                 self.close()
                 return
+            if not any(cell.strip() for cell in cells):
+                pending_empty += 1
+                continue
+            for _ in range(pending_empty):
+                yield dict.fromkeys(columns, "")
+            pending_empty = 0
             if len(cells) > width:
                 extra = [cell for cell in cells[width:] if cell.strip()]
                 if extra:
@@ -640,10 +649,9 @@ class TableReader:
                     )
                 cells = cells[:width]
             elif len(cells) < width:
-                if any(cell.strip() for cell in cells):  # a blank line is an empty row, not a broken one
-                    self.short_row_count += 1
-                    if len(self.short_rows) < SHORT_ROWS_KEPT:
-                        self.short_rows.append(row_number(index))
+                self.short_row_count += 1
+                if len(self.short_rows) < SHORT_ROWS_KEPT:
+                    self.short_rows.append(row_number(index))
                 cells = cells + [""] * (width - len(cells))
             yield dict(zip(columns, cells, strict=True))
 

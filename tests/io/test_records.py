@@ -55,7 +55,7 @@ def test_records_an_empty_split_cell_is_a_row_without_a_split(tmp_path):
 def test_records_every_bad_row_is_counted_and_the_first_named(tmp_path):
     rows = [{"text": "", "labels": "", "split": ""}, {"text": "ok", "labels": "Race Hate", "split": ""},
             {"text": "ok", "labels": "", "split": "dev"}]
-    rows += [{"text": " ", "labels": "", "split": ""}] * 5
+    rows += [{"text": " ", "labels": "", "split": ""}] * 5 + [{"text": "ok", "labels": "", "split": ""}]
     with pytest.raises(DataError) as caught:
         read_labelled(write_csv(tmp_path / "d.csv", rows))
     message = str(caught.value)

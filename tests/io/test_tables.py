@@ -158,14 +158,32 @@ def test_tables_utf8_without_warning(tmp_path: Path) -> None:
 
 def test_tables_csv_empty_rows_are_rows_and_short_rows_padded(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
-    path.write_text("id,text,labels\n1,a\n\n3,c,x\n\n", encoding="utf-8")
-    rows = read_rows(path)
+    path.write_text("id,text,labels\n1,a\n\n ,,\n3,c,x\n5\n", encoding="utf-8")
+    with TableReader(path) as reader:
+        rows = list(reader)
     assert rows == [
         {"id": "1", "text": "a", "labels": ""},
         {"id": "", "text": "", "labels": ""},
-        {"id": "3", "text": "c", "labels": "x"},
         {"id": "", "text": "", "labels": ""},
+        {"id": "3", "text": "c", "labels": "x"},
+        {"id": "5", "text": "", "labels": ""},
     ]
+    assert reader.short_rows == [2, 6]  # blank lines are empty rows, not short ones
+
+
+@pytest.mark.parametrize("ending", ["\n\n\n", "\n,,\n , ,\n", "\r\n\r\n", "\n\t\n"])
+def test_tables_csv_empty_rows_after_the_last_report_are_not_rows_as_in_xlsx(tmp_path: Path, ending) -> None:
+    # Exports often end with blank lines or rows of delimiters (formatted empty rows); a workbook's empty rows
+    # at the end are not rows either. An empty row between reports is one, so that row numbers stay those the
+    # spreadsheet shows; a row with only an id is a report whose text is missing.
+    rows = [{"id": "1", "text": "a", "labels": ""}, {"id": "", "text": "", "labels": ""},
+            {"id": "3", "text": "", "labels": ""}]
+    csv_path = tmp_path / "r.csv"
+    csv_path.write_text("id,text,labels\n1,a,\n,,\n3,," + ending, encoding="utf-8", newline="")
+    xlsx_path = tmp_path / "r.xlsx"
+    _workbook(xlsx_path, [["id", "text", "labels"], [1, "a"], [], [3], [], [" "], []])
+    assert read_rows(csv_path) == rows
+    assert read_rows(xlsx_path) == rows
 
 
 def test_tables_csv_long_row_raises_with_row_number(tmp_path: Path) -> None:

@@ -95,7 +95,8 @@ def test_batch_review_reason_names_the_labels_near_their_threshold(tmp_path, mod
     from classifier.model.label_names import review_reason
 
     wide = TensionModel(model.pipeline, model.metadata, review_band=0.3)
-    texts = _corpus_texts(60) + [""]
+    texts = _corpus_texts(60)
+    texts.insert(30, "")
     source = write_csv(tmp_path / "in.csv", [{"text": text} for text in texts])
 
     label_file(source, tmp_path / f"out{ext}", model=wide)
