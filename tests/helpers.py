@@ -39,6 +39,28 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None, en
     return path
 
 
+def save_formula_results(path: Path, results: dict[str, str], sheet: int = 1) -> Path:
+    """Put in the workbook at ``path`` (saved by openpyxl, which cannot calculate) the formula results that
+    Excel saves with them: ``{"E2": "2", "D3": ""}``, an empty string for an empty text result."""
+    import re
+    import zipfile
+
+    member = f"xl/worksheets/sheet{sheet}.xml"
+    with zipfile.ZipFile(path) as source:
+        items = [(item.filename, source.read(item.filename)) for item in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in items:
+            if name == member:
+                for cell, value in results.items():
+                    kind = b' t="str"' if value == "" else b""
+                    data, found = re.subn(rb'<c r="' + cell.encode() + rb'"([^>]*)><f>(.*?)</f><v ?/>',
+                                          rb'<c r="' + cell.encode() + rb'"\1' + kind + rb'><f>\2</f><v>'
+                                          + value.encode() + rb"</v>", data)
+                    assert found == 1, f"no formula without a result in cell {cell}"
+            target.writestr(name, data)
+    return path
+
+
 def corpus_sample(n: int, seed: int = 0) -> list[dict]:
     """``n`` rows of the bundled corpus, in corpus order, drawn at random within each (split, label combination):
     a small corpus with the whole one's split and label shares, for tests that need a model but not the default

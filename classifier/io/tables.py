@@ -340,13 +340,13 @@ class TableReader:
     ``quoting="none"``.
 
     XLSX: read with ``read_only=True, data_only=True``: a formula cell gives the value Excel cached
-    when it last saved the file; a file written by a program that cannot calculate (openpyxl, some
-    exporters) has no cached values, and those cells read as "". The header is the first non-empty
-    row. Empty rows between data rows are yielded; empty rows after the last data row are not (Excel
-    often declares formatted but empty rows at the end of a sheet). XML normalises line ends, so a
-    ``\\r\\n`` written into a cell reads back as ``\\n``. The sheet's declared dimension is not trusted:
-    rows are never padded beyond the header. The archive is checked before it is opened (unpacked
-    size, compression ratio, no XML DTDs), and rows and columns while the sheet is read.
+    when it last saved the file; a formula with none saved (a file written by a program that cannot
+    calculate: openpyxl, some exporters) raises `DataError` naming the cell, instead of reading as "".
+    The header is the first non-empty row. Empty rows between data rows are yielded; empty rows after
+    the last data row are not (Excel often declares formatted but empty rows at the end of a sheet). XML
+    normalises line ends, so a ``\\r\\n`` written into a cell reads back as ``\\n``. The sheet's declared
+    dimension is not trusted: rows are never padded beyond the header. The archive is checked before it
+    is opened (unpacked size, compression ratio, no XML DTDs), and rows and columns while the sheet is read.
 
     JSON Lines: every line must be a JSON object. The file is scanned once on opening to validate
     every line and collect the columns (constant memory), so every yielded row has every column.
@@ -784,14 +784,17 @@ class TableReader:
         empty rows, which a 2 KB file can turn into millions of cells; its parser gives only the cells
         that are there.
         """
-        from openpyxl.worksheet._reader import WorkSheetParser
+        from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
         class CheckedParser(WorkSheetParser):
             def parse_cell(self, element: Any) -> dict[str, Any]:
                 try:
-                    return super().parse_cell(element)
+                    cell = super().parse_cell(element)
                 except Exception as error:  # its message may hold the cell's text: keep only the kind
                     raise _BadCell(element.get("r"), self.row_counter, type(error).__name__) from None
+                if element.find(FORMULA_TAG) is not None and not _has_saved_result(element, VALUE_TAG):
+                    raise _UncalculatedFormula(element.get("r"), self.row_counter)
+                return cell
 
         workbook = self._workbook
         self._sheet_source = worksheet._get_source()
@@ -813,6 +816,14 @@ class TableReader:
                         "the rows below the data or export the sheet as CSV UTF-8."
                     )
                 yield index, cells
+        except _UncalculatedFormula as formula:
+            cell = formula.coordinate or f"in row {formula.row}"
+            raise DataError(
+                f"{where} cell {cell}: expected a value, found a formula whose result was never saved (the "
+                "workbook was written by a program that does not calculate formulas), so the cell would read "
+                "as empty. Open the workbook in Excel or LibreOffice and save it, or export the sheet as CSV "
+                "UTF-8."
+            ) from None
         except _BadCell as bad:
             cell = bad.coordinate or f"in row {bad.row}"
             raise DataError(
@@ -981,6 +992,21 @@ class _BadCell(Exception):
     def __init__(self, coordinate: str | None, row: int, kind: str) -> None:
         super().__init__(coordinate)
         self.coordinate, self.row, self.kind = coordinate, row, kind
+
+
+def _has_saved_result(element: Any, value_tag: str) -> bool:
+    """Whether a formula cell's XML holds the result saved with it: Excel writes ``<v>`` with the result (an
+    empty one only for an empty text result, ``t="str"``); openpyxl writes no ``<v>`` or an empty one."""
+    value = element.find(value_tag)
+    return value is not None and (bool(value.text) or element.get("t") == "str")
+
+
+class _UncalculatedFormula(Exception):
+    """A formula cell with no saved result: read with ``data_only=True``, it would give None."""
+
+    def __init__(self, coordinate: str | None, row: int) -> None:
+        super().__init__(coordinate)
+        self.coordinate, self.row = coordinate, row
 
 
 class _PhysicalLines:

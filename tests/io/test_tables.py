@@ -22,6 +22,7 @@ from classifier.io.tables import (
     read_rows,
     table_format,
 )
+from tests.helpers import save_formula_results
 
 COLUMNS = ["id", "text", "labels"]
 TRICKY_ROWS = [
@@ -258,11 +259,19 @@ def test_tables_xlsx_values_converted_to_strings(tmp_path: Path) -> None:
     ]
 
 
-def test_tables_xlsx_formulas_without_cached_values_read_as_empty(tmp_path: Path) -> None:
-    # openpyxl cannot calculate, so a workbook it saved has no cached formula results: data_only
-    # reading gives "" (a workbook saved by Excel gives the cached value).
-    path = _workbook(tmp_path / "r.xlsx", [["a", "b", "total"], [1, 2, "=A2+B2"]])
-    assert read_rows(path) == [{"a": "1", "b": "2", "total": ""}]
+def test_tables_xlsx_formula_without_a_saved_result_is_named_not_read_as_empty(tmp_path: Path) -> None:
+    # openpyxl cannot calculate, so a workbook it saved has no saved formula results: reading the cell as ""
+    # would turn a report into an empty one unnoticed.
+    path = _workbook(tmp_path / "r.xlsx", [["a", "b", "text"], [1, 2, "ok"], [3, 4, '=A3&" report"']])
+    with pytest.raises(DataError, match=r"sheet 'Reports' cell C3: expected a value, found a formula whose "
+                                        r"result was never saved.*Open the workbook in Excel or LibreOffice"):
+        read_rows(path)
+
+
+def test_tables_xlsx_formula_reads_its_saved_result_even_an_empty_one(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "r.xlsx", [["a", "b", "total", "note"], [1, 2, "=A2+B2", '=IF(A2>5,"big","")']])
+    save_formula_results(path, {"C2": "3", "D2": ""})
+    assert read_rows(path) == [{"a": "1", "b": "2", "total": "3", "note": ""}]
 
 
 def test_tables_xlsx_merged_and_empty_header_cells_get_names(tmp_path: Path) -> None:

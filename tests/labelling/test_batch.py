@@ -19,7 +19,7 @@ from classifier.errors import DataError
 from classifier.io.tables import AtomicTableWriter, EncodingFallbackWarning, guard_formula, read_rows
 from classifier.labelling.batch import added_column_names, default_output_path, label_file
 from classifier.model.predictor import TensionModel
-from tests.helpers import BACKLOG, CORPUS, model_failing_in_workers, write_csv
+from tests.helpers import BACKLOG, CORPUS, model_failing_in_workers, save_formula_results, write_csv
 
 TEXTS = [
     "Leaflets at the station claim asylum seekers get free houses before local families",
@@ -245,6 +245,10 @@ def test_batch_excel_with_formulas_and_merged_header_cells(tmp_path, model):
     sheet["B3"].data_type = "s"  # typed text that starts with "=", not a formula
     source = tmp_path / "backlog.xlsx"
     workbook.save(source)
+    with pytest.raises(DataError, match="sheet 'Backlog' cell E2: expected a value, found a formula whose result"):
+        label_file(source, tmp_path / "out.xlsx", model=model)  # no results saved: Count would read as empty
+    assert not (tmp_path / "out.xlsx").exists()
+    save_formula_results(source, {"E2": "2", "E3": "2"})  # as Excel saves the workbook
 
     summary = label_file(source, tmp_path / "out.xlsx", model=model)
 
@@ -252,7 +256,7 @@ def test_batch_excel_with_formulas_and_merged_header_cells(tmp_path, model):
     assert list(out_rows[0])[:5] == ["Reference", "Text", "Notes", "column_4", "Count"]
     assert [row["Reference"] for row in out_rows] == ["R1", "R2", "R3"]
     assert out_rows[0]["column_4"] == "more"
-    assert out_rows[2]["Count"] == "3"
+    assert [row["Count"] for row in out_rows] == ["2", "2", "3"]
     assert summary.rows_out == 3
     # A text starting with "=" is written back as text, never as a formula.
     cell = load_workbook(tmp_path / "out.xlsx")["Backlog"]["B3"]
