@@ -7,12 +7,14 @@ stalled uploads held 203 threads. `make_server` returns the same server with thr
   trickling a header byte at a time is cut off);
 * each read of a request body must get data within `read_timeout` seconds (a client stalling mid-upload is
   cut off; a slow but moving upload is not);
-* at most `max_connections` connections are served at once; more get ``503 Service Unavailable`` at once.
+* at most `max_connections` connections are served at once; more get ``503 Service Unavailable`` at once,
+  with the API's JSON error body.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
 import signal
 import socket
@@ -26,8 +28,11 @@ from classifier.web.app import DEFAULT_MAX_UPLOAD_MB, DEFAULT_TIME_LIMIT, LOOPBA
 
 DEFAULT_READ_TIMEOUT = 20.0
 DEFAULT_MAX_CONNECTIONS = 32
-_BUSY_BODY = b"Too many connections; try again in a moment.\n"
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
+# Sent before the request is read (its path is not known yet): JSON, the API's error form (openapi.json), which a
+# browser shows as text.
+_BUSY_BODY = json.dumps({"error": "Too many connections to this server; try again in a moment.",
+                         "status": 503}).encode()
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
          b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
 
 

@@ -968,6 +968,10 @@ def test_web_server_bounds_connection_threads(live_server):
     extra = [_connect(live_server) for _ in range(20)]
     refusals = [_closed_within(connection, 2)[1] for connection in extra]
     assert all(answer.startswith(b"HTTP/1.1 503") for answer in refusals)
+    head, body = refusals[0].split(b"\r\n\r\n", 1)
+    assert b"Content-Type: application/json" in head and b"Retry-After: 5" in head  # the API's error form
+    assert json.loads(body) == {"error": "Too many connections to this server; try again in a moment.",
+                                "status": 503}
     assert threading.active_count() <= threads_before + 3
     for connection in stalled + extra:
         connection.close()
