@@ -217,16 +217,32 @@ class GroupMasker:
         self.__dict__.update({"kinds": _kinds(), "othering": False, **state})
 
 
+_openmp_controller = None
+
+
+def _one_openmp_thread():
+    """A context in which OpenMP (the trees' fits and predictions) uses one thread in the calling thread (OpenMP's
+    limit is a thread's own): small fits otherwise wait on OpenMP's thread pool. The controller, which scans the
+    process's libraries (about 4 ms, as long as a small tree fit), is made once, after the trees' module has
+    loaded OpenMP."""
+    global _openmp_controller
+    if _openmp_controller is None:
+        import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime the controller must see)
+        from threadpoolctl import ThreadpoolController
+
+        _openmp_controller = ThreadpoolController()
+    return _openmp_controller.limit(limits=1, user_api="openmp")
+
+
 def _in_threads(func, tasks) -> list:
     """``[func(task) for task in tasks]``, run on as many threads as the process may use CPUs, each limited to one
-    OpenMP thread (the fits here release the GIL; small fits otherwise wait on OpenMP's thread pool)."""
+    OpenMP thread (the fits here release the GIL)."""
     from joblib import Parallel, delayed
-    from threadpoolctl import threadpool_limits
 
     from classifier.io.cpus import usable_cpus
 
     def run(task):
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with _one_openmp_thread():
             return func(task)
 
     jobs = max(1, min(usable_cpus(), len(tasks)))
@@ -400,8 +416,6 @@ class HateSecondStage(BaseEstimator):
     def rescore(self, proba, processed) -> np.ndarray:
         """A copy of the stage-1 probabilities ``proba`` of the preprocessed reports ``processed``, with the
         rescored labels' columns replaced."""
-        from threadpoolctl import threadpool_limits
-
         from classifier.model.estimator import _sigmoid
 
         proba = np.array(proba, dtype=float, copy=True)
@@ -409,7 +423,7 @@ class HateSecondStage(BaseEstimator):
             return proba
         h = self.hostility_.decision_function(self.masker_.mask(processed))
         X = self._binned(self._inputs(proba, processed, h))
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with _one_openmp_thread():
             for k, j in enumerate(self.columns_):
                 a, b = self.calibration_[k]
                 proba[:, j] = _sigmoid(a * _logit(self.models_[k].predict_proba(X)[:, 1]) + b)
