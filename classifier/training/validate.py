@@ -103,12 +103,13 @@ def near_duplicate_pairs(texts, threshold=NEAR_DUPLICATE_COSINE) -> list[tuple[i
     pairs = []
     step = 2000
     for start in range(0, matrix.shape[0], step):
-        block = (matrix[start : start + step] @ matrix.T).tocoo()
+        # Each block against itself and the texts after it only: a pair is scored once (half the products).
+        block = (matrix[start : start + step] @ matrix[start:].T).tocoo()
         # Filter in numpy: almost every pair of reports shares some word, so the block is nearly dense.
-        rows = block.row + start
-        keep = (rows < block.col) & (block.data > threshold)
-        pairs += zip(rows[keep].tolist(), block.col[keep].tolist(), block.data[keep].tolist(), strict=True)
-    return pairs
+        rows, cols = block.row + start, block.col + start
+        keep = (rows < cols) & (block.data > threshold)
+        pairs += zip(rows[keep].tolist(), cols[keep].tolist(), block.data[keep].tolist(), strict=True)
+    return sorted(pairs)
 
 
 def shared_run_share(texts, run=SHARED_RUN_WORDS) -> float:
