@@ -7,3 +7,4 @@ def test_benchmarks_core_timings_quick_prints_table(capsys):
     assert core_timings.main(["--quick", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "tension --help" in out and "load a model" in out and "train on the bundled corpus" in out
+    assert "then label one more report" in out
