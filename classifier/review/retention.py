@@ -46,13 +46,30 @@ def purge(store: ReviewStore, days: float = DEFAULT_KEEP_DAYS, *, now: datetime 
         kept = exists().where(reports.c.batch_id == batches.c.id, reports.c.purged_at.is_(None))
         connection.execute(update(batches).where(~kept, batches.c.name != PURGED_BATCH_NAME)
                            .values(name=PURGED_BATCH_NAME))
-    if done.rowcount and store.engine.dialect.name == "sqlite":
-        # The old text also sits in the write-ahead log until a checkpoint copies it back: do it now, and empty
-        # the log (a reader that holds the log open makes it a no-op until the next purge; the text is gone
-        # from the tables either way).
+    if done.rowcount:
+        _reclaim(store)
+    return int(done.rowcount)
+
+
+def _reclaim(store: ReviewStore) -> None:
+    """Take the purged text out of the database's files now, as far as the database lets a client do it.
+
+    SQLite overwrites deleted content (``secure_delete``, set on every connection), but the old text also sits in
+    the write-ahead log until a checkpoint copies it back: do it now and empty the log (a reader that holds the
+    log open makes it a no-op until the next purge; the text is gone from the tables either way). PostgreSQL
+    keeps the old row versions in the table's files until a VACUUM prunes them (autovacuum would, some time
+    later): run one now on the two tables the purge changed. Its write-ahead log and backups are the server's
+    (README, "Safety and personal data")."""
+    dialect = store.engine.dialect.name
+    if dialect == "sqlite":
         with store.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return int(done.rowcount)
+    elif dialect == "postgresql":
+        tables = ", ".join(f'"{table.name}"' for table in (schema.reports, schema.batches))
+        # VACUUM cannot run inside a transaction block; an account that does not own the tables gets a warning
+        # from the server and nothing is vacuumed (autovacuum still will).
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM {tables}")
 
 
 def _text_older_than(days: float, now: datetime | None):
