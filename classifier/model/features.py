@@ -117,8 +117,10 @@ class WordwiseTfidfVectorizer(TfidfVectorizer):
         X = sparse.csr_array((counts.data.astype(self.dtype), counts.indices.astype(index_dtype),
                               counts.indptr.astype(index_dtype)), shape=counts.shape, dtype=self.dtype)
         X.sort_indices()
+        # scikit-learn's own type: as its `sparse_interface` setting says, or a csr_matrix before that setting
+        # existed (what its TfidfVectorizer gives there, 1.6 included).
         align = getattr(text, "_align_api_if_sparse", None)
-        return vocabulary, (X if align is None else align(X))
+        return vocabulary, (sparse.csr_matrix(X) if align is None else align(X))
 
     def transform(self, raw_documents):
         from scipy import sparse
