@@ -11,7 +11,6 @@ import builtins
 import errno
 import io
 import json
-import multiprocessing
 import os
 import signal
 import tempfile
@@ -25,9 +24,10 @@ from openpyxl import Workbook, load_workbook
 from classifier.errors import DataError
 from classifier.io import tables
 from classifier.io.tables import AtomicTableWriter, read_rows
-from classifier.labelling.batch import label_file
+from classifier.labelling.batch import _worker_context, label_file
 from classifier.model.predictor import STATUS_TOO_LONG, TensionModel
 from tests.labelling.fake_model import FakeModel
+from tests.labelling.signalled_child import label_until_signalled
 
 SECRET = "Sent back where they came from"
 
@@ -296,23 +296,6 @@ def test_batch_refuses_an_xlsx_output_with_more_rows_than_excel_holds_before_lab
 
 # -- 9. temporary files: where, which mode, removed on signals -------------------------------------------
 
-def _label_until_signalled(source: Path, out: Path, system_temp: Path, signum: int) -> None:
-    """In a forked child: label, and send ourselves `signum` while the second chunk is labelled."""
-    signal.signal(signum, signal.SIG_DFL)  # the state a shell gives a command (not nohup's SIG_IGN)
-    tempfile.tempdir = str(system_temp)
-
-    def signal_self(calls: int) -> None:
-        if calls == 2:
-            os.kill(os.getpid(), signum)
-            time.sleep(5)  # the handler runs before this returns
-
-    try:
-        label_file(source, out / f"out{source.suffix}", model=FakeModel(on_call=signal_self), chunk_size=5,
-                   review_out=out / f"review{source.suffix}")
-    finally:
-        os._exit(3)  # not reached: the signal ends the process
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 @pytest.mark.parametrize("ext", [".csv", ".xlsx"])
 def test_batch_sigterm_and_sighup_remove_every_temporary_file(tmp_path, signum, ext):
@@ -321,9 +304,9 @@ def test_batch_sigterm_and_sighup_remove_every_temporary_file(tmp_path, signum, 
     out.mkdir()
     system_temp.mkdir()
 
-    child = multiprocessing.get_context("fork").Process(
-        target=_label_until_signalled, args=(source, out, system_temp, signum)
-    )
+    # Started as the batch labeller starts its workers (from the fork server): a fork of this threaded process
+    # could deadlock in the child.
+    child = _worker_context().Process(target=label_until_signalled, args=(source, out, system_temp, signum))
     child.start()
     child.join(60)
 
