@@ -8,8 +8,10 @@ alone: 40 templates over the suite's 45 terms (and its "local" baseline); :data:
 generation was since aimed at. This script scores each model given (a saved model folder, or a name in the models
 folder; default: the default model) on each probe (default: all) and prints, per model, the share of neutral and
 positive sentences given any label overall and per group, hostile recall overall and per group, and the templates
-flagged most. Measured, never a bar: nothing is chosen on them, so each stays a measure for as long as nothing is
-aimed at it.
+flagged most. Then the same with the review flag, as triage staff see it: hostile sentences given their label or
+sent to review with it, neutral and positive ones given a label or sent to review (the reviewers' extra reading),
+and the review's catch on the hostile templates missed most. Measured, never a bar: nothing is chosen on them, so
+each stays a measure for as long as nothing is aimed at it.
 """
 
 from __future__ import annotations
@@ -115,6 +117,50 @@ def describe(name: str, result: dict, n_templates: int = N_TEMPLATES) -> list[st
     return lines
 
 
+def review_figures(model, probe) -> dict:
+    """What the review flag adds on ``probe``: counts of hostile sentences given their expected label or sent to
+    review with it (``model.predict``'s ``review_labels``), of neutral and positive sentences given any label or
+    sent to review for any reason, and per hostile template the share caught either way."""
+    predictions = model.predict([s.text for s in probe.sentences], explain=False)
+    caught = found = touched = non_hostile = 0
+    by_template: dict[str, list[int]] = {}
+    for sentence, prediction in zip(probe.sentences, predictions, strict=True):
+        if sentence.hostile:
+            hit = sentence.expected_label in prediction.labels + prediction.review_labels
+            caught += hit
+            found += sentence.expected_label in prediction.labels
+            counts = by_template.setdefault(sentence.template, [0, 0])
+            counts[0] += hit
+            counts[1] += 1
+        else:
+            non_hostile += 1
+            touched += bool(prediction.labels) or prediction.needs_review
+    n_hostile = sum(counts[1] for counts in by_template.values())
+    return {"hostile_found": found, "hostile_caught": caught, "n_hostile": n_hostile, "non_hostile_touched": touched,
+            "n_non_hostile": non_hostile,
+            "caught_by_template": {tid: hit / n for tid, (hit, n) in by_template.items()}}
+
+
+def describe_review(figures: dict, result: dict, n_templates: int = N_TEMPLATES) -> list[str]:
+    """The review flag's lines under :func:`describe`'s: hostile caught by label or review, neutral and positive
+    sentences labelled or sent to review, and the review's catch on the hostile templates missed most."""
+    from classifier.fairness.metrics import format_rate
+
+    def rate(part, whole):
+        return format_rate(part / whole if whole else None)
+
+    caught, hostile = figures["hostile_caught"], figures["n_hostile"]
+    touched, neutral = figures["non_hostile_touched"], figures["n_non_hostile"]
+    missed = sorted(((tid, t["rate"]) for tid, t in result["by_template"].items()
+                     if t["kind"] == "hostile" and t["rate"] < 1), key=lambda item: item[1])[:n_templates]
+    by_template = figures["caught_by_template"]
+    return [f"  with the review flag: hostile labelled or sent to review with their label {rate(caught, hostile)} "
+            f"({caught} of {hostile}); neutral and positive labelled or sent to review {rate(touched, neutral)} "
+            f"({touched} of {neutral})",
+            "  hostile templates missed most, labelled or sent to review: "
+            + (", ".join(f"{tid} {format_rate(by_template.get(tid))}" for tid, _ in missed) or "none")]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", help="saved model folders or names (default: the default model)")
@@ -133,12 +179,17 @@ def main(argv=None) -> int:
     probes += [load_fresh_probe(path) for path in args.probe or PROBES.values()]
     models = {name or "default model": load_model(name) for name in args.models or [None]}
     totals = {name: [0, 0, 0, 0] for name in models}  # wrongly flagged, of; hostile found, of
+    reviewed = {name: [0, 0, 0, 0] for name in models}  # labelled or sent to review, of; hostile caught, of
     for probe in probes:
         print(f"{probe.name} v{probe.version}: {len(probe.templates)} templates x {len(probe.terms)} terms = "
               f"{len(probe.sentences)} sentences")
         for name, model in models.items():
             result = evaluate_identity_suite(model, probe)
             print("\n".join(describe(name, result, args.templates)))
+            figures = review_figures(model, probe)
+            print("\n".join(describe_review(figures, result, args.templates)))
+            for k, key in enumerate(("non_hostile_touched", "n_non_hostile", "hostile_caught", "n_hostile")):
+                reviewed[name][k] += figures[key]
             overall = result["overall"]
             for k, key in enumerate(("false_positives", "n_non_hostile", "hostile_hits", "n_hostile")):
                 totals[name][k] += overall[key]
@@ -147,6 +198,10 @@ def main(argv=None) -> int:
         for name, (flagged, neutral, found, hostile) in totals.items():
             print(f"  {name}: {flagged:,} of {neutral:,} neutral and positive sentences wrongly flagged, "
                   f"{found:,} of {hostile:,} hostile sentences found")
+            touched, neutral, caught, hostile = reviewed[name]
+            print(f"    with the review flag: {touched:,} of {neutral:,} neutral and positive sentences labelled or "
+                  f"sent to review, {caught:,} of {hostile:,} hostile sentences labelled or sent to review with "
+                  "their label")
     return 0
 
 

@@ -37,6 +37,31 @@ def test_fresh_probe_describes_a_result_per_group_and_template():
     assert lines[2].endswith("FN01 50.0%") and lines[3].endswith("FH01 25.0%")
 
 
+def test_fresh_probe_describes_what_the_review_flag_adds():
+    figures = {"hostile_found": 5, "hostile_caught": 8, "n_hostile": 10, "non_hostile_touched": 3,
+               "n_non_hostile": 50, "caught_by_template": {"FH01": 0.75, "FH02": 1.0}}
+    result = {"by_template": {"FN01": {"kind": "neutral", "rate": 0.5}, "FH01": {"kind": "hostile", "rate": 0.25},
+                              "FH02": {"kind": "hostile", "rate": 1.0}}}
+    lines = fresh_probe.describe_review(figures, result)
+    assert lines == ["  with the review flag: hostile labelled or sent to review with their label 80.0% (8 of 10); "
+                     "neutral and positive labelled or sent to review 6.0% (3 of 50)",
+                     "  hostile templates missed most, labelled or sent to review: FH01 75.0%"]
+
+
+def test_fresh_probe_review_figures_count_labels_and_review_labels_as_the_page_shows_them(model):
+    probe = fresh_probe.load_fresh_probe()
+    figures = fresh_probe.review_figures(model, probe)
+    predictions = model.predict([s.text for s in probe.sentences], explain=False)
+    hostile = [(s, p) for s, p in zip(probe.sentences, predictions, strict=True) if s.hostile]
+    neutral = [p for s, p in zip(probe.sentences, predictions, strict=True) if not s.hostile]
+    assert figures["n_hostile"] == len(hostile) and figures["n_non_hostile"] == len(neutral)
+    assert figures["hostile_found"] == sum(s.expected_label in p.labels for s, p in hostile)
+    assert figures["hostile_caught"] == sum(s.expected_label in p.labels + p.review_labels for s, p in hostile)
+    assert figures["hostile_found"] <= figures["hostile_caught"] <= figures["n_hostile"]
+    assert figures["non_hostile_touched"] == sum(bool(p.labels) or p.needs_review for p in neutral)
+    assert set(figures["caught_by_template"]) == {t.id for t in probe.templates if t.kind == "hostile"}
+
+
 @pytest.mark.slow
 def test_fresh_probe_scores_a_saved_model(trained, tmp_path, capsys):
     probe = json.loads(fresh_probe.PROBE.read_text("utf-8"))
@@ -54,6 +79,12 @@ def test_fresh_probe_scores_a_saved_model(trained, tmp_path, capsys):
     assert "all 2 sets:" in out
     assert (f"{2 * flagged:,} of {2 * neutral:,} neutral and positive sentences wrongly flagged, "
             f"{2 * found:,} of {2 * hostile:,} hostile sentences found") in out
+    caught, touched = map(int, re.search(
+        r"hostile labelled or sent to review with their label \S+ \((\d+) of \d+\); "
+        r"neutral and positive labelled or sent to review \S+ \((\d+) of", out).groups())
+    assert caught >= found and touched >= flagged
+    assert (f"with the review flag: {2 * touched:,} of {2 * neutral:,} neutral and positive sentences labelled or "
+            f"sent to review, {2 * caught:,} of {2 * hostile:,} hostile sentences labelled or sent to review") in out
 
 
 @pytest.mark.slow
