@@ -78,7 +78,7 @@ def register(app: typer.Typer, user_errors) -> None:
         """List the accounts: name, role, whether disabled, when added."""
         from classifier.review.users import list_users
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             accounts = list_users(store)
         if not accounts:
             typer.echo("No accounts yet. Add the first admin: tension users add NAME --role admin")
@@ -90,12 +90,14 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def users_disable_cli(name: Annotated[str, typer.Argument(help="The account's login name.")],
                           db: DbOpt = None) -> None:
-        """Disable an account: it can no longer log in, and is logged out at its next request. Its decisions stay."""
+        """Disable an account: it can no longer log in, is logged out at its next request, and its API tokens are
+        revoked. Its decisions stay."""
         from classifier.review.users import disable_user
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             disable_user(store, name)
-        typer.echo(f"Disabled {name!r}.")
+        typer.echo(f"Disabled {name!r}; its API tokens, if any, are revoked (enabling it again does not bring them "
+                   "back).")
 
     @users_app.command("enable")
     @user_errors
@@ -104,7 +106,7 @@ def register(app: typer.Typer, user_errors) -> None:
         """Enable a disabled account again: its password and decisions are as they were."""
         from classifier.review.users import enable_user
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             enable_user(store, name)
         typer.echo(f"Enabled {name!r}.")
 
@@ -121,7 +123,7 @@ def register(app: typer.Typer, user_errors) -> None:
         an account's tokens with --revoke. Disabling the account stops its tokens too."""
         from classifier.review.tokens import create_token, revoke_tokens
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             if revoke:
                 done = revoke_tokens(store, name)
                 typer.echo(f"Revoked {done} token(s) of {name!r}.")
@@ -137,7 +139,7 @@ def register(app: typer.Typer, user_errors) -> None:
         """List the API tokens (never their secret): number, account, what it is for, when made, whether revoked."""
         from classifier.review.tokens import list_tokens
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             tokens = list_tokens(store)
         if not tokens:
             typer.echo("No API tokens yet. Make one for a program: tension users token NAME --name WHAT-FOR")
@@ -155,7 +157,7 @@ def register(app: typer.Typer, user_errors) -> None:
         """Revoke one API token (a program's, say, whose secret leaked); the account's other tokens keep working."""
         from classifier.review.tokens import revoke_token
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             token = revoke_token(store, number)
         typer.echo(f"Revoked API token {token.id} ({token.name!r} of {token.user_name!r}).")
 
@@ -169,7 +171,7 @@ def register(app: typer.Typer, user_errors) -> None:
         """Delete old report text from the review database; the labels, scores and decision counts stay."""
         from classifier.review.retention import purge
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             done = purge(store, days)
         typer.echo(f"Deleted the text of {done} report(s) received more than {days} day(s) ago; their labels and "
                    "decisions are kept.")
@@ -190,7 +192,7 @@ def register(app: typer.Typer, user_errors) -> None:
         them, stratified, and the corpus keeps its own split)."""
         from classifier.review.export import export_reviewed
 
-        with open_review_store(db) as store:
+        with open_review_store(db, must_exist=True) as store:
             summary = export_reviewed(store, out, since=since, force=force)
         purged = f" ({summary.purged} reviewed report(s) left out: text deleted by retention)" if summary.purged else ""
         typer.echo(f"Wrote {summary.rows} reviewed report(s) to {summary.path}{purged}.")

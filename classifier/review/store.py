@@ -70,18 +70,20 @@ class ReviewStore:
         self.close()
 
 
-def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrate_to: int | None = None
-               ) -> ReviewStore:
+def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrate_to: int | None = None,
+               must_exist: bool = False) -> ReviewStore:
     """Open (and on first start create) the review database at `db_url` (see `resolve_db_url`) and bring its
     schema up to date.
 
-    A SQLite file is created with mode 0600 in a folder created 0700: it holds report text.
+    A SQLite file is created with mode 0600 in a folder created 0700: it holds report text. With `must_exist`
+    (commands that read or clear a database, such as purge and export), a database that was never created is an
+    error instead: a mistyped --db would otherwise "succeed" on a new, empty one.
 
     Raises
     ------
     ConfigError
-        The URL is malformed or names a driver that is not installed, the database cannot be reached, or it
-        was written by a newer version of this program.
+        The URL is malformed or names a driver that is not installed, the database cannot be reached, it was
+        written by a newer version of this program, or it does not exist and `must_exist` is set.
     """
     if reviews_per_report < 1:
         raise ConfigError(f"reviews_per_report must be 1 or more. Got {reviews_per_report}.")
@@ -94,7 +96,10 @@ def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrat
             "postgresql+psycopg://user@host/dbname."
         ) from None
     sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite and parsed.database not in (None, "", ":memory:"):
+    in_file = sqlite and parsed.database not in (None, "", ":memory:")
+    if in_file and must_exist and not Path(parsed.database).is_file():
+        raise _no_database(parsed)
+    if in_file:
         _create_private_file(Path(parsed.database))
     try:
         engine = create_engine(parsed, **({"connect_args": {"timeout": 30}} if sqlite else {}))
@@ -104,8 +109,12 @@ def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrat
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        from classifier.review.migrations import SCHEMA_VERSION
+        from classifier.review.migrations import SCHEMA_VERSION, current_version
 
+        if must_exist:
+            with engine.connect() as connection:
+                if current_version(connection) == 0:
+                    raise _no_database(parsed)
         migrate(engine, SCHEMA_VERSION if migrate_to is None else migrate_to)
     except OperationalError as error:
         engine.dispose()
@@ -116,6 +125,14 @@ def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrat
         engine.dispose()
         raise
     return ReviewStore(engine, reviews_per_report=reviews_per_report)
+
+
+def _no_database(parsed) -> ConfigError:
+    return ConfigError(
+        f"there is no review database at {parsed.render_as_string(hide_password=True)}: nothing to read or clear. "
+        "Check --db / TENSION_DB_URL (a typo names a new, empty database); the database is created when "
+        "`tension serve` first starts or by `tension users add`."
+    )
 
 
 def _create_private_file(path: Path) -> None:

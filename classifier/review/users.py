@@ -56,19 +56,28 @@ def add_user(store: ReviewStore, name: str, password: str, role: str = "reviewer
     Raises
     ------
     ConfigError
-        The name is malformed or taken, the role unknown, or the password shorter than
-        :data:`MIN_PASSWORD_LENGTH` characters.
+        The name is malformed or taken (names that differ only in case are one name: "Ada" and "ada" would look
+        alike in the account list and the decisions' history), the role unknown, or the password shorter than
+        :data:`MIN_PASSWORD_LENGTH` characters once spaces at its ends are left out.
     """
     if not _NAME.match(name):
         raise ConfigError(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_' or '-', "
                           "starting with a letter or digit.")
     if role not in schema.ROLES:
         raise ConfigError(f"role must be one of {', '.join(schema.ROLES)}. Got {role!r}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ConfigError(f"the password has {len(password)} characters; use at least {MIN_PASSWORD_LENGTH} "
-                          "(a few words together are easy to remember).")
+    if len(password.strip()) < MIN_PASSWORD_LENGTH:
+        ends = " without the spaces at its ends" if password.strip() != password else ""
+        raise ConfigError(f"the password has {len(password.strip())} characters{ends}; use at least "
+                          f"{MIN_PASSWORD_LENGTH} (a few words together are easy to remember).")
     try:
         with store.engine.begin() as connection:
+            alike = connection.execute(select(schema.users.c.name).where(
+                func.lower(schema.users.c.name) == name.lower())).scalar()
+            if alike is not None:
+                raise ConfigError(f"user {alike!r} already exists" + (
+                    f" ({name!r} differs only in case, and would look the same in the account list and the "
+                    "decisions' history)" if alike != name else "")
+                    + ". Choose another name, or see them with `tension users list`.")
             new_id = connection.execute(insert(schema.users).values(
                 name=name, password_hash=_HASHER.hash(password), role=role, disabled=False, created_at=utcnow(),
             )).inserted_primary_key[0]
@@ -93,8 +102,8 @@ def list_users(store: ReviewStore) -> list[User]:
 
 
 def disable_user(store: ReviewStore, name: str) -> User:
-    """Disable an account: it can no longer log in, and its open sessions end at their next request. Its
-    decisions stay.
+    """Disable an account: it can no longer log in, its open sessions end at their next request, and its API
+    tokens are revoked (enabling it again does not bring them back). Its decisions stay.
 
     Raises
     ------
@@ -115,11 +124,15 @@ def disable_user(store: ReviewStore, name: str) -> User:
                                   "page would need no login. Add another admin first (tension users add NAME "
                                   "--role admin), then disable this one.")
         connection.execute(update(schema.users).where(users.name == name).values(disabled=True))
+        tokens = schema.api_tokens.c
+        connection.execute(update(schema.api_tokens).where(tokens.user_id == row.id, tokens.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
     return get_user(store, name)
 
 
 def enable_user(store: ReviewStore, name: str) -> User:
-    """Enable a disabled account again (its password and decisions are as they were).
+    """Enable a disabled account again (its password and decisions are as they were; the API tokens revoked when
+    it was disabled stay revoked: make new ones with `tension users token`).
 
     Raises
     ------

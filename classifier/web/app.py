@@ -531,6 +531,10 @@ def _api_texts(state: _State) -> list[str]:
     """
     if not request.is_json:
         _api_error(415, 'Expected a JSON body with Content-Type: application/json, e.g. {"texts": ["..."]}.')
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        _api_error(415, f"The body is sent with Content-Encoding: {encoding[:40]}; this API takes it uncompressed. "
+                        "Send the JSON as it is, without Content-Encoding.")
     body = request.get_data()
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if request.content_length is None and limit and len(body) >= limit:

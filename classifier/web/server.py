@@ -6,7 +6,8 @@ stalled uploads held 203 threads. `make_server` returns the same server with thr
 * the request line and headers must arrive within `read_timeout` seconds of the request's start (a client
   trickling a header byte at a time is cut off);
 * each read of a request body must get data within `read_timeout` seconds (a client stalling mid-upload is
-  cut off; a slow but moving upload is not);
+  cut off), and the body must keep up :data:`MIN_BODY_RATE` on average after its first `read_timeout` seconds
+  (a client trickling a byte now and then, each within the timeout, is cut off too; any real upload is faster);
 * at most `max_connections` connections are served at once; more get ``503 Service Unavailable`` at once,
   with the API's JSON error body.
 """
@@ -28,6 +29,8 @@ from classifier.web.app import DEFAULT_MAX_UPLOAD_MB, DEFAULT_TIME_LIMIT, LOOPBA
 
 DEFAULT_READ_TIMEOUT = 20.0
 DEFAULT_MAX_CONNECTIONS = 32
+#: Bytes a second a request body must average once its first `read_timeout` seconds are over.
+MIN_BODY_RATE = 1024
 # Sent before the request is read (its path is not known yet): JSON, the API's error form (openapi.json), which a
 # browser shows as text.
 _BUSY_BODY = json.dumps({"error": "Too many connections to this server; try again in a moment.",
@@ -57,6 +60,8 @@ def make_server(host: str, port: int, app, *, read_timeout: float = DEFAULT_READ
     class Handler(WSGIRequestHandler):
         timeout = read_timeout  # StreamRequestHandler applies it to the socket: no read waits longer
         header_deadline: float | None = None
+        body_started: float | None = None  # when the headers ended: the body's rate counts from there
+        body_bytes = 0
 
         def setup(self) -> None:
             super().setup()
@@ -66,12 +71,14 @@ def make_server(host: str, port: int, app, *, read_timeout: float = DEFAULT_READ
         def handle_one_request(self) -> None:
             # Each request (keep-alive ones too) gets read_timeout for its request line and headers.
             self.header_deadline = time.monotonic() + read_timeout
+            self.body_started, self.body_bytes = None, 0
             super().handle_one_request()
 
         def parse_request(self) -> bool:
             parsed = super().parse_request()
             # Headers read: the body's reads, and the answer's writes, have the idle timeout only.
             self.header_deadline = None
+            self.body_started, self.body_bytes = time.monotonic(), 0
             self.connection.settimeout(self.timeout)
             return parsed
 
@@ -99,22 +106,37 @@ def make_server(host: str, port: int, app, *, read_timeout: float = DEFAULT_READ
 
 
 class _DeadlineSocketIO(socket.SocketIO):
-    """The handler's socket as a raw stream whose reads stop at the handler's header deadline."""
+    """The handler's socket as a raw stream whose reads stop at the handler's header deadline, and at the body's
+    (:data:`MIN_BODY_RATE`). After a timeout it reads as ended: werkzeug drains what is left of a body once the
+    answer is sent, and a plain socket stream would raise there ("cannot read from timed out object"), which
+    the server logged with a traceback for every client that stalled."""
 
     def __init__(self, handler) -> None:
         super().__init__(handler.connection, "rb")
         self._handler = handler
 
     def readinto(self, buffer) -> int | None:
-        deadline = self._handler.header_deadline
-        timeout = self._handler.timeout
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
+        if self._timeout_occurred:
+            return 0
+        handler = self._handler
+        timeout = handler.timeout
+        if handler.header_deadline is not None:
+            remaining = handler.header_deadline - time.monotonic()
             if remaining <= 0:
+                self._timeout_occurred = True
                 raise TimeoutError("the request line and headers did not arrive in time")
             timeout = min(timeout, remaining)
+        elif handler.body_started is not None:
+            remaining = handler.body_started + timeout + handler.body_bytes / MIN_BODY_RATE - time.monotonic()
+            if remaining <= 0:
+                self._timeout_occurred = True
+                raise TimeoutError("the request body arrived too slowly")
+            timeout = min(timeout, remaining)
         self._sock.settimeout(timeout)
-        return super().readinto(buffer)
+        read = super().readinto(buffer)
+        if read and handler.body_started is not None:
+            handler.body_bytes += read
+        return read
 
 
 def _refuse(request: socket.socket) -> None:

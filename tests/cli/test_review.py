@@ -59,7 +59,27 @@ def test_cli_review_db_option_wins_over_the_variable(db, tmp_path):
     other = tmp_path / "other.sqlite3"
     result = _run("users", "add", "ann", "--password-stdin", "--db", str(other), input="a long password\n")
     assert result.exit_code == 0 and other.is_file()
-    assert "No accounts yet" in _run("users", "list").output  # the variable's database has none
+    review_store(tmp_path).close()  # the variable's database, created (as `tension serve` would) with no account
+    assert "No accounts yet" in _run("users", "list").output
+
+
+@pytest.mark.parametrize("command", [("purge",), ("purge", "--days", "0"), ("export-reviewed", "out.csv"),
+                                     ("users", "list"), ("users", "disable", "ann"), ("users", "enable", "ann"),
+                                     ("users", "token", "ann"), ("users", "tokens"), ("users", "revoke-token", "1")])
+def test_cli_review_a_command_that_reads_or_clears_the_database_refuses_one_that_does_not_exist(
+        db, tmp_path, monkeypatch, command):
+    """Reproduction: `tension purge --db typo.sqlite3` created an empty database there and said it had deleted
+    the text of 0 reports (exit 0), while the real database kept its text."""
+    monkeypatch.chdir(tmp_path)
+    typo = tmp_path / "no" / "such" / "review.sqlite3"
+    result = _run(*command, "--db", str(typo))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"error: there is no review database at sqlite:///{typo}: nothing to read or "
+                                    "clear. Check --db / TENSION_DB_URL")
+    assert not (tmp_path / "no").exists() and not (tmp_path / "out.csv").exists()
+    # `users add` makes the first account in a new database, as before.
+    added = _run("users", "add", "ann", "--password-stdin", "--db", str(typo), input="a long password\n")
+    assert added.exit_code == 0 and typo.is_file()
 
 
 def test_cli_review_purge_keeps_counts(db, tmp_path):
@@ -128,8 +148,8 @@ def test_cli_review_users_token_prints_a_working_token_once_and_revokes(db, tmp_
 def test_cli_review_users_tokens_lists_them_without_secrets_and_revoke_token_ends_one(db, tmp_path):
     from classifier.review.tokens import user_for_token
 
-    assert "No API tokens yet" in _run("users", "tokens").output
     assert _run("users", "add", "bob", "--password-stdin", input="bob's long password\n").exit_code == 0
+    assert "No API tokens yet" in _run("users", "tokens").output
     leaked = _run("users", "token", "bob", "--name", "nightly export").stdout.strip()
     kept = _run("users", "token", "bob", "--name", "triage script").stdout.strip()
     listing = _run("users", "tokens")

@@ -15,7 +15,7 @@ from classifier.review.tokens import (
     revoke_tokens,
     user_for_token,
 )
-from classifier.review.users import add_user, disable_user
+from classifier.review.users import add_user, disable_user, enable_user
 
 
 @pytest.fixture
@@ -47,6 +47,12 @@ def test_tokens_revoked_or_disabled_tokens_stop_working(store, rex):
     third = create_token(store, "rex")
     disable_user(store, "rex")
     assert user_for_token(store, third) is None
+    # Reproduction: enabling the account again brought back the tokens it had when an admin disabled it (over a
+    # leaked token, say). They stay revoked; new ones work.
+    enable_user(store, "rex")
+    assert user_for_token(store, third) is None
+    assert all(token.revoked_at is not None for token in list_tokens(store))
+    assert user_for_token(store, create_token(store, "rex")).name == "rex"
 
 
 def test_tokens_revoke_one_by_its_number_and_keep_the_others(store, rex):

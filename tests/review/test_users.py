@@ -64,6 +64,8 @@ def test_users_the_last_enabled_admin_cannot_be_disabled(store):
 @pytest.mark.parametrize(("name", "password", "role", "message"), [
     ("ann smith", "a long password", "reviewer", "user name 'ann smith' is not allowed"),
     ("ann", "short", "reviewer", "the password has 5 characters; use at least 10"),
+    ("ann", " " * 12, "reviewer", "the password has 0 characters without the spaces at its ends; use at least 10"),
+    ("ann", "  nine char  ", "reviewer", "the password has 9 characters without the spaces at its ends"),
     ("ann", "a long password", "boss", "role must be one of reviewer, admin. Got 'boss'"),
 ])
 def test_users_bad_account_is_refused_with_the_rule(store, name, password, role, message):
@@ -77,3 +79,14 @@ def test_users_name_taken_and_unknown_name(store):
         add_user(store, "ann", "a long password")
     with pytest.raises(ConfigError, match="no user named 'zed'"):
         disable_user(store, "zed")
+
+
+def test_users_names_that_differ_only_in_case_are_one_name(store):
+    """Reproduction: 'Ada' was added beside 'ada'; the account list and the decisions' history showed two alike."""
+    add_user(store, "ada", "a long password", role="admin")
+    with pytest.raises(ConfigError, match="user 'ada' already exists \\('Ada' differs only in case"):
+        add_user(store, "Ada", "a long password")
+    add_user(store, "Ann.B", "a long password")
+    with pytest.raises(ConfigError, match="user 'Ann.B' already exists \\('ann.b' differs"):
+        add_user(store, "ann.b", "a long password")
+    assert [user.name for user in list_users(store)] == ["Ann.B", "ada"]

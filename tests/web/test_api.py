@@ -958,6 +958,34 @@ def test_web_server_drops_a_client_stalling_mid_body(live_server):
     assert SECRET.encode() not in answer
 
 
+def test_web_server_drops_a_client_trickling_a_body_and_logs_no_traceback(live_server, caplog):
+    """Reproduction: a body sent a byte at a time, each within --read-timeout, held its connection for as long as
+    the client liked: eight of them kept the API answering 503. (What is left of the body is drained quietly: see
+    tests/web/test_server.py.)"""
+    caplog.set_level("INFO")
+    with _connect(live_server) as connection:
+        connection.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: 100000\r\n\r\n")
+        started, answer = time.monotonic(), b""
+        connection.setblocking(False)
+        while time.monotonic() - started < 3:  # about 200 bytes a second, a byte at a time: never idle for 0.5 s
+            try:
+                connection.sendall(b" ")
+                answer += connection.recv(4096)
+                break  # the server answered, or closed
+            except BlockingIOError:
+                time.sleep(0.005)
+            except OSError:
+                break
+        waited = time.monotonic() - started
+        connection.setblocking(True)
+        answer += _closed_within(connection, 2)[1]
+    assert waited < 2.0 and (answer == b"" or b" 408 " in answer.split(b"\r\n", 1)[0])
+    time.sleep(0.2)  # the handler thread finishes
+    assert "Traceback" not in caplog.text and "Error on request" not in caplog.text
+    assert _get(live_server).startswith(b"HTTP/1.1 204")
+
+
 def test_web_server_bounds_connection_threads(live_server):
     # Reproduction: 200 stalled uploads held 203 threads.
     threads_before = threading.active_count()
@@ -998,6 +1026,22 @@ def test_web_a_request_with_the_wrong_method_is_told_which_one_the_address_takes
     response = client.get("/api/predict")
     assert response.status_code == 405 and response.headers["Allow"] == "OPTIONS, POST"
     assert "takes OPTIONS, POST requests only" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate, gzip", "br"])
+def test_web_api_a_compressed_body_is_415_saying_so(make_app, encoding):
+    """Reproduction: a gzip body got '400 The body is not valid JSON (UnicodeDecodeError: not UTF-8)'."""
+    import gzip
+
+    client = make_app().test_client()
+    response = client.post("/api/predict", data=gzip.compress(json.dumps({"texts": ["bins"]}).encode()),
+                           headers={"Content-Type": "application/json", "Content-Encoding": encoding})
+    assert response.status_code == 415
+    assert response.get_json() == {"error": f"The body is sent with Content-Encoding: {encoding}; this API takes it "
+                                            "uncompressed. Send the JSON as it is, without Content-Encoding.",
+                                   "status": 415}
+    plain = client.post("/api/predict", json={"texts": ["bins"]}, headers={"Content-Encoding": "identity"})
+    assert plain.status_code == 200
 
 
 def test_web_api_a_chunked_body_over_the_limit_is_413_not_invalid_json(make_app):

@@ -93,3 +93,25 @@ def test_web_server_cli_passes_the_review_options(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli_app, ["serve", "--db", "sqlite:///x.db", "--behind-https", "--keep-days", "30"])
     assert result.exit_code == 0, result.output
     assert calls[0]["db_url"] == "sqlite:///x.db" and calls[0]["behind_https"] and calls[0]["keep_days"] == 30
+
+
+def test_web_server_a_body_read_that_timed_out_reads_as_ended_afterwards():
+    """Reproduction: after a 408, werkzeug drains what is left of the body; the timed-out socket stream raised
+    "cannot read from timed out object" there, and the server logged its traceback for every stalled client."""
+    import socket
+    import time
+    from types import SimpleNamespace
+
+    from classifier.web.server import _DeadlineSocketIO
+
+    server_end, client_end = socket.socketpair()
+    with server_end, client_end:
+        handler = SimpleNamespace(connection=server_end, timeout=0.05, header_deadline=None,
+                                  body_started=time.monotonic(), body_bytes=0)
+        stream = _DeadlineSocketIO(handler)
+        client_end.sendall(b"{\"te")
+        assert stream.read(4) == b"{\"te" and handler.body_bytes == 4
+        with pytest.raises(TimeoutError):
+            stream.read(10)  # nothing more within the timeout
+        client_end.sendall(b"xts\"")  # the client goes on sending (or hangs up): the drain finds data
+        assert stream.read(10) == b""
