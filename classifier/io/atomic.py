@@ -21,6 +21,7 @@ evaluation, summary and learning-curve reports, the registry's pointer files and
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -136,12 +137,35 @@ def fsync_path(path: str | os.PathLike[str]) -> None:
         os.fsync(handle.fileno())
 
 
-def publish(temporary: str | os.PathLike[str], target: str | os.PathLike[str], *, private: bool = False) -> Path:
+def publish(temporary: str | os.PathLike[str], target: str | os.PathLike[str], *, private: bool = False,
+            replace: bool = True) -> Path:
     """Give the written and fsynced `temporary` its final mode (see `new_file_mode`) and rename it onto
-    `target`, replacing any file there; returns `target`. The caller removes `temporary` if this raises."""
+    `target`, replacing any file there; returns `target`. The caller removes `temporary` if this raises.
+
+    With ``replace=False`` a file that appeared at `target` meanwhile (another run, a user) is never replaced:
+    `temporary` is hard-linked to `target`, which fails if the name is taken, then unlinked (where the file
+    system has no hard links, the name is checked just before the rename instead).
+
+    Raises
+    ------
+    FileExistsError
+        ``replace=False`` and `target` exists.
+    """
     target = Path(target)
     os.chmod(temporary, new_file_mode(target, private=private))
-    os.replace(temporary, target)
+    if replace:
+        os.replace(temporary, target)
+    else:
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (some network and FAT file systems): check, then rename
+            if os.path.lexists(target):
+                raise FileExistsError(errno.EEXIST, "File exists", str(target)) from None
+            os.replace(temporary, target)
+        else:
+            os.unlink(temporary)
     _fsync_folder(target.parent)
     return target
 

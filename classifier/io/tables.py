@@ -1800,12 +1800,24 @@ class AtomicTableWriter:
             raise
         self._state = "finished"
 
-    def publish(self) -> Path:
-        """Rename the finished temporary file onto `path` (replacing any existing file); returns `path`."""
+    def publish(self, *, replace: bool = True) -> Path:
+        """Rename the finished temporary file onto `path`, replacing any existing file unless ``replace=False``;
+        returns `path`.
+
+        Raises
+        ------
+        DataError
+            ``replace=False`` and a file appeared at `path` while this one was written (another run writing the
+            same output, say): it is left as it was, and this writer's file is removed.
+        """
         if self._state != "finished":
             raise DataError(f"{self.path}: expected a finished writer to publish, found it {self._state}.")
         try:
-            publish(self.temp_path, self.path)
+            publish(self.temp_path, self.path, replace=replace)
+        except FileExistsError:
+            self.abort()
+            raise DataError(f"{self.path} appeared while this run was writing it (another run writing the same file?); "
+                            "it was left as it was. Pass --force to replace it, or choose another name.") from None
         except OSError as error:
             raise self._failed(error) from None
         except BaseException:

@@ -416,9 +416,15 @@ def label_file(
                     finishing.finish()
         except ClassifierError as error:
             raise type(error)(f"{error} Nothing was written to {output_path}.") from error
-        if review_writer is not None:
-            review_writer.publish()
-        writer.publish()
+        # Without --force, neither name is taken at the last moment either (another run writing the same file, a
+        # user saving one there): the file that appeared stays, and the run stops with nothing written.
+        review_published = review_writer.publish(replace=force) if review_writer is not None else None
+        try:
+            writer.publish(replace=force)
+        except BaseException:
+            if review_published is not None and not force:
+                review_published.unlink(missing_ok=True)  # new, published a moment ago: remove it with the rest
+            raise
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -163,3 +163,21 @@ def test_atomic_a_file_in_place_of_the_folder_is_named_as_such(tmp_path):
     (tmp_path / "same.csv").write_text("id,text\n")
     with pytest.raises(DataError, match="found a file of that name"):
         write_text(tmp_path / "same.csv" / "out.csv", "x")
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_atomic_publish_without_replace_never_replaces_a_file_that_appeared(tmp_path, monkeypatch, hard_links):
+    if not hard_links:  # a file system without them (some network and FAT ones): checked just before the rename
+        monkeypatch.setattr(atomic.os, "link", lambda *args: (_ for _ in ()).throw(PermissionError(1, "no links")))
+    target = tmp_path / "out.csv"
+    first = atomic.create_temporary(target)
+    first.write_text("ours", "utf-8")
+    assert atomic.publish(first, target, replace=False) == target
+    assert target.read_text("utf-8") == "ours" and not first.exists()
+    second = atomic.create_temporary(target)
+    second.write_text("a later run", "utf-8")
+    with pytest.raises(FileExistsError):
+        atomic.publish(second, target, replace=False)
+    assert target.read_text("utf-8") == "ours" and second.exists()  # the caller removes its temporary
+    atomic.publish(second, target)
+    assert target.read_text("utf-8") == "a later run"

@@ -442,6 +442,30 @@ def test_batch_refuses_an_existing_output_without_force(tmp_path, model):
     assert read_rows(output)[0]["status"] == "ok"
 
 
+@pytest.mark.parametrize("appears", ["output", "review"])
+def test_batch_an_output_that_appears_during_the_run_is_not_replaced_without_force(tmp_path, model, appears):
+    """Reproduction: `tension label big.csv -o out.csv` checked the name at the start only; a file saved there
+    during the run (or a second run writing the same output) was replaced, and both runs said they wrote it."""
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
+    output, review = tmp_path / "out.csv", tmp_path / "review.csv"
+    appearing = output if appears == "output" else review
+
+    def someone_saves_a_file(done, expected):
+        if not appearing.exists():
+            appearing.write_text("saved meanwhile", "utf-8")
+
+    with pytest.raises(DataError, match=f"{appearing.name} appeared while this run was writing it .*; it was "
+                                        "left as it was. Pass --force to replace it"):
+        label_file(source, output, model=model, review_out=review, chunk_size=10, progress=someone_saves_a_file)
+    assert appearing.read_text("utf-8") == "saved meanwhile"
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["in.csv", appearing.name])  # nothing else
+
+    appearing.unlink()
+    label_file(source, output, model=model, review_out=review, chunk_size=10, progress=someone_saves_a_file,
+               force=True)
+    assert len(read_rows(output)) == 30 and appearing.read_text("utf-8") != "saved meanwhile"
+
+
 @pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_batch_interrupted_run_leaves_no_output(tmp_path, model, monkeypatch, error):
     source = write_csv(tmp_path / "in.csv", [{"text": text} for text in _corpus_texts(30)])
