@@ -1213,13 +1213,38 @@ def quotable(value: str, max_words: int) -> bool:
     return len(value) <= QUOTED_MAX_CHARS and len(value.split()) <= max_words
 
 
+#: Words of column names as councils' exports and forms name them. A name of several words is quoted in an error
+#: only when each is one of these: a first row that is a short report ("John Smith shouted") must not be quoted.
+_HEADER_WORDS = frozenset("""
+    a about action actions address age agency an and area assigned at attachment body borough by case categories
+    category channel clean cleaned column comment comments community concern concerns confidence contact content
+    council created date datetime day description detail details district e email english ethnicity first flag
+    for form free from full gender happened how id image in incident index input key label labels language last
+    lat latitude level link location log lon longitude mail message month name narrative needs nhs no note notes
+    number of officer on or origin original outcome output owner partner period phone photo police postcode
+    predicted prediction priority probability quarter raw reason reasons received ref reference religion report
+    reported reports response review risk row rows school score scores sent severity sheet source split status
+    subject submission submitted summary tag tags taken team tension text the theme themes time timestamp title
+    to topic topics translated type unnamed updated url value via ward week what when where who why year
+""".split())
+
+
+def _reads_like_a_header(column: str) -> bool:
+    """One word, or several that are all :data:`_HEADER_WORDS` (case, digits and punctuation aside)."""
+    words = column.split()
+    if len(words) <= 1:
+        return True
+    return all(re.sub(r"[^a-z]+", "", word.casefold()) in _HEADER_WORDS | {""} for word in words)
+
+
 def describe_columns(columns: Sequence[str]) -> str:
-    """The columns of a file for an error message: each name quoted, except those that read like a report
-    (long, or of many words) or hold an e-mail address or a phone number, which are given by position; then a
-    hint when there are such."""
+    """The columns of a file for an error message: each name quoted, except those that may be report text (long,
+    of many words, or of several words not all usual in column names: the first row of a file without a header
+    is a report), or that hold an e-mail address or a phone number, which are given by position; then a hint
+    when there are such."""
     shown, texts = [], 0
     for place, column in enumerate(columns, start=1):
-        if (not quotable(column, _NAME_WORDS_QUOTED) or "@" in column
+        if (not quotable(column, _NAME_WORDS_QUOTED) or not _reads_like_a_header(column) or "@" in column
                 or sum(char.isdigit() for char in column) >= 5):  # a report, an e-mail or a phone number
             shown.append(f"column {place} (a name of {len(column)} characters, not shown)")
             texts += 1

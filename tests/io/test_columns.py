@@ -99,3 +99,17 @@ def test_columns_a_header_cell_with_an_email_or_phone_number_is_not_quoted():
     described = describe_columns(["1042", "Jo Bloggs", "07700 900123", "jo@example.com", "text"])
     assert "07700" not in described and "jo@example.com" not in described and "'text'" in described
     assert "column 3 (a name of 12 characters, not shown)" in described
+
+
+def test_columns_a_first_row_that_is_a_short_report_is_not_quoted_but_headers_of_usual_words_are():
+    """Reproduction: a CSV without a header whose first report was short ('John Smith shouted') had it quoted in
+    full in the "expected a text column" error (names of up to five words were quoted)."""
+    from classifier.io.tables import describe_columns
+
+    described = describe_columns(["CT-1", "John Smith shouted", "racist graffiti on mosque wall", "street light"])
+    for text in ("John", "graffiti", "street"):
+        assert text not in described
+    assert "'CT-1'" in described and "column 2 (a name of 18 characters, not shown)" in described
+    assert "is the first row a report rather than a header?" in described
+    headers = ["Date received", "Description of incident", "Ref No.", "What happened?", "Report_Text", "Ward"]
+    assert describe_columns(headers) == ", ".join(map(repr, headers))
