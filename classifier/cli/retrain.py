@@ -38,6 +38,7 @@ def register(app: typer.Typer, user_errors) -> None:
             help="Audit this label alone: a list of the rows whose answer for it looks wrong, on which more of its "
                  "mistakes come near the top (and a model of it alone, so faster).")] = None,
         show: Annotated[int, typer.Option(min=0, help="How many top suspects to list here.")] = 15,
+        force: Annotated[bool, typer.Option("--force", help="Replace the suspects file if it exists.")] = False,
         to_review: Annotated[bool, typer.Option(
             "--to-review", help="Also queue the top suspects in the review page, given labels under review.")] = False,
         review_top: Annotated[int, typer.Option(min=1, help="How many top suspects --to-review queues.")] = 100,
@@ -58,6 +59,7 @@ def register(app: typer.Typer, user_errors) -> None:
             check_queueable(label)
         progress = stage_lines(quiet)
         out = out or _default_output(f"audit_{data.stem}{'_' + label if label else ''}.csv")
+        _check_output(out, [data], force, " (it may hold notes made on the suspects since)")
         store = open_review_store(db) if to_review else None  # a bad --db fails before the long part
         try:
             tell(progress, f"auditing {data}: out-of-fold scores for every report (a model per fold), near-duplicates "
@@ -114,13 +116,10 @@ def register(app: typer.Typer, user_errors) -> None:
         force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
     ) -> None:
         """Pick the reports whose labels would help the model most, ready to label."""
-        from classifier.errors import DataError
         from classifier.retrain.suggest import suggest_for_labelling
 
         out = out or _default_output(f"to_label_{unlabelled.stem}.csv")
-        if out.exists() and not force:  # a file to label may already hold labels someone filled in
-            raise DataError(f"{out} already exists (it may hold labels filled in since); choose another --out, "
-                            "or pass --force to replace it.")
+        _check_output(out, [unlabelled], force, " (it may hold labels filled in since)")
         rows = suggest_for_labelling(model, unlabelled, n, text_column=text_column, out=out,
                                      max_similarity=max_similarity)
         short = f" (only {len(rows)} distinct enough)" if len(rows) < n else ""
@@ -256,6 +255,18 @@ def _next_rollback(name: str | None) -> str:
     if name is None:
         return "Nothing older to roll back to: another --rollback would be refused."
     return f"Another --rollback would restore '{name}'."
+
+
+def _check_output(out: Path, inputs: list[Path], force: bool, kept: str = "") -> None:
+    """Refuse, before any long work, an output that is one of the inputs (never replaced, even with --force) or
+    that exists without --force (`kept`: what the existing file may hold)."""
+    from classifier.errors import DataError
+
+    for source in inputs:
+        if out.resolve() == source.resolve() or (out.exists() and source.exists() and out.samefile(source)):
+            raise DataError(f"{out} is the input file {source}; the input is never replaced. Choose another --out.")
+    if out.exists() and not force:
+        raise DataError(f"{out} already exists{kept}; choose another --out, or pass --force to replace it.")
 
 
 def _default_output(file_name: str) -> Path:

@@ -164,6 +164,24 @@ def test_cli_audit_of_one_label_names_it_and_writes_its_own_file(tmp_path, monke
     assert listed and all("'race_hate'" in line and "given [" not in line for line in listed)
 
 
+@pytest.mark.parametrize("command", ["audit", "suggest"])
+def test_cli_retrain_audit_and_suggest_never_replace_their_input_and_ask_force_for_another_file(tmp_path, command):
+    """Reproduction: `tension audit data.csv --out data.csv` replaced the 400 labelled reports with the suspects
+    list (exit 0), and audit replaced any existing file without a --force option; `suggest M X --out X --force`
+    replaced its input too."""
+    data = write_csv(tmp_path / "data.csv", _rows(0, 40))
+    before = data.read_bytes()
+    other = tmp_path / "notes.csv"
+    other.write_text("kept", "utf-8")
+    head = ["audit", str(data)] if command == "audit" else ["suggest", "no-such-model", str(data)]
+    for out, extra in ((data, []), (data, ["--force"]), (tmp_path / "." / "data.csv", ["--force"])):
+        result = runner.invoke(app, [*head, "--out", str(out), *extra])
+        assert result.exit_code == 1 and "is the input file" in result.output and "never replaced" in result.output
+    refused = runner.invoke(app, [*head, "--out", str(other)])
+    assert refused.exit_code == 1 and "notes.csv already exists" in refused.output and "--force" in refused.output
+    assert data.read_bytes() == before and other.read_text("utf-8") == "kept"
+
+
 def _conflicting_files(tmp_path):
     rows = _rows(0, 300)
     later = [{**rows[0], "labels": "misinformation"}, {**rows[1], "labels": rows[1]["labels"]}]
