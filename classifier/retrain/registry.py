@@ -106,14 +106,20 @@ def check_not_registered(out_dir) -> None:
     ConfigError
         `out_dir` is one of those folders.
     """
-    if _read_pointer(DEFAULT_POINTER_FILE) is None:
-        return
     target = Path(out_dir).resolve()
-    root = models_dir().resolve()
-    current = current_default()
+    # The registry in use, and the one the folder itself sits in (a path into another project's models folder,
+    # given from elsewhere): neither registry's default nor its rollback targets.
+    for root in dict.fromkeys([models_dir().resolve(), target.parent]):
+        _check_not_registered_in(root, target, out_dir)
+
+
+def _check_not_registered_in(root: Path, target: Path, out_dir) -> None:
+    current = _read_pointer(DEFAULT_POINTER_FILE, root)
+    if current is None:
+        return
     for name, what in [(current, "the default model"), *((n, "a model `tension promote --rollback` may restore")
-                                                        for n in _previous_stack())]:
-        if name is not None and target == root / name:
+                                                        for n in _previous_stack(root))]:
+        if target == root / name:
             raise ConfigError(
                 f"'{out_dir}' is {what}; training over it would bypass `tension promote` (its comparison and "
                 "fairness gate). Train into a new folder (leave out --out for a dated one), then "
@@ -590,17 +596,18 @@ def _checked_name(name: str, path: Path) -> str:
     return name
 
 
-def _read_pointer(file_name) -> str | None:
-    path = models_dir() / file_name
+def _read_pointer(file_name, root: Path | None = None) -> str | None:
+    path = (models_dir() if root is None else root) / file_name
     if not path.is_file():
         return None
     name = path.read_text("utf-8").strip()
     return _checked_name(name, path) if name else None
 
 
-def _previous_stack() -> list[str]:
-    """The names in ``PREVIOUS_MODEL``, oldest first (a one-line file from before the stack is a stack of one)."""
-    path = models_dir() / PREVIOUS_POINTER_FILE
+def _previous_stack(root: Path | None = None) -> list[str]:
+    """The names in ``PREVIOUS_MODEL`` of the models folder (or of `root`), oldest first (a one-line file from
+    before the stack is a stack of one)."""
+    path = (models_dir() if root is None else root) / PREVIOUS_POINTER_FILE
     if not path.is_file():
         return []
     return [_checked_name(line.strip(), path) for line in path.read_text("utf-8").splitlines() if line.strip()]

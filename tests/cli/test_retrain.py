@@ -323,6 +323,12 @@ def test_cli_retrain_train_without_out_never_writes_default_when_another_model_i
     assert refused.exit_code == 1 and "a model `tension promote --rollback` may restore" in refused.output
     assert "would save to elsewhere" in runner.invoke(app, ["train", str(CORPUS), "--out",
                                                              str(registry / "elsewhere")]).output
+    # Reproduction: with another models folder in use (or none set, from another working folder), --out into this
+    # registry's default or rollback target was accepted and replaced it.
+    monkeypatch.setenv("TENSION_MODELS_DIR", str(registry.parent / "other-models"))
+    for name, what in (("copy", "is the default model"), ("good", "`tension promote --rollback` may restore")):
+        refused = runner.invoke(app, ["train", str(CORPUS), "--out", str(registry / name)])
+        assert refused.exit_code == 1 and what in refused.output
 
 
 def test_cli_retrain_no_clear_difference_names_the_models_in_the_order_of_their_figures():
