@@ -78,6 +78,31 @@ _UTF8_BOM = codecs.BOM_UTF8
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Bytes that cp1252 leaves undefined: a file containing any of them can only be latin-1.
 _CP1252_UNDEFINED = tuple(bytes([byte]) for byte in b"\x81\x8d\x8f\x90\x9d")
+#: A UTF-8 encoded character of two to four bytes: a file that has them and bytes that are not UTF-8 is UTF-8 with
+#: a few legacy bytes pasted in (a row added from another program), not a legacy file.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+#: What `_detect_encoding` returns for such a file: UTF-8, each byte that is not read as Windows-1252 (Latin-1
+#: for the five bytes Windows-1252 leaves undefined).
+MIXED_ENCODING = "utf-8 (other bytes as cp1252)"
+_MIXED_ERRORS = "tension-utf8-cp1252"
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start:error.end]
+    return "".join(bytes([b]).decode("cp1252" if bytes([b]) not in _CP1252_UNDEFINED else "latin-1")
+                   for b in bad), error.end
+
+
+codecs.register_error(_MIXED_ERRORS, _cp1252_bytes)
+
+
+def _text_encoding(encoding: str, has_bom: bool) -> tuple[str, str]:
+    """The ``(encoding, errors)`` to open a scanned file with (see `_detect_encoding`)."""
+    if encoding == MIXED_ENCODING:
+        return "utf-8", _MIXED_ERRORS
+    return ("utf-8-sig" if has_bom else encoding), "strict"
 _SCAN_BLOCK = 1 << 20
 _XLSX_MAX_CELL = 32767
 #: Rows in one Excel worksheet, the header included.
@@ -237,6 +262,7 @@ def _detect_encoding(path: Path) -> tuple[str, bool, int | None]:
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = True
     cp1252_ok = True
+    multibyte = False  # a UTF-8 character of several bytes seen: see _UTF8_MULTIBYTE
     lines_before, bad_line = 0, None
     with path.open("rb") as handle:
         first = handle.read(_SCAN_BLOCK)
@@ -254,14 +280,17 @@ def _detect_encoding(path: Path) -> tuple[str, bool, int | None]:
             if utf8_ok:
                 try:
                     decoder.decode(block)
+                    multibyte = multibyte or not block.isascii()
                 except UnicodeDecodeError as error:
                     utf8_ok = False
                     # The decoder may hold up to 3 bytes of the previous block: the line is right to within one.
                     bad_line = lines_before + block[: max(0, error.start)].count(b"\n") + 1
                 lines_before += block.count(b"\n")
+            if not utf8_ok and not multibyte and _UTF8_MULTIBYTE.search(block):
+                multibyte = True
             if cp1252_ok and any(byte in block for byte in _CP1252_UNDEFINED):  # C-speed searches
                 cp1252_ok = False
-            if not utf8_ok and not cp1252_ok:
+            if not utf8_ok and not cp1252_ok and multibyte:
                 break
             block = handle.read(_SCAN_BLOCK)
     if utf8_ok:
@@ -277,6 +306,8 @@ def _detect_encoding(path: Path) -> tuple[str, bool, int | None]:
             "bytes that are not UTF-8 there. Fix or retype the characters on that line (or save the file again "
             "as 'CSV UTF-8'), then retry."
         )
+    if multibyte:  # UTF-8 with some legacy bytes: reading it all as cp1252 would garble every UTF-8 character
+        return MIXED_ENCODING, has_bom, bad_line
     return ("cp1252" if cp1252_ok else "latin-1"), has_bom, bad_line
 
 
@@ -507,7 +538,16 @@ class TableReader:
             self.encoding = "utf-8-sig" if has_bom else "utf-8"
         else:
             self.encoding = encoding
-            if encoding != "utf-16":  # a legacy encoding, guessed from the bytes: say so
+            if encoding == MIXED_ENCODING:  # UTF-8 with a few legacy bytes: read those alone as cp1252
+                warnings.warn(
+                    f"{self.path} is UTF-8 but for some bytes that are not (first at line {bad_line}), as when rows "
+                    "from another program are pasted in; read those bytes as cp1252 (Windows-1252) and the rest as "
+                    "UTF-8. Check the characters on that line; save the file as 'CSV UTF-8' (Excel) or UTF-8 to "
+                    "avoid this.",
+                    EncodingFallbackWarning,
+                    stacklevel=3,
+                )
+            elif encoding != "utf-16":  # a legacy encoding, guessed from the bytes: say so
                 warnings.warn(
                     f"{self.path} is not valid UTF-8 (first at line {bad_line}); read it as {encoding}. "
                     "Characters may be wrong if it was saved in another encoding: save it as 'CSV UTF-8' (Excel) "
@@ -519,8 +559,9 @@ class TableReader:
         if has_bom:
             binary.seek(len(_UTF8_BOM))
             self._consumed = len(_UTF8_BOM)
-        self._handle = io.TextIOWrapper(binary, encoding=encoding, newline="")
-        lines = _PhysicalLines(self._handle, self.limits.max_field_lines, self._count_bytes(encoding))
+        text_encoding, errors = _text_encoding(encoding, False)
+        self._handle = io.TextIOWrapper(binary, encoding=text_encoding, errors=errors, newline="")
+        lines = _PhysicalLines(self._handle, self.limits.max_field_lines, self._count_bytes(text_encoding))
         quoting = csv.QUOTE_NONE if self.quoting == "none" else csv.QUOTE_MINIMAL
         reader = csv.reader(lines, delimiter=_DELIMITERS[self.format], quoting=quoting, strict=True)
         header = self._next_delimited(reader, lines, "the header")
@@ -1281,7 +1322,9 @@ def header_row_below(path: str | os.PathLike[str], names: Sequence[str], *, shee
                         for number, cells in itertools.islice(reader.iter_sheet_cells(), max_rows + 1)]
         elif fmt in _DELIMITERS:
             encoding, has_bom, _ = _detect_encoding(path)
-            with path.open(encoding="utf-8-sig" if has_bom else encoding, newline="", errors="replace") as handle:
+            text_encoding, errors = _text_encoding(encoding, has_bom)
+            with path.open(encoding=text_encoding, newline="", errors="replace" if errors == "strict" else errors
+                           ) as handle:
                 lines = csv.reader(handle, delimiter=_DELIMITERS[fmt])
                 rows = list(enumerate(itertools.islice(lines, max_rows + 1), start=1))
         else:

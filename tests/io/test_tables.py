@@ -138,6 +138,25 @@ def test_tables_csv_latin1_when_cp1252_cannot_decode(tmp_path: Path) -> None:
     assert rows == [{"id": "1", "text": "odd \x81 byte \xe9"}]
 
 
+@pytest.mark.parametrize("where", ["late", "early"])
+def test_tables_csv_utf8_with_a_few_legacy_bytes_keeps_its_utf8_characters(tmp_path: Path, where) -> None:
+    """Reproduction: one Windows-1252 byte in a row pasted into a UTF-8 file had the whole file read as cp1252:
+    every UTF-8 character before it came out garbled ('\u00a3500' as '\u00c2\u00a3500') and was scored so."""
+    rows = [f"{i},Fine of \u00a3500 for the caf\u00e9 \u2019s bins" for i in range(3000)]
+    rows[2999 if where == "late" else 1] = "X,caf\u00e9 owner \u2013 \u20ac5"
+    utf8 = [row.encode("utf-8") for row in rows]
+    utf8[2999 if where == "late" else 1] = rows[2999 if where == "late" else 1].encode("cp1252")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"id,text\n" + b"\n".join(utf8) + b"\n")
+    line = 3001 if where == "late" else 3
+    with pytest.warns(EncodingFallbackWarning, match=rf"is UTF-8 but for some bytes that are not \(first at line "
+                                                    rf"{line}\).*read those bytes as cp1252"):
+        with TableReader(path) as reader:
+            read = list(reader)
+            assert reader.encoding == "utf-8 (other bytes as cp1252)"
+    assert [row["id"] + "," + row["text"] for row in read] == rows
+
+
 def test_tables_csv_invalid_utf8_late_in_file_no_row_lost_or_repeated(tmp_path: Path) -> None:
     lines = [f"{i},report number {i}" for i in range(3000)]
     lines[2500] = "2500,caf\xe9"
