@@ -144,6 +144,13 @@ IDENTIFIER_DIGITS = 5
 _DIGIT = re.compile(r"\d")
 #: Control characters (a NUL from a database export, say): read as spaces, so they never join two words.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+#: Characters that show as nothing (soft hyphen, zero-width space and joiners, direction marks, word joiner, a
+#: byte-order mark inside the text): pasted from web pages and PDFs, or put in on purpose, they split a word the
+#: model knows ("mos\u00adque") into one it does not. Dropped before anything else reads the text.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+#: Full-width forms of ASCII ("\uff4d\uff4f\uff53\uff51\uff55\uff45") and the ideographic space, as their ASCII
+#: letters: one character for one, so positions stay.
+_FULL_WIDTH = str.maketrans({**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}, 0x3000: " "})
 #: spaCy's tokenizer splits a run of punctuation or emoji one character at a time, copying the rest each time: a
 #: text of 20,000 "!" took over a minute. Runs of non-space characters longer than this get a space every
 #: this many characters (no word of the corpus is longer than 40), so a report's cost stays linear.
@@ -186,6 +193,21 @@ def mask_identifiers(text: str) -> str:
     return text
 
 
+def visible_text(text: str) -> str:
+    """``text`` without the characters that show as nothing (:data:`_INVISIBLE`), full-width letters as ASCII."""
+    return _INVISIBLE.sub("", text).translate(_FULL_WIDTH)
+
+
+def _visible_with_origin(text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
+    """:func:`visible_text` and where each of its characters came from (as :func:`_masked_with_origin`), or None
+    when no character was dropped."""
+    text = text.translate(_FULL_WIDTH)
+    if not _INVISIBLE.search(text):
+        return text, None
+    kept = [i for i, char in enumerate(text) if not _INVISIBLE.match(char)]
+    return "".join(text[i] for i in kept), (kept, [i + 1 for i in kept])
+
+
 def _tokenizable(text: str) -> str:
     """``text`` as the tokenizer gets it: control characters as spaces, and a space every `MAX_UNBROKEN`
     characters of a longer run without one. Same length, so every character keeps its position."""
@@ -206,7 +228,7 @@ def _masked_with_origin(text: str, find_slurs) -> tuple[str, tuple[list[int], li
     ``find_slurs`` is given, lowercased), and where each of its characters came from: ``(starts, ends)``, the
     characters ``starts[i]:ends[i]`` of ``text`` (a whole masked stretch for a placeholder's characters), or
     None when every character stayed where it was."""
-    origin = None
+    text, origin = _visible_with_origin(text)
     for pattern, token in _PII_PATTERNS:
         matches = [(match.start(), match.end(), token) for match in pattern.finditer(text)] \
             if _may_hold(token, text) else None
@@ -423,9 +445,9 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         elif find_slurs is not None:
             # Lowercase last: the lookup tables are keyed by lowercase forms ("Hotels" has no entry).
             replace_slurs = self._get_lexicon().replace
-            masked = (_tokenizable(replace_slurs(mask_identifiers(text)).lower()) for text in texts)
+            masked = (_tokenizable(replace_slurs(mask_identifiers(visible_text(text))).lower()) for text in texts)
         else:
-            masked = (_tokenizable(mask_identifiers(text).lower()) for text in texts)
+            masked = (_tokenizable(mask_identifiers(visible_text(text)).lower()) for text in texts)
         if _is_lookup_only(nlp):
             return self._transform_by_lookup(nlp, masked, normalise, origins if with_spans else None)
         processed, spans = [], []

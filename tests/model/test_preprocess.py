@@ -332,3 +332,23 @@ def test_preprocess_identifiers_with_digits_become_the_number_placeholder():
     assert tokens.count("xxnum") == 6 and "xxpostcode" in tokens  # the sixth: "5G" reads as 5 and G
     assert not any(secret in out for secret in ("1985", "qq123456c", "11044", "118204", "ab12", "sw1a"))
     assert "14:20" in tokens and "covid-19" in tokens
+
+
+@pytest.mark.parametrize("written", [
+    "mos\u00adque windows smashed by a p\u200b*ki gang",  # soft hyphen, zero-width space
+    "mo\u200csque windows\u2060 smashed by a p*\u200dki gang",  # zero-width non-joiner, word joiner, joiner
+    "\uff4d\uff4f\uff53\uff51\uff55\uff45 windows\u3000smashed by a p*ki gang",  # full-width letters and space
+    "mosque\u200e windows smashed by a \ufeffp*ki gang",  # a direction mark, a byte-order mark inside
+])
+def test_preprocess_characters_that_show_as_nothing_or_full_width_do_not_hide_a_word(pre, written):
+    """Reproduction: 'mos\u00adque windows smashed' (a soft hyphen, common in text pasted from web pages and PDFs)
+    scored religious hate 0.20 instead of 0.94, not even flagged for review; full-width letters 0.02."""
+    plain = "mosque windows smashed by a p*ki gang"
+    assert pre.transform([written]) == pre.transform([plain])
+    [processed], [spans] = pre.transform_with_spans([written])
+    assert processed == pre.transform([plain])[0] and "xxslurrace" in processed
+    words = _written(written, spans)
+    assert [word.translate({0xad: None, 0x200b: None, 0x200c: None, 0x200d: None, 0x2060: None, 0x200e: None,
+                            0xfeff: None}) for word in words][:3] in (["mosque", "windows", "smashed"],
+                                                                       ["\uff4d\uff4f\uff53\uff51\uff55\uff45",
+                                                                        "windows", "smashed"])
