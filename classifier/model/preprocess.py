@@ -151,6 +151,9 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 #: Full-width forms of ASCII ("\uff4d\uff4f\uff53\uff51\uff55\uff45") and the ideographic space, as their ASCII
 #: letters: one character for one, so positions stay.
 _FULL_WIDTH = str.maketrans({**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}, 0x3000: " "})
+#: Half a UTF-16 pair, which no text encoding can hold (a shell argument in a legacy encoding arrives so):
+#: replaced by U+FFFD, one character for one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: spaCy's tokenizer splits a run of punctuation or emoji one character at a time, copying the rest each time: a
 #: text of 20,000 "!" took over a minute. Runs of non-space characters longer than this get a space every
 #: this many characters (no word of the corpus is longer than 40), so a report's cost stays linear.
@@ -194,14 +197,15 @@ def mask_identifiers(text: str) -> str:
 
 
 def visible_text(text: str) -> str:
-    """``text`` without the characters that show as nothing (:data:`_INVISIBLE`), full-width letters as ASCII."""
-    return _INVISIBLE.sub("", text).translate(_FULL_WIDTH)
+    """``text`` without the characters that show as nothing (:data:`_INVISIBLE`), full-width letters as ASCII and
+    lone surrogates as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text).translate(_FULL_WIDTH))
 
 
 def _visible_with_origin(text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
     """:func:`visible_text` and where each of its characters came from (as :func:`_masked_with_origin`), or None
     when no character was dropped."""
-    text = text.translate(_FULL_WIDTH)
+    text = _SURROGATE.sub("\ufffd", text.translate(_FULL_WIDTH))
     if not _INVISIBLE.search(text):
         return text, None
     kept = [i for i, char in enumerate(text) if not _INVISIBLE.match(char)]

@@ -352,3 +352,12 @@ def test_preprocess_characters_that_show_as_nothing_or_full_width_do_not_hide_a_
                             0xfeff: None}) for word in words][:3] in (["mosque", "windows", "smashed"],
                                                                        ["\uff4d\uff4f\uff53\uff51\uff55\uff45",
                                                                         "windows", "smashed"])
+
+
+def test_preprocess_half_a_surrogate_pair_is_a_replacement_character_not_a_crash(pre):
+    """Reproduction: `tension predict M "$(cat legacy.txt)"` with a byte that is not UTF-8 (Python gives it as
+    '\\udce9') ended in spaCy's UnicodeEncodeError traceback, as did model.predict(['bad \\ud800 x'])."""
+    for written in ("caf\udce9 mosque smashed", "bad \ud800 x mosque smashed"):
+        [processed], [spans] = pre.transform_with_spans([written])
+        assert pre.transform([written]) == [processed] and "mosque" in processed
+        assert "mosque" in _written(written, spans)
