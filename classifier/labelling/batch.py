@@ -580,6 +580,19 @@ def _count(summary: BatchSummary, labels: str, needs_review: bool, status: str) 
 
 # -- labelling chunks (in this process or in workers) --------------------------------------------------
 
+#: What the model is given for a text cell holding a JSON true/false, list or object (or a spreadsheet's TRUE or
+#: FALSE): not a string, so the row gets the status "not text" and no scores; hashable, so chunks dedupe it.
+_NOT_TEXT = ("not text",)
+
+
+def _text_cell(value: Any) -> str | tuple[str]:
+    """A text column's cell as the model reads it: text as it is, a number or date as written (spreadsheets and
+    JSON type them), a boolean, list or object as :data:`_NOT_TEXT` (it was scored as "True", "a;b", JSON)."""
+    if isinstance(value, bool | list | dict):
+        return _NOT_TEXT
+    return cell_to_str(value)
+
+
 def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any, ...]]:
     """The added cells for each text: labels, one score per label, needs_review, review_reason, reasons, status.
 
@@ -633,7 +646,7 @@ def _labelled_chunks(
     """Yield each chunk of rows with the added cells of its rows, in input order."""
     if jobs == 1:
         for rows in chunks:
-            yield rows, _label_texts(model, [cell_to_str(row[text_col]) for row in rows], max_chars)
+            yield rows, _label_texts(model, [_text_cell(row[text_col]) for row in rows], max_chars)
         return
     import pickle
     from concurrent.futures import ProcessPoolExecutor
@@ -653,7 +666,7 @@ def _labelled_chunks(
         limit = jobs * _CHUNKS_IN_FLIGHT_PER_JOB
         for rows in itertools.chain(chunks, [None]):
             if rows is not None:
-                texts = [cell_to_str(row[text_col]) for row in rows]
+                texts = [_text_cell(row[text_col]) for row in rows]
                 with interrupts_held():  # submit() may start a worker process
                     pending.append((rows, executor.submit(_label_in_worker, texts, max_chars)))
             while pending and (len(pending) >= limit or rows is None):

@@ -442,6 +442,23 @@ def test_batch_refuses_an_existing_output_without_force(tmp_path, model):
     assert read_rows(output)[0]["status"] == "ok"
 
 
+def test_batch_a_json_text_that_is_not_a_string_is_not_text(tmp_path, model):
+    """Reproduction: {"text": true}, {"text": ["a", "b"]} and {"text": {"a": "mosque"}} were scored as the texts
+    "True", "a;b" and '{"a": "mosque"}' (status ok); the Python API refuses them as not text."""
+    import json
+
+    source = tmp_path / "in.jsonl"
+    values = [True, ["a", "mosque"], {"a": "mosque"}, "mosque windows smashed", 12, False]
+    source.write_text("".join(json.dumps({"id": i, "text": v}) + "\n" for i, v in enumerate(values)), "utf-8")
+    output = tmp_path / "out.jsonl"
+    label_file(source, output, model=model, jobs=2)  # the marker crosses to the worker processes
+    rows = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+    assert [row["text"] for row in rows] == values  # written back as read
+    assert [row["status"] for row in rows] == ["not text", "not text", "not text", "ok", "ok", "not text"]
+    assert all(row["labels"] == "" and row["needs_review"] for row in rows if row["status"] == "not text")
+    assert all(row["score_immigration"] is None for row in rows if row["status"] == "not text")
+
+
 @pytest.mark.parametrize("appears", ["output", "review"])
 def test_batch_an_output_that_appears_during_the_run_is_not_replaced_without_force(tmp_path, model, appears):
     """Reproduction: `tension label big.csv -o out.csv` checked the name at the start only; a file saved there
