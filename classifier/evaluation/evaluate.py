@@ -55,7 +55,7 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
         "metrics": label_metrics(Y_true, Y_pred, labels),
         "hard_negatives": hard_negative_check(data.texts, data.labels, Y_pred),
         "review_flag": review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, model.review_band),
-                                         model.review_band, unfamiliar),
+                                         model.review_band, unfamiliar, labels=labels),
         "review_bands": [review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, band), band, unfamiliar)
                          for band in REVIEW_BANDS],
         "labels_not_in_model": sorted(in_data - set(labels)),

@@ -83,14 +83,20 @@ def hard_negative_check(texts, true_labels, Y_pred) -> dict:
     }
 
 
-def review_flag_check(Y_true, Y_pred, near, band: float, unfamiliar=None) -> dict:
+#: A label that alone sends more than this share of reports to review gets a warning under the review line: its
+#: scores crowd its threshold (too few examples to tell it apart), and the flag stops meaning "look here".
+REVIEW_FLOOD_SHARE = 0.25
+
+
+def review_flag_check(Y_true, Y_pred, near, band: float, unfamiliar=None, labels=None) -> dict:
     """How well *needs review* points at the model's mistakes: ``near`` says, per report and label, whether the
     score lies within ``band`` of its threshold (:func:`~classifier.model.predictor.near_thresholds`), and
     ``unfamiliar`` per report whether few of its words are known to the model (it needs review too).
 
     A report is wrong when any of its labels is (given but not in ``Y_true``, or missing). Returns the reports
     flagged (``unfamiliar`` of them for their words), the wrong ones, how many of the wrong ones are flagged
-    (``caught_rate``), and the share of wrong reports among those flagged and those not.
+    (``caught_rate``), and the share of wrong reports among those flagged and those not; with ``labels`` (the
+    columns' names), ``by_label``: how many reports each label's score sends to review.
     """
     wrong = np.any(np.asarray(Y_true, dtype=int) != np.asarray(Y_pred, dtype=int), axis=1)
     unfamiliar = np.zeros(len(wrong), dtype=bool) if unfamiliar is None else np.asarray(unfamiliar, dtype=bool)
@@ -108,6 +114,8 @@ def review_flag_check(Y_true, Y_pred, near, band: float, unfamiliar=None) -> dic
         "caught_rate": caught / n_wrong if n_wrong else None,
         "wrong_rate_flagged": caught / n_flagged if n_flagged else None,
         "wrong_rate_not_flagged": (n_wrong - caught) / (n - n_flagged) if n > n_flagged else None,
+        **({"by_label": {label: int(column.sum()) for label, column in zip(
+            labels, np.asarray(near, dtype=bool).T, strict=True)}} if labels is not None else {}),
     }
 
 
@@ -118,10 +126,17 @@ def format_review_flag(review: dict) -> str:
     unfamiliar = review.get("unfamiliar")
     how = f"a score within {review['band']:.2f} of its threshold" + (
         f"; {unfamiliar} for words the model mostly does not know" if unfamiliar else "")
-    return (f"needs review ({how}): {review['flagged']} of "
+    line = (f"needs review ({how}): {review['flagged']} of "
             f"{review['n']} reports ({pct(review['flagged_rate'])}); they hold {review['wrong_flagged']} of the "
             f"{review['wrong']} reports with a wrong or missing label ({pct(review['caught_rate'])}); of the "
             f"reports not flagged, {pct(review['wrong_rate_not_flagged'])} have one")
+    for label, count in (review.get("by_label") or {}).items():
+        if review["n"] and count > REVIEW_FLOOD_SHARE * review["n"]:
+            line += (f"\nwarning: {label!r} alone sends {count} of the {review['n']} reports to review "
+                     f"({pct(count / review['n'])}): its scores crowd its threshold, as with a label of few examples, "
+                     "and the flag stops pointing at anything. Label more reports of it (or drop it), or narrow the "
+                     "band (--review-band).")
+    return line
 
 
 def _rates(n, flagged) -> dict:

@@ -268,7 +268,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     Y_pred = (proba >= pipeline.thresholds_).astype(int)
     metrics = label_metrics(Y_test, Y_pred, labels)
     review = review_flag_check(Y_test, Y_pred, near_thresholds(proba, pipeline.thresholds_, model.review_band),
-                               model.review_band, unfamiliar)
+                               model.review_band, unfamiliar, labels=labels)
     unseen = sorted(set(test_data.label_set) - set(labels))
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
     tell(progress, "scoring the identity-term suite and the held-out identity probe")

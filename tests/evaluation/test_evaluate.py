@@ -103,6 +103,26 @@ def test_review_flag_check_counts_a_report_wrong_when_any_label_is():
         "with a wrong or missing label (50.0%); of the reports not flagged, 50.0% have one")
 
 
+def test_review_flag_warns_when_one_label_alone_floods_the_review_list():
+    """Reproduction: a new label added to 40 reports got threshold 0.19, and its scores for reports without it sat
+    near that: 88 of 120 test reports went to review for it (21.7% before), and training said nothing."""
+    from classifier.evaluation.metrics import format_review_flag, review_flag_check
+
+    n = 20
+    Y = np.zeros((n, 2), dtype=int)
+    near = np.zeros((n, 2), dtype=bool)
+    near[:6, 1] = True  # 'antisemitism' sends 6 of 20 (30%) to review, 'immigration' 5 (25%: not over the line)
+    near[10:15, 0] = True
+    review = review_flag_check(Y, Y, near, 0.15, labels=["immigration", "antisemitism"])
+    assert review["by_label"] == {"immigration": 5, "antisemitism": 6}
+    lines = format_review_flag(review).split("\n")
+    assert len(lines) == 2 and lines[1].startswith(
+        "warning: 'antisemitism' alone sends 6 of the 20 reports to review (30.0%): its scores crowd its threshold")
+    assert "Label more reports of it" in lines[1] and "--review-band" in lines[1]
+    near[:, 1] = False
+    assert "warning" not in format_review_flag(review_flag_check(Y, Y, near, 0.15, labels=["a", "b"]))
+
+
 def test_evaluate_macro_average_leaves_out_a_label_neither_in_the_data_nor_given():
     from sklearn.metrics import f1_score
 
