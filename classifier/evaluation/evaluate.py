@@ -56,8 +56,8 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
         "hard_negatives": hard_negative_check(data.texts, data.labels, Y_pred),
         "review_flag": review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, model.review_band),
                                          model.review_band, unfamiliar, labels=labels),
-        "review_bands": [review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, band), band, unfamiliar)
-                         for band in REVIEW_BANDS],
+        "review_bands": [review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, band), band, unfamiliar,
+                                           labels=labels) for band in REVIEW_BANDS],
         "labels_not_in_model": sorted(in_data - set(labels)),
         "labels_not_in_data": sorted(set(labels) - in_data),
         "data": data,

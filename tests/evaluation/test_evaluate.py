@@ -49,7 +49,8 @@ def test_evaluate_says_how_many_wrong_reports_needs_review_catches(labelled):
     caught = evaluate_model(model, labelled)["review_flag"]
     assert caught == {"band": 0.45, "n": 5, "flagged": 5, "unfamiliar": 0, "flagged_rate": 1.0, "wrong": 1,
                       "wrong_flagged": 1,
-                      "caught_rate": 1.0, "wrong_rate_flagged": 0.2, "wrong_rate_not_flagged": None}
+                      "caught_rate": 1.0, "wrong_rate_flagged": 0.2, "wrong_rate_not_flagged": None,
+                      "by_label": {"hate": 5, "rumour": 5}}
 
     unsure = ScoresByWord()
     unsure.predict_proba_and_unfamiliar = lambda texts: (  # a model that can say
