@@ -7,13 +7,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from classifier.io.records import format_conflict, label_conflicts, normalise_text, read_labelled
-from classifier.model.label_names import likely_typo
+from classifier.model.label_names import likely_typo, similar_label_pairs
 from classifier.training.train import MIN_POSITIVES
 
 NEAR_DUPLICATE_COSINE = 0.8
 SHARED_RUN_WORDS = 8
 #: Items of each list `format_report` shows unless asked for all.
 SHOWN = 20
+#: A label with at most this share of the reports of a label a letter or two from it is taken as its misspelling.
+TYPO_SHARE = 0.2
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -29,6 +31,9 @@ class ValidationReport:
     near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
     unknown_labels: dict[str, list[str]] = field(default_factory=dict)
     rare_labels: dict[str, str | None] = field(default_factory=dict)
+    #: Labels a letter or two apart ("immigation", "immigration"), whatever their counts: a misspelling when one is
+    #: far rarer (:data:`TYPO_SHARE`), which ``ok`` counts; perhaps two labels meant apart otherwise.
+    similar_labels: list[tuple[str, str]] = field(default_factory=list)
     shared_run_share: float = 0.0
     split_counts: dict[str, int] = field(default_factory=dict)
     conflicts: list[tuple] = field(default_factory=list)
@@ -37,7 +42,18 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not (self.exact_duplicates or self.near_duplicates or self.unknown_labels or self.conflicts
-                    or self.rare_labels)
+                    or self.rare_labels or self.misspelt_labels)
+
+    @property
+    def misspelt_labels(self) -> list[tuple[str, str]]:
+        """The :attr:`similar_labels` pairs whose rarer label has at most :data:`TYPO_SHARE` of the other's
+        reports, rarer first."""
+        pairs = []
+        for a, b in self.similar_labels:
+            rare, common = sorted((a, b), key=lambda name: self.label_counts.get(name, 0))
+            if self.label_counts.get(rare, 0) <= TYPO_SHARE * self.label_counts.get(common, 0):
+                pairs.append((rare, common))
+        return pairs
 
 
 def validate_file(path, **options) -> ValidationReport:
@@ -90,6 +106,7 @@ def validate_files(paths, *, text_column=None, labels_column="labels", allowed_l
         if n < min_examples:
             common = [other for other in counts if counts[other] >= min_examples]
             report.rare_labels[label] = likely_typo(label, common)
+    report.similar_labels = similar_label_pairs(counts)
     return report
 
 
@@ -155,5 +172,15 @@ def format_report(report: ValidationReport, *, show_all: bool = False) -> str:
         hint = f" (a typo for '{match}'?)" if match else ""
         lines.append(f"label '{label}' has only {report.label_counts[label]} example(s){hint}: tension train "
                      f"refuses a label with fewer than {MIN_POSITIVES} training reports")
+    misspelt = report.misspelt_labels
+    for a, b in report.similar_labels:
+        rare, common = next(((r, c) for r, c in misspelt if {r, c} == {a, b}), (a, b))
+        if (rare, common) in misspelt:
+            lines.append(f"label '{rare}' ({report.label_counts[rare]} reports) looks like a misspelling of "
+                         f"'{common}' ({report.label_counts[common]}): correct those rows, or tension train learns "
+                         "it as a label of its own")
+        else:
+            lines.append(f"labels '{a}' ({report.label_counts[a]}) and '{b}' ({report.label_counts[b]}) are a "
+                         "letter or two apart: check they are meant as two labels")
     lines.append("OK" if report.ok else "PROBLEMS FOUND: fix the rows above before training.")
     return "\n".join(lines)

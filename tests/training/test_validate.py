@@ -92,6 +92,36 @@ def test_validate_a_label_too_rare_to_train_is_a_problem_not_ok(tmp_path):
     assert text.endswith("PROBLEMS FOUND: fix the rows above before training.")
 
 
+def test_validate_a_label_a_letter_from_a_far_commoner_one_is_a_misspelling_whatever_its_count(tmp_path):
+    """Reproduction: 'immigation' on 20 of 300 immigration reports passed validate as OK, and train learned it as
+    a label of its own (F1 0.18); the typo hint came only under 10 examples."""
+    from classifier.training.validate import format_report
+
+    words = [f"w{i}x{j}" for i in range(60) for j in range(6)]
+    rows = [{"text": f"report {' '.join(words[k * 6:(k + 1) * 6])}", "labels": "immigration" if k % 3 else
+             "immigation"} for k in range(60)]
+    report = validate_file(write_csv(tmp_path / "v.csv", rows))
+    assert report.label_counts == {"immigration": 40, "immigation": 20}
+    assert not report.rare_labels and report.misspelt_labels == []  # 20 of 40: perhaps meant apart
+    text = format_report(report)
+    assert "labels 'immigation' (20) and 'immigration' (40) are a letter or two apart" in text and report.ok
+    rows += [{"text": f"another report {w}{k}", "labels": "immigration"} for k in range(70) for w in ["z"]]
+    report = validate_file(write_csv(tmp_path / "v.csv", rows))
+    assert report.misspelt_labels == [("immigation", "immigration")] and not report.ok
+    assert ("label 'immigation' (20 reports) looks like a misspelling of 'immigration' (110): correct those rows"
+            in format_report(report))
+
+
+def test_validate_two_real_labels_that_share_letters_are_not_called_typos():
+    """Reproduction: a rare 'race_hate' was offered as 'a typo for religious_hate?'."""
+    from classifier.model.label_names import likely_typo, similar_label_pairs
+
+    assert likely_typo("race_hate", ["religious_hate", "immigration"]) is None
+    assert likely_typo("Race_Hate", ["race_hate", "religious_hate"]) == "race_hate"
+    assert likely_typo("misinfo", ["misinformation", "immigration"]) == "misinformation"
+    assert similar_label_pairs(["race_hate", "religious_hate", "immigration", "misinformation"]) == []
+
+
 @pytest.mark.parametrize("cell", ["race_hate,immigration", "race_hate | immigration", "race_hate/immigration"])
 def test_validate_labels_joined_by_another_separator_get_the_semicolon_hint(cell):
     from classifier.errors import DataError
