@@ -401,6 +401,12 @@ def read_model_file(model_dir) -> CheckedModelFile:
         raise ModelError(f"'{model_dir}' has no {model_path.name}. Retrain: tension train DATA --out {model_dir}")
     data = model_path.read_bytes()
     actual = hashlib.sha256(data).hexdigest()
+    if not isinstance(metadata.get("model_sha256"), str):
+        raise ModelError(
+            f"'{model_dir / METADATA_FILE}' records no model_sha256 (the checksum of {model_path.name}): the folder "
+            "is damaged or the metadata was edited, so the model file cannot be checked and was not loaded. Restore "
+            f"the model folder from where it was trained, or retrain: tension train DATA --out {model_dir}"
+        )
     if actual != metadata.get("model_sha256"):
         raise ModelError(
             f"'{model_path}' does not match the SHA-256 recorded in {METADATA_FILE} (expected "
@@ -518,6 +524,35 @@ def _check_is_model(pipeline, metadata: dict, model_path: Path) -> None:
             f"has {labels}, in that order; score columns follow the model's order, so the metadata cannot be "
             f"trusted (edited, or copied from another model). Fix: set \"labels\" in {METADATA_FILE} to {labels}, "
             "or restore the model folder from where it was trained."
+        )
+    _check_thresholds(pipeline, labels, metadata, model_path)
+
+
+#: How far a threshold in ``metadata.json`` may be from the model's own before the metadata is refused as edited.
+THRESHOLD_TOLERANCE = 1e-6
+
+
+def _check_thresholds(pipeline, labels: list[str], metadata: dict, model_path: Path) -> None:
+    """Refuse metadata whose thresholds are not the model's: `tension info`, the model card and the registry show
+    them, while predictions use the model's own."""
+    import math
+
+    from classifier.model.pipeline import merged_thresholds
+
+    recorded = metadata.get("thresholds")
+    if not isinstance(recorded, dict):
+        return
+    own = dict(zip(labels, (float(t) for t in merged_thresholds(pipeline)), strict=True))
+    wrong = [label for label, value in recorded.items() if label in own and not (
+        isinstance(value, int | float) and not isinstance(value, bool)
+        and math.isclose(value, own[label], rel_tol=0, abs_tol=THRESHOLD_TOLERANCE))]
+    if wrong:
+        label = wrong[0]
+        raise ModelError(
+            f"'{model_path.parent / METADATA_FILE}' gives {label!r} the threshold {recorded[label]!r}, but the model "
+            f"uses {own[label]:.4f} (it decides with its own), so the metadata cannot be trusted (edited, or copied "
+            f"from another model). Fix: restore the model folder from where it was trained, or set \"thresholds\" "
+            f"in {METADATA_FILE} back to the model's."
         )
 
 

@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -604,6 +605,38 @@ def test_persistence_info_checks_the_model_file_after_printing_the_metadata(mode
     truncated = CliRunner().invoke(app, ["info", str(model_copy)])
     assert truncated.exit_code == 1 and '"format_version": 2' in truncated.output
     assert "does not match the SHA-256" in truncated.output
+
+
+@pytest.mark.parametrize("edit", ["labels", "thresholds"])
+def test_persistence_info_refuses_metadata_that_is_not_the_models_as_loading_does(model_copy, model, edit):
+    """Reproduction: with the labels reversed, or a threshold set to 1.7, in metadata.json, `tension info` exited
+    0 showing them, while predict, evaluate, label and promote refused the labels and predictions used the
+    model's own threshold (0.52) whatever the metadata said."""
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    if edit == "labels":
+        meta["labels"] = list(reversed(meta["labels"]))
+    else:
+        meta["thresholds"][model.labels[0]] = 1.7
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    result = CliRunner().invoke(app, ["info", str(model_copy)])
+    assert result.exit_code == 1 and '"format_version": 2' in result.output
+    expected = "lists the labels" if edit == "labels" else f"gives '{model.labels[0]}' the threshold 1.7, but the model"
+    assert expected in result.output
+    with pytest.raises(ModelError, match=re.escape(expected)):
+        load_model(model_copy)
+
+
+def test_persistence_metadata_without_the_model_checksum_says_so(model_copy):
+    """Reproduction: with model_sha256 deleted, the error read 'expected None..., found 879a...'."""
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    del meta["model_sha256"]
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="records no model_sha256 .* damaged or the metadata was edited"):
+        load_model(model_copy)
 
 
 def test_persistence_a_folder_that_is_not_a_model_is_not_offered_as_an_out(tmp_path):
