@@ -105,11 +105,7 @@ def cross_validate_metrics(data_paths, k: int = 5, *, seed: int = 0, text_column
     fold_hard = [hard for _, hard in outcomes]
     summary = {
         "k": int(k), "seed": seed, "n_reports": len(data), "label_names": labels,
-        "labels": {
-            label: {key: _mean_std([m["labels"][label][key] for m in fold_metrics])
-                    for key in (*SUMMARY_KEYS, "support")}
-            for label in labels
-        },
+        "labels": {label: _label_summary([m["labels"][label] for m in fold_metrics]) for label in labels},
         "macro": {key: _mean_std([m["macro"][key] for m in fold_metrics]) for key in SUMMARY_KEYS},
         "micro": {key: _mean_std([m["micro"][key] for m in fold_metrics]) for key in SUMMARY_KEYS},
         "exact_match": _mean_std([m["exact_match"] for m in fold_metrics]),
@@ -139,6 +135,11 @@ def format_cv(result: dict) -> str:
         s = result[name]
         lines.append(f"{name + ' avg':<18}{cell(s['precision']):>16}{cell(s['recall']):>16}{cell(s['f1']):>16}")
     lines.append(f"exact match: {cell(result['exact_match'])}  (mean ± sample std over {result['k']} folds)")
+    for label, s in result["labels"].items():
+        if s.get("folds", result["k"]) < result["k"]:
+            lines.append(f"{label!r}: {result['k'] - s['folds']} of the {result['k']} folds held none of it and gave "
+                         f"none, so its figures are over the other {s['folds']}; with so few reports of it, use fewer "
+                         "folds (-k) or label more")
     hard = result.get("hard_negatives")
     if hard and hard["clean_rate"] is not None:
         lines.append(f"hard negatives left unlabelled: {cell(hard['clean_rate'])} of {hard['n']} "
@@ -301,6 +302,17 @@ def _resolve_sizes(sizes, n_train: int) -> list[int]:
     if not counts:
         raise ConfigError("No training sizes given. Pass e.g. 0.1,0.25,0.5,1.")
     return sorted(counts)
+
+
+def _label_summary(per_fold: list[dict]) -> dict:
+    """One label's mean ± std over the folds. A fold with none of the label that gave none (no true or false
+    positive, no miss) has no precision, recall or F1 to speak of: it is left out of those three, as the macro
+    average leaves it out, instead of counting as 0 (``folds``: how many counted)."""
+    defined = [m for m in per_fold if m["tp"] + m["fp"] + m["fn"]]
+    summary = {key: _mean_std([m[key] for m in defined or per_fold]) for key in SUMMARY_KEYS}
+    summary["support"] = _mean_std([m["support"] for m in per_fold])
+    summary["folds"] = len(defined)
+    return summary
 
 
 def _mean_std(values) -> dict:

@@ -47,6 +47,26 @@ def test_cv_reports_mean_and_sample_std_per_label(cv_small):
     json.dumps(result)
 
 
+def test_cv_a_fold_without_the_label_that_gives_none_is_left_out_of_its_mean_and_said():
+    """Reproduction: with 40 folds, folds holding no israel_palestine report and giving none counted as F1 0, which
+    pulled its mean to 0.580 ± 0.470, while each fold's macro average left them out."""
+    from classifier.training.cv import _label_summary, format_cv
+
+    def fold(tp, fp, fn, f1):
+        return {"tp": tp, "fp": fp, "fn": fn, "support": tp + fn, "precision": f1, "recall": f1, "f1": f1}
+
+    summary = _label_summary([fold(3, 0, 0, 1.0), fold(0, 0, 0, 0.0), fold(1, 1, 1, 0.5), fold(0, 0, 0, 0.0)])
+    assert summary["f1"]["mean"] == 0.75 and summary["folds"] == 2 and summary["support"]["mean"] == 1.25
+    stat = {"mean": 0.5, "std": 0.1}
+    result = {"k": 4, "n_reports": 40, "seed": 0, "exact_match": stat,
+              "labels": {"rare": {**summary}, "common": {**summary, "folds": 4}},
+              "macro": {key: stat for key in ("precision", "recall", "f1")},
+              "micro": {key: stat for key in ("precision", "recall", "f1")}}
+    text = format_cv(result)
+    assert ("'rare': 2 of the 4 folds held none of it and gave none, so its figures are over the other 2" in text
+            and "'common'" not in text)
+
+
 def test_cv_folds_equal_refitting_the_whole_pipeline(cv_small):
     """Preprocessing once and refitting features + classifier gives the very figures of the full pipeline."""
     from classifier.evaluation.metrics import label_metrics
