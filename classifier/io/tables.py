@@ -251,6 +251,21 @@ def _unique_columns(raw: Sequence[Any]) -> list[str]:
     return columns
 
 
+def _refuse_other_kinds(path: Path, first: bytes) -> None:
+    """Refuse, by its first bytes, a file given as CSV/TSV that is a workbook or UTF-32 text: read as text it
+    gives a garbled header and advice about encodings and headers that does not help."""
+    if first.startswith(b"PK\x03\x04"):
+        raise DataError(f"{path}: expected {path.suffix or 'delimited'} text, found a zip archive: an Excel "
+                        "workbook (.xlsx) given another name? Rename it to .xlsx, or save it from Excel as 'CSV UTF-8 "
+                        "(Comma delimited)'.")
+    if first.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise DataError(f"{path}: expected {path.suffix or 'delimited'} text, found an old Excel workbook (.xls) "
+                        "given another name. Open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'.")
+    if first.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise DataError(f"{path}: expected UTF-8 or UTF-16 text, found UTF-32 (its byte-order mark says so), which "
+                        "is not read; save it as UTF-8 and try again.")
+
+
 def _detect_encoding(path: Path) -> tuple[str, bool, int | None]:
     """Scan `path` block by block; return the encoding to use, whether it starts with a UTF-8 BOM, and the line
     of the first byte that is not UTF-8 (None when all are).
@@ -266,6 +281,7 @@ def _detect_encoding(path: Path) -> tuple[str, bool, int | None]:
     lines_before, bad_line = 0, None
     with path.open("rb") as handle:
         first = handle.read(_SCAN_BLOCK)
+        _refuse_other_kinds(path, first)
         if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not first.startswith(codecs.BOM_UTF32_LE):
             return "utf-16", False, None
         head = first[:512]

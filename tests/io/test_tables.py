@@ -663,3 +663,17 @@ def test_tables_a_sheet_named_for_a_file_without_sheets_is_refused(tmp_path):
     path.write_text("id,text\n1,bins\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="belongs to an Excel workbook, but this is a .csv file"):
         read_rows(path, sheet="Reports")
+
+
+@pytest.mark.parametrize(("head", "message"), [
+    (b"PK\x03\x04" + b"\x00" * 40, r"found a zip archive: an Excel workbook \(.xlsx\) given another name\? Rename it"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, r"found an old Excel workbook \(.xls\)"),
+    (codecs.BOM_UTF32_LE + "id,text\n1,x\n".encode("utf-32-le"), r"found UTF-32 \(its byte-order mark says so\)"),
+])
+def test_tables_a_workbook_or_utf32_named_csv_is_named_for_what_it_is(tmp_path: Path, head, message) -> None:
+    """Reproduction: an .xlsx renamed .csv was 'read as latin-1', then 'is the first row a report rather than a
+    header?'; a UTF-32 file was called UTF-16 without a byte-order mark."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(head)
+    with pytest.raises(DataError, match=message):
+        read_rows(path)
