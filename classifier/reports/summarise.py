@@ -870,6 +870,9 @@ def run_summarise(
         if Path(out).exists() and Path(out).resolve() == Path(file).resolve():
             raise DataError(f"{out}: the output is the input file, which the summary would replace; write the "
                             "summary to another file.")
+        if Path(out).is_dir():
+            raise DataError(f"{out}: expected a file name to write the summary to, found a folder; give a file name "
+                            f"such as {Path(out) / 'summary.html'}.")
         if Path(out).exists() and not force:
             raise DataError(f"{out} already exists; choose another --out, or pass --force to replace it.")
         suffix = Path(out).suffix.lower()

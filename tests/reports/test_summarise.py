@@ -509,6 +509,12 @@ def test_summarise_never_replaces_its_input_and_an_existing_output_only_with_for
         run_summarise(path, out=out)
     run_summarise(path, out=out, force=True)
     assert path.read_bytes() == before and out.read_text() != "old"
+    folder = tmp_path / "d2.csv"  # a folder: named as one at once, not "pass --force" first
+    folder.mkdir()
+    for force in (False, True):
+        with pytest.raises(DataError, match=r"d2.csv: expected a file name to write the summary to, found a folder; "
+                                            r"give a file name such as .*d2.csv/summary.html"):
+            run_summarise(path, out=folder, force=force)
 
 
 def test_summarise_a_date_column_found_by_name_with_no_dates_in_it_is_refused(tmp_path: Path) -> None:
