@@ -26,6 +26,7 @@ from classifier.review.sessions import is_revoked, revoke_session
 from classifier.review.store import ReviewStore
 from classifier.review.tokens import user_for_token
 from classifier.review.users import authenticate, get_user, has_users
+from classifier.web.throttle import LoginThrottle
 
 __all__ = ["CSRF_FIELD", "install_auth"]
 
@@ -41,7 +42,8 @@ _CSRF_EXEMPT = frozenset({"api_predict"})
 
 
 def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> None:
-    """Add the login and logout pages, the login and role checks and the CSRF check to `app`."""
+    """Add the login and logout pages, the login and role checks and the CSRF check to `app`. Failed logins are
+    counted per name (`classifier.web.throttle`)."""
     app.config.update(
         SECRET_KEY=store.session_secret(),
         SESSION_COOKIE_NAME="tension_session",
@@ -50,6 +52,9 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
         SESSION_COOKIE_SECURE=secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
+
+    throttle = LoginThrottle()
+    app.extensions["tension_login_throttle"] = throttle
 
     @app.context_processor
     def _auth_globals() -> dict[str, Any]:
@@ -106,10 +111,19 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
         if request.method == "GET":
             return render_template("login.html", error=None, next=target, name="", no_accounts=not has_users(store))
         name = request.form.get("name", "").strip()
+        wait = throttle.wait(name)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            return render_template("login.html", next=target, name=name, no_accounts=not has_users(store),
+                                   error=f"Too many failed logins for this name: try again in about {minutes} "
+                                         "minute(s), or ask an admin to check the account."), 429, {
+                                             "Retry-After": str(wait)}
         user = authenticate(store, name, request.form.get("password", ""))
         if user is None:
+            throttle.failed(name)
             return render_template("login.html", next=target, name=name, no_accounts=not has_users(store),
                                    error="Wrong name or password, or the account is disabled."), 401
+        throttle.succeeded(name)
         session.clear()  # a new session for the new login (no fixation)
         session.permanent = True
         session["user_id"] = user.id

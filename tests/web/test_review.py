@@ -266,6 +266,33 @@ def test_web_review_admin_pages_need_the_admin_role_and_export(app, people, stor
     assert purged.status_code == 303 and progress(store)["purged"] == 3
 
 
+def test_web_review_failed_logins_for_a_name_wait_after_ten_and_a_success_clears_them(app, people, monkeypatch):
+    """Reproduction: 60 wrong passwords for one account, 6 at a time, were all checked (about 5 guesses a second),
+    with no throttling or lockout."""
+    client = app.test_client()
+    token = _token(client)
+
+    def attempt(name, password):
+        return client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+
+    for name in ("rex", "nobody"):  # an account and a name no one has: the same answers
+        for _ in range(10):
+            assert attempt(name, "not the password").status_code == 401
+        refused = attempt(name, people["rex"] if name == "rex" else "anything at all")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 500
+        assert "Too many failed logins for this name: try again in about 10 minute(s)" in refused.get_data(
+            as_text=True)
+    assert attempt("REX", people["rex"]).status_code == 429  # names are told apart without case
+    assert attempt("ada", people["ada"]).status_code == 303  # another account is not held up
+    client.post("/logout", data={"csrf_token": _token(client, "/review")})
+    token = _token(client)
+    throttle = app.extensions["tension_login_throttle"]
+    clock = [throttle._clock() + 601]
+    monkeypatch.setattr(throttle, "_clock", lambda: clock[0])  # ten minutes on
+    assert attempt("rex", people["rex"]).status_code == 303
+    assert throttle.wait("rex") == 0 and "rex" not in throttle._failures
+
+
 def test_web_review_login_goes_back_only_to_this_site(app, people):
     client = app.test_client()
     token = _token(client)
