@@ -42,7 +42,12 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not (self.exact_duplicates or self.near_duplicates or self.unknown_labels or self.conflicts
-                    or self.rare_labels or self.misspelt_labels)
+                    or self.rare_labels or self.misspelt_labels or self.labels_on_every_report)
+
+    @property
+    def labels_on_every_report(self) -> list[str]:
+        """Labels every report has: a model cannot learn one from reports that all have it (training refuses)."""
+        return [label for label, n in self.label_counts.items() if self.n_reports and n == self.n_reports]
 
     @property
     def misspelt_labels(self) -> list[tuple[str, str]]:
@@ -172,6 +177,12 @@ def format_report(report: ValidationReport, *, show_all: bool = False) -> str:
         hint = f" (a typo for '{match}'?)" if match else ""
         lines.append(f"label '{label}' has only {report.label_counts[label]} example(s){hint}: tension train "
                      f"refuses a label with fewer than {MIN_POSITIVES} training reports")
+    for label in report.labels_on_every_report:
+        lines.append(f"label '{label}' is on every report: tension train needs reports without it too (it refuses "
+                     "a label of one class); add reports that do not have it")
+    if report.n_reports and not report.no_label:
+        lines.append("no report is without a label: the model never sees an ordinary report and will give most "
+                     "reports some label; add reports that need none (as most of a council's do)")
     misspelt = report.misspelt_labels
     for a, b in report.similar_labels:
         rare, common = next(((r, c) for r, c in misspelt if {r, c} == {a, b}), (a, b))

@@ -112,6 +112,21 @@ def test_validate_a_label_a_letter_from_a_far_commoner_one_is_a_misspelling_what
             in format_report(report))
 
 
+def test_validate_a_label_on_every_report_is_a_problem_and_no_unlabelled_report_is_said(tmp_path):
+    """Reproduction: a file where every report had 'immigration' passed validate as OK, though train refuses it;
+    a file without a single no-label report passed without a word, and its model gave ordinary reports a label."""
+    from classifier.training.validate import format_report
+
+    rows = [{"text": f"report number {w} about the hotel", "labels": "immigration" + (";misinformation" if i % 2
+                                                                                        else "")}
+            for i, w in enumerate("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split())]
+    report = validate_file(write_csv(tmp_path / "v.csv", rows))
+    assert report.labels_on_every_report == ["immigration"] and not report.ok
+    text = format_report(report)
+    assert "label 'immigration' is on every report: tension train needs reports without it too" in text
+    assert "no report is without a label: the model never sees an ordinary report" in text
+
+
 def test_validate_two_real_labels_that_share_letters_are_not_called_typos():
     """Reproduction: a rare 'race_hate' was offered as 'a typo for religious_hate?'."""
     from classifier.model.label_names import likely_typo, similar_label_pairs
