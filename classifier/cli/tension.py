@@ -82,8 +82,10 @@ def user_errors(func):
             return func(*args, **kwargs)
         except ClassifierError as exc:
             _fail(str(exc))
-        except KeyboardInterrupt:
-            typer.echo("interrupted: nothing was written.", err=True)
+        except KeyboardInterrupt as stop:
+            saved = getattr(stop, "saved", None)  # set when a folder was swapped in whole just before (io.atomic)
+            typer.echo(f"interrupted after {saved} was saved in full." if saved else "interrupted: nothing was "
+                       "written.", err=True)
             raise typer.Exit(code=130) from None
         except Exception as exc:
             if not type(exc).__module__.startswith("sqlalchemy"):

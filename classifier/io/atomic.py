@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from classifier.errors import DataError
+from classifier.io.signals import Terminated, interrupts_held
 
 __all__ = [
     "PRIVATE_MODE",
@@ -256,7 +257,13 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
             if path.is_file() and not path.is_symlink():
                 fsync_path(path)
         _fsync_folder(staging)
-        _swap_folder(staging, target)
+        try:
+            with interrupts_held():  # a signal waits until the swap and the old folder's removal are done
+                _swap_folder(staging, target)
+        except (KeyboardInterrupt, Terminated) as stop:
+            if not staging.exists():  # swapped in whole before the signal was let through: say so
+                stop.saved = target  # type: ignore[attr-defined]
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

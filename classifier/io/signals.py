@@ -43,6 +43,9 @@ def cleanup_on_termination() -> Iterator[None]:
     def stop(signum: int, frame: Any) -> None:
         if not received:  # a second signal during the clean-up must not interrupt it
             received.append(signum)
+            if _HELD_INTERRUPT["holding"]:
+                _HELD_INTERRUPT["pending"] = signum  # raised as Terminated at the end of interrupts_held()
+                return
             raise Terminated(signum)
 
     def interrupt(signum: int, frame: Any) -> None:
@@ -72,20 +75,27 @@ def cleanup_on_termination() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-#: A Ctrl-C caught by the handler of `cleanup_on_termination` while `interrupts_held` holds it.
-_HELD_INTERRUPT = {"holding": False, "pending": False}
+#: A Ctrl-C (True) or SIGTERM/SIGHUP (its number) caught by the handlers of `cleanup_on_termination` while
+#: `interrupts_held` holds them.
+_HELD_INTERRUPT: dict[str, Any] = {"holding": False, "pending": False}
 
 
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block until its end, where it is raised: a worker process is never
-    left half-started (its start-up data cut short, which it would report with a traceback of its own). Only
-    under the handler of `cleanup_on_termination`; elsewhere a Ctrl-C interrupts as usual."""
+    """Hold a Ctrl-C, SIGTERM or SIGHUP that arrives inside the block until its end, where it is raised: a worker
+    process is never left half-started (its start-up data cut short, which it would report with a traceback of
+    its own), and a model folder is never left half-swapped. Only under the handlers of
+    `cleanup_on_termination`; elsewhere the signals act as usual. A block inside another holds nothing more."""
+    if _HELD_INTERRUPT["holding"]:
+        yield
+        return
     _HELD_INTERRUPT.update(holding=True, pending=False)
     try:
         yield
     finally:
         pending = _HELD_INTERRUPT["pending"]
         _HELD_INTERRUPT.update(holding=False, pending=False)
-    if pending:
+    if pending is True:
         raise KeyboardInterrupt
+    if pending:
+        raise Terminated(pending)
