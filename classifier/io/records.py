@@ -139,9 +139,20 @@ def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_
     data = LabelledData([], [], [], [], [], {str(path): file_sha256(path)})
     with TableReader(path, sheet=sheet) as reader:
         columns = reader.columns
-        text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text", path=path,
-                               sheet=reader.sheet_title)
-        label_col = find_column(columns, (labels_column,), given=labels_column, purpose="labels")
+        try:
+            text_col = find_column(columns, TEXT_COLUMNS, given=text_column, purpose="text", path=path,
+                                   sheet=reader.sheet_title)
+            label_col = find_column(columns, (labels_column,), given=labels_column, purpose="labels")
+        except DataError as error:
+            others = [name for name in reader.worksheet_names if name != reader.sheet_title]
+            if sheet is not None or reader.sheet_title is None or not others:
+                raise
+            listed = ", ".join(repr(name) for name in others[:5]) + (" ..." if len(others) > 5 else "")
+            raise DataError(
+                f"{error} (This is the workbook's first sheet, {reader.sheet_title!r}; it has others: {listed}. "
+                "Labelled files are read from their first sheet: move the sheet of labelled reports first, or "
+                "save it as CSV UTF-8.)"
+            ) from None
         split_col = _optional_column(columns, split_column)
         id_col = _optional_column(columns, *ID_COLUMNS)
         rows = (row for chunk in reader.iter_chunks() for row in chunk)

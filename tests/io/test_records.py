@@ -174,3 +174,23 @@ def test_records_report_text_in_the_labels_column_is_not_quoted_back(tmp_path):
     assert "shifted.csv row 2" in message and "not shown" in message and "ran off" not in message
     with pytest.raises(DataError, match="label 'Race Hate' is not a valid label name"):  # a short one is quoted
         parse_labels("Race Hate", "f.csv row 2")
+
+
+def test_records_a_workbook_whose_labelled_sheet_is_not_the_first_says_which_sheet_was_read(tmp_path):
+    """Reproduction: a workbook with a 'notes' sheet before its 'data' sheet gave 'found only columns ...; name the
+    one to use with --text-column NAME', a fix that cannot work."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "notes"
+    workbook.active.append(["about"])
+    workbook.active.append(["read me"])
+    data = workbook.create_sheet("data")
+    data.append(["text", "labels"])
+    data.append(["a report about the hotel", "immigration"])
+    path = tmp_path / "labelled.xlsx"
+    workbook.save(path)
+    with pytest.raises(DataError, match=r"This is the workbook's first sheet, 'notes'; it has others: 'data'\. "
+                                        r"Labelled files are read from their first sheet"):
+        read_labelled(path)
+    assert read_labelled(path, sheet="data").texts == ["a report about the hotel"]
