@@ -11,7 +11,7 @@ from pathlib import Path
 
 from classifier.errors import DataError
 from classifier.io.columns import ID_COLUMNS, LABEL_SEPARATOR, LABELS_COLUMN, SPLIT_COLUMN, TEXT_COLUMNS, row_number
-from classifier.io.tables import TableReader, find_column, quotable
+from classifier.io.tables import TableReader, find_column, quotable, unguard_formula
 
 __all__ = [
     "ID_COLUMNS", "LABELS_COLUMN", "LABEL_SEPARATOR", "SPLITS", "SPLIT_COLUMN", "TEXT_COLUMNS", "LabelConflictError",
@@ -160,6 +160,8 @@ def read_labelled(path, *, text_column=None, labels_column=LABELS_COLUMN, split_
         for index, row in enumerate(rows):
             where = f"{path.name} row {row_number(index)}"
             text = row.get(text_col) or ""
+            if reader.format in ("csv", "tsv"):  # a file this program wrote (export-reviewed): the report as sent
+                text = unguard_formula(text)
             if not text.strip():
                 problems.append(f"{where}: '{text_col}' is empty. Fill it in or remove the row; a labelled report "
                                 "needs text.")

@@ -60,6 +60,7 @@ __all__ = [
     "describe_columns",
     "find_column",
     "guard_formula",
+    "unguard_formula",
     "quotable",
     "read_rows",
     "table_format",
@@ -1450,6 +1451,18 @@ def guard_formula(text: str) -> str:
     """
     if text.startswith(_FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
+    return text
+
+
+def unguard_formula(text: str) -> str:
+    """The inverse of :func:`guard_formula`: `text` without the ``'`` the guard put before it, for files this
+    program wrote and reads back (a reviewed export given to training).
+
+    >>> unguard_formula("'=SUM(A1)"), unguard_formula("'-2+3"), unguard_formula("'quoted'"), unguard_formula("-3")
+    ('=SUM(A1)', '-2+3', "'quoted'", '-3')
+    """
+    if text.startswith("'") and guard_formula(text[1:]) == text:
+        return text[1:]
     return text
 
 

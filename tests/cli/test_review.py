@@ -195,3 +195,21 @@ def test_cli_review_users_enable_and_the_last_admin_stays(db):
     assert _run("users", "disable", "bob").exit_code == 0
     assert _run("users", "enable", "bob").output.strip() == "Enabled 'bob'."
     assert "disabled" not in _run("users", "list").output
+
+
+def test_cli_review_a_reviewed_report_that_reads_like_a_formula_trains_as_it_was_sent(db, tmp_path):
+    """Reproduction: export-reviewed puts a ' before a text starting with = + - @ (so a spreadsheet shows it instead
+    of running it), and tension train read the ' as part of the report."""
+    store = review_store(tmp_path)
+    _run("users", "add", "ann", "--password-stdin", input="a long password\n")
+    ann = authenticate(store, "ann", "a long password")
+    texts = ["=HYPERLINK(\"http://x.example\") posted on the hotel page", "-2+3 people at the gate", "'quoted' report"]
+    enqueue(store, texts, [FakePrediction({"immigration": 0.9}) for _ in texts], name="b", model_name="m",
+            thresholds={"immigration": 0.5})
+    for _ in texts:
+        record_decision(store, next_item(store, ann.id).id, ann.id, "accept")
+    store.close()
+    out = tmp_path / "reviewed.csv"
+    assert _run("export-reviewed", str(out)).exit_code == 0
+    assert "'=HYPERLINK" in out.read_text("utf-8")  # guarded in the file
+    assert sorted(read_labelled(out).texts) == sorted(texts)  # read back as sent
