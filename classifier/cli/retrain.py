@@ -120,9 +120,18 @@ def register(app: typer.Typer, user_errors) -> None:
 
         out = out or _default_output(f"to_label_{unlabelled.stem}.csv")
         _check_output(out, [unlabelled], force, " (it may hold labels filled in since)")
+        counts: dict = {}
         rows = suggest_for_labelling(model, unlabelled, n, text_column=text_column, out=out,
-                                     max_similarity=max_similarity)
-        short = f" (only {len(rows)} distinct enough)" if len(rows) < n else ""
+                                     max_similarity=max_similarity, counts=counts)
+        short = ""
+        if len(rows) < n:
+            skipped = [f"{counts[key]} {what}" for key, what in (("labelled", "already labelled"),
+                                                                ("empty", "without text")) if counts.get(key)]
+            short = (f" (the file has {counts['candidates']} unlabelled report(s) with text"
+                     + (f"; {' and '.join(skipped)} skipped" if skipped else "") + ")"
+                     if counts["candidates"] <= n else
+                     f" (of {counts['candidates']} unlabelled reports, only {len(rows)} are distinct enough: "
+                     "see --max-similarity)")
         typer.echo(f"Picked {len(rows)} report(s){short}; fill in the 'labels' column of {out}")
 
     @app.command("compare")

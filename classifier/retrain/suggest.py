@@ -39,7 +39,7 @@ def uncertainty(proba, thresholds) -> np.ndarray:
 
 
 def suggest_for_labelling(model, unlabelled_path, n, *, text_column=None, out=None,
-                          max_similarity=NEAR_DUPLICATE_COSINE, sheet=None) -> list[dict]:
+                          max_similarity=NEAR_DUPLICATE_COSINE, sheet=None, counts: dict | None = None) -> list[dict]:
     """The ``n`` reports of an unlabelled file whose labels would teach ``model`` most.
 
     Parameters
@@ -86,10 +86,17 @@ def suggest_for_labelling(model, unlabelled_path, n, *, text_column=None, out=No
                                sheet=reader.sheet_title)
         labels_col = next((c for c in columns if c.strip().casefold() == LABELS_COLUMN), None)
         rows, numbers = [], []
+        skipped = {"labelled": 0, "empty": 0}
         for index, row in enumerate(row for chunk in reader.iter_chunks() for row in chunk):
-            if (row.get(text_col) or "").strip() and not (labels_col and (row.get(labels_col) or "").strip()):
+            if not (row.get(text_col) or "").strip():
+                skipped["empty"] += 1
+            elif labels_col and (row.get(labels_col) or "").strip():
+                skipped["labelled"] += 1
+            else:
                 rows.append(row)
                 numbers.append(row_number(index))
+    if counts is not None:  # for the caller's message: why fewer than n came back
+        counts.update(candidates=len(rows), **skipped)
     if not rows:
         raise DataError(
             f"'{path}' has no unlabelled report with text in column '{text_col}'. Check the file and the column."

@@ -125,6 +125,13 @@ def test_cli_retrain_suggest_compare_audit_write_their_outputs(registry, tmp_pat
     assert again.exit_code == 1 and "already exists" in again.output and out.read_bytes() == filled_in
     forced = runner.invoke(app, ["suggest", "good", str(backlog), "-n", "3", "--out", str(out), "--force"])
     assert forced.exit_code == 0 and len(read_labelled(out)) == 3
+    # Reproduction: "Picked 6 report(s) (only 6 distinct enough)" when the other rows already had labels.
+    partly = write_csv(tmp_path / "partly.csv", [{"text": r["text"], "labels": "immigration" if k >= 6 else ""}
+                                                 for k, r in enumerate(_rows(300, 320))])
+    few = runner.invoke(app, ["suggest", "good", str(partly), "-n", "10", "--out", str(tmp_path / "few.csv")])
+    assert few.exit_code == 0, few.output
+    assert ("Picked 6 report(s) (the file has 6 unlabelled report(s) with text; 14 already labelled skipped)"
+            in few.output)
 
     held_out = write_csv(tmp_path / "held_out.csv", _rows(300, 420))
     result = runner.invoke(app, ["compare", "good", "good", str(held_out), "--resamples", "50"])
