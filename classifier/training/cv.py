@@ -8,6 +8,7 @@ the figures are the same as refitting the whole pipeline, in a fraction of the t
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -294,6 +295,9 @@ def _resolve_sizes(sizes, n_train: int) -> list[int]:
         if isinstance(size, float | np.floating) and 0 < size <= 1:
             counts.add(max(1, round(size * n_train)))
         elif float(size).is_integer() and size >= 1:
+            if size > n_train:
+                warnings.warn(f"training size {int(size)} is more than the {n_train} training reports there are; "
+                              f"that point uses all {n_train}.", UserWarning, stacklevel=3)
             counts.add(min(int(size), n_train))
         else:
             raise ConfigError(

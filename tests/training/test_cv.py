@@ -210,3 +210,17 @@ def test_cv_refuses_a_bad_hard_negative_weight(small_labelled, weight):
 
     with pytest.raises(ConfigError, match="hard-negative weight must be a positive number"):
         cross_validate_metrics(small_labelled, 2, hard_negative_weight=weight)
+
+
+def test_cv_a_learning_curve_size_above_the_training_reports_is_said():
+    """Reproduction: --sizes 1000 on 323 training reports became one 323-report point without a word."""
+    import warnings
+
+    from classifier.training.cv import _resolve_sizes
+
+    with pytest.warns(UserWarning, match="training size 1000 is more than the 323 training reports there are; that "
+                                         "point uses all 323"):
+        assert _resolve_sizes([0.5, 1000], 323) == [162, 323]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _resolve_sizes([0.5, 300], 323) == [162, 300]
