@@ -76,12 +76,20 @@ def register(app: typer.Typer, user_errors) -> None:
                 typer.echo(f"labels too rare to cross-validate (not checked by the model): {result.unmodelled_labels}")
             for s in result.suspects[:show]:
                 if label is None:
-                    verdict = f"given {list(s.given) or '[]'} -> model {list(s.suggested) or '[]'}"
+                    given, suggested = str(list(s.given) or "[]"), str(list(s.suggested) or "[]")
+                    agree = set(s.given) == set(s.suggested)
                 else:  # only the audited label: the others were not checked
                     def said(labels):
                         return f"'{label}'" if label in labels else f"not '{label}'"
 
-                    verdict = f"given {said(s.given)} -> model {said(s.suggested)}"
+                    given, suggested = said(s.given), said(s.suggested)
+                    agree = given == suggested
+                verdict = f"given {given} -> model {suggested}"
+                doubts = [detail for detail in s.details if detail.startswith(("given '", "not given '"))]
+                if agree and doubts:
+                    # Its out-of-fold score is past the label's confident threshold but not its decision threshold:
+                    # say that, not "given [] -> model []".
+                    verdict = f"given {given}, the model unsure: {doubts[0]}"
                 typer.echo(f"{s.rank:>4}. {s.source:<28} {s.strength:.2f}  {verdict}  ({'; '.join(s.reasons)})")
             typer.echo(f"Ranked suspects with reasons and scores: {result.out_path}")
             if store is not None:

@@ -344,3 +344,21 @@ def test_cli_retrain_no_clear_difference_names_the_models_in_the_order_of_their_
     macro = {"f1_a": 0.718, "f1_b": 0.730, "diff": 0.012, "ci_low": -0.01, "ci_high": 0.03}
     assert "between conf and base on these 350 reports: macro-F1 0.730 vs 0.718 (+0.012" in _verdict(
         "base", "conf", macro, 0.95, 350)
+
+
+def test_cli_audit_a_suspect_whose_labels_the_model_would_keep_says_what_it_doubts(tmp_path, monkeypatch):
+    """Reproduction: a suspect read 'given [] -> model []  (model disagrees)': its score was past the label's
+    confident threshold but under the decision threshold."""
+    import classifier.retrain.audit as audit_module
+    from classifier.retrain.audit import REASON_MODEL, AuditResult, Suspect
+
+    doubt = "not given 'race_hate' but its out-of-fold score is 0.41 (reports with it average 0.38)"
+    unsure = Suspect(0, "1", "data.csv row 2", (), (), {"race_hate": 0.41}, [REASON_MODEL], [doubt], 0.7, 1)
+    clear = Suspect(1, "2", "data.csv row 3", (), ("race_hate",), {"race_hate": 0.9}, [REASON_MODEL],
+                    ["not given 'race_hate' but its out-of-fold score is 0.90 (reports with it average 0.38)"], 0.9, 2)
+    result = AuditResult([unsure, clear], 2, {"race_hate": 1}, {}, [], {}, out_path=tmp_path / "suspects.csv")
+    monkeypatch.setattr(audit_module, "audit", lambda *args, **kwargs: result)
+    data = write_csv(tmp_path / "data.csv", _rows(0, 2))
+    out = runner.invoke(app, ["audit", str(data), "--out", str(tmp_path / "suspects.csv"), "--quiet"]).output
+    assert f"given [], the model unsure: {doubt}" in out and "given [] -> model []" not in out
+    assert "given [] -> model ['race_hate']" in out
