@@ -1558,6 +1558,8 @@ class AtomicTableWriter:
         self.guard_formulas = guard_formulas
         self.number_formats = dict(number_formats or {})
         self.rows_written = 0
+        #: XLSX: cells whose control characters (which the format cannot hold) were written as U+FFFD.
+        self.cells_with_control_characters = 0
         self._state = "open"
         directory = self.path.parent
         if self.path.is_dir():
@@ -1749,7 +1751,9 @@ class AtomicTableWriter:
     def _xlsx_text(self, value: Any, column: str) -> str:
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell_to_str(value))
+        text, replaced = ILLEGAL_CHARACTERS_RE.subn("\ufffd", cell_to_str(value))
+        if replaced:  # control characters, which an .xlsx file cannot hold
+            self.cells_with_control_characters += 1
         if len(text) > _XLSX_MAX_CELL:
             raise DataError(
                 f"{self.path} row {row_number(self.rows_written)}, column {column!r}: expected at most "

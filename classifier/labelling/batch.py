@@ -163,6 +163,8 @@ class BatchSummary:
     sheets_not_copied: dict[str, str] = field(default_factory=dict)
     test_review: dict | None = None
     header_changes: list[tuple[str, str]] = field(default_factory=list)
+    #: XLSX output: cells whose control characters (which an .xlsx file cannot hold) were written as U+FFFD.
+    control_character_cells: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -222,6 +224,9 @@ class BatchSummary:
             changed = ", ".join(f"{written!r} -> {read!r}" for written, read in self.header_changes)
             lines.append(f"input column names written differently in the output (repeated, blank or with spaces "
                          f"around them): {changed}")
+        if self.control_character_cells:
+            lines.append(f"cells with control characters, which an .xlsx file cannot hold, written with \ufffd in "
+                         f"their place: {self.control_character_cells} (write .csv or .jsonl to keep them)")
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
             lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
@@ -401,6 +406,7 @@ def label_file(
         except ClassifierError as error:
             raise type(error)(f"{error} Nothing was written to {output_path}.") from error
         summary.rows_out = writer.rows_written
+        summary.control_character_cells = writer.cells_with_control_characters
         summary.lines_read, summary.multiline_rows = reader.lines_read, reader.multiline_rows
         summary.longest_row_lines = reader.longest_row_lines
         summary.short_rows, summary.short_row_count = list(reader.short_rows), reader.short_row_count

@@ -442,6 +442,19 @@ def test_batch_refuses_an_existing_output_without_force(tmp_path, model):
     assert read_rows(output)[0]["status"] == "ok"
 
 
+def test_batch_control_characters_an_xlsx_cannot_hold_are_counted_in_the_summary(tmp_path, model):
+    """Reproduction: a vertical tab or \\x01 in a report became U+FFFD in the .xlsx output without a word."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(b'id,text\n1,"mosque\x0bwindows smashed"\n2,"a \x01 b"\n3,plain report\n')
+    summary = label_file(source, tmp_path / "out.xlsx", model=model)
+    assert summary.control_character_cells == 2
+    assert ("cells with control characters, which an .xlsx file cannot hold, written with \ufffd in their place: 2"
+            in str(summary))
+    assert [row["text"] for row in read_rows(tmp_path / "out.xlsx")][:2] == ["mosque\ufffdwindows smashed",
+                                                                           "a \ufffd b"]
+    assert label_file(source, tmp_path / "out.csv", model=model).control_character_cells == 0
+
+
 def test_batch_a_json_text_that_is_not_a_string_is_not_text(tmp_path, model):
     """Reproduction: {"text": true}, {"text": ["a", "b"]} and {"text": {"a": "mosque"}} were scored as the texts
     "True", "a;b" and '{"a": "mosque"}' (status ok); the Python API refuses them as not text."""
