@@ -91,10 +91,10 @@ def validate_files(paths, *, text_column=None, labels_column="labels", allowed_l
     first: dict[str, int] = {}
     for i, text in enumerate(data.texts):
         key = normalise_text(text)
-        if key in first:
-            report.exact_duplicates.append((data.sources[first[key]], data.sources[i]))
-        else:
+        if key not in first:
             first[key] = i
+        elif set(data.labels[first[key]]) == set(data.labels[i]):  # with other labels: a conflict, listed there
+            report.exact_duplicates.append((data.sources[first[key]], data.sources[i]))
     report.near_duplicates = [
         (data.sources[i], data.sources[j], score) for i, j, score in near_duplicate_pairs(data.texts)
         if normalise_text(data.texts[i]) != normalise_text(data.texts[j])
@@ -167,7 +167,7 @@ def format_report(report: ValidationReport, *, show_all: bool = False) -> str:
     lines.append(f"reports sharing an {SHARED_RUN_WORDS}-word run with another: {report.shared_run_share:.1%}")
     lines.append(f"same text with different labels: {len(report.conflicts)}")
     lines += listed(report.conflicts, format_conflict)
-    lines.append(f"exact duplicates: {len(report.exact_duplicates)}")
+    lines.append(f"exact duplicates with the same labels: {len(report.exact_duplicates)}")
     lines += listed(report.exact_duplicates, lambda pair: f"{pair[0]} = {pair[1]}")
     lines.append(f"near duplicates (TF-IDF cosine > {NEAR_DUPLICATE_COSINE}): {len(report.near_duplicates)}")
     lines += listed(report.near_duplicates, lambda near: f"{near[0]} ~ {near[1]} ({near[2]:.2f})")

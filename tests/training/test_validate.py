@@ -144,3 +144,18 @@ def test_validate_labels_joined_by_another_separator_get_the_semicolon_hint(cell
 
     with pytest.raises(DataError, match="Did you mean 'race_hate;immigration'"):
         parse_labels(cell, "row 2")
+
+
+def test_validate_a_text_repeated_with_other_labels_is_a_conflict_not_also_an_exact_duplicate(tmp_path):
+    """Reproduction: the same 50 pairs were listed under both 'same text with different labels: 50' and 'exact
+    duplicates: 50'."""
+    from classifier.training.validate import format_report
+
+    rows = [{"text": "leaflets on the estate about the hotel", "labels": "immigration"},
+            {"text": "leaflets on the estate about the hotel", "labels": "misinformation"},
+            {"text": "bins not collected on Fenwick Road", "labels": ""},
+            {"text": "bins not collected on Fenwick Road", "labels": ""}]
+    report = validate_file(write_csv(tmp_path / "v.csv", rows))
+    assert len(report.conflicts) == 1 and len(report.exact_duplicates) == 1
+    text = format_report(report)
+    assert "same text with different labels: 1" in text and "exact duplicates with the same labels: 1" in text
