@@ -50,10 +50,13 @@ from classifier.review.store import ReviewStore, utcnow
 from classifier.review.users import add_user, disable_user, list_users
 from classifier.web.uploads import for_the_page, our_notices
 
-__all__ = ["MAX_QUEUE_ROWS", "install_review"]
+__all__ = ["MAX_QUEUE_CHARS", "MAX_QUEUE_ROWS", "install_review"]
 
 #: Most reports one paste or upload may add to the queue (they are labelled while the page waits).
 MAX_QUEUE_ROWS = 5_000
+#: Most characters of report text one paste or upload may add (5,000 reports of 1,000 characters; labelling that
+#: takes some seconds here). 5,000 reports of 10,000 characters each kept the page waiting about 200 s.
+MAX_QUEUE_CHARS = 5_000_000
 #: Most flagged reports the flagged page lists (the latest first).
 FLAGGED_SHOWN = 500
 #: The keys that toggle labels: 1 for the first label, and so on.
@@ -152,6 +155,12 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
             count = f"{len(texts):,}" if name == "pasted" else f"more than {MAX_QUEUE_ROWS:,}"
             error = (f"That is {count} reports; at most {MAX_QUEUE_ROWS:,} can be queued at once. Split the "
                      "file, or label it as a backlog file instead.")
+            return render_template("review_add.html", error=error, text=text), 413
+        characters = sum(len(part) for part in texts)
+        if characters > MAX_QUEUE_CHARS:  # they are labelled while the page waits: a long wait, then a proxy's timeout
+            error = (f"Those {len(texts):,} reports hold {characters:,} characters; at most {MAX_QUEUE_CHARS:,} "
+                     "can be queued at once, as they are labelled while this page waits. Split the file, or label "
+                     "it as a backlog file (Label a backlog) instead.")
             return render_template("review_add.html", error=error, text=text), 413
         predictions = state.shared.predict(texts, on_invalid="flag", max_chars=state.max_chars)
         batch = enqueue(store, texts, predictions, name=name, model_name=state.model_name,
