@@ -18,6 +18,7 @@ import numpy as np
 
 from classifier.errors import ConfigError
 from classifier.io.atomic import write_text
+from classifier.model.preprocess import mask_identifiers
 from classifier.reports.rendering import png_data_uri, render
 
 METRICS_FILE = "metrics.json"
@@ -40,6 +41,7 @@ SECTIONS: dict[str, str] = {
     "review-band": "Needs review: the band's trade-off",
     "identity-terms": "Identity-term check",
     "identity-suite": "Identity-term test suite",
+    "identity-probe": "Held-out identity probe",
     "label-coverage": "Labels in the data and in the model",
 }
 
@@ -304,6 +306,7 @@ def render_html(metrics: dict, evaluation: dict, model) -> str:
         identity=_identity(metrics),
         bands=_review_bands(metrics),
         suite=_identity_suite(metrics["identity_suite"]),
+        probe=_identity_probe(metrics.get("identity_probe")),
         coverage=_coverage(metrics),
     )
 
@@ -448,7 +451,8 @@ def _errors(m: dict, data, reasons: dict[int, dict]) -> list[dict]:
         wrong = set(err["false_positives"]) | set(err["false_negatives"])
         scores = sorted(err["scores"].items(), key=lambda item: -item[1])
         rows.append({
-            "id": err["id"], "source": err["source"], "snippet": snippet(data.texts[err["index"]]),
+            # Identifiers masked as the model reads them (a phone number, an e-mail, a postcode, a reference).
+            "id": err["id"], "source": err["source"], "snippet": snippet(mask_identifiers(data.texts[err["index"]])),
             "true": ", ".join(err["true"]) or "(none)", "predicted": ", ".join(err["predicted"]) or "(none)",
             "scores": [(label, f"{score:.2f}", label in wrong) for label, score in scores],
             "why": [(label, ", ".join(terms)) for label, terms in reasons.get(err["index"], {}).items()],
@@ -479,6 +483,26 @@ def _identity(m: dict) -> dict:
     ax.set_xlim(0, max([0.05, *(r for r in rates if r is not None), baseline or 0]) * 1.15)
     fig.tight_layout()
     return {"image": _png(fig), "rows": rows}
+
+
+def _identity_probe(probe: dict | None) -> dict | None:
+    """The held-out probe's overall figures and one row per term group (as the model card gives them)."""
+    if not probe:
+        return None
+
+    def pct(value):
+        return "n/a" if value is None else f"{value:.1%}"
+
+    size, o = probe["suite"], probe["overall"]
+    return {
+        "n_sentences": size["n_sentences"], "n_terms": size["n_terms"],
+        "fpr": f"{pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']})",
+        "max_term": f"{o['max_term_fpr_term']} {pct(o['max_term_fpr'])}",
+        "hostile_recall": f"{pct(o['hostile_recall'])} ({o['hostile_hits']} of {size['n_hostile']})",
+        "groups": [{"group": group, "fpr": pct(g["false_positive_rate"]),
+                    "max_term": f"{g['max_term_fpr_term']} {pct(g['max_term_fpr'])}",
+                    "hostile_recall": pct(g["hostile_recall"])} for group, g in probe["groups"].items()],
+    }
 
 
 def _identity_suite(suite: dict) -> dict:

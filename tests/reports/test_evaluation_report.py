@@ -308,3 +308,24 @@ def test_report_on_external_data(trained, tmp_path):
     assert metrics["labels_not_in_model"] == sorted(set(data.label_set) - set(trained.metadata["labels"]))
     assert metrics["labels_not_in_data"] == sorted(set(trained.metadata["labels"]) - set(data.label_set))
     check_html((tmp_path / "ext" / "report.html").read_text("utf-8"))
+
+
+def test_report_worst_errors_mask_identifiers_and_the_page_has_the_held_out_probe(model, tmp_path):
+    """Reproduction: 'Call Jane Doe 07700 900123, jane.doe@example.com, 14 Elm Rd EM4 2RS' was shown whole under
+    "text (snippet)"; the held-out identity probe was in metrics.json and the model card but not on the page."""
+    from classifier.reports.evaluation_report import write_evaluation_report
+
+    with open(CORPUS, encoding="utf-8", newline="") as handle:
+        rows = [{"id": r["id"], "text": r["text"], "labels": r["labels"]} for r in list(csv.DictReader(handle))[:12]]
+    rows.append({"id": "X2", "labels": "", "text": "Graffiti saying muslims out sprayed on the mosque wall. Call "
+                 "07700 900123 or jane.doe@example.com, 14 Elm Rd EM4 2RS."})
+    metrics = write_evaluation_report(model, write_csv(tmp_path / "pii.csv", rows), tmp_path / "out")
+    assert "X2" in [error["id"] for error in metrics["worst_errors"]]
+    page = (tmp_path / "out" / "report.html").read_text("utf-8")
+    check_html(page)
+    for identifier in ("07700", "900123", "jane.doe", "example.com", "EM4 2RS"):
+        assert identifier not in page
+    assert "xxphone" in page and "xxemail" in page and "xxpostcode" in page
+    assert 'id="identity-probe"' in page and "Held-out identity probe" in page
+    probe = metrics["identity_probe"]["overall"]
+    assert f"({probe['false_positives']} of {probe['n_non_hostile']})" in page
