@@ -284,7 +284,8 @@ def _default_in(folder: Path) -> Path:
 
 
 def resolve_model_dir(path=None) -> Path:
-    """The folder a model path names: ``None`` → the default model; a name → ``models/<name>``."""
+    """The folder a model path names: ``None`` or the name ``default`` → the default model (the promoted one, once
+    `tension promote` has run); another name → ``models/<name>``."""
     if path is None:
         return default_model_dir()
     if not isinstance(path, str | os.PathLike):
@@ -293,10 +294,12 @@ def resolve_model_dir(path=None) -> Path:
     path = Path(path).expanduser()
     if path.name in (*MODEL_FILES.values(), METADATA_FILE):
         return path.parent
+    # "default", named: the default model as when none is named, which follows a promotion (DEFAULT_MODEL), not
+    # the folder models/default (the first model trained there; give its path to mean that folder).
+    if not path.exists() and str(path) == DEFAULT_MODEL_NAME:
+        return default_model_dir()
     if not path.exists() and len(path.parts) == 1 and (models_dir() / path).exists():
         return models_dir() / path
-    if not path.exists() and str(path) == DEFAULT_MODEL_NAME:  # "default", named: found as when not named
-        return default_model_dir()
     return path
 
 

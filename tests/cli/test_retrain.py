@@ -275,7 +275,9 @@ def test_cli_retrain_recipe_keeps_the_corpus_test_split_and_compare_and_promote_
     figures = re.findall(r"macro-F1 \d\.\d+ vs \d\.\d+", compared.output)
     assert figures and figures[-1] in promoted.output
     record = json.loads((tmp_path / "models" / "promotions.jsonl").read_text("utf-8").splitlines()[-1])
-    as_json = json.loads(runner.invoke(app, ["compare", "default", name, "reports.csv", "new_labels.csv",
+    # Once promoted, the name 'default' is the promoted model; the first default is the folder models/default.
+    assert runner.invoke(app, ["info", "default"]).stdout.count(f'"name": "{name}"') == 1
+    as_json = json.loads(runner.invoke(app, ["compare", "models/default", name, "reports.csv", "new_labels.csv",
                                              "--prefer-later", "--resamples", "200", "--json", *minimum]).stdout)
     assert record["macro_f1"] == {"previous": as_json["macro"]["f1_a"], "default": as_json["macro"]["f1_b"]}
     assert record["compared_on"]["unseen"] == as_json["n_reports"] == unseen
