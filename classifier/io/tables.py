@@ -92,8 +92,8 @@ def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeDecodeError):
         raise error
     bad = error.object[error.start:error.end]
-    return "".join(bytes([b]).decode("cp1252" if bytes([b]) not in _CP1252_UNDEFINED else "latin-1")
-                   for b in bad), error.end
+    return "".join(byte.decode("latin-1" if byte in _CP1252_UNDEFINED else "cp1252")
+                   for byte in (bad[k:k + 1] for k in range(len(bad)))), error.end
 
 
 codecs.register_error(_MIXED_ERRORS, _cp1252_bytes)
@@ -1292,7 +1292,8 @@ def _reads_like_a_header(column: str) -> bool:
     words = column.split()
     if len(words) <= 1:
         return True
-    return all(re.sub(r"[^a-z]+", "", word.casefold()) in _HEADER_WORDS | {""} for word in words)
+    letters = (re.sub(r"[^a-z]+", "", word.casefold()) for word in words)
+    return all(not word or word in _HEADER_WORDS for word in letters)
 
 
 def describe_columns(columns: Sequence[str]) -> str:

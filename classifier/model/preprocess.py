@@ -199,7 +199,7 @@ def mask_identifiers(text: str) -> str:
 def visible_text(text: str) -> str:
     """``text`` without the characters that show as nothing (:data:`_INVISIBLE`), full-width letters as ASCII and
     lone surrogates as U+FFFD."""
-    return _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text).translate(_FULL_WIDTH))
+    return _visible_with_origin(text)[0]
 
 
 def _visible_with_origin(text: str) -> tuple[str, tuple[list[int], list[int]] | None]:

@@ -487,12 +487,10 @@ def _identity(m: dict) -> dict:
 
 def _identity_probe(probe: dict | None) -> dict | None:
     """The held-out probe's overall figures and one row per term group (as the model card gives them)."""
+    from classifier.fairness.metrics import format_rate as pct
+
     if not probe:
         return None
-
-    def pct(value):
-        return "n/a" if value is None else f"{value:.1%}"
-
     size, o = probe["suite"], probe["overall"]
     return {
         "n_sentences": size["n_sentences"], "n_terms": size["n_terms"],

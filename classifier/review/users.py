@@ -65,9 +65,10 @@ def add_user(store: ReviewStore, name: str, password: str, role: str = "reviewer
                           "starting with a letter or digit.")
     if role not in schema.ROLES:
         raise ConfigError(f"role must be one of {', '.join(schema.ROLES)}. Got {role!r}.")
-    if len(password.strip()) < MIN_PASSWORD_LENGTH:
-        ends = " without the spaces at its ends" if password.strip() != password else ""
-        raise ConfigError(f"the password has {len(password.strip())} characters{ends}; use at least "
+    counted = password.strip()
+    if len(counted) < MIN_PASSWORD_LENGTH:
+        ends = " without the spaces at its ends" if counted != password else ""
+        raise ConfigError(f"the password has {len(counted)} characters{ends}; use at least "
                           f"{MIN_PASSWORD_LENGTH} (a few words together are easy to remember).")
     try:
         with store.engine.begin() as connection:

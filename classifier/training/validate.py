@@ -183,10 +183,10 @@ def format_report(report: ValidationReport, *, show_all: bool = False) -> str:
     if report.n_reports and not report.no_label:
         lines.append("no report is without a label: the model never sees an ordinary report and will give most "
                      "reports some label; add reports that need none (as most of a council's do)")
-    misspelt = report.misspelt_labels
+    misspelt = {frozenset(pair): pair for pair in report.misspelt_labels}  # (rarer, commoner) by either order
     for a, b in report.similar_labels:
-        rare, common = next(((r, c) for r, c in misspelt if {r, c} == {a, b}), (a, b))
-        if (rare, common) in misspelt:
+        if frozenset((a, b)) in misspelt:
+            rare, common = misspelt[frozenset((a, b))]
             lines.append(f"label '{rare}' ({report.label_counts[rare]} reports) looks like a misspelling of "
                          f"'{common}' ({report.label_counts[common]}): correct those rows, or tension train learns "
                          "it as a label of its own")
