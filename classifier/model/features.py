@@ -185,13 +185,18 @@ class TokenFeatureUnion(FeatureUnion):
         for vectorizer in vectorizers.values():
             vectorizer.set_params(min_df=1)
         try:
-            super().fit(docs, y, **params)
+            if _countable(self):  # the default union: each block's counts are a slice of the fitted features
+                blocks = _blocks(self, super().fit_transform(docs, y, **params))
+            else:
+                super().fit(docs, y, **params)
+                blocks = {}
         finally:
             for name, vectorizer in vectorizers.items():
                 vectorizer.set_params(min_df=wanted[name])
         _, owner = np.unique(groups, return_inverse=True)
         for name, vectorizer in vectorizers.items():
-            _keep_terms_of_groups(vectorizer, docs, owner, wanted[name], by_word=name == WORD)
+            _keep_terms_of_groups(vectorizer, docs, owner, wanted[name], by_word=name == WORD,
+                                  present=blocks.get(name))
         return self
 
     def fit_transform(self, X, y=None, groups=None, **params):
@@ -259,14 +264,29 @@ class TokenFeatureUnion(FeatureUnion):
         return state
 
 
-def _keep_terms_of_groups(vectorizer, docs, owner, min_df, *, by_word=False) -> None:
+def _blocks(union, features) -> dict:
+    """``{block name: its columns of features}``: the union's output cut back into its blocks, in order."""
+    features = sparse.csr_matrix(features)
+    blocks, start = {}, 0
+    for name, vectorizer in union.transformer_list:
+        width = len(vectorizer.vocabulary_)
+        blocks[name] = features[:, start:start + width]
+        start += width
+    if start != features.shape[1]:
+        raise AssertionError(f"the union's blocks hold {start} columns, its features {features.shape[1]}")
+    return blocks
+
+
+def _keep_terms_of_groups(vectorizer, docs, owner, min_df, *, by_word=False, present=None) -> None:
     """Prune a vectorizer fitted with ``min_df=1`` to the terms found in at least ``min_df`` texts and in at least
     ``min_df`` groups of texts (``owner``: each text's group, numbered from 0; a fraction ``min_df`` is of the
     groups), in place. With ``by_word`` (word n-grams), the groups are counted per word instead: an n-gram is
     kept when it is in ``min_df`` texts and each of its words is in ``min_df`` groups, so a rare pair of common
     words stays while every n-gram holding a word of one report (a name) goes. The kept terms keep their IDF
-    weights, which depend only on their own document frequency."""
-    present = vectorizer.transform(docs).tocsr()
+    weights, which depend only on their own document frequency. ``present``: the vectorizer's features of
+    ``docs`` when already computed (only which entries are non-zero is read)."""
+    present = (vectorizer.transform(docs) if present is None else present).tocsr()
+    present.eliminate_zeros()
     present.data[:] = 1
     n_groups = int(owner.max()) + 1 if len(owner) else 0
     by_group = sparse.csr_matrix((np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(n_groups, len(owner)))

@@ -101,3 +101,33 @@ def test_features_min_df_counts_a_report_and_its_copies_once():
     again = grouped.fit_transform(docs, groups=[0, 0, 1, 2, 3, 4]).toarray()
     assert np.allclose(grouped.transform(docs).toarray(), again)
     assert word_grouped.min_df == 2 and not hasattr(word_grouped, "stop_words_")
+
+
+def test_features_grouped_fit_reads_the_fitted_features_and_agrees_with_a_second_pass(monkeypatch):
+    """The default union prunes its vocabulary by group from the features its fit already computed (no second
+    pass over the texts); what it keeps, and the features, equal the general path's, which transforms again."""
+    import numpy as np
+
+    import classifier.model.features as features
+
+    docs = ["bin late zorblax street", "bin late zorblax road", "bin late road", "street light out",
+            "light out again", "late light", "p*kis out of zorblax road"]
+    groups = [0, 0, 1, 2, 3, 4, 5]
+    fast = build_features().fit(docs, groups=groups)
+    calls = []
+    original = features.TfidfVectorizer.transform
+    monkeypatch.setattr(features.TfidfVectorizer, "transform",
+                        lambda self, raw: calls.append(len(raw)) or original(self, raw))
+    monkeypatch.setattr(features, "_countable", lambda union: False)
+    general = build_features().fit(docs, groups=groups)
+    assert calls  # the general path transformed the texts a second time to prune
+    for (name, a), (_, b) in zip(fast.transformer_list, general.transformer_list, strict=True):
+        assert a.vocabulary_ == b.vocabulary_, name
+        assert np.array_equal(a.idf_, b.idf_)
+    monkeypatch.undo()
+    calls.clear()
+    monkeypatch.setattr(features.TfidfVectorizer, "transform",
+                        lambda self, raw: calls.append(len(raw)) or original(self, raw))
+    build_features().fit(docs, groups=groups)
+    assert not calls
+    assert np.array_equal(fast.transform(docs).toarray(), general.transform(docs).toarray())
