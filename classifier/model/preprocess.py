@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.errors import ConfigError, DataError
+from classifier.model.markup import disclaimer_edits, markup_edits
 from classifier.model.slurs import SLUR_TOKEN_PREFIX, SLUR_TOKENS, SlurLexicon, lexicon_text_from, load_lexicon
 
 URL_TOKEN = "xxurl"
@@ -197,19 +198,25 @@ def mask_identifiers(text: str) -> str:
 
 
 def visible_text(text: str) -> str:
-    """``text`` without the characters that show as nothing (:data:`_INVISIBLE`), full-width letters as ASCII and
-    lone surrogates as U+FFFD."""
+    """``text`` as a reader sees it: without the characters that show as nothing (:data:`_INVISIBLE`), full-width
+    letters as ASCII, lone surrogates as U+FFFD, and without what an e-mail or web form wrapped around it (HTML
+    tags and entities, attachment tags, disclaimers: :mod:`classifier.model.markup`)."""
     return _visible_with_origin(text)[0]
 
 
 def _visible_with_origin(text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
     """:func:`visible_text` and where each of its characters came from (as :func:`_masked_with_origin`), or None
-    when no character was dropped."""
+    when every character stayed where it was."""
     text = _SURROGATE.sub("\ufffd", text.translate(_FULL_WIDTH))
-    if not _INVISIBLE.search(text):
-        return text, None
-    kept = [i for i, char in enumerate(text) if not _INVISIBLE.match(char)]
-    return "".join(text[i] for i in kept), (kept, [i + 1 for i in kept])
+    origin = None
+    if _INVISIBLE.search(text):
+        kept = [i for i, char in enumerate(text) if not _INVISIBLE.match(char)]
+        text, origin = "".join(text[i] for i in kept), (kept, [i + 1 for i in kept])
+    for find in (markup_edits, disclaimer_edits):
+        edits = find(text)
+        if edits:
+            text, origin = _edited(text, origin, edits)
+    return text, origin
 
 
 def _tokenizable(text: str) -> str:
@@ -254,13 +261,18 @@ def _masked_with_origin(text: str, find_slurs) -> tuple[str, tuple[list[int], li
 def _substitute(text: str, origin, matches) -> tuple[str, tuple[list[int], list[int]]]:
     """``text`` with each ``(start, end, token)`` of ``matches`` (in order, not overlapping) replaced by
     `` token `` as masking does, and the origin of each character of the result."""
+    return _edited(text, origin, [(start, end, f" {token} ") for start, end, token in matches])
+
+
+def _edited(text: str, origin, edits) -> tuple[str, tuple[list[int], list[int]]]:
+    """``text`` with each ``(start, end, replacement)`` of ``edits`` (in order, not overlapping) made, and the
+    origin of each character of the result: a replacement's characters come from the whole stretch replaced."""
     starts, ends = origin or (list(range(len(text))), list(range(1, len(text) + 1)))
     parts: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []
     done = 0
-    for start, end, token in matches:
-        replacement = f" {token} "
+    for start, end, replacement in edits:
         parts += [text[done:start], replacement]
         new_starts += starts[done:start] + [starts[start]] * len(replacement)
         new_ends += ends[done:start] + [ends[end - 1]] * len(replacement)

@@ -361,3 +361,22 @@ def test_preprocess_half_a_surrogate_pair_is_a_replacement_character_not_a_crash
         [processed], [spans] = pre.transform_with_spans([written])
         assert pre.transform([written]) == [processed] and "mosque" in processed
         assert "mosque" in _written(written, spans)
+
+
+@pytest.mark.parametrize("written", [
+    "<p>Someone&nbsp;sprayed&nbsp;no&nbsp;more&nbsp;mosques on&nbsp;the&nbsp;wall</p>",
+    '<html><head><style>p{font-family:"Calibri"}</style></head><body><div>Someone sprayed <b>no more mosques</b>'
+    "<br>on the wall</div></body></html>",
+    "Someone sprayed no more mosques on the wall [cid:image001.png@01D9A1B2.3C4D5E60]",
+    "Someone sprayed no more mosques on the wall\n\nThis e-mail and any attachments are confidential and intended "
+    "solely for the addressee.\nIf you have received this e-mail in error please delete it.",
+])
+def test_preprocess_html_entities_attachment_tags_and_disclaimers_are_read_as_the_plain_report(pre, written):
+    """Reproduction: 'Someone&nbsp;sprayed&nbsp;no&nbsp;more&nbsp;mosques...' (a report pasted from an HTML
+    e-mail) scored religious hate 0.29 with no review flag, 0.97 written plainly; tags ('Jane</p></div></body>')
+    and style sheets ('family:"Calibri",sans') were shown as reasons. No text of the corpus changes."""
+    plain = "Someone sprayed no more mosques on the wall"
+    assert pre.transform([written]) == pre.transform([plain])
+    [processed], [spans] = pre.transform_with_spans([written])
+    assert processed == pre.transform([plain])[0]
+    assert _written(written, spans)[:5] == ["Someone", "sprayed", "no", "more", "mosques"]
