@@ -60,6 +60,7 @@ __all__ = [
     "describe_columns",
     "find_column",
     "guard_formula",
+    "ooxml_unescape",
     "unguard_formula",
     "quotable",
     "read_rows",
@@ -914,6 +915,8 @@ class TableReader:
             filled = False
             for cell in cells:
                 value, column = cell["value"], cell["column"]
+                if isinstance(value, str) and "_x" in value:
+                    value = ooxml_unescape(value)
                 if _is_blank(value):
                     if column <= width and value is not None:
                         values[column - 1] = convert(value)
@@ -1176,6 +1179,25 @@ def _xml_declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
             prolog = text[: match.start()]
             return "<!DOCTYPE" in prolog or "<!ENTITY" in prolog
     return len(head) >= _XML_PROLOG_LIMIT or "<!DOCTYPE" in text or "<!ENTITY" in text
+
+
+#: Excel writes a character that XML cannot hold as is (a carriage return, pasted with a report from an e-mail)
+#: as ``_xHHHH_`` in a string, and a literal "_x" that looks like one with its "_" as ``_x005F_``.
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_unescape(text: str) -> str:
+    r"""``text`` of a workbook cell with Excel's ``_xHHHH_`` escapes read as their characters (openpyxl leaves them).
+
+    >>> ooxml_unescape("punched_x000D_\nand spat"), ooxml_unescape("literal _x005F_x000D_")
+    ('punched\r\nand spat', 'literal _x000D_')
+    """
+
+    def character(match: re.Match) -> str:
+        code = int(match.group(1), 16)
+        return match.group() if 0xD800 <= code <= 0xDFFF else chr(code)
+
+    return _OOXML_ESCAPE.sub(character, text)
 
 
 def _is_blank(value: Any) -> bool:

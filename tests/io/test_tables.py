@@ -677,3 +677,25 @@ def test_tables_a_workbook_or_utf32_named_csv_is_named_for_what_it_is(tmp_path: 
     path.write_bytes(head)
     with pytest.raises(DataError, match=message):
         read_rows(path)
+
+
+def test_tables_excel_escapes_in_workbook_strings_are_read_as_their_characters(tmp_path):
+    """Reproduction: a workbook saved by Excel with line breaks pasted from an e-mail keeps '_x000D_' in its shared
+    strings; it stayed in the text and the output ('mosque_x000D' shown as a reason)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    path = tmp_path / "excel.xlsx"
+    workbook = Workbook()
+    workbook.active.append(["text"])
+    workbook.active.append(["MARKER1"])
+    workbook.active.append(["MARKER2"])
+    workbook.save(path)
+    with zipfile.ZipFile(path) as source:
+        items = [(item.filename, source.read(item.filename)) for item in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in items:
+            data = data.replace(b"MARKER1", b"mosque_x000D_\nattacked").replace(b"MARKER2", b"literal _x005F_x000D_")
+            target.writestr(name, data)
+    assert [row["text"] for row in read_rows(path)] == ["mosque\r\nattacked", "literal _x000D_"]
