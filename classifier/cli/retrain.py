@@ -15,7 +15,7 @@ import typer
 
 from classifier.cli.options import FRACTION_RANGE, SEED_RANGE
 from classifier.cli.progress import QuietOpt, stage_lines
-from classifier.cli.review import DbOpt, open_review_store
+from classifier.cli.review import DbOpt, open_review_store, review_extra
 
 OUTPUT_DIR = Path("output")
 
@@ -54,7 +54,8 @@ def register(app: typer.Typer, user_errors) -> None:
         from classifier.retrain.audit import audit
 
         if to_review:
-            from classifier.retrain.audit_review import check_queueable
+            with review_extra():
+                from classifier.retrain.audit_review import check_queueable
 
             check_queueable(label)
         progress = stage_lines(quiet)

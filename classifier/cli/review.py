@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -28,17 +29,30 @@ class Role(StrEnum):
     admin = "admin"
 
 
-def open_review_store(db: str | None, **options):
-    """`classifier.review.store.open_store`, or a ConfigError saying how to install what it needs."""
+#: How to install what the review queue needs, wherever the project was installed from.
+SERVE_EXTRA_FIX = ("Fix: pip install 'tension-classifier[serve]' (in a clone of the project: "
+                   "pip install -e '.[serve]').")
+
+
+@contextmanager
+def review_extra():
+    """Imports of the review queue's modules inside this block: a missing SQLAlchemy or argon2-cffi (the 'serve'
+    extra) is a ConfigError saying how to install them, not a traceback."""
     try:
-        from classifier.review.store import open_store
+        yield
     except ModuleNotFoundError as error:
         if error.name not in {"sqlalchemy", "argon2"}:
             raise
         from classifier.errors import ConfigError
 
         raise ConfigError(f"the review queue needs SQLAlchemy and argon2-cffi, which are not installed ({error}). "
-                          "Fix: pip install -e '.[serve]'") from None
+                          + SERVE_EXTRA_FIX) from None
+
+
+def open_review_store(db: str | None, **options):
+    """`classifier.review.store.open_store`, or a ConfigError saying how to install what it needs."""
+    with review_extra():
+        from classifier.review.store import open_store
     return open_store(db, **options)
 
 
@@ -60,6 +74,9 @@ def register(app: typer.Typer, user_errors) -> None:
         """Add an account. The password is asked for twice (or read from stdin) and stored as an Argon2 hash."""
         from classifier.errors import ConfigError
 
+        with review_extra():  # before the password is asked for
+            from classifier.review.users import add_user
+
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
@@ -67,8 +84,6 @@ def register(app: typer.Typer, user_errors) -> None:
         if not password:
             raise ConfigError("no password given. Type one, or pipe one line to --password-stdin.")
         with open_review_store(db) as store:
-            from classifier.review.users import add_user
-
             user = add_user(store, name, password, role=role.value)
         typer.echo(f"Added {user.role} {user.name!r} to {store.url}.")
 
@@ -76,7 +91,8 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def users_list_cli(db: DbOpt = None) -> None:
         """List the accounts: name, role, whether disabled, when added."""
-        from classifier.review.users import list_users
+        with review_extra():
+            from classifier.review.users import list_users
 
         with open_review_store(db, must_exist=True) as store:
             accounts = list_users(store)
@@ -92,7 +108,8 @@ def register(app: typer.Typer, user_errors) -> None:
                           db: DbOpt = None) -> None:
         """Disable an account: it can no longer log in, is logged out at its next request, and its API tokens are
         revoked. Its decisions stay."""
-        from classifier.review.users import disable_user
+        with review_extra():
+            from classifier.review.users import disable_user
 
         with open_review_store(db, must_exist=True) as store:
             disable_user(store, name)
@@ -104,7 +121,8 @@ def register(app: typer.Typer, user_errors) -> None:
     def users_enable_cli(name: Annotated[str, typer.Argument(help="The account's login name.")],
                          db: DbOpt = None) -> None:
         """Enable a disabled account again: its password and decisions are as they were."""
-        from classifier.review.users import enable_user
+        with review_extra():
+            from classifier.review.users import enable_user
 
         with open_review_store(db, must_exist=True) as store:
             enable_user(store, name)
@@ -121,7 +139,8 @@ def register(app: typer.Typer, user_errors) -> None:
     ) -> None:
         """Make an API token for a program (printed once; send it as 'Authorization: Bearer TOKEN'), or revoke
         an account's tokens with --revoke. Disabling the account stops its tokens too."""
-        from classifier.review.tokens import create_token, revoke_tokens
+        with review_extra():
+            from classifier.review.tokens import create_token, revoke_tokens
 
         with open_review_store(db, must_exist=True) as store:
             if revoke:
@@ -137,7 +156,8 @@ def register(app: typer.Typer, user_errors) -> None:
     @user_errors
     def users_tokens_cli(db: DbOpt = None) -> None:
         """List the API tokens (never their secret): number, account, what it is for, when made, whether revoked."""
-        from classifier.review.tokens import list_tokens
+        with review_extra():
+            from classifier.review.tokens import list_tokens
 
         with open_review_store(db, must_exist=True) as store:
             tokens = list_tokens(store)
@@ -155,7 +175,8 @@ def register(app: typer.Typer, user_errors) -> None:
         db: DbOpt = None,
     ) -> None:
         """Revoke one API token (a program's, say, whose secret leaked); the account's other tokens keep working."""
-        from classifier.review.tokens import revoke_token
+        with review_extra():
+            from classifier.review.tokens import revoke_token
 
         with open_review_store(db, must_exist=True) as store:
             token = revoke_token(store, number)
@@ -169,7 +190,8 @@ def register(app: typer.Typer, user_errors) -> None:
         db: DbOpt = None,
     ) -> None:
         """Delete old report text from the review database; the labels, scores and decision counts stay."""
-        from classifier.review.retention import purge
+        with review_extra():
+            from classifier.review.retention import purge
 
         with open_review_store(db, must_exist=True) as store:
             done = purge(store, days)
@@ -190,7 +212,8 @@ def register(app: typer.Typer, user_errors) -> None:
     ) -> None:
         """Write the reviewed reports as a labelled file for `tension train` (no split column: training splits
         them, stratified, and the corpus keeps its own split)."""
-        from classifier.review.export import export_reviewed
+        with review_extra():
+            from classifier.review.export import export_reviewed
 
         with open_review_store(db, must_exist=True) as store:
             summary = export_reviewed(store, out, since=since, force=force)

@@ -73,11 +73,12 @@ def register(app: typer.Typer, user_errors) -> None:
         except ModuleNotFoundError as error:
             if error.name not in {"flask", "werkzeug", "jinja2", "markupsafe", "sqlalchemy", "argon2"}:
                 raise
+            from classifier.cli.review import SERVE_EXTRA_FIX
             from classifier.errors import ConfigError
 
             raise ConfigError(
                 f"the web page needs Flask, SQLAlchemy and argon2-cffi; one is not installed ({error}). "
-                "Fix: pip install -e '.[serve]'"
+                f"{SERVE_EXTRA_FIX}"
             ) from None
 
         serve(model, host=host, port=port, max_upload_mb=max_upload_mb, allowed_hosts=allowed_host or (),

@@ -213,3 +213,30 @@ def test_cli_review_a_reviewed_report_that_reads_like_a_formula_trains_as_it_was
     assert _run("export-reviewed", str(out)).exit_code == 0
     assert "'=HYPERLINK" in out.read_text("utf-8")  # guarded in the file
     assert sorted(read_labelled(out).texts) == sorted(texts)  # read back as sent
+
+
+@pytest.mark.parametrize("missing", ["sqlalchemy", "argon2"])
+@pytest.mark.parametrize("args", [
+    ["users", "list"], ["users", "disable", "bob"], ["users", "enable", "bob"], ["users", "token", "bob"],
+    ["users", "tokens"], ["users", "revoke-token", "1"], ["purge"], ["export-reviewed", "out.csv"],
+    ["users", "add", "bob", "--password-stdin"], ["audit", "data.csv", "--to-review"],
+])
+def test_cli_review_commands_without_the_serve_extra_say_how_to_install_it(tmp_path, monkeypatch, args, missing):
+    """Reproduction: with the project installed without the 'serve' extra, `tension users list`, purge,
+    export-reviewed, the token commands and `audit --to-review` ended in a ModuleNotFoundError traceback (only
+    `users add` said what to install), and the hint 'pip install -e .[serve]' only works in a clone."""
+    import sys
+
+    prefixes = ("classifier.review", "classifier.retrain.audit_review", missing)
+    for name in [name for name in sys.modules if name.startswith(prefixes)]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, missing, None)  # import raises ModuleNotFoundError, as when not installed
+    monkeypatch.chdir(tmp_path)
+    result = _run(*args, input="a long enough password\n")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    if missing == "argon2" and args[0] in {"purge", "export-reviewed", "audit"}:  # they never check passwords
+        assert "needs SQLAlchemy" not in result.output
+        return
+    assert "the review queue needs SQLAlchemy and argon2-cffi" in result.output, result.output
+    assert "pip install 'tension-classifier[serve]'" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out.csv").exists()
