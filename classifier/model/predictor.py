@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import asdict, dataclass, field
 
@@ -223,7 +224,8 @@ class TensionModel:
             found = {labels[j]: top[i][j] for j in np.flatnonzero(explained[i])} if top is not None else {}
             yield Prediction(
                 labels=tuple(labels[j] for j in label_idx),
-                scores={label: round(float(p), 4) for label, p in zip(labels, proba[i], strict=True)},
+                scores={label: _shown(p, threshold) for label, p, threshold in zip(labels, proba[i], thresholds,
+                                                                                    strict=True)},
                 needs_review=bool(near[i].any() or unfamiliar[i]),
                 reasons={label: [reason.text for reason in reasons] for label, reasons in found.items()},
                 status=STATUS_OK,
@@ -350,6 +352,9 @@ def _text_list(texts, caller: str) -> list:
     if isinstance(texts, Set):
         raise DataError(f"{caller}() expects a list of texts in order, got a {type(texts).__name__}, which has no "
                         "order: the results could not be matched to the texts. Pass a list.")
+    if hasattr(texts, "columns") and hasattr(texts, "iloc"):  # a pandas DataFrame iterates over its column names
+        raise DataError(f"{caller}() expects a list of texts, got a DataFrame (iterating over it gives its column "
+                        f"names, not its rows). Pass its text column: {caller}(frame['text'].tolist()).")
     if isinstance(texts, Mapping | bytes | bytearray) or not isinstance(texts, Iterable):
         raise DataError(f"{caller}() expects a list of texts, got {_a(type(texts).__name__)}. Pass a list (or "
                         f"another sequence) of strings, e.g. {caller}([text]) or {caller}(frame['text'].tolist()).")
@@ -369,8 +374,19 @@ def _raise_for_invalid(items, statuses, max_chars, way_out: str) -> None:
                             f"string. Remove it, fill it in,{way_out}.")
 
 
-#: Characters that show nothing: a text of these and whitespace alone is empty.
-INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+#: Characters that show nothing: a text of these and whitespace alone is empty (those the preprocessing drops).
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+
+_NO_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
+
+
+def _shown(probability: float, threshold: float) -> float:
+    """A score as shown (4 decimals) on the side of its threshold it lies on: 0.60995 under a threshold of 0.61 is
+    shown as 0.6099, not 0.61, which would read as reaching it."""
+    shown = round(float(probability), 4)
+    if probability < threshold <= shown:
+        shown = math.floor(float(probability) * 10_000) / 10_000
+    return shown
 
 
 def _status_of(item, max_chars=None) -> str:
@@ -378,7 +394,7 @@ def _status_of(item, max_chars=None) -> str:
         return STATUS_NOT_TEXT
     if max_chars is not None and len(item) > max_chars:
         return STATUS_TOO_LONG
-    if not item.strip().strip(INVISIBLE).strip():
+    if not item.translate(_NO_INVISIBLE).strip():
         return STATUS_EMPTY
     return STATUS_OK
 

@@ -287,3 +287,45 @@ def test_model_gives_the_words_behind_a_label_under_review_that_was_not_given(mo
             near_misses += bool(p.reasons[label])
             assert all(text[start:end] for start, end in p.reason_spans[label])
     assert near_misses > 0
+
+
+def test_model_refuses_a_dataframe_whose_iteration_gives_its_column_names(model):
+    """Reproduction: model.predict(frame) on a 3-row DataFrame returned 2 predictions, one for the string 'id' and
+    one for 'text' (a column named 'asylum seekers hotel' got the label immigration)."""
+
+    class Frame:  # what predict sees of a pandas DataFrame: columns, iloc, and iteration over column names
+        columns = ["id", "text"]
+        iloc = None
+
+        def __iter__(self):
+            return iter(self.columns)
+
+    for call in (model.predict, model.predict_proba):
+        with pytest.raises(DataError, match=r"got a DataFrame .*column names.*frame\['text'\]\.tolist\(\)"):
+            call(Frame())
+
+
+def test_model_score_shown_stays_on_its_side_of_the_threshold():
+    """Reproduction: a misinformation probability of 0.60995 under a threshold of 0.61 was shown as 0.61 with the
+    label not given, reading as a score that reaches its threshold."""
+    import numpy as np
+
+    from classifier.model.predictor import _shown
+
+    assert _shown(0.60995, 0.61) == 0.6099 and _shown(0.61, 0.61) == 0.61 and _shown(0.612345, 0.61) == 0.6123
+    assert _shown(0.3, 0.61) == 0.3 and _shown(0.60994, 0.61) == 0.6099
+    for p in np.linspace(0.6, 0.62, 20_001):
+        assert (_shown(p, 0.61) >= 0.61) == (p >= 0.61)
+
+
+@pytest.mark.parametrize("text", [" \u200b \u00ad \ufeff ", "\u200e", "\u2061", "\u200f\u2064 "])
+def test_model_text_of_characters_the_preprocessing_drops_is_empty(model, text):
+    """Reproduction: ['\u200e'] or ['\u2061'] passed as 'ok' (flagged unfamiliar), while '\u200b \u200b' was
+    refused as empty: the emptiness check knew fewer invisible characters than the preprocessing drops."""
+    from classifier.model.predictor import STATUS_EMPTY
+    from classifier.model.preprocess import visible_text
+
+    assert visible_text(text).strip() == ""
+    with pytest.raises(DataError, match="only whitespace or invisible characters"):
+        model.predict([text])
+    assert model.predict([text], on_invalid="flag")[0].status == STATUS_EMPTY
