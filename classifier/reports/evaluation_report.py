@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from classifier.errors import ConfigError
 from classifier.io.atomic import write_text
-from classifier.model.preprocess import mask_identifiers
+from classifier.model.preprocess import IDENTIFIER_DIGITS, NUMBER_TOKEN, mask_identifiers
 from classifier.reports.rendering import png_data_uri, render
 
 METRICS_FILE = "metrics.json"
@@ -445,6 +446,31 @@ def _terms(m: dict) -> list[dict]:
     ]
 
 
+#: Groups of digits written apart ("485 777 3456", "07700.900.321") and words holding digits ("QQ123456C").
+_DIGIT_GROUPS = re.compile(r"\d+(?:[ ./-]\d+)+")
+_WITH_DIGITS = re.compile(r"\S*\d\S*")
+
+
+def masked(text: str) -> str:
+    """``text`` with its identifiers masked as the model reads them: e-mails, phone numbers, postcodes, URLs and
+    handles (:func:`~classifier.model.preprocess.mask_identifiers`), and any number or reference of
+    :data:`~classifier.model.preprocess.IDENTIFIER_DIGITS` digits or more, even written in groups (an NHS or
+    National Insurance number, a date of birth, a crime reference).
+
+    >>> masked("NHS 485 777 3456, NI QQ123456C, DOB 12/03/1985, flat 4, ref 14/123456/23")
+    'NHS  xxnum , NI  xxnum , DOB  xxnum , flat 4, ref  xxnum '
+    """
+
+    def number(match: re.Match) -> str:
+        found = match.group()
+        if sum(char.isdigit() for char in found) < IDENTIFIER_DIGITS:
+            return found
+        return f" {NUMBER_TOKEN} " + ("," if found.endswith(",") else "")
+
+    text = mask_identifiers(text)
+    return _WITH_DIGITS.sub(number, _DIGIT_GROUPS.sub(number, text))
+
+
 def _errors(m: dict, data, reasons: dict[int, dict]) -> list[dict]:
     rows = []
     for err in m["worst_errors"]:
@@ -452,7 +478,7 @@ def _errors(m: dict, data, reasons: dict[int, dict]) -> list[dict]:
         scores = sorted(err["scores"].items(), key=lambda item: -item[1])
         rows.append({
             # Identifiers masked as the model reads them (a phone number, an e-mail, a postcode, a reference).
-            "id": err["id"], "source": err["source"], "snippet": snippet(mask_identifiers(data.texts[err["index"]])),
+            "id": err["id"], "source": err["source"], "snippet": snippet(masked(data.texts[err["index"]])),
             "true": ", ".join(err["true"]) or "(none)", "predicted": ", ".join(err["predicted"]) or "(none)",
             "scores": [(label, f"{score:.2f}", label in wrong) for label, score in scores],
             "why": [(label, ", ".join(terms)) for label, terms in reasons.get(err["index"], {}).items()],

@@ -329,3 +329,17 @@ def test_report_worst_errors_mask_identifiers_and_the_page_has_the_held_out_prob
     assert 'id="identity-probe"' in page and "Held-out identity probe" in page
     probe = metrics["identity_probe"]["overall"]
     assert f"({probe['false_positives']} of {probe['n_non_hostile']})" in page
+
+
+def test_report_excerpts_mask_numbers_and_references_written_in_groups():
+    """Reproduction: the worst-errors excerpts showed NHS numbers ('485 777 3456'), National Insurance numbers,
+    dates of birth, crime references, card numbers and phone numbers in formats the patterns miss ('0044 7700
+    900123', '07700.900.321') in full, all of which the model reads as a number placeholder."""
+    from classifier.reports.evaluation_report import masked
+
+    secrets = ["485 777 3456", "4857773456", "QQ123456C", "12 34 56", "12/03/1985", "14/123456/23",
+               "0044 7700 900123", "07700.900.321", "4111 1111 1111 1111", "jo@example.com", "07700 900456"]
+    text = "Bins late. " + ", ".join(f"item {secret}" for secret in secrets) + ". Flat 4, 2 bags, 10.30am."
+    shown = masked(text)
+    assert not any(secret in shown for secret in secrets), shown
+    assert "Bins late." in shown and "Flat 4, 2 bags, 10.30am." in shown  # short numbers stay readable
