@@ -189,13 +189,14 @@ class TensionModel:
                            " or label it with predict(..., on_invalid='flag') to get an unclassified result")
         return items
 
-    def _scores(self, processed) -> tuple[np.ndarray, object]:
-        """The calibrated probabilities of preprocessed texts, and their features (the reasons read them)."""
+    def _scores(self, processed) -> tuple[np.ndarray, object, tuple | None]:
+        """The calibrated probabilities of preprocessed texts, their features (the reasons read them) and their
+        passages' ``(features, owner)`` (``None`` when no text is long enough to have passages)."""
         classifier = self.pipeline.named_steps[CLASSIFIER]
         matrix, windows = pipeline_features(self.pipeline, processed)
         proba = classifier.predict_proba(matrix) if windows is None else classifier.predict_proba(matrix,
                                                                                                   windows=windows)
-        return second_stage_proba(self.pipeline, proba, processed), matrix
+        return second_stage_proba(self.pipeline, proba, processed), matrix, windows
 
     def _predict_valid(self, texts, explain, top_k):
         steps = self.pipeline.named_steps
@@ -206,7 +207,7 @@ class TensionModel:
             processed = preprocess.transform(texts)
             if explain:  # a preprocessing step of another kind (e.g. plain lowercasing): find its tokens in the text
                 spans = [_token_spans(text, tokens) for text, tokens in zip(texts, processed, strict=True)]
-        proba, matrix = self._scores(processed)
+        proba, matrix, windows = self._scores(processed)
         thresholds = merged_thresholds(self.pipeline)
         labels = self.labels
         assigned = proba >= thresholds
@@ -219,6 +220,8 @@ class TensionModel:
 
             reports = [ReportWords(*report) for report in zip(texts, processed, spans, strict=True)]
             top = self._get_explainer().top_terms_batch(reports, matrix, explained, top_k)
+            if windows is not None:
+                self._passage_reasons(reports, matrix, windows, explained, top, top_k)
         for i in range(len(texts)):
             label_idx = np.flatnonzero(assigned[i])
             found = {labels[j]: top[i][j] for j in np.flatnonzero(explained[i])} if top is not None else {}
@@ -234,6 +237,51 @@ class TensionModel:
                               for label, reasons in found.items()},
                 unfamiliar=bool(unfamiliar[i]),
             )
+
+    def _passage_reasons(self, reports, matrix, windows, explained, top, top_k) -> None:
+        """For each label a long report got from one of its passages (the passage's calibrated probability above
+        the whole text's), the reasons of that passage instead of the whole text's, in ``top``: the words of the
+        sentence that raised the score, not identity words from the rest of a long e-mail."""
+        from classifier.model.estimator import _sigmoid
+        from classifier.model.reasons import ReportWords
+        from classifier.model.windows import FIRST_PASSAGE_SETTINGS
+
+        classifier = self.pipeline.named_steps[CLASSIFIER]
+        calibration = getattr(classifier, "window_calibration_", None)
+        if calibration is None:
+            return
+        size, stride, _ = getattr(self.pipeline, "passage_settings_", None) or FIRST_PASSAGE_SETTINGS
+        X_windows, owner = windows
+        wanted = np.flatnonzero(explained[owner].any(axis=1))  # passages of reports with labels to explain
+        if not len(wanted):
+            return
+        owner = owner[wanted]
+        X_windows = X_windows[wanted]
+        part = _sigmoid(classifier.decision_function(X_windows) * calibration[:, 0] + calibration[:, 1])
+        long_reports = np.unique(owner)
+        whole = _sigmoid(classifier.decision_function(matrix[long_reports]) * classifier.calibration_[:, 0]
+                         + classifier.calibration_[:, 1])
+        first_row = np.searchsorted(owner, long_reports)  # passages are in report order, then start order
+        chosen: list[tuple[int, int, int]] = []  # (report, label, passage row)
+        for n, report in enumerate(long_reports.tolist()):
+            rows = np.flatnonzero(owner == report)
+            for j in np.flatnonzero(explained[report]).tolist():
+                best = rows[int(np.argmax(part[rows, j]))]
+                if part[best, j] > whole[n, j]:
+                    chosen.append((report, j, best))
+        if not chosen:
+            return
+        passages, assigned = [], np.zeros((len(chosen), explained.shape[1]), dtype=bool)
+        for k, (report, j, row) in enumerate(chosen):
+            words = reports[report]
+            start = (row - first_row[np.searchsorted(long_reports, report)]) * stride
+            passages.append(ReportWords(words.text, " ".join(words.tokens[start : start + size]),
+                                        words.spans[start : start + size]))
+            assigned[k, j] = True
+        found = self._get_explainer().top_terms_batch(passages, X_windows[[row for _, _, row in chosen]], assigned,
+                                                      top_k)
+        for (report, j, _), reasons in zip(chosen, found, strict=True):
+            top[report][j] = reasons[j]
 
     def _get_explainer(self):
         if self._explainer is None:

@@ -210,3 +210,30 @@ def test_training_split_needs_train_and_test_rows():
     only_test = LabelledData(["1", "2"], ["a", "b"], [(), ()], ["test", "test"], ["f row 2", "f row 3"])
     with pytest.raises(DataError, match="leaves 0 train and 2 test rows.*--test-size"):
         split_indices(only_test)
+
+
+def test_training_long_report_reasons_come_from_the_passage_that_earned_the_label(default_model):
+    """Reproduction: four no-label reports with one hostile sentence put in the middle (314 words) got race_hate
+    from that sentence's passage (0.0016 without it), but its reasons were 'Bengali, Afghanistan, Roma, Romanian,
+    families' from the neutral parts: the whole text was explained, not the passage. The reasons now come from
+    the passage, so they are the words of the sentence that raised the score."""
+    import random
+
+    test = read_labelled(CORPUS).only_split("test")
+    rows = [text for text, labels in zip(test.texts, test.labels, strict=True) if not labels
+            and len(text.split()) > 60]
+    hostile = ("Separately, someone shouted 'go back to Poland, you scrounging immigrants' at the family at the bus "
+               "stop.")
+    found = 0
+    for seed in range(5):
+        parts = random.Random(seed).sample(rows, 4)
+        text = " ".join(parts[:2]) + " " + hostile + " " + " ".join(parts[2:])
+        start = text.index(hostile)
+        prediction = default_model.predict([text])[0]
+        if "race_hate" not in prediction.labels:
+            continue
+        found += 1
+        spans = prediction.reason_spans["race_hate"]
+        inside = [span for span in spans if start <= span[0] < start + len(hostile)]
+        assert len(inside) >= 3, [text[a:b] for a, b in spans]  # the passage holds some context around it
+    assert found >= 3
