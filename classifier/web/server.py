@@ -74,6 +74,25 @@ def make_server(host: str, port: int, app, *, read_timeout: float = DEFAULT_READ
             self.body_started, self.body_bytes = None, 0
             super().handle_one_request()
 
+        def log_request(self, code="-", size="-") -> None:
+            # A request line may hold anything: report text pasted into a URL's query, or a line that is no HTTP
+            # request at all. The log keeps the method and path only, and nothing of a line that did not parse.
+            if self.command is None:
+                self.log("info", '"%s" %s %s', "(a request line that is not HTTP, not shown)", code, size)
+                return
+            full = self.path
+            self.path = full.split("?", 1)[0] + ("?..." if "?" in full else "")
+            try:
+                super().log_request(code, size)
+            finally:
+                self.path = full
+
+        def log_error(self, format, *args) -> None:
+            if format.startswith("code ") and args:  # send_error's message may quote the request line
+                self.log("error", "code %s", args[0])
+                return
+            super().log_error(format, *args)
+
         def parse_request(self) -> bool:
             parsed = super().parse_request()
             # Headers read: the body's reads, and the answer's writes, have the idle timeout only.

@@ -1053,3 +1053,46 @@ def test_web_api_a_chunked_body_over_the_limit_is_413_not_invalid_json(make_app)
                            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
                            environ_overrides={"wsgi.input_terminated": True})  # as the server sets it for chunked
     assert response.status_code == 413 and "Send fewer or shorter texts" in response.get_json()["error"]
+
+
+def test_web_a_large_upload_arrives_in_the_private_data_folder_not_the_system_temp_folder(make_app, tmp_path,
+                                                                                          monkeypatch):
+    """Reproduction: an upload over 500 KB was spooled by werkzeug to an unnamed file in $TMPDIR while it arrived
+    (seen as '/tmp/#2632017 (deleted)' holding the backlog's rows), though uploads are kept in --data-dir only."""
+    import tempfile
+
+    made = []
+    real = tempfile.TemporaryFile
+
+    def recording(*args, **kwargs):
+        made.append(kwargs.get("dir"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", recording)
+    app = make_app()
+    client = app.test_client()
+    small = write_csv(tmp_path / "small.csv", _backlog_rows(5))
+    large = write_csv(tmp_path / "large.csv", [{"reference": f"R{i}", "text": "bins not collected on the estate " * 4}
+                                               for i in range(5000)])
+    assert large.stat().st_size > 600 * 1024
+    assert _upload(client, small).status_code == 303 and made == []  # a small upload stays in memory
+    assert _upload(client, large).status_code == 303
+    assert made and all(str(folder) == str(app.extensions["tension"].jobs.data_dir) for folder in made)
+
+
+def test_web_server_log_holds_no_request_line_that_did_not_parse_and_no_query(live_server, caplog):
+    """Reproduction: a request line that is not HTTP ('Mrs X said the asylum seekers') was logged as sent, twice
+    ("code 400, message Bad request version ('seekers')" and the line itself); a query string
+    (GET /?text=...) was logged whole."""
+    caplog.set_level("INFO")
+    with _connect(live_server) as connection:
+        connection.sendall(f"{SECRET} said the asylum seekers\r\n\r\n".encode())
+        _closed_within(connection, 2)
+    with _connect(live_server) as connection:
+        connection.sendall(f"GET /?text={SECRET.replace(' ', '+')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Connection: close\r\n\r\n".encode())
+        _closed_within(connection, 2)
+    time.sleep(0.2)  # the handler threads finish
+    words = [word for word in SECRET.split() if len(word) > 3]
+    assert not any(word in caplog.text for word in words + ["seekers"]), caplog.text
+    assert "(a request line that is not HTTP, not shown)" in caplog.text and '"GET /?... HTTP/1.1"' in caplog.text
