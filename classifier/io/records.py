@@ -79,6 +79,23 @@ class LabelledData:
 #: Words of a labels cell quoted back in an error ("Race Hate", a typo with a fix); a longer cell is report text
 #: that slipped into the column (`quotable`).
 LABEL_WORDS_QUOTED = 3
+#: Words that label names are made of. A cell that is not a valid label name is quoted back (with a fix) only when
+#: it is made of these: "said Mrs Zorbalinski", "Zorbalinski" or "reg AB12CDE" pushed into the column by a stray
+#: comma are report text, and stay out of the message.
+_LABEL_WORDS = frozenset("""
+    abuse anti antisemitism antisemitic asb asylum community crime disinformation disorder extremism far gaza hate
+    hatred immigration israel israel_palestine islamophobia islamophobic jewish label labels migrant migrants
+    migration misinformation muslim none other palestine political protest race race_hate racial racism racist
+    religion religious religious_hate right semitic semitism tension
+""".split())
+
+
+def _label_like(name: str) -> bool:
+    """Whether ``name`` (not a valid label name) reads as a mistyped label rather than report text."""
+    if not quotable(name, LABEL_WORDS_QUOTED) or "@" in name or any(char.isdigit() for char in name):
+        return False
+    words = [word for word in re.split(r"[\s,|/+&_.-]+", name.lower()) if word]
+    return bool(words) and all(word in _LABEL_WORDS for word in words)
 
 
 def parse_labels(cell: str, where: str) -> tuple[str, ...]:
@@ -89,7 +106,7 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
         if not name:
             continue
         if not LABEL_NAME.match(name):
-            if not quotable(name, LABEL_WORDS_QUOTED):  # report text, not a label
+            if not _label_like(name):  # report text, not a label
                 raise DataError(
                     f"{where}: the labels cell holds {len(name)} characters that are not a label name (not shown: "
                     "it reads like report text). Is a comma in the report not inside quotes, pushing text into "

@@ -1024,7 +1024,7 @@ class TableReader:
             for key, value in record.items():
                 if _holds_lone_surrogate(key) or _holds_lone_surrogate(value):
                     raise DataError(
-                        f"{where}: the value of {_safe_key(key)} holds half of a UTF-16 surrogate pair (an "
+                        f"{where}: the value of the key {_safe_key(key)} holds half of a UTF-16 surrogate pair (an "
                         "escape such as \\ud83d without its partner), which is not text: the program that "
                         "wrote the file cut a character in two. Remove that escape or complete the pair."
                     )
@@ -1269,7 +1269,11 @@ def _holds_lone_surrogate(value: Any) -> bool:
 
 
 def _safe_key(key: str) -> str:
-    return repr(key.encode("utf-8", "backslashreplace").decode("utf-8"))
+    """A JSON key as an error quotes it: as written when it reads like a column name, else only its length (a
+    file that uses report text as keys must not have it printed)."""
+    if _reads_like_a_header(key) and quotable(key, 3):
+        return repr(key.encode("utf-8", "backslashreplace").decode("utf-8"))
+    return f"({len(key)} characters, not shown: it does not read like a column name)"
 
 
 def read_rows(path: str | os.PathLike[str], *, sheet: str | None = None) -> list[dict[str, str]]:

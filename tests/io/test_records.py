@@ -194,3 +194,15 @@ def test_records_a_workbook_whose_labelled_sheet_is_not_the_first_says_which_she
                                         r"Labelled files are read from their first sheet"):
         read_labelled(path)
     assert read_labelled(path, sheet="data").texts == ["a report about the hotel"]
+
+
+@pytest.mark.parametrize("cell", ["said Mrs Zorbalinski", "reg AB12CDE", "jo.bloggs@example.com", "Zorbalinski",
+                                  "07700 900123"])
+def test_records_a_short_piece_of_report_text_in_the_labels_column_is_not_quoted_either(cell):
+    """Reproduction: an unquoted comma pushed 'said Mrs Zorbalinski' (or a registration, an e-mail address, a
+    phone number) into the labels column, and `tension validate` printed it: cells of up to 3 words were quoted."""
+    with pytest.raises(DataError, match="not shown") as caught:
+        parse_labels(cell, "f.csv row 2")
+    assert cell not in str(caught.value) and cell.lower() not in str(caught.value)
+    with pytest.raises(DataError, match="label 'Race-Hate' is not a valid label name.*'race_hate'"):
+        parse_labels("Race-Hate", "f.csv row 2")

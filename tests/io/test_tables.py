@@ -699,3 +699,15 @@ def test_tables_excel_escapes_in_workbook_strings_are_read_as_their_characters(t
             data = data.replace(b"MARKER1", b"mosque_x000D_\nattacked").replace(b"MARKER2", b"literal _x005F_x000D_")
             target.writestr(name, data)
     assert [row["text"] for row in read_rows(path)] == ["mosque\r\nattacked", "literal _x000D_"]
+
+
+def test_tables_a_jsonl_key_that_reads_like_report_text_is_not_quoted(tmp_path):
+    """Reproduction: a JSON Lines object with a long key twice ('Mrs Zorbalinski of 14 Heron Way phoned 07700
+    900123 about abuse') had the key printed in the error."""
+    key = "Mrs Zorbalinski of 14 Heron Way phoned about abuse"
+    path = tmp_path / "dup.jsonl"
+    path.write_text(json.dumps({"text": "a report"}) + "\n" + f'{{"{key}": 1, "{key}": 2, "text": "x"}}\n',
+                    encoding="utf-8")
+    with pytest.raises(DataError, match=r"the key \(50 characters, not shown") as caught:
+        read_rows(path)
+    assert "Zorbalinski" not in str(caught.value)

@@ -354,7 +354,7 @@ def test_tables_jsonl_lone_surrogate_names_the_line_and_key(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text('{"text": "fine \\ud83d\\ude00"}\n{"text": "cut \\ud800 off", "id": 2}\n', encoding="utf-8")
 
-    with pytest.raises(DataError, match=r"x.jsonl line 2: the value of 'text' holds half of a UTF-16 surrogate"):
+    with pytest.raises(DataError, match=r"x.jsonl line 2: the value of the key 'text' holds half of a UTF-16"):
         read_rows(path)
 
 

@@ -152,7 +152,7 @@ def test_batch_jsonl_lone_surrogate_is_a_data_error_naming_the_line(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text('{"text": "fine"}\n{"text": "cut \\ud800 off"}\n', encoding="utf-8")
 
-    with pytest.raises(DataError, match="in.jsonl line 2: the value of 'text'"):
+    with pytest.raises(DataError, match="in.jsonl line 2: the value of the key 'text'"):
         label_file(source, tmp_path / "out.csv", model=FakeModel())
     assert not (tmp_path / "out.csv").exists() and _leftovers(tmp_path) == []
 
