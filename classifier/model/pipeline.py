@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
@@ -116,6 +117,18 @@ class PassagePipeline(Pipeline):
     def predict(self, X, **params):
         """Indicator matrix of the labels whose probability reaches their threshold."""
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    def decision_function(self, X, **params):
+        """Log-odds of :meth:`predict_proba`: what scikit-learn's scorers (``roc_auc``, ``average_precision``)
+        rank by, with the passages and the second stage taken into account as in :meth:`predict`."""
+        proba = np.clip(self.predict_proba(X), 1e-12, 1 - 1e-12)
+        return np.log(proba) - np.log1p(-proba)
+
+    def score(self, X, y, sample_weight=None, **params):
+        """Exact-match accuracy of :meth:`predict` (scikit-learn's ``score`` of a multi-label classifier)."""
+        from sklearn.metrics import accuracy_score
+
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     def _cuts_passages_at(self, name) -> bool:
         """True at the step whose input is the preprocessed text that passages are cut from: the features step

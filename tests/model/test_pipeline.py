@@ -83,3 +83,24 @@ def test_pipeline_counted_token_by_token_fits_and_predicts_as_a_plain_feature_un
     assert (X != X_plain).nnz == 0 and (X_passages != X_passages_plain).nnz == 0
     np.testing.assert_array_equal(owner, owner_plain)
     assert pipeline_features(build_pipeline(["a"], passages=False).fit(texts, Y[:, 0]), processed)[1] is None
+
+
+def test_pipeline_score_and_scorers_see_what_predict_sees(trained):
+    """Reproduction: pipe.score(X, Y) gave 0.8106 against accuracy_score(Y, pipe.predict(X)) 0.8471, and the
+    roc_auc scorer ranked by the classifier's whole-text decision values: scikit-learn's Pipeline.score and
+    decision_function skipped the passages and the second stage, so cross_val_score and GridSearchCV with the
+    default or a ranking scorer measured another model than the one that predicts."""
+    from sklearn.metrics import accuracy_score, get_scorer, roc_auc_score
+
+    from classifier.io.records import read_labelled
+    from tests.helpers import CORPUS
+
+    pipeline = trained.model.pipeline
+    data = read_labelled(CORPUS).only_split("test")
+    texts = data.texts[:400]
+    Y = np.asarray(data.indicator(trained.model.labels))[:400]
+    assert pipeline.score(texts, Y) == accuracy_score(Y, pipeline.predict(texts))
+    proba = pipeline.predict_proba(texts)
+    assert np.array_equal(np.argsort(pipeline.decision_function(texts), axis=0, kind="stable"),
+                          np.argsort(proba, axis=0, kind="stable"))
+    assert get_scorer("roc_auc")(pipeline, texts, Y) == pytest.approx(roc_auc_score(Y, proba), abs=1e-9)
