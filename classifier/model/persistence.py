@@ -771,7 +771,13 @@ def _check_versions(saved: dict, model_dir: Path) -> None:
 
     for library in ("scikit-learn", "spacy"):
         was, now = saved.get(library), version(library)  # the installed package's, without importing it
-        if was is None or _minor(was) != _minor(now):
+        if not isinstance(was, str) or not was:
+            raise ModelError(
+                f"'{model_dir}/{METADATA_FILE}' does not say which {library} version saved the model (its "
+                f"'versions' holds {was!r} for it): the model cannot be checked against {library} {now}. Restore "
+                f"the folder's {METADATA_FILE}, or retrain the model."
+            )
+        if _minor(was) != _minor(now):
             raise ModelError(
                 f"'{model_dir}' was saved with {library} {was}, but {now} is installed; models do not load "
                 f"across {library} minor versions. Install {library}=={was} or retrain the model."

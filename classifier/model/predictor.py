@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import asdict, dataclass, field
+from numbers import Integral
 
 import numpy as np
 
@@ -142,8 +143,9 @@ class TensionModel:
         _check_max_chars(max_chars)
         if not isinstance(explain, bool | np.bool_):
             raise ConfigError(f"'explain' must be True or False. Got {explain!r}.")
-        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
+        if not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1:
             raise ConfigError(f"'top_k' must be a positive int (reasons per label). Got {top_k!r}.")
+        top_k = int(top_k)
         items = _text_list(texts, "predict")
         statuses = [_status_of(item, max_chars) for item in items]
         if on_invalid == "raise":
@@ -389,13 +391,14 @@ def predict(texts, model=None, **kwargs):
 
 
 def _check_max_chars(max_chars) -> None:
-    if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
+    if max_chars is not None and (not isinstance(max_chars, Integral) or isinstance(max_chars, bool)
+                                  or max_chars < 1):
         raise ConfigError(f"'max_chars' must be a positive int or None. Got {max_chars!r}.")
 
 
 def _text_list(texts, caller: str) -> list:
     """`texts` as a list, or a `DataError` for what is not a sequence of texts (a string, a mapping, a set)."""
-    if isinstance(texts, str):
+    if isinstance(texts, str) or getattr(texts, "ndim", None) == 0:  # a string, or a 0-d numpy array of one
         raise DataError(f"{caller}() expects a list of texts, got a single string. Wrap it: {caller}([text]).")
     if isinstance(texts, Set):
         raise DataError(f"{caller}() expects a list of texts in order, got a {type(texts).__name__}, which has no "

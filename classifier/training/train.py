@@ -235,10 +235,13 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     """
     from classifier.evaluation.metrics import hard_negative_check, label_metrics, review_flag_check
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
+    from classifier.model.limits import checked_review_band
     from classifier.model.persistence import check_model_out, library_versions, save_model
     from classifier.model.predictor import TensionModel, near_thresholds
     from classifier.model.provenance import TrainingRows
     from classifier.reports.model_card import render_model_card
+
+    review_band = checked_review_band(review_band)  # before the long fit, not after it
 
     started = time.perf_counter()
     usable_cpus()  # a bad $TENSION_JOBS fails here, not after the preprocessing

@@ -66,6 +66,18 @@ def test_persistence_incompatible_versions_refused(model_copy):
         load_model(model_copy)
 
 
+@pytest.mark.parametrize("saved", [3, None, ""])
+def test_persistence_a_version_that_is_not_a_version_string_is_named(model_copy, saved):
+    """Reproduction: "versions": {"spacy": 3} in metadata.json ended in AttributeError ('int' object has no
+    attribute 'split'); a missing version said "Install spacy==None"."""
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    meta["versions"]["spacy"] = saved
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=r"does not say which spacy version saved the model .*Restore") as caught:
+        load_model(model_copy)
+    assert "==None" not in str(caught.value)
+
+
 def test_persistence_broken_metadata(model_copy):
     (model_copy / METADATA_FILE).write_text("{not json")
     with pytest.raises(ModelError, match="not valid JSON"):

@@ -329,3 +329,19 @@ def test_model_text_of_characters_the_preprocessing_drops_is_empty(model, text):
     with pytest.raises(DataError, match="only whitespace or invisible characters"):
         model.predict([text])
     assert model.predict([text], on_invalid="flag")[0].status == STATUS_EMPTY
+
+
+def test_model_options_take_numpy_numbers_and_a_0_d_array_is_a_single_string(model, trained):
+    """Reproduction: predict(texts, top_k=np.int64(3)) was refused ("must be a positive int... Got np.int64(3)"),
+    as were max_chars=np.int64(...) and load_model(..., review_band=np.float32(0.2)); predict(np.array('text'))
+    ended in a raw TypeError."""
+    import numpy as np
+
+    from classifier import load_model
+
+    model_dir = trained.model_dir
+    texts = ["Graffiti on the mosque wall telling Muslims to go home.", "The bins were not collected."]
+    assert model.predict(texts, top_k=np.int64(3), max_chars=np.int64(5000)) == model.predict(texts, top_k=3)
+    assert load_model(model_dir, review_band=np.float32(0.25)).review_band == pytest.approx(0.25)
+    with pytest.raises(DataError, match=r"got a single string\. Wrap it"):
+        model.predict(np.array("a report about the bins"))
