@@ -57,6 +57,7 @@ __all__ = [
     "ReadLimits",
     "TableReader",
     "cell_to_str",
+    "column_name_shown",
     "describe_columns",
     "find_column",
     "guard_formula",
@@ -1322,6 +1323,13 @@ def _reads_like_a_header(column: str) -> bool:
     return all(not word or word in _HEADER_WORDS for word in letters)
 
 
+def column_name_shown(column: str) -> bool:
+    """Whether a message may quote a column's name: not long, not of several words not all usual in column names
+    (the first row of a file without a header is a report), no e-mail address or phone number."""
+    return (quotable(column, _NAME_WORDS_QUOTED) and _reads_like_a_header(column) and "@" not in column
+            and sum(char.isdigit() for char in column) < 5)
+
+
 def describe_columns(columns: Sequence[str]) -> str:
     """The columns of a file for an error message: each name quoted, except those that may be report text (long,
     of many words, or of several words not all usual in column names: the first row of a file without a header
@@ -1329,8 +1337,7 @@ def describe_columns(columns: Sequence[str]) -> str:
     when there are such."""
     shown, texts = [], 0
     for place, column in enumerate(columns, start=1):
-        if (not quotable(column, _NAME_WORDS_QUOTED) or not _reads_like_a_header(column) or "@" in column
-                or sum(char.isdigit() for char in column) >= 5):  # a report, an e-mail or a phone number
+        if not column_name_shown(column):  # a report, an e-mail or a phone number
             shown.append(f"column {place} (a name of {len(column)} characters, not shown)")
             texts += 1
         else:

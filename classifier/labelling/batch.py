@@ -73,6 +73,7 @@ from classifier.io.tables import (
     ReadLimits,
     TableReader,
     cell_to_str,
+    column_name_shown,
     find_column,
     table_format,
 )
@@ -165,6 +166,21 @@ class BatchSummary:
     header_changes: list[tuple[str, str]] = field(default_factory=list)
     #: XLSX output: cells whose control characters (which an .xlsx file cannot hold) were written as U+FFFD.
     control_character_cells: int = 0
+    #: When the text column was found by name: words per row of it and of the other input columns (text cells).
+    column_words: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def longer_text_column(self) -> str | None:
+        """Another input column whose text is much longer than the text column's (a short title or category
+        column found by name before the column that holds the reports), or None."""
+        ours = self.column_words.get(self.text_column)
+        if ours is None:
+            return None
+        other = max((column for column in self.column_words if column != self.text_column),
+                    key=self.column_words.get, default=None)
+        if other is None or self.column_words[other] < max(LONGER_TEXT_MIN_WORDS, LONGER_TEXT_FACTOR * ours):
+            return None
+        return other if column_name_shown(other) else None
 
     @property
     def rows_per_second(self) -> float:
@@ -227,10 +243,33 @@ class BatchSummary:
         if self.control_character_cells:
             lines.append(f"cells with control characters, which an .xlsx file cannot hold, written with \ufffd in "
                          f"their place: {self.control_character_cells} (write .csv or .jsonl to keep them)")
+        other = self.longer_text_column
+        if other is not None:
+            lines.append(
+                f"warning: the reports were read from column {self.text_column!r} ("
+                f"{self.column_words[self.text_column]:.0f} words a row on average), but column {other!r} holds "
+                f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again "
+                f"with --text-column {shell_quote(other)}"
+            )
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
             lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
         return "\n".join(lines)
+
+
+#: A column whose text averages at least this many words a row, and this many times the text column's, is named
+#: in a warning when the text column was found by name.
+LONGER_TEXT_MIN_WORDS = 8
+LONGER_TEXT_FACTOR = 3.0
+#: Input columns whose words are counted for that warning (the first ones of a wider sheet).
+MAX_COLUMNS_COUNTED = 50
+
+
+def shell_quote(name: str) -> str:
+    """A column name as typed in a shell command."""
+    import shlex
+
+    return shlex.quote(name)
 
 
 def default_output_path(input_path: str | os.PathLike[str]) -> Path:
@@ -386,8 +425,16 @@ def label_file(
         labelled = stack.enter_context(
             closing(_labelled_chunks(_counted_chunks(reader, chunk_size, expected), text_col, loaded, jobs, max_chars))
         )
+        # Found by name: count the words of every input column, to say if another holds the longer text.
+        counted = [] if text_column is not None else list(reader.columns[:MAX_COLUMNS_COUNTED])
+        words = dict.fromkeys(counted, 0)
         try:
             for rows, results in labelled:
+                for row in rows if counted else ():
+                    for column in counted:
+                        value = row[column]
+                        if isinstance(value, str):
+                            words[column] += len(value.split())
                 review_rows = []
                 for position, (row, cells) in enumerate(zip(rows, results, strict=True), start=summary.rows_in):
                     row.update(zip(added_names, cells, strict=True))
@@ -406,6 +453,7 @@ def label_file(
         except ClassifierError as error:
             raise type(error)(f"{error} Nothing was written to {output_path}.") from error
         summary.rows_out = writer.rows_written
+        summary.column_words = {column: count / max(1, summary.rows_in) for column, count in words.items()}
         summary.control_character_cells = writer.cells_with_control_characters
         summary.lines_read, summary.multiline_rows = reader.lines_read, reader.multiline_rows
         summary.longest_row_lines = reader.longest_row_lines

@@ -813,3 +813,20 @@ def test_batch_hidden_sheets_stay_hidden_and_the_first_visible_sheet_is_labelled
     assert summary.sheet == "Reports" and "sheet labelled: 'Reports'" in str(summary)
     states = {sheet.title: sheet.sheet_state for sheet in load_workbook(tmp_path / "out.xlsx").worksheets}
     assert states == {"Officers": "hidden", "Reports": "visible", "Notes": "veryHidden"}
+
+
+def test_batch_a_column_of_much_longer_text_than_the_text_column_found_by_name_is_named(tmp_path, model):
+    """Reproduction: a backlog with 'description' (a short title) and 'details' (the report) was labelled from
+    'description', found first by name: no label and no review flag on any row, and nothing said so."""
+    rows = [{"id": str(i), "description": title, "details": TEXTS[i % len(TEXTS)] + " " + TEXTS[(i + 1) % len(TEXTS)]}
+            for i, title in enumerate(["Hate incident", "ASB", "Leaflets", "Graffiti", "Noise"])]
+    source = write_csv(tmp_path / "split.csv", rows)
+    summary = label_file(source, tmp_path / "out.csv", model=model, jobs=1)
+    assert summary.text_column == "description" and summary.longer_text_column == "details"
+    assert "warning: the reports were read from column 'description'" in str(summary)
+    assert "label again with --text-column details" in str(summary)
+    given = label_file(source, tmp_path / "given.csv", model=model, jobs=1, text_column="details")
+    assert given.column_words == {} and "warning: the reports were read" not in str(given)
+    plain = label_file(write_csv(tmp_path / "plain.csv", [{"text": t, "note": "ok"} for t in TEXTS]),
+                       tmp_path / "plain_out.csv", model=model, jobs=1)
+    assert plain.longer_text_column is None and "warning: the reports were read" not in str(plain)
