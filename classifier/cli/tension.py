@@ -273,8 +273,11 @@ def evaluate_cli(
 @app.command("predict")
 @user_errors
 def predict_cli(
-    model: Annotated[Path, typer.Argument(help="Model folder or name ('default' for the default model).")],
+    model: Annotated[str, typer.Argument(help="Model folder or name ('default' for the default model); with "
+                                         "--model, the first text.")],
     texts: Annotated[list[str] | None, typer.Argument(help="One or more report texts.", show_default=False)] = None,
+    model_option: Annotated[str | None, typer.Option(
+        "--model", "-m", help="The model, as `tension label` takes it: then every argument is a text.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Print labels, scores, the review flag and the reasons for each text."""
@@ -282,6 +285,8 @@ def predict_cli(
     from classifier.model.limits import MAX_TEXT_CHARS
     from classifier.model.predictor import STATUS_TOO_LONG, load_model
 
+    if model_option is not None:
+        model, texts = model_option, [model, *(texts or [])]
     if not texts:
         raise ConfigError("tension predict takes a model, then one or more texts; got one argument only. Name the "
                           "model first: tension predict default \"REPORT TEXT\" "

@@ -1330,7 +1330,7 @@ def column_name_shown(column: str) -> bool:
             and sum(char.isdigit() for char in column) < 5)
 
 
-def describe_columns(columns: Sequence[str]) -> str:
+def describe_columns(columns: Sequence[str], *, header_hint: bool = True) -> str:
     """The columns of a file for an error message: each name quoted, except those that may be report text (long,
     of many words, or of several words not all usual in column names: the first row of a file without a header
     is a report), or that hold an e-mail address or a phone number, which are given by position; then a hint
@@ -1343,7 +1343,7 @@ def describe_columns(columns: Sequence[str]) -> str:
         else:
             shown.append(repr(column))
     hint = (" (a header that reads like a report: is the first row a report rather than a header? Add a header "
-            "row, e.g. text,labels)") if texts else ""
+            "row, e.g. text,labels)") if texts and header_hint else ""
     return (", ".join(shown) or "(none)") + hint
 
 
@@ -1417,7 +1417,6 @@ def find_column(
         No such column; the message lists the columns that exist and the option to pass.
     """
     option = f"--{purpose.replace('_', '-')}-column"
-    available = describe_columns(columns)
 
     def header_hint() -> str:
         """Where the header is, when a row below the first holds the column's name."""
@@ -1442,6 +1441,7 @@ def find_column(
         found = lookup(given)
         if found is None:
             hint = header_hint()
+            available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
             raise DataError(
                 f"expected a {purpose} column named {given!r}, found only columns {available}"
                 + (f".{hint}" if hint else f"; pass one of those with {option}.")
@@ -1453,6 +1453,7 @@ def find_column(
             return found
     looked_for = ", ".join(repr(candidate) for candidate in candidates)
     hint = header_hint()
+    available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
     raise DataError(
         f"expected a {purpose} column (looked for {looked_for}), found only columns {available}"
         + (f".{hint}" if hint else f"; name the one to use with {option} NAME.{_separator_hint(columns)}")

@@ -668,8 +668,11 @@ def _label_texts(model: Any, texts: list[str], max_chars: int) -> list[tuple[Any
 def _review_reason(prediction: Any, thresholds: dict[str, float]) -> str:
     """Why a row needs review, in plain words ("" when it does not)."""
     from classifier.model.label_names import review_reason
-    from classifier.model.predictor import STATUS_OK
+    from classifier.model.predictor import STATUS_OK, STATUS_TOO_LONG
 
+    if prediction.status == STATUS_TOO_LONG:  # a pasted document or an e-mail chain: say what can be done
+        return (f"Not classified: {prediction.status}. Read it in full, or label the file again with a larger "
+                "--max-chars.")
     if prediction.status != STATUS_OK:
         return f"Not classified: {prediction.status}."
     if not prediction.needs_review:

@@ -106,7 +106,13 @@ class _BareDomainPattern(_LinearPattern):
     is linear in the text."""
 
     TOP_LEVEL = frozenset({"com", "org", "net", "uk", "io", "info", "biz", "ly", "co", "me", "app", "xyz", "tv",
-                           "ie", "eu", "gl"})
+                           "ie", "eu", "gl", "pl", "de", "ru", "ee", "gg", "fr", "es", "nl", "pk", "tk", "cc", "ai",
+                           "ng", "ca", "au", "lt", "ro", "ua", "tr", "ir", "ps", "il", "to", "so", "link",
+                           "site", "online", "news", "ch", "at", "se", "dk", "no", "pt", "gr", "hu", "cz", "sk", "bg",
+                           "in", "it", "be", "us"})
+    #: Top-level domains that are also words ("came.in", "is.it", "to.be"): an address only with a path after it
+    #: ("youtu.be/x", "vk.ru" needs none).
+    NEEDS_PATH = frozenset({"in", "it", "be", "us", "to", "so", "at", "no"})
     _run = re.compile(r"(?<![\w-])[\w-]+(?:\.[\w-]+)+(?:/[^\s'\"]*)?")
     #: What every match holds: a dot and a top-level domain (any case), for :func:`_may_hold`'s quick scan.
     quick = re.compile(r"\.(?:" + "|".join(sorted(TOP_LEVEL)) + r")\b", re.IGNORECASE)
@@ -114,8 +120,10 @@ class _BareDomainPattern(_LinearPattern):
     def finditer(self, text: str):
         """The matches in ``text``, left to right (``re.Match`` objects)."""
         for match in self._run.finditer(text):
-            last = match.group().split("/", 1)[0].rsplit(".", 1)[1]
-            if (last.islower() or last.isupper()) and last.lower() in self.TOP_LEVEL:
+            host, slash, _ = match.group().partition("/")
+            last = host.rsplit(".", 1)[1]
+            if (last.islower() or last.isupper()) and last.lower() in self.TOP_LEVEL and (
+                    slash or last.lower() not in self.NEEDS_PATH):
                 yield match
 
 
@@ -136,8 +144,10 @@ _PII_PATTERNS = (
                 re.IGNORECASE), HANDLE_TOKEN),
     (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?(?:\s*|-)\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
-    # A vehicle registration of the current UK format ("AB12 CDE"): it leads to its keeper.
-    (re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b", re.IGNORECASE), NUMBER_TOKEN),
+    # A vehicle registration of the current UK format ("AB12 CDE", "AB12-CDE"): it leads to its keeper.
+    (re.compile(r"\b[A-Z]{2}\d{2}[\s-]?[A-Z]{3}\b", re.IGNORECASE), NUMBER_TOKEN),
+    # The one postcode of another form (Girobank's).
+    (re.compile(r"\bGIR\s?0AA\b", re.IGNORECASE), POSTCODE_TOKEN),
 )
 #: A token with this many digits or more is a number or an identifier (a date of birth, a crime reference, a
 #: National Insurance number): the number placeholder, never a term of the vocabulary.

@@ -175,6 +175,7 @@ class JobStore:
         self._lock = threading.Lock()
         self._waiting: queue.Queue[Job | None] = queue.Queue()
         self._closed = threading.Event()
+        self._every_sweep: list[Callable[[], None]] = []
         self._worker = threading.Thread(target=self._work, name="tension-backlog-worker", daemon=True)
         self._worker.start()
         interval = sweep_seconds if sweep_seconds is not None else min(60.0, max(0.5, keep_seconds / 4))
@@ -300,12 +301,22 @@ class JobStore:
             if job.cancel.is_set() or job.state == FAILED:
                 shutil.rmtree(job.folder, ignore_errors=True)  # a failed job keeps its message, not its files
 
+    def every_sweep(self, task: Callable[[], None]) -> None:
+        """Run ``task`` on the timer too, after each sweep of expired results (a task decides itself whether it
+        is due): work that must happen when no request arrives, such as deleting old report text."""
+        self._every_sweep.append(task)
+
     def _sweep_every(self, interval: float) -> None:
         while not self._closed.wait(interval):
             try:
                 self.prune()
             except Exception as error:  # noqa: BLE001 - the timer must survive, say, a folder gone missing
                 logger.warning("sweeping expired backlog results failed: %s", type(error).__name__)
+            for task in list(self._every_sweep):
+                try:
+                    task()
+                except Exception as error:  # noqa: BLE001 - the same: one failure must not stop the timer
+                    logger.warning("a timed task of the server failed: %s", type(error).__name__)
 
     def _delete_orphans(self) -> None:
         """Delete folders under the root that no job owns and that are older than `keep_seconds` (a job

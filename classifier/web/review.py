@@ -20,6 +20,7 @@ import csv
 import io
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -76,19 +77,22 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
     explain
         The one-report page's explanation of a text (its highlighted HTML and score rows).
     keep_days
-        Report text older than this is purged at start and then hourly.
+        Report text older than this is purged at start and then hourly, on a timer (no request needed).
     upload_dir
         A private folder for uploads while they are read.
     """
     last_purge = [0.0]
+    purging = threading.Lock()
 
     def purge_if_due() -> None:
-        if time.monotonic() - last_purge[0] >= _PURGE_EVERY_SECONDS:
-            last_purge[0] = time.monotonic()
-            purge(store, keep_days)
+        with purging:  # a request and the timer may both find it due
+            if time.monotonic() - last_purge[0] >= _PURGE_EVERY_SECONDS:
+                last_purge[0] = time.monotonic()
+                purge(store, keep_days)
 
     purge_if_due()
     app.before_request(purge_if_due)
+    state.jobs.every_sweep(purge_if_due)  # an idle server purges too: no request need arrive
 
     @app.context_processor
     def _review_globals() -> dict[str, Any]:

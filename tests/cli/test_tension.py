@@ -219,3 +219,13 @@ def test_cli_end_of_input_at_a_prompt_is_a_one_line_error(tmp_path, monkeypatch)
     assert result.exit_code == 1
     assert "error: aborted." in result.output and "Traceback" not in result.output
     assert not isinstance(result.exception, AttributeError)
+
+
+def test_cli_predict_takes_the_model_as_an_option_as_label_does(trained):
+    """Reproduction: `tension predict --model M "text"` failed with "No such option: --model" (label takes
+    --model; predict took the model as its first argument only)."""
+    texts = ["Graffiti on the mosque wall telling muslims to go home", "bins not collected"]
+    by_argument = runner.invoke(app, ["predict", str(trained.model_dir), *texts, "--json"])
+    by_option = runner.invoke(app, ["predict", "--model", str(trained.model_dir), *texts, "--json"])
+    assert by_argument.exit_code == by_option.exit_code == 0, by_option.output
+    assert json.loads(by_option.output) == json.loads(by_argument.output) and len(json.loads(by_option.output)) == 2

@@ -512,6 +512,13 @@ def test_tables_a_header_below_a_title_is_named_by_its_row(tmp_path: Path) -> No
         message = str(error.value)
         assert f"Row {row} looks like the header" in message and f"delete the {above} above it" in message
         assert "separated by" not in message and "Graffiti" not in message
+    # A title of several words reads like a report: the header below it is the one diagnosis given, not also "is the
+    # first row a report rather than a header? Add a header row", which contradicted it.
+    (tmp_path / "title.csv").write_text("Community tension log for the Greyfriars ward\nref,text\nA1,Bins\n",
+                                        encoding="utf-8")
+    with TableReader(tmp_path / "title.csv") as reader, pytest.raises(DataError) as error:
+        find_column(reader.columns, ["text"], path=reader.path)
+    assert "Row 2 looks like the header" in str(error.value) and "Add a header row" not in str(error.value)
     # A value that reads like a column name in a table whose first row is its header is not a header.
     (tmp_path / "kinds.csv").write_text("id,kind\n1,Summary\n", encoding="utf-8")
     with TableReader(tmp_path / "kinds.csv") as reader, pytest.raises(DataError) as error:

@@ -830,3 +830,13 @@ def test_batch_a_column_of_much_longer_text_than_the_text_column_found_by_name_i
     plain = label_file(write_csv(tmp_path / "plain.csv", [{"text": t, "note": "ok"} for t in TEXTS]),
                        tmp_path / "plain_out.csv", model=model, jobs=1)
     assert plain.longer_text_column is None and "warning: the reports were read" not in str(plain)
+
+
+def test_batch_a_text_too_long_says_what_can_be_done(tmp_path, model):
+    """Reproduction: an e-mail chain over the length limit got 'Not classified: text too long.' and no next step."""
+    source = write_csv(tmp_path / "long.csv", [{"text": TEXTS[0] * 20}, {"text": TEXTS[1]}])
+    label_file(source, tmp_path / "out.csv", model=model, jobs=1, max_chars=200)
+    rows = read_rows(tmp_path / "out.csv")
+    assert rows[0]["status"] == "text too long" and "label the file again with a larger --max-chars" in \
+        rows[0]["review_reason"]
+    assert rows[1]["status"] == "ok"

@@ -33,6 +33,14 @@ def pre():
         ("thanks @jo.bloggs for this", "bloggs", "xxhandle"),
         ("thanks .@jo_bloggs for this", "bloggs", "xxhandle"),
         ("donate at gofund.me/help-jo", "help", "xxurl"),
+        # Found in a model's vocabulary when two reports shared them (2026-12-03): other top-level domains, a
+        # registration written with a hyphen, Girobank's postcode.
+        ("photos at zorbalinski-family.pl/photos", "zorbalinski", "xxurl"),
+        ("his page vk.ru/zorbalinski", "zorbalinski", "xxurl"),
+        ("watch youtu.be/Zq3xWv9", "Zq3xWv9", "xxurl"),
+        ("all links at linktr.ee/zorba", "zorba", "xxurl"),
+        ("van reg AB12-CDE again", "CDE", "xxnum"),
+        ("sent to GIR 0AA", "0AA", "xxpostcode"),
     ],
 )
 def test_preprocess_masks_identifiers(text, hidden, token):
@@ -42,7 +50,8 @@ def test_preprocess_masks_identifiers(text, hidden, token):
 
 
 @pytest.mark.parametrize("text", ["e.g. 3.5 miles from St.Aldric's", "meet @ 10pm by the U.K. sign", "a.b.c",
-                                  "came home.Net result", "see you @home, @the park", "Smith & Co. ltd"])
+                                  "came home.Net result", "see you @home, @the park", "Smith & Co. ltd",
+                                  "they came.in late", "is.it true", "going to.be honest"])
 def test_preprocess_leaves_dotted_words_numbers_and_a_lone_at_sign(text):
     assert mask_identifiers(text) == text
 

@@ -4,6 +4,7 @@ pages, on a SQLite database in a temporary folder."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -414,3 +415,27 @@ def test_web_review_a_program_calls_the_api_with_an_accounts_token(app, people, 
     assert client.post("/api/predict", json={"texts": ["bins"]},
                        headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert revoke_tokens(store, "rex") == 0  # disabling the account revoked it
+
+
+def test_web_review_an_idle_server_purges_old_report_text_on_its_timer(model, store, tmp_path, monkeypatch):
+    """Reproduction: the server purged at start and then only when a request arrived an hour after the last purge:
+    a server nobody visited kept expired report text for as long as it ran."""
+    from datetime import datetime, timedelta
+
+    from classifier.review.queue import enqueue
+    from classifier.web import review as web_review
+    from tests.helpers import FakePrediction
+
+    monkeypatch.setattr(web_review, "_PURGE_EVERY_SECONDS", 0.2)
+    app = create_app(model, data_dir=tmp_path / "serve", review_store=store, keep_results_minutes=1 / 60)
+    try:
+        old = datetime.now() - timedelta(days=400)
+        enqueue(store, ["an old report about the bins"], [FakePrediction({"immigration": 0.1})], name="old",
+                model_name="m", thresholds={"immigration": 0.5}, now=old)
+        assert progress(store)["purged"] == 0
+        deadline = time.monotonic() + 10
+        while progress(store)["purged"] == 0 and time.monotonic() < deadline:  # no request meanwhile
+            time.sleep(0.1)
+        assert progress(store)["purged"] == 1
+    finally:
+        app.extensions["tension"].jobs.close()
