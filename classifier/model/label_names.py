@@ -70,7 +70,8 @@ def similar_label_pairs(labels: Iterable[str]) -> list[tuple[str, str]]:
 
 #: Why a report whose words the model mostly does not know needs review (`Prediction.unfamiliar`).
 UNFAMILIAR_REASON = ("Few of its words are known to the model: it may be in another language, hold only emoji or "
-                     "symbols, or use words the training reports never use, so its scores mean little")
+                     "symbols, use words the training reports never use, or only point to an attachment or a link "
+                     "the model cannot open, so its scores mean little")
 
 
 def review_reason(review_labels: Iterable[str], scores: Mapping[str, float], thresholds: Mapping[str, float],

@@ -328,14 +328,40 @@ def word_vocabulary(pipeline) -> dict | None:
 NOT_WORDS = frozenset(token for token in PLACEHOLDERS if not token.startswith(SLUR_TOKEN_PREFIX))
 
 
+#: Lemmas of a report that only points elsewhere ("Please see attached photo.", "see link", "<Media omitted>",
+#: "Voice note"): the report is in the attachment or link, which the model cannot open.
+POINTER_WORDS = frozenset("""
+    attach attachment photo pic picture image img screenshot screengrab video clip link file document doc pdf
+    media omit voice note audio recording message msg gif sticker
+""".split())
+#: Words that may stand beside them in such a report.
+_POINTER_FILLER = frozenset("""
+    please pls pl plz see here there attach the a an this that these those be is are of in on for from my our
+    below above it its as per and with sent send i we have has re fw fwd thanks thank you
+""".split())
+
+
+def points_elsewhere(tokens) -> bool:
+    """Whether preprocessed ``tokens`` are only a pointer to an attachment or a link (and filler words).
+
+    >>> points_elsewhere("please see attach photo".split()), points_elsewhere("see link xxurl".split())
+    (True, True)
+    >>> points_elsewhere("photo of the graffito attach".split())
+    False
+    """
+    words = [token for token in tokens if any(char.isalpha() for char in token)]
+    return (bool(words) and any(word in POINTER_WORDS for word in words)
+            and all(word in POINTER_WORDS or word in _POINTER_FILLER or word in NOT_WORDS for word in words))
+
+
 def unfamiliar_texts(processed, vocabulary, min_share=MIN_KNOWN_WORD_SHARE) -> np.ndarray:
     """Per preprocessed text, whether fewer than ``min_share`` of its tokens are in ``vocabulary``, or it has no
-    word at all (only emoji, punctuation, numbers or links: no token of two letters or more but placeholders);
-    never without a vocabulary.
+    word at all (only emoji, punctuation, numbers or links: no token of two letters or more but placeholders), or
+    it only points to an attachment or a link (:func:`points_elsewhere`); never without a vocabulary.
 
-    >>> unfamiliar_texts(["the bin be late", "wir brennen die moschee", "xxnum xxnum"],
-    ...                  {"the": 0, "bin": 1, "be": 2, "die": 3, "xxnum": 4})
-    array([False,  True,  True])
+    >>> unfamiliar_texts(["the bin be late", "wir brennen die moschee", "xxnum xxnum", "see attach"],
+    ...                  {"the": 0, "bin": 1, "be": 2, "die": 3, "xxnum": 4, "see": 5, "attach": 6})
+    array([False,  True,  True,  True])
     """
     out = np.zeros(len(processed), dtype=bool)
     if vocabulary is None:
@@ -343,7 +369,8 @@ def unfamiliar_texts(processed, vocabulary, min_share=MIN_KNOWN_WORD_SHARE) -> n
     for i, text in enumerate(processed):
         tokens = text.split()
         has_word = any(token not in NOT_WORDS and sum(char.isalpha() for char in token) >= 2 for token in tokens)
-        out[i] = not has_word or sum(token in vocabulary for token in tokens) < min_share * len(tokens)
+        out[i] = (not has_word or sum(token in vocabulary for token in tokens) < min_share * len(tokens)
+                  or points_elsewhere(tokens))
     return out
 
 

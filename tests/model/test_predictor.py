@@ -345,3 +345,17 @@ def test_model_options_take_numpy_numbers_and_a_0_d_array_is_a_single_string(mod
     assert load_model(model_dir, review_band=np.float32(0.25)).review_band == pytest.approx(0.25)
     with pytest.raises(DataError, match=r"got a single string\. Wrap it"):
         model.predict(np.array("a report about the bins"))
+
+
+@pytest.mark.parametrize("text", ["Please see attached photo.", "see attached", "see link https://example.org/x",
+                                  "<Media omitted>", "[Video]", "Voice note", "[cid:image001.png@01D9A1B2.3C4D5E60]"])
+def test_model_a_report_that_only_points_to_an_attachment_or_link_needs_review(model, text):
+    """Reproduction: 'Please see attached photo.', 'see link ...', '<Media omitted>' or an Outlook body that is
+    only a pasted screenshot got no label and no review flag: the report is in what the model cannot open."""
+    from classifier.model.label_names import UNFAMILIAR_REASON
+
+    [prediction] = model.predict([text])
+    assert prediction.needs_review and prediction.unfamiliar
+    assert "only point to an attachment or a link" in UNFAMILIAR_REASON
+    assert not model.predict(["Photo attached of the graffiti on the mosque wall telling Muslims to go home."])[0] \
+        .unfamiliar
