@@ -46,6 +46,10 @@ PLACEHOLDER_NAMES = {
 }
 _SPACES = re.compile(r"\s+")
 _EDGES = re.compile(r"^\W+|\W+$")
+#: Tokens that are numbers with a letter or two: a house number ("no.4", "4a"), a time ("8.30am", "10pm"), an
+#: ordinal ("3rd"). Never reasons; "5g" (a subject of rumours) is a word.
+_NUMBER_LIKE = re.compile(r"(?:no\.?\d+[a-z]?|\d{1,2}[.:]\d{2}(?:am|pm)?|\d{1,2}(?:am|pm)|\d+(?:st|nd|rd|th)|\d+[a-z])")
+_NUMBER_WORDS = frozenset({"3g", "4g", "5g"})
 
 
 class Reason(NamedTuple):
@@ -83,6 +87,8 @@ def is_informative(term: str) -> bool:
     (True, False, False)
     >>> is_informative("xxslurrace"), is_informative("go back")
     (True, True)
+    >>> is_informative("no.4"), is_informative("8.30am"), is_informative("5g"), is_informative("covid-19")
+    (False, False, True, True)
     """
     return term in TELLING_PHRASES or any(_is_content(token) for token in term.split())
 
@@ -94,6 +100,8 @@ def _is_content(token: str) -> bool:
     if token in PLACEHOLDERS or token.startswith(SLUR_TOKEN_PREFIX):
         return False
     core = _EDGES.sub("", token)  # "a." is "a"
+    if _NUMBER_LIKE.fullmatch(core) and core not in _NUMBER_WORDS:
+        return False
     return len(core) > 1 and any(char.isalpha() for char in core) and core not in _stop_words()
 
 

@@ -109,3 +109,13 @@ def test_reasons_on_the_corpus_are_words_of_the_report(model):
                 telling = " ".join(word.strip(".,;:!?'\"()") for word in words) in TELLING_PHRASES
                 assert any(word.strip(".,;:!?'\"()") not in stop_words for word in words) or plain != reason or telling
     assert shown > 300
+
+
+def test_reasons_house_numbers_and_times_are_no_reasons():
+    """Reproduction: 'no.4', 'no.9' and '8.30am' were shown as reasons ("numbers ... never a reason")."""
+    text = 'The family at no.4 were told "go home p*kis" at 8.30am by a man'
+    pre = SpacyPreprocessor().fit(["x"])
+    [processed], [spans] = pre.transform_with_spans([text])
+    words = ReportWords(text, processed, spans)
+    assert words.reason("no.4") is None and words.reason("8.30am") is None and words.reason("family").text == "family"
+    assert is_informative("5g mast") and is_informative("covid-19")
