@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 
 from classifier.review.sessions import is_revoked, revoke_session
 from classifier.review.store import ReviewStore
@@ -39,6 +39,8 @@ _REVIEW_PREFIXES = ("review", "admin", "logout")
 _ADMIN_PREFIX = "admin"
 #: POST endpoints that take JSON, not a form.
 _CSRF_EXEMPT = frozenset({"api_predict"})
+#: Endpoints of forms whose own address is also the page that shows the form (a GET of the same path).
+_FORM_PAGES = frozenset({"review_decide", "review_add", "report", "backlog", "login"})
 
 
 def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> None:
@@ -89,6 +91,8 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
                 return (jsonify(error="This server has accounts: send an account's token as 'Authorization: Bearer "
                                       "<token>' (an admin makes one with `tension users token NAME`), or log in on "
                                       "the page first.", status=401), 401, {"WWW-Authenticate": "Bearer"})
+            if request.method == "POST":  # a decision sent after the session ended: say it was not saved
+                flash("Your session had ended, so what you sent was not saved. Log in, then do it again.", "error")
             return redirect(url_for("login", next=request.full_path.rstrip("?")), code=303)
         if endpoint.startswith(_ADMIN_PREFIX) and not g.user.is_admin:
             abort(403, description="Only an admin may use this page. Ask an admin to do it.")
@@ -101,9 +105,27 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
         given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
         expected = session.get("csrf", "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-            abort(400, description="This form has expired or did not come from this page (its security token is "
-                                   "missing or wrong). Reload the page and send the form again.")
+            if request.path.startswith("/api/"):
+                abort(400, description="This request's security token is missing or wrong (send the page's "
+                                       "X-CSRF-Token, or use an API token).")
+            # Reloading would send the stale token again: link to the page the form came from instead.
+            back = _same_site_referrer() or (request.path if request.endpoint in _FORM_PAGES else url_for("report"))
+            return render_template(
+                "error.html", code=400, title="This form has expired",
+                message="This form has expired or did not come from this page (its security token is missing or "
+                        "wrong), so nothing was saved. Open the page again and send the form from there.",
+                back=back), 400
         return None
+
+    def _same_site_referrer() -> str | None:
+        """The page the form was sent from, when it is a page of this site (its path and query), else None."""
+        referrer = request.referrer
+        if not referrer:
+            return None
+        parts = urlsplit(referrer)
+        if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+            return None
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
     @app.route("/login", methods=["GET", "POST"])
     def login():

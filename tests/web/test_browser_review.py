@@ -96,3 +96,37 @@ def test_web_browser_review_five_by_keyboard_correct_one_and_export(served, mode
     assert len(data) == 5 and sorted(data.texts) == sorted(REPORTS[i - 1] for i in reviewed)
     exported = dict(zip(data.texts, data.labels, strict=True))
     assert set(exported[REPORTS[corrected - 1]]) == suggested ^ {first_label}
+
+
+def test_web_browser_enter_on_a_focused_button_does_what_it_says_and_shortcuts_can_be_turned_off(served):
+    """Reproduction: Enter on a focused Skip or Flag button, or on the 'change your last decision' link, recorded
+    'Accept' (the page turned every Enter into Accept); the single-key shortcuts could not be turned off."""
+    base_url, store = served
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_context().new_page()
+        page.set_default_timeout(20_000)
+        try:
+            page.goto(base_url + "/review")
+            page.fill("#name", "ada")
+            page.fill("#password", "admin's long password")
+            page.click("#login-form button[type=submit]")
+            page.wait_for_selector("#queue-empty")
+            page.goto(base_url + "/review/add")
+            page.fill("#text", "\n\n".join(REPORTS[:3]))
+            page.click("#add-form button[type=submit]")
+            page.wait_for_selector("#item")
+            first = int(page.get_attribute("#item", "data-report"))
+            page.focus("#skip")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            second = int(page.get_attribute("#item", "data-report"))
+            page.uncheck("#shortcuts")  # off: keys do nothing, and the choice is remembered
+            page.locator("body").focus()
+            page.keyboard.press("f")
+            page.reload()
+            assert not page.is_checked("#shortcuts") and int(page.get_attribute("#item", "data-report")) == second
+        finally:
+            browser.close()
+    assert [d.action for d in decision_history(store, first)] == ["skip"]
+    assert decision_history(store, second) == []

@@ -439,3 +439,30 @@ def test_web_review_an_idle_server_purges_old_report_text_on_its_timer(model, st
         assert progress(store)["purged"] == 1
     finally:
         app.extensions["tension"].jobs.close()
+
+
+def test_web_review_a_decision_sent_after_the_session_ended_says_it_was_not_saved(app, people, store):
+    """Reproduction: a decision posted after the session had ended went to the login page with no message, and after
+    logging in nothing said the decision was lost."""
+    client = _login(app, "rex", people["rex"])
+    _queue(client)
+    item = int(re.search(r'data-report="(\d+)"', client.get("/review").get_data(as_text=True)).group(1))
+    token = _token(client, "/review")
+    client.post("/logout", data={"csrf_token": token})
+    sent = client.post(f"/review/{item}", data={"labels": ["race_hate"], "action": "save", "csrf_token": token})
+    assert sent.status_code == 303 and "/login" in sent.headers["Location"]
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Your session had ended, so what you sent was not saved" in page
+    assert decision_history(store, item) == []
+
+
+def test_web_review_a_form_whose_token_expired_links_back_to_its_page_instead_of_saying_reload(app, people):
+    """Reproduction: a decision whose form token had expired got 'Bad Request ... Reload the page and send the
+    form again' (reloading sends the stale token again) and links to other pages only."""
+    client = _login(app, "rex", people["rex"])
+    _queue(client)
+    page = client.post("/review/1", data={"action": "save", "csrf_token": "stale"},
+                       headers={"Referer": "http://localhost/review/1"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "<title>This form has expired" in html and "Reload" not in html
+    assert 'href="/review/1" id="back"' in html and "nothing was saved" in html
