@@ -275,7 +275,7 @@ def create_app(
             allowed = ", ".join(sorted(error.valid_methods))
             page = _error_page(405, error.name, f"This address takes {allowed} requests only.")
             return page[0], page[1], {**page[2], "Allow": allowed}
-        return _error_page(error.code or 500, error.name, message)
+        return _error_page(error.code or 500, _PLAIN_TITLES.get(error.code or 500, error.name), message)
 
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception):
@@ -411,6 +411,12 @@ def create_app(
 
 
 _RETRY_AFTER = {"Retry-After": "5"}
+
+
+#: Error page titles in plain words (the message below says what to do).
+_PLAIN_TITLES = {400: "Something in the request was wrong", 403: "Only an admin can open this page",
+                 404: "Page not found", 413: "The file or text is too large", 429: "Too many attempts: wait a moment",
+                 503: "The server is busy: try again in a moment"}
 
 
 def _error_page(code: int, title: str, message: str, *, close: bool = False):

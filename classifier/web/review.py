@@ -96,7 +96,8 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
 
     @app.context_processor
     def _review_globals() -> dict[str, Any]:
-        return {"keep_days": keep_days}
+        return {"keep_days": keep_days, "max_queue_rows": MAX_QUEUE_ROWS, "max_queue_chars": MAX_QUEUE_CHARS,
+                "text_column": request.form.get("text_column", "") if request.method == "POST" else ""}
 
     @app.get("/review")
     def review_queue():

@@ -466,3 +466,22 @@ def test_web_review_a_form_whose_token_expired_links_back_to_its_page_instead_of
     html = page.get_data(as_text=True)
     assert page.status_code == 400 and "<title>This form has expired" in html and "Reload" not in html
     assert 'href="/review/1" id="back"' in html and "nothing was saved" in html
+
+
+def test_web_review_pages_say_their_limits_and_errors_in_plain_words(app, people):
+    """Reproduction: 'Add reports' gave no size or count limits and forgot the text column typed after an error;
+    error pages were titled 'Not Found', 'Forbidden'; the admin table had an empty header and buttons all named
+    'Disable'."""
+    reviewer = _login(app, "rex", people["rex"])
+    page = reviewer.get("/review/add").get_data(as_text=True)
+    assert "5,000\n    reports and 5,000,000 characters at a time" in page and " MB" in page
+    again = reviewer.post("/review/add", data={"text": "", "text_column": "details",
+                                                "csrf_token": _token(reviewer, "/review/add")})
+    assert 'name="text_column" value="details"' in again.get_data(as_text=True)
+    missing = reviewer.get("/review/999999")
+    assert missing.status_code == 404 and "<title>Page not found" in missing.get_data(as_text=True)
+    forbidden = reviewer.get("/admin")
+    assert forbidden.status_code == 403
+    assert "<title>Only an admin can open this page" in forbidden.get_data(as_text=True)
+    admin = _login(app, "ada", people["ada"]).get("/admin").get_data(as_text=True)
+    assert 'aria-label="Disable rex"' in admin and '<span class="visually-hidden">Action</span>' in admin
