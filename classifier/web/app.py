@@ -251,8 +251,9 @@ def create_app(
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        # Only the review queue's page runs a script (its keys), our own file.
-        scripts = "; script-src 'self'" if g.get("allow_scripts") else ""
+        # Only a few pages run a script, our own file: the review queue's keys, the busy button, the backlog's
+        # progress (which asks this server how far the job is).
+        scripts = "; script-src 'self'; connect-src 'self'" if g.get("allow_scripts") else ""
         response.headers["Content-Security-Policy"] = _CONTENT_SECURITY_POLICY + scripts
         response.headers["X-Content-Type-Options"] = "nosniff"
         # Not "no-referrer": with it, browsers send "Origin: null" on our own form posts.
@@ -345,6 +346,7 @@ def create_app(
             form = {"text_column": job.text_column or "", "sheet": job.sheet or ""}
             return render_template("backlog.html", error=job.error, form=form), job.error_status
         if job.state != DONE:
+            g.allow_scripts = True  # progress.js: the counts update in place
             return render_template("backlog_progress.html", job=job, refresh_seconds=_refresh_seconds(job))
         return render_template("backlog_result.html", job=job, summary=job.summary, colours=state.colours())
 

@@ -591,7 +591,12 @@ def test_web_backlog_labels_in_the_background_with_progress_while_the_api_answer
     while (status := client.get(f"{job_url}/status").get_json())["state"] in ("queued", "running"):
         seen.append(status)
         page = client.get(job_url)
-        assert page.status_code == 200 and '<meta http-equiv="refresh"' in page.get_data(as_text=True)
+        html = page.get_data(as_text=True)
+        # It follows the job with progress.js (a reload every second restarted screen readers); without scripts,
+        # it reloads itself.
+        assert page.status_code == 200 and "progress.js" in html and "script-src 'self'" in page.headers.get(
+            "Content-Security-Policy", "")
+        assert '<noscript><meta http-equiv="refresh"' in html and f'data-status-url="{job_url}/status"' in html
         asked = time.monotonic()
         answer = client.post("/api/predict", json={"texts": [IMMIGRATION_TEXT]})
         assert answer.status_code == 200 and time.monotonic() - asked < 2.0  # not behind the whole file
