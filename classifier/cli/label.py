@@ -37,11 +37,12 @@ def register(app: typer.Typer, user_errors) -> None:
         ] = None,
         jobs: Annotated[
             int | None, typer.Option("--jobs", "-j", min=1, show_default=False,
-                                     help="Worker processes (default: one per CPU, or $TENSION_JOBS, for inputs over "
-                                     "512 KB, else 1; the output is the same whatever the number).")
+                                     help="Worker processes (default: one per CPU, or $TENSION_JOBS, for inputs of "
+                                     "512 KB or more, else 1; the output is the same whatever the number).")
         ] = None,
         force: Annotated[bool, typer.Option("--force", help="Replace the output files if they exist.")] = False,
-        sheet: Annotated[str | None, typer.Option(help="Excel input: the sheet to read (default: the first).")] = None,
+        sheet: Annotated[str | None, typer.Option(
+            help="Excel input: the sheet to read (default: the first visible one).")] = None,
         max_chars: Annotated[
             int | None, typer.Option(min=1, help="Reports longer than this many characters are not classified "
                                      "(status 'text too long'); default 20,000.", show_default=False)

@@ -83,10 +83,13 @@ LABEL_WORDS_QUOTED = 3
 #: it is made of these: "said Mrs Zorbalinski", "Zorbalinski" or "reg AB12CDE" pushed into the column by a stray
 #: comma are report text, and stay out of the message.
 _LABEL_WORDS = frozenset("""
-    abuse anti antisemitism antisemitic asb asylum community crime disinformation disorder extremism far gaza hate
-    hatred immigration israel israel_palestine islamophobia islamophobic jewish label labels migrant migrants
-    migration misinformation muslim none other palestine political protest race race_hate racial racism racist
-    religion religious religious_hate right semitic semitism tension
+    abuse anti antisemitism antisemitic antisocial asb asylum behavior behaviour cohesion community crime criminal
+    damage disability disinformation disorder domestic drugs exploitation extremism far gang gaza gender graffiti
+    harassment hate hatred homophobia homophobic identity immigration incident islamist israel israel_palestine
+    islamophobia islamophobic jewish label labels lgbt lgbtq migrant migrants migration misinformation muslim
+    neighbour noise none online other palestine political prevent protest race race_hate racial racism racist
+    religion religious religious_hate right safeguarding semitic semitism sexual social tension terrorism threat
+    transphobia transphobic vandalism violence weapons wing
 """.split())
 
 

@@ -416,7 +416,7 @@ _RETRY_AFTER = {"Retry-After": "5"}
 
 
 #: Error page titles in plain words (the message below says what to do).
-_PLAIN_TITLES = {400: "Something in the request was wrong", 403: "Only an admin can open this page",
+_PLAIN_TITLES = {400: "Something in the request was wrong", 403: "Not allowed",
                  404: "Page not found", 413: "The file or text is too large", 429: "Too many attempts: wait a moment",
                  503: "The server is busy: try again in a moment"}
 

@@ -206,3 +206,11 @@ def test_records_a_short_piece_of_report_text_in_the_labels_column_is_not_quoted
     assert cell not in str(caught.value) and cell.lower() not in str(caught.value)
     with pytest.raises(DataError, match="label 'Race-Hate' is not a valid label name.*'race_hate'"):
         parse_labels("Race-Hate", "f.csv row 2")
+
+
+@pytest.mark.parametrize(("cell", "fix"), [("Disability Hate", "disability_hate"),
+                                           ("Antisocial Behaviour", "antisocial_behaviour")])
+def test_records_a_teams_own_label_written_as_words_gets_its_fix(cell, fix):
+    """The codebook's own examples: 'Disability Hate' was reported as report text with no suggestion."""
+    with pytest.raises(DataError, match=f"label '{cell}' is not a valid label name.*Did you mean '{fix}'"):
+        parse_labels(cell, "f.csv row 2")
