@@ -247,15 +247,19 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
         for label in item.scores:
             if label not in labels:
                 labels.append(label)
+        # Back on a report this reviewer decided: tick what they decided, not the model's suggestion again.
+        mine = [d for d in history or () if d.user_id == g.user.id and d.labels is not None]
+        ticked = set(mine[-1].labels) if mine else set(item.model_labels)
         rows = [{"label": label, "name": display_name(label), "key": _KEYS[i] if i < len(_KEYS) else "",
-                 "checked": label in item.model_labels, "score": item.scores.get(label)}
+                 "checked": label in ticked, "score": item.scores.get(label)}
                 for i, label in enumerate(labels)]
         explained = explain(item.text) if item.text is not None else None
         batch_name, labelled_by = batch_names(store, item.batch_id) or ("", "")
         g.allow_scripts = True  # review.js: the keys
         return render_template("review.html", item=item, rows=rows, explained=explained, counts=counts,
                                history=history, last=request.args.get("last", type=int),
-                               audited=labelled_by == AUDIT_MODEL_NAME, batch_name=batch_name)
+                               audited=labelled_by == AUDIT_MODEL_NAME, batch_name=batch_name,
+                               yours=bool(mine))
 
 
 def _describe(action: str, labels: list[str] | None) -> str:

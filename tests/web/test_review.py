@@ -486,3 +486,19 @@ def test_web_review_pages_say_their_limits_and_errors_in_plain_words(app, people
         as_text=True)
     admin = _login(app, "ada", people["ada"]).get("/admin").get_data(as_text=True)
     assert 'aria-label="Disable rex"' in admin and '<span class="visually-hidden">Action</span>' in admin
+
+
+def test_web_review_back_on_a_report_you_decided_its_boxes_show_your_decision(app, people, store):
+    """Reproduction: on /review/<id> the boxes ticked the model's suggestion even after the reviewer had corrected
+    it ('ticked: the model's suggestion' above a history saying 'correct: no label'), so changing one label of a
+    correction meant ticking the whole correction again."""
+    client = _login(app, "rex", people["rex"])
+    _queue(client)
+    item = int(re.search(r'data-report="(\d+)"', client.get("/review").get_data(as_text=True)).group(1))
+    client.post(f"/review/{item}", data={"labels": ["misinformation"], "action": "save",
+                                         "csrf_token": _token(client, "/review")})
+    page = client.get(f"/review/{item}").get_data(as_text=True)
+    ticked = re.findall(r'value="(\w+)" data-key="\d" aria-keyshortcuts="\d" checked', page)
+    assert ticked == ["misinformation"] and "ticked: your last decision" in page
+    other = _login(app, "ada", people["ada"]).get(f"/review/{item}").get_data(as_text=True)
+    assert "ticked: the model's suggestion" in other  # another reviewer still starts from the model
