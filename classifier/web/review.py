@@ -48,7 +48,7 @@ from classifier.review.queue import (
 )
 from classifier.review.retention import purge, purgeable
 from classifier.review.store import ReviewStore, utcnow
-from classifier.review.users import add_user, disable_user, list_users
+from classifier.review.users import add_user, disable_user, enable_user, list_users
 from classifier.web.uploads import for_the_page, our_notices
 
 __all__ = ["MAX_QUEUE_CHARS", "MAX_QUEUE_ROWS", "install_review"]
@@ -199,6 +199,15 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
         try:
             disable_user(store, name)
             flash(f"Disabled {name}: they can no longer log in.", "done")
+        except ClassifierError as error:
+            flash(str(error), "error")
+        return redirect(url_for("admin"), code=303)
+
+    @app.post("/admin/users/<name>/enable")
+    def admin_enable_user(name: str):
+        try:
+            enable_user(store, name)
+            flash(f"Enabled {name}: their password and decisions are as they were; API tokens stay revoked.", "done")
         except ClassifierError as error:
             flash(str(error), "error")
         return redirect(url_for("admin"), code=303)

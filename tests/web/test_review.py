@@ -502,3 +502,21 @@ def test_web_review_back_on_a_report_you_decided_its_boxes_show_your_decision(ap
     assert ticked == ["misinformation"] and "ticked: your last decision" in page
     other = _login(app, "ada", people["ada"]).get(f"/review/{item}").get_data(as_text=True)
     assert "ticked: the model's suggestion" in other  # another reviewer still starts from the model
+
+
+def test_web_review_an_admin_enables_a_disabled_account_on_the_page_and_errors_name_their_field(app, people, store):
+    """The admin page could disable an account but not enable it again (only `tension users enable` could); an
+    error below a form was not tied to the field it is about."""
+    from classifier.review.users import get_user
+
+    admin = _login(app, "ada", people["ada"])
+    token = _token(admin, "/admin")
+    admin.post("/admin/users/rex/disable", data={"csrf_token": token})
+    page = admin.get("/admin").get_data(as_text=True)
+    assert 'aria-label="Enable rex"' in page and get_user(store, "rex").disabled
+    assert admin.post("/admin/users/rex/enable", data={"csrf_token": token}).status_code == 303
+    assert not get_user(store, "rex").disabled and "Enabled rex" in admin.get("/admin").get_data(as_text=True)
+    wrong = app.test_client()
+    failed = wrong.post("/login", data={"name": "rex", "password": "not it at all", "csrf_token": _token(wrong)})
+    html = failed.get_data(as_text=True)
+    assert 'aria-invalid="true" aria-describedby="error"' in html and 'id="error"' in html
