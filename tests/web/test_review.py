@@ -327,7 +327,7 @@ def test_web_review_add_an_uploaded_file_and_say_what_is_wrong_with_one(app, peo
         refused = client.post("/review/add", data={"file": (handle, wrong.name), "csrf_token": token},
                               content_type="multipart/form-data")
     page = refused.get_data(as_text=True)
-    error = page.split('id="error">')[1].split("<")[0]
+    error = page.split('id="error" tabindex="-1" autofocus>')[1].split("<")[0]
     assert refused.status_code == 400 and error.startswith("wrong.csv: expected a text column")
     assert "tmp" not in error and "Text column" in error
 
