@@ -24,7 +24,7 @@ from classifier.review import schema
 from classifier.review.store import ReviewStore, utcnow
 
 __all__ = ["CLAIM_MINUTES", "Batch", "Decision", "Flagged", "QueueItem", "batch_names", "decision_history",
-           "enqueue", "flagged_reports", "get_item", "next_item", "progress", "record_decision"]
+           "enqueue", "flagged_reports", "get_item", "next_item", "progress", "recent_decisions", "record_decision"]
 
 #: How long a report handed to one reviewer is kept from the others.
 CLAIM_MINUTES = 10
@@ -263,6 +263,17 @@ def decision_history(store: ReviewStore, report_id: int) -> list[Decision]:
     decisions, users = schema.decisions, schema.users
     query = (select(decisions, users.c.name).join(users, users.c.id == decisions.c.user_id)
              .where(decisions.c.report_id == report_id).order_by(decisions.c.id))
+    with store.engine.connect() as connection:
+        return [Decision(row.id, row.report_id, row.user_id, row.name, row.action,
+                         None if row.labels is None else list(row.labels), row.decided_at)
+                for row in connection.execute(query)]
+
+
+def recent_decisions(store: ReviewStore, user_id: int, limit: int = 5) -> list[Decision]:
+    """A reviewer's latest decisions, the latest first (at most `limit`): what they may want to change."""
+    decisions, users = schema.decisions, schema.users
+    query = (select(decisions, users.c.name).join(users, users.c.id == decisions.c.user_id)
+             .where(decisions.c.user_id == user_id).order_by(decisions.c.id.desc()).limit(limit))
     with store.engine.connect() as connection:
         return [Decision(row.id, row.report_id, row.user_id, row.name, row.action,
                          None if row.labels is None else list(row.labels), row.decided_at)

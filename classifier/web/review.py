@@ -44,6 +44,7 @@ from classifier.review.queue import (
     get_item,
     next_item,
     progress,
+    recent_decisions,
     record_decision,
 )
 from classifier.review.retention import purge, purgeable
@@ -64,6 +65,8 @@ FLAGGED_SHOWN = 500
 _KEYS = "123456789"
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 _PURGE_EVERY_SECONDS = 3600
+#: A reviewer's latest decisions listed under the report, each a link back to change it.
+RECENT_SHOWN = 5
 
 
 def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Callable[[str], dict[str, Any]],
@@ -250,8 +253,9 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
 
     def _review_page(item, *, history=None, claim_note=False):
         counts = progress(store, g.user.id)
+        recent = recent_decisions(store, g.user.id, RECENT_SHOWN)
         if item is None:
-            return render_template("review.html", item=None, counts=counts)
+            return render_template("review.html", item=None, counts=counts, recent=recent)
         labels = list(state.model.labels)
         for label in item.scores:
             if label not in labels:
@@ -268,7 +272,7 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
         return render_template("review.html", item=item, rows=rows, explained=explained, counts=counts,
                                history=history, last=request.args.get("last", type=int),
                                audited=labelled_by == AUDIT_MODEL_NAME, batch_name=batch_name,
-                               yours=bool(mine))
+                               yours=bool(mine), recent=recent)
 
 
 def _describe(action: str, labels: list[str] | None) -> str:

@@ -520,3 +520,21 @@ def test_web_review_an_admin_enables_a_disabled_account_on_the_page_and_errors_n
     failed = wrong.post("/login", data={"name": "rex", "password": "not it at all", "csrf_token": _token(wrong)})
     html = failed.get_data(as_text=True)
     assert 'aria-invalid="true" aria-describedby="error"' in html and 'id="error"' in html
+
+
+def test_web_review_the_queue_lists_your_recent_decisions_with_links_to_change_them(app, people):
+    """'change your last decision' was the only way back, and only right after deciding (it needs ?last= in the
+    address): a reviewer who noticed a mistake two reports later had no link to it."""
+    client = _login(app, "rex", people["rex"])
+    _queue(client)
+    decided = []
+    for _ in range(3):
+        page = client.get("/review").get_data(as_text=True)
+        item = int(re.search(r'data-report="(\d+)"', page).group(1))
+        client.post(f"/review/{item}", data={"action": "skip" if not decided else "save",
+                                             "csrf_token": _token(client, "/review")})
+        decided.append(item)
+    page = client.get("/review").get_data(as_text=True)
+    links = re.findall(r'<a href="/review/(\d+)">Report \d+</a>: (\w+)', page.split('id="recent"')[1])
+    assert [int(report) for report, _ in links] == decided[::-1] and links[-1][1] == "skip"
+    assert 'id="recent"' not in _login(app, "ada", people["ada"]).get("/review").get_data(as_text=True)
