@@ -538,3 +538,14 @@ def test_web_review_the_queue_lists_your_recent_decisions_with_links_to_change_t
     links = re.findall(r'<a href="/review/(\d+)">Report \d+</a>: (\w+)', page.split('id="recent"')[1])
     assert [int(report) for report, _ in links] == decided[::-1] and links[-1][1] == "skip"
     assert 'id="recent"' not in _login(app, "ada", people["ada"]).get("/review").get_data(as_text=True)
+
+
+def test_web_review_the_message_after_a_decision_takes_the_focus(app, people):
+    """The 'Report 3: accepted (...)' message was a status region already on the page when it loaded, which screen
+    readers do not announce: a reviewer using one heard nothing after each decision."""
+    client = _login(app, "rex", people["rex"])
+    _queue(client)
+    item = int(re.search(r'data-report="(\d+)"', client.get("/review").get_data(as_text=True)).group(1))
+    done = client.post(f"/review/{item}", data={"action": "skip", "csrf_token": _token(client, "/review")})
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'<p class="notice" role="status" id="flash-1" tabindex="-1" autofocus>Report \d+: skipped', page)
