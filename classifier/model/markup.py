@@ -4,7 +4,7 @@ Reports pasted from an HTML e-mail or a web form arrive as ``<p>A&nbsp;parent&nb
 ``[cid:image001.png@01D9...]`` where a screenshot was, and a confidentiality notice below. Read as words, the
 markup hides the report's own words ("A&nbsp;parent" is one unknown token) and the notice outweighs a short
 report. :func:`markup_edits` finds those stretches; the preprocessing replaces each by its text (an entity by
-its character, a tag by a space) or drops it, keeping where every remaining character was written.
+its character, a block tag by a line break) or drops it, keeping where every remaining character was written.
 """
 
 from __future__ import annotations
@@ -13,19 +13,31 @@ import html
 import re
 
 #: HTML elements found in e-mail and web-form bodies. Only these count as tags, so that "<insert name>" or
-#: "a < b > c" in a report stays as written.
-_TAGS = (
-    "a", "abbr", "b", "big", "blockquote", "body", "br", "caption", "center", "code", "col", "colgroup", "dd",
-    "div", "dl", "dt", "em", "font", "footer", "h[1-6]", "head", "header", "hr", "html", "i", "img", "li", "link",
-    "meta", "o:p", "ol", "p", "pre", "s", "section", "small", "span", "strike", "strong", "sub", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "title", "tr", "tt", "u", "ul", "v:[a-z]+", "w:[a-z]+",
+#: "a < b > c" in a report stays as written. Block elements end a line (their text is a paragraph of its own);
+#: inline ones are dropped, so that "<b>p</b>aki" is read as the word it shows.
+_BLOCK_TAGS = (
+    "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "div", "dl", "dt",
+    "figcaption", "figure", "footer", "h[1-6]", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre",
+    "section", "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr", "ul",
 )
+_INLINE_TAGS = (
+    "a", "abbr", "b", "big", "cite", "code", "col", "colgroup", "del", "em", "font", "i", "img", "ins", "label",
+    "link", "mark", "meta", "nobr", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u",
+    "wbr", "[a-z][a-z0-9]*:[a-z][a-z0-9]*",  # Office's own: o:p, v:shape, w:sdt, st1:place
+)
+#: An attribute: a name with a value, or at most one bare name (``<td nowrap>``); a quoted value may hold '>'.
+#: "<u r not welcome here>" (bare words) or "<I hate them>" is text in angle brackets, not a tag.
+_ATTRIBUTES = r"""(?:\s+[\w:.-]+\s*=\s*(?:"[^"<]{0,500}"|'[^'<]{0,500}'|[^\s"'<>]{1,500}))*""" \
+              r"""(?:\s+[\w:.-]+)?(?:\s+[\w:.-]+\s*=\s*(?:"[^"<]{0,500}"|'[^'<]{0,500}'|[^\s"'<>]{1,500}))*\s*/?"""
+_BLOCK_TAG = re.compile(rf"</?(?:{'|'.join(_BLOCK_TAGS)})(?=[\s/>]){_ATTRIBUTES}>", re.IGNORECASE)
+_INLINE_TAG = re.compile(rf"</?(?:{'|'.join(_INLINE_TAGS)})(?=[\s/>]){_ATTRIBUTES}>", re.IGNORECASE)
+#: Word's conditional comments around list bullets: "<![if !supportLists]>", "<![endif]>".
+_CONDITIONAL = re.compile(r"<!\[(?:if|endif)[^\]<>]{0,200}\]>", re.IGNORECASE)
 #: Where an element whose content is not text of the report (a style sheet, a script, the head) or a comment
 #: starts, and the end of the markup that closes it.
 _HIDDEN_START = re.compile(r"<(style|script|head)\b[^<>]{0,500}>|<!--", re.IGNORECASE)
 _HIDDEN_END = {"style": re.compile(r"</style\s*>", re.IGNORECASE), "script": re.compile(r"</script\s*>", re.IGNORECASE),
                "head": re.compile(r"</head\s*>", re.IGNORECASE), None: re.compile(r"-->")}
-_TAG = re.compile(rf"</?(?:{'|'.join(_TAGS)})(?=[\s/>])[^<>]{{0,500}}>", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 #: Where an e-mail held a picture: Outlook's "[cid:image001.png@01D9A1B2.3C4D5E60]", Gmail's "[image: photo.jpg]".
 _ATTACHMENT = re.compile(r"\[(?:cid:[^\]\s]{1,300}|image:[^\]\n]{0,300})\]", re.IGNORECASE)
@@ -40,22 +52,34 @@ _DISCLAIMER_START = (
     r"if you (?:have received this (?:e-?mail|message|communication) in error|are not the intended recipient)",
     r"please consider the environment before printing",
 )
-_DISCLAIMER = re.compile(rf"^[ \t>]*(?:{'|'.join(_DISCLAIMER_START)})[^\n]*(?:\n(?![ \t>]*(?:\n|$))[^\n]*)*",
+_DISCLAIMER = re.compile(rf"^[ \t>]*(?:{'|'.join(_DISCLAIMER_START)})[^\n]*(?:\n(?![ \t>\r]*(?:\n|$))[^\n]*)*",
                          re.IGNORECASE | re.MULTILINE)
+#: Words of a disclaimer's legal boilerplate: a paragraph is one only with at least :data:`DISCLAIMER_MIN_WORDS` of
+#: them ("Disclaimer: I'm not sure this is the right place..." or "This message is private, please don't share it"
+#: open a report, and stay).
+_DISCLAIMER_WORDS = re.compile(
+    r"\b(?:confidential\w*|intended|recipients?|addressee|notify|delete|error|privileged|disclos\w+|"
+    r"distribut\w+|copying|monitored|viruses|virus|legally|prohibited|unauthori[sz]ed|views expressed|"
+    r"environment before printing)\b", re.IGNORECASE)
+DISCLAIMER_MIN_WORDS = 3
 
 
 def markup_edits(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, replacement)`` for each stretch of ``text`` that is markup (in order, not overlapping):
-    hidden HTML and comments, tags and attachment tags become a space, an entity its character (a space for
-    ``&nbsp;``). Unknown entities and anything that only looks like a tag stay.
+    hidden HTML and comments become a space, block tags a line break, inline tags and Word's conditional comments
+    nothing, attachment tags a space, an entity its character (a space for ``&nbsp;``). Unknown entities and
+    anything that only looks like a tag stay.
 
     >>> markup_edits("<p>A&nbsp;van</p>[cid:image001.png@01D9]")
-    [(0, 3, ' '), (4, 10, ' '), (13, 17, ' '), (17, 40, ' ')]
+    [(0, 3, '\\n'), (4, 10, ' '), (13, 17, '\\n'), (17, 40, ' ')]
+    >>> markup_edits("<u r not welcome here> and <I hate them> and a<b and b>c")
+    []
     """
     if "<" not in text and "&" not in text and "[" not in text:
         return []
-    found = _hidden(text) + [(match.start(), match.end(), " ") for pattern in (_TAG, _ATTACHMENT)
-                             for match in pattern.finditer(text)]
+    found = _hidden(text)
+    for pattern, replacement in ((_BLOCK_TAG, "\n"), (_INLINE_TAG, ""), (_CONDITIONAL, ""), (_ATTACHMENT, " ")):
+        found += [(match.start(), match.end(), replacement) for match in pattern.finditer(text)]
     for match in _ENTITY.finditer(text):
         character = html.unescape(match.group())
         if character != match.group():
@@ -64,11 +88,20 @@ def markup_edits(text: str) -> list[tuple[int, int, str]]:
 
 
 def disclaimer_edits(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, "")`` for each e-mail disclaimer paragraph of ``text`` (from its first line to the next
-    blank line), in order."""
-    if "\n" not in text and len(text) < 60:
+    """``(start, end, "")`` for each e-mail disclaimer paragraph of ``text``: one that starts as a disclaimer does,
+    after some text of the report, and runs to the next blank line with at least :data:`DISCLAIMER_MIN_WORDS` words
+    of legal boilerplate ("confidential", "intended", "recipient", "notify", "delete"...).
+
+    >>> disclaimer_edits("Leaflets on Elm Road.\\n\\nThis e-mail is confidential. If you are not the intended "
+    ...                  "recipient, delete it.")
+    [(23, 101, '')]
+    >>> disclaimer_edits("Report.\\n\\nThis email is confidential as I fear reprisals. They spat at me.")
+    []
+    """
+    if "\n" not in text:
         return []
-    return [(match.start(), match.end(), "") for match in _DISCLAIMER.finditer(text)]
+    return [(match.start(), match.end(), "") for match in _DISCLAIMER.finditer(text)
+            if text[: match.start()].strip() and len(_DISCLAIMER_WORDS.findall(match.group())) >= DISCLAIMER_MIN_WORDS]
 
 
 def _hidden(text: str) -> list[tuple[int, int, str]]:

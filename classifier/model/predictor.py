@@ -245,7 +245,7 @@ class TensionModel:
         the whole text's), the reasons of that passage instead of the whole text's, in ``top``: the words of the
         sentence that raised the score, not identity words from the rest of a long e-mail."""
         from classifier.model.estimator import _sigmoid
-        from classifier.model.reasons import ReportWords
+        from classifier.model.reasons import PassageWords
         from classifier.model.windows import FIRST_PASSAGE_SETTINGS
 
         classifier = self.pipeline.named_steps[CLASSIFIER]
@@ -273,12 +273,11 @@ class TensionModel:
                     chosen.append((report, j, best))
         if not chosen:
             return
+        # The passage's words and features rank the terms; a reason is shown every place it occurs in the report.
         passages, assigned = [], np.zeros((len(chosen), explained.shape[1]), dtype=bool)
         for k, (report, j, row) in enumerate(chosen):
-            words = reports[report]
             start = (row - first_row[np.searchsorted(long_reports, report)]) * stride
-            passages.append(ReportWords(words.text, " ".join(words.tokens[start : start + size]),
-                                        words.spans[start : start + size]))
+            passages.append(PassageWords(reports[report], start, size))
             assigned[k, j] = True
         found = self._get_explainer().top_terms_batch(passages, X_windows[[row for _, _, row in chosen]], assigned,
                                                       top_k)
@@ -332,12 +331,12 @@ NOT_WORDS = frozenset(token for token in PLACEHOLDERS if not token.startswith(SL
 #: "Voice note"): the report is in the attachment or link, which the model cannot open.
 POINTER_WORDS = frozenset("""
     attach attachment photo pic picture image img screenshot screengrab video clip link file document doc pdf
-    media omit voice note audio recording message msg gif sticker
+    media medium omit voice audio recording
 """.split())
 #: Words that may stand beside them in such a report.
 _POINTER_FILLER = frozenset("""
     please pls pl plz see here there attach the a an this that these those be is are of in on for from my our
-    below above it its as per and with sent send i we have has re fw fwd thanks thank you
+    below above it its as per and with sent send i we have has re fw fwd thanks thank you note
 """.split())
 
 

@@ -217,15 +217,17 @@ def visible_text(text: str) -> str:
 def _visible_with_origin(text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
     """:func:`visible_text` and where each of its characters came from (as :func:`_masked_with_origin`), or None
     when every character stayed where it was."""
-    text = _SURROGATE.sub("\ufffd", text.translate(_FULL_WIDTH))
     origin = None
-    if _INVISIBLE.search(text):
-        kept = [i for i, char in enumerate(text) if not _INVISIBLE.match(char)]
-        text, origin = "".join(text[i] for i in kept), (kept, [i + 1 for i in kept])
-    for find in (markup_edits, disclaimer_edits):
-        edits = find(text)
-        if edits:
-            text, origin = _edited(text, origin, edits)
+    edits = markup_edits(text)  # first: an entity may stand for an invisible or a full-width character
+    if edits:
+        text, origin = _edited(text, origin, edits)
+    text = _SURROGATE.sub("\ufffd", text.translate(_FULL_WIDTH))  # one character for one: positions stay
+    edits = [(match.start(), match.end(), "") for match in _INVISIBLE.finditer(text)]
+    if edits:
+        text, origin = _edited(text, origin, edits)
+    edits = disclaimer_edits(text)
+    if edits:
+        text, origin = _edited(text, origin, edits)
     return text, origin
 
 

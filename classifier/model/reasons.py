@@ -216,3 +216,19 @@ class ReportWords:
             pieces.append(slur_family_name(token) or PLACEHOLDER_NAMES.get(token) or self.text[span[0] : span[1]])
             previous = span
         return "".join(pieces)
+
+
+class PassageWords(ReportWords):
+    """The words of one passage of a report (``size`` tokens from ``start``), whose reasons are shown at every place
+    of the whole report: the passage decides which terms are reasons, the report where they are highlighted."""
+
+    __slots__ = ("_report",)
+
+    def __init__(self, report: ReportWords, start: int, size: int):
+        super().__init__(report.text, " ".join(report.tokens[start : start + size]), report.spans[start : start + size])
+        self._report = report
+
+    def reason(self, term: str) -> Reason | None:
+        found = super().reason(term)
+        return None if found is None else (self._report.reason(term) or found)
+

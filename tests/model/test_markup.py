@@ -57,3 +57,33 @@ def test_markup_takes_linear_time_on_unclosed_and_repeated_markup(unit):
     from tests.helpers import assert_linear
 
     assert_linear(lambda text: (markup_edits(text), disclaimer_edits(text)), unit)
+
+
+def test_markup_a_disclaimer_needs_its_boilerplate_and_ends_at_a_blank_line_of_any_line_ending():
+    """Reproductions (2026-12-03, a stress test of the first version): with Windows line endings a disclaimer ran to
+    the end of the text, deleting the forwarded report below it; a report opening 'Disclaimer: I'm not sure this
+    is the right place...' or 'This message is private, please don't share it...' was deleted whole."""
+    report = "A man shouted at my son outside the mosque and spat at him."
+    notice = ("This e-mail and any attachments are confidential and intended solely for the addressee. If you have "
+              "received it in error, notify the sender and delete it.")
+    for newline in ("\n", "\r\n"):
+        text = f"Thanks.{newline}{newline}{notice}{newline}{newline}From: Resident{newline}{report}{newline}"
+        kept = _apply(text, disclaimer_edits(text))
+        assert report in kept and "addressee" not in kept
+    for opening in ("Disclaimer: I'm not sure this is the right place.", "This message is private, please don't "
+                    "share it.", "This email is confidential as I fear reprisals."):
+        assert disclaimer_edits(f"{opening}\n{report}") == [] and disclaimer_edits(f"Hi,\n\n{opening}\n{report}") == []
+
+
+@pytest.mark.parametrize("text", ["The note said <u r not welcome here go back> and was left on the car",
+                                  "He shouted <I hate Muslims> at her", "Crowd of <a hundred people>",
+                                  "a<b and b>c"])
+def test_markup_words_in_angle_brackets_are_not_tags(text):
+    assert markup_edits(text) == []
+
+
+def test_markup_inline_tags_join_a_word_block_tags_end_a_line_and_word_markup_goes():
+    text = ('<p class=MsoListParagraph><![if !supportLists]><span>1.</span><![endif]>Racist <b>ab</b>use at the '
+            '<st1:place>shop</st1:place></p><p><q>Muslims out</q> <a href="x>y">link</a></p>')
+    assert _apply(text, markup_edits(text)).split("\n") == ["", "1.Racist abuse at the shop", "",
+                                                              "Muslims out link", ""]

@@ -359,3 +359,12 @@ def test_model_a_report_that_only_points_to_an_attachment_or_link_needs_review(m
     assert "only point to an attachment or a link" in UNFAMILIAR_REASON
     assert not model.predict(["Photo attached of the graffiti on the mosque wall telling Muslims to go home."])[0] \
         .unfamiliar
+
+
+def test_model_points_elsewhere_reads_lemmas_and_leaves_incident_words():
+    """Reproduction: '<Media omitted>' was not flagged with the shipped model (its lemma is 'medium omit'), and
+    'Photo of stickers' or 'see attached note' were (stickers and notes are what incidents are about)."""
+    from classifier.model.predictor import points_elsewhere
+
+    assert points_elsewhere("medium omit".split()) and points_elsewhere("voice note".split())
+    assert not points_elsewhere("photo of the sticker".split()) and not points_elsewhere("note on the door".split())

@@ -389,3 +389,11 @@ def test_preprocess_html_entities_attachment_tags_and_disclaimers_are_read_as_th
     [processed], [spans] = pre.transform_with_spans([written])
     assert processed == pre.transform([plain])[0]
     assert _written(written, spans)[:5] == ["Someone", "sprayed", "no", "more", "mosques"]
+
+
+@pytest.mark.parametrize("written", ["p&#8203;aki", "p&shy;aki", "&#xFF50;&#xFF41;&#xFF4B;&#xFF49;", "<b>p</b>aki",
+                                     "p<span></span>aki"])
+def test_preprocess_an_entity_or_an_inline_tag_inside_a_word_does_not_hide_it(pre, written):
+    """Reproduction: a zero-width space, a soft hyphen or full-width letters written as entities, or an inline tag
+    inside a word, split or hid a slur (race hate 0.27-0.42, no label, no review)."""
+    assert pre.transform([f"My neighbour called me a {written}"]) == pre.transform(["My neighbour called me a paki"])
