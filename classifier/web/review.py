@@ -197,23 +197,23 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
                 flash(str(error), "error")
         return redirect(url_for("admin"), code=303)
 
-    @app.post("/admin/users/<name>/disable")
-    def admin_disable_user(name: str):
+    def _account_change(change, name: str, done: str):
+        """Disable or enable an account, flash what happened (or why not), back to the admin page."""
         try:
-            disable_user(store, name)
-            flash(f"Disabled {name}: they can no longer log in.", "done")
+            change(store, name)
+            flash(done, "done")
         except ClassifierError as error:
             flash(str(error), "error")
         return redirect(url_for("admin"), code=303)
 
+    @app.post("/admin/users/<name>/disable")
+    def admin_disable_user(name: str):
+        return _account_change(disable_user, name, f"Disabled {name}: they can no longer log in.")
+
     @app.post("/admin/users/<name>/enable")
     def admin_enable_user(name: str):
-        try:
-            enable_user(store, name)
-            flash(f"Enabled {name}: their password and decisions are as they were; API tokens stay revoked.", "done")
-        except ClassifierError as error:
-            flash(str(error), "error")
-        return redirect(url_for("admin"), code=303)
+        return _account_change(enable_user, name, f"Enabled {name}: their password and decisions are as they were; "
+                                                  "API tokens stay revoked.")
 
     @app.get("/admin/export")
     def admin_export():
