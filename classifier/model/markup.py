@@ -25,10 +25,12 @@ _INLINE_TAGS = (
     "link", "mark", "meta", "nobr", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u",
     "wbr", "[a-z][a-z0-9]*:[a-z][a-z0-9]*",  # Office's own: o:p, v:shape, w:sdt, st1:place
 )
-#: An attribute: a name with a value, or at most one bare name (``<td nowrap>``); a quoted value may hold '>'.
-#: "<u r not welcome here>" (bare words) or "<I hate them>" is text in angle brackets, not a tag.
-_ATTRIBUTES = r"""(?:\s+[\w:.-]+\s*=\s*(?:"[^"<]{0,500}"|'[^'<]{0,500}'|[^\s"'<>]{1,500}))*""" \
-              r"""(?:\s+[\w:.-]+)?(?:\s+[\w:.-]+\s*=\s*(?:"[^"<]{0,500}"|'[^'<]{0,500}'|[^\s"'<>]{1,500}))*\s*/?"""
+#: Attributes: names, each with a value or none; a quoted value may hold '>'. One pass, no backtracking between
+#: ways of reading them (linear time). At most :data:`MAX_BARE_ATTRIBUTES` may go without a value (``<td nowrap>``):
+#: "<u r not welcome here>" or "<I hate them>" is text in angle brackets, not a tag.
+_ATTRIBUTES = r"""(?:\s+[\w:.-]+(?:\s*=\s*(?:"[^"<]{0,500}"|'[^'<]{0,500}'|[^\s"'<>]{1,500}))?){0,100}\s*/?"""
+_VALUE = re.compile(r"""\s*=\s*(?:"[^"<]*"|'[^'<]*'|[^\s"'<>]+)""")
+MAX_BARE_ATTRIBUTES = 1
 _BLOCK_TAG = re.compile(rf"</?(?:{'|'.join(_BLOCK_TAGS)})(?=[\s/>]){_ATTRIBUTES}>", re.IGNORECASE)
 _INLINE_TAG = re.compile(rf"</?(?:{'|'.join(_INLINE_TAGS)})(?=[\s/>]){_ATTRIBUTES}>", re.IGNORECASE)
 #: Word's conditional comments around list bullets: "<![if !supportLists]>", "<![endif]>".
@@ -79,7 +81,8 @@ def markup_edits(text: str) -> list[tuple[int, int, str]]:
         return []
     found = _hidden(text)
     for pattern, replacement in ((_BLOCK_TAG, "\n"), (_INLINE_TAG, ""), (_CONDITIONAL, ""), (_ATTACHMENT, " ")):
-        found += [(match.start(), match.end(), replacement) for match in pattern.finditer(text)]
+        found += [(match.start(), match.end(), replacement) for match in pattern.finditer(text)
+                  if pattern is _ATTACHMENT or pattern is _CONDITIONAL or _reads_as_a_tag(match.group())]
     for match in _ENTITY.finditer(text):
         character = html.unescape(match.group())
         if character != match.group():
@@ -102,6 +105,12 @@ def disclaimer_edits(text: str) -> list[tuple[int, int, str]]:
         return []
     return [(match.start(), match.end(), "") for match in _DISCLAIMER.finditer(text)
             if text[: match.start()].strip() and len(_DISCLAIMER_WORDS.findall(match.group())) >= DISCLAIMER_MIN_WORDS]
+
+
+def _reads_as_a_tag(written: str) -> bool:
+    """Whether a match of the tag patterns has at most :data:`MAX_BARE_ATTRIBUTES` names without a value."""
+    inner = _VALUE.sub("", written[1:-1].strip("/"))
+    return len(inner.split()) - 1 <= MAX_BARE_ATTRIBUTES
 
 
 def _hidden(text: str) -> list[tuple[int, int, str]]:

@@ -87,3 +87,12 @@ def test_markup_inline_tags_join_a_word_block_tags_end_a_line_and_word_markup_go
             '<st1:place>shop</st1:place></p><p><q>Muslims out</q> <a href="x>y">link</a></p>')
     assert _apply(text, markup_edits(text)).split("\n") == ["", "1.Racist abuse at the shop", "",
                                                               "Muslims out link", ""]
+
+
+@pytest.mark.parametrize("unit", [" a=1", ' a="x"', " a"])
+def test_markup_an_unclosed_tag_with_many_attributes_takes_linear_time(unit):
+    """Reproduction (a review of the first version): '<b' and 4,000 ' a=1' took 1.4 s, quadratic, from two
+    ways of reading the same attributes; 20,000 characters of them would hold a web request for seconds."""
+    from tests.helpers import assert_linear
+
+    assert_linear(lambda text: markup_edits("<b" + text), unit)
