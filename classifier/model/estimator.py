@@ -230,6 +230,14 @@ class CalibratedLinearMultiLabel(ClassifierMixin, BaseEstimator):
         proba[long_docs] = np.maximum(proba[long_docs], passage)
         return proba
 
+    def passage_proba(self, X_windows):
+        """Calibrated probability per label of each passage on its own (rows of features as ``windows`` gives them
+        to :meth:`predict_proba`), or ``None`` for a model fitted without passages."""
+        calibration = getattr(self, "window_calibration_", None)
+        if calibration is None:
+            return None
+        return _sigmoid(self.decision_function(X_windows) * calibration[:, 0] + calibration[:, 1])
+
     def predict(self, X, windows=None):
         """Indicator matrix of the labels whose probability reaches their threshold."""
         return (self.predict_proba(X, windows) >= self.thresholds_).astype(int)

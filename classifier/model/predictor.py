@@ -27,7 +27,7 @@ from classifier.model.pipeline import (
     pipeline_features,
     second_stage_proba,
 )
-from classifier.model.preprocess import PLACEHOLDERS
+from classifier.model.preprocess import INVISIBLE, PLACEHOLDERS
 from classifier.model.slurs import SLUR_TOKEN_PREFIX
 
 STATUS_OK = "ok"
@@ -244,25 +244,19 @@ class TensionModel:
         """For each label a long report got from one of its passages (the passage's calibrated probability above
         the whole text's), the reasons of that passage instead of the whole text's, in ``top``: the words of the
         sentence that raised the score, not identity words from the rest of a long e-mail."""
-        from classifier.model.estimator import _sigmoid
         from classifier.model.reasons import PassageWords
         from classifier.model.windows import FIRST_PASSAGE_SETTINGS
 
         classifier = self.pipeline.named_steps[CLASSIFIER]
-        calibration = getattr(classifier, "window_calibration_", None)
-        if calibration is None:
-            return
         size, stride, _ = getattr(self.pipeline, "passage_settings_", None) or FIRST_PASSAGE_SETTINGS
         X_windows, owner = windows
         wanted = np.flatnonzero(explained[owner].any(axis=1))  # passages of reports with labels to explain
-        if not len(wanted):
+        part = classifier.passage_proba(X_windows[wanted]) if len(wanted) else None
+        if part is None:
             return
-        owner = owner[wanted]
-        X_windows = X_windows[wanted]
-        part = _sigmoid(classifier.decision_function(X_windows) * calibration[:, 0] + calibration[:, 1])
+        owner, X_windows = owner[wanted], X_windows[wanted]
         long_reports = np.unique(owner)
-        whole = _sigmoid(classifier.decision_function(matrix[long_reports]) * classifier.calibration_[:, 0]
-                         + classifier.calibration_[:, 1])
+        whole = classifier.predict_proba(matrix[long_reports])  # the whole texts alone, without their passages
         first_row = np.searchsorted(owner, long_reports)  # passages are in report order, then start order
         chosen: list[tuple[int, int, int]] = []  # (report, label, passage row)
         for n, report in enumerate(long_reports.tolist()):
@@ -451,9 +445,7 @@ def _raise_for_invalid(items, statuses, max_chars, way_out: str) -> None:
                             f"string. Remove it, fill it in,{way_out}.")
 
 
-#: Characters that show nothing: a text of these and whitespace alone is empty (those the preprocessing drops).
-INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
-
+#: A text of the characters the preprocessing drops as showing nothing (`INVISIBLE`) and whitespace alone is empty.
 _NO_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
 
 

@@ -157,8 +157,10 @@ _DIGIT = re.compile(r"\d")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 #: Characters that show as nothing (soft hyphen, zero-width space and joiners, direction marks, word joiner, a
 #: byte-order mark inside the text): pasted from web pages and PDFs, or put in on purpose, they split a word the
-#: model knows ("mos\u00adque") into one it does not. Dropped before anything else reads the text.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+#: model knows ("mos\u00adque") into one it does not. Dropped before anything else reads the text (a text of them
+#: alone is empty: `classifier.model.predictor`).
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 #: Full-width forms of ASCII ("\uff4d\uff4f\uff53\uff51\uff55\uff45") and the ideographic space, as their ASCII
 #: letters: one character for one, so positions stay.
 _FULL_WIDTH = str.maketrans({**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}, 0x3000: " "})
