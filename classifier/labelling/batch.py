@@ -44,6 +44,7 @@ from __future__ import annotations
 import collections
 import itertools
 import os
+import shlex
 import signal
 import threading
 import time
@@ -249,7 +250,7 @@ class BatchSummary:
                 f"warning: the reports were read from column {self.text_column!r} ("
                 f"{self.column_words[self.text_column]:.0f} words a row on average), but column {other!r} holds "
                 f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again "
-                f"with --text-column {shell_quote(other)}"
+                f"with --text-column {shlex.quote(other)}"
             )
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
@@ -263,13 +264,6 @@ LONGER_TEXT_MIN_WORDS = 8
 LONGER_TEXT_FACTOR = 3.0
 #: Input columns whose words are counted for that warning (the first ones of a wider sheet).
 MAX_COLUMNS_COUNTED = 50
-
-
-def shell_quote(name: str) -> str:
-    """A column name as typed in a shell command."""
-    import shlex
-
-    return shlex.quote(name)
 
 
 def default_output_path(input_path: str | os.PathLike[str]) -> Path:

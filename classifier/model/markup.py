@@ -80,9 +80,11 @@ def markup_edits(text: str) -> list[tuple[int, int, str]]:
     if "<" not in text and "&" not in text and "[" not in text:
         return []
     found = _hidden(text)
-    for pattern, replacement in ((_BLOCK_TAG, "\n"), (_INLINE_TAG, ""), (_CONDITIONAL, ""), (_ATTACHMENT, " ")):
+    for pattern, replacement in ((_BLOCK_TAG, "\n"), (_INLINE_TAG, "")):
         found += [(match.start(), match.end(), replacement) for match in pattern.finditer(text)
-                  if pattern is _ATTACHMENT or pattern is _CONDITIONAL or _reads_as_a_tag(match.group())]
+                  if _reads_as_a_tag(match.group())]
+    for pattern, replacement in ((_CONDITIONAL, ""), (_ATTACHMENT, " ")):
+        found += [(match.start(), match.end(), replacement) for match in pattern.finditer(text)]
     for match in _ENTITY.finditer(text):
         character = html.unescape(match.group())
         if character != match.group():

@@ -260,20 +260,19 @@ def record_decision(store: ReviewStore, report_id: int, user_id: int, action: st
 
 def decision_history(store: ReviewStore, report_id: int) -> list[Decision]:
     """Every decision on a report, oldest first."""
-    decisions, users = schema.decisions, schema.users
-    query = (select(decisions, users.c.name).join(users, users.c.id == decisions.c.user_id)
-             .where(decisions.c.report_id == report_id).order_by(decisions.c.id))
-    with store.engine.connect() as connection:
-        return [Decision(row.id, row.report_id, row.user_id, row.name, row.action,
-                         None if row.labels is None else list(row.labels), row.decided_at)
-                for row in connection.execute(query)]
+    return _decisions(store, schema.decisions.c.report_id == report_id, schema.decisions.c.id)
 
 
 def recent_decisions(store: ReviewStore, user_id: int, limit: int = 5) -> list[Decision]:
     """A reviewer's latest decisions, the latest first (at most `limit`): what they may want to change."""
+    return _decisions(store, schema.decisions.c.user_id == user_id, schema.decisions.c.id.desc(), limit)
+
+
+def _decisions(store: ReviewStore, where, order, limit: int | None = None) -> list[Decision]:
+    """The decisions ``where`` selects, with their reviewer's name, in ``order`` (at most ``limit``)."""
     decisions, users = schema.decisions, schema.users
     query = (select(decisions, users.c.name).join(users, users.c.id == decisions.c.user_id)
-             .where(decisions.c.user_id == user_id).order_by(decisions.c.id.desc()).limit(limit))
+             .where(where).order_by(order).limit(limit))
     with store.engine.connect() as connection:
         return [Decision(row.id, row.report_id, row.user_id, row.name, row.action,
                          None if row.labels is None else list(row.labels), row.decided_at)

@@ -116,10 +116,10 @@ class _State:
 UPLOAD_MEMORY_BYTES = 500 * 1024
 
 
-def _uploads_spooled_in(folder: list[Path]) -> type[Request]:
+def _uploads_spooled_in(folder: Path) -> type[Request]:
     """A request class whose uploads larger than :data:`UPLOAD_MEMORY_BYTES` arrive in an unnamed file of the
-    server's private data folder (``folder[0]``), never in the system's temporary folder (werkzeug's default,
-    where a backlog's rows would sit while it uploads)."""
+    server's private data ``folder``, never in the system's temporary folder (werkzeug's default, where a
+    backlog's rows would sit while it uploads)."""
 
     class _Request(Request):
         def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
@@ -127,7 +127,7 @@ def _uploads_spooled_in(folder: list[Path]) -> type[Request]:
 
             if total_content_length is not None and total_content_length <= UPLOAD_MEMORY_BYTES:
                 return io.BytesIO()
-            return tempfile.TemporaryFile("wb+", dir=folder[0])
+            return tempfile.TemporaryFile("wb+", dir=folder)
 
     return _Request
 
@@ -205,8 +205,6 @@ def create_app(
         model = load_model(model_path)
 
     app = Flask(__name__)
-    jobs_folder: list[Path] = []  # the job store's data folder, once made below
-    app.request_class = _uploads_spooled_in(jobs_folder)
     app.config.update(
         MAX_CONTENT_LENGTH=int(max_upload_mb * 2**20),
         # Form fields other than files (the report text box) are held in memory: allow max_chars of UTF-8.
@@ -216,7 +214,7 @@ def create_app(
     shared = SharedModel(model)
     jobs = JobStore(data_dir if data_dir is not None else default_data_dir(), keep_results_minutes * 60,
                     run=lambda job: _label_job(state, job))
-    jobs_folder.append(jobs.data_dir)
+    app.request_class = _uploads_spooled_in(jobs.data_dir)
     state = _State(model, shared, jobs, max_upload_mb, max_texts, max_chars, float(time_limit),
                    frozenset(LOOPBACK_HOSTS | names), port)
     app.extensions["tension"] = state

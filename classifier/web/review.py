@@ -99,8 +99,7 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
 
     @app.context_processor
     def _review_globals() -> dict[str, Any]:
-        return {"keep_days": keep_days, "max_queue_rows": MAX_QUEUE_ROWS, "max_queue_chars": MAX_QUEUE_CHARS,
-                "text_column": request.form.get("text_column", "") if request.method == "POST" else ""}
+        return {"keep_days": keep_days, "max_queue_rows": MAX_QUEUE_ROWS, "max_queue_chars": MAX_QUEUE_CHARS}
 
     @app.get("/review")
     def review_queue():
@@ -144,32 +143,32 @@ def install_review(app: Flask, store: ReviewStore, state: Any, *, explain: Calla
     def review_add():
         if request.method == "GET":
             return render_template("review_add.html", error=None, text="")
-        text = request.form.get("text", "")
+        text, text_column = request.form.get("text", ""), request.form.get("text_column", "")
         upload = request.files.get("file")
         notices: list[str] = []
         try:
             if upload is not None and upload.filename:
-                texts, name, notices = _read_upload(upload, request.form.get("text_column", "").strip() or None,
+                texts, name, notices = _read_upload(upload, text_column.strip() or None,
                                                     upload_dir)
             else:
                 texts, name = [part.strip() for part in _PARAGRAPHS.split(text) if part.strip()], "pasted"
         except ClassifierError as error:
-            return render_template("review_add.html", error=str(error), text=text), 400
+            return render_template("review_add.html", error=str(error), text=text, text_column=text_column), 400
         if not texts:
             error = ("Paste at least one report, or choose a file." if name == "pasted" else
                      f"{name} holds no report (only a header, or empty rows). Choose the file with the reports.")
-            return render_template("review_add.html", error=error, text=text), 400
+            return render_template("review_add.html", error=error, text=text, text_column=text_column), 400
         if len(texts) > MAX_QUEUE_ROWS:  # a file is read only until it passes the limit: its count is a floor
             count = f"{len(texts):,}" if name == "pasted" else f"more than {MAX_QUEUE_ROWS:,}"
             error = (f"That is {count} reports; at most {MAX_QUEUE_ROWS:,} can be queued at once. Split the "
                      "file, or label it as a backlog file instead.")
-            return render_template("review_add.html", error=error, text=text), 413
+            return render_template("review_add.html", error=error, text=text, text_column=text_column), 413
         characters = sum(len(part) for part in texts)
         if characters > MAX_QUEUE_CHARS:  # they are labelled while the page waits: a long wait, then a proxy's timeout
             error = (f"Those {len(texts):,} reports hold {characters:,} characters; at most {MAX_QUEUE_CHARS:,} "
                      "can be queued at once, as they are labelled while this page waits. Split the file, or label "
                      "it as a backlog file (Label a backlog) instead.")
-            return render_template("review_add.html", error=error, text=text), 413
+            return render_template("review_add.html", error=error, text=text, text_column=text_column), 413
         predictions = state.shared.predict(texts, on_invalid="flag", max_chars=state.max_chars)
         batch = enqueue(store, texts, predictions, name=name, model_name=state.model_name,
                         thresholds=state.model.thresholds, uploaded_by=g.user.id)
