@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.errors import ConfigError, DataError
+from classifier.model.email_parts import email_edits
 from classifier.model.markup import disclaimer_edits, markup_edits
 from classifier.model.slurs import SLUR_TOKEN_PREFIX, SLUR_TOKENS, SlurLexicon, lexicon_text_from, load_lexicon
 
@@ -212,7 +213,8 @@ def mask_identifiers(text: str) -> str:
 def visible_text(text: str) -> str:
     """``text`` as a reader sees it: without the characters that show as nothing (:data:`_INVISIBLE`), full-width
     letters as ASCII, lone surrogates as U+FFFD, and without what an e-mail or web form wrapped around it (HTML
-    tags and entities, attachment tags, disclaimers: :mod:`classifier.model.markup`)."""
+    tags and entities, attachment tags, disclaimers: :mod:`classifier.model.markup`; header blocks, sign-offs and
+    signatures: :mod:`classifier.model.email_parts`)."""
     return _visible_with_origin(text)[0]
 
 
@@ -228,6 +230,9 @@ def _visible_with_origin(text: str) -> tuple[str, tuple[list[int], list[int]] | 
     if edits:
         text, origin = _edited(text, origin, edits)
     edits = disclaimer_edits(text)
+    if edits:
+        text, origin = _edited(text, origin, edits)
+    edits = email_edits(text)
     if edits:
         text, origin = _edited(text, origin, edits)
     return text, origin
