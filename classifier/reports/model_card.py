@@ -17,6 +17,14 @@ def _second_stage_sentence(labels) -> str:
             "scores. The words shown for a label are still those of its linear model. ")
 
 
+def _not_copied_sentence(not_copied: dict | None) -> str:
+    if not not_copied or not not_copied["reports"]:
+        return ""
+    return (f" {not_copied['reports']} such reports were not copied, because they carry a label of the team's own "
+            f"({', '.join(f'`{label}`' for label in not_copied['labels'])}) that may be about one group only, which "
+            "a swapped term would make wrong.")
+
+
 def render_model_card(metadata: dict) -> str:
     """Markdown model card from a model's metadata: use, limits, data, per-label results, versions."""
     m = metadata["metrics"]
@@ -43,7 +51,7 @@ def render_model_card(metadata: dict) -> str:
         "No-label reports that mention a faith, a nationality, a hotel or a flag weigh "
         f"{metadata.get('hard_negative_weight', 1):g}x in training, and each report that names an identity "
         "term is copied with the term swapped for another, so that such mentions alone are not taken as "
-        "evidence of tension.",
+        f"evidence of tension.{_not_copied_sentence(metadata.get('not_copied'))}",
         "",
         "## Intended uses & limitations",
         "**Intended use:** to help a community-safety triage team sort and prioritise incoming reports, "

@@ -105,6 +105,17 @@ def format_split(counts: dict, seed=0) -> str:
     return "Split: " + "; ".join(parts) + "."
 
 
+def format_not_copied(not_copied: dict) -> str:
+    """One line for the terminal on the reports left without a counterfactual copy ("" when none was)."""
+    if not not_copied["reports"]:
+        return ""
+    labels = ", ".join(f"{label} ({n})" for label, n in not_copied["labels"].items())
+    return (f"Counterfactual copies: {not_copied['reports']} training reports that name a faith, ethnicity, "
+            f"nationality or migration status were not copied with the term swapped, because they carry a label of "
+            f"your own ({labels}) that a swap could make wrong (a copy of an antisemitism report about another "
+            "faith); the bundled labels' reports are copied as before.")
+
+
 def _stratified_split(indices, labels, test_size, seed) -> tuple[list[int], list[int]]:
     """``indices`` split into train and test, stratified by label combination when there are enough of each."""
     from sklearn.model_selection import train_test_split
@@ -162,7 +173,8 @@ def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, se
                          ) -> tuple[LabelledData, np.ndarray]:
     """``data`` plus ``copies`` counterfactual copies of each report that names an identity term
     (:mod:`classifier.training.augment`), and each row's group: its source report's index, so that a report and its
-    copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split."""
+    copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split; a report
+    with a label of the team's own gets none (:func:`~classifier.training.augment.not_copied` counts them)."""
     from classifier.training.augment import counterfactual_copies
 
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
@@ -240,6 +252,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     from classifier.model.predictor import TensionModel, near_thresholds
     from classifier.model.provenance import TrainingRows
     from classifier.reports.model_card import render_model_card
+    from classifier.training.augment import not_copied
 
     review_band = checked_review_band(review_band)  # before the long fit, not after it
 
@@ -288,6 +301,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "C": pipeline.named_steps["classifier"].C,
         "second_stage_labels": rescored_labels(pipeline),
         "hard_negative_weight": hard_negative_weight,
+        "not_copied": not_copied(train_data.texts, train_data.labels),
         "test_size": test_size,
         "split": split_how,
         "data": [{"path": path, "sha256": sha256} for path, sha256 in data.file_hashes.items()],
