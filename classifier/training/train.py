@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,6 +212,25 @@ def _second_stage_for(second_stage: bool, rescore, labels) -> bool | object:
     return HateSecondStage(labels=tuple(rescore))
 
 
+def unrescored_warning(labels, second_stage, rescore) -> str:
+    """A warning when the second stage's default labels are not all in the data but labels of a team's own are
+    (``race_hate`` renamed ``racism`` keeps its linear score, which neutral mentions of a group raise), naming
+    ``--rescore``; "" otherwise, and when ``rescore`` names the labels or the second stage is off."""
+    from classifier.model.label_names import BUNDLED_LABELS
+    from classifier.model.second_stage import HATE_LABELS
+
+    missing = [label for label in HATE_LABELS if label not in labels]
+    own = [label for label in labels if label not in BUNDLED_LABELS]
+    if rescore is not None or not second_stage or not missing or not own:
+        return ""
+    kept = " ".join(f"--rescore {label}" for label in HATE_LABELS if label in labels)
+    return (f"the second stage rescores {', '.join(HATE_LABELS)} (so that neutral mentions of a group do not get "
+            f"them); this data has no {' or '.join(missing)}, but has labels of its own: {', '.join(own)}. If one of "
+            f"those is a hate label ({missing[0]} renamed, say), train again naming every hate label with --rescore, "
+            f"e.g. {kept + ' ' if kept else ''}--rescore {own[0]}. A label not rescored keeps its linear score, "
+            "which neutral mentions of people raise several-fold.")
+
+
 def rescored_labels(pipeline) -> list[str]:
     """The labels ``pipeline``'s second stage rescores (none without one)."""
     stage = getattr(pipeline, "second_stage_", None)
@@ -270,6 +290,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     if not labels:
         raise DataError("No labels found in the training data: the labels column is empty on every row.")
     check_label_counts(train_data, labels)
+    if warning := unrescored_warning(labels, second_stage, rescore):
+        warnings.warn(warning, UserWarning, stacklevel=2)
     second_stage = _second_stage_for(second_stage, rescore, labels)
     tell(progress, f"fitting the model on {len(train_data)} training reports and their counterfactual copies "
                    "(preprocessing, features, thresholds tuned by cross-validation: the longest step)")

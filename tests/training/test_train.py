@@ -251,3 +251,36 @@ def test_training_a_bad_review_band_is_refused_before_the_fit(tmp_path, monkeypa
     with pytest.raises(ConfigError, match="review band must be a number from 0 up to"):
         train(CORPUS, tmp_path / "m", review_band=2)
     assert not (tmp_path / "m").exists()
+
+
+def test_training_warns_before_the_fit_when_a_renamed_hate_label_would_not_be_rescored(small_labelled, tmp_path,
+                                                                                        monkeypatch):
+    """Reproduction: with race_hate renamed racism, train said nothing and the second stage left racism out;
+    neutral mentions of groups got a label several times as often."""
+    import csv
+    import warnings
+
+    import classifier.training.train as training
+
+    class Fitted(Exception):
+        pass
+
+    def no_fit(*args, **kwargs):
+        raise Fitted
+
+    monkeypatch.setattr(training, "fit_pipeline", no_fit)
+    with open(small_labelled, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["labels"] = row["labels"].replace("race_hate", "racism")
+    renamed = write_csv(tmp_path / "renamed.csv", rows)
+    with pytest.warns(UserWarning, match=r"this data has no race_hate, but has labels of its own: racism\. .*"
+                                         r"--rescore immigration --rescore religious_hate --rescore racism\."):
+        with pytest.raises(Fitted):
+            train(renamed, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for data, options in ((small_labelled, {}), (renamed, {"rescore": ["racism"]}),
+                              (renamed, {"second_stage": False})):
+            with pytest.raises(Fitted):
+                train(data, None, **options)
