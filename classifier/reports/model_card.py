@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classifier.fairness.metrics import format_rate, format_score
+from classifier.fairness.metrics import format_hostile_recall, format_rate, format_score
 
 
 def _second_stage_sentence(labels) -> str:
@@ -191,8 +191,7 @@ def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
         f"| … neutral / positive | {format_rate(o['false_positive_rate_neutral'])} / "
         f"{format_rate(o['false_positive_rate_positive'])} |",
         f"| highest false-positive rate of one term | {format_rate(o['max_term_fpr'])} ({o['max_term_fpr_term']}) |",
-        f"| hostile recall (the expected label given) | {format_rate(o['hostile_recall'])} "
-        f"({o['hostile_hits']} of {size['n_hostile']}) |",
+        f"| hostile recall (the expected label given) | {format_hostile_recall(suite)} |",
         f"| AUC, hostile against the rest | {format_score(o['auc'])} |",
         f"| mean over terms: subgroup / BPSN / BNSP AUC | {format_score(o['mean_subgroup_auc'])} / "
         f"{format_score(o['mean_bpsn_auc'])} / {format_score(o['mean_bnsp_auc'])} |",
@@ -247,8 +246,7 @@ def identity_probe_lines(probe: dict) -> list[str]:
         "",
         f"False-positive rate {format_rate(o['false_positive_rate'])} ({o['false_positives']} of "
         f"{o['n_non_hostile']} neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "
-        f"{format_rate(o['max_term_fpr'])}); hostile recall {format_rate(o['hostile_recall'])} "
-        f"({o['hostile_hits']} of {size['n_hostile']}).",
+        f"{format_rate(o['max_term_fpr'])}); hostile recall {format_hostile_recall(probe)}.",
         "",
         "| term group | false-positive rate | highest term | hostile recall |",
         "|---|---:|---|---:|",
