@@ -93,6 +93,20 @@ _LABEL_WORDS = frozenset("""
 """.split())
 
 
+#: Cell values that mean "no label" (or a spreadsheet's TRUE/FALSE), never taken as label names: a label called
+#: "none" would be learnt and given like any other. A report with no label has an empty labels cell.
+NO_LABEL_VALUES = ("none", "true", "false", "yes", "no", "na", "n/a", "nil", "null", "-")
+
+
+def _no_label_error(name: str, where: str) -> DataError:
+    return DataError(
+        f"{where}: '{name}' in the labels cell is a 'no label' or yes/no value, not a label name (none of "
+        f"{', '.join(repr(value) for value in NO_LABEL_VALUES)} is). The cell lists a report's labels by name, "
+        f"separated by '{LABEL_SEPARATOR}': leave it empty for a report with no label, and remove the value beside "
+        "other labels (a TRUE/FALSE column per label is not read: name the labels in one column)."
+    )
+
+
 def _label_like(name: str) -> bool:
     """Whether ``name`` (not a valid label name) reads as a mistyped label rather than report text."""
     if not quotable(name, LABEL_WORDS_QUOTED) or "@" in name or any(char.isdigit() for char in name):
@@ -108,6 +122,8 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
         name = raw.strip()
         if not name:
             continue
+        if name.casefold().rstrip(".") in NO_LABEL_VALUES:
+            raise _no_label_error(name, where)
         if not LABEL_NAME.match(name):
             if not _label_like(name):  # report text, not a label
                 raise DataError(
@@ -118,9 +134,11 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
                 )
             parts = [part for part in re.split(r"\s*[,|/+&]\s*", name.lower()) if part]
             if len(parts) > 1 and all(LABEL_NAME.match(part) for part in parts):  # another separator
-                suggestion = LABEL_SEPARATOR.join(parts)
+                suggestion = LABEL_SEPARATOR.join(part for part in parts if part not in NO_LABEL_VALUES)
             else:
                 suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+            if not suggestion or suggestion in NO_LABEL_VALUES:  # "No." is no label, not the label "no"
+                raise _no_label_error(name, where)
             raise DataError(
                 f"{where}: label '{name}' is not a valid label name (lowercase letters, digits and "
                 f"underscores, separated by '{LABEL_SEPARATOR}'). Did you mean '{suggestion}'?"

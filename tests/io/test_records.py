@@ -214,3 +214,20 @@ def test_records_a_teams_own_label_written_as_words_gets_its_fix(cell, fix):
     """The codebook's own examples: 'Disability Hate' was reported as report text with no suggestion."""
     with pytest.raises(DataError, match=f"label '{cell}' is not a valid label name.*Did you mean '{fix}'"):
         parse_labels(cell, "f.csv row 2")
+
+
+@pytest.mark.parametrize("cell", ["none", "None", "TRUE", "false", "yes", "No", "na", "N/A", "nil", "NULL", "-",
+                                  "race_hate;none", "No."])
+def test_records_a_value_that_means_no_label_is_refused_as_a_label_name(cell):
+    """Reproduction: 'none' was trained as a label (the model then gave it), an Excel TRUE became the label 'true',
+    and 'None' was refused with "Did you mean 'none'?"."""
+    with pytest.raises(DataError, match="is a 'no label' or yes/no value, not a label name.*leave it empty for a "
+                                        "report with no label") as caught:
+        parse_labels(cell, "f.csv row 2")
+    assert "Did you mean" not in str(caught.value)
+
+
+def test_records_a_value_that_means_no_label_is_never_suggested_as_a_fix():
+    with pytest.raises(DataError, match="Did you mean 'race_hate'[?]$"):
+        parse_labels("race_hate, none", "f.csv row 2")
+    assert parse_labels("nonesuch;notable", "f.csv row 2") == ("nonesuch", "notable")
