@@ -118,6 +118,7 @@ def render_model_card(metadata: dict) -> str:
         f"| micro average | {m['micro']['precision']:.3f} | {m['micro']['recall']:.3f} | {m['micro']['f1']:.3f} "
         "| | | | |",
         "",
+        *few_examples_lines(m),
         f"Exact match (every label right): {m['exact_match']:.3f}.",
     ]
     review = metadata.get("review_flag")
@@ -154,6 +155,25 @@ def render_model_card(metadata: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def few_examples_lines(metrics: dict) -> list[str]:
+    """The notes under the results table on labels with few or no test examples (none when every label has
+    enough)."""
+    from classifier.evaluation.compare import MIN_PER_LABEL
+    from classifier.evaluation.metrics import few_examples
+
+    few = few_examples(metrics, MIN_PER_LABEL)
+    lines = []
+    if few:
+        lines.append(f"**Few test examples:** {', '.join(f'`{label}` ({n})' for label, n in few.items())} "
+                     f"{'has' if len(few) == 1 else 'have'} fewer than {MIN_PER_LABEL} in the test split, so "
+                     f"{'its' if len(few) == 1 else 'their'} figures above rest on too few reports to trust "
+                     "(`tension promote` refuses a new label with fewer).")
+    if metrics.get("macro_left_out"):
+        lines.append(f"The macro average leaves out {', '.join(f'`{label}`' for label in metrics['macro_left_out'])}: "
+                     "no example in the test split, so no F1 to average (not 0).")
+    return [*lines, ""] if lines else []
 
 
 def review_flag_sentence(review: dict) -> str:

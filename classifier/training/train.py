@@ -231,6 +231,22 @@ def unrescored_warning(labels, second_stage, rescore) -> str:
             "which neutral mentions of people raise several-fold.")
 
 
+def few_test_examples_warning(metrics: dict) -> str:
+    """A warning naming the labels with fewer than :data:`~classifier.evaluation.compare.MIN_PER_LABEL` test
+    examples (the rule ``tension promote`` applies to a new label), "" when there are none."""
+    from classifier.evaluation.compare import MIN_PER_LABEL
+    from classifier.evaluation.metrics import few_examples
+
+    few = few_examples(metrics, MIN_PER_LABEL)
+    if not few:
+        return ""
+    listed = ", ".join(f"{label} ({n})" for label, n in few.items())
+    none = " A label with none has no F1 and is left out of the macro average." if 0 in few.values() else ""
+    return (f"label(s) with fewer than {MIN_PER_LABEL} examples in the test split: {listed}. Their test figures rest "
+            f"on too few reports to trust, and tension promote refuses a new label with fewer.{none} Label more "
+            "reports of them (rows without a split are split 80/20), or give some a 'test' split.")
+
+
 def rescored_labels(pipeline) -> list[str]:
     """The labels ``pipeline``'s second stage rescores (none without one)."""
     stage = getattr(pipeline, "second_stage_", None)
@@ -308,6 +324,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     review = review_flag_check(Y_test, Y_pred, near_thresholds(proba, pipeline.thresholds_, model.review_band),
                                model.review_band, unfamiliar, labels=labels)
     unseen = sorted(set(test_data.label_set) - set(labels))
+    if warning := few_test_examples_warning(metrics):
+        warnings.warn(warning, UserWarning, stacklevel=2)
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
     tell(progress, "scoring the identity-term suite and the held-out identity probe")
     suite = summarise_identity_suite(evaluate_identity_suite(model))

@@ -284,3 +284,25 @@ def test_training_warns_before_the_fit_when_a_renamed_hate_label_would_not_be_re
                               (renamed, {"second_stage": False})):
             with pytest.raises(Fitted):
                 train(data, None, **options)
+
+
+def test_training_warns_of_a_label_with_fewer_test_examples_than_promote_needs():
+    """Reproduction: a new label with 3 test examples showed F1 1.000 with no caveat in train's output or the model
+    card; only promote said that 10 are needed."""
+    from classifier.evaluation.compare import MIN_PER_LABEL
+    from classifier.evaluation.metrics import label_metrics
+    from classifier.reports.model_card import few_examples_lines
+    from classifier.training.train import few_test_examples_warning
+
+    Y_true = np.zeros((40, 3), dtype=int)
+    Y_true[:12, 0] = Y_true[12:15, 1] = 1  # a: 12 test examples, asb: 3, new: none
+    metrics = label_metrics(Y_true, Y_true, ["a", "asb", "new"])
+    warning = few_test_examples_warning(metrics)
+    assert warning.startswith(f"label(s) with fewer than {MIN_PER_LABEL} examples in the test split: asb (3), new "
+                              "(0). ")
+    assert "tension promote refuses" in warning and "left out of the macro average" in warning
+    card = "\n".join(few_examples_lines(metrics))
+    assert "**Few test examples:** `asb` (3), `new` (0) have fewer than 10" in card
+    assert "The macro average leaves out `new`: no example in the test split" in card
+    enough = label_metrics(Y_true[:, :1], Y_true[:, :1], ["a"])
+    assert few_test_examples_warning(enough) == "" and few_examples_lines(enough) == []
