@@ -52,6 +52,20 @@ def label_metrics(Y_true, Y_pred, labels) -> dict:
     }
 
 
+def count_unknown_labels(metrics: dict, review: dict | None, Y_true, Y_pred, true_labels, labels) -> None:
+    """Add to ``metrics`` (and ``review``) ``unknown_label_reports``: the reports whose labels include one the model
+    does not know; and to ``metrics`` ``exact_match_all_labels``, the exact match with those labels counted as
+    missed, since the model cannot give them. ``exact_match`` and the review flag's mistakes cover the model's
+    labels only: these say how much they leave out."""
+    known = set(labels)
+    unknown = np.asarray([bool(set(row) - known) for row in true_labels], dtype=bool)
+    exact = np.all(np.asarray(Y_true, dtype=int) == np.asarray(Y_pred, dtype=int), axis=1)
+    metrics["unknown_label_reports"] = int(unknown.sum())
+    metrics["exact_match_all_labels"] = float(np.mean(exact & ~unknown)) if len(exact) else 0.0
+    if review is not None:
+        review["unknown_label_reports"] = int(unknown.sum())
+
+
 def macro_left_out_note(metrics: dict) -> str:
     """One sentence on the labels :func:`label_metrics` leaves out of the macro average, and any given anyway."""
     left_out = metrics["macro_left_out"]
@@ -148,6 +162,9 @@ def format_review_flag(review: dict) -> str:
             f"{review['n']} reports ({pct(review['flagged_rate'])}); they hold {review['wrong_flagged']} of the "
             f"{review['wrong']} reports with a wrong or missing label ({pct(review['caught_rate'])}); of the "
             f"reports not flagged, {pct(review['wrong_rate_not_flagged'])} have one")
+    if review.get("unknown_label_reports"):
+        line += (f" (wrong or missing in the model's labels only: {review['unknown_label_reports']} reports also "
+                 "carry a label the model cannot give, not counted)")
     for label, count in (review.get("by_label") or {}).items():
         if review["n"] and count > REVIEW_FLOOD_SHARE * review["n"]:
             line += (f"\nwarning: {label!r} alone sends {count} of the {review['n']} reports to review "
@@ -155,6 +172,14 @@ def format_review_flag(review: dict) -> str:
                      "and the flag stops pointing at anything. Label more reports of it (or drop it), or narrow the "
                      "band (--review-band).")
     return line
+
+
+def _over_known_labels(metrics: dict) -> str:
+    n = metrics.get("unknown_label_reports")
+    if not n:
+        return ""
+    return (f", over the model's labels only: {n} of them carry a label the model does not know (listed below); "
+            f"counted as missed, {metrics['exact_match_all_labels']:.3f}")
 
 
 def _rates(n, flagged) -> dict:
@@ -187,7 +212,8 @@ def format_table(metrics: dict, hard_negatives: dict | None = None, thresholds: 
         lines.append(f"{name + ' avg':<18}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}")
     if metrics.get("macro_left_out"):
         lines.append(macro_left_out_note(metrics))
-    lines.append(f"exact match (all labels right): {metrics['exact_match']:.3f} on {metrics['n_reports']} reports")
+    lines.append(f"exact match (all labels right): {metrics['exact_match']:.3f} on {metrics['n_reports']} reports"
+                 + _over_known_labels(metrics))
     if hard_negatives is not None:
         overall = hard_negatives["overall"]
         if overall["n"]:

@@ -119,7 +119,9 @@ def render_model_card(metadata: dict) -> str:
         "| | | | |",
         "",
         *few_examples_lines(m),
-        f"Exact match (every label right): {m['exact_match']:.3f}.",
+        f"Exact match (every label right): {m['exact_match']:.3f}" + (
+            f" over the model's labels; {m['unknown_label_reports']} test reports carry a label it does not know, and "
+            f"counting it as missed, {m['exact_match_all_labels']:.3f}." if m.get("unknown_label_reports") else "."),
     ]
     review = metadata.get("review_flag")
     if review:

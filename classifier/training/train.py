@@ -281,7 +281,12 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     (default: immigration, race_hate and religious_hate, those the data has), e.g. a team's own hate labels.
     ``progress`` gets a line at each stage.
     """
-    from classifier.evaluation.metrics import hard_negative_check, label_metrics, review_flag_check
+    from classifier.evaluation.metrics import (
+        count_unknown_labels,
+        hard_negative_check,
+        label_metrics,
+        review_flag_check,
+    )
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
     from classifier.model.limits import checked_review_band
     from classifier.model.persistence import check_model_out, library_versions, save_model
@@ -324,6 +329,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     review = review_flag_check(Y_test, Y_pred, near_thresholds(proba, pipeline.thresholds_, model.review_band),
                                model.review_band, unfamiliar, labels=labels)
     unseen = sorted(set(test_data.label_set) - set(labels))
+    count_unknown_labels(metrics, review, Y_test, Y_pred, test_data.labels, labels)
     if warning := few_test_examples_warning(metrics):
         warnings.warn(warning, UserWarning, stacklevel=2)
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)

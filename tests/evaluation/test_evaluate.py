@@ -50,7 +50,7 @@ def test_evaluate_says_how_many_wrong_reports_needs_review_catches(labelled):
     assert caught == {"band": 0.45, "n": 5, "flagged": 5, "unfamiliar": 0, "flagged_rate": 1.0, "wrong": 1,
                       "wrong_flagged": 1,
                       "caught_rate": 1.0, "wrong_rate_flagged": 0.2, "wrong_rate_not_flagged": None,
-                      "by_label": {"hate": 5, "rumour": 5}}
+                      "by_label": {"hate": 5, "rumour": 5}, "unknown_label_reports": 1}  # football
 
     unsure = ScoresByWord()
     unsure.predict_proba_and_unfamiliar = lambda texts: (  # a model that can say
@@ -69,6 +69,24 @@ def test_evaluate_lists_labels_only_in_the_data_without_scoring_them(labelled):
     assert result["labels_not_in_model"] == ["football"]
     assert result["labels_not_in_data"] == []
     assert "football" not in result["metrics"]["labels"]
+
+
+def test_evaluate_exact_match_and_mistakes_say_they_leave_out_labels_the_model_does_not_know(tmp_path):
+    """Reproduction: on a file where every report was anti_social_behaviour, a label the default lacks, evaluate
+    printed "exact match (all labels right): 1.000" and "0 of the 0 reports with a wrong or missing label"."""
+    from classifier.evaluation.metrics import format_table
+
+    rows = [{"text": "noise again", "labels": "asb"}, {"text": "hate and noise", "labels": "asb;hate"},
+            {"text": "hate graffiti", "labels": "hate"}, {"text": "bins", "labels": ""}]
+    result = evaluate_model(ScoresByWord(), write_csv(tmp_path / "own.csv", rows))
+    metrics, review = result["metrics"], result["review_flag"]
+    assert metrics["exact_match"] == 1.0 and metrics["exact_match_all_labels"] == 0.5
+    assert metrics["unknown_label_reports"] == review["unknown_label_reports"] == 2
+    table = format_table(metrics, review=review)
+    assert ("exact match (all labels right): 1.000 on 4 reports, over the model's labels only: 2 of them carry a "
+            "label the model does not know (listed below); counted as missed, 0.500") in table
+    assert ("(wrong or missing in the model's labels only: 2 reports also carry a label the model cannot give, not "
+            "counted)") in table
 
 
 def test_evaluate_one_split_only(labelled):
