@@ -14,7 +14,7 @@ from classifier.errors import ConfigError, DataError
 from classifier.io.cpus import usable_cpus
 from classifier.io.progress import Progress, tell
 from classifier.io.records import LabelledData, label_strata, read_labelled_files
-from classifier.model.label_names import likely_typo
+from classifier.model.label_names import likely_typo, similar_label_pairs
 
 MIN_POSITIVES = 10
 #: Fraction of the reports without a split (no ``split`` column in their file) held out for testing.
@@ -151,6 +151,18 @@ def check_label_counts(data: LabelledData, labels) -> None:
             "needed. Label more reports, correct a misspelt label, merge the label into another, or remove it "
             "from the labels column."
         )
+
+
+def similar_labels_warning(data: LabelledData) -> str:
+    """A warning naming the labels of ``data`` that are a letter or two apart (``anti_social_behaviour`` and
+    ``anti_social_behavior``), as ``tension validate`` reports them; "" when none are."""
+    counts = data.label_counts()
+    pairs = similar_label_pairs(counts)
+    if not pairs:
+        return ""
+    listed = "; ".join(f"'{a}' ({counts[a]} reports) and '{b}' ({counts[b]})" for a, b in pairs)
+    return (f"labels a letter or two apart, trained as separate labels: {listed}. If each pair is one label spelt two "
+            "ways, correct the rows to one name and train again (tension validate lists them).")
 
 
 def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np.ndarray:
@@ -311,6 +323,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     if not labels:
         raise DataError("No labels found in the training data: the labels column is empty on every row.")
     check_label_counts(train_data, labels)
+    if warning := similar_labels_warning(data):
+        warnings.warn(warning, UserWarning, stacklevel=2)
     if warning := unrescored_warning(labels, second_stage, rescore):
         warnings.warn(warning, UserWarning, stacklevel=2)
     second_stage = _second_stage_for(second_stage, rescore, labels)

@@ -306,3 +306,29 @@ def test_training_warns_of_a_label_with_fewer_test_examples_than_promote_needs()
     assert "The macro average leaves out `new`: no example in the test split" in card
     enough = label_metrics(Y_true[:, :1], Y_true[:, :1], ["a"])
     assert few_test_examples_warning(enough) == "" and few_examples_lines(enough) == []
+
+
+def test_training_warns_before_the_fit_of_labels_a_letter_or_two_apart(small_labelled, tmp_path, monkeypatch):
+    """Reproduction: anti_social_behaviour and anti_social_behavior (UK and US spelling) were trained as two
+    labels without a word, although tension validate flags the pair."""
+    import csv
+
+    import classifier.training.train as training
+
+    class Fitted(Exception):
+        pass
+
+    def no_fit(*args, **kwargs):
+        raise Fitted
+
+    monkeypatch.setattr(training, "fit_pipeline", no_fit)
+    with open(small_labelled, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for number, row in enumerate(rows[:60]):
+        row["labels"] = "anti_social_behaviour" if number % 2 else "anti_social_behavior"
+    spelt = write_csv(tmp_path / "spelt.csv", rows)
+    with pytest.warns(UserWarning, match=r"labels a letter or two apart, trained as separate labels: "
+                                         r"'anti_social_behavior' \(30 reports\) and 'anti_social_behaviour' \(30\)\. "
+                                         r"If each pair is one label spelt two ways"):
+        with pytest.raises(Fitted):
+            train(spelt, None)
