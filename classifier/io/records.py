@@ -115,6 +115,45 @@ def _label_like(name: str) -> bool:
     return bool(words) and all(word in _LABEL_WORDS for word in words)
 
 
+#: What a labels cell may hold between two labels instead of ';': a comma, a pipe, a slash, a plus, an ampersand or a
+#: line break (Alt+Enter in an Excel cell).
+_OTHER_SEPARATORS = re.compile(r"\s*[,|/+&\r\n]\s*")
+
+
+def _fixed(name: str) -> str:
+    """The label name(s) ``name`` (one line of a labels cell) was likely meant as: labels joined by another
+    separator rejoined by ';', else its words joined by '_' ("" for a value that means no label)."""
+    parts = [part for part in _OTHER_SEPARATORS.split(name.lower()) if part]
+    if len(parts) > 1 and all(LABEL_NAME.match(part) for part in parts):  # another separator
+        return LABEL_SEPARATOR.join(part for part in parts if part not in NO_LABEL_VALUES)
+    fix = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+    return "" if fix in NO_LABEL_VALUES else fix
+
+
+def _bad_name_error(name: str, where: str) -> DataError:
+    """The error for ``name``, not a valid label name: labels joined by another separator, a mistyped label with
+    its fix, or report text (not quoted back)."""
+    lines = [line.strip() for line in name.splitlines() if line.strip()]
+    if not _label_like(name) and not (len(lines) > 1 and all(LABEL_NAME.match(line.lower()) for line in lines)):
+        return DataError(
+            f"{where}: the labels cell holds {len(name)} characters that are not a label name (not shown: "
+            "it reads like report text). Is a comma in the report not inside quotes, pushing text into "
+            f"the next column? Fix the row; labels are names such as race_hate, separated by '{LABEL_SEPARATOR}'."
+        )
+    suggestion = LABEL_SEPARATOR.join(fix for fix in map(_fixed, lines) if fix)
+    if not suggestion:  # "No." is no label, not the label "no"
+        return _no_label_error(name, where)
+    if len(lines) > 1:  # quoted on one line, so that the error stays one
+        return DataError(
+            f"{where}: the labels cell holds {', '.join(repr(line) for line in lines)} on separate lines (a line "
+            f"break, Alt+Enter in Excel), which do not separate labels. Did you mean '{suggestion}'?"
+        )
+    return DataError(
+        f"{where}: label '{name}' is not a valid label name (lowercase letters, digits and "
+        f"underscores, separated by '{LABEL_SEPARATOR}'). Did you mean '{suggestion}'?"
+    )
+
+
 def parse_labels(cell: str, where: str) -> tuple[str, ...]:
     """Split a ``;``-separated labels cell and check each name; empty means no label."""
     labels = []
@@ -125,24 +164,7 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
         if name.casefold().rstrip(".") in NO_LABEL_VALUES:
             raise _no_label_error(name, where)
         if not LABEL_NAME.match(name):
-            if not _label_like(name):  # report text, not a label
-                raise DataError(
-                    f"{where}: the labels cell holds {len(name)} characters that are not a label name (not shown: "
-                    "it reads like report text). Is a comma in the report not inside quotes, pushing text into "
-                    f"the next column? Fix the row; labels are names such as race_hate, separated by "
-                    f"'{LABEL_SEPARATOR}'."
-                )
-            parts = [part for part in re.split(r"\s*[,|/+&]\s*", name.lower()) if part]
-            if len(parts) > 1 and all(LABEL_NAME.match(part) for part in parts):  # another separator
-                suggestion = LABEL_SEPARATOR.join(part for part in parts if part not in NO_LABEL_VALUES)
-            else:
-                suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
-            if not suggestion or suggestion in NO_LABEL_VALUES:  # "No." is no label, not the label "no"
-                raise _no_label_error(name, where)
-            raise DataError(
-                f"{where}: label '{name}' is not a valid label name (lowercase letters, digits and "
-                f"underscores, separated by '{LABEL_SEPARATOR}'). Did you mean '{suggestion}'?"
-            )
+            raise _bad_name_error(name, where)
         if name not in labels:
             labels.append(name)
     return tuple(sorted(labels))

@@ -231,3 +231,15 @@ def test_records_a_value_that_means_no_label_is_never_suggested_as_a_fix():
     with pytest.raises(DataError, match="Did you mean 'race_hate'[?]$"):
         parse_labels("race_hate, none", "f.csv row 2")
     assert parse_labels("nonesuch;notable", "f.csv row 2") == ("nonesuch", "notable")
+
+
+@pytest.mark.parametrize(("cell", "fix"), [("anti_social_behaviour\nrace_hate", "anti_social_behaviour;race_hate"),
+                                           ("noise\r\nfly_tipping", "noise;fly_tipping"),
+                                           ("Race Hate\nimmigration", "race_hate;immigration")])
+def test_records_labels_on_separate_lines_of_a_cell_get_the_semicolon_fix(cell, fix):
+    """Reproduction: an Excel cell 'anti_social_behaviour⏎race_hate' (Alt+Enter) got "Did you mean
+    'anti_social_behaviour_race_hate'?", one bogus merged label."""
+    expected = f"on separate lines .*Alt\\+Enter in Excel.*Did you mean '{fix}'[?]$"
+    with pytest.raises(DataError, match=expected) as caught:
+        parse_labels(cell, "f.csv row 2")
+    assert "\n" not in str(caught.value) and "\r" not in str(caught.value)
