@@ -130,9 +130,36 @@ def _fixed(name: str) -> str:
     return "" if fix in NO_LABEL_VALUES else fix
 
 
+def _outside_the_name_rule(name: str) -> bool:
+    """Whether ``name`` is one word meant as a label name that breaks the rule of :data:`LABEL_NAME` only by a
+    letter outside ASCII ('désordre_public') or a leading number ('2024_asb'). A name with a capital ('Zorbalinski')
+    or a number that is not followed by a label ('07700900123') may be report text, and is left to the rest."""
+    if not quotable(name, 1) or "@" in name:
+        return False
+    if re.fullmatch(r"[0-9]+_[a-z][a-z0-9_]*", name.lower()):
+        return True
+    return name == name.lower() and not name.isascii() and re.fullmatch(r"[\w-]+", name) is not None
+
+
+def _name_rule_error(name: str, where: str) -> DataError:
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    fix = re.sub(r"[^a-z0-9_]+", "_", ascii_name).strip("_")
+    fix = re.sub(r"^([0-9_]+)_(.+)$", r"\2_\1", fix).strip("_")  # "2024_asb" -> "asb_2024"
+    hint = f"Did you mean '{fix}'?" if LABEL_NAME.match(fix) and fix not in NO_LABEL_VALUES else \
+        "Rename it in ASCII letters, e.g. anti_social_behaviour."
+    return DataError(
+        f"{where}: label '{name}' is not a valid label name: label names are lowercase ASCII letters, digits and "
+        f"underscores, starting with a letter (no accents, other alphabets or leading numbers). {hint}"
+    )
+
+
 def _bad_name_error(name: str, where: str) -> DataError:
     """The error for ``name``, not a valid label name: labels joined by another separator, a mistyped label with
     its fix, or report text (not quoted back)."""
+    if _outside_the_name_rule(name):
+        return _name_rule_error(name, where)
     lines = [line.strip() for line in name.splitlines() if line.strip()]
     if not _label_like(name) and not (len(lines) > 1 and all(LABEL_NAME.match(line.lower()) for line in lines)):
         return DataError(

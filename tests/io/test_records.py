@@ -243,3 +243,16 @@ def test_records_labels_on_separate_lines_of_a_cell_get_the_semicolon_fix(cell, 
     with pytest.raises(DataError, match=expected) as caught:
         parse_labels(cell, "f.csv row 2")
     assert "\n" not in str(caught.value) and "\r" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("cell", "fix"), [("désordre_public", "Did you mean 'desordre_public'?"),
+                                           ("2024_asb", "Did you mean 'asb_2024'?"),
+                                           ("2024_ASB", "Did you mean 'asb_2024'?"),
+                                           ("антисемитизм", "Rename it in ASCII letters")])
+def test_records_a_label_name_outside_ascii_or_starting_with_a_number_is_told_the_rule(cell, fix):
+    """Reproduction: 'désordre_public' and '2024_asb' were called report text pushed by a stray comma, hidden, with
+    no fix."""
+    with pytest.raises(DataError, match=f"label '{cell}' is not a valid label name: label names are lowercase ASCII "
+                                        "letters, digits and underscores, starting with a letter") as caught:
+        parse_labels(cell, "f.csv row 2")
+    assert fix in str(caught.value) and "report text" not in str(caught.value)
