@@ -161,7 +161,7 @@ def train_cli(
     from classifier.fairness import PROBE_NOTE, PROBE_TITLE, format_identity_suite
     from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
     from classifier.retrain.registry import check_not_registered, current_default, new_model_name
-    from classifier.training.train import format_split, train
+    from classifier.training.train import format_not_copied, format_split, train
 
     progress = stage_lines(quiet)
     candidate = False
@@ -182,6 +182,8 @@ def train_cli(
     typer.echo(f"Trained on {meta['rows']['train']} reports, tested on {meta['rows']['test']} in "
                f"{meta['train_seconds']:.1f} s.")
     typer.echo(format_split(meta["split_rows"], seed))
+    if note := format_not_copied(meta["not_copied"]):
+        typer.echo(note)
     typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"], meta.get("review_flag")))
     typer.echo(format_identity_suite(meta["identity_suite"]))
     typer.echo(format_identity_suite(meta["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))

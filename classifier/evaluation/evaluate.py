@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.errors import DataError
-from classifier.evaluation.metrics import hard_negative_check, label_metrics, review_flag_check
+from classifier.evaluation.metrics import (
+    count_unknown_labels,
+    hard_negative_check,
+    label_metrics,
+    review_flag_check,
+)
 from classifier.io.records import read_labelled, text_sha256
 from classifier.model.predictor import near_thresholds
 
@@ -18,7 +23,8 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
                    unseen_only=False) -> dict:
     """Predict every report of a labelled file and score the model's labels.
 
-    Labels in the file that the model does not know are listed (not scored, not an error); model labels
+    Labels in the file that the model does not know are listed (not scored, not an error), and the reports that
+    carry one counted (:func:`~classifier.evaluation.metrics.count_unknown_labels`); model labels
     with no example in the file are scored (their recall is 0 by definition) and listed too. ``review_flag``
     says how many mistakes the model's review flag holds; ``review_bands`` the same for each of
     :data:`REVIEW_BANDS`. ``trained_on_rows`` counts the reports of the file (after ``split``) that the model
@@ -46,18 +52,22 @@ def evaluate_model(model, path, *, text_column=None, labels_column="labels", spl
     Y_pred = (proba >= thresholds).astype(int)
     Y_true = np.asarray(data.indicator(labels))
     in_data = set(data.label_set)
+    metrics = label_metrics(Y_true, Y_pred, labels)
+    review = review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, model.review_band),
+                               model.review_band, unfamiliar, labels=labels)
+    count_unknown_labels(metrics, review, Y_true, Y_pred, data.labels, labels)
     return {
         "n_reports": len(data),
         "trained_on_rows": sum(trained),
         "unseen_only": bool(unseen_only),
         "labels": labels,
         "thresholds": model.thresholds,
-        "metrics": label_metrics(Y_true, Y_pred, labels),
+        "metrics": metrics,
         "hard_negatives": hard_negative_check(data.texts, data.labels, Y_pred),
-        "review_flag": review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, model.review_band),
-                                         model.review_band, unfamiliar, labels=labels),
-        "review_bands": [review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, band), band, unfamiliar,
-                                           labels=labels) for band in REVIEW_BANDS],
+        "review_flag": review,
+        "review_bands": [{**review_flag_check(Y_true, Y_pred, near_thresholds(proba, thresholds, band), band,
+                                              unfamiliar, labels=labels),
+                          "unknown_label_reports": metrics["unknown_label_reports"]} for band in REVIEW_BANDS],
         "labels_not_in_model": sorted(in_data - set(labels)),
         "labels_not_in_data": sorted(set(labels) - in_data),
         "data": data,

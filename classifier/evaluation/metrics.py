@@ -11,9 +11,10 @@ def label_metrics(Y_true, Y_pred, labels) -> dict:
     """Per-label precision, recall, F1, support, TP/FP/FN, plus macro and micro averages.
 
     Precision (or recall) with no predicted (or true) positives is reported as 0.0, as scikit-learn's
-    ``zero_division=0`` does. The macro average leaves out a label with no example in the data and none
-    predicted (a label of the model that the file lacks, F1 undefined rather than 0); ``macro_left_out`` names
-    them. A label the data lacks but the model gives keeps its F1 of 0.
+    ``zero_division=0`` does. The macro average leaves out a label with no example in the data (a label of the
+    model that the file lacks, or a new label with none in the test split): its F1 is undefined, not 0, even when
+    the model gives it (those false positives still count in its row and the micro average); ``macro_left_out``
+    names them.
     """
     Y_true = np.asarray(Y_true, dtype=int).reshape(-1, len(labels))
     Y_pred = np.asarray(Y_pred, dtype=int).reshape(-1, len(labels))
@@ -33,14 +34,14 @@ def label_metrics(Y_true, Y_pred, labels) -> dict:
     fn = sum(m["fn"] for m in per_label.values())
     micro_p = tp / (tp + fp) if tp + fp else 0.0
     micro_r = tp / (tp + fn) if tp + fn else 0.0
-    averaged = [m for m in per_label.values() if m["tp"] + m["fp"] + m["fn"]]
+    averaged = [m for m in per_label.values() if m["support"]]
     return {
         "labels": per_label,
         "macro": {
             key: float(np.mean([m[key] for m in averaged])) if averaged else 0.0
             for key in ("precision", "recall", "f1")
         },
-        "macro_left_out": [label for label, m in per_label.items() if not m["tp"] + m["fp"] + m["fn"]],
+        "macro_left_out": [label for label, m in per_label.items() if not m["support"]],
         "micro": {
             "precision": micro_p,
             "recall": micro_r,
@@ -49,6 +50,37 @@ def label_metrics(Y_true, Y_pred, labels) -> dict:
         "exact_match": float(np.mean(np.all(Y_true == Y_pred, axis=1))) if len(Y_true) else 0.0,
         "n_reports": int(len(Y_true)),
     }
+
+
+def count_unknown_labels(metrics: dict, review: dict | None, Y_true, Y_pred, true_labels, labels) -> None:
+    """Add to ``metrics`` (and ``review``) ``unknown_label_reports``: the reports whose labels include one the model
+    does not know; and to ``metrics`` ``exact_match_all_labels``, the exact match with those labels counted as
+    missed, since the model cannot give them. ``exact_match`` and the review flag's mistakes cover the model's
+    labels only: these say how much they leave out."""
+    known = set(labels)
+    unknown = np.asarray([bool(set(row) - known) for row in true_labels], dtype=bool)
+    exact = np.all(np.asarray(Y_true, dtype=int) == np.asarray(Y_pred, dtype=int), axis=1)
+    metrics["unknown_label_reports"] = int(unknown.sum())
+    metrics["exact_match_all_labels"] = float(np.mean(exact & ~unknown)) if len(exact) else 0.0
+    if review is not None:
+        review["unknown_label_reports"] = int(unknown.sum())
+
+
+def macro_left_out_note(metrics: dict) -> str:
+    """One sentence on the labels :func:`label_metrics` leaves out of the macro average, and any given anyway."""
+    left_out = metrics["macro_left_out"]
+    given = {label: metrics["labels"][label]["fp"] for label in left_out if metrics["labels"][label]["fp"]}
+    note = (f"macro avg over the {len(metrics['labels']) - len(left_out)} labels with examples in the data; left out, "
+            f"with no example (F1 undefined, not 0): {left_out}")
+    if given:
+        note += " (given anyway: " + ", ".join(f"{label} to {n} report(s)" for label, n in given.items()) + ")"
+    return note
+
+
+def few_examples(metrics: dict, minimum: int) -> dict[str, int]:
+    """The labels with fewer than ``minimum`` examples in the data scored, and how many each has: figures on so few
+    say little (:data:`classifier.evaluation.compare.MIN_PER_LABEL` is the rule promote applies)."""
+    return {label: m["support"] for label, m in metrics["labels"].items() if m["support"] < minimum}
 
 
 def hard_negative_check(texts, true_labels, Y_pred) -> dict:
@@ -130,6 +162,9 @@ def format_review_flag(review: dict) -> str:
             f"{review['n']} reports ({pct(review['flagged_rate'])}); they hold {review['wrong_flagged']} of the "
             f"{review['wrong']} reports with a wrong or missing label ({pct(review['caught_rate'])}); of the "
             f"reports not flagged, {pct(review['wrong_rate_not_flagged'])} have one")
+    if review.get("unknown_label_reports"):
+        line += (f" (wrong or missing in the model's labels only: {review['unknown_label_reports']} reports also "
+                 "carry a label the model cannot give, not counted)")
     for label, count in (review.get("by_label") or {}).items():
         if review["n"] and count > REVIEW_FLOOD_SHARE * review["n"]:
             line += (f"\nwarning: {label!r} alone sends {count} of the {review['n']} reports to review "
@@ -137,6 +172,14 @@ def format_review_flag(review: dict) -> str:
                      "and the flag stops pointing at anything. Label more reports of it (or drop it), or narrow the "
                      "band (--review-band).")
     return line
+
+
+def _over_known_labels(metrics: dict) -> str:
+    n = metrics.get("unknown_label_reports")
+    if not n:
+        return ""
+    return (f", over the model's labels only: {n} of them carry a label the model does not know (listed below); "
+            f"counted as missed, {metrics['exact_match_all_labels']:.3f}")
 
 
 def _rates(n, flagged) -> dict:
@@ -168,9 +211,9 @@ def format_table(metrics: dict, hard_negatives: dict | None = None, thresholds: 
         m = metrics[name]
         lines.append(f"{name + ' avg':<18}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}")
     if metrics.get("macro_left_out"):
-        lines.append(f"macro avg over the {len(metrics['labels']) - len(metrics['macro_left_out'])} labels the data "
-                     f"has or the model gave; left out, with no example and none given: {metrics['macro_left_out']}")
-    lines.append(f"exact match (all labels right): {metrics['exact_match']:.3f} on {metrics['n_reports']} reports")
+        lines.append(macro_left_out_note(metrics))
+    lines.append(f"exact match (all labels right): {metrics['exact_match']:.3f} on {metrics['n_reports']} reports"
+                 + _over_known_labels(metrics))
     if hard_negatives is not None:
         overall = hard_negatives["overall"]
         if overall["n"]:

@@ -248,6 +248,7 @@ class _Arrays:
         scorable = inside & self.scorable
         result.update({
             "n_hostile": int(hostile.sum()),
+            "n_hostile_scored": int(scorable.sum()),
             "hostile_hits": int(self.hit[scorable].sum()),
             "hostile_recall": _ratio(int(self.hit[scorable].sum()), int(scorable.sum())),
             "hostile_any_label_rate": _ratio(int(self.any_label[hostile].sum()), int(hostile.sum())),
@@ -305,7 +306,7 @@ def format_identity_suite(result: dict, *, n_terms: int = 5, title: str = "ident
         f"{format_rate(o['false_positive_rate_neutral'])}, positive {format_rate(o['false_positive_rate_positive'])}); "
         f"highest per term {format_rate(o['max_term_fpr'])} ({o['max_term_fpr_term']})",
         f"  worst terms: {worst}",
-        f"  hostile recall {format_rate(o['hostile_recall'])} on {s['n_hostile']} hostile sentences ({groups})",
+        f"  hostile recall {format_hostile_recall(result, 'hostile sentences')} ({groups})",
         f"  AUC {format_score(o['auc'])}; mean over terms: subgroup {format_score(o['mean_subgroup_auc'])}, BPSN "
         f"{format_score(o['mean_bpsn_auc'])}, BNSP {format_score(o['mean_bnsp_auc'])}",
     ]
@@ -318,6 +319,20 @@ def format_identity_suite(result: dict, *, n_terms: int = 5, title: str = "ident
     if result.get("labels_missing"):
         lines.append(f"  labels the model does not have (hostile recall not scored): {result['labels_missing']}")
     return "\n".join(lines)
+
+
+def format_hostile_recall(result: dict, what: str = "") -> str:
+    """The overall hostile recall with the sentences it is worked out over (a full result or its summary):
+    "94.0% (203 of 216 scored; 594 not scored: the model has no race_hate label)" when some sentences expect a
+    label the model lacks, else "95.3% (772 of 810)"; ``what`` names the sentences after the count."""
+    o = result["overall"]
+    scored = o.get("n_hostile_scored", o["n_hostile"])  # a model saved before it was recorded lacks no label
+    counted = f"{o['hostile_hits']} of {scored}" + (f" {what}" if what else "")
+    if scored == o["n_hostile"]:
+        return f"{format_rate(o['hostile_recall'])} ({counted})"
+    missing = " or ".join(result.get("labels_missing") or []) or "the expected"
+    return (f"{format_rate(o['hostile_recall'])} ({counted} scored; {o['n_hostile'] - scored} not scored: the model "
+            f"has no {missing} label)")
 
 
 def format_rate(value, missing: str = "n/a") -> str:

@@ -93,12 +93,92 @@ _LABEL_WORDS = frozenset("""
 """.split())
 
 
+#: Cell values that mean "no label" (or a spreadsheet's TRUE/FALSE), never taken as label names: a label called
+#: "none" would be learnt and given like any other. A report with no label has an empty labels cell.
+NO_LABEL_VALUES = ("none", "true", "false", "yes", "no", "na", "n/a", "nil", "null", "-")
+
+
+def _no_label_error(name: str, where: str) -> DataError:
+    return DataError(
+        f"{where}: '{name}' in the labels cell is a 'no label' or yes/no value, not a label name (none of "
+        f"{', '.join(repr(value) for value in NO_LABEL_VALUES)} is). The cell lists a report's labels by name, "
+        f"separated by '{LABEL_SEPARATOR}': leave it empty for a report with no label, and remove the value beside "
+        "other labels (a TRUE/FALSE column per label is not read: name the labels in one column)."
+    )
+
+
 def _label_like(name: str) -> bool:
     """Whether ``name`` (not a valid label name) reads as a mistyped label rather than report text."""
     if not quotable(name, LABEL_WORDS_QUOTED) or "@" in name or any(char.isdigit() for char in name):
         return False
     words = [word for word in re.split(r"[\s,|/+&_.-]+", name.lower()) if word]
     return bool(words) and all(word in _LABEL_WORDS for word in words)
+
+
+#: What a labels cell may hold between two labels instead of ';': a comma, a pipe, a slash, a plus, an ampersand or a
+#: line break (Alt+Enter in an Excel cell).
+_OTHER_SEPARATORS = re.compile(r"\s*[,|/+&\r\n]\s*")
+
+
+def _fixed(name: str) -> str:
+    """The label name(s) ``name`` (one line of a labels cell) was likely meant as: labels joined by another
+    separator rejoined by ';', else its words joined by '_' ("" for a value that means no label)."""
+    parts = [part for part in _OTHER_SEPARATORS.split(name.lower()) if part]
+    if len(parts) > 1 and all(LABEL_NAME.match(part) for part in parts):  # another separator
+        return LABEL_SEPARATOR.join(part for part in parts if part not in NO_LABEL_VALUES)
+    fix = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+    return "" if fix in NO_LABEL_VALUES else fix
+
+
+def _outside_the_name_rule(name: str) -> bool:
+    """Whether ``name`` is one word meant as a label name that breaks the rule of :data:`LABEL_NAME` only by a
+    letter outside ASCII ('désordre_public') or a leading number ('2024_asb'). A name with a capital ('Zorbalinski')
+    or a number that is not followed by a label ('07700900123') may be report text, and is left to the rest."""
+    if not quotable(name, 1) or "@" in name:
+        return False
+    if re.fullmatch(r"[0-9]+_[a-z][a-z0-9_]*", name.lower()):
+        return True
+    return name == name.lower() and not name.isascii() and re.fullmatch(r"[\w-]+", name) is not None
+
+
+def _name_rule_error(name: str, where: str) -> DataError:
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    fix = re.sub(r"[^a-z0-9_]+", "_", ascii_name).strip("_")
+    fix = re.sub(r"^([0-9_]+)_(.+)$", r"\2_\1", fix).strip("_")  # "2024_asb" -> "asb_2024"
+    hint = f"Did you mean '{fix}'?" if LABEL_NAME.match(fix) and fix not in NO_LABEL_VALUES else \
+        "Rename it in ASCII letters, e.g. anti_social_behaviour."
+    return DataError(
+        f"{where}: label '{name}' is not a valid label name: label names are lowercase ASCII letters, digits and "
+        f"underscores, starting with a letter (no accents, other alphabets or leading numbers). {hint}"
+    )
+
+
+def _bad_name_error(name: str, where: str) -> DataError:
+    """The error for ``name``, not a valid label name: labels joined by another separator, a mistyped label with
+    its fix, or report text (not quoted back)."""
+    if _outside_the_name_rule(name):
+        return _name_rule_error(name, where)
+    lines = [line.strip() for line in name.splitlines() if line.strip()]
+    if not _label_like(name) and not (len(lines) > 1 and all(LABEL_NAME.match(line.lower()) for line in lines)):
+        return DataError(
+            f"{where}: the labels cell holds {len(name)} characters that are not a label name (not shown: "
+            "it reads like report text). Is a comma in the report not inside quotes, pushing text into "
+            f"the next column? Fix the row; labels are names such as race_hate, separated by '{LABEL_SEPARATOR}'."
+        )
+    suggestion = LABEL_SEPARATOR.join(fix for fix in map(_fixed, lines) if fix)
+    if not suggestion:  # "No." is no label, not the label "no"
+        return _no_label_error(name, where)
+    if len(lines) > 1:  # quoted on one line, so that the error stays one
+        return DataError(
+            f"{where}: the labels cell holds {', '.join(repr(line) for line in lines)} on separate lines (a line "
+            f"break, Alt+Enter in Excel), which do not separate labels. Did you mean '{suggestion}'?"
+        )
+    return DataError(
+        f"{where}: label '{name}' is not a valid label name (lowercase letters, digits and "
+        f"underscores, separated by '{LABEL_SEPARATOR}'). Did you mean '{suggestion}'?"
+    )
 
 
 def parse_labels(cell: str, where: str) -> tuple[str, ...]:
@@ -108,23 +188,10 @@ def parse_labels(cell: str, where: str) -> tuple[str, ...]:
         name = raw.strip()
         if not name:
             continue
+        if name.casefold().rstrip(".") in NO_LABEL_VALUES:
+            raise _no_label_error(name, where)
         if not LABEL_NAME.match(name):
-            if not _label_like(name):  # report text, not a label
-                raise DataError(
-                    f"{where}: the labels cell holds {len(name)} characters that are not a label name (not shown: "
-                    "it reads like report text). Is a comma in the report not inside quotes, pushing text into "
-                    f"the next column? Fix the row; labels are names such as race_hate, separated by "
-                    f"'{LABEL_SEPARATOR}'."
-                )
-            parts = [part for part in re.split(r"\s*[,|/+&]\s*", name.lower()) if part]
-            if len(parts) > 1 and all(LABEL_NAME.match(part) for part in parts):  # another separator
-                suggestion = LABEL_SEPARATOR.join(parts)
-            else:
-                suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
-            raise DataError(
-                f"{where}: label '{name}' is not a valid label name (lowercase letters, digits and "
-                f"underscores, separated by '{LABEL_SEPARATOR}'). Did you mean '{suggestion}'?"
-            )
+            raise _bad_name_error(name, where)
         if name not in labels:
             labels.append(name)
     return tuple(sorted(labels))

@@ -18,6 +18,8 @@ DISPLAY_NAMES = {
     "israel_palestine": "Israel/Palestine",
     "misinformation": "Misinformation",
 }
+#: The labels of the bundled corpus and the default model (``docs/codebook.md``); any other is a team's own.
+BUNDLED_LABELS = frozenset(DISPLAY_NAMES)
 
 
 def display_name(label: str) -> str:

@@ -513,6 +513,7 @@ def _identity(m: dict) -> dict:
 
 def _identity_probe(probe: dict | None) -> dict | None:
     """The held-out probe's overall figures and one row per term group (as the model card gives them)."""
+    from classifier.fairness.metrics import format_hostile_recall
     from classifier.fairness.metrics import format_rate as pct
 
     if not probe:
@@ -522,7 +523,7 @@ def _identity_probe(probe: dict | None) -> dict | None:
         "n_sentences": size["n_sentences"], "n_terms": size["n_terms"],
         "fpr": f"{pct(o['false_positive_rate'])} ({o['false_positives']} of {o['n_non_hostile']})",
         "max_term": f"{o['max_term_fpr_term']} {pct(o['max_term_fpr'])}",
-        "hostile_recall": f"{pct(o['hostile_recall'])} ({o['hostile_hits']} of {size['n_hostile']})",
+        "hostile_recall": format_hostile_recall(probe),
         "groups": [{"group": group, "fpr": pct(g["false_positive_rate"]),
                     "max_term": f"{g['max_term_fpr_term']} {pct(g['max_term_fpr'])}",
                     "hostile_recall": pct(g["hostile_recall"])} for group, g in probe["groups"].items()],
@@ -531,6 +532,7 @@ def _identity_probe(probe: dict | None) -> dict | None:
 
 def _identity_suite(suite: dict) -> dict:
     from classifier.fairness.gate import MAX_SUITE_FPR, MAX_TERM_FPR
+    from classifier.fairness.metrics import format_hostile_recall
     from classifier.fairness.suite import load_identity_suite
 
     size, o = suite["suite"], suite["overall"]
@@ -557,7 +559,7 @@ def _identity_suite(suite: dict) -> dict:
         ("Highest false-positive rate of one term", f"{pct(o['max_term_fpr'])} ({o['max_term_fpr_term']})",
          over(o["max_term_fpr"], MAX_TERM_FPR)),
         ("Hostile recall (the expected label given)",
-         f"{pct(o['hostile_recall'])} ({o['hostile_hits']} of {o['n_hostile']}); any label on "
+         f"{format_hostile_recall(suite)}; any label on "
          f"{pct(o['hostile_any_label_rate'])}", None),
         ("AUC, hostile against the rest", num(o["auc"]), None),
         ("Subgroup AUC over terms: mean / min / power mean", f"{num(o['mean_subgroup_auc'])} / "

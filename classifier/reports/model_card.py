@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classifier.fairness.metrics import format_rate, format_score
+from classifier.fairness.metrics import format_hostile_recall, format_rate, format_score
 
 
 def _second_stage_sentence(labels) -> str:
@@ -15,6 +15,14 @@ def _second_stage_sentence(labels) -> str:
             "no sign of hostility); it may only raise a label as that label's "
             "linear score or the hostility rises, and is calibrated and thresholded on its own out-of-fold "
             "scores. The words shown for a label are still those of its linear model. ")
+
+
+def _not_copied_sentence(not_copied: dict | None) -> str:
+    if not not_copied or not not_copied["reports"]:
+        return ""
+    return (f" {not_copied['reports']} such reports were not copied, because they carry a label of the team's own "
+            f"({', '.join(f'`{label}`' for label in not_copied['labels'])}) that may be about one group only, which "
+            "a swapped term would make wrong.")
 
 
 def render_model_card(metadata: dict) -> str:
@@ -43,7 +51,7 @@ def render_model_card(metadata: dict) -> str:
         "No-label reports that mention a faith, a nationality, a hotel or a flag weigh "
         f"{metadata.get('hard_negative_weight', 1):g}x in training, and each report that names an identity "
         "term is copied with the term swapped for another, so that such mentions alone are not taken as "
-        "evidence of tension.",
+        f"evidence of tension.{_not_copied_sentence(metadata.get('not_copied'))}",
         "",
         "## Intended uses & limitations",
         "**Intended use:** to help a community-safety triage team sort and prioritise incoming reports, "
@@ -110,7 +118,10 @@ def render_model_card(metadata: dict) -> str:
         f"| micro average | {m['micro']['precision']:.3f} | {m['micro']['recall']:.3f} | {m['micro']['f1']:.3f} "
         "| | | | |",
         "",
-        f"Exact match (every label right): {m['exact_match']:.3f}.",
+        *few_examples_lines(m),
+        f"Exact match (every label right): {m['exact_match']:.3f}" + (
+            f" over the model's labels; {m['unknown_label_reports']} test reports carry a label it does not know, and "
+            f"counting it as missed, {m['exact_match_all_labels']:.3f}." if m.get("unknown_label_reports") else "."),
     ]
     review = metadata.get("review_flag")
     if review:
@@ -148,6 +159,25 @@ def render_model_card(metadata: dict) -> str:
     return "\n".join(lines)
 
 
+def few_examples_lines(metrics: dict) -> list[str]:
+    """The notes under the results table on labels with few or no test examples (none when every label has
+    enough)."""
+    from classifier.evaluation.compare import MIN_PER_LABEL
+    from classifier.evaluation.metrics import few_examples
+
+    few = few_examples(metrics, MIN_PER_LABEL)
+    lines = []
+    if few:
+        lines.append(f"**Few test examples:** {', '.join(f'`{label}` ({n})' for label, n in few.items())} "
+                     f"{'has' if len(few) == 1 else 'have'} fewer than {MIN_PER_LABEL} in the test split, so "
+                     f"{'its' if len(few) == 1 else 'their'} figures above rest on too few reports to trust "
+                     "(`tension promote` refuses a new label with fewer).")
+    if metrics.get("macro_left_out"):
+        lines.append(f"The macro average leaves out {', '.join(f'`{label}`' for label in metrics['macro_left_out'])}: "
+                     "no example in the test split, so no F1 to average (not 0).")
+    return [*lines, ""] if lines else []
+
+
 def review_flag_sentence(review: dict) -> str:
     """What *needs review* catches on the test split, in a sentence for triage staff."""
     return (
@@ -183,8 +213,7 @@ def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
         f"| … neutral / positive | {format_rate(o['false_positive_rate_neutral'])} / "
         f"{format_rate(o['false_positive_rate_positive'])} |",
         f"| highest false-positive rate of one term | {format_rate(o['max_term_fpr'])} ({o['max_term_fpr_term']}) |",
-        f"| hostile recall (the expected label given) | {format_rate(o['hostile_recall'])} "
-        f"({o['hostile_hits']} of {size['n_hostile']}) |",
+        f"| hostile recall (the expected label given) | {format_hostile_recall(suite)} |",
         f"| AUC, hostile against the rest | {format_score(o['auc'])} |",
         f"| mean over terms: subgroup / BPSN / BNSP AUC | {format_score(o['mean_subgroup_auc'])} / "
         f"{format_score(o['mean_bpsn_auc'])} / {format_score(o['mean_bnsp_auc'])} |",
@@ -239,8 +268,7 @@ def identity_probe_lines(probe: dict) -> list[str]:
         "",
         f"False-positive rate {format_rate(o['false_positive_rate'])} ({o['false_positives']} of "
         f"{o['n_non_hostile']} neutral and positive sentences get a label; highest term {o['max_term_fpr_term']} "
-        f"{format_rate(o['max_term_fpr'])}); hostile recall {format_rate(o['hostile_recall'])} "
-        f"({o['hostile_hits']} of {size['n_hostile']}).",
+        f"{format_rate(o['max_term_fpr'])}); hostile recall {format_hostile_recall(probe)}.",
         "",
         "| term group | false-positive rate | highest term | hostile recall |",
         "|---|---:|---|---:|",

@@ -8,7 +8,13 @@ gives every term the same neutral contexts (Dixon et al., 2018; Zmigrod et al., 
   neutral mention of a Sikh family is as neutral about a Polish one);
 - in a **labelled** report, a term is swapped only within its group (anti-Muslim abuse stays religious hate
   when it names Jews instead; swapping it for a nationality would change the right label). Ethnicities and
-  nationalities form one group, since hostility for national origin is race hate as well.
+  nationalities form one group, since hostility for national origin is race hate as well;
+- a report with a label **outside the bundled five** (:data:`SWAP_SAFE_LABELS`) is not copied at all. The
+  bundled labels hold for any term of a group (``religious_hate`` is hostility to any faith), so a swap keeps
+  them true; a team's own label may name one group (``antisemitism``), and a copy about another faith would
+  teach it anti-Muslim abuse. Dropping that label from the copy would be no better: the copy would then teach
+  that anti-Muslim abuse needs no label, or lack the team's ``islamophobia``. Which of a team's labels are about
+  one group cannot be told from their names, so none is trusted across a swap.
 
 The copies are added to the training data only; evaluation data is never augmented.
 """
@@ -17,8 +23,10 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 from classifier.model.identity_terms import SWAP_TERMS
+from classifier.model.label_names import BUNDLED_LABELS
 
 #: Groups whose terms a labelled report may swap between (the same label fits both).
 SWAP_GROUPS = {"religion": "religion", "ethnicity": "race", "nationality": "race",
@@ -30,6 +38,9 @@ _FORMS: dict[tuple[str, int], list[str]] = {}
 for _group, _pairs in SWAP_TERMS.items():
     for _form in (0, 1):
         _FORMS.setdefault((SWAP_GROUPS[_group], _form), []).extend(pair[_form] for pair in _pairs if pair[_form])
+#: Labels that a copy keeps across a swap within the group: the bundled ones, each defined for a whole group of
+#: terms (or a topic), never for one term.
+SWAP_SAFE_LABELS = BUNDLED_LABELS
 _ALL_FORMS = {form: [w for (_, f), words in _FORMS.items() if f == form for w in words] for form in (0, 1)}
 _TERM = re.compile(r"\b(" + "|".join(sorted((re.escape(w).replace("\\ ", r"\s+") for w in _GROUP_OF), key=len,
                                           reverse=True)) + r")\b", re.IGNORECASE)
@@ -81,12 +92,13 @@ def _key(word: str) -> str:
 def counterfactual_copies(texts, labels, *, copies=1, seed=0, labelled_too=True):
     """Indices of the reports copied and their counterfactual texts, ``copies`` per report that has a term.
 
-    Returns ``(source_index, text)`` pairs; labels of a copy are those of its source.
+    Returns ``(source_index, text)`` pairs; labels of a copy are those of its source. A report with a label
+    outside :data:`SWAP_SAFE_LABELS` is never copied (:func:`not_copied`).
     """
     rng = random.Random(seed)
     out = []
     for index, (text, row_labels) in enumerate(zip(texts, labels, strict=True)):
-        if row_labels and not labelled_too:
+        if row_labels and (not labelled_too or not swap_keeps(row_labels)):
             continue
         seen = {text}
         for _ in range(copies):
@@ -95,3 +107,21 @@ def counterfactual_copies(texts, labels, *, copies=1, seed=0, labelled_too=True)
                 seen.add(swapped)
                 out.append((index, swapped))
     return out
+
+
+def swap_keeps(labels) -> bool:
+    """Whether every one of ``labels`` stays true when an identity term is swapped within its group.
+
+    >>> swap_keeps(("religious_hate",)), swap_keeps(("religious_hate", "antisemitism"))
+    (True, False)
+    """
+    return set(labels) <= SWAP_SAFE_LABELS
+
+
+def not_copied(texts, labels) -> dict:
+    """The reports that name an identity term but get no copy, for a label of the team's own: ``reports``, how
+    many, and ``labels``, how many of them carry each such label."""
+    left_out = [row_labels for text, row_labels in zip(texts, labels, strict=True)
+                if not swap_keeps(row_labels) and _TERM.search(text)]
+    counts = Counter(label for row_labels in left_out for label in set(row_labels) - SWAP_SAFE_LABELS)
+    return {"reports": len(left_out), "labels": dict(sorted(counts.items()))}

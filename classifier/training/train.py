@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from classifier.errors import ConfigError, DataError
 from classifier.io.cpus import usable_cpus
 from classifier.io.progress import Progress, tell
 from classifier.io.records import LabelledData, label_strata, read_labelled_files
-from classifier.model.label_names import likely_typo
+from classifier.model.label_names import likely_typo, similar_label_pairs
 
 MIN_POSITIVES = 10
 #: Fraction of the reports without a split (no ``split`` column in their file) held out for testing.
@@ -105,6 +106,17 @@ def format_split(counts: dict, seed=0) -> str:
     return "Split: " + "; ".join(parts) + "."
 
 
+def format_not_copied(not_copied: dict) -> str:
+    """One line for the terminal on the reports left without a counterfactual copy ("" when none was)."""
+    if not not_copied["reports"]:
+        return ""
+    labels = ", ".join(f"{label} ({n})" for label, n in not_copied["labels"].items())
+    return (f"Counterfactual copies: {not_copied['reports']} training reports that name a faith, ethnicity, "
+            f"nationality or migration status were not copied with the term swapped, because they carry a label of "
+            f"your own ({labels}) that a swap could make wrong (a copy of an antisemitism report about another "
+            "faith); the bundled labels' reports are copied as before.")
+
+
 def _stratified_split(indices, labels, test_size, seed) -> tuple[list[int], list[int]]:
     """``indices`` split into train and test, stratified by label combination when there are enough of each."""
     from sklearn.model_selection import train_test_split
@@ -141,6 +153,18 @@ def check_label_counts(data: LabelledData, labels) -> None:
         )
 
 
+def similar_labels_warning(data: LabelledData) -> str:
+    """A warning naming the labels of ``data`` that are a letter or two apart (``anti_social_behaviour`` and
+    ``anti_social_behavior``), as ``tension validate`` reports them; "" when none are."""
+    counts = data.label_counts()
+    pairs = similar_label_pairs(counts)
+    if not pairs:
+        return ""
+    listed = "; ".join(f"'{a}' ({counts[a]} reports) and '{b}' ({counts[b]})" for a, b in pairs)
+    return (f"labels a letter or two apart, trained as separate labels: {listed}. If each pair is one label spelt two "
+            "ways, correct the rows to one name and train again (tension validate lists them).")
+
+
 def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np.ndarray:
     """Training weight per report: ``weight`` for a no-label report that mentions an identity or place
     term (a faith, a place of worship, a nationality, a hotel, a flag...), 1 for the rest.
@@ -162,7 +186,8 @@ def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, se
                          ) -> tuple[LabelledData, np.ndarray]:
     """``data`` plus ``copies`` counterfactual copies of each report that names an identity term
     (:mod:`classifier.training.augment`), and each row's group: its source report's index, so that a report and its
-    copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split."""
+    copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split; a report
+    with a label of the team's own gets none (:func:`~classifier.training.augment.not_copied` counts them)."""
     from classifier.training.augment import counterfactual_copies
 
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
@@ -199,6 +224,41 @@ def _second_stage_for(second_stage: bool, rescore, labels) -> bool | object:
     return HateSecondStage(labels=tuple(rescore))
 
 
+def unrescored_warning(labels, second_stage, rescore) -> str:
+    """A warning when the second stage's default labels are not all in the data but labels of a team's own are
+    (``race_hate`` renamed ``racism`` keeps its linear score, which neutral mentions of a group raise), naming
+    ``--rescore``; "" otherwise, and when ``rescore`` names the labels or the second stage is off."""
+    from classifier.model.label_names import BUNDLED_LABELS
+    from classifier.model.second_stage import HATE_LABELS
+
+    missing = [label for label in HATE_LABELS if label not in labels]
+    own = [label for label in labels if label not in BUNDLED_LABELS]
+    if rescore is not None or not second_stage or not missing or not own:
+        return ""
+    kept = " ".join(f"--rescore {label}" for label in HATE_LABELS if label in labels)
+    return (f"the second stage rescores {', '.join(HATE_LABELS)} (so that neutral mentions of a group do not get "
+            f"them); this data has no {' or '.join(missing)}, but has labels of its own: {', '.join(own)}. If one of "
+            f"those is a hate label ({missing[0]} renamed, say), train again naming every hate label with --rescore, "
+            f"e.g. {kept + ' ' if kept else ''}--rescore {own[0]}. A label not rescored keeps its linear score, "
+            "which neutral mentions of people raise several-fold.")
+
+
+def few_test_examples_warning(metrics: dict) -> str:
+    """A warning naming the labels with fewer than :data:`~classifier.evaluation.compare.MIN_PER_LABEL` test
+    examples (the rule ``tension promote`` applies to a new label), "" when there are none."""
+    from classifier.evaluation.compare import MIN_PER_LABEL
+    from classifier.evaluation.metrics import few_examples
+
+    few = few_examples(metrics, MIN_PER_LABEL)
+    if not few:
+        return ""
+    listed = ", ".join(f"{label} ({n})" for label, n in few.items())
+    none = " A label with none has no F1 and is left out of the macro average." if 0 in few.values() else ""
+    return (f"label(s) with fewer than {MIN_PER_LABEL} examples in the test split: {listed}. Their test figures rest "
+            f"on too few reports to trust, and tension promote refuses a new label with fewer.{none} Label more "
+            "reports of them (rows without a split are split 80/20), or give some a 'test' split.")
+
+
 def rescored_labels(pipeline) -> list[str]:
     """The labels ``pipeline``'s second stage rescores (none without one)."""
     stage = getattr(pipeline, "second_stage_", None)
@@ -233,13 +293,19 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     (default: immigration, race_hate and religious_hate, those the data has), e.g. a team's own hate labels.
     ``progress`` gets a line at each stage.
     """
-    from classifier.evaluation.metrics import hard_negative_check, label_metrics, review_flag_check
+    from classifier.evaluation.metrics import (
+        count_unknown_labels,
+        hard_negative_check,
+        label_metrics,
+        review_flag_check,
+    )
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
     from classifier.model.limits import checked_review_band
     from classifier.model.persistence import check_model_out, library_versions, save_model
     from classifier.model.predictor import TensionModel, near_thresholds
     from classifier.model.provenance import TrainingRows
     from classifier.reports.model_card import render_model_card
+    from classifier.training.augment import not_copied
 
     review_band = checked_review_band(review_band)  # before the long fit, not after it
 
@@ -257,6 +323,10 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     if not labels:
         raise DataError("No labels found in the training data: the labels column is empty on every row.")
     check_label_counts(train_data, labels)
+    if warning := similar_labels_warning(data):
+        warnings.warn(warning, UserWarning, stacklevel=2)
+    if warning := unrescored_warning(labels, second_stage, rescore):
+        warnings.warn(warning, UserWarning, stacklevel=2)
     second_stage = _second_stage_for(second_stage, rescore, labels)
     tell(progress, f"fitting the model on {len(train_data)} training reports and their counterfactual copies "
                    "(preprocessing, features, thresholds tuned by cross-validation: the longest step)")
@@ -273,6 +343,9 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     review = review_flag_check(Y_test, Y_pred, near_thresholds(proba, pipeline.thresholds_, model.review_band),
                                model.review_band, unfamiliar, labels=labels)
     unseen = sorted(set(test_data.label_set) - set(labels))
+    count_unknown_labels(metrics, review, Y_test, Y_pred, test_data.labels, labels)
+    if warning := few_test_examples_warning(metrics):
+        warnings.warn(warning, UserWarning, stacklevel=2)
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
     tell(progress, "scoring the identity-term suite and the held-out identity probe")
     suite = summarise_identity_suite(evaluate_identity_suite(model))
@@ -288,6 +361,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "C": pipeline.named_steps["classifier"].C,
         "second_stage_labels": rescored_labels(pipeline),
         "hard_negative_weight": hard_negative_weight,
+        "not_copied": not_copied(train_data.texts, train_data.labels),
         "test_size": test_size,
         "split": split_how,
         "data": [{"path": path, "sha256": sha256} for path, sha256 in data.file_hashes.items()],

@@ -50,7 +50,7 @@ def test_evaluate_says_how_many_wrong_reports_needs_review_catches(labelled):
     assert caught == {"band": 0.45, "n": 5, "flagged": 5, "unfamiliar": 0, "flagged_rate": 1.0, "wrong": 1,
                       "wrong_flagged": 1,
                       "caught_rate": 1.0, "wrong_rate_flagged": 0.2, "wrong_rate_not_flagged": None,
-                      "by_label": {"hate": 5, "rumour": 5}}
+                      "by_label": {"hate": 5, "rumour": 5}, "unknown_label_reports": 1}  # football
 
     unsure = ScoresByWord()
     unsure.predict_proba_and_unfamiliar = lambda texts: (  # a model that can say
@@ -69,6 +69,24 @@ def test_evaluate_lists_labels_only_in_the_data_without_scoring_them(labelled):
     assert result["labels_not_in_model"] == ["football"]
     assert result["labels_not_in_data"] == []
     assert "football" not in result["metrics"]["labels"]
+
+
+def test_evaluate_exact_match_and_mistakes_say_they_leave_out_labels_the_model_does_not_know(tmp_path):
+    """Reproduction: on a file where every report was anti_social_behaviour, a label the default lacks, evaluate
+    printed "exact match (all labels right): 1.000" and "0 of the 0 reports with a wrong or missing label"."""
+    from classifier.evaluation.metrics import format_table
+
+    rows = [{"text": "noise again", "labels": "asb"}, {"text": "hate and noise", "labels": "asb;hate"},
+            {"text": "hate graffiti", "labels": "hate"}, {"text": "bins", "labels": ""}]
+    result = evaluate_model(ScoresByWord(), write_csv(tmp_path / "own.csv", rows))
+    metrics, review = result["metrics"], result["review_flag"]
+    assert metrics["exact_match"] == 1.0 and metrics["exact_match_all_labels"] == 0.5
+    assert metrics["unknown_label_reports"] == review["unknown_label_reports"] == 2
+    table = format_table(metrics, review=review)
+    assert ("exact match (all labels right): 1.000 on 4 reports, over the model's labels only: 2 of them carry a "
+            "label the model does not know (listed below); counted as missed, 0.500") in table
+    assert ("(wrong or missing in the model's labels only: 2 reports also carry a label the model cannot give, not "
+            "counted)") in table
 
 
 def test_evaluate_one_split_only(labelled):
@@ -134,10 +152,22 @@ def test_evaluate_macro_average_leaves_out_a_label_neither_in_the_data_nor_given
     metrics = label_metrics(Y_true, Y_pred, ["a", "b", "new"])
     assert metrics["macro_left_out"] == ["new"]
     assert metrics["macro"]["f1"] == pytest.approx(f1_score(Y_true[:, :2], Y_pred[:, :2], average="macro"))
-    assert "left out, with no example and none given: ['new']" in format_table(metrics)
+    assert "left out, with no example (F1 undefined, not 0): ['new']" in format_table(metrics)
+    assert "given anyway" not in format_table(metrics)
+
+
+def test_evaluate_macro_average_leaves_out_a_label_with_no_example_even_when_given():
+    """Reproduction: a new label with no test example (all its rows in training) was averaged in as F1 0: macro-F1
+    0.598 against about 0.72 for the other labels, and `tension models` listed the model at 0.598."""
+    from classifier.evaluation.metrics import format_table, label_metrics
+
+    Y_true = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
     given = label_metrics(Y_true, np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0], [0, 1, 0]]), ["a", "b", "new"])
-    assert given["macro_left_out"] == [] and given["labels"]["new"]["f1"] == 0.0  # given wrongly: counts as 0
-    assert given["macro"]["f1"] == pytest.approx(np.mean([1.0, 0.5, 0.0]))
+    assert given["macro_left_out"] == ["new"] and given["labels"]["new"]["fp"] == 1
+    assert given["macro"]["f1"] == pytest.approx(np.mean([1.0, 0.5]))
+    assert given["micro"]["precision"] == pytest.approx(3 / 5)  # its false positive still counts here
+    assert ("macro avg over the 2 labels with examples in the data; left out, with no example (F1 undefined, not "
+            "0): ['new'] (given anyway: new to 1 report(s))") in format_table(given)
 
 
 def test_evaluate_says_how_many_reports_the_model_trained_on_and_can_leave_them_out(trained, small_corpus):

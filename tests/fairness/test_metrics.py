@@ -130,6 +130,26 @@ def test_fairness_metrics_a_label_the_model_lacks_is_not_scored(tiny):
     assert "not scored" in format_identity_suite(result)
 
 
+def test_fairness_metrics_hostile_recall_is_given_over_the_sentences_scored(tiny):
+    """Reproduction: a model without race_hate had "hostile recall 94.0% (203 of 810)" in its model card, a recall
+    worked out over the 216 sentences it could score but printed against all 810."""
+    from classifier.reports.evaluation_report import _identity_probe
+    from classifier.reports.model_card import identity_probe_lines, identity_suite_lines
+
+    suite, proba, _ = tiny
+    lacking = summarise_identity_suite(score_identity_suite(suite, ["religious_hate"], proba[:, 1:],
+                                                            {"religious_hate": 0.25}))
+    assert (lacking["overall"]["n_hostile"], lacking["overall"]["n_hostile_scored"]) == (4, 2)
+    figure = "50.0% (1 of 2 scored; 2 not scored: the model has no race_hate label)"
+    assert "hostile recall 50.0% (1 of 2 hostile sentences scored; 2 not scored: the model has no race_hate " \
+           "label)" in format_identity_suite(lacking)
+    assert f"| hostile recall (the expected label given) | {figure} |" in identity_suite_lines(lacking)
+    assert f"hostile recall {figure}." in "".join(identity_probe_lines(lacking))
+    assert _identity_probe(lacking)["hostile_recall"] == figure
+    whole = score_identity_suite(suite, LABELS, proba, THRESHOLDS)
+    assert "hostile recall 50.0% (2 of 4 hostile sentences) (" in format_identity_suite(whole)
+
+
 class _KeywordModel:
     """A stand-in model: religious_hate 0.9 on any text that mentions Sikhs, nothing otherwise."""
 

@@ -214,3 +214,45 @@ def test_records_a_teams_own_label_written_as_words_gets_its_fix(cell, fix):
     """The codebook's own examples: 'Disability Hate' was reported as report text with no suggestion."""
     with pytest.raises(DataError, match=f"label '{cell}' is not a valid label name.*Did you mean '{fix}'"):
         parse_labels(cell, "f.csv row 2")
+
+
+@pytest.mark.parametrize("cell", ["none", "None", "TRUE", "false", "yes", "No", "na", "N/A", "nil", "NULL", "-",
+                                  "race_hate;none", "No."])
+def test_records_a_value_that_means_no_label_is_refused_as_a_label_name(cell):
+    """Reproduction: 'none' was trained as a label (the model then gave it), an Excel TRUE became the label 'true',
+    and 'None' was refused with "Did you mean 'none'?"."""
+    with pytest.raises(DataError, match="is a 'no label' or yes/no value, not a label name.*leave it empty for a "
+                                        "report with no label") as caught:
+        parse_labels(cell, "f.csv row 2")
+    assert "Did you mean" not in str(caught.value)
+
+
+def test_records_a_value_that_means_no_label_is_never_suggested_as_a_fix():
+    with pytest.raises(DataError, match="Did you mean 'race_hate'[?]$"):
+        parse_labels("race_hate, none", "f.csv row 2")
+    assert parse_labels("nonesuch;notable", "f.csv row 2") == ("nonesuch", "notable")
+
+
+@pytest.mark.parametrize(("cell", "fix"), [("anti_social_behaviour\nrace_hate", "anti_social_behaviour;race_hate"),
+                                           ("noise\r\nfly_tipping", "noise;fly_tipping"),
+                                           ("Race Hate\nimmigration", "race_hate;immigration")])
+def test_records_labels_on_separate_lines_of_a_cell_get_the_semicolon_fix(cell, fix):
+    """Reproduction: an Excel cell 'anti_social_behaviour⏎race_hate' (Alt+Enter) got "Did you mean
+    'anti_social_behaviour_race_hate'?", one bogus merged label."""
+    expected = f"on separate lines .*Alt\\+Enter in Excel.*Did you mean '{fix}'[?]$"
+    with pytest.raises(DataError, match=expected) as caught:
+        parse_labels(cell, "f.csv row 2")
+    assert "\n" not in str(caught.value) and "\r" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("cell", "fix"), [("désordre_public", "Did you mean 'desordre_public'?"),
+                                           ("2024_asb", "Did you mean 'asb_2024'?"),
+                                           ("2024_ASB", "Did you mean 'asb_2024'?"),
+                                           ("антисемитизм", "Rename it in ASCII letters")])
+def test_records_a_label_name_outside_ascii_or_starting_with_a_number_is_told_the_rule(cell, fix):
+    """Reproduction: 'désordre_public' and '2024_asb' were called report text pushed by a stray comma, hidden, with
+    no fix."""
+    with pytest.raises(DataError, match=f"label '{cell}' is not a valid label name: label names are lowercase ASCII "
+                                        "letters, digits and underscores, starting with a letter") as caught:
+        parse_labels(cell, "f.csv row 2")
+    assert fix in str(caught.value) and "report text" not in str(caught.value)

@@ -78,3 +78,12 @@ def test_model_card_names_the_labels_the_second_stage_rescores(trained):
     linear_only = render_model_card({**trained.metadata, "second_stage_labels": []})
     assert "second stage" not in linear_only and "second stage" not in render_model_card(
         {key: value for key, value in trained.metadata.items() if key != "second_stage_labels"})
+
+
+def test_model_card_says_which_reports_got_no_counterfactual_copy(trained):
+    from classifier.reports.model_card import render_model_card
+
+    assert trained.metadata["not_copied"] == {"reports": 0, "labels": {}}
+    assert "were not copied" not in render_model_card(trained.metadata)
+    card = render_model_card({**trained.metadata, "not_copied": {"reports": 57, "labels": {"antisemitism": 57}}})
+    assert "57 such reports were not copied" in card and "(`antisemitism`)" in card

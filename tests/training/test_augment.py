@@ -40,3 +40,22 @@ def test_augment_copies_are_deterministic_and_grouped_with_their_source():
     assert all("counterfactual" in source for source in augmented.sources[3:])
     same, groups = with_counterfactuals(data, 0)
     assert same is data and np.array_equal(groups, [0, 1, 2])
+
+
+def test_augment_a_report_with_a_label_of_the_teams_own_is_not_copied():
+    """Reproduction: an 'antisemitism' report about a kippah was copied as "'dirty Muslim' ... near the Hindu
+    primary", still labelled antisemitism, and the model then gave anti-Muslim abuse antisemitism."""
+    from classifier.training.augment import not_copied
+    from classifier.training.train import format_not_copied
+
+    texts = ["'dirty Jew' shouted at a man near the synagogue", "Jews abused at the bus stop",
+             "Muslims and Jews abused at the bus stop", "bins left out again"]
+    labels = [("antisemitism",), ("religious_hate",), ("antisemitism", "religious_hate"), ("anti_social_behaviour",)]
+    data = LabelledData(list("abcd"), texts, labels, ["train"] * 4, [f"f row {n}" for n in range(2, 6)])
+    augmented, groups = with_counterfactuals(data, 3, seed=0)
+    assert set(groups[4:].tolist()) == {1}
+    assert all(label == ("religious_hate",) for label in augmented.labels[4:])
+    left_out = not_copied(texts, labels)
+    assert left_out == {"reports": 2, "labels": {"antisemitism": 2}}
+    assert "2 training reports" in format_not_copied(left_out) and "antisemitism (2)" in format_not_copied(left_out)
+    assert format_not_copied(not_copied(texts[1:2], labels[1:2])) == ""

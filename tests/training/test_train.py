@@ -251,3 +251,84 @@ def test_training_a_bad_review_band_is_refused_before_the_fit(tmp_path, monkeypa
     with pytest.raises(ConfigError, match="review band must be a number from 0 up to"):
         train(CORPUS, tmp_path / "m", review_band=2)
     assert not (tmp_path / "m").exists()
+
+
+def test_training_warns_before_the_fit_when_a_renamed_hate_label_would_not_be_rescored(small_labelled, tmp_path,
+                                                                                        monkeypatch):
+    """Reproduction: with race_hate renamed racism, train said nothing and the second stage left racism out;
+    neutral mentions of groups got a label several times as often."""
+    import csv
+    import warnings
+
+    import classifier.training.train as training
+
+    class Fitted(Exception):
+        pass
+
+    def no_fit(*args, **kwargs):
+        raise Fitted
+
+    monkeypatch.setattr(training, "fit_pipeline", no_fit)
+    with open(small_labelled, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["labels"] = row["labels"].replace("race_hate", "racism")
+    renamed = write_csv(tmp_path / "renamed.csv", rows)
+    with pytest.warns(UserWarning, match=r"this data has no race_hate, but has labels of its own: racism\. .*"
+                                         r"--rescore immigration --rescore religious_hate --rescore racism\."):
+        with pytest.raises(Fitted):
+            train(renamed, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for data, options in ((small_labelled, {}), (renamed, {"rescore": ["racism"]}),
+                              (renamed, {"second_stage": False})):
+            with pytest.raises(Fitted):
+                train(data, None, **options)
+
+
+def test_training_warns_of_a_label_with_fewer_test_examples_than_promote_needs():
+    """Reproduction: a new label with 3 test examples showed F1 1.000 with no caveat in train's output or the model
+    card; only promote said that 10 are needed."""
+    from classifier.evaluation.compare import MIN_PER_LABEL
+    from classifier.evaluation.metrics import label_metrics
+    from classifier.reports.model_card import few_examples_lines
+    from classifier.training.train import few_test_examples_warning
+
+    Y_true = np.zeros((40, 3), dtype=int)
+    Y_true[:12, 0] = Y_true[12:15, 1] = 1  # a: 12 test examples, asb: 3, new: none
+    metrics = label_metrics(Y_true, Y_true, ["a", "asb", "new"])
+    warning = few_test_examples_warning(metrics)
+    assert warning.startswith(f"label(s) with fewer than {MIN_PER_LABEL} examples in the test split: asb (3), new "
+                              "(0). ")
+    assert "tension promote refuses" in warning and "left out of the macro average" in warning
+    card = "\n".join(few_examples_lines(metrics))
+    assert "**Few test examples:** `asb` (3), `new` (0) have fewer than 10" in card
+    assert "The macro average leaves out `new`: no example in the test split" in card
+    enough = label_metrics(Y_true[:, :1], Y_true[:, :1], ["a"])
+    assert few_test_examples_warning(enough) == "" and few_examples_lines(enough) == []
+
+
+def test_training_warns_before_the_fit_of_labels_a_letter_or_two_apart(small_labelled, tmp_path, monkeypatch):
+    """Reproduction: anti_social_behaviour and anti_social_behavior (UK and US spelling) were trained as two
+    labels without a word, although tension validate flags the pair."""
+    import csv
+
+    import classifier.training.train as training
+
+    class Fitted(Exception):
+        pass
+
+    def no_fit(*args, **kwargs):
+        raise Fitted
+
+    monkeypatch.setattr(training, "fit_pipeline", no_fit)
+    with open(small_labelled, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for number, row in enumerate(rows[:60]):
+        row["labels"] = "anti_social_behaviour" if number % 2 else "anti_social_behavior"
+    spelt = write_csv(tmp_path / "spelt.csv", rows)
+    with pytest.warns(UserWarning, match=r"labels a letter or two apart, trained as separate labels: "
+                                         r"'anti_social_behavior' \(30 reports\) and 'anti_social_behaviour' \(30\)\. "
+                                         r"If each pair is one label spelt two ways"):
+        with pytest.raises(Fitted):
+            train(spelt, None)
