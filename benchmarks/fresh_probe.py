@@ -52,8 +52,9 @@ DATA = ROOT / "benchmarks" / "data"
 #: - fresh13: after fresh12, also before that generation was cross-validated; opened only after the vocabulary
 #:   rule that counts a report and its copies once (and the masking of tokens of five digits or more) had been
 #:   adopted. Nothing has been aimed at it.
-#: - fresh14 (:data:`UNOPENED`): written after fresh13 was opened, from the codebook and the term list alone; not
-#:   yet scored: the measure for the next change.
+#: - fresh14: written after fresh13 was opened, from the codebook and the term list alone; opened only after the
+#:   dropping of e-mail headers and signatures had been adopted (100% found, 0.0% flagged, as for the model before).
+#:   Nothing has been aimed at it.
 PROBES = {
     "fresh": DATA / "fresh_probe.json",
     "fresh2": DATA / "fresh_probe_2.json",
@@ -68,11 +69,12 @@ PROBES = {
     "fresh11": DATA / "fresh_probe_11.json",
     "fresh12": DATA / "fresh_probe_12.json",
     "fresh13": DATA / "fresh_probe_13.json",
+    "fresh14": DATA / "fresh_probe_14.json",
 }
 PROBE = PROBES["fresh"]
 #: Probes written from the codebook alone and not yet scored, kept out of :data:`PROBES` so that no benchmark
 #: prints their figures before the change they are the measure for (``--probe PATH`` scores one).
-UNOPENED: dict[str, Path] = {"fresh14": DATA / "fresh_probe_14.json"}
+UNOPENED: dict[str, Path] = {}
 #: Templates listed per model: those with the highest false-positive rate (neutral, positive) or lowest recall.
 N_TEMPLATES = 5
 
