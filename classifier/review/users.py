@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from classifier.errors import ConfigError
 from classifier.review import schema
+from classifier.review.locks import serialise
 from classifier.review.store import ReviewStore, utcnow
 
 __all__ = ["MIN_PASSWORD_LENGTH", "User", "add_user", "authenticate", "disable_user", "enable_user", "get_user",
@@ -110,10 +111,12 @@ def disable_user(store: ReviewStore, name: str) -> User:
     ------
     ConfigError
         No account has that name, or it is the last enabled admin: without one, a server listening beyond this
-        machine would let anyone in, and no one could manage the accounts from the page.
+        machine would let anyone in, and no one could manage the accounts from the page. Two admins disabling
+        each other at once are served one after the other, so the second is refused.
     """
     users = schema.users.c
     with store.engine.begin() as connection:
+        serialise(connection, "accounts")  # the count of other admins must still hold when this one is disabled
         row = connection.execute(select(schema.users).where(users.name == name)).first()
         if row is None:
             raise ConfigError(f"no user named {name!r}. See the accounts with `tension users list`.")

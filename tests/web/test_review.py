@@ -76,6 +76,24 @@ def test_web_review_without_accounts_the_label_page_is_open_but_the_queue_is_not
     assert "tension users add NAME --role admin" in login
 
 
+def test_web_review_server_beyond_this_machine_refuses_requests_once_no_account_is_enabled(model, store, tmp_path,
+                                                                                        people):
+    """Reproduction: on --host 0.0.0.0, every account disabled (two admins disabling each other at once), the
+    page, the backlog upload and the API answered anyone without a login."""
+    app = create_app(model, data_dir=tmp_path / "serve", review_store=store, host="0.0.0.0")
+    try:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE users SET disabled = true")
+        client = app.test_client()
+        page = client.get("/")
+        assert page.status_code == 503 and "no enabled account left" in page.get_data(as_text=True)
+        api = client.post("/api/predict", json={"texts": ["bins"]})
+        assert api.status_code == 503 and "tension users enable NAME" in api.get_json()["error"]
+        assert client.get("/login").status_code == 200
+    finally:
+        app.extensions["tension"].jobs.close()
+
+
 def test_web_review_session_cookie_is_httponly_samesite_and_secure(app, people):
     client = app.test_client()
     client.get("/login")
