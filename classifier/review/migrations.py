@@ -119,8 +119,15 @@ def _version_5(connection: Connection) -> None:
           Column("until", DateTime, nullable=False, index=True)).create(connection)
 
 
+def _version_6(connection: Connection) -> None:
+    """Each account's session generation, raised when it is disabled: a session made under an earlier one is
+    refused, so enabling the account again does not bring its old (or stolen) cookies back."""
+    connection.execute(text("ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0"))
+
+
 #: The migrations in order: entry ``i`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4, _version_5]
+MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4, _version_5,
+                                                  _version_6]
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

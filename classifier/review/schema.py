@@ -49,6 +49,8 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
+    # Raised when the account is disabled; a session cookie made under an earlier generation is refused.
+    Column("session_generation", Integer, nullable=False, default=0),
 )
 
 batches = Table(

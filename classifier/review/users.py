@@ -41,6 +41,8 @@ class User:
     role: str
     disabled: bool
     created_at: datetime
+    #: Raised each time the account is disabled: its sessions made before then stay ended.
+    session_generation: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -48,7 +50,7 @@ class User:
 
 
 def _user(row) -> User:
-    return User(row.id, row.name, row.role, bool(row.disabled), row.created_at)
+    return User(row.id, row.name, row.role, bool(row.disabled), row.created_at, int(row.session_generation))
 
 
 def add_user(store: ReviewStore, name: str, password: str, role: str = "reviewer") -> User:
@@ -105,7 +107,7 @@ def list_users(store: ReviewStore) -> list[User]:
 
 def disable_user(store: ReviewStore, name: str) -> User:
     """Disable an account: it can no longer log in, its open sessions end at their next request, and its API
-    tokens are revoked (enabling it again does not bring them back). Its decisions stay.
+    tokens are revoked (enabling it again brings back neither its sessions nor its tokens). Its decisions stay.
 
     Raises
     ------
@@ -127,7 +129,8 @@ def disable_user(store: ReviewStore, name: str) -> User:
                 raise ConfigError(f"{name!r} is the last enabled admin, so it cannot be disabled: without one, the "
                                   "page would need no login. Add another admin first (tension users add NAME "
                                   "--role admin), then disable this one.")
-        connection.execute(update(schema.users).where(users.name == name).values(disabled=True))
+        connection.execute(update(schema.users).where(users.name == name).values(
+            disabled=True, session_generation=users.session_generation + 1))
         tokens = schema.api_tokens.c
         connection.execute(update(schema.api_tokens).where(tokens.user_id == row.id, tokens.revoked_at.is_(None))
                            .values(revoked_at=utcnow()))

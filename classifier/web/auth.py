@@ -2,8 +2,10 @@
 
 * Sessions are Flask's signed cookies (key kept in the database), ``HttpOnly``, ``SameSite=Lax`` and ``Secure``
   unless the page is served over plain HTTP on this machine; they last 12 hours. The account is read again on
-  every request, so a disabled account is logged out at once. Logging out revokes the session in the database too
-  (a copied cookie stops working, restart or not: `classifier.review.sessions`).
+  every request, so a disabled account is logged out at once, and for good: a session carries the account's
+  session generation, which disabling raises, so enabling it again does not bring an old cookie back. Logging out
+  revokes the session in the database too (a copied cookie stops working, restart or not:
+  `classifier.review.sessions`).
 * Once any account exists, every page and the API need a login (a server listening beyond this machine refuses
   every request while no account is enabled, rather than serve without one); the review queue always does, and the admin
   pages need the admin role. A program calls the API with an account's token instead
@@ -85,7 +87,7 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool, requir
             user_id = None
         if user_id is not None:
             user = get_user(store, int(user_id))
-            if user is None or user.disabled:
+            if user is None or user.disabled or session.get("generation", 0) != user.session_generation:
                 session.clear()
             else:
                 g.user = user
@@ -159,6 +161,7 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool, requir
         session.clear()  # a new session for the new login (no fixation)
         session.permanent = True
         session["user_id"] = user.id
+        session["generation"] = user.session_generation
         _csrf_token()
         return redirect(target, code=303)
 

@@ -12,7 +12,7 @@ pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.
 
 from classifier.io.records import read_labelled  # noqa: E402
 from classifier.review.queue import decision_history, progress  # noqa: E402
-from classifier.review.users import add_user, disable_user, get_user  # noqa: E402
+from classifier.review.users import add_user, disable_user, enable_user, get_user  # noqa: E402
 from classifier.web import create_app  # noqa: E402
 
 REPORTS = ["Asylum seekers housed at the hotel were threatened by a crowd outside.",
@@ -123,6 +123,19 @@ def test_web_review_disabled_user_cannot_log_in_and_is_logged_out(app, people, s
     again = app.test_client()
     refused = again.post("/login", data={"name": "rex", "password": people["rex"], "csrf_token": _token(again)})
     assert refused.status_code == 401 and "disabled" in refused.get_data(as_text=True)
+
+
+def test_web_review_enabling_a_disabled_account_again_does_not_bring_its_old_sessions_back(app, people, store):
+    """Reproduction: a stolen cookie refused while its account was disabled worked again once it was enabled."""
+    client = _login(app, "rex", people["rex"])
+    stolen = app.test_client()
+    stolen.set_cookie("tension_session", client.get_cookie("tension_session").value)
+    disable_user(store, "rex")
+    assert stolen.get("/review").status_code == 303
+    enable_user(store, "rex")
+
+    assert stolen.get("/review").status_code == 303 and client.get("/review").status_code == 303
+    assert _login(app, "rex", people["rex"]).get("/review").status_code == 200  # a new login works
 
 
 def test_web_review_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app, people, model, store,
