@@ -3,9 +3,10 @@ decide, and count progress.
 
 Order: reports the model flagged for review first, then the closest to a label's threshold (the least certain),
 then the oldest. A reviewer is never handed a report they have already decided (skipped and flagged included),
-nor one another reviewer holds (a claim lasts `CLAIM_MINUTES` or until that reviewer decides). A report leaves
-the queue when `ReviewStore.reviews_per_report` reviewers have accepted or corrected it, or when its text is
-purged.
+nor one another reviewer holds (a claim lasts `CLAIM_MINUTES` or until that reviewer decides). Each reviewer's
+latest decision on a report is the one that counts: a flag or a skip replaces their earlier accept, and an accept
+their earlier flag. A report leaves the queue when `ReviewStore.reviews_per_report` reviewers' latest decisions
+accept or correct it, or when its text is purged.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
 
 from classifier.errors import DataError
 from classifier.io.records import text_sha256
@@ -24,7 +25,8 @@ from classifier.review import schema
 from classifier.review.store import ReviewStore, utcnow
 
 __all__ = ["CLAIM_MINUTES", "Batch", "Decision", "Flagged", "QueueItem", "batch_names", "decision_history",
-           "enqueue", "flagged_reports", "get_item", "next_item", "progress", "recent_decisions", "record_decision"]
+           "enqueue", "flagged_reports", "get_item", "next_item", "progress", "recent_decisions", "record_decision",
+           "still_standing"]
 
 #: How long a report handed to one reviewer is kept from the others.
 CLAIM_MINUTES = 10
@@ -161,6 +163,15 @@ def _stored_hashes(connection, digests: set[str]) -> set[str]:
     return found
 
 
+def still_standing(actions: Sequence[str]):
+    """The decisions of one of `actions` that their reviewer has not since replaced, on the same report, by a
+    decision of another kind (their latest decision is the one that counts)."""
+    decisions, later = schema.decisions, schema.decisions.alias("later")
+    replaced = exists().where(later.c.report_id == decisions.c.report_id, later.c.user_id == decisions.c.user_id,
+                              later.c.id > decisions.c.id, later.c.action.not_in(actions))
+    return and_(decisions.c.action.in_(actions), ~replaced)
+
+
 def _item(row) -> QueueItem:
     return QueueItem(row.id, row.text, list(row.model_labels), dict(row.scores), dict(row.reasons or {}),
                      bool(row.needs_review), float(row.margin), row.received_at, int(row.review_count),
@@ -212,7 +223,8 @@ def batch_names(store: ReviewStore, batch_id: int) -> tuple[str, str] | None:
 
 def record_decision(store: ReviewStore, report_id: int, user_id: int, action: str,
                     labels: Iterable[str] | None = None, *, now: datetime | None = None) -> Decision:
-    """Add a reviewer's decision to the report's history (earlier decisions stay) and update the queue.
+    """Add a reviewer's decision to the report's history (earlier decisions stay) and update the queue: it
+    replaces the reviewer's earlier decision in the review count.
 
     ``accept`` keeps the model's labels (`labels` is ignored); ``correct`` gives `labels` (a correction equal to
     the model's labels is recorded as an accept); ``skip`` and ``flag`` give none.
@@ -248,7 +260,7 @@ def record_decision(store: ReviewStore, report_id: int, user_id: int, action: st
         )).inserted_primary_key[0]
         count = connection.execute(
             select(func.count(decisions.c.user_id.distinct())).where(
-                decisions.c.report_id == report_id, decisions.c.action.in_(schema.LABELLING_ACTIONS))
+                decisions.c.report_id == report_id, still_standing(schema.LABELLING_ACTIONS))
         ).scalar()
         values = {"review_count": count, "queued": count < store.reviews_per_report}
         if row.claimed_by == user_id:
@@ -281,10 +293,12 @@ def _decisions(store: ReviewStore, where, order, limit: int | None = None) -> li
 
 def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
     """The reports reviewers flagged, the most recently flagged first (at most `limit`): what someone has to
-    follow up, because a flag gives a report no labels."""
+    follow up, because a flag gives a report no labels. A reviewer who has since decided otherwise on a report no
+    longer counts as flagging it."""
     decisions, users, reports = schema.decisions, schema.users, schema.reports
+    flags = still_standing(("flag",))
     latest = (select(decisions.c.report_id, func.max(decisions.c.decided_at).label("last"))
-              .where(decisions.c.action == "flag").group_by(decisions.c.report_id)
+              .where(flags).group_by(decisions.c.report_id)
               .order_by(func.max(decisions.c.decided_at).desc(), decisions.c.report_id.desc()).limit(limit))
     with store.engine.connect() as connection:
         chosen = connection.execute(latest).all()
@@ -292,7 +306,7 @@ def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
         who: dict[int, list[str]] = {report_id: [] for report_id in ids}
         for row in connection.execute(select(decisions.c.report_id, users.c.name)
                                       .join(users, users.c.id == decisions.c.user_id)
-                                      .where(decisions.c.action == "flag", decisions.c.report_id.in_(ids))
+                                      .where(flags, decisions.c.report_id.in_(ids))
                                       .order_by(decisions.c.id)):
             if row.name not in who[row.report_id]:
                 who[row.report_id].append(row.name)
@@ -306,7 +320,8 @@ def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
 
 def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
     """Counts for the progress line: ``total`` reports, ``reviewed`` (accepted or corrected by someone),
-    ``queued`` (still wanting a review), ``flagged``, ``purged`` (text deleted), ``decisions``; with `user_id` also
+    ``queued`` (still wanting a review), ``flagged`` (by someone whose latest decision on it is that flag),
+    ``purged`` (text deleted), ``decisions``; with `user_id` also
     ``mine`` (reports this reviewer decided) and ``left_for_me`` (queued reports they have not decided).
 
     One pass over the reports and index lookups for the decisions (a reviewer's are few beside the queue)."""
@@ -320,7 +335,7 @@ def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
         counts = {
             "total": int(total), "reviewed": int(reviewed or 0), "queued": int(queued or 0),
             "flagged": int(connection.execute(select(func.count(decisions.c.report_id.distinct()))
-                                              .where(decisions.c.action == "flag")).scalar()),
+                                              .where(still_standing(("flag",)))).scalar()),
             "purged": int(purged or 0),
             "decisions": int(connection.execute(select(func.count()).select_from(decisions)).scalar()),
         }

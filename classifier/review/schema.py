@@ -2,9 +2,9 @@
 
 Times are naive UTC. ``reports.text`` and ``reports.reasons`` become NULL when retention purges a report, and
 ``reports.text_sha256`` empty; the model's labels and scores and every decision stay. ``decisions`` is
-append-only: a correction adds a row, never changes one. ``reports.review_count`` (distinct reviewers who
-accepted or corrected it) and ``reports.queued`` are kept up to date by `classifier.review.queue` so that the next
-item is one index walk.
+append-only: a correction adds a row, never changes one. ``reports.review_count`` (distinct reviewers whose
+latest decision on it accepts or corrects it) and ``reports.queued`` are kept up to date by
+`classifier.review.queue` so that the next item is one index walk.
 """
 
 from __future__ import annotations

@@ -98,6 +98,25 @@ def test_queue_report_leaves_after_enough_reviewers(tmp_path):
     store.close()
 
 
+def test_queue_a_reviewers_latest_decision_replaces_their_earlier_one(store, people):
+    """Reproduction: a report accepted then flagged by its only reviewer stayed reviewed, out of the queue; one
+    flagged then accepted stayed on the flagged list for good."""
+    ann, bob = people
+    _queue(store, [(0.7, 0.2), (0.9, 0.1)])
+    item = next_item(store, ann.id, now=NOW)
+    record_decision(store, item.id, ann.id, "accept", now=NOW)
+    record_decision(store, item.id, ann.id, "flag", now=NOW + timedelta(minutes=1))
+    assert get_item(store, item.id).review_count == 0 and progress(store)["queued"] == 2
+    assert [row.report_id for row in flagged_reports(store)] == [item.id] and progress(store)["flagged"] == 1
+
+    record_decision(store, item.id, bob.id, "flag", now=NOW + timedelta(minutes=2))
+    record_decision(store, item.id, ann.id, "accept", now=NOW + timedelta(minutes=3))
+    assert flagged_reports(store)[0].flagged_by == ["bob"] and get_item(store, item.id).review_count == 1
+    record_decision(store, item.id, bob.id, "skip", now=NOW + timedelta(minutes=4))
+    assert flagged_reports(store) == [] and progress(store)["flagged"] == 0
+    assert progress(store) == {**progress(store), "reviewed": 1, "queued": 1}
+
+
 def test_queue_leaves_out_unclassified_texts(store):
     predictions = [FakePrediction({"immigration": 0.9, "race_hate": 0.1}),
                    FakePrediction({"immigration": float("nan"), "race_hate": float("nan")}, status="empty text")]
