@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, u
 from classifier.errors import DataError
 from classifier.io.records import text_sha256
 from classifier.review import schema
+from classifier.review.locks import serialise
 from classifier.review.store import ReviewStore, utcnow
 
 __all__ = ["CLAIM_MINUTES", "Batch", "Decision", "Flagged", "QueueItem", "batch_names", "decision_history",
@@ -108,7 +109,8 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
 
     A prediction whose status is not ``"ok"`` (an empty text, a text too long) is left out, and so is a text
     the store already holds (not purged) or that came earlier in `texts`: one report, one set of decisions, so
-    the reviewed export never holds the same text twice with different labels. `margins` orders the batch's
+    the reviewed export never holds the same text twice with different labels. Batches added at once are stored
+    one after the other, so the same text added by two of them is queued once. `margins` orders the batch's
     reports in the queue (lowest first) instead of their distance to the thresholds.
 
     Raises
@@ -120,36 +122,49 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
         raise DataError(f"enqueue got {len(texts)} texts but {len(predictions)} predictions"
                         f"{'' if margins is None else f' and {len(margins)} margins'}; give one per text.")
     now = now or utcnow()
-    rows, left_out, already_stored = [], [], []
-    digests = [text_sha256(text) if isinstance(text, str) else None for text in texts]
-    with store.engine.connect() as connection:
-        stored = _stored_hashes(connection, {digest for digest in digests if digest is not None})
-    for position, (text, prediction, digest) in enumerate(zip(texts, predictions, digests, strict=True)):
+    rows, left_out = _candidate_rows(texts, predictions, thresholds, margins, now)
+    with store.engine.begin() as connection:
+        serialise(connection, "queue")  # two batches of the same text, added at once, must not both find it new
+        new_rows, already_stored = _not_stored(rows, _stored_hashes(connection, {row["text_sha256"] for row in rows}))
+        batch_id = connection.execute(insert(schema.batches).values(
+            name=name[:255], uploaded_by=uploaded_by, uploaded_at=now, model_name=model_name[:255],
+            thresholds={label: float(value) for label, value in thresholds.items()}, reports=len(new_rows),
+        )).inserted_primary_key[0]
+        for start in range(0, len(new_rows), _INSERT_ROWS):
+            chunk = new_rows[start : start + _INSERT_ROWS]
+            connection.execute(insert(schema.reports), [{**row, "batch_id": batch_id} for row in chunk])
+    return Batch(batch_id, len(new_rows), left_out, already_stored)
+
+
+def _candidate_rows(texts, predictions, thresholds, margins, now) -> tuple[list[dict[str, Any]], list[int]]:
+    """The reports' rows to store, by position, and the positions left out (not classified, or empty)."""
+    rows, left_out = [], []
+    for position, (text, prediction) in enumerate(zip(texts, predictions, strict=True)):
         if prediction.status != "ok" or not isinstance(text, str) or not text.strip():
             left_out.append(position)
             continue
-        if digest in stored:
-            already_stored.append(position)
-            continue
-        stored.add(digest)
         scores = {label: float(score) for label, score in prediction.scores.items()}
         rows.append({
-            "position": position, "text": text, "text_sha256": digest, "received_at": now,
+            "position": position, "text": text, "text_sha256": text_sha256(text), "received_at": now,
             "model_labels": list(prediction.labels), "scores": scores,
             "reasons": {label: list(terms) for label, terms in prediction.reasons.items()},
             "needs_review": bool(prediction.needs_review),
             "margin": margin_of(scores, thresholds) if margins is None else float(margins[position]),
             "review_count": 0, "queued": True,
         })
-    with store.engine.begin() as connection:
-        batch_id = connection.execute(insert(schema.batches).values(
-            name=name[:255], uploaded_by=uploaded_by, uploaded_at=now, model_name=model_name[:255],
-            thresholds={label: float(value) for label, value in thresholds.items()}, reports=len(rows),
-        )).inserted_primary_key[0]
-        for start in range(0, len(rows), _INSERT_ROWS):
-            chunk = rows[start : start + _INSERT_ROWS]
-            connection.execute(insert(schema.reports), [{**row, "batch_id": batch_id} for row in chunk])
-    return Batch(batch_id, len(rows), left_out, already_stored)
+    return rows, left_out
+
+
+def _not_stored(rows: list[dict[str, Any]], stored: set[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The `rows` whose text is neither `stored` nor in an earlier row, and the positions of the others."""
+    new_rows, already_stored, seen = [], [], set(stored)
+    for row in rows:
+        if row["text_sha256"] in seen:
+            already_stored.append(row["position"])
+        else:
+            seen.add(row["text_sha256"])
+            new_rows.append(row)
+    return new_rows, already_stored
 
 
 def _stored_hashes(connection, digests: set[str]) -> set[str]:
