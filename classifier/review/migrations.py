@@ -128,9 +128,16 @@ def _version_6(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0"))
 
 
+def _version_7(connection: Connection) -> None:
+    """An audit's suspects come before every other report, strongest first: their margin was ``1 - strength``,
+    interleaved with the other reports' distances to a threshold; it becomes ``-1 - strength``."""
+    connection.execute(text("UPDATE reports SET margin = margin - 2 WHERE margin >= 0 AND batch_id IN "
+                            "(SELECT id FROM batches WHERE model_name = 'audit (out-of-fold scores)')"))
+
+
 #: The migrations in order: entry ``i`` takes a database from version ``i`` to ``i + 1``.
 MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4, _version_5,
-                                                  _version_6]
+                                                  _version_6, _version_7]
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

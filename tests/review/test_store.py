@@ -113,6 +113,24 @@ def test_store_upgrade_that_fails_says_why_not_to_check_the_url(tmp_path, monkey
     assert "server is running" not in str(error.value)
 
 
+def test_store_upgrade_puts_queued_audit_suspects_before_other_reports(tmp_path):
+    """Suspects queued before version 7 had margin 1 - strength, among the other reports' distances."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    with open_store(url, migrate_to=6) as old, old.engine.begin() as connection:
+        for number, model_name in ((1, "default"), (2, "audit (out-of-fold scores)")):
+            connection.execute(text("INSERT INTO batches (id, name, uploaded_at, model_name, thresholds, reports) "
+                                    "VALUES (:n, 'b', '2026-01-01 00:00:00', :m, '{}', 1)"),
+                               {"n": number, "m": model_name})
+        for batch, margin in ((1, 0.004), (2, 0.03)):
+            connection.execute(text(
+                "INSERT INTO reports (batch_id, position, text, text_sha256, received_at, model_labels, scores, "
+                "needs_review, margin, review_count, queued) VALUES (:b, 0, 't', :h, '2026-01-01 00:00:00', '[]', "
+                "'{}', 1, :m, 0, 1)"), {"b": batch, "h": str(batch), "m": margin})
+    with open_store(url) as store, store.engine.connect() as connection:
+        margins = dict(connection.execute(text("SELECT batch_id, margin FROM reports")).all())
+    assert margins == {1: 0.004, 2: pytest.approx(-1.97)}  # -1 - strength: before every report, strongest first
+
+
 def test_store_refuses_a_database_from_a_newer_version(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
     engine = create_engine(url)
