@@ -2,8 +2,9 @@
 decide, and count progress.
 
 Order: reports the model flagged for review first, then the closest to a label's threshold (the least certain),
-then the oldest. A reviewer is never handed a report they have already decided (skipped and flagged included),
-nor one another reviewer holds (a claim lasts `CLAIM_MINUTES` or until that reviewer decides). Each reviewer's
+then the oldest. A reviewer is not handed again a report they accepted, corrected or flagged; one they skipped
+("not now") comes back after the rest of their queue, the longest skipped first. Nor is a reviewer handed one
+another reviewer holds (a claim lasts `CLAIM_MINUTES` or until that reviewer decides). Each reviewer's
 latest decision on a report is the one that counts: a flag or a skip replaces their earlier accept, and an accept
 their earlier flag. A report leaves the queue when `ReviewStore.reviews_per_report` reviewers' latest decisions
 accept or correct it, or when its text is purged.
@@ -193,29 +194,50 @@ def _item(row) -> QueueItem:
                      row.batch_id)
 
 
+def _free(user_id: int, now: datetime):
+    """Reports no other reviewer holds."""
+    reports = schema.reports
+    return or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now, reports.c.claimed_by == user_id)
+
+
 def _queue_query(user_id: int, now: datetime):
+    """The queued reports this reviewer has not decided, in the queue's order."""
     reports, decisions = schema.reports, schema.decisions
     decided = exists().where(decisions.c.report_id == reports.c.id, decisions.c.user_id == user_id)
-    free = or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now, reports.c.claimed_by == user_id)
-    return (select(reports).where(reports.c.queued.is_(True), free, ~decided)
+    return (select(reports).where(reports.c.queued.is_(True), _free(user_id, now), ~decided)
             .order_by(reports.c.needs_review.desc(), reports.c.margin, reports.c.id))
+
+
+def _skipped_query(user_id: int, now: datetime):
+    """The queued reports whose latest decision by this reviewer is a skip, the longest skipped first."""
+    reports, decisions = schema.reports, schema.decisions
+    return (select(reports).join(decisions, decisions.c.report_id == reports.c.id)
+            .where(decisions.c.user_id == user_id, decisions.c.action == "skip", _latest_of_its_reviewer(),
+                   reports.c.queued.is_(True), _free(user_id, now))
+            .order_by(decisions.c.id))
+
+
+def _latest_of_its_reviewer():
+    """Decisions their reviewer has made no other since, on the same report."""
+    decisions, later = schema.decisions, schema.decisions.alias("later")
+    return ~exists().where(later.c.report_id == decisions.c.report_id, later.c.user_id == decisions.c.user_id,
+                           later.c.id > decisions.c.id)
 
 
 def next_item(store: ReviewStore, user_id: int, *, now: datetime | None = None, claim: bool = True
               ) -> QueueItem | None:
-    """The next report for this reviewer, claimed for them for `CLAIM_MINUTES`; None when nothing is left."""
+    """The next report for this reviewer, claimed for them for `CLAIM_MINUTES`: the queue's next they have not
+    decided, else the one they skipped longest ago; None when nothing is left."""
     now = now or utcnow()
     reports = schema.reports
     for _ in range(5):  # another reviewer may claim the same report between our read and our write
         with store.engine.begin() as connection:
-            row = connection.execute(_queue_query(user_id, now).limit(1)).first()
+            row = (connection.execute(_queue_query(user_id, now).limit(1)).first()
+                   or connection.execute(_skipped_query(user_id, now).limit(1)).first())
             if row is None or not claim:
                 return None if row is None else _item(row)
-            claimed = connection.execute(update(reports).where(
-                reports.c.id == row.id,
-                or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now,
-                    reports.c.claimed_by == user_id),
-            ).values(claimed_by=user_id, claimed_until=now + timedelta(minutes=CLAIM_MINUTES)))
+            claimed = connection.execute(update(reports).where(reports.c.id == row.id, _free(user_id, now)).values(
+                claimed_by=user_id, claimed_until=now + timedelta(minutes=CLAIM_MINUTES)))
             if claimed.rowcount == 1:
                 return _item(row)
     return None
@@ -336,8 +358,9 @@ def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
 def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
     """Counts for the progress line: ``total`` reports, ``reviewed`` (accepted or corrected by someone),
     ``queued`` (still wanting a review), ``flagged`` (by someone whose latest decision on it is that flag),
-    ``purged`` (text deleted), ``decisions``; with `user_id` also
-    ``mine`` (reports this reviewer decided) and ``left_for_me`` (queued reports they have not decided).
+    ``purged`` (text deleted), ``decisions``; with `user_id` also ``mine`` (reports this reviewer decided),
+    ``left_for_me`` (queued reports they have not decided, or whose latest decision was a skip) and ``skipped``
+    (those of them they skipped).
 
     One pass over the reports and index lookups for the decisions (a reviewer's are few beside the queue)."""
     reports, decisions = schema.reports, schema.decisions
@@ -355,10 +378,13 @@ def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
             "decisions": int(connection.execute(select(func.count()).select_from(decisions)).scalar()),
         }
         if user_id is not None:
-            mine = select(decisions.c.report_id).where(decisions.c.user_id == user_id).distinct().subquery()
+            mine = (select(decisions.c.report_id, decisions.c.action)
+                    .where(decisions.c.user_id == user_id, _latest_of_its_reviewer()).subquery())
             counts["mine"] = int(connection.execute(select(func.count()).select_from(mine)).scalar())
-            decided_queued = connection.execute(
-                select(func.count()).select_from(mine.join(reports, reports.c.id == mine.c.report_id))
-                .where(reports.c.queued.is_(True))).scalar()
-            counts["left_for_me"] = counts["queued"] - int(decided_queued)
+            decided_queued, skipped = connection.execute(
+                select(func.count(), func.sum(case((mine.c.action == "skip", one), else_=0)))
+                .select_from(mine.join(reports, reports.c.id == mine.c.report_id))
+                .where(reports.c.queued.is_(True))).one()
+            counts["skipped"] = int(skipped or 0)
+            counts["left_for_me"] = counts["queued"] - int(decided_queued) + counts["skipped"]
     return counts

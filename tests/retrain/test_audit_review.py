@@ -52,7 +52,7 @@ def test_audit_review_queues_suspects_strongest_first_with_their_given_labels(st
     order = []
     while (item := next_item(store, reviewer.id)) is not None:
         order.append((item.text, item.model_labels, item.needs_review))
-        record_decision(store, item.id, reviewer.id, "skip")
+        record_decision(store, item.id, reviewer.id, "flag")
     assert order == [(TEXTS[0], [], True), (TEXTS[2], ["religious_hate"], True), (TEXTS[1], ["race_hate"], True)]
 
 

@@ -55,7 +55,25 @@ def test_queue_needs_review_first_then_closest_to_a_threshold(store, people):
                    (0.52, 0.30),   # 3: needs review, 0.02 away
                    (0.10, 0.05)])  # 4: certain, 0.40 away
     assert _positions(store, ann, 5) == [3, 1, 2, 4, 0]
+
+
+def test_queue_a_skipped_report_comes_back_after_the_rest_of_the_reviewers_queue(store, people):
+    """Reproduction: a skipped report was never offered to that reviewer again, and with one reviewer stayed
+    queued for good while the page said nothing was left."""
+    ann, bob = people
+    _queue(store, [(0.51, 0.0), (0.55, 0.0), (0.9, 0.0)])
+    assert _positions(store, ann, 2) == [0, 1]  # skipped
+    assert progress(store, ann.id)["left_for_me"] == 3 and progress(store, ann.id)["skipped"] == 2
+    last = next_item(store, ann.id, now=NOW)
+    assert last.text == "report 2"  # the rest of her queue first
+    record_decision(store, last.id, ann.id, "accept", now=NOW)
+    assert _positions(store, ann, 3) == [0, 1, 0]  # then the skipped, the longest skipped first, in turn
+    held = next_item(store, bob.id, now=NOW)  # bob holds report 0: ann gets report 1, then waits for report 0
+    mine = next_item(store, ann.id, now=NOW)
+    assert (held.text, mine.text) == ("report 0", "report 1")
+    record_decision(store, mine.id, ann.id, "flag", now=NOW)
     assert next_item(store, ann.id, now=NOW) is None
+    assert progress(store, ann.id) == {**progress(store, ann.id), "left_for_me": 1, "skipped": 1}
 
 
 def test_queue_skips_what_the_reviewer_decided_and_what_another_holds(store, people):
@@ -148,7 +166,7 @@ def test_queue_progress_counts(store, people):
 
     counts = progress(store, ann.id)
     assert counts == {"total": 3, "reviewed": 1, "queued": 2, "flagged": 1, "purged": 0, "decisions": 2,
-                      "mine": 2, "left_for_me": 1}
+                      "mine": 2, "skipped": 0, "left_for_me": 1}
     assert progress(store, bob.id)["left_for_me"] == 2
 
 

@@ -256,12 +256,30 @@ def test_web_review_skip_and_flag_move_on(app, people, store):
         seen.append(item)
         client.post(f"/review/{item}", data={"action": action, "csrf_token": _TOKEN.search(page).group(1)})
     assert len(set(seen)) == 3
-    assert 'id="queue-empty"' in client.get("/review").get_data(as_text=True)
-    assert progress(store)["flagged"] == 1 and progress(store)["reviewed"] == 0
+    back = client.get("/review").get_data(as_text=True)  # skip is "not now": the first skipped comes back
+    assert f'data-report="{seen[0]}"' in back and '<span id="skipped">2</span> you skipped' in back
+    for item in (seen[0], seen[2]):
+        client.post(f"/review/{item}", data={"action": "save", "csrf_token": _TOKEN.search(back).group(1)})
+    assert "Nothing left for you to review" in client.get("/review").get_data(as_text=True)
+    assert progress(store)["flagged"] == 1 and progress(store)["reviewed"] == 2
     assert 'href="/review/flagged"' in client.get("/review").get_data(as_text=True)
     listed = client.get("/review/flagged").get_data(as_text=True)  # someone follows the flag up from here
     assert f'href="/review/{seen[1]}"' in listed and "<td>rex</td>" in listed
     assert f'href="/review/{seen[0]}"' not in listed
+
+
+def test_web_review_nothing_to_review_while_another_holds_what_you_skipped_is_not_called_done(app, people):
+    """Reproduction: with 100 reports skipped, the page said every queued report had been reviewed."""
+    rex = _login(app, "rex", people["rex"])
+    _queue(rex, REPORTS[:1])
+    page = rex.get("/review").get_data(as_text=True)
+    item = int(re.search(r'data-report="(\d+)"', page).group(1))
+    rex.post(f"/review/{item}", data={"action": "skip", "csrf_token": _TOKEN.search(page).group(1)})
+    assert f'data-report="{item}"' in _login(app, "ada", people["ada"]).get("/review").get_data(as_text=True)
+
+    waiting = rex.get("/review").get_data(as_text=True)  # ada holds it now
+    assert "Nothing for you to review at the moment" in waiting and "1 of them skipped by you" in waiting
+    assert "Nothing left for you to review" not in waiting
 
 
 def test_web_review_admin_pages_need_the_admin_role_and_export(app, people, store, tmp_path):
