@@ -169,9 +169,11 @@ def has_admin(store: ReviewStore) -> bool:
 
 def authenticate(store: ReviewStore, name: str, password: str) -> User | None:
     """The account if `name` is enabled and `password` is its password, else None (the same answer for an
-    unknown name, a wrong password and a disabled account)."""
+    unknown name, a wrong password and a disabled account). The name is matched without case, as `add_user`
+    tells names apart."""
     with store.engine.connect() as connection:
-        row = connection.execute(select(schema.users).where(schema.users.c.name == name)).first()
+        row = connection.execute(select(schema.users).where(
+            func.lower(schema.users.c.name) == name.lower())).first()
     try:
         _HASHER.verify(row.password_hash if row is not None else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):

@@ -97,6 +97,15 @@ def test_users_name_taken_and_unknown_name(store):
         disable_user(store, "zed")
 
 
+def test_users_login_name_is_matched_without_case_as_names_are_told_apart(store):
+    """Reproduction: 'Alice' with alice's password was refused, though 'Alice' could not be added beside her."""
+    add_user(store, "alice", "reviewer's long password")
+    add_user(store, "Ann.B", "another long password")
+    assert authenticate(store, "Alice", "reviewer's long password").name == "alice"
+    assert authenticate(store, "ann.b", "another long password").name == "Ann.B"
+    assert authenticate(store, "ALICE", "another long password") is None
+
+
 def test_users_names_that_differ_only_in_case_are_one_name(store):
     """Reproduction: 'Ada' was added beside 'ada'; the account list and the decisions' history showed two alike."""
     add_user(store, "ada", "a long password", role="admin")
