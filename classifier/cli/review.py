@@ -113,8 +113,8 @@ def register(app: typer.Typer, user_errors) -> None:
 
         with open_review_store(db, must_exist=True) as store:
             disable_user(store, name)
-        typer.echo(f"Disabled {name!r}; its API tokens, if any, are revoked (enabling it again does not bring them "
-                   "back).")
+        typer.echo(f"Disabled {name!r}; its sessions are ended and its API tokens, if any, revoked (enabling it again "
+                   "brings back neither).")
 
     @users_app.command("enable")
     @user_errors

@@ -24,6 +24,12 @@ from classifier.review.store import ReviewStore
 AUDIT_MODEL_NAME = "audit (out-of-fold scores)"
 
 
+def suspect_margin(strength: float) -> float:
+    """A suspect's place in the review queue: below any other report's (their distance to a threshold is never
+    negative), the strongest suspect lowest, so that suspects come first, strongest first."""
+    return -1.0 - float(strength)
+
+
 @dataclass(frozen=True)
 class _UnderReview:
     """What the queue stores of a suspect, in the shape of a prediction."""
@@ -75,6 +81,6 @@ def queue_suspects(result: AuditResult, store: ReviewStore, *, name: str, top: i
         store, [result.texts[s.index] for s in queued],
         [_UnderReview(tuple(s.given), dict(s.scores)) for s in queued],
         name=name, model_name=AUDIT_MODEL_NAME, thresholds=result.thresholds,
-        uploaded_by=uploaded_by, now=now, margins=[1.0 - s.strength for s in queued],
+        uploaded_by=uploaded_by, now=now, margins=[suspect_margin(s.strength) for s in queued],
     )
     return QueuedSuspects(batch, rare)

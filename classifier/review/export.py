@@ -3,8 +3,9 @@
 One row per report that at least one reviewer accepted or corrected, with its text still kept: ``id``
 (``review-<number>``), ``text``, ``labels`` (``;``-separated, the training format), ``source`` (``review``),
 ``reviewers`` (how many accepted or corrected it) and ``agreement`` (the share of them whose latest labels are
-the exported ones). A reviewer's latest accept or correct counts, earlier ones are history; the exported labels
-are those most reviewers gave, ties going to the latest decision. There is no ``split`` column, so training
+the exported ones). A reviewer's latest decision counts, earlier ones are history: one whose latest decision
+is a flag or a skip gives the report no labels; the exported labels are those most reviewers gave, ties going to
+the latest decision. There is no ``split`` column, so training
 splits these reports itself, stratified, and the corpus keeps its own split. A text that a spreadsheet would
 run as a formula gets a ``'`` before it, as every CSV this tool writes (`classifier.io.tables.guard_formula`).
 """
@@ -24,6 +25,7 @@ from classifier.io.atomic import atomic_open
 from classifier.io.columns import LABEL_SEPARATOR
 from classifier.io.tables import guard_formula
 from classifier.review import schema
+from classifier.review.queue import still_standing
 from classifier.review.store import ReviewStore
 
 __all__ = ["EXPORT_COLUMNS", "ExportSummary", "export_reviewed", "guarded", "reviewed_rows"]
@@ -42,14 +44,9 @@ def reviewed_rows(store: ReviewStore, since: datetime | None = None) -> tuple[li
     """The export's rows (see the module docstring), by report id, and how many reviewed reports were left out
     because their text was purged. With `since`, only reports whose latest labelling decision is at or after
     it."""
-    decisions, reports = schema.decisions, schema.reports
-    latest: dict[int, dict[int, tuple[datetime, int, tuple[str, ...]]]] = {}
-    query = (select(decisions.c.id, decisions.c.report_id, decisions.c.user_id, decisions.c.labels,
-                    decisions.c.decided_at)
-             .where(decisions.c.action.in_(schema.LABELLING_ACTIONS)).order_by(decisions.c.id))
+    reports = schema.reports
+    latest = _labelling_votes(store)
     with store.engine.connect() as connection:
-        for row in connection.execute(query):
-            latest.setdefault(row.report_id, {})[row.user_id] = (row.decided_at, row.id, tuple(row.labels or ()))
         texts = {}
         ids = sorted(latest)
         for start in range(0, len(ids), 500):
@@ -74,6 +71,20 @@ def reviewed_rows(store: ReviewStore, since: datetime | None = None) -> tuple[li
             "source": "review", "reviewers": str(len(votes)), "agreement": f"{counts[final] / len(votes):.2f}",
         })
     return rows, purged
+
+
+def _labelling_votes(store: ReviewStore) -> dict[int, dict[int, tuple[datetime, int, tuple[str, ...]]]]:
+    """Each report's labels by reviewer, ``{report: {reviewer: (decided_at, decision id, labels)}}``, from each
+    reviewer's latest decision on it, when that decision accepts or corrects (reports no one's does are left out)."""
+    decisions = schema.decisions
+    query = (select(decisions.c.id, decisions.c.report_id, decisions.c.user_id, decisions.c.labels,
+                    decisions.c.decided_at)
+             .where(still_standing(schema.LABELLING_ACTIONS)).order_by(decisions.c.id))
+    latest: dict[int, dict[int, tuple[datetime, int, tuple[str, ...]]]] = {}
+    with store.engine.connect() as connection:
+        for row in connection.execute(query):
+            latest.setdefault(row.report_id, {})[row.user_id] = (row.decided_at, row.id, tuple(row.labels or ()))
+    return latest
 
 
 def export_reviewed(store: ReviewStore, out: str | Path, *, since: datetime | None = None, force: bool = False

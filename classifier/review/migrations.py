@@ -1,5 +1,7 @@
 """Schema migrations, applied in order when a store opens: the database records its version in
-``schema_version``, and every migration above it runs, each in its own transaction.
+``schema_version``, and every migration above it runs, each in its own transaction. Programs that open an old
+database at the same moment upgrade it one after the other (`classifier.review.locks`): each step re-reads the
+version once it holds the lock, so a step another program has done is not run twice.
 
 A migration is a plain function of a connection, written against the schema as it was (never against
 `classifier.review.schema`, which is the latest), so that an old database upgrades the same way whatever the
@@ -31,6 +33,7 @@ from sqlalchemy import (
 )
 
 from classifier.errors import ConfigError
+from classifier.review.locks import serialise
 
 
 def _version_1(connection: Connection) -> None:
@@ -119,8 +122,22 @@ def _version_5(connection: Connection) -> None:
           Column("until", DateTime, nullable=False, index=True)).create(connection)
 
 
+def _version_6(connection: Connection) -> None:
+    """Each account's session generation, raised when it is disabled: a session made under an earlier one is
+    refused, so enabling the account again does not bring its old (or stolen) cookies back."""
+    connection.execute(text("ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0"))
+
+
+def _version_7(connection: Connection) -> None:
+    """An audit's suspects come before every other report, strongest first: their margin was ``1 - strength``,
+    interleaved with the other reports' distances to a threshold; it becomes ``-1 - strength``."""
+    connection.execute(text("UPDATE reports SET margin = margin - 2 WHERE margin >= 0 AND batch_id IN "
+                            "(SELECT id FROM batches WHERE model_name = 'audit (out-of-fold scores)')"))
+
+
 #: The migrations in order: entry ``i`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4, _version_5]
+MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4, _version_5,
+                                                  _version_6, _version_7]
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -141,17 +158,27 @@ def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
     ConfigError
         The database was written by a newer version of this program (its schema is above `SCHEMA_VERSION`).
     """
-    with engine.begin() as connection:
-        version = current_version(connection)
+    target = min(target, SCHEMA_VERSION)
+    with engine.connect() as connection:
+        version = _known_version(connection)
+    while version < target:  # without the lock first: a database already up to date is only read
+        with engine.begin() as connection:
+            serialise(connection, "schema")
+            version = _known_version(connection)  # another program may have upgraded it while this one waited
+            if version < target:
+                MIGRATIONS[version](connection)
+                connection.execute(text("DELETE FROM schema_version"))
+                connection.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": version + 1})
+                version += 1
+    return version
+
+
+def _known_version(connection: Connection) -> int:
+    """The database's schema version, refused when it is newer than this program."""
+    version = current_version(connection)
     if version > SCHEMA_VERSION:
         raise ConfigError(
             f"the review database is at schema version {version}, but this program knows only up to "
             f"{SCHEMA_VERSION}. Upgrade tension-classifier (pip install -U), or point --db at another database."
         )
-    for number in range(version, min(target, SCHEMA_VERSION)):
-        with engine.begin() as connection:
-            MIGRATIONS[number](connection)
-            connection.execute(text("DELETE FROM schema_version"))
-            connection.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": number + 1})
-        version = number + 1
     return version

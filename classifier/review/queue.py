@@ -2,10 +2,12 @@
 decide, and count progress.
 
 Order: reports the model flagged for review first, then the closest to a label's threshold (the least certain),
-then the oldest. A reviewer is never handed a report they have already decided (skipped and flagged included),
-nor one another reviewer holds (a claim lasts `CLAIM_MINUTES` or until that reviewer decides). A report leaves
-the queue when `ReviewStore.reviews_per_report` reviewers have accepted or corrected it, or when its text is
-purged.
+then the oldest. A reviewer is not handed again a report they accepted, corrected or flagged; one they skipped
+("not now") comes back after the rest of their queue, the longest skipped first. Nor is a reviewer handed one
+another reviewer holds (a claim lasts `CLAIM_MINUTES` or until that reviewer decides). Each reviewer's
+latest decision on a report is the one that counts: a flag or a skip replaces their earlier accept, and an accept
+their earlier flag. A report leaves the queue when `ReviewStore.reviews_per_report` reviewers' latest decisions
+accept or correct it, or when its text is purged.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
 
 from classifier.errors import DataError
 from classifier.io.records import text_sha256
 from classifier.review import schema
+from classifier.review.locks import serialise
 from classifier.review.store import ReviewStore, utcnow
 
 __all__ = ["CLAIM_MINUTES", "Batch", "Decision", "Flagged", "QueueItem", "batch_names", "decision_history",
-           "enqueue", "flagged_reports", "get_item", "next_item", "progress", "recent_decisions", "record_decision"]
+           "enqueue", "flagged_reports", "get_item", "next_item", "progress", "recent_decisions", "record_decision",
+           "still_standing"]
 
 #: How long a report handed to one reviewer is kept from the others.
 CLAIM_MINUTES = 10
@@ -106,7 +110,8 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
 
     A prediction whose status is not ``"ok"`` (an empty text, a text too long) is left out, and so is a text
     the store already holds (not purged) or that came earlier in `texts`: one report, one set of decisions, so
-    the reviewed export never holds the same text twice with different labels. `margins` orders the batch's
+    the reviewed export never holds the same text twice with different labels. Batches added at once are stored
+    one after the other, so the same text added by two of them is queued once. `margins` orders the batch's
     reports in the queue (lowest first) instead of their distance to the thresholds.
 
     Raises
@@ -118,36 +123,49 @@ def enqueue(store: ReviewStore, texts: Sequence[str], predictions: Sequence[Any]
         raise DataError(f"enqueue got {len(texts)} texts but {len(predictions)} predictions"
                         f"{'' if margins is None else f' and {len(margins)} margins'}; give one per text.")
     now = now or utcnow()
-    rows, left_out, already_stored = [], [], []
-    digests = [text_sha256(text) if isinstance(text, str) else None for text in texts]
-    with store.engine.connect() as connection:
-        stored = _stored_hashes(connection, {digest for digest in digests if digest is not None})
-    for position, (text, prediction, digest) in enumerate(zip(texts, predictions, digests, strict=True)):
+    rows, left_out = _candidate_rows(texts, predictions, thresholds, margins, now)
+    with store.engine.begin() as connection:
+        serialise(connection, "queue")  # two batches of the same text, added at once, must not both find it new
+        new_rows, already_stored = _not_stored(rows, _stored_hashes(connection, {row["text_sha256"] for row in rows}))
+        batch_id = connection.execute(insert(schema.batches).values(
+            name=name[:255], uploaded_by=uploaded_by, uploaded_at=now, model_name=model_name[:255],
+            thresholds={label: float(value) for label, value in thresholds.items()}, reports=len(new_rows),
+        )).inserted_primary_key[0]
+        for start in range(0, len(new_rows), _INSERT_ROWS):
+            chunk = new_rows[start : start + _INSERT_ROWS]
+            connection.execute(insert(schema.reports), [{**row, "batch_id": batch_id} for row in chunk])
+    return Batch(batch_id, len(new_rows), left_out, already_stored)
+
+
+def _candidate_rows(texts, predictions, thresholds, margins, now) -> tuple[list[dict[str, Any]], list[int]]:
+    """The reports' rows to store, by position, and the positions left out (not classified, or empty)."""
+    rows, left_out = [], []
+    for position, (text, prediction) in enumerate(zip(texts, predictions, strict=True)):
         if prediction.status != "ok" or not isinstance(text, str) or not text.strip():
             left_out.append(position)
             continue
-        if digest in stored:
-            already_stored.append(position)
-            continue
-        stored.add(digest)
         scores = {label: float(score) for label, score in prediction.scores.items()}
         rows.append({
-            "position": position, "text": text, "text_sha256": digest, "received_at": now,
+            "position": position, "text": text, "text_sha256": text_sha256(text), "received_at": now,
             "model_labels": list(prediction.labels), "scores": scores,
             "reasons": {label: list(terms) for label, terms in prediction.reasons.items()},
             "needs_review": bool(prediction.needs_review),
             "margin": margin_of(scores, thresholds) if margins is None else float(margins[position]),
             "review_count": 0, "queued": True,
         })
-    with store.engine.begin() as connection:
-        batch_id = connection.execute(insert(schema.batches).values(
-            name=name[:255], uploaded_by=uploaded_by, uploaded_at=now, model_name=model_name[:255],
-            thresholds={label: float(value) for label, value in thresholds.items()}, reports=len(rows),
-        )).inserted_primary_key[0]
-        for start in range(0, len(rows), _INSERT_ROWS):
-            chunk = rows[start : start + _INSERT_ROWS]
-            connection.execute(insert(schema.reports), [{**row, "batch_id": batch_id} for row in chunk])
-    return Batch(batch_id, len(rows), left_out, already_stored)
+    return rows, left_out
+
+
+def _not_stored(rows: list[dict[str, Any]], stored: set[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The `rows` whose text is neither `stored` nor in an earlier row, and the positions of the others."""
+    new_rows, already_stored, seen = [], [], set(stored)
+    for row in rows:
+        if row["text_sha256"] in seen:
+            already_stored.append(row["position"])
+        else:
+            seen.add(row["text_sha256"])
+            new_rows.append(row)
+    return new_rows, already_stored
 
 
 def _stored_hashes(connection, digests: set[str]) -> set[str]:
@@ -161,35 +179,65 @@ def _stored_hashes(connection, digests: set[str]) -> set[str]:
     return found
 
 
+def still_standing(actions: Sequence[str]):
+    """The decisions of one of `actions` that their reviewer has not since replaced, on the same report, by a
+    decision of another kind (their latest decision is the one that counts)."""
+    decisions, later = schema.decisions, schema.decisions.alias("later")
+    replaced = exists().where(later.c.report_id == decisions.c.report_id, later.c.user_id == decisions.c.user_id,
+                              later.c.id > decisions.c.id, later.c.action.not_in(actions))
+    return and_(decisions.c.action.in_(actions), ~replaced)
+
+
 def _item(row) -> QueueItem:
     return QueueItem(row.id, row.text, list(row.model_labels), dict(row.scores), dict(row.reasons or {}),
                      bool(row.needs_review), float(row.margin), row.received_at, int(row.review_count),
                      row.batch_id)
 
 
+def _free(user_id: int, now: datetime):
+    """Reports no other reviewer holds."""
+    reports = schema.reports
+    return or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now, reports.c.claimed_by == user_id)
+
+
 def _queue_query(user_id: int, now: datetime):
+    """The queued reports this reviewer has not decided, in the queue's order."""
     reports, decisions = schema.reports, schema.decisions
     decided = exists().where(decisions.c.report_id == reports.c.id, decisions.c.user_id == user_id)
-    free = or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now, reports.c.claimed_by == user_id)
-    return (select(reports).where(reports.c.queued.is_(True), free, ~decided)
+    return (select(reports).where(reports.c.queued.is_(True), _free(user_id, now), ~decided)
             .order_by(reports.c.needs_review.desc(), reports.c.margin, reports.c.id))
+
+
+def _skipped_query(user_id: int, now: datetime):
+    """The queued reports whose latest decision by this reviewer is a skip, the longest skipped first."""
+    reports, decisions = schema.reports, schema.decisions
+    return (select(reports).join(decisions, decisions.c.report_id == reports.c.id)
+            .where(decisions.c.user_id == user_id, decisions.c.action == "skip", _latest_of_its_reviewer(),
+                   reports.c.queued.is_(True), _free(user_id, now))
+            .order_by(decisions.c.id))
+
+
+def _latest_of_its_reviewer():
+    """Decisions their reviewer has made no other since, on the same report."""
+    decisions, later = schema.decisions, schema.decisions.alias("later")
+    return ~exists().where(later.c.report_id == decisions.c.report_id, later.c.user_id == decisions.c.user_id,
+                           later.c.id > decisions.c.id)
 
 
 def next_item(store: ReviewStore, user_id: int, *, now: datetime | None = None, claim: bool = True
               ) -> QueueItem | None:
-    """The next report for this reviewer, claimed for them for `CLAIM_MINUTES`; None when nothing is left."""
+    """The next report for this reviewer, claimed for them for `CLAIM_MINUTES`: the queue's next they have not
+    decided, else the one they skipped longest ago; None when nothing is left."""
     now = now or utcnow()
     reports = schema.reports
     for _ in range(5):  # another reviewer may claim the same report between our read and our write
         with store.engine.begin() as connection:
-            row = connection.execute(_queue_query(user_id, now).limit(1)).first()
+            row = (connection.execute(_queue_query(user_id, now).limit(1)).first()
+                   or connection.execute(_skipped_query(user_id, now).limit(1)).first())
             if row is None or not claim:
                 return None if row is None else _item(row)
-            claimed = connection.execute(update(reports).where(
-                reports.c.id == row.id,
-                or_(reports.c.claimed_until.is_(None), reports.c.claimed_until <= now,
-                    reports.c.claimed_by == user_id),
-            ).values(claimed_by=user_id, claimed_until=now + timedelta(minutes=CLAIM_MINUTES)))
+            claimed = connection.execute(update(reports).where(reports.c.id == row.id, _free(user_id, now)).values(
+                claimed_by=user_id, claimed_until=now + timedelta(minutes=CLAIM_MINUTES)))
             if claimed.rowcount == 1:
                 return _item(row)
     return None
@@ -212,7 +260,8 @@ def batch_names(store: ReviewStore, batch_id: int) -> tuple[str, str] | None:
 
 def record_decision(store: ReviewStore, report_id: int, user_id: int, action: str,
                     labels: Iterable[str] | None = None, *, now: datetime | None = None) -> Decision:
-    """Add a reviewer's decision to the report's history (earlier decisions stay) and update the queue.
+    """Add a reviewer's decision to the report's history (earlier decisions stay) and update the queue: it
+    replaces the reviewer's earlier decision in the review count.
 
     ``accept`` keeps the model's labels (`labels` is ignored); ``correct`` gives `labels` (a correction equal to
     the model's labels is recorded as an accept); ``skip`` and ``flag`` give none.
@@ -248,7 +297,7 @@ def record_decision(store: ReviewStore, report_id: int, user_id: int, action: st
         )).inserted_primary_key[0]
         count = connection.execute(
             select(func.count(decisions.c.user_id.distinct())).where(
-                decisions.c.report_id == report_id, decisions.c.action.in_(schema.LABELLING_ACTIONS))
+                decisions.c.report_id == report_id, still_standing(schema.LABELLING_ACTIONS))
         ).scalar()
         values = {"review_count": count, "queued": count < store.reviews_per_report}
         if row.claimed_by == user_id:
@@ -281,10 +330,12 @@ def _decisions(store: ReviewStore, where, order, limit: int | None = None) -> li
 
 def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
     """The reports reviewers flagged, the most recently flagged first (at most `limit`): what someone has to
-    follow up, because a flag gives a report no labels."""
+    follow up, because a flag gives a report no labels. A reviewer who has since decided otherwise on a report no
+    longer counts as flagging it."""
     decisions, users, reports = schema.decisions, schema.users, schema.reports
+    flags = still_standing(("flag",))
     latest = (select(decisions.c.report_id, func.max(decisions.c.decided_at).label("last"))
-              .where(decisions.c.action == "flag").group_by(decisions.c.report_id)
+              .where(flags).group_by(decisions.c.report_id)
               .order_by(func.max(decisions.c.decided_at).desc(), decisions.c.report_id.desc()).limit(limit))
     with store.engine.connect() as connection:
         chosen = connection.execute(latest).all()
@@ -292,7 +343,7 @@ def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
         who: dict[int, list[str]] = {report_id: [] for report_id in ids}
         for row in connection.execute(select(decisions.c.report_id, users.c.name)
                                       .join(users, users.c.id == decisions.c.user_id)
-                                      .where(decisions.c.action == "flag", decisions.c.report_id.in_(ids))
+                                      .where(flags, decisions.c.report_id.in_(ids))
                                       .order_by(decisions.c.id)):
             if row.name not in who[row.report_id]:
                 who[row.report_id].append(row.name)
@@ -306,8 +357,10 @@ def flagged_reports(store: ReviewStore, limit: int = 500) -> list[Flagged]:
 
 def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
     """Counts for the progress line: ``total`` reports, ``reviewed`` (accepted or corrected by someone),
-    ``queued`` (still wanting a review), ``flagged``, ``purged`` (text deleted), ``decisions``; with `user_id` also
-    ``mine`` (reports this reviewer decided) and ``left_for_me`` (queued reports they have not decided).
+    ``queued`` (still wanting a review), ``flagged`` (by someone whose latest decision on it is that flag),
+    ``purged`` (text deleted), ``decisions``; with `user_id` also ``mine`` (reports this reviewer decided),
+    ``left_for_me`` (queued reports they have not decided, or whose latest decision was a skip) and ``skipped``
+    (those of them they skipped).
 
     One pass over the reports and index lookups for the decisions (a reviewer's are few beside the queue)."""
     reports, decisions = schema.reports, schema.decisions
@@ -320,15 +373,18 @@ def progress(store: ReviewStore, user_id: int | None = None) -> dict[str, int]:
         counts = {
             "total": int(total), "reviewed": int(reviewed or 0), "queued": int(queued or 0),
             "flagged": int(connection.execute(select(func.count(decisions.c.report_id.distinct()))
-                                              .where(decisions.c.action == "flag")).scalar()),
+                                              .where(still_standing(("flag",)))).scalar()),
             "purged": int(purged or 0),
             "decisions": int(connection.execute(select(func.count()).select_from(decisions)).scalar()),
         }
         if user_id is not None:
-            mine = select(decisions.c.report_id).where(decisions.c.user_id == user_id).distinct().subquery()
+            mine = (select(decisions.c.report_id, decisions.c.action)
+                    .where(decisions.c.user_id == user_id, _latest_of_its_reviewer()).subquery())
             counts["mine"] = int(connection.execute(select(func.count()).select_from(mine)).scalar())
-            decided_queued = connection.execute(
-                select(func.count()).select_from(mine.join(reports, reports.c.id == mine.c.report_id))
-                .where(reports.c.queued.is_(True))).scalar()
-            counts["left_for_me"] = counts["queued"] - int(decided_queued)
+            decided_queued, skipped = connection.execute(
+                select(func.count(), func.sum(case((mine.c.action == "skip", one), else_=0)))
+                .select_from(mine.join(reports, reports.c.id == mine.c.report_id))
+                .where(reports.c.queued.is_(True))).one()
+            counts["skipped"] = int(skipped or 0)
+            counts["left_for_me"] = counts["queued"] - int(decided_queued) + counts["skipped"]
     return counts

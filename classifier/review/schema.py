@@ -2,9 +2,9 @@
 
 Times are naive UTC. ``reports.text`` and ``reports.reasons`` become NULL when retention purges a report, and
 ``reports.text_sha256`` empty; the model's labels and scores and every decision stay. ``decisions`` is
-append-only: a correction adds a row, never changes one. ``reports.review_count`` (distinct reviewers who
-accepted or corrected it) and ``reports.queued`` are kept up to date by `classifier.review.queue` so that the next
-item is one index walk.
+append-only: a correction adds a row, never changes one. ``reports.review_count`` (distinct reviewers whose
+latest decision on it accepts or corrects it) and ``reports.queued`` are kept up to date by
+`classifier.review.queue` so that the next item is one index walk.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
+    # Raised when the account is disabled; a session cookie made under an earlier generation is refused.
+    Column("session_generation", Integer, nullable=False, default=0),
 )
 
 batches = Table(

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from classifier.errors import ConfigError
 from classifier.review import schema
-from classifier.review.migrations import migrate
+from classifier.review.migrations import SCHEMA_VERSION, current_version, migrate
 from classifier.review.settings import resolve_db_url
 
 __all__ = ["ReviewStore", "open_store", "utcnow"]
@@ -82,8 +82,9 @@ def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrat
     Raises
     ------
     ConfigError
-        The URL is malformed or names a driver that is not installed, the database cannot be reached, it was
-        written by a newer version of this program, or it does not exist and `must_exist` is set.
+        The URL is malformed or names a driver that is not installed, the database cannot be reached, its schema
+        cannot be upgraded (the message says why), it was written by a newer version of this program, or it does
+        not exist and `must_exist` is set.
     """
     if reviews_per_report < 1:
         raise ConfigError(f"reviews_per_report must be 1 or more. Got {reviews_per_report}.")
@@ -109,22 +110,33 @@ def open_store(db_url: str | None = None, *, reviews_per_report: int = 1, migrat
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        from classifier.review.migrations import SCHEMA_VERSION, current_version
-
-        if must_exist:
-            with engine.connect() as connection:
-                if current_version(connection) == 0:
-                    raise _no_database(parsed)
-        migrate(engine, SCHEMA_VERSION if migrate_to is None else migrate_to)
-    except OperationalError as error:
-        engine.dispose()
-        raise ConfigError(f"cannot open the review database {parsed.render_as_string(hide_password=True)} "
-                          f"({type(error.orig).__name__}). Check --db / TENSION_DB_URL and that the server is "
-                          "running.") from None
+        _bring_up_to_date(engine, parsed, must_exist=must_exist,
+                          target=SCHEMA_VERSION if migrate_to is None else migrate_to)
     except BaseException:
         engine.dispose()
         raise
     return ReviewStore(engine, reviews_per_report=reviews_per_report)
+
+
+def _bring_up_to_date(engine: Engine, parsed, *, must_exist: bool, target: int) -> None:
+    """Reach the database (refusing one never created, with `must_exist`), then migrate it to `target`; each
+    failure is told apart: one to reach it is the URL's or the server's, one to migrate it is not."""
+    url = parsed.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            if must_exist and current_version(connection) == 0:
+                raise _no_database(parsed)
+    except OperationalError as error:
+        raise ConfigError(f"cannot open the review database {url} ({type(error.orig).__name__}). Check --db / "
+                          "TENSION_DB_URL and that the server is running.") from None
+    try:
+        migrate(engine, target)
+    except OperationalError as error:
+        raise ConfigError(
+            f"the review database {url} was opened, but its schema could not be brought up to date "
+            f"({type(error.orig).__name__}: {error.orig}). Fix that cause (a read-only file or account, a full "
+            "disk, a database another program kept busy for over 30 s) and run the command again."
+        ) from None
 
 
 def _no_database(parsed) -> ConfigError:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from classifier.errors import ConfigError
 from classifier.review import schema
+from classifier.review.locks import serialise
 from classifier.review.store import ReviewStore, utcnow
 
 __all__ = ["MIN_PASSWORD_LENGTH", "User", "add_user", "authenticate", "disable_user", "enable_user", "get_user",
@@ -40,6 +41,8 @@ class User:
     role: str
     disabled: bool
     created_at: datetime
+    #: Raised each time the account is disabled: its sessions made before then stay ended.
+    session_generation: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -47,7 +50,7 @@ class User:
 
 
 def _user(row) -> User:
-    return User(row.id, row.name, row.role, bool(row.disabled), row.created_at)
+    return User(row.id, row.name, row.role, bool(row.disabled), row.created_at, int(row.session_generation))
 
 
 def add_user(store: ReviewStore, name: str, password: str, role: str = "reviewer") -> User:
@@ -104,16 +107,18 @@ def list_users(store: ReviewStore) -> list[User]:
 
 def disable_user(store: ReviewStore, name: str) -> User:
     """Disable an account: it can no longer log in, its open sessions end at their next request, and its API
-    tokens are revoked (enabling it again does not bring them back). Its decisions stay.
+    tokens are revoked (enabling it again brings back neither its sessions nor its tokens). Its decisions stay.
 
     Raises
     ------
     ConfigError
         No account has that name, or it is the last enabled admin: without one, a server listening beyond this
-        machine would let anyone in, and no one could manage the accounts from the page.
+        machine would let anyone in, and no one could manage the accounts from the page. Two admins disabling
+        each other at once are served one after the other, so the second is refused.
     """
     users = schema.users.c
     with store.engine.begin() as connection:
+        serialise(connection, "accounts")  # the count of other admins must still hold when this one is disabled
         row = connection.execute(select(schema.users).where(users.name == name)).first()
         if row is None:
             raise ConfigError(f"no user named {name!r}. See the accounts with `tension users list`.")
@@ -124,7 +129,8 @@ def disable_user(store: ReviewStore, name: str) -> User:
                 raise ConfigError(f"{name!r} is the last enabled admin, so it cannot be disabled: without one, the "
                                   "page would need no login. Add another admin first (tension users add NAME "
                                   "--role admin), then disable this one.")
-        connection.execute(update(schema.users).where(users.name == name).values(disabled=True))
+        connection.execute(update(schema.users).where(users.name == name).values(
+            disabled=True, session_generation=users.session_generation + 1))
         tokens = schema.api_tokens.c
         connection.execute(update(schema.api_tokens).where(tokens.user_id == row.id, tokens.revoked_at.is_(None))
                            .values(revoked_at=utcnow()))
@@ -163,9 +169,11 @@ def has_admin(store: ReviewStore) -> bool:
 
 def authenticate(store: ReviewStore, name: str, password: str) -> User | None:
     """The account if `name` is enabled and `password` is its password, else None (the same answer for an
-    unknown name, a wrong password and a disabled account)."""
+    unknown name, a wrong password and a disabled account). The name is matched without case, as `add_user`
+    tells names apart."""
     with store.engine.connect() as connection:
-        row = connection.execute(select(schema.users).where(schema.users.c.name == name)).first()
+        row = connection.execute(select(schema.users).where(
+            func.lower(schema.users.c.name) == name.lower())).first()
     try:
         _HASHER.verify(row.password_hash if row is not None else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):

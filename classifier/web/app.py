@@ -172,7 +172,8 @@ def create_app(
         server at a time may use it, and job files left there by a stopped server are deleted at start.
     host, port
         The address the server listens on: requests must be addressed (``Host`` header) to it, to this
-        machine's loopback names, or to one of `allowed_hosts`, on `port` (any port when None).
+        machine's loopback names, or to one of `allowed_hosts`, on `port` (any port when None). With
+        `review_store`, a `host` beyond this machine answers no request while no account is enabled.
     allowed_hosts
         More host names (or IP addresses) requests may be addressed to: the server's DNS name behind a proxy.
     review_store
@@ -404,7 +405,8 @@ def create_app(
         from classifier.web.auth import install_auth
         from classifier.web.review import install_review
 
-        install_auth(app, review_store, secure_cookies=secure_cookies)
+        install_auth(app, review_store, secure_cookies=secure_cookies,
+                     require_accounts=host is not None and host not in LOOPBACK_HOSTS)
         install_review(app, review_store, state, keep_days=keep_days, upload_dir=jobs.root,
                        explain=lambda text: _explain(state, text, deadline=time.monotonic() + state.time_limit))
     return app

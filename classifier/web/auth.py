@@ -2,9 +2,12 @@
 
 * Sessions are Flask's signed cookies (key kept in the database), ``HttpOnly``, ``SameSite=Lax`` and ``Secure``
   unless the page is served over plain HTTP on this machine; they last 12 hours. The account is read again on
-  every request, so a disabled account is logged out at once. Logging out revokes the session in the database too
-  (a copied cookie stops working, restart or not: `classifier.review.sessions`).
-* Once any account exists, every page and the API need a login; the review queue always does, and the admin
+  every request, so a disabled account is logged out at once, and for good: a session carries the account's
+  session generation, which disabling raises, so enabling it again does not bring an old cookie back. Logging out
+  revokes the session in the database too (a copied cookie stops working, restart or not:
+  `classifier.review.sessions`).
+* Once any account exists, every page and the API need a login (a server listening beyond this machine refuses
+  every request while no account is enabled, rather than serve without one); the review queue always does, and the admin
   pages need the admin role. A program calls the API with an account's token instead
   (``Authorization: Bearer <token>``, `classifier.review.tokens`); a wrong or revoked token gets a 401.
 * Every POST form carries the session's CSRF token (``csrf_token()`` in templates), checked in constant time;
@@ -41,11 +44,16 @@ _ADMIN_PREFIX = "admin"
 _CSRF_EXEMPT = frozenset({"api_predict"})
 #: Endpoints of forms whose own address is also the page that shows the form (a GET of the same path).
 _FORM_PAGES = frozenset({"review_decide", "review_add", "report", "backlog", "login"})
+_NO_ACCOUNTS = ("This server listens beyond this machine, but its review database has no enabled account left, so "
+                "it answers no one rather than serve without a login. An admin adds or enables one with the same "
+                "--db (tension users add NAME --role admin, or tension users enable NAME); the page works again at "
+                "once.")
 
 
-def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> None:
+def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool, require_accounts: bool = False) -> None:
     """Add the login and logout pages, the login and role checks and the CSRF check to `app`. Failed logins are
-    counted per name (`classifier.web.throttle`)."""
+    counted per name (`classifier.web.throttle`). With `require_accounts` (a server listening beyond this
+    machine), a request while no account is enabled gets a 503 answer instead of the page without a login."""
     app.config.update(
         SECRET_KEY=store.session_secret(),
         SESSION_COOKIE_NAME="tension_session",
@@ -79,14 +87,18 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
             user_id = None
         if user_id is not None:
             user = get_user(store, int(user_id))
-            if user is None or user.disabled:
+            if user is None or user.disabled or session.get("generation", 0) != user.session_generation:
                 session.clear()
             else:
                 g.user = user
         endpoint = request.endpoint or ""
         if endpoint in _PUBLIC:
             return None
-        if g.user is None and (endpoint.startswith(_REVIEW_PREFIXES) or has_users(store)):
+        if g.user is None and not endpoint.startswith(_REVIEW_PREFIXES) and not has_users(store):
+            if require_accounts:
+                abort(503, description=_NO_ACCOUNTS)
+            return None  # no account yet: the label page and the API are open, on this machine only
+        if g.user is None:
             if request.path.startswith("/api/"):
                 return (jsonify(error="This server has accounts: send an account's token as 'Authorization: Bearer "
                                       "<token>' (an admin makes one with `tension users token NAME`), or log in on "
@@ -149,6 +161,7 @@ def install_auth(app: Flask, store: ReviewStore, *, secure_cookies: bool) -> Non
         session.clear()  # a new session for the new login (no fixation)
         session.permanent = True
         session["user_id"] = user.id
+        session["generation"] = user.session_generation
         _csrf_token()
         return redirect(target, code=303)
 

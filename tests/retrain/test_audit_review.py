@@ -11,9 +11,9 @@ from classifier.io.records import combine, read_labelled  # noqa: E402
 from classifier.retrain.audit import REASON_MODEL, REASON_RARE, AuditResult, Suspect  # noqa: E402
 from classifier.retrain.audit_review import queue_suspects  # noqa: E402
 from classifier.review.export import export_reviewed  # noqa: E402
-from classifier.review.queue import get_item, next_item, record_decision  # noqa: E402
+from classifier.review.queue import enqueue, get_item, next_item, record_decision  # noqa: E402
 from classifier.review.users import add_user  # noqa: E402
-from tests.helpers import write_csv  # noqa: E402
+from tests.helpers import FakePrediction, write_csv  # noqa: E402
 
 TEXTS = [
     "Leaflets on the estate say the mosque will be burned down next Friday.",
@@ -52,8 +52,23 @@ def test_audit_review_queues_suspects_strongest_first_with_their_given_labels(st
     order = []
     while (item := next_item(store, reviewer.id)) is not None:
         order.append((item.text, item.model_labels, item.needs_review))
-        record_decision(store, item.id, reviewer.id, "skip")
+        record_decision(store, item.id, reviewer.id, "flag")
     assert order == [(TEXTS[0], [], True), (TEXTS[2], ["religious_hate"], True), (TEXTS[1], ["race_hate"], True)]
+
+
+def test_audit_review_suspects_come_before_reports_near_a_threshold(store):
+    """Reproduction: the 10th report handed out after `audit --to-review` was a backlog report 0.004 from a
+    threshold, ahead of weaker suspects (suspects were queued at 1 - strength)."""
+    near = [FakePrediction({"race_hate": 0.504, "religious_hate": 0.1})]
+    enqueue(store, ["Posters on Mill Lane again"], near, name="backlog", model_name="m", thresholds=THRESHOLDS)
+    queue_suspects(_result(), store, name="audit of data.csv")
+    reviewer = add_user(store, "ann", "a long password")
+    order = []
+    for _ in range(4):
+        item = next_item(store, reviewer.id)
+        order.append(item.text)
+        record_decision(store, item.id, reviewer.id, "flag")
+    assert order == [TEXTS[0], TEXTS[2], TEXTS[1], "Posters on Mill Lane again"]
 
 
 def test_audit_review_decisions_export_and_replace_the_files_labels(store, tmp_path):

@@ -13,7 +13,7 @@ from classifier.io.records import read_labelled, read_labelled_files
 from classifier.review.export import export_reviewed
 from classifier.review.queue import enqueue, next_item, record_decision
 from classifier.review.retention import purge
-from classifier.review.users import add_user
+from classifier.review.users import add_user, list_users
 from classifier.training.validate import validate_file
 from tests.helpers import CORPUS, FakePrediction, review_store
 
@@ -73,6 +73,21 @@ def test_export_since_and_purged_text(reviewed, tmp_path):
     with pytest.raises(DataError, match=r"no reviewed report to export \(2 reviewed report\(s\) had their text"):
         export_reviewed(store, tmp_path / "none.csv")
     assert not (tmp_path / "none.csv").exists()
+
+
+def test_export_a_reviewer_who_flags_or_skips_after_labelling_gives_no_labels(reviewed, tmp_path):
+    """Reproduction: a report accepted and then flagged by its only reviewer was exported with agreement 1.00."""
+    store, texts = reviewed
+    first, second = 1, 2  # the fixture's reports, queued in this order
+    ann, bob, _ = list_users(store)
+    record_decision(store, first, ann.id, "flag", now=NOW + timedelta(days=3))
+    record_decision(store, first, bob.id, "skip", now=NOW + timedelta(days=3))
+    record_decision(store, second, ann.id, "flag", now=NOW + timedelta(days=3))  # its only reviewer
+    out = tmp_path / "reviewed.csv"
+    assert export_reviewed(store, out).rows == 1
+    with open(out, encoding="utf-8", newline="") as handle:
+        assert [(r["text"], r["labels"], r["reviewers"], r["agreement"]) for r in csv.DictReader(handle)] == [
+            (texts[0], "race_hate", "1", "1.00")]  # cy's correction alone
 
 
 def test_export_refuses_to_overwrite_without_force(reviewed, tmp_path):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 
 from classifier.errors import DataError
+from classifier.review import queue
 from classifier.review.queue import (
     decision_history,
     enqueue,
@@ -18,7 +20,7 @@ from classifier.review.queue import (
 )
 from classifier.review.retention import purge
 from classifier.review.users import add_user
-from tests.helpers import FakePrediction, review_store
+from tests.helpers import FakePrediction, at_once, review_store
 
 LABELS = ("immigration", "race_hate")
 THRESHOLDS = {label: 0.5 for label in LABELS}
@@ -53,7 +55,25 @@ def test_queue_needs_review_first_then_closest_to_a_threshold(store, people):
                    (0.52, 0.30),   # 3: needs review, 0.02 away
                    (0.10, 0.05)])  # 4: certain, 0.40 away
     assert _positions(store, ann, 5) == [3, 1, 2, 4, 0]
+
+
+def test_queue_a_skipped_report_comes_back_after_the_rest_of_the_reviewers_queue(store, people):
+    """Reproduction: a skipped report was never offered to that reviewer again, and with one reviewer stayed
+    queued for good while the page said nothing was left."""
+    ann, bob = people
+    _queue(store, [(0.51, 0.0), (0.55, 0.0), (0.9, 0.0)])
+    assert _positions(store, ann, 2) == [0, 1]  # skipped
+    assert progress(store, ann.id)["left_for_me"] == 3 and progress(store, ann.id)["skipped"] == 2
+    last = next_item(store, ann.id, now=NOW)
+    assert last.text == "report 2"  # the rest of her queue first
+    record_decision(store, last.id, ann.id, "accept", now=NOW)
+    assert _positions(store, ann, 3) == [0, 1, 0]  # then the skipped, the longest skipped first, in turn
+    held = next_item(store, bob.id, now=NOW)  # bob holds report 0: ann gets report 1, then waits for report 0
+    mine = next_item(store, ann.id, now=NOW)
+    assert (held.text, mine.text) == ("report 0", "report 1")
+    record_decision(store, mine.id, ann.id, "flag", now=NOW)
     assert next_item(store, ann.id, now=NOW) is None
+    assert progress(store, ann.id) == {**progress(store, ann.id), "left_for_me": 1, "skipped": 1}
 
 
 def test_queue_skips_what_the_reviewer_decided_and_what_another_holds(store, people):
@@ -98,6 +118,25 @@ def test_queue_report_leaves_after_enough_reviewers(tmp_path):
     store.close()
 
 
+def test_queue_a_reviewers_latest_decision_replaces_their_earlier_one(store, people):
+    """Reproduction: a report accepted then flagged by its only reviewer stayed reviewed, out of the queue; one
+    flagged then accepted stayed on the flagged list for good."""
+    ann, bob = people
+    _queue(store, [(0.7, 0.2), (0.9, 0.1)])
+    item = next_item(store, ann.id, now=NOW)
+    record_decision(store, item.id, ann.id, "accept", now=NOW)
+    record_decision(store, item.id, ann.id, "flag", now=NOW + timedelta(minutes=1))
+    assert get_item(store, item.id).review_count == 0 and progress(store)["queued"] == 2
+    assert [row.report_id for row in flagged_reports(store)] == [item.id] and progress(store)["flagged"] == 1
+
+    record_decision(store, item.id, bob.id, "flag", now=NOW + timedelta(minutes=2))
+    record_decision(store, item.id, ann.id, "accept", now=NOW + timedelta(minutes=3))
+    assert flagged_reports(store)[0].flagged_by == ["bob"] and get_item(store, item.id).review_count == 1
+    record_decision(store, item.id, bob.id, "skip", now=NOW + timedelta(minutes=4))
+    assert flagged_reports(store) == [] and progress(store)["flagged"] == 0
+    assert progress(store) == {**progress(store), "reviewed": 1, "queued": 1}
+
+
 def test_queue_leaves_out_unclassified_texts(store):
     predictions = [FakePrediction({"immigration": 0.9, "race_hate": 0.1}),
                    FakePrediction({"immigration": float("nan"), "race_hate": float("nan")}, status="empty text")]
@@ -127,7 +166,7 @@ def test_queue_progress_counts(store, people):
 
     counts = progress(store, ann.id)
     assert counts == {"total": 3, "reviewed": 1, "queued": 2, "flagged": 1, "purged": 0, "decisions": 2,
-                      "mine": 2, "left_for_me": 1}
+                      "mine": 2, "skipped": 0, "left_for_me": 1}
     assert progress(store, bob.id)["left_for_me"] == 2
 
 
@@ -145,6 +184,27 @@ def test_queue_stores_a_text_once_until_it_is_purged(store, people):
     assert purge(store, 90, now=NOW + timedelta(days=365)) == 3
     assert enqueue(store, ["a report"], predictions[:1], name="d", model_name="m", thresholds=THRESHOLDS,
                    now=NOW + timedelta(days=365)).queued == 1  # its text was purged: it may come again
+
+
+def test_queue_the_same_text_added_by_two_batches_at_once_is_queued_once(store, monkeypatch):
+    """Reproduction: three reviewers pasted the same report at the same moment; it was queued twice (each found
+    it new before the other stored it), then exported twice with different labels."""
+    both_read, read = threading.Barrier(2), queue._stored_hashes
+
+    def read_then_wait(connection, digests):  # both read before either writes, unless they are serialised
+        found = read(connection, digests)
+        try:
+            both_read.wait(timeout=0.5)
+        except threading.BrokenBarrierError:  # the other waits for this one to finish: as it should
+            pass
+        return found
+
+    monkeypatch.setattr(queue, "_stored_hashes", read_then_wait)
+    predictions = [FakePrediction({"immigration": 0.9, "race_hate": 0.1})]
+    batches = at_once(*[lambda: enqueue(store, ["Leaflets on Moor Lane"], predictions, name="pasted",
+                                        model_name="m", thresholds=THRESHOLDS)] * 2)
+    assert sorted((batch.queued, batch.already_stored) for batch in batches) == [(0, [0]), (1, [])]
+    assert progress(store)["total"] == 1
 
 
 def test_queue_lists_flagged_reports_latest_first_with_who_flagged_them(store, people):

@@ -4,16 +4,17 @@ and an older schema is migrated without losing its rows."""
 from __future__ import annotations
 
 import stat
+import threading
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from classifier.errors import ConfigError
-from classifier.review import schema
+from classifier.review import migrations, schema
 from classifier.review.migrations import SCHEMA_VERSION, current_version, migrate
 from classifier.review.settings import DB_URL_ENV, default_db_url, resolve_db_url
 from classifier.review.store import open_store
-from tests.helpers import review_db_url
+from tests.helpers import at_once, review_db_url
 
 
 def test_store_creates_a_private_sqlite_file_at_the_latest_version(tmp_path):
@@ -76,6 +77,58 @@ def test_store_migrates_a_version_1_database_and_keeps_its_rows(tmp_path):
         indexes = {index["name"] for index in found.get_indexes("reports")}
         assert {index.name for index in schema.reports.indexes} <= indexes
     store.close()
+
+
+def test_store_two_programs_upgrading_one_database_at_once_both_succeed(tmp_path, monkeypatch):
+    """Reproduction: three `tension users list` started together on a version-1 database; two failed with
+    'duplicate column name: claimed_by' (each ran the upgrade's steps), told to check the URL and the server."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    open_store(url, migrate_to=1).close()
+    both_read, read = threading.Barrier(2), migrations.current_version
+
+    def read_then_wait(connection):  # both read the old version before either upgrades, unless serialised
+        version = read(connection)
+        try:
+            both_read.wait(timeout=0.5)
+        except threading.BrokenBarrierError:  # the other waits for this one to finish: as it should
+            pass
+        return version
+
+    monkeypatch.setattr(migrations, "current_version", read_then_wait)
+    stores = at_once(lambda: open_store(url), lambda: open_store(url))
+    assert [type(store).__name__ for store in stores] == ["ReviewStore", "ReviewStore"]
+    for store in stores:
+        store.close()
+    with open_store(url) as store, store.engine.connect() as connection:
+        assert current_version(connection) == SCHEMA_VERSION
+
+
+def test_store_upgrade_that_fails_says_why_not_to_check_the_url(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    open_store(url, migrate_to=1).close()
+    twice = lambda connection: connection.execute(text("ALTER TABLE users ADD COLUMN role TEXT"))  # noqa: E731
+    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], twice, *migrations.MIGRATIONS[2:]])
+    with pytest.raises(ConfigError, match="could not be brought up to date .*duplicate column name: role") as error:
+        open_store(url)
+    assert "server is running" not in str(error.value)
+
+
+def test_store_upgrade_puts_queued_audit_suspects_before_other_reports(tmp_path):
+    """Suspects queued before version 7 had margin 1 - strength, among the other reports' distances."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    with open_store(url, migrate_to=6) as old, old.engine.begin() as connection:
+        for number, model_name in ((1, "default"), (2, "audit (out-of-fold scores)")):
+            connection.execute(text("INSERT INTO batches (id, name, uploaded_at, model_name, thresholds, reports) "
+                                    "VALUES (:n, 'b', '2026-01-01 00:00:00', :m, '{}', 1)"),
+                               {"n": number, "m": model_name})
+        for batch, margin in ((1, 0.004), (2, 0.03)):
+            connection.execute(text(
+                "INSERT INTO reports (batch_id, position, text, text_sha256, received_at, model_labels, scores, "
+                "needs_review, margin, review_count, queued) VALUES (:b, 0, 't', :h, '2026-01-01 00:00:00', '[]', "
+                "'{}', 1, :m, 0, 1)"), {"b": batch, "h": str(batch), "m": margin})
+    with open_store(url) as store, store.engine.connect() as connection:
+        margins = dict(connection.execute(text("SELECT batch_id, margin FROM reports")).all())
+    assert margins == {1: 0.004, 2: pytest.approx(-1.97)}  # -1 - strength: before every report, strongest first
 
 
 def test_store_refuses_a_database_from_a_newer_version(tmp_path):

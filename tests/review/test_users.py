@@ -16,6 +16,7 @@ from classifier.review.users import (
     has_users,
     list_users,
 )
+from tests.helpers import at_once
 
 
 def test_users_password_is_stored_as_an_argon2_hash_and_checked(store):
@@ -61,6 +62,21 @@ def test_users_the_last_enabled_admin_cannot_be_disabled(store):
         enable_user(store, "zed")
 
 
+def test_users_two_admins_disabling_each_other_at_once_leave_one_enabled(store):
+    """Reproduction: ann and ben disabled each other at the same moment; both saw the other enabled, both were
+    disabled (49 runs in 50), and the page then needed no login."""
+    add_user(store, "ann", "correct horse battery", role="admin")
+    add_user(store, "ben", "another admin password", role="admin")
+    for _ in range(10):
+        outcomes = at_once(lambda: disable_user(store, "ann"), lambda: disable_user(store, "ben"))
+        refused = [str(outcome) for outcome in outcomes if isinstance(outcome, ConfigError)]
+        assert len(refused) == 1 and "is the last enabled admin" in refused[0]
+        assert has_admin(store)
+        for user in list_users(store):
+            if user.disabled:
+                enable_user(store, user.name)
+
+
 @pytest.mark.parametrize(("name", "password", "role", "message"), [
     ("ann smith", "a long password", "reviewer", "user name 'ann smith' is not allowed"),
     ("ann", "short", "reviewer", "the password has 5 characters; use at least 10"),
@@ -79,6 +95,15 @@ def test_users_name_taken_and_unknown_name(store):
         add_user(store, "ann", "a long password")
     with pytest.raises(ConfigError, match="no user named 'zed'"):
         disable_user(store, "zed")
+
+
+def test_users_login_name_is_matched_without_case_as_names_are_told_apart(store):
+    """Reproduction: 'Alice' with alice's password was refused, though 'Alice' could not be added beside her."""
+    add_user(store, "alice", "reviewer's long password")
+    add_user(store, "Ann.B", "another long password")
+    assert authenticate(store, "Alice", "reviewer's long password").name == "alice"
+    assert authenticate(store, "ann.b", "another long password").name == "Ann.B"
+    assert authenticate(store, "ALICE", "another long password") is None
 
 
 def test_users_names_that_differ_only_in_case_are_one_name(store):

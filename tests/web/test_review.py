@@ -12,7 +12,7 @@ pytest.importorskip("flask", reason="the web page needs Flask: pip install -e '.
 
 from classifier.io.records import read_labelled  # noqa: E402
 from classifier.review.queue import decision_history, progress  # noqa: E402
-from classifier.review.users import add_user, disable_user, get_user  # noqa: E402
+from classifier.review.users import add_user, disable_user, enable_user, get_user  # noqa: E402
 from classifier.web import create_app  # noqa: E402
 
 REPORTS = ["Asylum seekers housed at the hotel were threatened by a crowd outside.",
@@ -76,6 +76,24 @@ def test_web_review_without_accounts_the_label_page_is_open_but_the_queue_is_not
     assert "tension users add NAME --role admin" in login
 
 
+def test_web_review_server_beyond_this_machine_refuses_requests_once_no_account_is_enabled(model, store, tmp_path,
+                                                                                        people):
+    """Reproduction: on --host 0.0.0.0, every account disabled (two admins disabling each other at once), the
+    page, the backlog upload and the API answered anyone without a login."""
+    app = create_app(model, data_dir=tmp_path / "serve", review_store=store, host="0.0.0.0")
+    try:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE users SET disabled = true")
+        client = app.test_client()
+        page = client.get("/")
+        assert page.status_code == 503 and "no enabled account left" in page.get_data(as_text=True)
+        api = client.post("/api/predict", json={"texts": ["bins"]})
+        assert api.status_code == 503 and "tension users enable NAME" in api.get_json()["error"]
+        assert client.get("/login").status_code == 200
+    finally:
+        app.extensions["tension"].jobs.close()
+
+
 def test_web_review_session_cookie_is_httponly_samesite_and_secure(app, people):
     client = app.test_client()
     client.get("/login")
@@ -105,6 +123,19 @@ def test_web_review_disabled_user_cannot_log_in_and_is_logged_out(app, people, s
     again = app.test_client()
     refused = again.post("/login", data={"name": "rex", "password": people["rex"], "csrf_token": _token(again)})
     assert refused.status_code == 401 and "disabled" in refused.get_data(as_text=True)
+
+
+def test_web_review_enabling_a_disabled_account_again_does_not_bring_its_old_sessions_back(app, people, store):
+    """Reproduction: a stolen cookie refused while its account was disabled worked again once it was enabled."""
+    client = _login(app, "rex", people["rex"])
+    stolen = app.test_client()
+    stolen.set_cookie("tension_session", client.get_cookie("tension_session").value)
+    disable_user(store, "rex")
+    assert stolen.get("/review").status_code == 303
+    enable_user(store, "rex")
+
+    assert stolen.get("/review").status_code == 303 and client.get("/review").status_code == 303
+    assert _login(app, "rex", people["rex"]).get("/review").status_code == 200  # a new login works
 
 
 def test_web_review_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app, people, model, store,
@@ -225,12 +256,30 @@ def test_web_review_skip_and_flag_move_on(app, people, store):
         seen.append(item)
         client.post(f"/review/{item}", data={"action": action, "csrf_token": _TOKEN.search(page).group(1)})
     assert len(set(seen)) == 3
-    assert 'id="queue-empty"' in client.get("/review").get_data(as_text=True)
-    assert progress(store)["flagged"] == 1 and progress(store)["reviewed"] == 0
+    back = client.get("/review").get_data(as_text=True)  # skip is "not now": the first skipped comes back
+    assert f'data-report="{seen[0]}"' in back and '<span id="skipped">2</span> you skipped' in back
+    for item in (seen[0], seen[2]):
+        client.post(f"/review/{item}", data={"action": "save", "csrf_token": _TOKEN.search(back).group(1)})
+    assert "Nothing left for you to review" in client.get("/review").get_data(as_text=True)
+    assert progress(store)["flagged"] == 1 and progress(store)["reviewed"] == 2
     assert 'href="/review/flagged"' in client.get("/review").get_data(as_text=True)
     listed = client.get("/review/flagged").get_data(as_text=True)  # someone follows the flag up from here
     assert f'href="/review/{seen[1]}"' in listed and "<td>rex</td>" in listed
     assert f'href="/review/{seen[0]}"' not in listed
+
+
+def test_web_review_nothing_to_review_while_another_holds_what_you_skipped_is_not_called_done(app, people):
+    """Reproduction: with 100 reports skipped, the page said every queued report had been reviewed."""
+    rex = _login(app, "rex", people["rex"])
+    _queue(rex, REPORTS[:1])
+    page = rex.get("/review").get_data(as_text=True)
+    item = int(re.search(r'data-report="(\d+)"', page).group(1))
+    rex.post(f"/review/{item}", data={"action": "skip", "csrf_token": _TOKEN.search(page).group(1)})
+    assert f'data-report="{item}"' in _login(app, "ada", people["ada"]).get("/review").get_data(as_text=True)
+
+    waiting = rex.get("/review").get_data(as_text=True)  # ada holds it now
+    assert "Nothing for you to review at the moment" in waiting and "1 of them skipped by you" in waiting
+    assert "Nothing left for you to review" not in waiting
 
 
 def test_web_review_admin_pages_need_the_admin_role_and_export(app, people, store, tmp_path):
