@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from classifier.cli.options import TEXT_COLUMN_HELP
 from classifier.cli.progress import ERROR_PREFIX
 from classifier.io.tables import DEFAULT_MAX_FIELD_LINES
 
@@ -31,7 +32,7 @@ def register(app: typer.Typer, user_errors) -> None:
         model: Annotated[
             Path | None, typer.Option("--model", "-m", help="Model folder or name (default: the default model).")
         ] = None,
-        text_column: Annotated[str | None, typer.Option(help="Column to label (default: found by name).")] = None,
+        text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
         review_out: Annotated[
             Path | None, typer.Option(help="Also write the rows needing review (and unclassified ones) here.")
         ] = None,

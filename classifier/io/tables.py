@@ -58,6 +58,7 @@ __all__ = [
     "TableReader",
     "cell_to_str",
     "column_name_shown",
+    "describe_column",
     "describe_columns",
     "find_column",
     "guard_formula",
@@ -1330,21 +1331,59 @@ def column_name_shown(column: str) -> bool:
             and sum(char.isdigit() for char in column) < 5)
 
 
+def describe_column(column: str, place: int) -> str:
+    """A column as a message names it: its name quoted when :func:`column_name_shown`, else its 1-based `place`
+    and the length of its name (which may be report text, an e-mail address or a phone number).
+
+    >>> describe_column("text", 2), describe_column("Please describe what happened", 4)
+    ("'text'", 'column 4 (a name of 29 characters, not shown)')
+    """
+    if column_name_shown(column):
+        return repr(column)
+    return f"column {place} (a name of {len(column)} characters, not shown)"
+
+
+#: First words of a form's questions ("Please describe what happened", "Where did this happen?").
+_QUESTION_WORDS = frozenset("""
+    any are can could describe did do does enter give has have how if is list please provide select tell was were
+    what when where which who why would
+""".split())
+
+
+def _reads_like_a_question(column: str) -> bool:
+    """Whether a header cell reads like a question of a form (Microsoft or Google Forms name columns by their
+    questions): it ends with '?' or ':', or starts with a question's or a request's first word."""
+    words = column.split()
+    first = re.sub(r"[^a-z]+", "", words[0].casefold()) if words else ""
+    return column.rstrip().endswith(("?", ":")) or first in _QUESTION_WORDS
+
+
 def describe_columns(columns: Sequence[str], *, header_hint: bool = True) -> str:
-    """The columns of a file for an error message: each name quoted, except those that may be report text (long,
-    of many words, or of several words not all usual in column names: the first row of a file without a header
-    is a report), or that hold an e-mail address or a phone number, which are given by position; then a hint
-    when there are such."""
-    shown, texts = [], 0
-    for place, column in enumerate(columns, start=1):
-        if not column_name_shown(column):  # a report, an e-mail or a phone number
-            shown.append(f"column {place} (a name of {len(column)} characters, not shown)")
-            texts += 1
-        else:
-            shown.append(repr(column))
+    """The columns of a file for an error message, each as :func:`describe_column` names it; then a hint when a
+    name not shown may be a report (the first row of a file without a header), unless each such name reads like
+    a form's question (a header of questions is a header)."""
+    hidden = [column for column in columns if not column_name_shown(column)]
+    shown = [describe_column(column, place) for place, column in enumerate(columns, start=1)]
+    reads_like_a_report = any(not _reads_like_a_question(column) for column in hidden)
     hint = (" (a header that reads like a report: is the first row a report rather than a header? Add a header "
-            "row, e.g. text,labels)") if texts and header_hint else ""
+            "row, e.g. text,labels)") if reads_like_a_report and header_hint else ""
     return (", ".join(shown) or "(none)") + hint
+
+
+def _column_at(columns: Sequence[str], given: str) -> str | None:
+    """The column that `given` names by its 1-based position (``"4"``), or None: a message shows a column whose
+    name may be report text by its position only, so that is how it can be given."""
+    if given.isascii() and given.isdigit() and 1 <= int(given) <= len(columns):
+        return columns[int(given) - 1]
+    return None
+
+
+def _number_hint(columns: Sequence[str], option: str) -> str:
+    """How to give a column the message shows by its number (the last of them), or "" when it shows none so."""
+    places = [place for place, column in enumerate(columns, start=1) if not column_name_shown(column)]
+    if not places:
+        return ""
+    return f", or by its number for a column shown so (e.g. {option} {places[-1]})"
 
 
 #: Rows below the first that :func:`header_row_below` looks through for a header.
@@ -1406,9 +1445,10 @@ def find_column(
 ) -> str:
     """Return the column to use for `purpose`.
 
-    `given` (e.g. from ``--text-column``) wins and must exist; otherwise the first of `candidates`
-    present. Matching is exact first, then ignoring case, surrounding spaces, and spaces or hyphens in place
-    of underscores ("Report Text" is ``report_text``). With the table's `path` (and `sheet`), a missing column
+    `given` (e.g. from ``--text-column``) wins and must exist: a column's name or, when no column is named so, its
+    1-based number (``"4"``: how a message shows a name that may be report text); otherwise the first of
+    `candidates` present. Matching is exact first, then ignoring case, surrounding spaces, and spaces or hyphens
+    in place of underscores ("Report Text" is ``report_text``). With the table's `path` (and `sheet`), a missing column
     that a later row names (:func:`header_row_below`) is reported as a header below a title.
 
     Raises
@@ -1438,13 +1478,13 @@ def find_column(
         return by_folded.get(_folded(name))
 
     if given is not None:
-        found = lookup(given)
+        found = lookup(given) or _column_at(columns, given)  # a name first: a column may be named "4"
         if found is None:
             hint = header_hint()
             available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
             raise DataError(
                 f"expected a {purpose} column named {given!r}, found only columns {available}"
-                + (f".{hint}" if hint else f"; pass one of those with {option}.")
+                + (f".{hint}" if hint else f"; pass one of those with {option}{_number_hint(columns, option)}.")
             )
         return found
     for candidate in candidates:
@@ -1456,7 +1496,8 @@ def find_column(
     available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
     raise DataError(
         f"expected a {purpose} column (looked for {looked_for}), found only columns {available}"
-        + (f".{hint}" if hint else f"; name the one to use with {option} NAME.{_separator_hint(columns)}")
+        + (f".{hint}" if hint else f"; name the one to use with {option} NAME{_number_hint(columns, option)}."
+           f"{_separator_hint(columns)}")
     )
 
 

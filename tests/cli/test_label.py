@@ -89,6 +89,19 @@ def test_cli_label_missing_text_column_lists_columns(tmp_path, trained):
     assert "Traceback" not in run.output
 
 
+def test_cli_label_text_column_by_the_number_an_error_shows(tmp_path, trained):
+    """Reproduction: a Forms export's question column, shown only as "column 4 (...)", could not be given."""
+    source = write_csv(tmp_path / "forms.csv", [{"Timestamp": "2024-01-02", "Email Address": "a@b.org",
+                                                "Where did this happen?": "Town centre",
+                                                "Please describe what happened": TEXTS[0]}])
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir, "--text-column", "4")
+
+    assert run.exit_code == 0, run.output
+    assert read_rows(tmp_path / "out.csv")[0]["status"] == "ok"
+    assert "by name or by number" in " ".join(_invoke("--help").stdout.replace("│", " ").split())
+
+
 @pytest.mark.parametrize(("error", "code", "message"), [
     (KeyboardInterrupt(), 130, "interrupted: nothing was written to"),
     (RuntimeError("boom"), 1, "labelling failed (RuntimeError); nothing was written to"),
