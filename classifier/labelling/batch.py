@@ -75,6 +75,7 @@ from classifier.io.tables import (
     TableReader,
     cell_to_str,
     column_name_shown,
+    describe_column,
     find_column,
     table_format,
 )
@@ -167,7 +168,8 @@ class BatchSummary:
     header_changes: list[tuple[str, str]] = field(default_factory=list)
     #: XLSX output: cells whose control characters (which an .xlsx file cannot hold) were written as U+FFFD.
     control_character_cells: int = 0
-    #: When the text column was found by name: words per row of it and of the other input columns (text cells).
+    #: When the text column was found by name: words per row of it and of the other input columns (text cells), the
+    #: input's first `MAX_COLUMNS_COUNTED` columns in their order.
     column_words: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -181,7 +183,19 @@ class BatchSummary:
                     key=self.column_words.get, default=None)
         if other is None or self.column_words[other] < max(LONGER_TEXT_MIN_WORDS, LONGER_TEXT_FACTOR * ours):
             return None
-        return other if column_name_shown(other) else None
+        return other
+
+    def _longer_text_warning(self, other: str) -> str:
+        """The summary's warning that `other` holds longer text, naming it as errors do: by its name, or by its
+        number when the name may not be shown (a form's question), which ``--text-column`` also takes."""
+        place = list(self.column_words).index(other) + 1  # the columns counted are the input's first ones
+        option = shlex.quote(other) if column_name_shown(other) else str(place)
+        return (
+            f"warning: the reports were read from column {self.text_column!r} ("
+            f"{self.column_words[self.text_column]:.0f} words a row on average), but {_column(other, place)} holds "
+            f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again with "
+            f"--text-column {option}"
+        )
 
     @property
     def rows_per_second(self) -> float:
@@ -246,12 +260,7 @@ class BatchSummary:
                          f"their place: {self.control_character_cells} (write .csv or .jsonl to keep them)")
         other = self.longer_text_column
         if other is not None:
-            lines.append(
-                f"warning: the reports were read from column {self.text_column!r} ("
-                f"{self.column_words[self.text_column]:.0f} words a row on average), but column {other!r} holds "
-                f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again "
-                f"with --text-column {shlex.quote(other)}"
-            )
+            lines.append(self._longer_text_warning(other))
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
             lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
@@ -264,6 +273,12 @@ LONGER_TEXT_MIN_WORDS = 8
 LONGER_TEXT_FACTOR = 3.0
 #: Input columns whose words are counted for that warning (the first ones of a wider sheet).
 MAX_COLUMNS_COUNTED = 50
+
+
+def _column(name: str, place: int) -> str:
+    """A column as the summary names it: ``column 'details'``, or by its place when its name may not be shown."""
+    described = describe_column(name, place)
+    return described if described.startswith("column ") else f"column {described}"
 
 
 def default_output_path(input_path: str | os.PathLike[str]) -> Path:

@@ -832,6 +832,19 @@ def test_batch_a_column_of_much_longer_text_than_the_text_column_found_by_name_i
     assert plain.longer_text_column is None and "warning: the reports were read" not in str(plain)
 
 
+def test_batch_a_longer_text_column_whose_name_is_not_shown_is_named_by_its_number(tmp_path, model):
+    """Reproduction: a Forms export ('Timestamp', 'Please describe what happened', 'Summary') was labelled from
+    'Summary' (one word a row) with no warning, since the question could not be quoted: no labels, no review."""
+    question = "Please describe what happened"
+    rows = [{"Timestamp": f"2024-01-0{i + 1}", question: text, "Summary": "Incident"} for i, text in enumerate(TEXTS)]
+    summary = label_file(write_csv(tmp_path / "forms.csv", rows), tmp_path / "out.csv", model=model, jobs=1)
+    assert summary.text_column == "Summary" and summary.longer_text_column == question
+    assert "but column 2 (a name of 29 characters, not shown) holds longer text" in str(summary)
+    assert str(summary).endswith("label again with --text-column 2") and question not in str(summary)
+    again = label_file(tmp_path / "forms.csv", tmp_path / "again.csv", model=model, jobs=1, text_column="2")
+    assert again.text_column == question
+
+
 def test_batch_a_text_too_long_says_what_can_be_done(tmp_path, model):
     """Reproduction: an e-mail chain over the length limit got 'Not classified: text too long.' and no next step."""
     source = write_csv(tmp_path / "long.csv", [{"text": TEXTS[0] * 20}, {"text": TEXTS[1]}])
