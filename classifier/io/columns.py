@@ -10,8 +10,8 @@ has one number, whichever command names it, and it is the number to go to in Exc
 
 A CSV/TSV cell with line breaks is still one row, as in a spreadsheet; messages about the file's syntax
 also give its lines. JSON Lines has no header, but its rows are numbered the same way (row N is line N - 1)
-so that a report keeps its number when a file is converted. In a workbook whose header is not in the
-sheet's first row, messages about the sheet's structure also give the sheet's own row.
+so that a report keeps its number when a file is converted. A workbook's header must be in its sheet's row 1,
+as a CSV's must be its first row (empty rows above it are refused), so that row N is the sheet's row N.
 
 Columns read
 ------------

@@ -393,11 +393,13 @@ class TableReader:
     XLSX: read with ``read_only=True, data_only=True``: a formula cell gives the value Excel cached
     when it last saved the file; a formula with none saved (a file written by a program that cannot
     calculate: openpyxl, some exporters) raises `DataError` naming the cell, instead of reading as "".
-    The header is the first non-empty row. Empty rows between data rows are yielded; empty rows after
-    the last data row are not (Excel often declares formatted but empty rows at the end of a sheet). XML
-    normalises line ends, so a ``\\r\\n`` written into a cell reads back as ``\\n``. The sheet's declared
-    dimension is not trusted: rows are never padded beyond the header. The archive is checked before it
-    is opened (unpacked size, compression ratio, no XML DTDs), and rows and columns while the sheet is read.
+    The header is the first row, as in a CSV/TSV: empty rows above it raise `DataError` (rows are numbered
+    from a header in row 1, so their numbers would not be the sheet's). Empty rows between data rows are
+    yielded; empty rows after the last data row are not (Excel often declares formatted but empty rows at the
+    end of a sheet). XML normalises line ends, so a ``\\r\\n`` written into a cell reads back as ``\\n``. The
+    sheet's declared dimension is not trusted: rows are never padded beyond the header. The archive is checked
+    before it is opened (unpacked size, compression ratio, no XML DTDs), and rows and columns while the sheet is
+    read.
 
     JSON Lines: every line must be a JSON object. The file is scanned once on opening to validate
     every line and collect the columns (constant memory), so every yielded row has every column.
@@ -785,8 +787,21 @@ class TableReader:
                         header[cell["column"] - 1] = cell["value"]
                 header_row = index
                 break
+        if header_row > 1:
+            self._refuse_rows_above_header(worksheet.title, header_row)
         self._set_columns(header)
         return self._iter_xlsx(rows, worksheet.title, header_row)
+
+    def _refuse_rows_above_header(self, title: str, header_row: int) -> None:
+        """Refuse a header below empty rows, as a CSV/TSV's is refused: every message and the review file's
+        ``input_row`` number rows from a header in row 1 (`classifier.io.columns.row_number`), so they would point
+        that many rows above the report they name."""
+        above = "row 1 is" if header_row == 2 else f"rows 1-{header_row - 1} are"
+        raise DataError(
+            f"{self.path} sheet {title!r}: expected the header in row 1, found it in row {header_row} ({above} "
+            f"empty); delete the empty row{'s' if header_row > 2 else ''} above it, so that row numbers in messages "
+            "and in the review file are the sheet's, and try again."
+        )
 
     def _check_xlsx_archive(self) -> None:
         """Refuse a workbook whose parts would unpack to far more than the file suggests, before parsing."""

@@ -259,7 +259,6 @@ def test_tables_xlsx_values_converted_to_strings(tmp_path: Path) -> None:
     path = _workbook(
         tmp_path / "r.xlsx",
         [
-            [None, None, None],
             ["id", "received", "score", "flag", "when"],
             [12.0, dt.datetime(2024, 5, 1), 0.25, True, dt.datetime(2024, 5, 1, 9, 30)],
             [None, None, None],
@@ -276,6 +275,15 @@ def test_tables_xlsx_values_converted_to_strings(tmp_path: Path) -> None:
         {"id": "", "received": "", "score": "", "flag": "", "when": ""},
         {"id": "13", "received": "2024-06-02", "score": "", "flag": "false", "when": ""},
     ]
+
+
+def test_tables_xlsx_empty_rows_above_the_header_are_refused_as_in_a_csv(tmp_path: Path) -> None:
+    """Reproduction: a sheet with its header in row 3 was read with rows numbered from a header in row 1, so the
+    review file's input_row for the report in sheet row 8 said 6, another resident's report."""
+    path = _workbook(tmp_path / "r.xlsx", [[None, None], [None, None], ["id", "text"], ["X0", "bins"]])
+    with pytest.raises(DataError, match=r"sheet 'Reports': expected the header in row 1, found it in row 3 \(rows "
+                                        r"1-2 are empty\); delete the empty rows above it"):
+        read_rows(path)
 
 
 def test_tables_xlsx_formula_without_a_saved_result_is_named_not_read_as_empty(tmp_path: Path) -> None:
