@@ -722,10 +722,8 @@ class TableReader:
     def _open_worksheet(self) -> Any:
         """Check and open the workbook; return the worksheet `sheet` names (the first one by default)."""
         self._check_xlsx_archive()
-        from openpyxl import load_workbook
-
         try:
-            self._workbook = load_workbook(self.path, read_only=True, data_only=True)
+            self._workbook = _load_workbook(self.path)
         except Exception as error:  # openpyxl raises zipfile, KeyError, InvalidFileException, XML errors...
             # The error's own message may quote a cell, so only its kind is shown.
             raise DataError(
@@ -870,6 +868,9 @@ class TableReader:
                     raise _BadCell(element.get("r"), self.row_counter, type(error).__name__) from None
                 if element.find(FORMULA_TAG) is not None and not _has_saved_result(element, VALUE_TAG):
                     raise _UncalculatedFormula(element.get("r"), self.row_counter)
+                value = cell["value"]
+                if element.get("t") in _OWN_STRING_TYPES and isinstance(value, str) and "_x" in value:
+                    cell["value"] = ooxml_unescape(value)  # shared strings come decoded: see _load_workbook
                 return cell
 
         workbook = self._workbook
@@ -932,8 +933,6 @@ class TableReader:
             filled = False
             for cell in cells:
                 value, column = cell["value"], cell["column"]
-                if isinstance(value, str) and "_x" in value:
-                    value = ooxml_unescape(value)
                 if _is_blank(value):
                     if column <= width and value is not None:
                         values[column - 1] = convert(value)
@@ -1203,8 +1202,46 @@ def _xml_declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
+#: Types of a cell whose string is in the cell's own XML (inline, or a formula's text result), not shared.
+_OWN_STRING_TYPES = ("inlineStr", "str")
+
+
+def _load_workbook(path: Path) -> Any:
+    """`path` opened by openpyxl (read-only, formulas as their saved results), its shared strings read with Excel's
+    ``_xHHHH_`` escapes decoded exactly once. openpyxl's own table drops every ``x005F_`` (half of decoding
+    ``_x005F_``, the escaped "_") and leaves the other escapes, so that decoding them after it would decode a
+    literal ``_x0041_``, written ``_x005F_x0041_``, a second time, to "A"."""
+    from openpyxl.cell.text import Text
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    class Reader(ExcelReader):
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is None:
+                return
+            tag = f"{{{SHEET_MAIN_NS}}}si"
+            with self.archive.open(part.PartName[1:]) as source:
+                for _, node in iterparse(source):
+                    if node.tag == tag:
+                        self.shared_strings.append(ooxml_unescape(Text.from_tree(node).content))
+                        node.clear()
+
+    reader = Reader(path, read_only=True, data_only=True)
+    reader.read()
+    return reader.wb
+
+
+def _ooxml_escape(text: str) -> str:
+    """`text` for a cell of a workbook: a literal ``_xHHHH_`` written ``_x005F_xHHHH_``, as Excel writes it, so
+    that Excel (and `TableReader`) reads it back unchanged instead of as the character HHHH."""
+    return _OOXML_ESCAPE.sub(lambda match: "_x005F" + match.group(), text) if "_x" in text else text
+
+
 def ooxml_unescape(text: str) -> str:
-    r"""``text`` of a workbook cell with Excel's ``_xHHHH_`` escapes read as their characters (openpyxl leaves them).
+    r"""``text`` of a workbook cell with Excel's ``_xHHHH_`` escapes read as their characters (once: see
+    `_load_workbook`).
 
     >>> ooxml_unescape("punched_x000D_\nand spat"), ooxml_unescape("literal _x005F_x000D_")
     ('punched\r\nand spat', 'literal _x000D_')
@@ -1845,6 +1882,7 @@ class AtomicTableWriter:
         text, replaced = ILLEGAL_CHARACTERS_RE.subn("\ufffd", cell_to_str(value))
         if replaced:  # control characters, which an .xlsx file cannot hold
             self.cells_with_control_characters += 1
+        text = _ooxml_escape(text)
         if len(text) > _XLSX_MAX_CELL:
             raise DataError(
                 f"{self.path} row {row_number(self.rows_written)}, column {column!r}: expected at most "

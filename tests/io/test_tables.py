@@ -716,6 +716,54 @@ def test_tables_excel_escapes_in_workbook_strings_are_read_as_their_characters(t
     assert [row["text"] for row in read_rows(path)] == ["mosque\r\nattacked", "literal _x000D_"]
 
 
+def _shared_strings_workbook(path: Path, strings: list[str], inline: str) -> Path:
+    """A workbook as Excel writes it: column A's cells from a shared string table holding `strings` (raw XML
+    text), B2 an inline string `inline` (raw XML text)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["id", "text"])
+    workbook.active.append([f"SHARED{index}" for index in range(len(strings))][:1] + ["INLINE"])
+    for index in range(1, len(strings)):
+        workbook.active.append([f"SHARED{index}"])
+    workbook.save(path)
+    with zipfile.ZipFile(path) as source:
+        items = [(item.filename, source.read(item.filename).decode()) for item in source.infolist()]
+    table = "".join(f"<si><t>{text}</t></si>" for text in strings)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in items:
+            for index in range(len(strings)):
+                data = data.replace(f'<c r="A{index + 2}" t="inlineStr"><is><t>SHARED{index}</t></is></c>',
+                                    f'<c r="A{index + 2}" t="s"><v>{index}</v></c>')
+            data = data.replace(">INLINE<", f">{inline}<").replace("</Types>", (
+                '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')).replace("</Relationships>", (
+                '<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                'sharedStrings" Target="sharedStrings.xml"/></Relationships>') if name.endswith("workbook.xml.rels")
+                else "</Relationships>")
+            target.writestr(name, data)
+        target.writestr("xl/sharedStrings.xml", '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                        f'openxmlformats.org/spreadsheetml/2006/main">{table}</sst>')
+    return path
+
+
+def test_tables_excel_escapes_are_decoded_once_and_written_back_as_excel_shows_them(tmp_path):
+    """Reproduction: openpyxl already turns a shared string's '_x005F_x0041_' (Excel's escape of the literal
+    '_x0041_') into '_x0041_', which the reader decoded again: the ID 'CASE_x0041_' was written out as 'CASEA'."""
+    path = _shared_strings_workbook(tmp_path / "in.xlsx", ["CASE_x005F_x0041_", "line_x000D_end"],
+                                    "IMG_x005F_x2024_ and_x000D_more")
+    rows = read_rows(path)
+    assert [row["id"] for row in rows] == ["CASE_x0041_", "line\rend"]
+    assert rows[0]["text"] == "IMG_x2024_ and\rmore"
+    with AtomicTableWriter(tmp_path / "out.xlsx", ["id", "text"]) as writer:
+        writer.write_rows(rows)
+    written = read_rows(tmp_path / "out.xlsx")  # written '_x005F_x0041_', which Excel also reads as '_x0041_'
+    assert [row["id"] for row in written] == ["CASE_x0041_", "line\nend"]  # XML reads a lone CR as a line end
+    assert written[0]["text"] == "IMG_x2024_ and\nmore"
+
+
 def test_tables_a_jsonl_key_that_reads_like_report_text_is_not_quoted(tmp_path):
     """Reproduction: a JSON Lines object with a long key twice ('Mrs Zorbalinski of 14 Heron Way phoned 07700
     900123 about abuse') had the key printed in the error."""
