@@ -63,7 +63,7 @@ from classifier.io.columns import (
     STATUS_COLUMN,
     TEXT_COLUMNS,
     added_column_names,
-    row_number,
+    input_row_number,
     score_column,
 )
 from classifier.io.cpus import usable_cpus
@@ -450,7 +450,7 @@ def label_file(
                     _count(summary, row[names[LABELS_COLUMN]], row[needs_review_col], row[status_col])
                     summary.unfamiliar += row[reason_col].startswith(UNFAMILIAR_REASON)
                     if review_writer is not None and row[needs_review_col]:
-                        review_rows.append({row_col: row_number(position), **row})
+                        review_rows.append({row_col: input_row_number(position, reader.format), **row})
                 summary.rows_in += len(rows)
                 writer.write_rows(rows)
                 if review_writer is not None:
@@ -810,7 +810,8 @@ _WORKER_MODEL: Any = None
 _WORKER_ERROR: BaseException | None = None
 
 
-#: The review file's first column: each row's number in the input (the header is row 1), as messages give it.
+#: The review file's first column: each row's number in the input (the header is row 1; a JSON Lines file's line),
+#: as messages give it.
 INPUT_ROW_COLUMN = "input_row"
 #: How often a worker checks that the process it labels for is still alive.
 _PARENT_CHECK_SECONDS = 1.0

@@ -341,6 +341,15 @@ def test_batch_review_out_holds_only_rows_needing_review(tmp_path, model):
     assert 0 < len(review_rows) < len(out_rows)
 
 
+def test_batch_review_file_of_a_jsonl_input_gives_each_rows_line(tmp_path, model):
+    """Reproduction: a JSON Lines input's review file gave the report on line 1 input_row 2, one line too low for
+    "find it in the input" (JSON Lines has no header, and its error messages give lines)."""
+    source = tmp_path / "rows.jsonl"
+    source.write_text('{"id": "a", "text": ""}\n{"id": "b", "text": "bins"}\n{"id": "c", "text": " "}\n')
+    label_file(source, tmp_path / "out.jsonl", model=model, jobs=1, review_out=tmp_path / "review.jsonl")
+    assert [(row["input_row"], row["id"]) for row in read_rows(tmp_path / "review.jsonl")] == [("1", "a"), ("3", "c")]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_batch_review_band_widens_the_flag_without_changing_the_labels(tmp_path, trained, model, jobs):
     texts = _corpus_texts(60)
