@@ -11,6 +11,7 @@ import typer
 
 from classifier.cli.options import TEXT_COLUMN_HELP
 from classifier.cli.progress import ERROR_PREFIX
+from classifier.io.signals import Terminated
 from classifier.io.tables import DEFAULT_MAX_FIELD_LINES
 
 
@@ -90,6 +91,10 @@ def register(app: typer.Typer, user_errors) -> None:
         except KeyboardInterrupt:
             typer.echo(f"interrupted: nothing was written to {output}.", err=True)
             raise typer.Exit(code=130) from None
+        except Terminated as stop:  # SIGTERM/SIGHUP: said as for Ctrl-C; the process then ends by the signal
+            typer.echo(f"interrupted: nothing was written to {output}.", err=True)
+            stop.reported = True
+            raise
         except Exception as error:
             from classifier.errors import ClassifierError
 

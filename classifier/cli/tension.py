@@ -19,6 +19,7 @@ import typer.core
 from classifier.cli.options import FRACTION_RANGE, HARD_NEGATIVE_WEIGHT_DEFAULT, SEED_RANGE, TEXT_COLUMN_HELP
 from classifier.cli.progress import ERROR_PREFIX, QuietOpt, stage_lines
 from classifier.errors import ClassifierError
+from classifier.io.signals import Terminated
 
 
 class _Commands(typer.core.TyperGroup):
@@ -87,6 +88,10 @@ def user_errors(func):
             typer.echo(f"interrupted after {saved} was saved in full." if saved else "interrupted: nothing was "
                        "written.", err=True)
             raise typer.Exit(code=130) from None
+        except Terminated as stop:  # said as for Ctrl-C, then main() ends the process by the signal
+            if not getattr(stop, "reported", False):
+                typer.echo("interrupted: nothing was written.", err=True)
+            raise
         except Exception as exc:
             if not type(exc).__module__.startswith("sqlalchemy"):
                 raise

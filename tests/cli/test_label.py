@@ -203,3 +203,36 @@ def test_cli_label_an_input_of_an_unknown_kind_is_named_as_the_problem(tmp_path,
     run = _invoke(source, "--model", trained.model_dir)
     assert run.exit_code == 1 and "export.txt: expected a file ending in one of" in run.output
     assert "rename it to .tsv" in run.output and not (tmp_path / "export_labelled.txt").exists()
+
+
+@pytest.mark.parametrize(("as_pid_1", "code"), [(True, 143), (False, -15)])
+def test_cli_label_sigterm_says_nothing_was_written_and_ends_as_a_signal_does(tmp_path, as_pid_1, code):
+    """Reproduction: SIGTERM to `tension label` running as PID 1 (`docker stop`) printed a traceback ending in
+    'Terminated: 15' and exited 1: PID 1 is not ended by a signal at its default action, so the re-raised signal
+    did nothing. PID 1 is stood in for by a raise_signal that returns."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys, time\n"
+        "from classifier.cli import tension\n"
+        "from classifier.labelling import batch\n"
+        "if sys.argv[1] == 'pid1':\n"
+        "    signal.raise_signal = lambda signum: None\n"
+        "def terminated(*args, **kwargs):\n"
+        "    with batch.cleanup_on_termination():\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(30)\n"
+        "batch.label_file = terminated\n"
+        "sys.argv = ['tension', 'label', sys.argv[2], '-o', sys.argv[3]]\n"
+        "tension.main()\n"
+    )
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
+    done = subprocess.run([sys.executable, "-c", script, "pid1" if as_pid_1 else "-", str(source),
+                           str(tmp_path / "out.csv")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert done.returncode == code, done.stderr
+    assert done.stderr.strip() == f"interrupted: nothing was written to {tmp_path / 'out.csv'}."
+    assert "Traceback" not in done.stderr and signal.SIGTERM == 15
