@@ -446,6 +446,9 @@ class TableReader:
         self.header_changes: list[tuple[str, str]] = []
         self.sheet_names: list[str] = []
         self.worksheet_names: list[str] = []
+        #: XLSX, once open: the columns hidden in Excel (a caller's phone number, say), to be kept hidden.
+        self.hidden_columns: list[str] = []
+        self._sheet_parser: Any = None
         self._handle: IO[str] | None = None
         self._workbook: Any = None
         self._sheet_source: Any = None
@@ -788,7 +791,18 @@ class TableReader:
         if header_row > 1:
             self._refuse_rows_above_header(worksheet.title, header_row)
         self._set_columns(header)
+        self.hidden_columns = [self.columns[place - 1] for place in self._hidden_places() if place <= len(self.columns)]
         return self._iter_xlsx(rows, worksheet.title, header_row)
+
+    def _hidden_places(self) -> list[int]:
+        """The 1-based places of the sheet's hidden columns, from its ``<cols>``, which precede its rows."""
+        dimensions = getattr(self._sheet_parser, "column_dimensions", {})
+        places = set()
+        for attributes in dimensions.values():
+            if attributes.get("hidden") in ("1", "true"):
+                first = int(attributes["min"])
+                places.update(range(first, min(int(attributes.get("max", first)), self.limits.max_columns) + 1))
+        return sorted(places)
 
     def _refuse_rows_above_header(self, title: str, header_row: int) -> None:
         """Refuse a header below empty rows, as a CSV/TSV's is refused: every message and the review file's
@@ -879,7 +893,7 @@ class TableReader:
             self._size = workbook._archive.getinfo(worksheet._worksheet_path).file_size
         except (AttributeError, KeyError):
             self._size = 0
-        parser = CheckedParser(
+        parser = self._sheet_parser = CheckedParser(
             self._sheet_source, worksheet._shared_strings, data_only=True, epoch=workbook.epoch,
             date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
         )
@@ -1635,6 +1649,8 @@ class AtomicTableWriter:
         XLSX: title of the first worksheet.
     number_formats
         XLSX: column name → Excel number format for the numbers of that column (``{"score_hate": "0.00"}``).
+    hidden_columns
+        XLSX: columns to hide, as they were in the input (`TableReader.hidden_columns`).
 
     Notes
     -----
@@ -1673,9 +1689,11 @@ class AtomicTableWriter:
         guard_formulas: bool = True,
         sheet_title: str = "Sheet1",
         number_formats: Mapping[str, str] | None = None,
+        hidden_columns: Sequence[str] = (),
     ) -> None:
         self.path = Path(path)
         self.columns = list(columns)
+        self.hidden_columns = frozenset(hidden_columns)
         if format is not None and format not in SUPPORTED_EXTENSIONS.values():
             allowed = ", ".join(sorted(set(SUPPORTED_EXTENSIONS.values())))
             raise DataError(f"expected format to be one of {allowed}, got {format!r}.")
@@ -1807,6 +1825,8 @@ class AtomicTableWriter:
             widest = max([_display_width(column) + 3, *(_display_width(values[position - 1]) for values in sample)])
             width = max(_MIN_WIDTH, min(widest + 1, _MAX_WIDTH))
             sheet.column_dimensions[get_column_letter(position)].width = width
+            if column in self.hidden_columns:
+                sheet.column_dimensions[get_column_letter(position)].hidden = True
             if widest > _MAX_WIDTH:
                 self._wrapped.add(column)
         if columns:

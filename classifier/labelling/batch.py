@@ -168,6 +168,8 @@ class BatchSummary:
     header_changes: list[tuple[str, str]] = field(default_factory=list)
     #: XLSX output: cells whose control characters (which an .xlsx file cannot hold) were written as U+FFFD.
     control_character_cells: int = 0
+    #: XLSX input: its columns hidden in Excel, kept hidden in an XLSX output (and named in the summary for others).
+    hidden_columns: list[str] = field(default_factory=list)
     #: When the text column was found by name: words per row of it and of the other input columns (text cells), the
     #: input's first `MAX_COLUMNS_COUNTED` columns in their order.
     column_words: dict[str, float] = field(default_factory=dict)
@@ -258,6 +260,12 @@ class BatchSummary:
         if self.control_character_cells:
             lines.append(f"cells with control characters, which an .xlsx file cannot hold, written with \ufffd in "
                          f"their place: {self.control_character_cells} (write .csv or .jsonl to keep them)")
+        shown = [path for path in (self.output, self.review_output)
+                 if path is not None and table_format(path) != "xlsx"]
+        if self.hidden_columns and shown:
+            lines.append(f"warning: input columns hidden in Excel are shown in {', '.join(map(str, shown))}, which "
+                         f"cannot hide them: {', '.join(map(repr, self.hidden_columns))}; write .xlsx to keep them "
+                         "hidden")
         other = self.longer_text_column
         if other is not None:
             lines.append(self._longer_text_warning(other))
@@ -411,6 +419,7 @@ def label_file(
         )
         _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
         summary.sheet = reader.sheet_title
+        summary.hidden_columns = list(reader.hidden_columns)
         summary.header_changes = list(reader.header_changes)
         layout: dict[str, Any] = {
             "guard_formulas": formula_guard,
@@ -418,6 +427,7 @@ def label_file(
         }
         if reader.sheet_title is not None:
             layout["sheet_title"] = reader.sheet_title
+            layout["hidden_columns"] = reader.hidden_columns  # a caller's phone number stays out of sight
         # Writers are entered last so they are aborted (temp files removed) on any exception below.
         writer = stack.enter_context(AtomicTableWriter(output_path, columns, **layout))
         # The review file also says where each of its rows is in the input, so it can be found there again.

@@ -824,6 +824,23 @@ def test_batch_hidden_sheets_stay_hidden_and_the_first_visible_sheet_is_labelled
     assert states == {"Officers": "hidden", "Reports": "visible", "Notes": "veryHidden"}
 
 
+def test_batch_hidden_columns_stay_hidden_in_xlsx_outputs_and_are_named_for_others(tmp_path, model):
+    """Reproduction: a hidden column of a caller's phone numbers was visible in the labelled and review files."""
+    book = Workbook()
+    book.active.append(["id", "text", "caller_phone"])
+    book.active.append([1, "", "07700 900123"])  # empty text: a review row
+    book.active.column_dimensions["C"].hidden = True
+    book.save(tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", model=model, jobs=1,
+                         review_out=tmp_path / "review.xlsx")
+    for name, letter in (("out.xlsx", "C"), ("review.xlsx", "D")):  # the review file starts with input_row
+        sheet = load_workbook(tmp_path / name).active
+        assert [key for key, dimension in sheet.column_dimensions.items() if dimension.hidden] == [letter]
+    assert "hidden in Excel" not in str(summary)
+    as_csv = label_file(tmp_path / "in.xlsx", tmp_path / "out.csv", model=model, jobs=1)
+    assert "input columns hidden in Excel are shown in" in str(as_csv) and "'caller_phone'" in str(as_csv)
+
+
 def test_batch_a_column_of_much_longer_text_than_the_text_column_found_by_name_is_named(tmp_path, model):
     """Reproduction: a backlog with 'description' (a short title) and 'details' (the report) was labelled from
     'description', found first by name: no label and no review flag on any row, and nothing said so."""
