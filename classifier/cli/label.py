@@ -9,7 +9,9 @@ from typing import Annotated
 
 import typer
 
+from classifier.cli.options import TEXT_COLUMN_HELP
 from classifier.cli.progress import ERROR_PREFIX
+from classifier.io.signals import Terminated
 from classifier.io.tables import DEFAULT_MAX_FIELD_LINES
 
 
@@ -31,7 +33,7 @@ def register(app: typer.Typer, user_errors) -> None:
         model: Annotated[
             Path | None, typer.Option("--model", "-m", help="Model folder or name (default: the default model).")
         ] = None,
-        text_column: Annotated[str | None, typer.Option(help="Column to label (default: found by name).")] = None,
+        text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
         review_out: Annotated[
             Path | None, typer.Option(help="Also write the rows needing review (and unclassified ones) here.")
         ] = None,
@@ -89,6 +91,10 @@ def register(app: typer.Typer, user_errors) -> None:
         except KeyboardInterrupt:
             typer.echo(f"interrupted: nothing was written to {output}.", err=True)
             raise typer.Exit(code=130) from None
+        except Terminated as stop:  # SIGTERM/SIGHUP: said as for Ctrl-C; the process then ends by the signal
+            typer.echo(f"interrupted: nothing was written to {output}.", err=True)
+            stop.reported = True
+            raise
         except Exception as error:
             from classifier.errors import ClassifierError
 

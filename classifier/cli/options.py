@@ -15,3 +15,6 @@ FRACTION_RANGE = {"min": 0.0, "max": 1.0}
 #: The training weight of hard negatives given by `classifier.training.train.HARD_NEGATIVE_WEIGHT` (kept equal by a
 #: test; the constant is not imported so that ``tension --help`` stays fast).
 HARD_NEGATIVE_WEIGHT_DEFAULT = 6
+#: ``--text-column``: a name, or a number where an error shows a column by its number (its name may be report text).
+TEXT_COLUMN_HELP = ("Text column, by name or by number (1 is the first column; an error shows a column by its number "
+                    "when its name may be report text, as a form's question can). Default: found by name.")

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from classifier.cli.options import FRACTION_RANGE, SEED_RANGE
+from classifier.cli.options import FRACTION_RANGE, SEED_RANGE, TEXT_COLUMN_HELP
 from classifier.cli.progress import QuietOpt, stage_lines
 from classifier.cli.review import DbOpt, open_review_store, review_extra
 
@@ -31,7 +31,7 @@ def register(app: typer.Typer, user_errors) -> None:
             Path | None, typer.Option("--out", "-o", help="Suspects file (default: output/audit_<data>.csv).")
         ] = None,
         seed: Annotated[int, typer.Option(**SEED_RANGE, help="Seed of the cross-validation folds.")] = 0,
-        text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+        text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         min_examples: Annotated[int, typer.Option(min=1, help="Labels with fewer reports are flagged as rare.")] = 10,
         label: Annotated[str | None, typer.Option(
@@ -117,7 +117,7 @@ def register(app: typer.Typer, user_errors) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", "-o", help="File to label (default: output/to_label_<file>.csv).")
         ] = None,
-        text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+        text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
         max_similarity: Annotated[
             float, typer.Option(**FRACTION_RANGE, help="Never pick two reports more similar than this (TF-IDF "
                                 "cosine, above 0).")
@@ -164,7 +164,7 @@ def register(app: typer.Typer, user_errors) -> None:
         ] = None,
         resamples: Annotated[int, typer.Option(min=10, help="Bootstrap resamples.")] = 1000,
         seed: Annotated[int, typer.Option(**SEED_RANGE, help="Seed of the resampling.")] = 0,
-        text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+        text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
         labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
         quiet: QuietOpt = False,

@@ -16,9 +16,10 @@ from typing import Annotated
 import typer
 import typer.core
 
-from classifier.cli.options import FRACTION_RANGE, HARD_NEGATIVE_WEIGHT_DEFAULT, SEED_RANGE
+from classifier.cli.options import FRACTION_RANGE, HARD_NEGATIVE_WEIGHT_DEFAULT, SEED_RANGE, TEXT_COLUMN_HELP
 from classifier.cli.progress import ERROR_PREFIX, QuietOpt, stage_lines
 from classifier.errors import ClassifierError
+from classifier.io.signals import Terminated
 
 
 class _Commands(typer.core.TyperGroup):
@@ -87,6 +88,10 @@ def user_errors(func):
             typer.echo(f"interrupted after {saved} was saved in full." if saved else "interrupted: nothing was "
                        "written.", err=True)
             raise typer.Exit(code=130) from None
+        except Terminated as stop:  # said as for Ctrl-C, then main() ends the process by the signal
+            if not getattr(stop, "reported", False):
+                typer.echo("interrupted: nothing was written.", err=True)
+            raise
         except Exception as exc:
             if not type(exc).__module__.startswith("sqlalchemy"):
                 raise
@@ -125,7 +130,7 @@ def train_cli(
                                    "80/20, stratified).")
     ] = None,
     seed: Annotated[int, typer.Option(**SEED_RANGE, help="Random seed for splits and folds.")] = 0,
-    text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+    text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
     labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
     spacy_pipeline: Annotated[
         str, typer.Option(help="'blank:en' or the name of an installed spaCy pipeline.")
@@ -216,7 +221,7 @@ def train_cli(
 def evaluate_cli(
     model: Annotated[Path, typer.Argument(help="Model folder or name.")],
     data: DataArg,
-    text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+    text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
     labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
     split: Annotated[str | None, typer.Option(help="Only rows whose 'split' column has this value.")] = None,
     report: Annotated[
@@ -335,7 +340,7 @@ def info_cli(model: Annotated[Path, typer.Argument(help="Model folder or name.")
 def validate_cli(
     data: Annotated[list[Path], typer.Argument(help="One or more labelled files (CSV, TSV, XLSX, JSONL), checked "
                                                "together as tension train combines them.")],
-    text_column: Annotated[str | None, typer.Option(help="Text column (default: found by name).")] = None,
+    text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
     labels_column: Annotated[str, typer.Option(help="Column of ';'-separated labels.")] = "labels",
     labels: Annotated[
         str | None, typer.Option(help="Comma-separated allowed labels; others are reported.")

@@ -10,8 +10,10 @@ has one number, whichever command names it, and it is the number to go to in Exc
 
 A CSV/TSV cell with line breaks is still one row, as in a spreadsheet; messages about the file's syntax
 also give its lines. JSON Lines has no header, but its rows are numbered the same way (row N is line N - 1)
-so that a report keeps its number when a file is converted. In a workbook whose header is not in the
-sheet's first row, messages about the sheet's structure also give the sheet's own row.
+so that a report keeps its number when a file is converted; the review file of ``tension label`` gives a
+JSON Lines report's line instead (`input_row_number`), as the reader's messages do. A workbook's header must
+be in its sheet's row 1, as a CSV's must be its first row (empty rows above it are refused), so that row N is
+the sheet's row N.
 
 Columns read
 ------------
@@ -67,6 +69,7 @@ __all__ = [
     "SUGGEST_WHY_COLUMN",
     "TEXT_COLUMNS",
     "added_column_names",
+    "input_row_number",
     "labeller_prefix",
     "model_column",
     "row_number",
@@ -115,6 +118,16 @@ def row_number(index: int) -> int:
     2
     """
     return index + FIRST_DATA_ROW
+
+
+def input_row_number(index: int, table_format: str) -> int:
+    """Where the report at 0-based position `index` is in its input, as the review file's ``input_row`` gives it:
+    its `row_number`, or for JSON Lines (no header) its line, as JSON Lines messages give it.
+
+    >>> input_row_number(0, "csv"), input_row_number(0, "jsonl")
+    (2, 1)
+    """
+    return index + 1 if table_format == "jsonl" else row_number(index)
 
 
 def score_column(label: str, prefix: str = "") -> str:

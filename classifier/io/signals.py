@@ -1,5 +1,6 @@
 """Signals during a command: SIGTERM and SIGHUP become an exception, so that temporary files (which may hold
-report text) are removed on the way out, as on Ctrl-C; then the process dies of the signal as usual.
+report text) are removed on the way out, as on Ctrl-C; then the process dies of the signal as usual, or, as PID 1
+of a container (which a signal does not end), exits with status 128 + the signal's number.
 
 `tension` runs every command under `cleanup_on_termination`; `classifier.labelling.batch` also enters it around a
 run, for callers of the library (a nested entry leaves the outer one in charge).
@@ -65,11 +66,15 @@ def cleanup_on_termination() -> Iterator[None]:
     try:
         yield
     except Terminated as terminated:
+        if terminated.signum not in previous:  # an outer entry took the signal over: it ends the process
+            raise
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         previous.clear()
         signal.raise_signal(terminated.signum)
-        raise  # only reached if the restored handler lets the process live
+        # Still alive: the process is PID 1 (a container's), which the kernel does not end by a signal left at its
+        # default action. Exit with the status a shell gives a process ended by it (143 for SIGTERM).
+        raise SystemExit(128 + terminated.signum) from None
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -58,6 +58,7 @@ __all__ = [
     "TableReader",
     "cell_to_str",
     "column_name_shown",
+    "describe_column",
     "describe_columns",
     "find_column",
     "guard_formula",
@@ -392,11 +393,13 @@ class TableReader:
     XLSX: read with ``read_only=True, data_only=True``: a formula cell gives the value Excel cached
     when it last saved the file; a formula with none saved (a file written by a program that cannot
     calculate: openpyxl, some exporters) raises `DataError` naming the cell, instead of reading as "".
-    The header is the first non-empty row. Empty rows between data rows are yielded; empty rows after
-    the last data row are not (Excel often declares formatted but empty rows at the end of a sheet). XML
-    normalises line ends, so a ``\\r\\n`` written into a cell reads back as ``\\n``. The sheet's declared
-    dimension is not trusted: rows are never padded beyond the header. The archive is checked before it
-    is opened (unpacked size, compression ratio, no XML DTDs), and rows and columns while the sheet is read.
+    The header is the first row, as in a CSV/TSV: empty rows above it raise `DataError` (rows are numbered
+    from a header in row 1, so their numbers would not be the sheet's). Empty rows between data rows are
+    yielded; empty rows after the last data row are not (Excel often declares formatted but empty rows at the
+    end of a sheet). XML normalises line ends, so a ``\\r\\n`` written into a cell reads back as ``\\n``. The
+    sheet's declared dimension is not trusted: rows are never padded beyond the header. The archive is checked
+    before it is opened (unpacked size, compression ratio, no XML DTDs), and rows and columns while the sheet is
+    read.
 
     JSON Lines: every line must be a JSON object. The file is scanned once on opening to validate
     every line and collect the columns (constant memory), so every yielded row has every column.
@@ -443,6 +446,9 @@ class TableReader:
         self.header_changes: list[tuple[str, str]] = []
         self.sheet_names: list[str] = []
         self.worksheet_names: list[str] = []
+        #: XLSX, once open: the columns hidden in Excel (a caller's phone number, say), to be kept hidden.
+        self.hidden_columns: list[str] = []
+        self._sheet_parser: Any = None
         self._handle: IO[str] | None = None
         self._workbook: Any = None
         self._sheet_source: Any = None
@@ -719,10 +725,8 @@ class TableReader:
     def _open_worksheet(self) -> Any:
         """Check and open the workbook; return the worksheet `sheet` names (the first one by default)."""
         self._check_xlsx_archive()
-        from openpyxl import load_workbook
-
         try:
-            self._workbook = load_workbook(self.path, read_only=True, data_only=True)
+            self._workbook = _load_workbook(self.path)
         except Exception as error:  # openpyxl raises zipfile, KeyError, InvalidFileException, XML errors...
             # The error's own message may quote a cell, so only its kind is shown.
             raise DataError(
@@ -784,8 +788,32 @@ class TableReader:
                         header[cell["column"] - 1] = cell["value"]
                 header_row = index
                 break
+        if header_row > 1:
+            self._refuse_rows_above_header(worksheet.title, header_row)
         self._set_columns(header)
+        self.hidden_columns = [self.columns[place - 1] for place in self._hidden_places() if place <= len(self.columns)]
         return self._iter_xlsx(rows, worksheet.title, header_row)
+
+    def _hidden_places(self) -> list[int]:
+        """The 1-based places of the sheet's hidden columns, from its ``<cols>``, which precede its rows."""
+        dimensions = getattr(self._sheet_parser, "column_dimensions", {})
+        places = set()
+        for attributes in dimensions.values():
+            if attributes.get("hidden") in ("1", "true"):
+                first = int(attributes["min"])
+                places.update(range(first, min(int(attributes.get("max", first)), self.limits.max_columns) + 1))
+        return sorted(places)
+
+    def _refuse_rows_above_header(self, title: str, header_row: int) -> None:
+        """Refuse a header below empty rows, as a CSV/TSV's is refused: every message and the review file's
+        ``input_row`` number rows from a header in row 1 (`classifier.io.columns.row_number`), so they would point
+        that many rows above the report they name."""
+        above = "row 1 is" if header_row == 2 else f"rows 1-{header_row - 1} are"
+        raise DataError(
+            f"{self.path} sheet {title!r}: expected the header in row 1, found it in row {header_row} ({above} "
+            f"empty); delete the empty row{'s' if header_row > 2 else ''} above it, so that row numbers in messages "
+            "and in the review file are the sheet's, and try again."
+        )
 
     def _check_xlsx_archive(self) -> None:
         """Refuse a workbook whose parts would unpack to far more than the file suggests, before parsing."""
@@ -854,6 +882,9 @@ class TableReader:
                     raise _BadCell(element.get("r"), self.row_counter, type(error).__name__) from None
                 if element.find(FORMULA_TAG) is not None and not _has_saved_result(element, VALUE_TAG):
                     raise _UncalculatedFormula(element.get("r"), self.row_counter)
+                value = cell["value"]
+                if element.get("t") in _OWN_STRING_TYPES and isinstance(value, str) and "_x" in value:
+                    cell["value"] = ooxml_unescape(value)  # shared strings come decoded: see _load_workbook
                 return cell
 
         workbook = self._workbook
@@ -862,7 +893,7 @@ class TableReader:
             self._size = workbook._archive.getinfo(worksheet._worksheet_path).file_size
         except (AttributeError, KeyError):
             self._size = 0
-        parser = CheckedParser(
+        parser = self._sheet_parser = CheckedParser(
             self._sheet_source, worksheet._shared_strings, data_only=True, epoch=workbook.epoch,
             date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
         )
@@ -916,8 +947,6 @@ class TableReader:
             filled = False
             for cell in cells:
                 value, column = cell["value"], cell["column"]
-                if isinstance(value, str) and "_x" in value:
-                    value = ooxml_unescape(value)
                 if _is_blank(value):
                     if column <= width and value is not None:
                         values[column - 1] = convert(value)
@@ -1187,8 +1216,46 @@ def _xml_declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
+#: Types of a cell whose string is in the cell's own XML (inline, or a formula's text result), not shared.
+_OWN_STRING_TYPES = ("inlineStr", "str")
+
+
+def _load_workbook(path: Path) -> Any:
+    """`path` opened by openpyxl (read-only, formulas as their saved results), its shared strings read with Excel's
+    ``_xHHHH_`` escapes decoded exactly once. openpyxl's own table drops every ``x005F_`` (half of decoding
+    ``_x005F_``, the escaped "_") and leaves the other escapes, so that decoding them after it would decode a
+    literal ``_x0041_``, written ``_x005F_x0041_``, a second time, to "A"."""
+    from openpyxl.cell.text import Text
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    class Reader(ExcelReader):
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is None:
+                return
+            tag = f"{{{SHEET_MAIN_NS}}}si"
+            with self.archive.open(part.PartName[1:]) as source:
+                for _, node in iterparse(source):
+                    if node.tag == tag:
+                        self.shared_strings.append(ooxml_unescape(Text.from_tree(node).content))
+                        node.clear()
+
+    reader = Reader(path, read_only=True, data_only=True)
+    reader.read()
+    return reader.wb
+
+
+def _ooxml_escape(text: str) -> str:
+    """`text` for a cell of a workbook: a literal ``_xHHHH_`` written ``_x005F_xHHHH_``, as Excel writes it, so
+    that Excel (and `TableReader`) reads it back unchanged instead of as the character HHHH."""
+    return _OOXML_ESCAPE.sub(lambda match: "_x005F" + match.group(), text) if "_x" in text else text
+
+
 def ooxml_unescape(text: str) -> str:
-    r"""``text`` of a workbook cell with Excel's ``_xHHHH_`` escapes read as their characters (openpyxl leaves them).
+    r"""``text`` of a workbook cell with Excel's ``_xHHHH_`` escapes read as their characters (once: see
+    `_load_workbook`).
 
     >>> ooxml_unescape("punched_x000D_\nand spat"), ooxml_unescape("literal _x005F_x000D_")
     ('punched\r\nand spat', 'literal _x000D_')
@@ -1330,21 +1397,59 @@ def column_name_shown(column: str) -> bool:
             and sum(char.isdigit() for char in column) < 5)
 
 
+def describe_column(column: str, place: int) -> str:
+    """A column as a message names it: its name quoted when :func:`column_name_shown`, else its 1-based `place`
+    and the length of its name (which may be report text, an e-mail address or a phone number).
+
+    >>> describe_column("text", 2), describe_column("Please describe what happened", 4)
+    ("'text'", 'column 4 (a name of 29 characters, not shown)')
+    """
+    if column_name_shown(column):
+        return repr(column)
+    return f"column {place} (a name of {len(column)} characters, not shown)"
+
+
+#: First words of a form's questions ("Please describe what happened", "Where did this happen?").
+_QUESTION_WORDS = frozenset("""
+    any are can could describe did do does enter give has have how if is list please provide select tell was were
+    what when where which who why would
+""".split())
+
+
+def _reads_like_a_question(column: str) -> bool:
+    """Whether a header cell reads like a question of a form (Microsoft or Google Forms name columns by their
+    questions): it ends with '?' or ':', or starts with a question's or a request's first word."""
+    words = column.split()
+    first = re.sub(r"[^a-z]+", "", words[0].casefold()) if words else ""
+    return column.rstrip().endswith(("?", ":")) or first in _QUESTION_WORDS
+
+
 def describe_columns(columns: Sequence[str], *, header_hint: bool = True) -> str:
-    """The columns of a file for an error message: each name quoted, except those that may be report text (long,
-    of many words, or of several words not all usual in column names: the first row of a file without a header
-    is a report), or that hold an e-mail address or a phone number, which are given by position; then a hint
-    when there are such."""
-    shown, texts = [], 0
-    for place, column in enumerate(columns, start=1):
-        if not column_name_shown(column):  # a report, an e-mail or a phone number
-            shown.append(f"column {place} (a name of {len(column)} characters, not shown)")
-            texts += 1
-        else:
-            shown.append(repr(column))
+    """The columns of a file for an error message, each as :func:`describe_column` names it; then a hint when a
+    name not shown may be a report (the first row of a file without a header), unless each such name reads like
+    a form's question (a header of questions is a header)."""
+    hidden = [column for column in columns if not column_name_shown(column)]
+    shown = [describe_column(column, place) for place, column in enumerate(columns, start=1)]
+    reads_like_a_report = any(not _reads_like_a_question(column) for column in hidden)
     hint = (" (a header that reads like a report: is the first row a report rather than a header? Add a header "
-            "row, e.g. text,labels)") if texts and header_hint else ""
+            "row, e.g. text,labels)") if reads_like_a_report and header_hint else ""
     return (", ".join(shown) or "(none)") + hint
+
+
+def _column_at(columns: Sequence[str], given: str) -> str | None:
+    """The column that `given` names by its 1-based position (``"4"``), or None: a message shows a column whose
+    name may be report text by its position only, so that is how it can be given."""
+    if given.isascii() and given.isdigit() and 1 <= int(given) <= len(columns):
+        return columns[int(given) - 1]
+    return None
+
+
+def _number_hint(columns: Sequence[str], option: str) -> str:
+    """How to give a column the message shows by its number (the last of them), or "" when it shows none so."""
+    places = [place for place, column in enumerate(columns, start=1) if not column_name_shown(column)]
+    if not places:
+        return ""
+    return f", or by its number for a column shown so (e.g. {option} {places[-1]})"
 
 
 #: Rows below the first that :func:`header_row_below` looks through for a header.
@@ -1406,9 +1511,10 @@ def find_column(
 ) -> str:
     """Return the column to use for `purpose`.
 
-    `given` (e.g. from ``--text-column``) wins and must exist; otherwise the first of `candidates`
-    present. Matching is exact first, then ignoring case, surrounding spaces, and spaces or hyphens in place
-    of underscores ("Report Text" is ``report_text``). With the table's `path` (and `sheet`), a missing column
+    `given` (e.g. from ``--text-column``) wins and must exist: a column's name or, when no column is named so, its
+    1-based number (``"4"``: how a message shows a name that may be report text); otherwise the first of
+    `candidates` present. Matching is exact first, then ignoring case, surrounding spaces, and spaces or hyphens
+    in place of underscores ("Report Text" is ``report_text``). With the table's `path` (and `sheet`), a missing column
     that a later row names (:func:`header_row_below`) is reported as a header below a title.
 
     Raises
@@ -1438,13 +1544,13 @@ def find_column(
         return by_folded.get(_folded(name))
 
     if given is not None:
-        found = lookup(given)
+        found = lookup(given) or _column_at(columns, given)  # a name first: a column may be named "4"
         if found is None:
             hint = header_hint()
             available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
             raise DataError(
                 f"expected a {purpose} column named {given!r}, found only columns {available}"
-                + (f".{hint}" if hint else f"; pass one of those with {option}.")
+                + (f".{hint}" if hint else f"; pass one of those with {option}{_number_hint(columns, option)}.")
             )
         return found
     for candidate in candidates:
@@ -1456,7 +1562,8 @@ def find_column(
     available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
     raise DataError(
         f"expected a {purpose} column (looked for {looked_for}), found only columns {available}"
-        + (f".{hint}" if hint else f"; name the one to use with {option} NAME.{_separator_hint(columns)}")
+        + (f".{hint}" if hint else f"; name the one to use with {option} NAME{_number_hint(columns, option)}."
+           f"{_separator_hint(columns)}")
     )
 
 
@@ -1542,6 +1649,8 @@ class AtomicTableWriter:
         XLSX: title of the first worksheet.
     number_formats
         XLSX: column name → Excel number format for the numbers of that column (``{"score_hate": "0.00"}``).
+    hidden_columns
+        XLSX: columns to hide, as they were in the input (`TableReader.hidden_columns`).
 
     Notes
     -----
@@ -1580,9 +1689,11 @@ class AtomicTableWriter:
         guard_formulas: bool = True,
         sheet_title: str = "Sheet1",
         number_formats: Mapping[str, str] | None = None,
+        hidden_columns: Sequence[str] = (),
     ) -> None:
         self.path = Path(path)
         self.columns = list(columns)
+        self.hidden_columns = frozenset(hidden_columns)
         if format is not None and format not in SUPPORTED_EXTENSIONS.values():
             allowed = ", ".join(sorted(set(SUPPORTED_EXTENSIONS.values())))
             raise DataError(f"expected format to be one of {allowed}, got {format!r}.")
@@ -1714,6 +1825,8 @@ class AtomicTableWriter:
             widest = max([_display_width(column) + 3, *(_display_width(values[position - 1]) for values in sample)])
             width = max(_MIN_WIDTH, min(widest + 1, _MAX_WIDTH))
             sheet.column_dimensions[get_column_letter(position)].width = width
+            if column in self.hidden_columns:
+                sheet.column_dimensions[get_column_letter(position)].hidden = True
             if widest > _MAX_WIDTH:
                 self._wrapped.add(column)
         if columns:
@@ -1789,6 +1902,7 @@ class AtomicTableWriter:
         text, replaced = ILLEGAL_CHARACTERS_RE.subn("\ufffd", cell_to_str(value))
         if replaced:  # control characters, which an .xlsx file cannot hold
             self.cells_with_control_characters += 1
+        text = _ooxml_escape(text)
         if len(text) > _XLSX_MAX_CELL:
             raise DataError(
                 f"{self.path} row {row_number(self.rows_written)}, column {column!r}: expected at most "

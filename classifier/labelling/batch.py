@@ -63,7 +63,7 @@ from classifier.io.columns import (
     STATUS_COLUMN,
     TEXT_COLUMNS,
     added_column_names,
-    row_number,
+    input_row_number,
     score_column,
 )
 from classifier.io.cpus import usable_cpus
@@ -75,6 +75,7 @@ from classifier.io.tables import (
     TableReader,
     cell_to_str,
     column_name_shown,
+    describe_column,
     find_column,
     table_format,
 )
@@ -167,7 +168,10 @@ class BatchSummary:
     header_changes: list[tuple[str, str]] = field(default_factory=list)
     #: XLSX output: cells whose control characters (which an .xlsx file cannot hold) were written as U+FFFD.
     control_character_cells: int = 0
-    #: When the text column was found by name: words per row of it and of the other input columns (text cells).
+    #: XLSX input: its columns hidden in Excel, kept hidden in an XLSX output (and named in the summary for others).
+    hidden_columns: list[str] = field(default_factory=list)
+    #: When the text column was found by name: words per row of it and of the other input columns (text cells), the
+    #: input's first `MAX_COLUMNS_COUNTED` columns in their order.
     column_words: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -181,7 +185,19 @@ class BatchSummary:
                     key=self.column_words.get, default=None)
         if other is None or self.column_words[other] < max(LONGER_TEXT_MIN_WORDS, LONGER_TEXT_FACTOR * ours):
             return None
-        return other if column_name_shown(other) else None
+        return other
+
+    def _longer_text_warning(self, other: str) -> str:
+        """The summary's warning that `other` holds longer text, naming it as errors do: by its name, or by its
+        number when the name may not be shown (a form's question), which ``--text-column`` also takes."""
+        place = list(self.column_words).index(other) + 1  # the columns counted are the input's first ones
+        option = shlex.quote(other) if column_name_shown(other) else str(place)
+        return (
+            f"warning: the reports were read from column {self.text_column!r} ("
+            f"{self.column_words[self.text_column]:.0f} words a row on average), but {_column(other, place)} holds "
+            f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again with "
+            f"--text-column {option}"
+        )
 
     @property
     def rows_per_second(self) -> float:
@@ -244,14 +260,15 @@ class BatchSummary:
         if self.control_character_cells:
             lines.append(f"cells with control characters, which an .xlsx file cannot hold, written with \ufffd in "
                          f"their place: {self.control_character_cells} (write .csv or .jsonl to keep them)")
+        shown = [path for path in (self.output, self.review_output)
+                 if path is not None and table_format(path) != "xlsx"]
+        if self.hidden_columns and shown:
+            lines.append(f"warning: input columns hidden in Excel are shown in {', '.join(map(str, shown))}, which "
+                         f"cannot hide them: {', '.join(map(repr, self.hidden_columns))}; write .xlsx to keep them "
+                         "hidden")
         other = self.longer_text_column
         if other is not None:
-            lines.append(
-                f"warning: the reports were read from column {self.text_column!r} ("
-                f"{self.column_words[self.text_column]:.0f} words a row on average), but column {other!r} holds "
-                f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again "
-                f"with --text-column {shlex.quote(other)}"
-            )
+            lines.append(self._longer_text_warning(other))
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
             lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
@@ -264,6 +281,12 @@ LONGER_TEXT_MIN_WORDS = 8
 LONGER_TEXT_FACTOR = 3.0
 #: Input columns whose words are counted for that warning (the first ones of a wider sheet).
 MAX_COLUMNS_COUNTED = 50
+
+
+def _column(name: str, place: int) -> str:
+    """A column as the summary names it: ``column 'details'``, or by its place when its name may not be shown."""
+    described = describe_column(name, place)
+    return described if described.startswith("column ") else f"column {described}"
 
 
 def default_output_path(input_path: str | os.PathLike[str]) -> Path:
@@ -396,6 +419,7 @@ def label_file(
         )
         _check_fits_excel(input_path, reader.format, [output_path, review_path], sheet, quoting, limits)
         summary.sheet = reader.sheet_title
+        summary.hidden_columns = list(reader.hidden_columns)
         summary.header_changes = list(reader.header_changes)
         layout: dict[str, Any] = {
             "guard_formulas": formula_guard,
@@ -403,6 +427,7 @@ def label_file(
         }
         if reader.sheet_title is not None:
             layout["sheet_title"] = reader.sheet_title
+            layout["hidden_columns"] = reader.hidden_columns  # a caller's phone number stays out of sight
         # Writers are entered last so they are aborted (temp files removed) on any exception below.
         writer = stack.enter_context(AtomicTableWriter(output_path, columns, **layout))
         # The review file also says where each of its rows is in the input, so it can be found there again.
@@ -435,7 +460,7 @@ def label_file(
                     _count(summary, row[names[LABELS_COLUMN]], row[needs_review_col], row[status_col])
                     summary.unfamiliar += row[reason_col].startswith(UNFAMILIAR_REASON)
                     if review_writer is not None and row[needs_review_col]:
-                        review_rows.append({row_col: row_number(position), **row})
+                        review_rows.append({row_col: input_row_number(position, reader.format), **row})
                 summary.rows_in += len(rows)
                 writer.write_rows(rows)
                 if review_writer is not None:
@@ -795,7 +820,8 @@ _WORKER_MODEL: Any = None
 _WORKER_ERROR: BaseException | None = None
 
 
-#: The review file's first column: each row's number in the input (the header is row 1), as messages give it.
+#: The review file's first column: each row's number in the input (the header is row 1; a JSON Lines file's line),
+#: as messages give it.
 INPUT_ROW_COLUMN = "input_row"
 #: How often a worker checks that the process it labels for is still alive.
 _PARENT_CHECK_SECONDS = 1.0

@@ -89,6 +89,19 @@ def test_cli_label_missing_text_column_lists_columns(tmp_path, trained):
     assert "Traceback" not in run.output
 
 
+def test_cli_label_text_column_by_the_number_an_error_shows(tmp_path, trained):
+    """Reproduction: a Forms export's question column, shown only as "column 4 (...)", could not be given."""
+    source = write_csv(tmp_path / "forms.csv", [{"Timestamp": "2024-01-02", "Email Address": "a@b.org",
+                                                "Where did this happen?": "Town centre",
+                                                "Please describe what happened": TEXTS[0]}])
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir, "--text-column", "4")
+
+    assert run.exit_code == 0, run.output
+    assert read_rows(tmp_path / "out.csv")[0]["status"] == "ok"
+    assert "by name or by number" in " ".join(_invoke("--help").stdout.replace("│", " ").split())
+
+
 @pytest.mark.parametrize(("error", "code", "message"), [
     (KeyboardInterrupt(), 130, "interrupted: nothing was written to"),
     (RuntimeError("boom"), 1, "labelling failed (RuntimeError); nothing was written to"),
@@ -190,3 +203,36 @@ def test_cli_label_an_input_of_an_unknown_kind_is_named_as_the_problem(tmp_path,
     run = _invoke(source, "--model", trained.model_dir)
     assert run.exit_code == 1 and "export.txt: expected a file ending in one of" in run.output
     assert "rename it to .tsv" in run.output and not (tmp_path / "export_labelled.txt").exists()
+
+
+@pytest.mark.parametrize(("as_pid_1", "code"), [(True, 143), (False, -15)])
+def test_cli_label_sigterm_says_nothing_was_written_and_ends_as_a_signal_does(tmp_path, as_pid_1, code):
+    """Reproduction: SIGTERM to `tension label` running as PID 1 (`docker stop`) printed a traceback ending in
+    'Terminated: 15' and exited 1: PID 1 is not ended by a signal at its default action, so the re-raised signal
+    did nothing. PID 1 is stood in for by a raise_signal that returns."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys, time\n"
+        "from classifier.cli import tension\n"
+        "from classifier.labelling import batch\n"
+        "if sys.argv[1] == 'pid1':\n"
+        "    signal.raise_signal = lambda signum: None\n"
+        "def terminated(*args, **kwargs):\n"
+        "    with batch.cleanup_on_termination():\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(30)\n"
+        "batch.label_file = terminated\n"
+        "sys.argv = ['tension', 'label', sys.argv[2], '-o', sys.argv[3]]\n"
+        "tension.main()\n"
+    )
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
+    done = subprocess.run([sys.executable, "-c", script, "pid1" if as_pid_1 else "-", str(source),
+                           str(tmp_path / "out.csv")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert done.returncode == code, done.stderr
+    assert done.stderr.strip() == f"interrupted: nothing was written to {tmp_path / 'out.csv'}."
+    assert "Traceback" not in done.stderr and signal.SIGTERM == 15

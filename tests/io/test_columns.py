@@ -113,3 +113,32 @@ def test_columns_a_first_row_that_is_a_short_report_is_not_quoted_but_headers_of
     assert "is the first row a report rather than a header?" in described
     headers = ["Date received", "Description of incident", "Ref No.", "What happened?", "Report_Text", "Ward"]
     assert describe_columns(headers) == ", ".join(map(repr, headers))
+
+
+def test_columns_a_column_shown_by_its_number_can_be_given_by_that_number():
+    """Reproduction: a Google Forms export's "no text column" error showed 'Please describe what happened' as
+    "column 4 (a name of 29 characters, not shown)", and --text-column 4 failed: "expected a text column named
+    '4'"."""
+    from classifier.io.tables import find_column
+
+    columns = ["Timestamp", "Email Address", "Where did this happen?", "Please describe what happened"]
+    with pytest.raises(DataError) as caught:
+        find_column(columns, ("text",))
+    message = str(caught.value)
+    assert "column 4 (a name of 29 characters, not shown)" in message and "--text-column 4" in message
+    assert find_column(columns, ("text",), given="4") == "Please describe what happened"
+    assert find_column(["4", "text"], ("text",), given="4") == "4"  # a column named so wins over a position
+    with pytest.raises(DataError, match="named '5'"):
+        find_column(columns, ("text",), given="5")
+
+
+def test_columns_a_header_of_form_questions_is_not_taken_for_a_report():
+    """Reproduction: the same error asked "is the first row a report rather than a header? Add a header row" of a
+    form's header of questions, leading the user to edit a correct header."""
+    from classifier.io.tables import describe_columns
+
+    questions = describe_columns(["Timestamp", "Where did this happen?", "Please describe what happened"])
+    assert "column 3 (a name of 29 characters, not shown)" in questions
+    assert "is the first row a report" not in questions
+    report = describe_columns(["Timestamp", "Where did this happen?", "Man shouted at my neighbour on Friday"])
+    assert "is the first row a report rather than a header?" in report

@@ -259,7 +259,6 @@ def test_tables_xlsx_values_converted_to_strings(tmp_path: Path) -> None:
     path = _workbook(
         tmp_path / "r.xlsx",
         [
-            [None, None, None],
             ["id", "received", "score", "flag", "when"],
             [12.0, dt.datetime(2024, 5, 1), 0.25, True, dt.datetime(2024, 5, 1, 9, 30)],
             [None, None, None],
@@ -276,6 +275,15 @@ def test_tables_xlsx_values_converted_to_strings(tmp_path: Path) -> None:
         {"id": "", "received": "", "score": "", "flag": "", "when": ""},
         {"id": "13", "received": "2024-06-02", "score": "", "flag": "false", "when": ""},
     ]
+
+
+def test_tables_xlsx_empty_rows_above_the_header_are_refused_as_in_a_csv(tmp_path: Path) -> None:
+    """Reproduction: a sheet with its header in row 3 was read with rows numbered from a header in row 1, so the
+    review file's input_row for the report in sheet row 8 said 6, another resident's report."""
+    path = _workbook(tmp_path / "r.xlsx", [[None, None], [None, None], ["id", "text"], ["X0", "bins"]])
+    with pytest.raises(DataError, match=r"sheet 'Reports': expected the header in row 1, found it in row 3 \(rows "
+                                        r"1-2 are empty\); delete the empty rows above it"):
+        read_rows(path)
 
 
 def test_tables_xlsx_formula_without_a_saved_result_is_named_not_read_as_empty(tmp_path: Path) -> None:
@@ -706,6 +714,54 @@ def test_tables_excel_escapes_in_workbook_strings_are_read_as_their_characters(t
             data = data.replace(b"MARKER1", b"mosque_x000D_\nattacked").replace(b"MARKER2", b"literal _x005F_x000D_")
             target.writestr(name, data)
     assert [row["text"] for row in read_rows(path)] == ["mosque\r\nattacked", "literal _x000D_"]
+
+
+def _shared_strings_workbook(path: Path, strings: list[str], inline: str) -> Path:
+    """A workbook as Excel writes it: column A's cells from a shared string table holding `strings` (raw XML
+    text), B2 an inline string `inline` (raw XML text)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["id", "text"])
+    workbook.active.append([f"SHARED{index}" for index in range(len(strings))][:1] + ["INLINE"])
+    for index in range(1, len(strings)):
+        workbook.active.append([f"SHARED{index}"])
+    workbook.save(path)
+    with zipfile.ZipFile(path) as source:
+        items = [(item.filename, source.read(item.filename).decode()) for item in source.infolist()]
+    table = "".join(f"<si><t>{text}</t></si>" for text in strings)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in items:
+            for index in range(len(strings)):
+                data = data.replace(f'<c r="A{index + 2}" t="inlineStr"><is><t>SHARED{index}</t></is></c>',
+                                    f'<c r="A{index + 2}" t="s"><v>{index}</v></c>')
+            data = data.replace(">INLINE<", f">{inline}<").replace("</Types>", (
+                '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')).replace("</Relationships>", (
+                '<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                'sharedStrings" Target="sharedStrings.xml"/></Relationships>') if name.endswith("workbook.xml.rels")
+                else "</Relationships>")
+            target.writestr(name, data)
+        target.writestr("xl/sharedStrings.xml", '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                        f'openxmlformats.org/spreadsheetml/2006/main">{table}</sst>')
+    return path
+
+
+def test_tables_excel_escapes_are_decoded_once_and_written_back_as_excel_shows_them(tmp_path):
+    """Reproduction: openpyxl already turns a shared string's '_x005F_x0041_' (Excel's escape of the literal
+    '_x0041_') into '_x0041_', which the reader decoded again: the ID 'CASE_x0041_' was written out as 'CASEA'."""
+    path = _shared_strings_workbook(tmp_path / "in.xlsx", ["CASE_x005F_x0041_", "line_x000D_end"],
+                                    "IMG_x005F_x2024_ and_x000D_more")
+    rows = read_rows(path)
+    assert [row["id"] for row in rows] == ["CASE_x0041_", "line\rend"]
+    assert rows[0]["text"] == "IMG_x2024_ and\rmore"
+    with AtomicTableWriter(tmp_path / "out.xlsx", ["id", "text"]) as writer:
+        writer.write_rows(rows)
+    written = read_rows(tmp_path / "out.xlsx")  # written '_x005F_x0041_', which Excel also reads as '_x0041_'
+    assert [row["id"] for row in written] == ["CASE_x0041_", "line\nend"]  # XML reads a lone CR as a line end
+    assert written[0]["text"] == "IMG_x2024_ and\nmore"
 
 
 def test_tables_a_jsonl_key_that_reads_like_report_text_is_not_quoted(tmp_path):

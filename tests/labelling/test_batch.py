@@ -341,6 +341,15 @@ def test_batch_review_out_holds_only_rows_needing_review(tmp_path, model):
     assert 0 < len(review_rows) < len(out_rows)
 
 
+def test_batch_review_file_of_a_jsonl_input_gives_each_rows_line(tmp_path, model):
+    """Reproduction: a JSON Lines input's review file gave the report on line 1 input_row 2, one line too low for
+    "find it in the input" (JSON Lines has no header, and its error messages give lines)."""
+    source = tmp_path / "rows.jsonl"
+    source.write_text('{"id": "a", "text": ""}\n{"id": "b", "text": "bins"}\n{"id": "c", "text": " "}\n')
+    label_file(source, tmp_path / "out.jsonl", model=model, jobs=1, review_out=tmp_path / "review.jsonl")
+    assert [(row["input_row"], row["id"]) for row in read_rows(tmp_path / "review.jsonl")] == [("1", "a"), ("3", "c")]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_batch_review_band_widens_the_flag_without_changing_the_labels(tmp_path, trained, model, jobs):
     texts = _corpus_texts(60)
@@ -815,6 +824,23 @@ def test_batch_hidden_sheets_stay_hidden_and_the_first_visible_sheet_is_labelled
     assert states == {"Officers": "hidden", "Reports": "visible", "Notes": "veryHidden"}
 
 
+def test_batch_hidden_columns_stay_hidden_in_xlsx_outputs_and_are_named_for_others(tmp_path, model):
+    """Reproduction: a hidden column of a caller's phone numbers was visible in the labelled and review files."""
+    book = Workbook()
+    book.active.append(["id", "text", "caller_phone"])
+    book.active.append([1, "", "07700 900123"])  # empty text: a review row
+    book.active.column_dimensions["C"].hidden = True
+    book.save(tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", model=model, jobs=1,
+                         review_out=tmp_path / "review.xlsx")
+    for name, letter in (("out.xlsx", "C"), ("review.xlsx", "D")):  # the review file starts with input_row
+        sheet = load_workbook(tmp_path / name).active
+        assert [key for key, dimension in sheet.column_dimensions.items() if dimension.hidden] == [letter]
+    assert "hidden in Excel" not in str(summary)
+    as_csv = label_file(tmp_path / "in.xlsx", tmp_path / "out.csv", model=model, jobs=1)
+    assert "input columns hidden in Excel are shown in" in str(as_csv) and "'caller_phone'" in str(as_csv)
+
+
 def test_batch_a_column_of_much_longer_text_than_the_text_column_found_by_name_is_named(tmp_path, model):
     """Reproduction: a backlog with 'description' (a short title) and 'details' (the report) was labelled from
     'description', found first by name: no label and no review flag on any row, and nothing said so."""
@@ -830,6 +856,19 @@ def test_batch_a_column_of_much_longer_text_than_the_text_column_found_by_name_i
     plain = label_file(write_csv(tmp_path / "plain.csv", [{"text": t, "note": "ok"} for t in TEXTS]),
                        tmp_path / "plain_out.csv", model=model, jobs=1)
     assert plain.longer_text_column is None and "warning: the reports were read" not in str(plain)
+
+
+def test_batch_a_longer_text_column_whose_name_is_not_shown_is_named_by_its_number(tmp_path, model):
+    """Reproduction: a Forms export ('Timestamp', 'Please describe what happened', 'Summary') was labelled from
+    'Summary' (one word a row) with no warning, since the question could not be quoted: no labels, no review."""
+    question = "Please describe what happened"
+    rows = [{"Timestamp": f"2024-01-0{i + 1}", question: text, "Summary": "Incident"} for i, text in enumerate(TEXTS)]
+    summary = label_file(write_csv(tmp_path / "forms.csv", rows), tmp_path / "out.csv", model=model, jobs=1)
+    assert summary.text_column == "Summary" and summary.longer_text_column == question
+    assert "but column 2 (a name of 29 characters, not shown) holds longer text" in str(summary)
+    assert str(summary).endswith("label again with --text-column 2") and question not in str(summary)
+    again = label_file(tmp_path / "forms.csv", tmp_path / "again.csv", model=model, jobs=1, text_column="2")
+    assert again.text_column == question
 
 
 def test_batch_a_text_too_long_says_what_can_be_done(tmp_path, model):
