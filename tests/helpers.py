@@ -147,6 +147,23 @@ def at_once(*calls) -> list:
     return outcomes
 
 
+def waiting_for_another(function, timeout: float = 0.5):
+    """``function`` that, once it has returned, waits up to ``timeout`` seconds for a second caller to have returned
+    from it too: two callers that are not serialised both get its result before either goes on (a race made
+    certain), while serialised ones go on after the wait."""
+    both_returned = threading.Barrier(2)
+
+    def wrapped(*args, **kwargs):
+        result = function(*args, **kwargs)
+        try:
+            both_returned.wait(timeout=timeout)
+        except threading.BrokenBarrierError:  # the other waits for this one to finish: as it should
+            pass
+        return result
+
+    return wrapped
+
+
 class FakePrediction:
     """What the review queue stores of a prediction: labels, scores, reasons, the review flag and a status."""
 

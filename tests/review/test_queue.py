@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,7 +19,7 @@ from classifier.review.queue import (
 )
 from classifier.review.retention import purge
 from classifier.review.users import add_user
-from tests.helpers import FakePrediction, at_once, review_store
+from tests.helpers import FakePrediction, at_once, review_store, waiting_for_another
 
 LABELS = ("immigration", "race_hate")
 THRESHOLDS = {label: 0.5 for label in LABELS}
@@ -189,17 +188,8 @@ def test_queue_stores_a_text_once_until_it_is_purged(store, people):
 def test_queue_the_same_text_added_by_two_batches_at_once_is_queued_once(store, monkeypatch):
     """Reproduction: three reviewers pasted the same report at the same moment; it was queued twice (each found
     it new before the other stored it), then exported twice with different labels."""
-    both_read, read = threading.Barrier(2), queue._stored_hashes
 
-    def read_then_wait(connection, digests):  # both read before either writes, unless they are serialised
-        found = read(connection, digests)
-        try:
-            both_read.wait(timeout=0.5)
-        except threading.BrokenBarrierError:  # the other waits for this one to finish: as it should
-            pass
-        return found
-
-    monkeypatch.setattr(queue, "_stored_hashes", read_then_wait)
+    monkeypatch.setattr(queue, "_stored_hashes", waiting_for_another(queue._stored_hashes))
     predictions = [FakePrediction({"immigration": 0.9, "race_hate": 0.1})]
     batches = at_once(*[lambda: enqueue(store, ["Leaflets on Moor Lane"], predictions, name="pasted",
                                         model_name="m", thresholds=THRESHOLDS)] * 2)

@@ -4,7 +4,6 @@ and an older schema is migrated without losing its rows."""
 from __future__ import annotations
 
 import stat
-import threading
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -14,7 +13,7 @@ from classifier.review import migrations, schema
 from classifier.review.migrations import SCHEMA_VERSION, current_version, migrate
 from classifier.review.settings import DB_URL_ENV, default_db_url, resolve_db_url
 from classifier.review.store import open_store
-from tests.helpers import at_once, review_db_url
+from tests.helpers import at_once, review_db_url, waiting_for_another
 
 
 def test_store_creates_a_private_sqlite_file_at_the_latest_version(tmp_path):
@@ -84,17 +83,8 @@ def test_store_two_programs_upgrading_one_database_at_once_both_succeed(tmp_path
     'duplicate column name: claimed_by' (each ran the upgrade's steps), told to check the URL and the server."""
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     open_store(url, migrate_to=1).close()
-    both_read, read = threading.Barrier(2), migrations.current_version
 
-    def read_then_wait(connection):  # both read the old version before either upgrades, unless serialised
-        version = read(connection)
-        try:
-            both_read.wait(timeout=0.5)
-        except threading.BrokenBarrierError:  # the other waits for this one to finish: as it should
-            pass
-        return version
-
-    monkeypatch.setattr(migrations, "current_version", read_then_wait)
+    monkeypatch.setattr(migrations, "current_version", waiting_for_another(migrations.current_version))
     stores = at_once(lambda: open_store(url), lambda: open_store(url))
     assert [type(store).__name__ for store in stores] == ["ReviewStore", "ReviewStore"]
     for store in stores:

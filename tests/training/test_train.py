@@ -253,36 +253,48 @@ def test_training_a_bad_review_band_is_refused_before_the_fit(tmp_path, monkeypa
     assert not (tmp_path / "m").exists()
 
 
-def test_training_warns_before_the_fit_when_a_renamed_hate_label_would_not_be_rescored(small_labelled, tmp_path,
-                                                                                        monkeypatch):
-    """Reproduction: with race_hate renamed racism, train said nothing and the second stage left racism out;
-    neutral mentions of groups got a label several times as often."""
-    import csv
-    import warnings
+class _Fitted(Exception):
+    """Raised instead of fitting: a check that runs before the fit has passed."""
 
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    """``train`` stops with :class:`_Fitted` where it would fit the pipeline."""
     import classifier.training.train as training
 
-    class Fitted(Exception):
-        pass
+    def stop(*args, **kwargs):
+        raise _Fitted
 
-    def no_fit(*args, **kwargs):
-        raise Fitted
+    monkeypatch.setattr(training, "fit_pipeline", stop)
+    return _Fitted
 
-    monkeypatch.setattr(training, "fit_pipeline", no_fit)
-    with open(small_labelled, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+
+def _rows(path) -> list[dict]:
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_training_warns_before_the_fit_when_a_renamed_hate_label_would_not_be_rescored(small_labelled, tmp_path,
+                                                                                        no_fit):
+    """Reproduction: with race_hate renamed racism, train said nothing and the second stage left racism out;
+    neutral mentions of groups got a label several times as often."""
+    import warnings
+
+    rows = _rows(small_labelled)
     for row in rows:
         row["labels"] = row["labels"].replace("race_hate", "racism")
     renamed = write_csv(tmp_path / "renamed.csv", rows)
     with pytest.warns(UserWarning, match=r"this data has no race_hate, but has labels of its own: racism\. .*"
                                          r"--rescore immigration --rescore religious_hate --rescore racism\."):
-        with pytest.raises(Fitted):
+        with pytest.raises(no_fit):
             train(renamed, None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for data, options in ((small_labelled, {}), (renamed, {"rescore": ["racism"]}),
                               (renamed, {"second_stage": False})):
-            with pytest.raises(Fitted):
+            with pytest.raises(no_fit):
                 train(data, None, **options)
 
 
@@ -308,27 +320,15 @@ def test_training_warns_of_a_label_with_fewer_test_examples_than_promote_needs()
     assert few_test_examples_warning(enough) == "" and few_examples_lines(enough) == []
 
 
-def test_training_warns_before_the_fit_of_labels_a_letter_or_two_apart(small_labelled, tmp_path, monkeypatch):
+def test_training_warns_before_the_fit_of_labels_a_letter_or_two_apart(small_labelled, tmp_path, no_fit):
     """Reproduction: anti_social_behaviour and anti_social_behavior (UK and US spelling) were trained as two
     labels without a word, although tension validate flags the pair."""
-    import csv
-
-    import classifier.training.train as training
-
-    class Fitted(Exception):
-        pass
-
-    def no_fit(*args, **kwargs):
-        raise Fitted
-
-    monkeypatch.setattr(training, "fit_pipeline", no_fit)
-    with open(small_labelled, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _rows(small_labelled)
     for number, row in enumerate(rows[:60]):
         row["labels"] = "anti_social_behaviour" if number % 2 else "anti_social_behavior"
     spelt = write_csv(tmp_path / "spelt.csv", rows)
     with pytest.warns(UserWarning, match=r"labels a letter or two apart, trained as separate labels: "
                                          r"'anti_social_behavior' \(30 reports\) and 'anti_social_behaviour' \(30\)\. "
                                          r"If each pair is one label spelt two ways"):
-        with pytest.raises(Fitted):
+        with pytest.raises(no_fit):
             train(spelt, None)
