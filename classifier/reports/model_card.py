@@ -82,6 +82,10 @@ def render_model_card(metadata: dict) -> str:
         "group can get a hate label although nothing in it is about the group.",
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
+        "- What says who sent an e-mail is dropped before the model reads a report: header blocks, sign-offs and "
+        "signatures, HTML markup and disclaimers. A header's subject and a forwarder's note stay as report text, "
+        "and on a one-line report a few neutral words there can move a score either way; a signature laid out "
+        "unusually may stay too.",
         "- Personal identifiers (e-mails, phone numbers, postcodes, web addresses, social-media handles, "
         "vehicle registrations, numbers, and any token of five digits or more: dates, case and crime "
         "references) are masked before features are built. A word enters the vocabulary only if at least two "
