@@ -126,6 +126,9 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
 QUOTING = ("standard", "none")
 #: Line breaks one CSV/TSV row may hold inside quoted cells before the reader takes its quote for a stray one.
 DEFAULT_MAX_FIELD_LINES = 100
+#: Past the limit, how far the reader looks on for the quoted cell's end, to tell a long cell from a stray quote.
+_READ_AHEAD_LINES = 10_000
+_READ_AHEAD_CHARS = 10 << 20
 # The csv module refuses cells over 131,072 characters by default with a message that blames quotes;
 # long texts are the caller's to judge (see classifier.labelling.batch's --max-chars), so let the reader take them.
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
@@ -388,7 +391,9 @@ class TableReader:
     ``limits.max_field_lines`` line breaks, that never closes, or that closes on a later line followed
     by more text raises `DataError` naming its lines: such a quote is almost always a resident's stray
     quote that would merge the rows after it into one cell. Fix the quote, or read with
-    ``quoting="none"``.
+    ``quoting="none"``. Past the limit the reader looks up to 10,000 lines further: a cell that closes
+    cleanly there, its row as wide as the header, is a long one (an e-mail's body), and the error gives
+    the ``max_field_lines`` its row needs instead.
 
     XLSX: read with ``read_only=True, data_only=True``: a formula cell gives the value Excel cached
     when it last saved the file; a formula with none saved (a file written by a program that cannot
@@ -635,9 +640,17 @@ class TableReader:
                     "probably starts with a stray quote. Fix that quote, or pass --quoting none to read "
                     "quotes as plain text."
                 ) from None
+            needed = self._line_breaks_of_long_row(lines)
+            if needed is not None:
+                raise DataError(
+                    f"{self.path} {what} (lines {first}-{first + needed}): expected a quoted cell to close within "
+                    f"{self.limits.max_field_lines} line breaks, found one that closes cleanly after {needed:,} (a "
+                    f"long cell, such as an e-mail's body, not a stray quote); pass --max-field-lines {needed} "
+                    "or more to read it."
+                ) from None
             raise DataError(
                 f"{self.path} {what} (line {first}): expected a quoted cell to close within "
-                f"{self.limits.max_field_lines} line breaks, found it still open on line {lines.number + 1}; "
+                f"{self.limits.max_field_lines} line breaks, found it still open on line {lines.number}; "
                 "a report probably starts with a stray quote that swallows the rows after it. Fix that "
                 "quote, or pass --quoting none to read quotes as plain text (--max-field-lines to allow "
                 "longer cells)."
@@ -660,6 +673,29 @@ class TableReader:
             self.multiline_rows += 1
             self.longest_row_lines = max(self.longest_row_lines, span)
         return cells
+
+    def _line_breaks_of_long_row(self, lines: _PhysicalLines) -> int | None:
+        """The line breaks a row that ran past the limit needs, if its quoted cell closes cleanly within the
+        read-ahead bounds and the row then has the header's cells (a long cell); None otherwise (the header,
+        or a quote that is probably a stray one)."""
+        if not self.columns:
+            return None
+        taken = 0
+
+        def row_lines() -> Iterator[str]:
+            nonlocal taken
+            for line in itertools.chain(lines.row, lines.read_ahead(_READ_AHEAD_LINES, _READ_AHEAD_CHARS)):
+                taken += 1
+                yield line
+
+        try:  # only standard quoting lets a row run on past a line
+            cells = next(csv.reader(row_lines(), delimiter=_DELIMITERS[self.format], strict=True))
+        except (StopIteration, csv.Error, UnicodeDecodeError):
+            return None
+        width = len(self.columns)
+        if len(cells) < width or any(cell.strip() for cell in cells[width:]):
+            return None
+        return taken - 1
 
     def _reread_literal_quotes(self, lines: _PhysicalLines, what: str) -> list[str] | None:
         """A row the csv module rejects: read a quote that does not form a quoted cell as text, or say why not."""
@@ -1127,13 +1163,23 @@ class _PhysicalLines:
         limit = self._max_lines
         for line in self._lines:
             row = self.row
-            if len(row) >= limit:
-                raise _RunawayRow
             self.number += 1
             row.append(line)
+            if len(row) > limit:  # the line read past the limit is kept: it may be the cell's next line
+                raise _RunawayRow
             self._consumed(line)
             yield line
         self.ended = True
+
+    def read_ahead(self, max_lines: int, max_chars: int) -> Iterator[str]:
+        """The lines after those read, up to `max_lines` lines or about `max_chars` characters, uncounted
+        (for a look past a row that stopped, not for reading on)."""
+        chars = 0
+        for line in itertools.islice(self._lines, max_lines):
+            chars += len(line)
+            if chars > max_chars:
+                return
+            yield line
 
 
 def _separator_line(cells: list[str] | None, delimiter: str) -> str | None:

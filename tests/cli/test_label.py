@@ -149,7 +149,8 @@ def test_cli_label_max_field_lines_option(tmp_path, trained):
 
     run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir, "--max-field-lines", "2")
     assert run.exit_code == 1
-    assert "within 2 line breaks" in run.stderr
+    assert "within 2 line breaks" in run.stderr and "--max-field-lines 3 or more" in run.stderr
+    assert not (tmp_path / "out.csv").exists()
 
     run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir)
     assert run.exit_code == 0, run.output

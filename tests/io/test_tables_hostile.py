@@ -117,6 +117,36 @@ def test_tables_long_multiline_cells_read_when_the_limit_allows(tmp_path):
         assert (reader.lines_read, reader.multiline_rows, reader.longest_row_lines) == (152, 1, 150)
 
 
+def test_tables_quoted_cell_longer_than_the_limit_is_called_long_with_the_limit_it_needs(tmp_path):
+    # The tester's Outlook export: a properly quoted 124-line Body was diagnosed as a stray quote.
+    body = "\n".join(f"{SECRET} {i}" for i in range(125))
+    path = tmp_path / "outlook.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(
+            [["Subject", "Body", "From: (Name)"], ["Re: noise", body, "A"], ["Hi", "short", "B"]])
+
+    with pytest.raises(DataError, match=r"row 2 \(lines 2-126\).*within 100 line breaks.*closes cleanly after "
+                                        r"124 .*--max-field-lines 124 or more") as error:
+        read_rows(path)
+    assert "stray quote." not in str(error.value) and "--quoting none" not in str(error.value)
+    assert SECRET not in str(error.value)
+    with pytest.raises(DataError, match="closes cleanly after 124"):
+        read_rows_with(path, limits=ReadLimits(max_field_lines=123))
+    assert [row["Body"] for row in read_rows_with(path, limits=ReadLimits(max_field_lines=124))] == [body, "short"]
+
+
+@pytest.mark.parametrize("ending", ['1,closing" quote\n', 'closing"\n', 'closing",x,y\n', "never closes\n"],
+                         ids=["text after the closing quote", "too few cells", "too many cells", "end of the file"])
+def test_tables_quote_past_the_limit_that_is_no_long_cell_is_still_called_stray(tmp_path, ending):
+    path = tmp_path / "x.csv"
+    path.write_text("id,text,from\n" + '1,"a stray quote,x\n' + "1,ok,x\n" * 10 + ending + "1,ok,x\n" * 3,
+                    encoding="utf-8")
+
+    with pytest.raises(DataError, match=r"row 2 \(line 2\).*within 5 line breaks.*line 8.*probably starts with a "
+                                        "stray quote.*--quoting none"):
+        read_rows_with(path, limits=ReadLimits(max_field_lines=5))
+
+
 def test_tables_excel_style_tsv_with_quoted_tabs_and_line_breaks_still_reads(tmp_path):
     texts = ['He said "go home"\tthen left', "line one\nline two", '"quoted" start', "plain"]
     path = tmp_path / "x.tsv"
