@@ -12,6 +12,9 @@ _TEXT_COLUMN_OPTION = re.compile(r"with --text-column( NAME)?")
 _QUOTING_OPTIONS = re.compile(r",? or pass --quoting none to read quotes as plain text( \(--max-field-lines to allow "
                               r"longer cells\))?")
 
+#: The command line's way to read a quoted cell longer than the line limit, which the page does not offer.
+_FIELD_LINES_OPTION = re.compile(r"pass (--max-field-lines \d+) or more to read it\.")
+
 
 def named(message: str, names: Mapping[str, str]) -> str:
     """`message` with each server path (a key of `names`, in order) replaced by the name the user knows."""
@@ -22,8 +25,11 @@ def named(message: str, names: Mapping[str, str]) -> str:
 
 def for_the_page(message: str, names: Mapping[str, str]) -> str:
     """An error message about an upload as the page shows it: `named`, ``--text-column`` as the page's
-    "Text column" field, and no advice to use the command line's ``--quoting`` (the file is to be fixed)."""
+    "Text column" field, no advice to use the command line's ``--quoting`` (the file is to be fixed), and a cell
+    longer than the page reads sent to the command line's ``--max-field-lines``."""
     message = _QUOTING_OPTIONS.sub(" and upload the file again", named(message, names))
+    message = _FIELD_LINES_OPTION.sub(r"the page reads no longer cells: label this file from the command line "
+                                      r"(tension label FILE \1).", message)
     return _TEXT_COLUMN_OPTION.sub('in the "Text column" field', message)
 
 

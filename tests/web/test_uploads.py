@@ -28,6 +28,20 @@ def test_uploads_stray_quote_advice_is_to_fix_the_file_not_a_command_line_option
     assert "--" not in message
 
 
+def test_uploads_a_long_quoted_cell_is_sent_to_the_command_line(tmp_path):
+    path = tmp_path / "upload.csv"
+    body = "\n".join(f"line {number} of an e-mail" for number in range(130))
+    path.write_text(f'id,text\n1,"{body}"\n2,ok\n', encoding="utf-8")
+    try:
+        read_rows(path)
+    except DataError as error:
+        message = for_the_page(str(error), {str(path): "backlog.csv"})
+    else:
+        raise AssertionError("the long cell was not reported")
+    assert "the page reads no longer cells: label this file from the command line (tension label FILE " \
+           "--max-field-lines 129)." in message and "pass --max" not in message
+
+
 def test_uploads_notices_are_ours_only_and_named():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
