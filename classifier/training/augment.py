@@ -14,7 +14,9 @@ gives every term the same neutral contexts (Dixon et al., 2018; Zmigrod et al., 
   them true; a team's own label may name one group (``antisemitism``), and a copy about another faith would
   teach it anti-Muslim abuse. Dropping that label from the copy would be no better: the copy would then teach
   that anti-Muslim abuse needs no label, or lack the team's ``islamophobia``. Which of a team's labels are about
-  one group cannot be told from their names, so none is trusted across a swap.
+  one group cannot be told from their names, so none is trusted across a swap unless the team says so: the labels
+  it names with ``--rescore`` (hate against any group, as ``race_hate`` renamed ``racism``) are copied like the
+  bundled ones (``also_safe``).
 
 The copies are added to the training data only; evaluation data is never augmented.
 """
@@ -89,16 +91,16 @@ def _key(word: str) -> str:
     return " ".join(word.lower().split())
 
 
-def counterfactual_copies(texts, labels, *, copies=1, seed=0, labelled_too=True):
+def counterfactual_copies(texts, labels, *, copies=1, seed=0, labelled_too=True, also_safe=()):
     """Indices of the reports copied and their counterfactual texts, ``copies`` per report that has a term.
 
     Returns ``(source_index, text)`` pairs; labels of a copy are those of its source. A report with a label
-    outside :data:`SWAP_SAFE_LABELS` is never copied (:func:`not_copied`).
+    outside :data:`SWAP_SAFE_LABELS` and ``also_safe`` is never copied (:func:`not_copied`).
     """
     rng = random.Random(seed)
     out = []
     for index, (text, row_labels) in enumerate(zip(texts, labels, strict=True)):
-        if row_labels and (not labelled_too or not swap_keeps(row_labels)):
+        if row_labels and (not labelled_too or not swap_keeps(row_labels, also_safe)):
             continue
         seen = {text}
         for _ in range(copies):
@@ -109,19 +111,23 @@ def counterfactual_copies(texts, labels, *, copies=1, seed=0, labelled_too=True)
     return out
 
 
-def swap_keeps(labels) -> bool:
-    """Whether every one of ``labels`` stays true when an identity term is swapped within its group.
+def swap_keeps(labels, also_safe=()) -> bool:
+    """Whether every one of ``labels`` stays true when an identity term is swapped within its group: each is a
+    bundled label or one of ``also_safe``.
 
     >>> swap_keeps(("religious_hate",)), swap_keeps(("religious_hate", "antisemitism"))
     (True, False)
+    >>> swap_keeps(("racism",), also_safe=("racism",))
+    True
     """
-    return set(labels) <= SWAP_SAFE_LABELS
+    return set(labels) <= SWAP_SAFE_LABELS | set(also_safe)
 
 
-def not_copied(texts, labels) -> dict:
+def not_copied(texts, labels, also_safe=()) -> dict:
     """The reports that name an identity term but get no copy, for a label of the team's own: ``reports``, how
     many, and ``labels``, how many of them carry each such label."""
     left_out = [row_labels for text, row_labels in zip(texts, labels, strict=True)
-                if not swap_keeps(row_labels) and _TERM.search(text)]
-    counts = Counter(label for row_labels in left_out for label in set(row_labels) - SWAP_SAFE_LABELS)
+                if not swap_keeps(row_labels, also_safe) and _TERM.search(text)]
+    counts = Counter(label for row_labels in left_out
+                     for label in set(row_labels) - SWAP_SAFE_LABELS - set(also_safe))
     return {"reports": len(left_out), "labels": dict(sorted(counts.items()))}

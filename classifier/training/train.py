@@ -114,7 +114,8 @@ def format_not_copied(not_copied: dict) -> str:
     return (f"Counterfactual copies: {not_copied['reports']} training reports that name a faith, ethnicity, "
             f"nationality or migration status were not copied with the term swapped, because they carry a label of "
             f"your own ({labels}) that a swap could make wrong (a copy of an antisemitism report about another "
-            "faith); the bundled labels' reports are copied as before.")
+            "faith); the bundled labels' reports are copied as before, and so are those of the labels named with "
+            "--rescore (hate against any group).")
 
 
 def _stratified_split(indices, labels, test_size, seed) -> tuple[list[int], list[int]]:
@@ -182,19 +183,20 @@ def hard_negative_weights(data: LabelledData, weight=HARD_NEGATIVE_WEIGHT) -> np
     return np.asarray([weight if is_hard_negative(text, labels) else 1.0 for text, labels in pairs])
 
 
-def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, seed=0
+def with_counterfactuals(data: LabelledData, copies=COUNTERFACTUAL_COPIES, *, seed=0, also_safe=()
                          ) -> tuple[LabelledData, np.ndarray]:
     """``data`` plus ``copies`` counterfactual copies of each report that names an identity term
     (:mod:`classifier.training.augment`), and each row's group: its source report's index, so that a report and its
     copies always fall in the same cross-validation fold. A copy keeps its source's labels, id and split; a report
-    with a label of the team's own gets none (:func:`~classifier.training.augment.not_copied` counts them)."""
+    with a label of the team's own gets none, unless it is one of ``also_safe`` (the labels named with ``--rescore``;
+    :func:`~classifier.training.augment.not_copied` counts the others)."""
     from classifier.training.augment import counterfactual_copies
 
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
         raise ConfigError(f"The number of counterfactual copies must be an int >= 0 (0 = none). Got {copies!r}.")
     if not copies:
         return data, np.arange(len(data))
-    extra = counterfactual_copies(data.texts, data.labels, copies=copies, seed=seed)
+    extra = counterfactual_copies(data.texts, data.labels, copies=copies, seed=seed, also_safe=also_safe)
     index = [source for source, _ in extra]
     copied = data.subset(index)
     copied.texts = [text for _, text in extra]
@@ -240,7 +242,7 @@ def unrescored_warning(labels, second_stage, rescore) -> str:
             f"them); this data has no {' or '.join(missing)}, but has labels of its own: {', '.join(own)}. If one of "
             f"those is a hate label ({missing[0]} renamed, say), train again naming every hate label with --rescore, "
             f"e.g. {kept + ' ' if kept else ''}--rescore {own[0]}. A label not rescored keeps its linear score, "
-            "which neutral mentions of people raise several-fold.")
+            "which neutral mentions of people raise several-fold, and gets no counterfactual copies.")
 
 
 def few_test_examples_warning(metrics: dict) -> str:
@@ -267,13 +269,14 @@ def rescored_labels(pipeline) -> list[str]:
 
 def fit_pipeline(train: LabelledData, labels, *, seed=0, spacy_pipeline="blank:en", C=None,
                  hard_negative_weight=HARD_NEGATIVE_WEIGHT, remove_stop_words=None,
-                 counterfactuals=COUNTERFACTUAL_COPIES, **pipeline_options):
-    """Build and fit the pipeline on ``train`` (plus its counterfactual copies)."""
+                 counterfactuals=COUNTERFACTUAL_COPIES, swap_safe=(), **pipeline_options):
+    """Build and fit the pipeline on ``train`` (plus its counterfactual copies; a team's labels among ``swap_safe``
+    are copied like the bundled ones)."""
     from classifier.model.pipeline import build_pipeline
 
     pipeline = build_pipeline(labels, spacy_pipeline=spacy_pipeline, C=C, seed=seed,
                               remove_stop_words=bool(remove_stop_words), **pipeline_options)
-    train, groups = with_counterfactuals(train, counterfactuals, seed=seed)
+    train, groups = with_counterfactuals(train, counterfactuals, seed=seed, also_safe=swap_safe)
     pipeline.fit(
         train.texts, np.asarray(train.indicator(labels)),
         classifier__sample_weight=hard_negative_weights(train, hard_negative_weight), classifier__groups=groups,
@@ -331,7 +334,8 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     tell(progress, f"fitting the model on {len(train_data)} training reports and their counterfactual copies "
                    "(preprocessing, features, thresholds tuned by cross-validation: the longest step)")
     pipeline = fit_pipeline(train_data, labels, seed=seed, spacy_pipeline=spacy_pipeline, C=C,
-                            hard_negative_weight=hard_negative_weight, second_stage=second_stage)
+                            hard_negative_weight=hard_negative_weight, second_stage=second_stage,
+                            swap_safe=tuple(rescore or ()))
     fit_seconds = time.perf_counter() - started
     rows = TrainingRows.from_data(train_data, test_data)
     model = TensionModel(pipeline, {"review_band": review_band}, training_rows=rows)
@@ -361,7 +365,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "C": pipeline.named_steps["classifier"].C,
         "second_stage_labels": rescored_labels(pipeline),
         "hard_negative_weight": hard_negative_weight,
-        "not_copied": not_copied(train_data.texts, train_data.labels),
+        "not_copied": not_copied(train_data.texts, train_data.labels, tuple(rescore or ())),
         "test_size": test_size,
         "split": split_how,
         "data": [{"path": path, "sha256": sha256} for path, sha256 in data.file_hashes.items()],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from classifier.io.records import LabelledData
 from classifier.training.augment import SWAP_TERMS, counterfactual_copies, swap_identity_terms
@@ -59,3 +60,40 @@ def test_augment_a_report_with_a_label_of_the_teams_own_is_not_copied():
     assert left_out == {"reports": 2, "labels": {"antisemitism": 2}}
     assert "2 training reports" in format_not_copied(left_out) and "antisemitism (2)" in format_not_copied(left_out)
     assert format_not_copied(not_copied(texts[1:2], labels[1:2])) == ""
+
+
+def test_augment_a_label_named_with_rescore_is_copied_like_the_bundled_ones():
+    """Reproduction (a re-check of the fix above): race_hate renamed racism lost its 75 copies even when named with
+    --rescore, as train's warning says to; on 500 reports its F1 fell from 0.79 to 0.65."""
+    from classifier.training.augment import not_copied
+
+    texts = ["'go back' shouted at a Polish man at the bus stop", "'dirty Jew' shouted near the synagogue"]
+    labels = [("racism",), ("antisemitism",)]
+    data = LabelledData(["a", "b"], texts, labels, ["train"] * 2, ["f row 2", "f row 3"])
+    augmented, groups = with_counterfactuals(data, 2, seed=0, also_safe=("racism",))
+    assert set(groups[2:].tolist()) == {0} and all(label == ("racism",) for label in augmented.labels[2:])
+    assert not_copied(texts, labels, ("racism",)) == {"reports": 1, "labels": {"antisemitism": 1}}
+    assert with_counterfactuals(data, 2, seed=0)[0].texts == texts  # without it, neither is copied
+
+
+def test_augment_train_copies_the_labels_it_rescores(small_labelled, tmp_path, monkeypatch):
+    import csv
+
+    import classifier.training.train as training
+    from tests.helpers import write_csv
+
+    seen = {}
+
+    def record(train, labels, **options):
+        seen.update(options)
+        raise RuntimeError("fitted")
+
+    monkeypatch.setattr(training, "fit_pipeline", record)
+    with open(small_labelled, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["labels"] = row["labels"].replace("race_hate", "racism")
+    renamed = write_csv(tmp_path / "renamed.csv", rows)
+    with pytest.raises(RuntimeError, match="fitted"):
+        training.train(renamed, None, rescore=["immigration", "religious_hate", "racism"])
+    assert seen["swap_safe"] == ("immigration", "religious_hate", "racism")
