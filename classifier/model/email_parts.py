@@ -62,10 +62,12 @@ SIGNATURE_MIN_WORDS_BEFORE = 5
 _REPORT_LIKE = re.compile(r"[\"“”‘?!]|(?<![A-Za-z])'|(?<![sS])'(?![A-Za-z])")
 #: "PS they also..." after a signature is report text again.
 _POSTSCRIPT = re.compile(r"[ \t]*p\.?[ \t]?s\b", re.IGNORECASE)
-#: What a signature without a sign-off line must hold: a phone number, an e-mail or web address, a job title or
-#: the kind of organisation the sender works for.
+#: A phone number, an e-mail address, a web address or a public body's domain.
+_CONTACT_DETAILS = r"\d{3,}[ \t]?\d{3}|@|\bwww\.|\.(?:gov|org|nhs|sch|police|ac)\.uk\b"
+#: What a signature without a sign-off line must hold: contact details, a job title or the kind of organisation
+#: the sender works for.
 _SIGNATURE_MARK = re.compile(
-    r"\d{3,}[ \t]?\d{3}|@|\bwww\.|\.(?:gov|org|nhs|sch|police|ac)\.uk\b|\b(?:officer|manager|worker|co-?ordinator|"
+    rf"{_CONTACT_DETAILS}|\b(?:officer|manager|worker|co-?ordinator|"
     r"head|lead|teacher|nurse|practitioner|advis[eo]r|assistant|director|clerk|secretary|chair|councillor|cllr|"
     r"pcso|sergeant|sgt|inspector|constable|council|school|primary|academy|college|nhs|police|probation|housing|"
     r"homes|trust|centre|surgery|practice|team|services?|unit|department|association|charity|partnership|hub|"
@@ -74,8 +76,8 @@ _SIGNATURE_MARK = re.compile(
 _PEOPLE_GROUPS = frozenset({"religion", "nationality_ethnicity"})
 #: A line with this many words in capitals or more, over half its words, is shouted text, not a name ("NHS ICB").
 NAME_MAX_CAPITALS = 3
-#: A phone number, an e-mail or a web address.
-_CONTACT = re.compile(r"\d{3,}[ \t]?\d{3}|@|\bwww\.|\.(?:gov|org|nhs|sch|police|ac|co)\.uk\b|\.(?:org|com)\b")
+#: Contact details, or any other .co.uk, .org or .com address: a line of a signature that is not a name or a title.
+_CONTACT = re.compile(rf"{_CONTACT_DETAILS}|\.co\.uk\b|\.(?:org|com)\b")
 #: Words that join the capitalised words of a name, a job title or an organisation ("Head of Year", "Centre for").
 _JOINING_WORDS = frozenset("of and & the for at in on to by behalf - – — | / +".split())
 
