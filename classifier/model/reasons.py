@@ -25,6 +25,8 @@ from typing import NamedTuple
 from classifier.model.preprocess import (
     EMAIL_TOKEN,
     HANDLE_TOKEN,
+    IDENTIFIER_DIGITS,
+    NUMBER_TOKEN,
     PHONE_TOKEN,
     PLACEHOLDERS,
     POSTCODE_TOKEN,
@@ -33,7 +35,7 @@ from classifier.model.preprocess import (
 from classifier.model.slurs import MIGRANT_TOKEN, RACE_TOKEN, RELIGION_TOKEN, SLUR_TOKEN_PREFIX
 
 #: How a masked stretch reads in a reason. A team's own slur family ``xxslur<family>`` reads "<family> slur".
-#: Numbers are not named: they are shown as written.
+#: Numbers are shown as written ("3 men") unless they are identifiers (:data:`IDENTIFIER_NAME`).
 PLACEHOLDER_NAMES = {
     URL_TOKEN: "link",
     EMAIL_TOKEN: "e-mail address",
@@ -44,6 +46,10 @@ PLACEHOLDER_NAMES = {
     RELIGION_TOKEN: "religious slur",
     MIGRANT_TOKEN: "anti-migrant slur",
 }
+#: How a number that may identify someone reads in a reason: a date of birth, a case reference, a National
+#: Insurance number, a vehicle registration (five digits or more, a letter, or a date's separators).
+IDENTIFIER_NAME = "number or reference"
+_DATE_LIKE = re.compile(r"\d[/.-]\d")
 _SPACES = re.compile(r"\s+")
 _EDGES = re.compile(r"^\W+|\W+$")
 #: Tokens that are numbers with a letter or two: a house number ("no.4", "4a"), a time ("8.30am", "10pm"), an
@@ -202,8 +208,7 @@ class ReportWords:
     def _written(self, first: int, count: int) -> str:
         """Tokens ``first`` to ``first + count - 1`` as the report wrote them, placeholders named."""
         if count == 1:
-            token, (start, end) = self.tokens[first], self.spans[first]
-            return slur_family_name(token) or PLACEHOLDER_NAMES.get(token) or self.text[start:end]
+            return _as_shown(self.tokens[first], self.text[slice(*self.spans[first])])
         pieces: list[str] = []
         previous: tuple[int, int] | None = None
         for position in range(first, first + count):
@@ -212,10 +217,25 @@ class ReportWords:
                 continue
             if previous is not None:
                 pieces.append(_SPACES.sub(" ", self.text[previous[1] : span[0]]))
-            token = self.tokens[position]
-            pieces.append(slur_family_name(token) or PLACEHOLDER_NAMES.get(token) or self.text[span[0] : span[1]])
+            pieces.append(_as_shown(self.tokens[position], self.text[span[0] : span[1]]))
             previous = span
         return "".join(pieces)
+
+
+def _as_shown(token: str, written: str) -> str:
+    """A token of a reason as a person sees it: a slur or an identifier by what it is, anything else as
+    ``written``.
+
+    >>> _as_shown("xxnum", "3"), _as_shown("xxnum", "Three"), _as_shown("xxnum", "QQ123456C")
+    ('3', 'Three', 'number or reference')
+    >>> _as_shown("xxnum", "03/05/1991"), _as_shown("xxnum", "KX70 BNM"), _as_shown("xxnum", "4512387")
+    ('number or reference', 'number or reference', 'number or reference')
+    >>> _as_shown("xxphone", "01632 960100"), _as_shown("man", "men")
+    ('phone number', 'men')
+    """
+    if token == NUMBER_TOKEN and _identifier_like(written):
+        return IDENTIFIER_NAME
+    return slur_family_name(token) or PLACEHOLDER_NAMES.get(token) or written
 
 
 class PassageWords(ReportWords):
@@ -232,3 +252,11 @@ class PassageWords(ReportWords):
         found = super().reason(term)
         return None if found is None else (self._report.reason(term) or found)
 
+
+
+def _identifier_like(written: str) -> bool:
+    """Whether a number as ``written`` may identify someone: five digits or more, digits and letters together, or a
+    date."""
+    digits = sum(char.isdigit() for char in written)
+    return digits >= IDENTIFIER_DIGITS or (digits > 0 and any(char.isalpha() for char in written)) or bool(
+        _DATE_LIKE.search(written))

@@ -38,6 +38,11 @@ def _words(pre, text):
     ("500 migrants", "xxnum", None),  # alone it is no reason
     ("ring 07700 900417 now", "xxphone", None),
     ("ring 07700 900417 now", "ring xxphone", "ring phone number"),  # an identifier is never shown
+    ("DOB 03/05/1991. Woman pulled", "xxnum woman", "number or reference. Woman"),
+    ("NI number QQ123456C. Man shouting", "xxnum man", "number or reference. Man"),
+    ("a Transit KX70 BNM woman driver", "xxnum woman", "number or reference woman"),
+    ("Case 4512387: neighbour said", "xxnum neighbour", "number or reference: neighbour"),
+    ("Three men shouted", "xxnum man", "Three men"),
     ("hotel.\n\n  Leaflets", "hotel leaflet", "hotel. Leaflets"),  # what stands between, spaces collapsed
     ("a hotel", "mosque", None),  # not in this report
     ("what does it say", "doe", None),  # the lookup table reads "does" as "doe": a stop word as written
