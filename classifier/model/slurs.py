@@ -13,6 +13,8 @@ word boundaries (a slur inside a longer word is left alone) and recognises:
   characters may stand for any number of letters ("n***r"), with the same rule;
 - spaced and dotted forms ("p a k i", "p.a.k.i"), stretched forms (a letter written three or more times)
   and leetspeak (4→a, 1→i or l, 3→e, 0→o, 5→s, 7→t, $→s, !→i or l);
+- Greek and Cyrillic letters that look like Latin ones ("ρaki" with a Greek rho), in a word that mixes them with
+  Latin letters (a word wholly in another script is left alone);
 - two-word slurs written as one word, hyphenated or as two words, either part masked.
 
 Every step reads a bounded window (tokens longer than :data:`MAX_TOKEN` characters are skipped), so the
@@ -465,11 +467,30 @@ def _forms_of(entry: LexiconEntry) -> list[_Form]:
 
 
 def _lowercase(text: str) -> str:
-    """``text.lower()``, keeping each character's position (a few characters lowercase to two)."""
+    """``text.lower()``, keeping each character's position (a few characters lowercase to two), with the Greek and
+    Cyrillic letters that look like Latin ones read as those in words that mix them with Latin letters ("ρaki"
+    with a Greek rho); a word wholly in another script stays as it is."""
     lowered = text.lower()
-    if len(lowered) == len(text):
+    if len(lowered) != len(text):
+        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
+    if lowered.isascii():
         return lowered
-    return "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
+    return _LETTERS.sub(_latin_lookalikes, lowered)
+
+
+#: Greek and Cyrillic lower-case letters that look like Latin ones, and those Latin ones.
+_LOOKALIKE_LETTERS, _LATIN_LETTERS = "аеорсухіјѕкαορικνυε", "aeopcyxijskaopikvue"
+_LOOKALIKES = str.maketrans(_LOOKALIKE_LETTERS, _LATIN_LETTERS)
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _latin_lookalikes(word: re.Match) -> str:
+    """A lower-case ``word`` with its look-alike letters as Latin ones when it mixes them with Latin letters."""
+    text = word.group()
+    if text.isascii() or not any("a" <= char <= "z" for char in text) or not any(
+            char in _LOOKALIKE_LETTERS for char in text):
+        return text
+    return text.translate(_LOOKALIKES)
 
 
 def _trie_regex(forms: Iterable[_Form]) -> str:

@@ -141,11 +141,23 @@ def test_slurs_lexicon_covers_the_common_slurs_the_corpus_test_checks():
     pytest.param(lambda w: ". ".join(w), id="dotted and spaced"),
     pytest.param(lambda w: "-".join(w), id="hyphenated letters"),
     pytest.param(lambda w: w[0] + w[1] * 3 + w[2:] + w[-1] * 2, id="stretched"),
+    pytest.param(lambda w: _with_a_lookalike(w), id="a Greek or Cyrillic look-alike letter"),
 ])
 def test_slurs_each_plain_word_maps_to_its_family_however_written(spell):
     wrong = [i for i, entry in enumerate(PLAIN)
              if families(f"they said {spell(entry.word)} to him") != [entry.family]]
     assert not wrong, f"plain entries {wrong} not mapped to their family"
+
+
+def _with_a_lookalike(word: str) -> str:
+    """``word`` with its last letter that has a Greek or Cyrillic look-alike written as that."""
+    lookalikes = dict(zip("aeopcyxijk", "аеорсухіјк", strict=True))
+    last = max((i for i, char in enumerate(word) if char in lookalikes), default=None)
+    return word if last is None else word[:last] + lookalikes[word[last]] + word[last + 1 :]
+
+
+def test_slurs_a_word_wholly_in_another_script_is_left_alone():
+    assert families("\u0440\u0430\u043a\u0438 \u0438 \u0440\u044b\u0431\u0430") == []  # Russian: crayfish and fish
 
 
 def test_slurs_placeholders_replace_the_whole_written_span():
