@@ -79,7 +79,11 @@ def render_model_card(metadata: dict) -> str:
         "no insult can still score below its threshold (one whose only sign of hate is how its target is "
         "described gets no label), so read reports describing threats even when they carry no label. The "
         "reverse happens too: a quarrel over a debt, a fare or a parking space with someone described by their "
-        "group can get a hate label although nothing in it is about the group.",
+        "group can get a hate label although nothing in it is about the group. The identity-term suite leaves "
+        "out the nationalities of the Israel/Palestine conflict: a model trained on the bundled corpus labels "
+        "most neutral sentences naming an Israeli or a Palestinian `israel_palestine` (`python -m "
+        "benchmarks.conflict_nationalities MODEL` measures it), so read that label on a report that only names "
+        "someone's nationality as the name alone.",
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
         "- What says who sent an e-mail is dropped before the model reads a report: header blocks, sign-offs and "
