@@ -14,10 +14,11 @@ Added columns
 given)."; "Not classified: empty text." for a row not classified; empty when the row needs no review),
 ``reasons`` (``label: words, words; label: words``, the report's own words) and ``status``
 (``ok``, or why the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
-any of these names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ...
-if that clashes too), so the original columns are never overwritten and the added ones stay together
-under one prefix. `BatchSummary.added_columns` says which names were used; `classifier.io.columns` defines
-them (`added_column_names`) and how rows are numbered in messages.
+any of these names, case, spaces, hyphens and underscores aside (``Status``, ``Needs Review``), *all* added columns
+get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ... if that clashes too), so the original columns
+are never overwritten, no two columns read alike, and the added ones stay together under one prefix.
+`BatchSummary.added_columns` says which names were used; `classifier.io.columns` defines them
+(`added_column_names`) and how rows are numbered in messages.
 
 XLSX output
 -----------

@@ -62,6 +62,19 @@ def test_columns_added_names_avoid_every_input_column():
     assert set(added_column_names(["text", "review_reason"], ["a"]).values()) >= {"tension_review_reason"}
 
 
+@pytest.mark.parametrize("theirs", ["Status", "Labels", "Needs Review", "needs-review", "REVIEW REASON",
+                                    "Score_A", "score a", "NeedsReview", " reasons "])
+def test_columns_an_input_column_named_like_ours_but_for_case_spaces_or_underscores_clashes(theirs):
+    """Reproduction: a case-management export's 'Status', 'Labels' and 'Needs Review' columns were not taken for
+    clashes, so the output held both 'Status' and 'status', 'Labels' and 'labels', with no prefix and no note."""
+    assert set(added_column_names(["Case ID", "Report", theirs], ["a"]).values()) == {
+        "tension_labels", "tension_score_a", "tension_needs_review", "tension_review_reason", "tension_reasons",
+        "tension_status",
+    }
+    assert added_column_names(["Report", theirs, "Tension Labels"], ["a"])["labels"] == "tension2_labels"
+    assert added_column_names(["Report", "Label", "Statuses", "review"], ["a"])["labels"] == "labels"
+
+
 def test_columns_no_prefix_left_is_a_data_error():
     taken = [f"{prefix}labels" for prefix in ADDED_PREFIXES]
 

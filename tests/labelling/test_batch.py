@@ -188,6 +188,18 @@ def test_batch_clashing_column_names_are_left_untouched(tmp_path, model):
     assert "renamed" in str(summary)
 
 
+def test_batch_input_columns_named_like_ours_but_for_case_or_spaces_get_ours_prefixed(tmp_path, model):
+    """Reproduction: a case-management export ('Case ID, Status, Assigned to, Report, Needs Review, Labels') came out
+    with 'Status' and 'status', 'Needs Review' and 'needs_review', 'Labels' and 'labels', and no word of it."""
+    rows = [{"Case ID": str(i), "Status": "Open", "Report": text, "Needs Review": "No", "Labels": "ASB"}
+            for i, text in enumerate(TEXTS)]
+    summary = label_file(write_csv(tmp_path / "cases.csv", rows), tmp_path / "out.csv", model=model, jobs=1)
+    header = list(read_rows(tmp_path / "out.csv")[0])
+    assert header[:5] == list(rows[0]) and header[5] == "tension_labels" and header[-1] == "tension_status"
+    assert "the input already had columns named like ours, so ours are renamed: labels -> tension_labels" in \
+        str(summary)
+
+
 def test_batch_added_column_names_skip_prefixes_already_taken():
     names = added_column_names(["text", "labels", "tension_labels"], ["a"])
     assert names == {"labels": "tension2_labels", "score_a": "tension2_score_a", "needs_review":
