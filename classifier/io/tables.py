@@ -1411,19 +1411,25 @@ def quotable(value: str, max_words: int) -> bool:
     return len(value) <= QUOTED_MAX_CHARS and len(value.split()) <= max_words
 
 
-#: Words of column names as councils' exports and forms name them. A name of several words is quoted in an error
-#: only when each is one of these: a first row that is a short report ("John Smith shouted") must not be quoted.
+#: Words of column names as councils', partners' and form tools' exports name them. A name of several words is
+#: quoted in an error only when each is one of these: a first row that is a short report ("John Smith shouted")
+#: must not be quoted. So a usual column name with a word missing here is hidden as if it were report text
+#: ("Reporter phone", Microsoft Forms' "Start time"): the words of who reported, of when, and of how to reach
+#: them are here for that reason.
 _HEADER_WORDS = frozenset("""
-    a about action actions address age agency an and area assigned at attachment body borough by case categories
-    category channel clean cleaned column comment comments community concern concerns confidence contact content
-    council created date datetime day description detail details district e email english ethnicity first flag
-    for form free from full gender happened how id image in incident index input key label labels language last
-    lat latitude level link location log lon longitude mail message month name narrative needs nhs no note notes
-    number of officer on or origin original outcome output owner partner period phone photo police postcode
+    a about action actions added address age agency an and area assigned at attachment birth body borough by
+    caller case categories category channel city clean cleaned closed code column comment comments community
+    complainant completed completion concern concerns confidence contact content council created crime customer
+    date datetime day department description detail details district dob due e email end english ethnicity first
+    flag for form free from full gender happened how id image in incident index input job key label labels
+    language last lat latitude level link location log logged lon longitude mail message mobile modified month
+    name narrative needs nhs no note notes number occurred of offence officer on opened or organisation
+    organization origin original outcome output owner partner period person phone photo police post postcode
     predicted prediction priority probability quarter raw reason reasons received ref reference religion report
-    reported reports response review risk row rows school score scores sent severity sheet source split status
-    subject submission submitted summary tag tags taken team tension text the theme themes time timestamp title
-    to topic topics translated type unnamed updated url value via ward week what when where who why year
+    reported reporter reports resident response review risk row rows school score scores sent service severity
+    sheet source split start status street subject submission submitted summary tag tags taken team tel
+    telephone tension text the theme themes time timestamp title to topic topics town translated type
+    unnamed updated url user value via victim ward week what when where who why witness year your
 """.split())
 
 

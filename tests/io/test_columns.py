@@ -128,6 +128,21 @@ def test_columns_a_first_row_that_is_a_short_report_is_not_quoted_but_headers_of
     assert describe_columns(headers) == ", ".join(map(repr, headers))
 
 
+@pytest.mark.parametrize("headers", [
+    ["Ref", "Date received", "Channel", "Reporter name", "Reporter email", "Reporter phone", "Description"],
+    ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time"],
+    ["Case ID", "Date opened", "Date closed", "Due date", "Crime reference", "Offence type", "Victim ethnicity"],
+    ["Caller name", "Mobile number", "Telephone number", "Your email", "Street name", "Post code", "Date of birth"],
+])
+def test_columns_usual_header_names_of_exports_and_forms_are_shown(headers):
+    """Reproduction: a backlog's 'Reporter name', 'Reporter email' and 'Reporter phone', and Microsoft Forms'
+    'Start time' and 'Completion time', were hidden as "column 4 (a name of 13 characters, not shown)", as if they
+    might be report text: 'reporter', 'start' and 'completion' were not among the words of column names."""
+    from classifier.io.tables import describe_columns
+
+    assert describe_columns(headers) == ", ".join(map(repr, headers))
+
+
 def test_columns_a_column_shown_by_its_number_can_be_given_by_that_number():
     """Reproduction: a Google Forms export's "no text column" error showed 'Please describe what happened' as
     "column 4 (a name of 29 characters, not shown)", and --text-column 4 failed: "expected a text column named
