@@ -61,6 +61,7 @@ __all__ = [
     "describe_column",
     "describe_columns",
     "find_column",
+    "first_row_hint",
     "guard_formula",
     "ooxml_unescape",
     "unguard_formula",
@@ -1403,6 +1404,8 @@ QUOTED_MAX_CHARS = 40
 #: Words of a column name quoted in an error; a name of more is probably the first report of a file without a
 #: header row, shown by its place instead.
 _NAME_WORDS_QUOTED = 5
+#: Digits a column name quoted in an error may hold: one of more may be a phone number of a row of values.
+_NAME_MAX_DIGITS = 5
 
 
 def quotable(value: str, max_words: int) -> bool:
@@ -1446,7 +1449,7 @@ def column_name_shown(column: str) -> bool:
     """Whether a message may quote a column's name: not long, not of several words not all usual in column names
     (the first row of a file without a header is a report), no e-mail address or phone number."""
     return (quotable(column, _NAME_WORDS_QUOTED) and _reads_like_a_header(column) and "@" not in column
-            and sum(char.isdigit() for char in column) < 5)
+            and sum(char.isdigit() for char in column) < _NAME_MAX_DIGITS)
 
 
 def describe_column(column: str, place: int) -> str:
@@ -1476,16 +1479,38 @@ def _reads_like_a_question(column: str) -> bool:
     return column.rstrip().endswith(("?", ":")) or first in _QUESTION_WORDS
 
 
-def describe_columns(columns: Sequence[str], *, header_hint: bool = True) -> str:
-    """The columns of a file for an error message, each as :func:`describe_column` names it; then a hint when a
-    name not shown may be a report (the first row of a file without a header), unless each such name reads like
-    a form's question (a header of questions is a header)."""
-    hidden = [column for column in columns if not column_name_shown(column)]
-    shown = [describe_column(column, place) for place, column in enumerate(columns, start=1)]
-    reads_like_a_report = any(not _reads_like_a_question(column) for column in hidden)
-    hint = (" (a header that reads like a report: is the first row a report rather than a header? Add a header "
-            "row, e.g. text,labels)") if reads_like_a_report and header_hint else ""
-    return (", ".join(shown) or "(none)") + hint
+def describe_columns(columns: Sequence[str]) -> str:
+    """The columns of a file for an error message, each as :func:`describe_column` names it."""
+    return ", ".join(describe_column(column, place) for place, column in enumerate(columns, start=1)) or "(none)"
+
+
+def first_row_hint(columns: Sequence[str]) -> str:
+    """A sentence for an error that lists `columns`, when they read like a report rather than a header (the first
+    row of a file without one), else "".
+
+    A name not shown (:func:`column_name_shown`) is no reason alone: a usual header may hold a name of a word
+    missing from :data:`_HEADER_WORDS`, and a form's questions are its header. The row reads like a report when a
+    name that is not a question is too long for a column name or holds an e-mail address or a phone number (a
+    row's values), or when most of its names are neither shown nor questions.
+
+    >>> first_row_hint(["Ref", "Beat code", "Description"])
+    ''
+    >>> first_row_hint(["CT-1", "Man shouted at my neighbour near the shop on Friday"])
+    ' The first row reads like a report rather than a header (column 2): if it is one, add a header row above it, \
+e.g. text,labels.'
+    """
+    odd = {place: column for place, column in enumerate(columns, start=1)
+           if not column_name_shown(column) and not _reads_like_a_question(column)}
+    reads_like_a_report = 2 * len(odd) > len(columns) or any(
+        not quotable(column, _NAME_WORDS_QUOTED) or "@" in column
+        or sum(char.isdigit() for char in column) >= _NAME_MAX_DIGITS for column in odd.values()
+    )
+    if not reads_like_a_report:
+        return ""
+    *others, last = odd
+    places = f"columns {', '.join(map(str, others))} and {last}" if others else f"column {last}"
+    return (f" The first row reads like a report rather than a header ({places}): if it is one, add a header row "
+            "above it, e.g. text,labels.")
 
 
 def _column_at(columns: Sequence[str], given: str) -> str | None:
@@ -1598,25 +1623,28 @@ def find_column(
     if given is not None:
         found = lookup(given) or _column_at(columns, given)  # a name first: a column may be named "4"
         if found is None:
-            hint = header_hint()
-            available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
-            raise DataError(
-                f"expected a {purpose} column named {given!r}, found only columns {available}"
-                + (f".{hint}" if hint else f"; pass one of those with {option}{_number_hint(columns, option)}.")
-            )
+            expected = f"expected a {purpose} column named {given!r}"
+            fix = f"pass one of those with {option}{_number_hint(columns, option)}."
+            raise DataError(_not_found(expected, columns, fix, header_hint()))
         return found
     for candidate in candidates:
         found = lookup(candidate)
         if found is not None:
             return found
     looked_for = ", ".join(repr(candidate) for candidate in candidates)
-    hint = header_hint()
-    available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
-    raise DataError(
-        f"expected a {purpose} column (looked for {looked_for}), found only columns {available}"
-        + (f".{hint}" if hint else f"; name the one to use with {option} NAME{_number_hint(columns, option)}."
-           f"{_separator_hint(columns)}")
-    )
+    expected = f"expected a {purpose} column (looked for {looked_for})"
+    fix = f"name the one to use with {option} NAME{_number_hint(columns, option)}."
+    raise DataError(_not_found(expected, columns, fix, header_hint()))
+
+
+def _not_found(expected: str, columns: Sequence[str], fix: str, header_below: str) -> str:
+    """The message of a column not found: what was expected, the columns found, then one diagnosis at most, so that
+    two never disagree: the header below a title (`header_below`, which replaces `fix`), else another separator,
+    else a first row that reads like a report."""
+    found = f"{expected}, found only columns {describe_columns(columns)}"
+    if header_below:
+        return f"{found}.{header_below}"
+    return f"{found}; {fix}{_separator_hint(columns) or first_row_hint(columns)}"
 
 
 def _separator_hint(columns: list[str]) -> str:

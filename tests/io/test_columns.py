@@ -103,7 +103,7 @@ def test_columns_a_header_that_reads_like_a_report_is_not_quoted_in_errors():
         find_column(columns, ("text",))
     message = str(caught.value)
     assert "Quixtravenko" not in message and "column 1 (a name of 62 characters, not shown)" in message
-    assert "'column_2'" in message and "is the first row a report rather than a header?" in message
+    assert "'column_2'" in message and "The first row reads like a report rather than a header (column 1)" in message
 
 
 def test_columns_a_header_cell_with_an_email_or_phone_number_is_not_quoted():
@@ -117,13 +117,14 @@ def test_columns_a_header_cell_with_an_email_or_phone_number_is_not_quoted():
 def test_columns_a_first_row_that_is_a_short_report_is_not_quoted_but_headers_of_usual_words_are():
     """Reproduction: a CSV without a header whose first report was short ('John Smith shouted') had it quoted in
     full in the "expected a text column" error (names of up to five words were quoted)."""
-    from classifier.io.tables import describe_columns
+    from classifier.io.tables import describe_columns, first_row_hint
 
-    described = describe_columns(["CT-1", "John Smith shouted", "racist graffiti on mosque wall", "street light"])
+    row = ["CT-1", "John Smith shouted", "racist graffiti on mosque wall", "street light"]
+    described = describe_columns(row)
     for text in ("John", "graffiti", "street"):
-        assert text not in described
+        assert text not in described and text not in first_row_hint(row)
     assert "'CT-1'" in described and "column 2 (a name of 18 characters, not shown)" in described
-    assert "is the first row a report rather than a header?" in described
+    assert "reads like a report rather than a header (columns 2, 3 and 4)" in first_row_hint(row)
     headers = ["Date received", "Description of incident", "Ref No.", "What happened?", "Report_Text", "Ward"]
     assert describe_columns(headers) == ", ".join(map(repr, headers))
 
@@ -163,10 +164,29 @@ def test_columns_a_column_shown_by_its_number_can_be_given_by_that_number():
 def test_columns_a_header_of_form_questions_is_not_taken_for_a_report():
     """Reproduction: the same error asked "is the first row a report rather than a header? Add a header row" of a
     form's header of questions, leading the user to edit a correct header."""
-    from classifier.io.tables import describe_columns
+    from classifier.io.tables import describe_columns, first_row_hint
 
-    questions = describe_columns(["Timestamp", "Where did this happen?", "Please describe what happened"])
-    assert "column 3 (a name of 29 characters, not shown)" in questions
-    assert "is the first row a report" not in questions
-    report = describe_columns(["Timestamp", "Where did this happen?", "Man shouted at my neighbour on Friday"])
-    assert "is the first row a report rather than a header?" in report
+    questions = ["Timestamp", "Where did this happen?", "Please describe what happened"]
+    assert "column 3 (a name of 29 characters, not shown)" in describe_columns(questions)
+    assert first_row_hint(questions) == ""
+    report = ["Timestamp", "Where did this happen?", "Man shouted at my neighbour on Friday"]
+    assert "reads like a report rather than a header (column 3)" in first_row_hint(report)
+
+
+def test_columns_a_usual_header_is_not_asked_whether_it_is_a_report():
+    """Reproduction: `--text-column "Details of incident"` on a backlog with a proper header ended its list of
+    columns with "'Description' (a header that reads like a report: is the first row a report rather than a
+    header? ...)", as if 'Description' looked like a report, because one name of the header was not shown."""
+    from classifier.io.tables import find_column
+
+    for columns in (["Ref", "Beat code", "Channel", "Description"], ["ID", "Start time", "Completion time", "Email",
+                                                                     "Name", "Where did this happen?"]):
+        with pytest.raises(DataError) as caught:
+            find_column(columns, ("text",), given="Details of incident")
+        assert "report rather than a header" not in str(caught.value) and "Add a header" not in str(caught.value)
+    columns = ["1042", "Jo Bloggs", "07700 900123", "Man shouted at my neighbour"]  # a row of values
+    with pytest.raises(DataError) as caught:
+        find_column(columns, ("text",), given="Details of incident")
+    assert str(caught.value).endswith("--text-column 4). The first row reads like a report rather than a header "
+                                      "(columns 2, 3 and 4): if it is one, add a header row above it, e.g. "
+                                      "text,labels.")
