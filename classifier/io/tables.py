@@ -35,6 +35,7 @@ import json
 import math
 import os
 import re
+import shlex
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,9 +44,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
 
-from classifier.errors import ConfigError, DataError
+from classifier.errors import ClassifierError, ConfigError, DataError
 from classifier.io.atomic import create_temporary, fsync_path, publish
-from classifier.io.columns import row_number
+from classifier.io.columns import ID_COLUMNS, row_number
 
 __all__ = [
     "DEFAULT_MAX_FIELD_LINES",
@@ -1521,12 +1522,72 @@ def _column_at(columns: Sequence[str], given: str) -> str | None:
     return None
 
 
-def _number_hint(columns: Sequence[str], option: str) -> str:
-    """How to give a column the message shows by its number (the last of them), or "" when it shows none so."""
-    places = [place for place, column in enumerate(columns, start=1) if not column_name_shown(column)]
-    if not places:
-        return ""
-    return f", or by its number for a column shown so (e.g. {option} {places[-1]})"
+#: Words of a column name that says the column holds who someone is or how to reach them, never the reports.
+_CONTACT_WORDS = frozenset("address addresses email mail mobile name names phone postcode surname tel telephone"
+                           .split())
+#: Rows a column-not-found error reads to give the column of the longest text as its example.
+EXAMPLE_ROWS = 200
+
+
+def says_contact(column: str) -> bool:
+    """Whether a column's name says it holds a person's name or contact details ('Reporter phone', 'Your email').
+
+    >>> says_contact("Reporter e-mail"), says_contact("Please describe what happened")
+    (True, False)
+    """
+    return any(word in _CONTACT_WORDS for word in re.findall(r"[a-z]+", column.casefold()))
+
+
+def column_words(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, float]:
+    """Words a row on average in each of `columns`, counting text cells only (a number, a date or an empty cell
+    counts 0): the column of the reports holds the longest text, a title or category beside it short text.
+
+    >>> column_words([{"title": "ASB", "details": "Bins left out again"}, {"title": "Noise", "details": 3}],
+    ...              ["title", "details"])
+    {'title': 1.0, 'details': 2.0}
+    """
+    words = dict.fromkeys(columns, 0)
+    rows_read = 0
+    for row in rows:
+        rows_read += 1
+        for column in columns:
+            value = row.get(column)
+            if isinstance(value, str):
+                words[column] += len(value.split())
+    return {column: count / max(1, rows_read) for column, count in words.items()}
+
+
+def _sampled_column_words(path: str | os.PathLike[str], sheet: str | None, columns: Sequence[str]) -> dict[str, float]:
+    """:func:`column_words` of the first :data:`EXAMPLE_ROWS` rows of the table at `path` (with those `columns`), or
+    {} when they cannot be read so (the command's own reader said why, or will)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the command's own reader gave them
+            with TableReader(path, sheet=sheet) as reader:
+                if list(reader.columns) != list(columns):
+                    return {}
+                return column_words(itertools.islice(reader, EXAMPLE_ROWS), columns)
+    except (ClassifierError, OSError, UnicodeError, csv.Error):
+        return {}
+
+
+def _how_to_pass(columns: Sequence[str], option: str, words: Mapping[str, float]) -> str:
+    """How to pass a column of `columns`: by its number for a column a message shows so, and an example: the column
+    of the longest text when `words` (:func:`column_words`) says which, else the last shown by its number; never an
+    id column (`ID_COLUMNS`) or one whose name says it holds a name or contact details (:func:`says_contact`)."""
+    hidden = [place for place, column in enumerate(columns, start=1) if not column_name_shown(column)]
+    by_number = ", or by its number for a column shown so" if hidden else ""
+    ids = {_folded(name) for name in ID_COLUMNS}
+    candidates = {place: column for place, column in enumerate(columns, start=1)
+                  if not says_contact(column) and _folded(column) not in ids}
+    longest = max(candidates, key=lambda place: words.get(candidates[place], 0.0), default=None)
+    if longest is not None and words.get(candidates[longest], 0.0) > 0:
+        given = str(longest) if longest in hidden else shlex.quote(candidates[longest])
+        count = round(words[candidates[longest]])
+        return (f"{by_number} (e.g. {option} {given}, the column of the longest text: {count} "
+                f"word{'s' * (count != 1)} a row)")
+    numbered = [place for place in hidden if place in candidates]
+    return f"{by_number} (e.g. {option} {numbered[-1]})" if numbered else by_number
 
 
 #: Rows below the first that :func:`header_row_below` looks through for a header.
@@ -1620,11 +1681,15 @@ def find_column(
             return name
         return by_folded.get(_folded(name))
 
+    def how_to_pass() -> str:
+        words = _sampled_column_words(path, sheet, columns) if path is not None and purpose == "text" else {}
+        return _how_to_pass(columns, option, words)
+
     if given is not None:
         found = lookup(given) or _column_at(columns, given)  # a name first: a column may be named "4"
         if found is None:
             expected = f"expected a {purpose} column named {given!r}"
-            fix = f"pass one of those with {option}{_number_hint(columns, option)}."
+            fix = f"pass one of those with {option}{how_to_pass()}."
             raise DataError(_not_found(expected, columns, fix, header_hint()))
         return found
     for candidate in candidates:
@@ -1633,7 +1698,7 @@ def find_column(
             return found
     looked_for = ", ".join(repr(candidate) for candidate in candidates)
     expected = f"expected a {purpose} column (looked for {looked_for})"
-    fix = f"name the one to use with {option} NAME{_number_hint(columns, option)}."
+    fix = f"name the one to use with {option} NAME{how_to_pass()}."
     raise DataError(_not_found(expected, columns, fix, header_hint()))
 
 

@@ -161,6 +161,33 @@ def test_columns_a_column_shown_by_its_number_can_be_given_by_that_number():
         find_column(columns, ("text",), given="5")
 
 
+def test_columns_the_example_of_a_column_not_found_is_the_column_of_the_longest_text(tmp_path):
+    """Reproduction: `--text-column "Details of incident"` on a backlog suggested "e.g. --text-column 6", its
+    'Reporter phone' column (the last one shown by its number), and a header shown in full got no example."""
+    from classifier.io.tables import find_column
+    from tests.helpers import write_csv
+
+    rows = [{"Ref": f"HF-{i}", "Channel": "Online form", "Reporter name": "Jo Bloggs",
+             "Description": "Man at the bus stop shouted at my daughter and spat at her", "Reporter phone": "07700 9"}
+            for i in range(3)]
+    path = write_csv(tmp_path / "backlog.csv", rows)
+    with pytest.raises(DataError) as caught:
+        find_column(list(rows[0]), ("text",), given="Details of incident", path=path)
+    assert str(caught.value).endswith("pass one of those with --text-column (e.g. --text-column Description, the "
+                                      "column of the longest text: 13 words a row).")
+    assert "Man at the bus" not in str(caught.value)
+    ids = write_csv(tmp_path / "ids.csv", [{"ref": "1", "notes": "hotel"}])
+    with pytest.raises(DataError) as caught:
+        find_column(["ref", "notes"], ("text",), path=ids)  # not the id column, as long
+    assert "(e.g. --text-column notes, the column of the longest text: 1 word a row)" in str(caught.value)
+    columns = ["Ref", "Please describe what happened", "Callers mobile no."]  # both shown by their number
+    for given in (None, "Details of incident"):
+        with pytest.raises(DataError) as caught:
+            find_column(columns, ("text",), given=given)  # no rows to read: the last shown so, not the phone column
+        assert "column 3 (a name of 18 characters, not shown)" in str(caught.value)
+        assert "(e.g. --text-column 2)" in str(caught.value)
+
+
 def test_columns_a_header_of_form_questions_is_not_taken_for_a_report():
     """Reproduction: the same error asked "is the first row a report rather than a header? Add a header row" of a
     form's header of questions, leading the user to edit a correct header."""
