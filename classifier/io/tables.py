@@ -60,6 +60,7 @@ __all__ = [
     "cell_to_str",
     "column_name_shown",
     "describe_column",
+    "columns_found",
     "describe_columns",
     "find_column",
     "first_row_hint",
@@ -1485,6 +1486,19 @@ def describe_columns(columns: Sequence[str]) -> str:
     return ", ".join(describe_column(column, place) for place, column in enumerate(columns, start=1)) or "(none)"
 
 
+def columns_found(columns: Sequence[str]) -> str:
+    """What an error says it found instead of a column: how many columns, then :func:`describe_columns`.
+
+    >>> columns_found(["Mr Quixtravenko was shouted at near the mosque"]), columns_found(["ID", "Body"])
+    ('only one column, column 1 (a name of 46 characters, not shown)', "only 2 columns: 'ID', 'Body'")
+    """
+    if not columns:
+        return "no columns"
+    if len(columns) == 1:
+        return f"only one column, {describe_column(columns[0], 1)}"
+    return f"only {len(columns)} columns: {describe_columns(columns)}"
+
+
 def first_row_hint(columns: Sequence[str]) -> str:
     """A sentence for an error that lists `columns`, when they read like a report rather than a header (the first
     row of a file without one), else "".
@@ -1706,7 +1720,7 @@ def _not_found(expected: str, columns: Sequence[str], fix: str, header_below: st
     """The message of a column not found: what was expected, the columns found, then one diagnosis at most, so that
     two never disagree: the header below a title (`header_below`, which replaces `fix`), else another separator,
     else a first row that reads like a report."""
-    found = f"{expected}, found only columns {describe_columns(columns)}"
+    found = f"{expected}, found {columns_found(columns)}"
     if header_below:
         return f"{found}.{header_below}"
     return f"{found}; {fix}{_separator_hint(columns) or first_row_hint(columns)}"

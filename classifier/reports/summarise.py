@@ -41,7 +41,7 @@ from classifier.io.records import LABEL_NAME
 from classifier.io.tables import (
     AtomicTableWriter,
     TableReader,
-    describe_columns,
+    columns_found,
     find_column,
     first_row_hint,
     quotable,
@@ -406,7 +406,7 @@ def summarise(
         except DataError:
             raise DataError(
                 f"{path}: expected a 'labels' column (';'-separated labels, as written by `tension label`), "
-                f"found only columns {describe_columns(columns)}; label the file first with "
+                f"found {columns_found(columns)}; label the file first with "
                 f"`tension label`, or rename its label column to 'labels'.{first_row_hint(columns)}"
             ) from None
         found_date = _find_date_column(columns, date_column)
@@ -558,9 +558,8 @@ def _find_date_column(columns: Sequence[str], given: str | None) -> str | None:
             return given
         found = by_key.get(_column_key(given))
         if found is None:
-            available = describe_columns(columns)
             raise DataError(
-                f"expected a date column named {given!r}, found only columns {available}; "
+                f"expected a date column named {given!r}, found {columns_found(columns)}; "
                 f"pass one of those with --date-column.{first_row_hint(columns)}"
             )
         return found

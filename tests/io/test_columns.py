@@ -106,6 +106,21 @@ def test_columns_a_header_that_reads_like_a_report_is_not_quoted_in_errors():
     assert "'column_2'" in message and "The first row reads like a report rather than a header (column 1)" in message
 
 
+def test_columns_an_error_says_how_many_columns_it_found_before_naming_them():
+    """Reproduction: a workbook with a title above its header said "found only columns column 1 (a name of 59
+    characters, not shown)"."""
+    from classifier.io.tables import find_column
+
+    for columns, found in ((["Community tension log for the Greyfriars ward in April 2024"],
+                            "found only one column, column 1 (a name of 59 characters, not shown);"),
+                           (["Mr Quixtravenko was shouted at near the mosque", "ID"],
+                            "found only 2 columns: column 1 (a name of 46 characters, not shown), 'ID';"),
+                           ([], "found no columns;")):
+        with pytest.raises(DataError) as caught:
+            find_column(columns, ("text",))
+        assert found in str(caught.value) and "columns column" not in str(caught.value)
+
+
 def test_columns_a_header_cell_with_an_email_or_phone_number_is_not_quoted():
     from classifier.io.tables import describe_columns
 

@@ -213,7 +213,7 @@ def test_batch_missing_text_column_lists_the_columns(tmp_path, model):
 
     with pytest.raises(DataError, match=r"'reference', 'comment'.*--text-column"):
         label_file(source, tmp_path / "out.csv", model=model)
-    with pytest.raises(DataError, match="'body'.*found only columns 'reference', 'comment'"):
+    with pytest.raises(DataError, match="'body'.*found only 2 columns: 'reference', 'comment'"):
         label_file(source, tmp_path / "out.csv", model=model, text_column="body")
     assert not (tmp_path / "out.csv").exists()
     assert _no_leftovers(tmp_path) == []
