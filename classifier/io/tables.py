@@ -1528,10 +1528,14 @@ e.g. text,labels.'
             "above it, e.g. text,labels.")
 
 
+def _is_number(given: str) -> bool:
+    return given.isascii() and given.isdigit()
+
+
 def _column_at(columns: Sequence[str], given: str) -> str | None:
     """The column that `given` names by its 1-based position (``"4"``), or None: a message shows a column whose
     name may be report text by its position only, so that is how it can be given."""
-    if given.isascii() and given.isdigit() and 1 <= int(given) <= len(columns):
+    if _is_number(given) and 1 <= int(given) <= len(columns):
         return columns[int(given) - 1]
     return None
 
@@ -1585,12 +1589,15 @@ def _sampled_column_words(path: str | os.PathLike[str], sheet: str | None, colum
         return {}
 
 
-def _how_to_pass(columns: Sequence[str], option: str, words: Mapping[str, float]) -> str:
-    """How to pass a column of `columns`: by its number for a column a message shows so, and an example: the column
-    of the longest text when `words` (:func:`column_words`) says which, else the last shown by its number; never an
-    id column (`ID_COLUMNS`) or one whose name says it holds a name or contact details (:func:`says_contact`)."""
+def _how_to_pass(columns: Sequence[str], option: str, words: Mapping[str, float], *, numbered: bool = False) -> str:
+    """How to pass a column of `columns`: by its number for a column a message shows so (any column by its number
+    when the column asked for was `numbered`), and an example: the column of the longest text when `words`
+    (:func:`column_words`) says which, else the last shown by its number; never an id column (`ID_COLUMNS`) or one
+    whose name says it holds a name or contact details (:func:`says_contact`)."""
     hidden = [place for place, column in enumerate(columns, start=1) if not column_name_shown(column)]
     by_number = ", or by its number for a column shown so" if hidden else ""
+    if numbered and columns:
+        by_number = f", by its name or by its number from 1 to {len(columns)}"
     ids = {_folded(name) for name in ID_COLUMNS}
     candidates = {place: column for place, column in enumerate(columns, start=1)
                   if not says_contact(column) and _folded(column) not in ids}
@@ -1695,15 +1702,17 @@ def find_column(
             return name
         return by_folded.get(_folded(name))
 
-    def how_to_pass() -> str:
+    def how_to_pass(numbered: bool = False) -> str:
         words = _sampled_column_words(path, sheet, columns) if path is not None and purpose == "text" else {}
-        return _how_to_pass(columns, option, words)
+        return _how_to_pass(columns, option, words, numbered=numbered)
 
     if given is not None:
         found = lookup(given) or _column_at(columns, given)  # a name first: a column may be named "4"
         if found is None:
-            expected = f"expected a {purpose} column named {given!r}"
-            fix = f"pass one of those with {option}{how_to_pass()}."
+            numbered = _is_number(given)  # beyond the last column: say so, rather than "no column named '20'"
+            expected = (f"expected a {purpose} column numbered {int(given)} (or named {given!r})" if numbered
+                        else f"expected a {purpose} column named {given!r}")
+            fix = f"pass one of those with {option}{how_to_pass(numbered)}."
             raise DataError(_not_found(expected, columns, fix, header_hint()))
         return found
     for candidate in candidates:

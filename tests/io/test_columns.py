@@ -203,6 +203,21 @@ def test_columns_the_example_of_a_column_not_found_is_the_column_of_the_longest_
         assert "(e.g. --text-column 2)" in str(caught.value)
 
 
+def test_columns_a_column_number_beyond_the_last_column_says_how_many_there_are():
+    """Reproduction: `--text-column 20` on a file of 7 columns said "expected a text column named '20'", as if a name
+    had been mistyped."""
+    from classifier.io.tables import find_column
+
+    columns = ["Ref", "Date received", "Channel", "Reporter name", "Reporter email", "Reporter phone", "Description"]
+    with pytest.raises(DataError) as caught:
+        find_column(columns, ("text",), given="20")
+    message = str(caught.value)
+    assert message.startswith("expected a text column numbered 20 (or named '20'), found only 7 columns: 'Ref',")
+    assert "pass one of those with --text-column, by its name or by its number from 1 to 7" in message
+    assert find_column([*columns, "20"], ("text",), given="20") == "20"  # a column named so is still found
+    assert find_column(columns, ("text",), given="7") == "Description"
+
+
 def test_columns_a_header_of_form_questions_is_not_taken_for_a_report():
     """Reproduction: the same error asked "is the first row a report rather than a header? Add a header row" of a
     form's header of questions, leading the user to edit a correct header."""
