@@ -108,8 +108,9 @@ class BatchSummary:
     ----------
     input, output, review_output
         The files read and written (``review_output`` is None without ``review_out``).
-    text_column
-        The input column that was labelled.
+    text_column, text_column_place
+        The input column that was labelled, and its 1-based place among the input's columns (the summary names it
+        by its place when its name may be report text, as errors do).
     rows_in, rows_out
         Rows read and rows written; always equal (`label_file` raises otherwise).
     label_counts
@@ -146,6 +147,7 @@ class BatchSummary:
     output: Path
     review_output: Path | None
     text_column: str
+    text_column_place: int = 0
     rows_in: int = 0
     rows_out: int = 0
     label_counts: dict[str, int] = field(default_factory=dict)
@@ -194,11 +196,18 @@ class BatchSummary:
         place = list(self.column_words).index(other) + 1  # the columns counted are the input's first ones
         option = shlex.quote(other) if column_name_shown(other) else str(place)
         return (
-            f"warning: the reports were read from column {self.text_column!r} ("
+            f"warning: the reports were read from {self._text_column} ("
             f"{self.column_words[self.text_column]:.0f} words a row on average), but {_column(other, place)} holds "
             f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again with "
             f"--text-column {option}"
         )
+
+    @property
+    def _text_column(self) -> str:
+        """The text column as the summary names it: never a name that may be report text (the first report of a file
+        without a header, labelled with --text-column 2)."""
+        return _column(self.text_column, self.text_column_place) if self.text_column_place else \
+            f"column {self.text_column!r}"
 
     @property
     def rows_per_second(self) -> float:
@@ -212,7 +221,7 @@ class BatchSummary:
     def __str__(self) -> str:
         same = "all rows kept" if self.rows_in == self.rows_out else "ROW COUNT MISMATCH"
         lines = [
-            f"Labelled {self.rows_in} rows of {self.input} (text column {self.text_column!r}) "
+            f"Labelled {self.rows_in} rows of {self.input} (text {self._text_column}) "
             f"{throughput(self.rows_in, self.seconds)}, {self.jobs} job{'s' * (self.jobs > 1)}.",
             f"rows in: {self.rows_in}, rows out: {self.rows_out} ({same}) -> {self.output}",
         ]
@@ -415,6 +424,7 @@ def label_file(
         columns = [*reader.columns, *names.values()]
         summary = BatchSummary(
             input=input_path, output=output_path, review_output=review_path, text_column=text_col,
+            text_column_place=list(reader.columns).index(text_col) + 1,
             label_counts=dict.fromkeys(labels, 0), added_columns=names, jobs=jobs,
             test_review=_test_review(loaded),
         )

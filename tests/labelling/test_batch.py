@@ -883,6 +883,16 @@ def test_batch_a_longer_text_column_whose_name_is_not_shown_is_named_by_its_numb
     assert again.text_column == question
 
 
+def test_batch_the_summary_does_not_print_a_first_report_taken_for_the_text_columns_name(tmp_path, model):
+    """Reproduction: a CSV without a header labelled with --text-column 2 began its summary "Labelled 1 rows of
+    ... (text column 'Man at the bus stop called my daughter a dirty name and spat at her')"."""
+    source = tmp_path / "no_header.csv"
+    source.write_text(f"HF-1,{TEXTS[2]}\nHF-2,{TEXTS[1]}\n", encoding="utf-8")
+    summary = label_file(source, tmp_path / "out.csv", model=model, jobs=1, text_column="2")
+    assert summary.text_column == TEXTS[2] and TEXTS[2] not in str(summary) and "mosque" not in str(summary)
+    assert f"(text column 2 (a name of {len(TEXTS[2])} characters, not shown))" in str(summary)
+
+
 def test_batch_a_text_too_long_says_what_can_be_done(tmp_path, model):
     """Reproduction: an e-mail chain over the length limit got 'Not classified: text too long.' and no next step."""
     source = write_csv(tmp_path / "long.csv", [{"text": TEXTS[0] * 20}, {"text": TEXTS[1]}])
