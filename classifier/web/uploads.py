@@ -39,5 +39,7 @@ def for_the_page(message: str, names: Mapping[str, str]) -> str:
 
 
 def our_notices(caught: Iterable[warnings.WarningMessage], names: Mapping[str, str]) -> list[str]:
-    """The package's own warnings among `caught` (a file read as Windows-1252, say), `named`."""
-    return [named(str(item.message), names) for item in caught if item.category.__module__.startswith("classifier")]
+    """The package's own warnings among `caught` (a file read as Windows-1252, say) as the page shows them
+    (`for_the_page`)."""
+    return [for_the_page(str(item.message), names) for item in caught
+            if item.category.__module__.startswith("classifier")]

@@ -56,3 +56,13 @@ def test_uploads_notices_are_ours_only_and_named():
         warnings.warn("/tmp/x.csv was read as Windows-1252", EncodingFallbackWarning, stacklevel=1)
         warnings.warn("something from a library", DeprecationWarning, stacklevel=1)
     assert our_notices(caught, {"/tmp/x.csv": "backlog.csv"}) == ["backlog.csv was read as Windows-1252"]
+
+
+def test_uploads_a_notice_of_another_text_column_names_the_pages_field():
+    from classifier.labelling.batch import TextColumnWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn("the reports are read from column 3 (...): to label that one, label again with --text-column "
+                      "Summary", TextColumnWarning, stacklevel=1)
+    assert our_notices(caught, {})[0].endswith('label again with "Summary" in the "Text column" field')
