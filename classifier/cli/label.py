@@ -33,7 +33,9 @@ def register(app: typer.Typer, user_errors) -> None:
         model: Annotated[
             Path | None, typer.Option("--model", "-m", help="Model folder or name (default: the default model).")
         ] = None,
-        text_column: Annotated[str | None, typer.Option(help=TEXT_COLUMN_HELP)] = None,
+        text_column: Annotated[str | None, typer.Option(
+            help=f"{TEXT_COLUMN_HELP} A column of titles found by name gives way to one of much longer text (a "
+            "warning says so); this option always wins.")] = None,
         review_out: Annotated[
             Path | None, typer.Option(help="Also write the rows needing review (and unclassified ones) here.")
         ] = None,

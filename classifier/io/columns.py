@@ -30,9 +30,11 @@ A model's calibrated probability of a label is always in a column `SCORE_PREFIX`
 shown with `SCORE_NUMBER_FORMAT` in XLSX), ``needs_review`` a boolean (a real one in XLSX and JSON Lines,
 ``true``/``false`` in CSV/TSV), the others text: ``review_reason`` says in plain words why a row needs review
 (empty when it does not), ``reasons`` gives the words of the report behind each label. When the input already
-has a column of any of those names, all of them get the first prefix of `ADDED_PREFIXES` (``tension_``, then
-``tension2_`` ... ``tension99_``) under which none clashes (`added_column_names`); `labeller_prefix` finds that
-prefix again when the file is read back (``tension summarise``).
+has a column of any of those names, case, spaces, hyphens and underscores aside (``Status``, ``Needs Review``:
+Excel users would see two of a kind side by side, and SharePoint, Power BI and SQL imports take them for one),
+all of them get the first prefix of `ADDED_PREFIXES` (``tension_``, then ``tension2_`` ... ``tension99_``) under
+which none clashes (`added_column_names`); `labeller_prefix` finds that prefix again when the file is read back
+(``tension summarise``).
 
 Where the model's opinion shares a file with a person's labels (``tension suggest``, ``tension audit``),
 the model's columns get `MODEL_PREFIX`: ``model_labels``, ``model_score_<label>``. ``tension suggest`` keeps
@@ -42,6 +44,7 @@ the model's scores; ``tension audit`` writes `AUDIT_COLUMNS` and the out-of-fold
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from classifier.errors import DataError
@@ -148,8 +151,14 @@ def model_column(name: str) -> str:
     return f"{MODEL_PREFIX}{name}"
 
 
+def _clash_key(name: str) -> str:
+    """A column name as `added_column_names` compares it: case, spaces, hyphens and underscores aside."""
+    return re.sub(r"[\s_-]+", "", name.casefold())
+
+
 def added_column_names(input_columns: Sequence[str], labels: Sequence[str]) -> dict[str, str]:
-    """Map each column ``tension label`` adds to the name it gets in the output, avoiding every input column.
+    """Map each column ``tension label`` adds to the name it gets in the output, avoiding every input column, case,
+    spaces, hyphens and underscores aside.
 
     Raises
     ------
@@ -162,13 +171,15 @@ def added_column_names(input_columns: Sequence[str], labels: Sequence[str]) -> d
     'labels'
     >>> added_column_names(["id", "text", "labels"], ["hate"])["score_hate"]
     'tension_score_hate'
+    >>> added_column_names(["id", "text", "Needs Review"], ["hate"])["needs_review"]
+    'tension_needs_review'
     """
     ours = [LABELS_COLUMN, *(score_column(label) for label in labels), NEEDS_REVIEW_COLUMN, REVIEW_REASON_COLUMN,
             REASONS_COLUMN, STATUS_COLUMN]
-    taken = set(input_columns)
+    taken = {_clash_key(column) for column in input_columns}
     for prefix in ADDED_PREFIXES:
         names = {name: f"{prefix}{name}" for name in ours}
-        if taken.isdisjoint(names.values()):
+        if taken.isdisjoint(map(_clash_key, names.values())):
             return names
     raise DataError(
         f"expected room for the added columns, found the input already has columns {ours} under every "

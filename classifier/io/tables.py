@@ -35,6 +35,7 @@ import json
 import math
 import os
 import re
+import shlex
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,9 +44,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
 
-from classifier.errors import ConfigError, DataError
+from classifier.errors import ClassifierError, ConfigError, DataError
 from classifier.io.atomic import create_temporary, fsync_path, publish
-from classifier.io.columns import row_number
+from classifier.io.columns import ID_COLUMNS, row_number
 
 __all__ = [
     "DEFAULT_MAX_FIELD_LINES",
@@ -59,8 +60,10 @@ __all__ = [
     "cell_to_str",
     "column_name_shown",
     "describe_column",
+    "columns_found",
     "describe_columns",
     "find_column",
+    "first_row_hint",
     "guard_formula",
     "ooxml_unescape",
     "unguard_formula",
@@ -1403,6 +1406,8 @@ QUOTED_MAX_CHARS = 40
 #: Words of a column name quoted in an error; a name of more is probably the first report of a file without a
 #: header row, shown by its place instead.
 _NAME_WORDS_QUOTED = 5
+#: Digits a column name quoted in an error may hold: one of more may be a phone number of a row of values.
+_NAME_MAX_DIGITS = 5
 
 
 def quotable(value: str, max_words: int) -> bool:
@@ -1411,19 +1416,25 @@ def quotable(value: str, max_words: int) -> bool:
     return len(value) <= QUOTED_MAX_CHARS and len(value.split()) <= max_words
 
 
-#: Words of column names as councils' exports and forms name them. A name of several words is quoted in an error
-#: only when each is one of these: a first row that is a short report ("John Smith shouted") must not be quoted.
+#: Words of column names as councils', partners' and form tools' exports name them. A name of several words is
+#: quoted in an error only when each is one of these: a first row that is a short report ("John Smith shouted")
+#: must not be quoted. So a usual column name with a word missing here is hidden as if it were report text
+#: ("Reporter phone", Microsoft Forms' "Start time"): the words of who reported, of when, and of how to reach
+#: them are here for that reason.
 _HEADER_WORDS = frozenset("""
-    a about action actions address age agency an and area assigned at attachment body borough by case categories
-    category channel clean cleaned column comment comments community concern concerns confidence contact content
-    council created date datetime day description detail details district e email english ethnicity first flag
-    for form free from full gender happened how id image in incident index input key label labels language last
-    lat latitude level link location log lon longitude mail message month name narrative needs nhs no note notes
-    number of officer on or origin original outcome output owner partner period phone photo police postcode
+    a about action actions added address age agency an and area assigned at attachment birth body borough by
+    caller case categories category channel city clean cleaned closed code column comment comments community
+    complainant completed completion concern concerns confidence contact content council created crime customer
+    date datetime day department description detail details district dob due e email end english ethnicity first
+    flag for form free from full gender happened how id image in incident index input job key label labels
+    language last lat latitude level link location log logged lon longitude mail message mobile modified month
+    name narrative needs nhs no note notes number occurred of offence officer on opened or organisation
+    organization origin original outcome output owner partner period person phone photo police post postcode
     predicted prediction priority probability quarter raw reason reasons received ref reference religion report
-    reported reports response review risk row rows school score scores sent severity sheet source split status
-    subject submission submitted summary tag tags taken team tension text the theme themes time timestamp title
-    to topic topics translated type unnamed updated url value via ward week what when where who why year
+    reported reporter reports resident response review risk row rows school score scores sent service severity
+    sheet source split start status street subject submission submitted summary tag tags taken team tel
+    telephone tension text the theme themes time timestamp title to topic topics town translated type
+    unnamed updated url user value via victim ward week what when where who why witness year your
 """.split())
 
 
@@ -1440,7 +1451,7 @@ def column_name_shown(column: str) -> bool:
     """Whether a message may quote a column's name: not long, not of several words not all usual in column names
     (the first row of a file without a header is a report), no e-mail address or phone number."""
     return (quotable(column, _NAME_WORDS_QUOTED) and _reads_like_a_header(column) and "@" not in column
-            and sum(char.isdigit() for char in column) < 5)
+            and sum(char.isdigit() for char in column) < _NAME_MAX_DIGITS)
 
 
 def describe_column(column: str, place: int) -> str:
@@ -1470,32 +1481,134 @@ def _reads_like_a_question(column: str) -> bool:
     return column.rstrip().endswith(("?", ":")) or first in _QUESTION_WORDS
 
 
-def describe_columns(columns: Sequence[str], *, header_hint: bool = True) -> str:
-    """The columns of a file for an error message, each as :func:`describe_column` names it; then a hint when a
-    name not shown may be a report (the first row of a file without a header), unless each such name reads like
-    a form's question (a header of questions is a header)."""
-    hidden = [column for column in columns if not column_name_shown(column)]
-    shown = [describe_column(column, place) for place, column in enumerate(columns, start=1)]
-    reads_like_a_report = any(not _reads_like_a_question(column) for column in hidden)
-    hint = (" (a header that reads like a report: is the first row a report rather than a header? Add a header "
-            "row, e.g. text,labels)") if reads_like_a_report and header_hint else ""
-    return (", ".join(shown) or "(none)") + hint
+def describe_columns(columns: Sequence[str]) -> str:
+    """The columns of a file for an error message, each as :func:`describe_column` names it."""
+    return ", ".join(describe_column(column, place) for place, column in enumerate(columns, start=1)) or "(none)"
+
+
+def columns_found(columns: Sequence[str]) -> str:
+    """What an error says it found instead of a column: how many columns, then :func:`describe_columns`.
+
+    >>> columns_found(["Mr Quixtravenko was shouted at near the mosque"]), columns_found(["ID", "Body"])
+    ('only one column, column 1 (a name of 46 characters, not shown)', "only 2 columns: 'ID', 'Body'")
+    """
+    if not columns:
+        return "no columns"
+    if len(columns) == 1:
+        return f"only one column, {describe_column(columns[0], 1)}"
+    return f"only {len(columns)} columns: {describe_columns(columns)}"
+
+
+def first_row_hint(columns: Sequence[str]) -> str:
+    """A sentence for an error that lists `columns`, when they read like a report rather than a header (the first
+    row of a file without one), else "".
+
+    A name not shown (:func:`column_name_shown`) is no reason alone: a usual header may hold a name of a word
+    missing from :data:`_HEADER_WORDS`, and a form's questions are its header. The row reads like a report when a
+    name that is not a question is too long for a column name or holds an e-mail address or a phone number (a
+    row's values), or when most of its names are neither shown nor questions.
+
+    >>> first_row_hint(["Ref", "Beat code", "Description"])
+    ''
+    >>> first_row_hint(["CT-1", "Man shouted at my neighbour near the shop on Friday"])
+    ' The first row reads like a report rather than a header (column 2): if it is one, add a header row above it, \
+e.g. text,labels.'
+    """
+    odd = {place: column for place, column in enumerate(columns, start=1)
+           if not column_name_shown(column) and not _reads_like_a_question(column)}
+    reads_like_a_report = 2 * len(odd) > len(columns) or any(
+        not quotable(column, _NAME_WORDS_QUOTED) or "@" in column
+        or sum(char.isdigit() for char in column) >= _NAME_MAX_DIGITS for column in odd.values()
+    )
+    if not reads_like_a_report:
+        return ""
+    *others, last = odd
+    places = f"columns {', '.join(map(str, others))} and {last}" if others else f"column {last}"
+    return (f" The first row reads like a report rather than a header ({places}): if it is one, add a header row "
+            "above it, e.g. text,labels.")
+
+
+def _is_number(given: str) -> bool:
+    return given.isascii() and given.isdigit()
 
 
 def _column_at(columns: Sequence[str], given: str) -> str | None:
     """The column that `given` names by its 1-based position (``"4"``), or None: a message shows a column whose
     name may be report text by its position only, so that is how it can be given."""
-    if given.isascii() and given.isdigit() and 1 <= int(given) <= len(columns):
+    if _is_number(given) and 1 <= int(given) <= len(columns):
         return columns[int(given) - 1]
     return None
 
 
-def _number_hint(columns: Sequence[str], option: str) -> str:
-    """How to give a column the message shows by its number (the last of them), or "" when it shows none so."""
-    places = [place for place, column in enumerate(columns, start=1) if not column_name_shown(column)]
-    if not places:
-        return ""
-    return f", or by its number for a column shown so (e.g. {option} {places[-1]})"
+#: Words of a column name that says the column holds who someone is or how to reach them, never the reports.
+_CONTACT_WORDS = frozenset("address addresses email mail mobile name names phone postcode surname tel telephone"
+                           .split())
+#: Rows a column-not-found error reads to give the column of the longest text as its example.
+EXAMPLE_ROWS = 200
+
+
+def says_contact(column: str) -> bool:
+    """Whether a column's name says it holds a person's name or contact details ('Reporter phone', 'Your email').
+
+    >>> says_contact("Reporter e-mail"), says_contact("Please describe what happened")
+    (True, False)
+    """
+    return any(word in _CONTACT_WORDS for word in re.findall(r"[a-z]+", column.casefold()))
+
+
+def column_words(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, float]:
+    """Words a row on average in each of `columns`, counting text cells only (a number, a date or an empty cell
+    counts 0): the column of the reports holds the longest text, a title or category beside it short text.
+
+    >>> column_words([{"title": "ASB", "details": "Bins left out again"}, {"title": "Noise", "details": 3}],
+    ...              ["title", "details"])
+    {'title': 1.0, 'details': 2.0}
+    """
+    words = dict.fromkeys(columns, 0)
+    rows_read = 0
+    for row in rows:
+        rows_read += 1
+        for column in columns:
+            value = row.get(column)
+            if isinstance(value, str):
+                words[column] += len(value.split())
+    return {column: count / max(1, rows_read) for column, count in words.items()}
+
+
+def _sampled_column_words(path: str | os.PathLike[str], sheet: str | None, columns: Sequence[str]) -> dict[str, float]:
+    """:func:`column_words` of the first :data:`EXAMPLE_ROWS` rows of the table at `path` (with those `columns`), or
+    {} when they cannot be read so (the command's own reader said why, or will)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the command's own reader gave them
+            with TableReader(path, sheet=sheet) as reader:
+                if list(reader.columns) != list(columns):
+                    return {}
+                return column_words(itertools.islice(reader, EXAMPLE_ROWS), columns)
+    except (ClassifierError, OSError, UnicodeError, csv.Error):
+        return {}
+
+
+def _how_to_pass(columns: Sequence[str], option: str, words: Mapping[str, float], *, numbered: bool = False) -> str:
+    """How to pass a column of `columns`: by its number for a column a message shows so (any column by its number
+    when the column asked for was `numbered`), and an example: the column of the longest text when `words`
+    (:func:`column_words`) says which, else the last shown by its number; never an id column (`ID_COLUMNS`) or one
+    whose name says it holds a name or contact details (:func:`says_contact`)."""
+    hidden = [place for place, column in enumerate(columns, start=1) if not column_name_shown(column)]
+    by_number = ", or by its number for a column shown so" if hidden else ""
+    if numbered and columns:
+        by_number = f", by its name or by its number from 1 to {len(columns)}"
+    ids = {_folded(name) for name in ID_COLUMNS}
+    candidates = {place: column for place, column in enumerate(columns, start=1)
+                  if not says_contact(column) and _folded(column) not in ids}
+    longest = max(candidates, key=lambda place: words.get(candidates[place], 0.0), default=None)
+    if longest is not None and words.get(candidates[longest], 0.0) > 0:
+        given = str(longest) if longest in hidden else shlex.quote(candidates[longest])
+        count = round(words[candidates[longest]])
+        return (f"{by_number} (e.g. {option} {given}, the column of the longest text: {count} "
+                f"word{'s' * (count != 1)} a row)")
+    numbered = [place for place in hidden if place in candidates]
+    return f"{by_number} (e.g. {option} {numbered[-1]})" if numbered else by_number
 
 
 #: Rows below the first that :func:`header_row_below` looks through for a header.
@@ -1589,28 +1702,37 @@ def find_column(
             return name
         return by_folded.get(_folded(name))
 
+    def how_to_pass(numbered: bool = False) -> str:
+        words = _sampled_column_words(path, sheet, columns) if path is not None and purpose == "text" else {}
+        return _how_to_pass(columns, option, words, numbered=numbered)
+
     if given is not None:
         found = lookup(given) or _column_at(columns, given)  # a name first: a column may be named "4"
         if found is None:
-            hint = header_hint()
-            available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
-            raise DataError(
-                f"expected a {purpose} column named {given!r}, found only columns {available}"
-                + (f".{hint}" if hint else f"; pass one of those with {option}{_number_hint(columns, option)}.")
-            )
+            numbered = _is_number(given)  # beyond the last column: say so, rather than "no column named '20'"
+            expected = (f"expected a {purpose} column numbered {int(given)} (or named {given!r})" if numbered
+                        else f"expected a {purpose} column named {given!r}")
+            fix = f"pass one of those with {option}{how_to_pass(numbered)}."
+            raise DataError(_not_found(expected, columns, fix, header_hint()))
         return found
     for candidate in candidates:
         found = lookup(candidate)
         if found is not None:
             return found
     looked_for = ", ".join(repr(candidate) for candidate in candidates)
-    hint = header_hint()
-    available = describe_columns(columns, header_hint=not hint)  # one diagnosis, not two that disagree
-    raise DataError(
-        f"expected a {purpose} column (looked for {looked_for}), found only columns {available}"
-        + (f".{hint}" if hint else f"; name the one to use with {option} NAME{_number_hint(columns, option)}."
-           f"{_separator_hint(columns)}")
-    )
+    expected = f"expected a {purpose} column (looked for {looked_for})"
+    fix = f"name the one to use with {option} NAME{how_to_pass()}."
+    raise DataError(_not_found(expected, columns, fix, header_hint()))
+
+
+def _not_found(expected: str, columns: Sequence[str], fix: str, header_below: str) -> str:
+    """The message of a column not found: what was expected, the columns found, then one diagnosis at most, so that
+    two never disagree: the header below a title (`header_below`, which replaces `fix`), else another separator,
+    else a first row that reads like a report."""
+    found = f"{expected}, found {columns_found(columns)}"
+    if header_below:
+        return f"{found}.{header_below}"
+    return f"{found}; {fix}{_separator_hint(columns) or first_row_hint(columns)}"
 
 
 def _separator_hint(columns: list[str]) -> str:

@@ -14,10 +14,11 @@ Added columns
 given)."; "Not classified: empty text." for a row not classified; empty when the row needs no review),
 ``reasons`` (``label: words, words; label: words``, the report's own words) and ``status``
 (``ok``, or why the row was not classified: ``empty text``, ``text too long``). If the input already has a column with
-any of these names, *all* added columns get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ...
-if that clashes too), so the original columns are never overwritten and the added ones stay together
-under one prefix. `BatchSummary.added_columns` says which names were used; `classifier.io.columns` defines
-them (`added_column_names`) and how rows are numbered in messages.
+any of these names, case, spaces, hyphens and underscores aside (``Status``, ``Needs Review``), *all* added columns
+get the prefix ``tension_`` (then ``tension2_``, ``tension3_``, ... if that clashes too), so the original columns
+are never overwritten, no two columns read alike, and the added ones stay together under one prefix.
+`BatchSummary.added_columns` says which names were used; `classifier.io.columns` defines them
+(`added_column_names`) and how rows are numbered in messages.
 
 XLSX output
 -----------
@@ -48,6 +49,7 @@ import shlex
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
@@ -75,15 +77,17 @@ from classifier.io.tables import (
     TableReader,
     cell_to_str,
     column_name_shown,
+    column_words,
     describe_column,
     find_column,
+    says_contact,
     table_format,
 )
 from classifier.model.label_names import UNFAMILIAR_REASON
 from classifier.reports.rates import throughput
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "BatchSummary", "added_column_names", "count_rows", "default_output_path",
-           "label_file"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "BatchSummary", "TextColumnWarning", "added_column_names", "choose_text_column",
+           "count_rows", "default_output_path", "label_file", "longer_text_column"]
 
 #: Rows per chunk: 1,000 rows of ~60 words peak at about 350 MB in one process against 420 MB for 2,000 and
 #: 600 MB for 5,000, at the same speed (benchmarks/README.md).
@@ -107,8 +111,9 @@ class BatchSummary:
     ----------
     input, output, review_output
         The files read and written (``review_output`` is None without ``review_out``).
-    text_column
-        The input column that was labelled.
+    text_column, text_column_place
+        The input column that was labelled, and its 1-based place among the input's columns (the summary names it
+        by its place when its name may be report text, as errors do).
     rows_in, rows_out
         Rows read and rows written; always equal (`label_file` raises otherwise).
     label_counts
@@ -145,6 +150,7 @@ class BatchSummary:
     output: Path
     review_output: Path | None
     text_column: str
+    text_column_place: int = 0
     rows_in: int = 0
     rows_out: int = 0
     label_counts: dict[str, int] = field(default_factory=dict)
@@ -170,34 +176,54 @@ class BatchSummary:
     control_character_cells: int = 0
     #: XLSX input: its columns hidden in Excel, kept hidden in an XLSX output (and named in the summary for others).
     hidden_columns: list[str] = field(default_factory=list)
-    #: When the text column was found by name: words per row of it and of the other input columns (text cells), the
-    #: input's first `MAX_COLUMNS_COUNTED` columns in their order.
+    #: When the text column was found by name: words a row of the input's first `MAX_COLUMNS_COUNTED` columns in their
+    #: order (text cells), over its first `COLUMN_SAMPLE_ROWS` rows, read before labelling starts.
     column_words: dict[str, float] = field(default_factory=dict)
+    #: The column found by name when another, of much longer text, was labelled instead (`choose_text_column`).
+    passed_over: str | None = None
 
     @property
     def longer_text_column(self) -> str | None:
-        """Another input column whose text is much longer than the text column's (a short title or category
-        column found by name before the column that holds the reports), or None."""
-        ours = self.column_words.get(self.text_column)
-        if ours is None:
-            return None
-        other = max((column for column in self.column_words if column != self.text_column),
-                    key=self.column_words.get, default=None)
-        if other is None or self.column_words[other] < max(LONGER_TEXT_MIN_WORDS, LONGER_TEXT_FACTOR * ours):
-            return None
-        return other
+        """Another input column whose text is much longer than the text column's (a column of reports beside a
+        text column found by name), or None."""
+        return longer_text_column(self.column_words, self.text_column)
 
-    def _longer_text_warning(self, other: str) -> str:
-        """The summary's warning that `other` holds longer text, naming it as errors do: by its name, or by its
-        number when the name may not be shown (a form's question), which ``--text-column`` also takes."""
-        place = list(self.column_words).index(other) + 1  # the columns counted are the input's first ones
-        option = shlex.quote(other) if column_name_shown(other) else str(place)
+    @property
+    def text_column_warning(self) -> str | None:
+        """What `label_file` warns of before labelling, and the summary says again, when the text column was found
+        by name: that another column of much longer text was labelled instead (`passed_over`), or that another holds
+        much longer text than the one labelled; with the ``--text-column`` that labels the other one. None else."""
+        words = self.column_words
+        if self.passed_over is not None:
+            found = self.passed_over
+            return (
+                f"the reports are read from {self._text_column}, of {words[self.text_column]:.0f} words a row on "
+                f"average, not from {_column(found, self._place(found))}, found by its name, of {words[found]:.0f} "
+                f"words a row (titles or categories?): to label that one, label again with --text-column "
+                f"{self._option(found)}"
+            )
+        other = self.longer_text_column
+        if other is None:
+            return None
         return (
-            f"warning: the reports were read from column {self.text_column!r} ("
-            f"{self.column_words[self.text_column]:.0f} words a row on average), but {_column(other, place)} holds "
-            f"longer text ({self.column_words[other]:.0f} words a row): if the reports are there, label again with "
-            f"--text-column {option}"
+            f"the reports are read from {self._text_column} ({words[self.text_column]:.0f} words a row on average), "
+            f"but {_column(other, self._place(other))} holds longer text ({words[other]:.0f} words a row): if the "
+            f"reports are there, label again with --text-column {self._option(other)}"
         )
+
+    def _place(self, column: str) -> int:
+        return list(self.column_words).index(column) + 1  # the columns counted are the input's first ones
+
+    def _option(self, column: str) -> str:
+        """How ``--text-column`` takes `column`: by its name, or by its number when the name may not be shown."""
+        return shlex.quote(column) if column_name_shown(column) else str(self._place(column))
+
+    @property
+    def _text_column(self) -> str:
+        """The text column as the summary names it: never a name that may be report text (the first report of a file
+        without a header, labelled with --text-column 2)."""
+        return _column(self.text_column, self.text_column_place) if self.text_column_place else \
+            f"column {self.text_column!r}"
 
     @property
     def rows_per_second(self) -> float:
@@ -211,7 +237,7 @@ class BatchSummary:
     def __str__(self) -> str:
         same = "all rows kept" if self.rows_in == self.rows_out else "ROW COUNT MISMATCH"
         lines = [
-            f"Labelled {self.rows_in} rows of {self.input} (text column {self.text_column!r}) "
+            f"Labelled {self.rows_in} rows of {self.input} (text {self._text_column}) "
             f"{throughput(self.rows_in, self.seconds)}, {self.jobs} job{'s' * (self.jobs > 1)}.",
             f"rows in: {self.rows_in}, rows out: {self.rows_out} ({same}) -> {self.output}",
         ]
@@ -266,21 +292,76 @@ class BatchSummary:
             lines.append(f"warning: input columns hidden in Excel are shown in {', '.join(map(str, shown))}, which "
                          f"cannot hide them: {', '.join(map(repr, self.hidden_columns))}; write .xlsx to keep them "
                          "hidden")
-        other = self.longer_text_column
-        if other is not None:
-            lines.append(self._longer_text_warning(other))
+        if self.text_column_warning is not None:
+            lines.append(f"warning: {self.text_column_warning}")
         if self.renamed_columns:
             renamed = ", ".join(f"{ours} -> {used}" for ours, used in self.renamed_columns.items())
             lines.append(f"the input already had columns named like ours, so ours are renamed: {renamed}")
         return "\n".join(lines)
 
 
-#: A column whose text averages at least this many words a row, and this many times the text column's, is named
-#: in a warning when the text column was found by name.
+#: A column whose text averages at least this many words a row, and this many times the text column's, holds longer
+#: text than it (`longer_text_column`), when the text column was found by name.
 LONGER_TEXT_MIN_WORDS = 8
 LONGER_TEXT_FACTOR = 3.0
-#: Input columns whose words are counted for that warning (the first ones of a wider sheet).
+#: A column found by name that averages at most this many words a row holds titles, categories or channels ("Online
+#: form report"), not reports: a column of longer text is labelled instead (`choose_text_column`).
+TITLE_MAX_WORDS = 5
+#: Input columns whose words are counted (the first ones of a wider sheet), and the rows they are counted over, read
+#: before labelling starts.
 MAX_COLUMNS_COUNTED = 50
+COLUMN_SAMPLE_ROWS = 1000
+
+
+class TextColumnWarning(UserWarning):
+    """The text column found by name holds much shorter text than another (`BatchSummary.text_column_warning`)."""
+
+
+def longer_text_column(column_words: dict[str, float], text_column: str) -> str | None:
+    """The column of `column_words` (words a row, `classifier.io.tables.column_words`) whose text is much longer
+    than `text_column`'s: at least `LONGER_TEXT_MIN_WORDS` words a row and `LONGER_TEXT_FACTOR` times as many; never
+    one whose name says it holds a name or contact details (`classifier.io.tables.says_contact`). None if none is.
+
+    >>> longer_text_column({"Summary": 4.0, "Details": 38.0, "Address": 60.0}, "Summary")
+    'Details'
+    """
+    ours = column_words.get(text_column)
+    if ours is None:
+        return None
+    other = max((column for column in column_words if column != text_column and not says_contact(column)),
+                key=column_words.__getitem__, default=None)
+    if other is None or column_words[other] < max(LONGER_TEXT_MIN_WORDS, LONGER_TEXT_FACTOR * ours):
+        return None
+    return other
+
+
+def choose_text_column(column_words: dict[str, float], found: str) -> str:
+    """The column to label when `found` was found by name: `found`, unless it averages at most `TITLE_MAX_WORDS`
+    words a row (a title or a category) and another holds much longer text (`longer_text_column`): then that one.
+
+    >>> choose_text_column({"Summary": 4.0, "Details": 38.0}, "Summary")
+    'Details'
+    >>> choose_text_column({"text": 12.0, "Officer notes": 70.0}, "text")
+    'text'
+    """
+    other = longer_text_column(column_words, found)
+    if other is None or column_words[found] > TITLE_MAX_WORDS:
+        return found
+    return other
+
+
+def _sample_words(chunks: Iterator[list[dict[str, Any]]], columns: list[str]
+                  ) -> tuple[Iterator[list[dict[str, Any]]], dict[str, float]]:
+    """Read chunks of `chunks` until `COLUMN_SAMPLE_ROWS` rows (or all): the words a row of `columns` over them, and
+    all the chunks again, those read first."""
+    sample: list[list[dict[str, Any]]] = []
+    rows = 0
+    for chunk in chunks:
+        sample.append(chunk)
+        rows += len(chunk)
+        if rows >= COLUMN_SAMPLE_ROWS:
+            break
+    return itertools.chain(sample, chunks), column_words(itertools.chain.from_iterable(sample), columns)
 
 
 def _column(name: str, place: int) -> str:
@@ -334,8 +415,9 @@ def label_file(
     model
         A `TensionModel`, a model folder or name, or None for the default model.
     text_column
-        The column to label; default: the first of `classifier.io.records.TEXT_COLUMNS` present
-        (case-insensitive).
+        The column to label, by name or 1-based number; it always wins. Default: the first of
+        `classifier.io.columns.TEXT_COLUMNS` present (case, spaces and underscores aside), unless it holds titles or
+        categories and another column the reports (`choose_text_column`, over the first `COLUMN_SAMPLE_ROWS` rows).
     review_out
         Also write the rows needing review (unclassified ones included) to this file, same columns.
     jobs
@@ -371,6 +453,12 @@ def label_file(
     Returns
     -------
     BatchSummary
+
+    Warns
+    -----
+    TextColumnWarning
+        Before labelling starts, when the text column was found by name and another column holds much longer text:
+        the one labelled, and the ``--text-column`` that labels the other (`BatchSummary.text_column_warning`).
 
     Raises
     ------
@@ -414,6 +502,7 @@ def label_file(
         columns = [*reader.columns, *names.values()]
         summary = BatchSummary(
             input=input_path, output=output_path, review_output=review_path, text_column=text_col,
+            text_column_place=list(reader.columns).index(text_col) + 1,
             label_counts=dict.fromkeys(labels, 0), added_columns=names, jobs=jobs,
             test_review=_test_review(loaded),
         )
@@ -441,19 +530,19 @@ def label_file(
         added_names = list(names.values())
         expected: list[int | None] = [None]
 
-        labelled = stack.enter_context(
-            closing(_labelled_chunks(_counted_chunks(reader, chunk_size, expected), text_col, loaded, jobs, max_chars))
-        )
-        # Found by name: count the words of every input column, to say if another holds the longer text.
-        counted = [] if text_column is not None else list(reader.columns[:MAX_COLUMNS_COUNTED])
-        words = dict.fromkeys(counted, 0)
+        chunks = _counted_chunks(reader, chunk_size, expected)
         try:
+            if text_column is None:  # found by name: a title or category column may come before the reports
+                chunks, summary.column_words = _sample_words(chunks, list(reader.columns[:MAX_COLUMNS_COUNTED]))
+                chosen = choose_text_column(summary.column_words, text_col)
+                if chosen != text_col:
+                    summary.passed_over, summary.text_column = text_col, chosen
+                    summary.text_column_place = list(reader.columns).index(chosen) + 1
+                    text_col = chosen
+                if summary.text_column_warning is not None:  # said now, not only after the whole file
+                    warnings.warn(summary.text_column_warning, TextColumnWarning, stacklevel=2)
+            labelled = stack.enter_context(closing(_labelled_chunks(chunks, text_col, loaded, jobs, max_chars)))
             for rows, results in labelled:
-                for row in rows if counted else ():
-                    for column in counted:
-                        value = row[column]
-                        if isinstance(value, str):
-                            words[column] += len(value.split())
                 review_rows = []
                 for position, (row, cells) in enumerate(zip(rows, results, strict=True), start=summary.rows_in):
                     row.update(zip(added_names, cells, strict=True))
@@ -472,7 +561,6 @@ def label_file(
         except ClassifierError as error:
             raise type(error)(f"{error} Nothing was written to {output_path}.") from error
         summary.rows_out = writer.rows_written
-        summary.column_words = {column: count / max(1, summary.rows_in) for column, count in words.items()}
         summary.control_character_cells = writer.cells_with_control_characters
         summary.lines_read, summary.multiline_rows = reader.lines_read, reader.multiline_rows
         summary.longest_row_lines = reader.longest_row_lines

@@ -38,7 +38,15 @@ from classifier.io.columns import (
     score_column,
 )
 from classifier.io.records import LABEL_NAME
-from classifier.io.tables import AtomicTableWriter, TableReader, describe_columns, find_column, quotable, table_format
+from classifier.io.tables import (
+    AtomicTableWriter,
+    TableReader,
+    columns_found,
+    find_column,
+    first_row_hint,
+    quotable,
+    table_format,
+)
 from classifier.reports.summary_data import (
     ALL_PERIODS,
     CHANGE,
@@ -398,8 +406,8 @@ def summarise(
         except DataError:
             raise DataError(
                 f"{path}: expected a 'labels' column (';'-separated labels, as written by `tension label`), "
-                f"found only columns {describe_columns(columns)}; label the file first with "
-                "`tension label`, or rename its label column to 'labels'."
+                f"found {columns_found(columns)}; label the file first with "
+                f"`tension label`, or rename its label column to 'labels'.{first_row_hint(columns)}"
             ) from None
         found_date = _find_date_column(columns, date_column)
         review_column = _optional_column(columns, (f"{prefix}{NEEDS_REVIEW_COLUMN}", f"{prefix}needs review"))
@@ -550,10 +558,9 @@ def _find_date_column(columns: Sequence[str], given: str | None) -> str | None:
             return given
         found = by_key.get(_column_key(given))
         if found is None:
-            available = describe_columns(columns)
             raise DataError(
-                f"expected a date column named {given!r}, found only columns {available}; "
-                "pass one of those with --date-column."
+                f"expected a date column named {given!r}, found {columns_found(columns)}; "
+                f"pass one of those with --date-column.{first_row_hint(columns)}"
             )
         return found
     for candidate in DATE_COLUMN_CANDIDATES:

@@ -102,6 +102,23 @@ def test_cli_label_text_column_by_the_number_an_error_shows(tmp_path, trained):
     assert "by name or by number" in " ".join(_invoke("--help").stdout.replace("│", " ").split())
 
 
+def test_cli_label_says_which_column_it_labels_before_labelling_when_a_title_column_was_found_by_name(tmp_path,
+                                                                                                        trained):
+    """Reproduction: a form export's 'Summary' column (4 words a row) was labelled instead of its question column of
+    reports; the run printed a clean summary, exited 0, and said so only in its last line."""
+    question = "What happened? Please give as much detail as you can"
+    source = write_csv(tmp_path / "form.csv", [{"Ref": str(i), "Summary": "Online form report", question: text}
+                                               for i, text in enumerate(TEXTS[:2])])
+
+    run = _invoke(source, "-o", tmp_path / "out.csv", "--model", trained.model_dir)
+
+    assert run.exit_code == 0, run.output
+    assert run.stderr.startswith("warning: the reports are read from column 3 (a name of 52 characters, not shown), "
+                                 "of 10 words a row on average, not from column 'Summary', found by its name")
+    assert "(text column 3 (a name of 52 characters, not shown))" in run.stdout and question not in run.output
+    assert read_rows(tmp_path / "out.csv")[1]["status"] == "ok"
+
+
 @pytest.mark.parametrize(("error", "code", "message"), [
     (KeyboardInterrupt(), 130, "interrupted: nothing was written to"),
     (RuntimeError("boom"), 1, "labelling failed (RuntimeError); nothing was written to"),

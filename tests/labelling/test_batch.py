@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from classifier.errors import DataError
 from classifier.io.tables import AtomicTableWriter, EncodingFallbackWarning, guard_formula, read_rows
-from classifier.labelling.batch import added_column_names, default_output_path, label_file
+from classifier.labelling.batch import TextColumnWarning, added_column_names, default_output_path, label_file
 from classifier.model.predictor import TensionModel
 from tests.helpers import BACKLOG, CORPUS, model_failing_in_workers, save_formula_results, write_csv
 
@@ -188,6 +189,18 @@ def test_batch_clashing_column_names_are_left_untouched(tmp_path, model):
     assert "renamed" in str(summary)
 
 
+def test_batch_input_columns_named_like_ours_but_for_case_or_spaces_get_ours_prefixed(tmp_path, model):
+    """Reproduction: a case-management export ('Case ID, Status, Assigned to, Report, Needs Review, Labels') came out
+    with 'Status' and 'status', 'Needs Review' and 'needs_review', 'Labels' and 'labels', and no word of it."""
+    rows = [{"Case ID": str(i), "Status": "Open", "Report": text, "Needs Review": "No", "Labels": "ASB"}
+            for i, text in enumerate(TEXTS)]
+    summary = label_file(write_csv(tmp_path / "cases.csv", rows), tmp_path / "out.csv", model=model, jobs=1)
+    header = list(read_rows(tmp_path / "out.csv")[0])
+    assert header[:5] == list(rows[0]) and header[5] == "tension_labels" and header[-1] == "tension_status"
+    assert "the input already had columns named like ours, so ours are renamed: labels -> tension_labels" in \
+        str(summary)
+
+
 def test_batch_added_column_names_skip_prefixes_already_taken():
     names = added_column_names(["text", "labels", "tension_labels"], ["a"])
     assert names == {"labels": "tension2_labels", "score_a": "tension2_score_a", "needs_review":
@@ -201,7 +214,7 @@ def test_batch_missing_text_column_lists_the_columns(tmp_path, model):
 
     with pytest.raises(DataError, match=r"'reference', 'comment'.*--text-column"):
         label_file(source, tmp_path / "out.csv", model=model)
-    with pytest.raises(DataError, match="'body'.*found only columns 'reference', 'comment'"):
+    with pytest.raises(DataError, match="'body'.*found only 2 columns: 'reference', 'comment'"):
         label_file(source, tmp_path / "out.csv", model=model, text_column="body")
     assert not (tmp_path / "out.csv").exists()
     assert _no_leftovers(tmp_path) == []
@@ -841,34 +854,68 @@ def test_batch_hidden_columns_stay_hidden_in_xlsx_outputs_and_are_named_for_othe
     assert "input columns hidden in Excel are shown in" in str(as_csv) and "'caller_phone'" in str(as_csv)
 
 
-def test_batch_a_column_of_much_longer_text_than_the_text_column_found_by_name_is_named(tmp_path, model):
+def test_batch_a_column_of_titles_found_by_name_gives_way_to_the_column_of_the_reports(tmp_path, model):
     """Reproduction: a backlog with 'description' (a short title) and 'details' (the report) was labelled from
     'description', found first by name: no label and no review flag on any row, and nothing said so."""
     rows = [{"id": str(i), "description": title, "details": TEXTS[i % len(TEXTS)] + " " + TEXTS[(i + 1) % len(TEXTS)]}
             for i, title in enumerate(["Hate incident", "ASB", "Leaflets", "Graffiti", "Noise"])]
     source = write_csv(tmp_path / "split.csv", rows)
-    summary = label_file(source, tmp_path / "out.csv", model=model, jobs=1)
-    assert summary.text_column == "description" and summary.longer_text_column == "details"
-    assert "warning: the reports were read from column 'description'" in str(summary)
-    assert "label again with --text-column details" in str(summary)
-    given = label_file(source, tmp_path / "given.csv", model=model, jobs=1, text_column="details")
-    assert given.column_words == {} and "warning: the reports were read" not in str(given)
+    with pytest.warns(TextColumnWarning, match="not from column 'description', found by its name") as warned:
+        summary = label_file(source, tmp_path / "out.csv", model=model, jobs=1)
+    assert summary.text_column == "details" and summary.passed_over == "description"
+    assert read_rows(tmp_path / "out.csv")[0]["labels"] == ";".join(model.predict([rows[0]["details"]])[0].labels)
+    assert str(warned[0].message).endswith("to label that one, label again with --text-column description")
+    assert f"warning: {warned[0].message}" in str(summary)
+    given = label_file(source, tmp_path / "given.csv", model=model, jobs=1, text_column="description")
+    assert given.text_column == "description" and given.column_words == {} and "warning" not in str(given)
     plain = label_file(write_csv(tmp_path / "plain.csv", [{"text": t, "note": "ok"} for t in TEXTS]),
                        tmp_path / "plain_out.csv", model=model, jobs=1)
-    assert plain.longer_text_column is None and "warning: the reports were read" not in str(plain)
+    assert plain.longer_text_column is None and "warning" not in str(plain)
+
+
+def test_batch_a_column_of_reports_found_by_name_is_kept_and_a_longer_one_named_before_labelling(tmp_path, model):
+    """Reports found by name ('text', 8 words a row) stay the text column beside a column of longer text ('notes');
+    the warning naming it came only after the whole file was labelled, below the summary."""
+    rows = [{"text": text, "notes": " ".join([TEXTS[(i + 1) % len(TEXTS)]] * 3), "Reporter address": text * 9}
+            for i, text in enumerate(TEXTS[:2] * 3)]
+    source = write_csv(tmp_path / "notes.csv", rows)
+    events = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = label_file(source, tmp_path / "out.csv", model=model, jobs=1, chunk_size=2,
+                             progress=lambda done, expected: events.append(len(caught)))
+    assert summary.text_column == "text" and summary.passed_over is None and summary.longer_text_column == "notes"
+    assert events[0] == 1 and caught[0].category is TextColumnWarning  # before the first rows were labelled
+    assert str(caught[0].message).startswith("the reports are read from column 'text' (")
+    assert str(caught[0].message).endswith("if the reports are there, label again with --text-column notes")
 
 
 def test_batch_a_longer_text_column_whose_name_is_not_shown_is_named_by_its_number(tmp_path, model):
-    """Reproduction: a Forms export ('Timestamp', 'Please describe what happened', 'Summary') was labelled from
-    'Summary' (one word a row) with no warning, since the question could not be quoted: no labels, no review."""
-    question = "Please describe what happened"
-    rows = [{"Timestamp": f"2024-01-0{i + 1}", question: text, "Summary": "Incident"} for i, text in enumerate(TEXTS)]
-    summary = label_file(write_csv(tmp_path / "forms.csv", rows), tmp_path / "out.csv", model=model, jobs=1)
-    assert summary.text_column == "Summary" and summary.longer_text_column == question
-    assert "but column 2 (a name of 29 characters, not shown) holds longer text" in str(summary)
-    assert str(summary).endswith("label again with --text-column 2") and question not in str(summary)
+    """Reproduction: a Forms export ('Ref', 'Summary', 'What happened? Please give as much detail as you can', 'Your
+    email') was labelled from 'Summary' (4 words a row), every row unlabelled, exit 0, and the one warning came
+    last, after the summary."""
+    question = "What happened? Please give as much detail as you can"
+    rows = [{"Ref": f"HF-{i}", "Summary": "Online form report", question: text, "Your email": "jo@example.org"}
+            for i, text in enumerate(TEXTS)]
+    with pytest.warns(TextColumnWarning) as warned:
+        summary = label_file(write_csv(tmp_path / "forms.csv", rows), tmp_path / "out.csv", model=model, jobs=1)
+    assert summary.text_column == question and summary.passed_over == "Summary"
+    message = str(warned[0].message)
+    assert message.startswith("the reports are read from column 3 (a name of 52 characters, not shown), of ")
+    assert message.endswith("label again with --text-column Summary") and question not in str(summary)
+    assert "(text column 3 (a name of 52 characters, not shown))" in str(summary)
     again = label_file(tmp_path / "forms.csv", tmp_path / "again.csv", model=model, jobs=1, text_column="2")
-    assert again.text_column == question
+    assert again.text_column == "Summary"
+
+
+def test_batch_the_summary_does_not_print_a_first_report_taken_for_the_text_columns_name(tmp_path, model):
+    """Reproduction: a CSV without a header labelled with --text-column 2 began its summary "Labelled 1 rows of
+    ... (text column 'Man at the bus stop called my daughter a dirty name and spat at her')"."""
+    source = tmp_path / "no_header.csv"
+    source.write_text(f"HF-1,{TEXTS[2]}\nHF-2,{TEXTS[1]}\n", encoding="utf-8")
+    summary = label_file(source, tmp_path / "out.csv", model=model, jobs=1, text_column="2")
+    assert summary.text_column == TEXTS[2] and TEXTS[2] not in str(summary) and "mosque" not in str(summary)
+    assert f"(text column 2 (a name of {len(TEXTS[2])} characters, not shown))" in str(summary)
 
 
 def test_batch_a_text_too_long_says_what_can_be_done(tmp_path, model):

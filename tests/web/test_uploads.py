@@ -24,6 +24,15 @@ def test_uploads_messages_name_the_upload_and_the_pages_field():
     assert message == "backlog.csv: no column 'text'. Choose one in the \"Text column\" field."
 
 
+@pytest.mark.parametrize(("given", "field"), [("7", '"7"'), ("Description", '"Description"'),
+                                             ("'Date received'", '"Date received"')])
+def test_uploads_an_example_of_the_text_column_is_given_for_the_pages_field(given, field):
+    message = for_the_page(f"found only 2 columns: 'ID', 'Body'; pass one of those with --text-column (e.g. "
+                           f"--text-column {given}, the column of the longest text: 9 words a row).", {})
+    assert message.endswith(f'pass one of those in the "Text column" field (e.g. {field} in the "Text column" field, '
+                            "the column of the longest text: 9 words a row).")
+
+
 def test_uploads_stray_quote_advice_is_to_fix_the_file_not_a_command_line_option(tmp_path):
     path = tmp_path / "upload.csv"
     path.write_text('id,text\n1,"ok"\n2,"a stray quote, never closed\n' + "3,more\n" * 30, encoding="utf-8")
@@ -47,3 +56,13 @@ def test_uploads_notices_are_ours_only_and_named():
         warnings.warn("/tmp/x.csv was read as Windows-1252", EncodingFallbackWarning, stacklevel=1)
         warnings.warn("something from a library", DeprecationWarning, stacklevel=1)
     assert our_notices(caught, {"/tmp/x.csv": "backlog.csv"}) == ["backlog.csv was read as Windows-1252"]
+
+
+def test_uploads_a_notice_of_another_text_column_names_the_pages_field():
+    from classifier.labelling.batch import TextColumnWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn("the reports are read from column 3 (...): to label that one, label again with --text-column "
+                      "Summary", TextColumnWarning, stacklevel=1)
+    assert our_notices(caught, {})[0].endswith('label again with "Summary" in the "Text column" field')
