@@ -9,7 +9,7 @@ import pytest
 from classifier import load_model
 from classifier.errors import ModelError
 from classifier.model.persistence import METADATA_FILE, MODEL_FILE, ROWS_FILE, resolve_model_dir, save_model
-from tests.helpers import write_csv
+from tests.helpers import ROOT, write_csv
 
 
 @pytest.fixture
@@ -78,6 +78,16 @@ def test_persistence_a_missing_model_lists_the_model_folders_beside_it(nowhere):
     message = str(raised.value)
     assert "Did you mean" not in message
     assert f"Model folders in '{nowhere / 'elsewhere'}': m00, m01, " in message and "m09 and 2 more." in message
+
+
+@pytest.mark.parametrize("where", ["load_model", "models/README.md"])
+def test_persistence_loading_is_described_as_the_allow_list_does_it(where):
+    text = load_model.__doc__ if where == "load_model" else (ROOT / "models" / "README.md").read_text("utf-8")
+    text = " ".join(text.split())
+    assert "runs code" not in text  # a file that asks for a function is refused before anything in it runs
+    assert "through an allow-list of classes" in text and "refused before anything in it runs" in text
+    assert "load only models you trust" in text.lower() or "load only models you trained" in text
+    assert "not a crafted model from giving wrong answers" in text
 
 
 def test_persistence_missing_file_in_folder(model_copy):
