@@ -157,7 +157,10 @@ def train_cli(
     rescore: Annotated[
         list[str] | None, typer.Option("--rescore", metavar="LABEL", show_default=False,
                                        help="A label the second stage rescores instead of the default three (repeat "
-                                       "for several), e.g. a hate label of your own.")
+                                       "for several), e.g. a hate label of your own. It is taken to be hate against "
+                                       "any group, so its reports also get counterfactual copies (an identity term "
+                                       "swapped for another of its group, keeping the label): never name a label "
+                                       "about one group (e.g. antisemitism) here.")
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:

@@ -303,6 +303,43 @@ def resolve_model_dir(path=None) -> Path:
     return path
 
 
+#: At most this many model folders are named per place when a model is not found.
+NEARBY_MODELS_SHOWN = 10
+
+
+def _model_folder_names(folder: Path) -> list[str]:
+    """The names of the model folders (those with a ``metadata.json``) directly in ``folder``; none if unreadable."""
+    try:
+        return sorted(path.name for path in folder.iterdir()
+                      if not path.name.startswith(".") and (path / METADATA_FILE).is_file())
+    except OSError:
+        return []
+
+
+def _models_nearby(model_dir: Path) -> str:
+    """For a model path that does not exist: the model folders beside it and in the models folder, and the closest
+    name (a typo such as ``models/defualt``), as sentences starting with a space; ``""`` when there are none.
+
+    Only folder names are given: nothing is read from a folder but whether it has a ``metadata.json``."""
+    from classifier.model.label_names import likely_typo
+
+    places: list[tuple[Path, list[str]]] = []
+    for folder in (model_dir.parent, models_dir()):
+        if folder.is_dir() and not any(folder.resolve() == seen.resolve() for seen, _ in places):
+            if names := _model_folder_names(folder):
+                places.append((folder, names))
+    if not places:
+        return ""
+    found = {name: folder / name for folder, names in reversed(places) for name in names}  # beside it wins a tie
+    closest = likely_typo(model_dir.name, found)
+    sentences = [f" Did you mean '{found[closest]}'?"] if closest else []
+    for folder, names in places:
+        more = len(names) - NEARBY_MODELS_SHOWN
+        listed = ", ".join(names[:NEARBY_MODELS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+        sentences.append(f" Model folders in '{folder}': {listed}.")
+    return "".join(sentences)
+
+
 def read_metadata(model_dir) -> dict:
     """Parse ``metadata.json`` of a model folder, with clear errors when it is missing or broken.
 
@@ -316,7 +353,8 @@ def read_metadata(model_dir) -> dict:
     meta_path = model_dir / METADATA_FILE
     if not model_dir.exists():
         raise ModelError(
-            f"No model at '{model_dir}'. Train one first: tension train data/reports.csv --out {model_dir}"
+            f"No model at '{model_dir}'.{_models_nearby(model_dir)} To train a new one: tension train "
+            f"data/reports.csv --out {model_dir}"
         )
     for path in (model_dir, meta_path):
         if path.is_symlink():

@@ -376,8 +376,11 @@ def near_thresholds(proba, thresholds, band) -> np.ndarray:
 def load_model(path=None, *, review_band=None) -> TensionModel:
     """Load a saved model folder (default ``models/default``) as a :class:`TensionModel`.
 
-    Load only models you trust: a model file is a pickle and runs code when loaded. Its SHA-256 is checked
-    against ``metadata.json`` before it is unpickled.
+    Load only models you trust. A model file is a pickle; its SHA-256 is checked against ``metadata.json``
+    before it is unpickled, and it is read through an allow-list of classes (this package's, scikit-learn's,
+    NumPy's and SciPy's, and a few reconstruction helpers), so a file that asks for any other function
+    (``os.system``, ``eval``) is refused before anything in it runs. The allow-list stops a model file from
+    calling arbitrary code, not a crafted model from giving wrong answers.
 
     Raises
     ------

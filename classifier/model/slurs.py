@@ -35,7 +35,9 @@ A team encodes a plain word list (one word a line) with::
     python -m classifier.model.slurs encode words.txt --family race > team_lexicon.txt
 
 and passes the file as ``SpacyPreprocessor(extra_slurs="team_lexicon.txt")``; its entries are added to
-the packaged ones (a word in both takes the team's family).
+the packaged ones (a word in both takes the team's family). A family of the team's own (``--family caste``) is
+allowed, but its placeholder is new to every trained model: only a model retrained with the lexicon learns it,
+from the training reports that hold its words, and ``encode`` says so (:func:`new_family_note`).
 """
 
 from __future__ import annotations
@@ -577,6 +579,30 @@ def encode_entries(words: Iterable[str], family: str, disguised_only: bool = Fal
     return "".join(lines)
 
 
+def new_family_note(family: str) -> str | None:
+    """What a lexicon family that is not one of the packaged lexicon's means (a new placeholder that needs a
+    retrained model), naming the packaged families and a likely typo; ``None`` for a packaged family.
+
+    >>> new_family_note("race") is None
+    True
+    >>> new_family_note("rase").split(".")[0]
+    "note: 'rase' is not a family of the packaged lexicon (migrant, race, religion; a typo for 'race'?)"
+    """
+    from classifier.model.label_names import likely_typo
+
+    known = packaged_lexicon().families
+    if family in (*known, OTHER):
+        return None
+    typo = likely_typo(family, known)
+    return (
+        f"note: '{family}' is not a family of the packaged lexicon ({', '.join(known)}"
+        f"{f'; a typo for {typo!r}?' if typo else ''}). Its words become a new placeholder, {slur_token(family)}, "
+        "that no trained model has seen: a model learns it only when retrained with this lexicon "
+        "(SpacyPreprocessor(extra_slurs=...)), from the training reports that hold these words. To add the words "
+        f"to a family the models already know, give --family {', '.join(known[:-1])} or {known[-1]}."
+    )
+
+
 def lexicon_text_from(extra) -> str:
     """Validated lexicon text for a team's extension, ready to store in a fitted model.
 
@@ -648,7 +674,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     encode = commands.add_parser("encode", help="encode a plain word list (one word a line) as lexicon lines")
     encode.add_argument("words", help="plain text file, one word (or two-word slur) a line")
-    encode.add_argument("--family", required=True, help="family of every word, e.g. race, religion, migrant")
+    encode.add_argument("--family", required=True,
+                        help=f"family of every word: {RACE}, {RELIGION} or {MIGRANT} (the packaged lexicon's), or a new "
+                        "one of your own, which only a retrained model learns")
     encode.add_argument("--disguised", action="store_true",
                         help="match these words only when masked, spaced or in leetspeak")
     check = commands.add_parser("check", help="validate a lexicon file and count its entries per family")
@@ -661,6 +689,8 @@ def main(argv: list[str] | None = None) -> int:
                     sys.stdout.write(encode_entries(handle, args.family, args.disguised))
             except OSError as exc:
                 raise ConfigError(f"Cannot read '{args.words}' ({exc.strerror}).") from exc
+            if note := new_family_note(args.family):
+                print(note, file=sys.stderr)
         else:
             counts: dict[str, int] = defaultdict(int)
             for entry in SlurLexicon(parse_lexicon(lexicon_text_from(args.lexicon), args.lexicon)).entries:

@@ -160,8 +160,12 @@ def render_model_card(metadata: dict) -> str:
     lines += [
         "",
         "## Loading safely",
-        "`model.pkl.gz` is a pickle: loading it runs code. Load only models you trained yourself or got "
-        "from someone you trust. `load_model` checks the file's SHA-256 against `metadata.json` first.",
+        "`model.pkl.gz` is a pickle. `load_model` checks its SHA-256 against `metadata.json` and the "
+        "scikit-learn and spaCy versions, then reads it through an allow-list of classes (this package's, "
+        "scikit-learn's, NumPy's and SciPy's, and a few reconstruction helpers): a file that asks for any other "
+        "function, such as `os.system` or `eval`, is refused before anything in it runs. Still load only models "
+        "you trained yourself or got from someone you trust: the allow-list stops a model file from calling "
+        "arbitrary code, not a crafted model from giving wrong answers.",
         "",
     ]
     return "\n".join(lines)

@@ -229,3 +229,9 @@ def test_cli_predict_takes_the_model_as_an_option_as_label_does(trained):
     by_option = runner.invoke(app, ["predict", "--model", str(trained.model_dir), *texts, "--json"])
     assert by_argument.exit_code == by_option.exit_code == 0, by_option.output
     assert json.loads(by_option.output) == json.loads(by_argument.output) and len(json.loads(by_option.output)) == 2
+
+
+def test_cli_train_help_says_a_rescored_label_gets_counterfactual_copies():
+    help_text = _option_help("train", "rescore")
+    assert "counterfactual copies" in help_text
+    assert "never name a label about one group (e.g. antisemitism)" in help_text

@@ -9,7 +9,7 @@ import pytest
 from classifier import load_model
 from classifier.errors import ModelError
 from classifier.model.persistence import METADATA_FILE, MODEL_FILE, ROWS_FILE, resolve_model_dir, save_model
-from tests.helpers import write_csv
+from tests.helpers import ROOT, write_csv
 
 
 @pytest.fixture
@@ -50,6 +50,44 @@ def test_persistence_refuses_truncated_model(model_copy):
 def test_persistence_missing_model_says_how_to_train(tmp_path):
     with pytest.raises(ModelError, match="tension train"):
         load_model(tmp_path / "nothing-here")
+
+
+def _model_folders(models: Path, *names: str) -> None:
+    for name in names:
+        (models / name).mkdir(parents=True)
+        (models / name / METADATA_FILE).write_text("{}")
+
+
+@pytest.mark.parametrize("given", ["models/defualt", "defualt"])
+def test_persistence_a_mistyped_model_names_the_closest_and_the_model_folders_there(nowhere, given):
+    (nowhere / "pyproject.toml").write_text('[project]\nname = "tension-classifier"\n')
+    _model_folders(nowhere / "models", "default", "model_20261201")
+    (nowhere / "models" / "notes").mkdir()  # not a model folder: not listed
+    with pytest.raises(ModelError) as raised:
+        load_model(given)
+    message = str(raised.value)
+    assert f"No model at '{given}'. Did you mean '{Path('models', 'default')}'?" in message
+    assert "Model folders in 'models': default, model_20261201." in message
+    assert "notes" not in message and f"tension train data/reports.csv --out {given}" in message
+
+
+def test_persistence_a_missing_model_lists_the_model_folders_beside_it(nowhere):
+    _model_folders(nowhere / "elsewhere", *(f"m{number:02}" for number in range(12)))
+    with pytest.raises(ModelError) as raised:
+        load_model(nowhere / "elsewhere" / "unrelated")
+    message = str(raised.value)
+    assert "Did you mean" not in message
+    assert f"Model folders in '{nowhere / 'elsewhere'}': m00, m01, " in message and "m09 and 2 more." in message
+
+
+@pytest.mark.parametrize("where", ["load_model", "models/README.md"])
+def test_persistence_loading_is_described_as_the_allow_list_does_it(where):
+    text = load_model.__doc__ if where == "load_model" else (ROOT / "models" / "README.md").read_text("utf-8")
+    text = " ".join(text.split())
+    assert "runs code" not in text  # a file that asks for a function is refused before anything in it runs
+    assert "through an allow-list of classes" in text and "refused before anything in it runs" in text
+    assert "load only models you trust" in text.lower() or "load only models you trained" in text
+    assert "not a crafted model from giving wrong answers" in text
 
 
 def test_persistence_missing_file_in_folder(model_copy):

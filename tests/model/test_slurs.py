@@ -379,6 +379,26 @@ def test_slurs_command_line_encodes_and_checks(tmp_path, capsys):
     assert main(["check", str(tmp_path / "missing.txt")]) == 1
 
 
+@pytest.mark.parametrize(("family", "note"), [
+    ("race", None),
+    ("other", None),
+    ("caste", "note: 'caste' is not a family of the packaged lexicon (migrant, race, religion). Its words become "
+              "a new placeholder, xxslurcaste, that no trained model has seen: a model learns it only when retrained"),
+    ("rase", "note: 'rase' is not a family of the packaged lexicon (migrant, race, religion; a typo for 'race'?)."),
+])
+def test_slurs_command_line_says_a_new_family_needs_a_retrained_model(tmp_path, capsys, family, note):
+    words = tmp_path / "words.txt"
+    words.write_text(f"{INVENTED}\n", encoding="utf-8")
+    assert main(["encode", str(words), "--family", family]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{family} ")  # the entries are written all the same
+    if note is None:
+        assert captured.err == ""
+    else:
+        assert captured.err.startswith(note)
+        assert "give --family migrant, race or religion." in captured.err
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ("race", "line 2: expected '<family> <base64 word>"),
     ("race abc! disguised", "line 2: the word is not base64"),

@@ -18,6 +18,14 @@ def test_model_card_holds_the_metrics_of_its_model(trained):
     assert "one-line report" in card and "short threat that names a group" in card
 
 
+def test_model_card_says_a_model_file_is_read_through_the_allow_list(trained):
+    card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
+    loading = card.split("## Loading safely", 1)[1]
+    assert "runs code" not in loading  # the allow-list refuses a file that asks for a function before it runs
+    assert "reads it through an allow-list of classes" in loading and "refused before anything in it runs" in loading
+    assert "Still load only models you trained yourself or got from someone you trust" in loading
+
+
 def test_model_card_says_what_needs_review_catches(trained):
     card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
     review = trained.metadata["review_flag"]
