@@ -675,8 +675,8 @@ def main(argv: list[str] | None = None) -> int:
     encode = commands.add_parser("encode", help="encode a plain word list (one word a line) as lexicon lines")
     encode.add_argument("words", help="plain text file, one word (or two-word slur) a line")
     encode.add_argument("--family", required=True,
-                        help=f"family of every word: {RACE}, {RELIGION} or {MIGRANT} (the packaged lexicon's), or a new "
-                        "one of your own, which only a retrained model learns")
+                        help=f"family of every word: {RACE}, {RELIGION} or {MIGRANT} (the packaged lexicon's), or a "
+                        "new one of your own, which only a retrained model learns")
     encode.add_argument("--disguised", action="store_true",
                         help="match these words only when masked, spaced or in leetspeak")
     check = commands.add_parser("check", help="validate a lexicon file and count its entries per family")
