@@ -2,7 +2,7 @@
 
 Usage: python -m benchmarks.core_timings [--quick] [--repeats N]
 
-Prints a table beside the target of each figure. ``--quick`` trains on 300 reports only (a smoke run for CI).
+Prints a table beside the target of each figure. ``--quick`` trains on 200 reports only (a smoke run for CI).
 Each figure is the median of ``--repeats`` runs, each in a fresh process, so imports are counted as a user
 would pay them.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
-QUICK_ROWS = 300
+QUICK_ROWS = 200
 
 
 def _timed(args: list[str]) -> float:

@@ -9,7 +9,7 @@ setting with the best cross-validated macro-F1 (among those with ``--min-cv-hard
 to ship (``HARD_NEGATIVE_WEIGHT`` in ``classifier/training/train.py``, ``DEFAULT_C`` in
 ``classifier/model/pipeline.py``).
 ``--test`` adds, for reading afterwards, each setting's figures on the held-out test split; they play no part
-in the choice. ``--quick`` runs a 2-fold smoke test of two settings on 300 reports, in one process (for CI).
+in the choice. ``--quick`` runs a 2-fold smoke test of two settings on 200 reports, in one process (for CI).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "reports.csv"
-QUICK_ROWS = 300
+QUICK_ROWS = 200
 
 
 def cv_row(data: Path, weight: float, C: float, k: int, seeds: list[int], n_jobs: int = 2) -> dict:

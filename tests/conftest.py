@@ -32,9 +32,17 @@ def pytest_configure(config):
     """Under pytest-xdist, one process per test by default (``TENSION_JOBS=1`` unless set): each worker already
     keeps a CPU busy, so worker processes and threads of their own only add the cost of starting them (about 40
     of 470 CPU-seconds of the suite). Tests of several processes ask for them explicitly (``--jobs``, ``n_jobs``
-    or their own ``TENSION_JOBS``)."""
+    or their own ``TENSION_JOBS``). Likewise one OpenMP and OpenBLAS thread (``OMP_NUM_THREADS=1`` unless set):
+    the second stage's trees predict their out-of-fold rows on OpenMP's pool, whose threads spin on the CPU the
+    other worker holds (the tests of five modules that fit models took 107 CPU-seconds with two threads, 65 with one,
+    on a busy machine). The test of the second stage's OpenMP limit sets a limit of its own."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault(JOBS_VARIABLE, "1")
+        if "OMP_NUM_THREADS" not in os.environ:
+            from threadpoolctl import threadpool_limits
+
+            os.environ["OMP_NUM_THREADS"] = "1"  # subprocesses, and libraries this process has not loaded yet
+            threadpool_limits(limits=1)  # those it has (tests.helpers imports scikit-learn)
 
 
 def _module(nodeid: str) -> str:

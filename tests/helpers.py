@@ -40,6 +40,19 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None, en
     return path
 
 
+def copy_model(source: Path, target: Path) -> Path:
+    """A copy of the saved model ``source`` in the folder ``target``, its metadata named after that folder as if it
+    had been trained there (so that a model shared by several tests can stand for one of a test's own)."""
+    import json
+    import shutil
+
+    shutil.copytree(source, target)
+    meta = json.loads((target / "metadata.json").read_text("utf-8"))
+    meta["name"] = target.name
+    (target / "metadata.json").write_text(json.dumps(meta), "utf-8")
+    return target
+
+
 def save_formula_results(path: Path, results: dict[str, str], sheet: int = 1) -> Path:
     """Put in the workbook at ``path`` (saved by openpyxl, which cannot calculate) the formula results that
     Excel saves with them: ``{"E2": "2", "D3": ""}``, an empty string for an empty text result."""

@@ -61,12 +61,12 @@ def test_cli_train_linear_only_keeps_every_labels_linear_score(small_corpus, tmp
     assert "second stage" not in (out / "MODEL_CARD.md").read_text("utf-8")
 
 
-def test_cli_train_rescore_names_a_teams_own_hate_label(small_corpus, tmp_path):
+def test_cli_train_rescore_names_a_teams_own_hate_label(small_labelled, tmp_path):
     import csv
 
     from classifier import load_model
 
-    with open(small_corpus, encoding="utf-8", newline="") as handle:
+    with open(small_labelled, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:  # a team that calls race hate "racism"
         row["labels"] = ";".join("racism" if label == "race_hate" else label for label in row["labels"].split(";")

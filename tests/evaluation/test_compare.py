@@ -11,21 +11,22 @@ from sklearn.metrics import f1_score
 from classifier.errors import ConfigError, DataError
 from classifier.evaluation.compare import TooFewUnseenRows, compare_models, format_comparison
 from classifier.io.records import read_labelled
-from tests.helpers import CORPUS, write_csv
+from tests.helpers import CORPUS, FIRST_ROWS, copy_model, write_csv
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    """Two models trained on different slices of the corpus, saved, and a held-out file to compare them on."""
+def setup(tmp_path_factory, first_rows_trained):
+    """Two models trained on different slices of the corpus, saved, and a held-out file to compare them on: A the
+    run's model of the first :data:`FIRST_ROWS` reports (a copy named model_a), B trained on the first 400."""
     from classifier.training.train import train
 
     folder = tmp_path_factory.mktemp("compare")
     with open(CORPUS, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    a = train(write_csv(folder / "a.csv", rows[:250]), folder / "model_a", seed=0)
+    a = copy_model(first_rows_trained.model_dir, folder / "model_a")
     b = train(write_csv(folder / "b.csv", rows[:400]), folder / "model_b", seed=0)
     held_out = write_csv(folder / "held_out.csv", rows[600:800])
-    return a.model_dir, b.model_dir, held_out
+    return a, b.model_dir, held_out
 
 
 def test_compare_agrees_with_metrics_computed_directly(setup):
@@ -122,8 +123,8 @@ def _corpus_rows(stop):
 
 def test_compare_scores_only_the_rows_neither_model_trained_on(setup, tmp_path):
     path_a, path_b, _ = setup
-    rows = _corpus_rows(800)  # A trained on the train rows of the first 250, B on those of the first 400
-    trained_a = [r for r in rows[:250] if r["split"] == "train"]
+    rows = _corpus_rows(800)  # A trained on the train rows of the first FIRST_ROWS, B on those of the first 400
+    trained_a = [r for r in rows[:FIRST_ROWS] if r["split"] == "train"]
     trained_b = [r for r in rows[:400] if r["split"] == "train"]
     result = compare_models(path_a, path_b, write_csv(tmp_path / "all.csv", rows), n_resamples=50,
                             identity_suite=False)

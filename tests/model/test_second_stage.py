@@ -273,14 +273,15 @@ def test_a_slice_keeps_the_second_stage_only_with_the_classifier():
 
 def test_second_stage_trees_run_on_one_openmp_thread_and_the_limit_is_lifted_after():
     import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime)
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from classifier.model.second_stage import _in_threads
 
     def openmp_threads(_task=None):
         return {library["num_threads"] for library in threadpool_info() if library["user_api"] == "openmp"}
 
-    before = openmp_threads()
-    assert before
-    assert _in_threads(openmp_threads, range(4)) == [{1}] * 4
-    assert openmp_threads() == before
+    with threadpool_limits(limits=2, user_api="openmp"):  # two, whatever OMP_NUM_THREADS says (1 under xdist)
+        before = openmp_threads()
+        assert before == {2}
+        assert _in_threads(openmp_threads, range(4)) == [{1}] * 4
+        assert openmp_threads() == before

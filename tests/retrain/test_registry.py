@@ -25,7 +25,7 @@ from classifier.retrain.registry import (
     promote,
     rollback,
 )
-from tests.helpers import FIRST_ROWS_FILE, identity_suite_result, write_csv
+from tests.helpers import FIRST_ROWS_FILE, copy_model, identity_suite_result, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -167,10 +167,7 @@ def test_registry_new_model_name_is_fresh(registry):
 
 def _copy_model(registry, source, name):
     """A copy of a registry model under a new name (metadata included, so a fake can tell them apart)."""
-    shutil.copytree(registry / source, registry / name)
-    meta = json.loads((registry / name / "metadata.json").read_text("utf-8"))
-    meta["name"] = name
-    (registry / name / "metadata.json").write_text(json.dumps(meta), "utf-8")
+    copy_model(registry / source, registry / name)
 
 
 def test_registry_fairness_gate_refuses_a_model_over_the_limits_unless_forced_with_a_reason(

@@ -12,7 +12,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def cv_small(tmp_path_factory):
-    """3-fold CV on the first 200 corpus reports, and the file it ran on."""
+    """2-fold CV on the first 200 corpus reports, and the file it ran on."""
     import csv
 
     from classifier.training.cv import cross_validate_metrics
@@ -21,7 +21,7 @@ def cv_small(tmp_path_factory):
     with open(CORPUS, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))[:200]
     path = write_csv(tmp_path_factory.mktemp("cv") / "small.csv", rows)
-    return path, cross_validate_metrics(path, 3, seed=0)
+    return path, cross_validate_metrics(path, 2, seed=0)
 
 
 def test_cv_reports_mean_and_sample_std_per_label(cv_small):
@@ -30,7 +30,7 @@ def test_cv_reports_mean_and_sample_std_per_label(cv_small):
 
     path, result = cv_small
     data = read_labelled(path)
-    assert result["k"] == 3 and len(result["folds"]) == 3
+    assert result["k"] == 2 and len(result["folds"]) == 2
     assert result["label_names"] == data.label_set == list(result["labels"])
     assert sum(m["n_reports"] for m in result["folds"]) == len(data) == result["n_reports"]
     for label, stats in result["labels"].items():
@@ -38,12 +38,12 @@ def test_cv_reports_mean_and_sample_std_per_label(cv_small):
         assert stats["f1"]["mean"] == pytest.approx(np.mean(f1s))
         assert stats["f1"]["std"] == pytest.approx(np.std(f1s, ddof=1))
         positives = sum(label in row for row in data.labels)
-        assert stats["support"]["mean"] * 3 == pytest.approx(positives)
+        assert stats["support"]["mean"] * 2 == pytest.approx(positives)
         assert 0 <= stats["f1"]["mean"] <= 1
     macro = [m["macro"]["f1"] for m in result["folds"]]
     assert result["macro"]["f1"]["mean"] == pytest.approx(np.mean(macro))
     table = format_cv(result)
-    assert "3-fold" in table and f"{result['macro']['f1']['mean']:.3f} ± {result['macro']['f1']['std']:.3f}" in table
+    assert "2-fold" in table and f"{result['macro']['f1']['mean']:.3f} ± {result['macro']['f1']['std']:.3f}" in table
     json.dumps(result)
 
 
@@ -76,7 +76,7 @@ def test_cv_folds_equal_refitting_the_whole_pipeline(cv_small):
 
     path, result = cv_small
     data = read_labelled(path)
-    train, test = next(_stratified_folds(data, 3, 0))
+    train, test = next(_stratified_folds(data, 2, 0))
     labels = data.label_set
     pipeline = fit_pipeline(data.subset(train), labels, seed=0)
     expected = label_metrics(np.asarray(data.subset(test).indicator(labels)),
@@ -170,7 +170,7 @@ def test_cv_cli_prints_mean_and_std(cv_small, tmp_path):
 
     path, result = cv_small
     out = tmp_path / "cv.json"
-    run = CliRunner().invoke(app, ["cv", str(path), "--k", "3", "--json", str(out)])
+    run = CliRunner().invoke(app, ["cv", str(path), "--k", "2", "--json", str(out)])
     assert run.exit_code == 0, run.output
     assert f"{result['macro']['f1']['mean']:.3f} ± {result['macro']['f1']['std']:.3f}" in run.output
     assert json.loads(out.read_text())["macro"] == result["macro"]
@@ -199,7 +199,7 @@ def test_cv_reports_the_hard_negative_rate_and_uses_the_weight(cv_small):
     assert hard["n"] == sum(is_hard_negative(t, lab) for t, lab in zip(data.texts, data.labels, strict=True)) > 0
     assert 0 <= hard["clean_rate"]["mean"] <= 1
     assert "hard negatives left unlabelled" in format_cv(result)
-    unweighted = cross_validate_metrics(path, 3, seed=0, hard_negative_weight=1.0)
+    unweighted = cross_validate_metrics(path, 2, seed=0, hard_negative_weight=1.0)
     assert unweighted["macro"]["f1"]["mean"] != result["macro"]["f1"]["mean"]
 
 

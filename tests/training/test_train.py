@@ -8,7 +8,7 @@ import pytest
 from classifier.errors import ConfigError, DataError
 from classifier.io.records import read_labelled
 from classifier.training.train import split_indices, train
-from tests.helpers import CORPUS, write_csv
+from tests.helpers import CORPUS, FIRST_ROWS_FILE, write_csv
 
 # Issue 13's bars on the bundled corpus's test split (2,630 reports of generations 1-12, 14-16 and 18-22). The
 # default model (plain LR with passages and counterfactual copies, the hate labels rescored by the second stage;
@@ -106,9 +106,10 @@ def test_training_long_reports_keep_every_topic(default_trained):
     assert recall["long"] >= recall["short"] - LONG_RECALL_GAP
 
 
-def test_training_is_reproducible(trained, small_corpus, tmp_path):
+def test_training_is_reproducible(first_rows_trained, tmp_path):
     # Trained again later in the same session, after many other tests: no state may leak into a model.
-    first, again = trained, train(small_corpus, tmp_path / "again", seed=0)
+    first = first_rows_trained
+    again = train(first.model_dir.parent / FIRST_ROWS_FILE, tmp_path / "again", seed=0)
     assert again.metadata["thresholds"] == first.metadata["thresholds"]
     texts = ["a pig's head was left at the mosque gates", "bins not emptied again"]
     np.testing.assert_array_equal(again.model.predict_proba(texts), first.model.predict_proba(texts))
