@@ -400,11 +400,12 @@ class HateSecondStage(BaseEstimator):
 
         fitted = _in_threads(fit_one, tasks)
         oof = np.zeros((n, len(self.columns_)))
-        for (k, held, _), model in zip(tasks, fitted, strict=True):
-            if held is None:
-                self.models_.append(model)
-            else:
-                oof[held, k] = model.predict_proba(X[held])[:, 1]
+        with _one_openmp_thread():  # small predictions: OpenMP's pool would only spin on another core
+            for (k, held, _), model in zip(tasks, fitted, strict=True):
+                if held is None:
+                    self.models_.append(model)
+                else:
+                    oof[held, k] = model.predict_proba(X[held])[:, 1]
         for k, j in enumerate(self.columns_):
             y = Y[:, j].astype(int)
             a, b = _fit_sigmoid(_logit(oof[:, k]), y)
