@@ -1,6 +1,6 @@
 """Who the model wrongly flags when a neutral sentence names an Israeli or a Palestinian.
 
-Usage: python -m benchmarks.conflict_nationalities [MODEL ...] [--quick]
+Usage: python -m benchmarks.conflict_nationalities [MODEL ...] [--fresh] [--quick]
 
 The identity-term suite and the held-out probe (``classifier/fairness/``) leave out the two nationalities of the
 Israel/Palestine conflict, whose hostile label would be ``israel_palestine`` rather than a hate label. This
@@ -8,7 +8,10 @@ renders the neutral and positive templates of both sets with "Israeli" and "Pale
 "Polish" and "Syrian", which the suite holds) and prints, per model (a saved model folder or a name in the models
 folder; default: the default model) and per term, the share of sentences given any label and the share sent to
 review without one. The codebook gives these sentences no label ("mentioned only in passing, in an everyday
-matter"). Measured, never a bar; ``--quick`` scores every fifth template (a smoke run: its figures mean nothing).
+matter"). ``--fresh`` renders the templates of the fresh probes (``benchmarks/data/fresh_probe*.json``) instead,
+and also counts their hostile sentences given any label (hostility for national origin is race hate by the
+codebook, and conflict-linked abuse ``israel_palestine``). Measured, never a bar; ``--quick`` scores every fifth
+template (a smoke run: its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -31,17 +34,24 @@ TERMS = (
 QUICK_EVERY = 5
 
 
-def sentences(every: int = 1) -> dict[str, list[str]]:
-    """The neutral and positive templates of the suite and the probe, rendered with each of :data:`TERMS`."""
+def sentences(every: int = 1, *, fresh: bool = False, hostile: bool = False) -> dict[str, list[str]]:
+    """The neutral and positive templates (or with ``hostile``, the hostile ones) of the suite and the probe, or
+    of the fresh probes (``fresh``), rendered with each of :data:`TERMS`."""
+    import json
+
     from classifier.fairness.suite import IdentityTerm, load_identity_probe, load_identity_suite, render
 
-    templates = [template for suite in (load_identity_suite(), load_identity_probe())
-                 for template in suite.templates if template.kind != "hostile"][::every]
+    if fresh:
+        texts = [(t["kind"], t["text"]) for path in sorted((ROOT / "benchmarks" / "data").glob("fresh_probe*.json"))
+                 for t in json.loads(path.read_text(encoding="utf-8"))["templates"]]
+    else:
+        texts = [(t.kind, t.text) for suite in (load_identity_suite(), load_identity_probe()) for t in suite.templates]
+    templates = [text for kind, text in texts if (kind == "hostile") == hostile][::every]
     rendered = {}
     for adj, plural, man, woman in TERMS:
         term = IdentityTerm(term=adj, group="nationality", adj=adj, plural=plural, man=man, woman=woman,
                             hostile_label="israel_palestine")
-        rendered[adj] = [render(template.text, term) for template in templates]
+        rendered[adj] = [render(template, term) for template in templates]
     return rendered
 
 
@@ -59,17 +69,25 @@ def measure(model, rendered: dict[str, list[str]]) -> dict[str, tuple[int, int, 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", default=["default"], help="saved model folders or names")
+    parser.add_argument("--fresh", action="store_true", help="the fresh probes' templates, hostile ones too")
     parser.add_argument("--quick", action="store_true", help="every fifth template (smoke run)")
     args = parser.parse_args(argv)
     from classifier import load_model
 
-    rendered = sentences(QUICK_EVERY if args.quick else 1)
+    every = QUICK_EVERY if args.quick else 1
+    rendered = sentences(every, fresh=args.fresh)
+    hostile = sentences(every, fresh=True, hostile=True) if args.fresh else {}
+    where = "the fresh probes" if args.fresh else "the identity suite and probe"
     for name in args.models:
-        figures = measure(load_model(name), rendered)
-        print(f"{name}: neutral and positive sentences of the identity suite and probe, per term")
-        for term, (total, labelled, review) in figures.items():
+        model = load_model(name)
+        print(f"{name}: neutral and positive sentences of {where}, per term")
+        for term, (total, labelled, review) in measure(model, rendered).items():
             print(f"  {term:12} labelled {labelled:3} of {total} ({labelled / total:6.1%}), "
                   f"to review without a label {review:3} ({review / total:6.1%})")
+        if hostile:
+            print(f"{name}: hostile sentences of {where}, per term")
+            for term, (total, labelled, _) in measure(model, hostile).items():
+                print(f"  {term:12} given a label {labelled:3} of {total} ({labelled / total:6.1%})")
     return 0
 
 

@@ -34,3 +34,16 @@ def test_conflict_nationalities_quick_run_prints_each_term(trained, capsys):
     assert conflict_nationalities.main([str(trained.model_dir), "--quick"]) == 0
     out = capsys.readouterr().out
     assert all(term in out for term in ("Israeli", "Palestinian", "Polish", "Syrian")) and "labelled" in out
+
+
+def test_conflict_nationalities_fresh_probes_render_neutral_and_hostile_templates_apart():
+    neutral = conflict_nationalities.sentences(fresh=True)
+    hostile = conflict_nationalities.sentences(fresh=True, hostile=True)
+    assert len(neutral["Israeli"]) > len(hostile["Israeli"]) > 100
+    assert not set(neutral["Palestinian"]) & set(hostile["Palestinian"])
+
+
+def test_conflict_nationalities_quick_fresh_run_prints_hostile_figures(trained, capsys):
+    assert conflict_nationalities.main([str(trained.model_dir), "--fresh", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "of the fresh probes" in out and "given a label" in out
