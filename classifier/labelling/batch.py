@@ -50,7 +50,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,9 +304,11 @@ class BatchSummary:
 #: text than it (`longer_text_column`), when the text column was found by name.
 LONGER_TEXT_MIN_WORDS = 8
 LONGER_TEXT_FACTOR = 3.0
-#: A column found by name that averages at most this many words a row holds titles, categories or channels ("Online
-#: form report"), not reports: a column of longer text is labelled instead (`choose_text_column`).
+#: A column found by name that averages at most this many words a row, and repeats itself (at most this share of its
+#: cells differ), holds titles, categories or channels ("Online form report"), not reports: a column of longer text
+#: is labelled instead (`choose_text_column`). Short reports ("P*kis out on the bus shelter") differ from row to row.
 TITLE_MAX_WORDS = 5
+TITLE_MAX_DISTINCT = 0.5
 #: Input columns whose words are counted (the first ones of a wider sheet), and the rows they are counted over, read
 #: before labelling starts.
 MAX_COLUMNS_COUNTED = 50
@@ -335,25 +337,38 @@ def longer_text_column(column_words: dict[str, float], text_column: str) -> str 
     return other
 
 
-def choose_text_column(column_words: dict[str, float], found: str) -> str:
+def choose_text_column(column_words: dict[str, float], found: str, distinct: float = 0.0) -> str:
     """The column to label when `found` was found by name: `found`, unless it averages at most `TITLE_MAX_WORDS`
-    words a row (a title or a category) and another holds much longer text (`longer_text_column`): then that one.
+    words a row and at most `TITLE_MAX_DISTINCT` of its cells differ (`distinct`: a title or a category) and another
+    holds much longer text (`longer_text_column`): then that one.
 
-    >>> choose_text_column({"Summary": 4.0, "Details": 38.0}, "Summary")
+    >>> choose_text_column({"Summary": 4.0, "Details": 38.0}, "Summary", distinct=0.1)
     'Details'
+    >>> choose_text_column({"report": 4.0, "Officer notes": 38.0}, "report", distinct=0.9)  # short reports
+    'report'
     >>> choose_text_column({"text": 12.0, "Officer notes": 70.0}, "text")
     'text'
     """
     other = longer_text_column(column_words, found)
-    if other is None or column_words[found] > TITLE_MAX_WORDS:
+    if other is None or column_words[found] > TITLE_MAX_WORDS or distinct > TITLE_MAX_DISTINCT:
         return found
     return other
 
 
-def _sample_words(chunks: Iterator[list[dict[str, Any]]], columns: list[str]
-                  ) -> tuple[Iterator[list[dict[str, Any]]], dict[str, float]]:
-    """Read chunks of `chunks` until `COLUMN_SAMPLE_ROWS` rows (or all): the words a row of `columns` over them, and
-    all the chunks again, those read first."""
+def distinct_share(rows: Iterable[Mapping[str, Any]], column: str) -> float:
+    """The share of the non-empty text cells of `column` in `rows` that differ from every other (1.0 when none).
+
+    >>> distinct_share([{"t": "ASB"}, {"t": "ASB"}, {"t": "Noise"}, {"t": ""}], "t")
+    0.6666666666666666
+    """
+    cells = [value.strip() for row in rows if isinstance(value := row.get(column), str) and value.strip()]
+    return len(set(cells)) / len(cells) if cells else 1.0
+
+
+def _sample_words(chunks: Iterator[list[dict[str, Any]]], columns: list[str], text_column: str
+                  ) -> tuple[Iterator[list[dict[str, Any]]], dict[str, float], float]:
+    """Read chunks of `chunks` until `COLUMN_SAMPLE_ROWS` rows (or all): all the chunks again, those read first, the
+    words a row of `columns` over them, and the share of `text_column`'s cells that differ (`distinct_share`)."""
     sample: list[list[dict[str, Any]]] = []
     rows = 0
     for chunk in chunks:
@@ -361,7 +376,8 @@ def _sample_words(chunks: Iterator[list[dict[str, Any]]], columns: list[str]
         rows += len(chunk)
         if rows >= COLUMN_SAMPLE_ROWS:
             break
-    return itertools.chain(sample, chunks), column_words(itertools.chain.from_iterable(sample), columns)
+    rows_read = list(itertools.chain.from_iterable(sample))
+    return itertools.chain(sample, chunks), column_words(rows_read, columns), distinct_share(rows_read, text_column)
 
 
 def _column(name: str, place: int) -> str:
@@ -533,8 +549,9 @@ def label_file(
         chunks = _counted_chunks(reader, chunk_size, expected)
         try:
             if text_column is None:  # found by name: a title or category column may come before the reports
-                chunks, summary.column_words = _sample_words(chunks, list(reader.columns[:MAX_COLUMNS_COUNTED]))
-                chosen = choose_text_column(summary.column_words, text_col)
+                chunks, summary.column_words, distinct = _sample_words(
+                    chunks, list(reader.columns[:MAX_COLUMNS_COUNTED]), text_col)
+                chosen = choose_text_column(summary.column_words, text_col, distinct)
                 if chosen != text_col:
                     summary.passed_over, summary.text_column = text_col, chosen
                     summary.text_column_place = list(reader.columns).index(chosen) + 1

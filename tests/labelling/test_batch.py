@@ -858,7 +858,7 @@ def test_batch_a_column_of_titles_found_by_name_gives_way_to_the_column_of_the_r
     """Reproduction: a backlog with 'description' (a short title) and 'details' (the report) was labelled from
     'description', found first by name: no label and no review flag on any row, and nothing said so."""
     rows = [{"id": str(i), "description": title, "details": TEXTS[i % len(TEXTS)] + " " + TEXTS[(i + 1) % len(TEXTS)]}
-            for i, title in enumerate(["Hate incident", "ASB", "Leaflets", "Graffiti", "Noise"])]
+            for i, title in enumerate(["Hate incident", "ASB", "Leaflets", "ASB", "Hate incident", "ASB"])]
     source = write_csv(tmp_path / "split.csv", rows)
     with pytest.warns(TextColumnWarning, match="not from column 'description', found by its name") as warned:
         summary = label_file(source, tmp_path / "out.csv", model=model, jobs=1)
@@ -871,6 +871,19 @@ def test_batch_a_column_of_titles_found_by_name_gives_way_to_the_column_of_the_r
     plain = label_file(write_csv(tmp_path / "plain.csv", [{"text": t, "note": "ok"} for t in TEXTS]),
                        tmp_path / "plain_out.csv", model=model, jobs=1)
     assert plain.longer_text_column is None and "warning" not in str(plain)
+
+
+def test_batch_a_column_of_short_reports_found_by_name_is_kept_beside_longer_notes(tmp_path, model):
+    """Short reports that differ row by row ('report': a photo's caption, 4 words) are the reports, not titles: a
+    column of officers' notes beside them, 22 words a row, was labelled instead, with only a warning."""
+    captions = ["P*kis out on wall", "Swastika on the synagogue", "Asylum hotel leaflets again", "Bins not emptied",
+                "Gaza flag torn down", "Fly-tipping on Elm Road", "Muslims out sprayed", "Broken streetlight"]
+    notes = "Attended the address, spoke with the resident and neighbours, photos taken, referred on to housing"
+    rows = [{"id": str(i), "report": caption, "officer_notes": notes} for i, caption in enumerate(captions)]
+    with pytest.warns(TextColumnWarning, match="if the reports are there, label again with --text-column"):
+        summary = label_file(write_csv(tmp_path / "captions.csv", rows), tmp_path / "out.csv", model=model, jobs=1)
+    assert summary.text_column == "report" and summary.passed_over is None
+    assert summary.longer_text_column == "officer_notes"
 
 
 def test_batch_a_column_of_reports_found_by_name_is_kept_and_a_longer_one_named_before_labelling(tmp_path, model):
