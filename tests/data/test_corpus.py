@@ -89,3 +89,14 @@ def test_corpus_contact_details_are_reserved_fictional_ones(kind):
     pattern = next(pattern for pattern, masked_as in _PII_PATTERNS if masked_as == token)
     bad = [ref for ref, text in _texts() for m in pattern.finditer(text) if not allowed(m.group(0))]
     assert not bad, f"{kind}s that are not the fictional placeholders in {bad}"
+
+
+def test_corpus_check_raw_finds_near_duplicate_pairs_a_block_at_a_time():
+    spec = importlib.util.spec_from_file_location("check_raw", ROOT / "scripts" / "check_raw.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    texts = ["the cat sat on the mat", "bins not collected on Elm Road", "the cat sat on the mat!", "bins again",
+             "bins not collected on Elm Road today"]
+    expected = check.similar_pairs(texts, block=len(texts))
+    assert [(i, j) for i, j, _ in expected] == [(0, 2), (1, 4)]
+    assert check.similar_pairs(texts, block=2) == expected  # the same whatever the block size
