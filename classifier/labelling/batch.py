@@ -261,8 +261,8 @@ class BatchSummary:
         lines.append("rows per label:")
         lines += [f"  {label:<{width}}  {count}" for label, count in self.label_counts.items()]
         lines.append(f"needs review: {self.needs_review}" + (
-            f" ({self.unfamiliar} in words the model mostly does not know: another language, or only emoji or "
-            "symbols)" if self.unfamiliar else ""))
+            f" ({self.unfamiliar} in words the model mostly does not know: another language, only emoji or "
+            "symbols, or a pointer to a photo or a link)" if self.unfamiliar else ""))
         if self.test_review:
             r = self.test_review
             lines.append(f"  on its test split the flag held {r['caught_rate']:.0%} of the model's mistakes, and "

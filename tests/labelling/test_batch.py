@@ -148,6 +148,7 @@ def test_batch_report_in_another_language_needs_review_and_says_why(tmp_path, mo
     assert english["needs_review"] == "false" and english["review_reason"] == ""
     assert summary.needs_review == 1 and summary.unfamiliar == 1
     assert "needs review: 1 (1 in words the model mostly does not know" in str(summary)
+    assert "or a pointer to a photo or a link)" in str(summary)  # not only other languages (a photo's caption)
 
 
 def test_batch_empty_and_whitespace_texts_are_kept_and_flagged(tmp_path, model):
