@@ -179,10 +179,10 @@ def email_edits(text: str) -> list[tuple[int, int, str]]:
     while index < len(lines):
         start, end = lines[index]
         line = text[start:end]
-        length = _block_length(text, lines, index)
-        if length >= 2:
-            edits += _header_edits(text, lines[index : index + length])
-            index += length
+        fields = _header_fields(text, lines, index)
+        if len(fields) >= 2:
+            edits += _header_edits(text, lines[index : index + len(fields)], fields)
+            index += len(fields)
             continue
         if _SEPARATOR_LINE.fullmatch(line) or _WROTE_LINE.fullmatch(line) or _APP_LINE.fullmatch(line):
             edits.append((start, _line_end(text, end), ""))
@@ -221,16 +221,16 @@ def _line_end(text: str, end: int) -> int:
     return end + 1 if end < len(text) else end
 
 
-def _block_length(text: str, lines, index: int) -> int:
-    """How many header lines of different fields in a row start at line ``index`` (three "From:" lines in a row
+def _header_fields(text: str, lines, index: int) -> list[str]:
+    """The fields of the header lines in a row from line ``index``, each field once (three "From:" lines in a row
     are texts pasted one under another, not a header)."""
-    fields: set[str] = set()
+    fields: list[str] = []
     while index + len(fields) < len(lines):
         field = _header_field(text[slice(*lines[index + len(fields)])])
         if field is None or field in fields:
             break
-        fields.add(field)
-    return len(fields)
+        fields.append(field)
+    return fields
 
 
 def _header_field(line: str) -> str | None:
@@ -257,16 +257,17 @@ def _addressee(item: str) -> bool:
         not words or words[0][:1].isupper() or len(words) <= 3 or bool(_SIGNATURE_MARK.search(item)))
 
 
-def _header_edits(text: str, block) -> list[tuple[int, int, str]]:
-    """The edits of a header block: every line but the subject's text ("(no subject)" goes too) and header lines
-    too long to be one (a list of names and mailboxes is never too long: each was checked)."""
+def _header_edits(text: str, block, fields: list[str]) -> list[tuple[int, int, str]]:
+    """The edits of a header block (its lines ``block`` of ``fields``): every line but the subject's text ("(no
+    subject)" goes too) and header lines too long to be one (a list of names and mailboxes is never too long: each
+    was checked)."""
     edits = []
-    for start, end in block:
+    for (start, end), field in zip(block, fields, strict=True):
         subject = _SUBJECT.match(text, start, end)
         if subject and not _NO_SUBJECT.fullmatch(text, subject.end(), end):
             if subject.end() > start:
                 edits.append((start, subject.end(), ""))
-        elif (subject or _header_field(text[start:end]) in _ADDRESS_FIELDS
+        elif (subject or field in _ADDRESS_FIELDS
               or len(text[start:end].split()) <= HEADER_LINE_MAX_WORDS):
             edits.append((start, _line_end(text, end), ""))
     return edits
@@ -368,4 +369,4 @@ def _ends_signature(text: str, lines, position: int) -> bool:
     """Whether line ``position`` starts what follows a signature: a forwarded or quoted message."""
     line = text[slice(*lines[position])]
     return bool(_SEPARATOR_LINE.fullmatch(line) or _WROTE_LINE.fullmatch(line) or line.lstrip().startswith(">")
-                or _block_length(text, lines, position) >= 2)
+                or len(_header_fields(text, lines, position)) >= 2)
