@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from classifier.model.identity_terms import term_groups
+from classifier.model.markup import PLAIN_WHITESPACE
 from classifier.model.slurs import packaged_lexicon
 
 #: Fields of a header block (Outlook, Gmail, Apple Mail), each at the start of its line, maybe quoted with '>' or
@@ -170,7 +171,7 @@ def email_edits(text: str) -> list[tuple[int, int, str]]:
     >>> email_edits("Nazi graffiti on Elm Road.\\n\\nThanks,\\nthey wrote 'go home' on our door")
     []
     """
-    text = text.translate(_PLAIN_WHITESPACE)  # one character for one: every span stays where it was
+    text = text.translate(PLAIN_WHITESPACE)  # one character for one: every span stays where it was
     if "\n" not in text and "\r" not in text:
         return []
     lines = _lines(text)
@@ -197,11 +198,6 @@ def email_edits(text: str) -> list[tuple[int, int, str]]:
     return edits
 
 
-#: Spaces and line breaks other than ' ', '\\t', '\\n' and '\\r' as those: text pasted from a web page or a
-#: rendered e-mail has no-break spaces in its sign-off, and some programs end lines with U+2028.
-_PLAIN_WHITESPACE = str.maketrans(
-    {**dict.fromkeys("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"
-                     "\u205f\u3000", " "), **dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", "\n")})
 
 
 def _lines(text: str) -> list[tuple[int, int]]:

@@ -64,6 +64,12 @@ _DISCLAIMER_WORDS = re.compile(
     r"distribut\w+|copying|monitored|viruses|virus|legally|prohibited|unauthori[sz]ed|views expressed|"
     r"environment before printing)\b", re.IGNORECASE)
 DISCLAIMER_MIN_WORDS = 3
+#: Spaces and line breaks other than ' ', '\\t', '\\n' and '\\r' as those, one character for one: text pasted from a
+#: web page or a rendered e-mail has no-break spaces, and some programs end lines with U+2028.
+PLAIN_WHITESPACE = str.maketrans(
+    {**dict.fromkeys("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"
+                     "\u205f\u3000", " "), **dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", "\n")})
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def markup_edits(text: str) -> list[tuple[int, int, str]]:
@@ -103,6 +109,9 @@ def disclaimer_edits(text: str) -> list[tuple[int, int, str]]:
     >>> disclaimer_edits("Report.\\n\\nThis email is confidential as I fear reprisals. They spat at me.")
     []
     """
+    # One character for one, so every span stays where it was: other spaces as ' ', other line breaks (and a
+    # lone carriage return, an old Mac's) as a line feed.
+    text = _LONE_CR.sub("\n", text.translate(PLAIN_WHITESPACE))
     if "\n" not in text:
         return []
     return [(match.start(), match.end(), "") for match in _DISCLAIMER.finditer(text)

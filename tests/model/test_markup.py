@@ -75,6 +75,18 @@ def test_markup_a_disclaimer_needs_its_boilerplate_and_ends_at_a_blank_line_of_a
         assert disclaimer_edits(f"{opening}\n{report}") == [] and disclaimer_edits(f"Hi,\n\n{opening}\n{report}") == []
 
 
+@pytest.mark.parametrize(("space", "newline"), [("\u00a0", "\n"), (" ", "\u2028"), (" ", "\r"), ("\u202f", "\x85")])
+def test_markup_a_disclaimer_is_found_with_no_break_spaces_and_other_line_breaks(space, newline):
+    """Pasted from a rendered e-mail, a disclaimer has no-break spaces, or lines ended by U+2028, a lone carriage
+    return or NEL: it goes as it does with plain spaces and line feeds, and the report under it stays."""
+    report = "A man shouted at my son outside the mosque and spat at him."
+    notice = ("This e-mail and any attachments are confidential and intended solely for the addressee. If you have "
+              "received it in error, notify the sender and delete it.").replace(" ", space)
+    text = f"Thanks.{newline}{newline}{notice}{newline}{newline}{report}"
+    kept = _apply(text, disclaimer_edits(text))
+    assert report in kept and "addressee" not in kept and "Thanks." in kept
+
+
 @pytest.mark.parametrize("text", ["The note said <u r not welcome here go back> and was left on the car",
                                   "He shouted <I hate Muslims> at her", "Crowd of <a hundred people>",
                                   "a<b and b>c"])
