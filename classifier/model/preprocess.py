@@ -30,9 +30,13 @@ PHONE_TOKEN = "xxphone"
 POSTCODE_TOKEN = "xxpostcode"
 HANDLE_TOKEN = "xxhandle"
 NUMBER_TOKEN = "xxnum"
-#: Tokens that stand for something masked; never lemmatised or dropped. A team's slur family adds its
-#: own ``xxslur<family>`` token, recognised by :data:`~classifier.model.slurs.SLUR_TOKEN_PREFIX`.
-PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, HANDLE_TOKEN, NUMBER_TOKEN, *SLUR_TOKENS)
+#: What a vehicle registration is masked to; left out of the tokens as every identifier is (IDENTIFIER_DIGITS), or
+#: read as NUMBER_TOKEN by a model trained before identifiers were left out (``drop_identifiers``).
+IDENTIFIER_TOKEN = "xxref"
+#: Tokens that stand for something masked; never lemmatised or dropped (but IDENTIFIER_TOKEN: see above). A team's
+#: slur family adds its own ``xxslur<family>`` token, recognised by :data:`~classifier.model.slurs.SLUR_TOKEN_PREFIX`.
+PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, POSTCODE_TOKEN, HANDLE_TOKEN, NUMBER_TOKEN, IDENTIFIER_TOKEN,
+                *SLUR_TOKENS)
 #: The ordinal words spaCy's English ``like_num`` counts as numbers. "Third, a ..." or "a second home" uses
 #: them as words, so they are kept as words rather than turned into :data:`NUMBER_TOKEN` (digits such as
 #: "3rd" still are numbers).
@@ -146,12 +150,13 @@ _PII_PATTERNS = (
     (re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), PHONE_TOKEN),
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?(?:\s*|-)\d[A-Z]{2}\b", re.IGNORECASE), POSTCODE_TOKEN),
     # A vehicle registration of the current UK format ("AB12 CDE", "AB12-CDE"): it leads to its keeper.
-    (re.compile(r"\b[A-Z]{2}\d{2}[\s-]?[A-Z]{3}\b", re.IGNORECASE), NUMBER_TOKEN),
+    (re.compile(r"\b[A-Z]{2}\d{2}[\s-]?[A-Z]{3}\b", re.IGNORECASE), IDENTIFIER_TOKEN),
     # The one postcode of another form (Girobank's).
     (re.compile(r"\bGIR\s?0AA\b", re.IGNORECASE), POSTCODE_TOKEN),
 )
-#: A token with this many digits or more is a number or an identifier (a date of birth, a crime reference, a
-#: National Insurance number): the number placeholder, never a term of the vocabulary.
+#: A token with this many digits or more is an identifier (a date of birth, a crime reference, a National Insurance
+#: number): left out, like a vehicle registration (``drop_identifiers``), so that it is never a term of the
+#: vocabulary and a partner's reference line does not move the scores. A smaller number ("3 men") is NUMBER_TOKEN.
 IDENTIFIER_DIGITS = 5
 _DIGIT = re.compile(r"\d")
 #: Control characters (a NUL from a database export, say): read as spaces, so they never join two words.
@@ -366,6 +371,12 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         Turn ordinal words ("first", "third") into the number placeholder, as spaCy's ``like_num`` would;
         off by default, so "Third, a ..." keeps its word. Models pickled before this option existed load
         with True and predict as they were trained.
+    drop_identifiers : bool, default=True
+        Leave identifiers out of the tokens: a token of :data:`IDENTIFIER_DIGITS` digits or more (a date of
+        birth, a case or crime reference) and a vehicle registration. A partner's reference line then does not
+        move the scores (as the number placeholder, it did, through bigrams such as "xxnum man"). ``False``
+        reads them as the number placeholder; models pickled before this option existed load with False and
+        predict as they were trained.
     slur_normalise : bool, default=True
         Replace each slur by its family's placeholder (``xxslurrace``, ``xxslurreligion``,
         ``xxslurmigrant``) before tokenising, whether written out, masked ("p*ki"), spaced, stretched or
@@ -395,7 +406,7 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, pipeline=BLANK_PIPELINE, batch_size=512, remove_stop_words=False, keep_words=None,
-                 slur_normalise=True, extra_slurs=None, ordinals_as_numbers=False):
+                 slur_normalise=True, extra_slurs=None, ordinals_as_numbers=False, drop_identifiers=True):
         self.pipeline = pipeline
         self.batch_size = batch_size
         self.remove_stop_words = remove_stop_words
@@ -403,13 +414,16 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         self.slur_normalise = slur_normalise
         self.extra_slurs = extra_slurs
         self.ordinals_as_numbers = ordinals_as_numbers
+        self.drop_identifiers = drop_identifiers
 
     def __setstate__(self, state):
         # Pickled before slur normalisation: keep predicting as trained (no slur placeholders in its vocabulary);
-        # before ordinal words were kept: ordinals stay numbers.
+        # before ordinal words were kept: ordinals stay numbers; before identifiers were left out: the number
+        # placeholder.
         state.setdefault("slur_normalise", False)
         state.setdefault("extra_slurs", None)
         state.setdefault("ordinals_as_numbers", True)
+        state.setdefault("drop_identifiers", False)
         super().__setstate__(state)
 
     def fit(self, X, y=None):
@@ -423,7 +437,7 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
                 f"The 'pipeline' parameter of SpacyPreprocessor must be '{BLANK_PIPELINE}' or an installed "
                 f"spaCy pipeline name. Got {self.pipeline!r}."
             )
-        for name in ("slur_normalise", "ordinals_as_numbers"):
+        for name in ("slur_normalise", "ordinals_as_numbers", "drop_identifiers"):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ConfigError(
                     f"The {name!r} parameter of SpacyPreprocessor must be True or False. Got {getattr(self, name)!r}."
@@ -470,7 +484,7 @@ class SpacyPreprocessor(TransformerMixin, BaseEstimator):
         stop_words = nlp.Defaults.stop_words if self.remove_stop_words else frozenset()
         keep = DEFAULT_KEEP_WORDS if self.keep_words is None else frozenset(self.keep_words)
         ordinals = frozenset() if getattr(self, "ordinals_as_numbers", True) else ORDINAL_WORDS
-        normalise = _Normaliser(stop_words, keep, ordinals)
+        normalise = _Normaliser(stop_words, keep, ordinals, getattr(self, "drop_identifiers", False))
         find_slurs = self._get_lexicon().find if self.slur_normalise else None
         origins: list = []
         if with_spans:
@@ -598,23 +612,28 @@ def _origin(origin, idx: int, length: int) -> tuple[int, int]:
 class _Normaliser:
     """:func:`_normalise` with its settings."""
 
-    def __init__(self, stop_words, keep, ordinals):
+    def __init__(self, stop_words, keep, ordinals, drop_identifiers=True):
         self.stop_words, self.keep, self.ordinals = stop_words, keep, ordinals
+        self.drop_identifiers = drop_identifiers
 
     def __call__(self, token, lemma: str) -> str | None:
-        return _normalise(token, lemma, self.stop_words, self.keep, self.ordinals)
+        return _normalise(token, lemma, self.stop_words, self.keep, self.ordinals, self.drop_identifiers)
 
 
-def _normalise(token, lemma: str, stop_words, keep, ordinals=frozenset()) -> str | None:
-    """The normalised form of one token, or None when it is dropped. Words in ``ordinals`` are not numbers."""
+def _normalise(token, lemma: str, stop_words, keep, ordinals=frozenset(), drop_identifiers=True) -> str | None:
+    """The normalised form of one token, or None when it is dropped. Words in ``ordinals`` are not numbers; an
+    identifier is left out (``drop_identifiers``) or read as the number placeholder."""
     if token.is_space or token.is_punct:
         return None
     lower = token.lower_
+    if lower == IDENTIFIER_TOKEN or sum(char.isdigit() for char in lower) >= IDENTIFIER_DIGITS:
+        # an identifier says who or which case, not what happened
+        return None if drop_identifiers else NUMBER_TOKEN
     if lower in PLACEHOLDERS or lower.startswith(SLUR_TOKEN_PREFIX):
         return lower
     if lower in ordinals:
         lemma = lower  # the lookup table reads "third" as "3"
-    elif token.like_num or sum(char.isdigit() for char in lower) >= IDENTIFIER_DIGITS:
+    elif token.like_num:
         return NUMBER_TOKEN
     if lower in stop_words and lower not in keep:
         return None

@@ -80,21 +80,24 @@ def render_model_card(metadata: dict) -> str:
         "described gets no label), so read reports describing threats even when they carry no label. The "
         "reverse happens too: a quarrel over a debt, a fare or a parking space with someone described by their "
         "group can get a hate label although nothing in it is about the group. The identity-term suite leaves "
-        "out the nationalities of the Israel/Palestine conflict: a model trained on the bundled corpus labels "
-        "most neutral sentences naming an Israeli or a Palestinian `israel_palestine` (`python -m "
-        "benchmarks.conflict_nationalities MODEL` measures it), so read that label on a report that only names "
-        "someone's nationality as the name alone.",
+        "out the nationalities of the Israel/Palestine conflict, which the corpus names almost only in reports "
+        "about the conflict; training puts them into copies of neutral and race-hate reports so that the name "
+        "alone is not read as the conflict, and `python -m benchmarks.conflict_nationalities MODEL` measures "
+        "how often this model still labels a neutral sentence naming an Israeli or a Palestinian. Where it "
+        "does, read an `israel_palestine` label on a report that only names someone's nationality as the name "
+        "alone.",
         "- Scores are calibrated on the training split; on data from a different source they may be "
         "over- or under-confident.",
         "- What says who sent an e-mail is dropped before the model reads a report: header blocks, sign-offs and "
         "signatures, HTML markup and disclaimers. A header's subject and a forwarder's note stay as report text, "
         "and on a one-line report a few neutral words there can move a score either way; a signature laid out "
         "unusually may stay too.",
-        "- Personal identifiers (e-mails, phone numbers, postcodes, web addresses, social-media handles, "
-        "vehicle registrations, numbers, and any token of five digits or more: dates, case and crime "
-        "references) are masked before features are built. A word enters the vocabulary only if at least two "
-        "training reports use it, counting a report and its generated copies as one, so a name written in one "
-        "report does not; character n-grams (up to 5 letters) likewise. A name used in two or more reports can.",
+        "- Personal identifiers (e-mails, phone numbers, postcodes, web addresses, social-media handles) are "
+        "masked before features are built; vehicle registrations and any token of five digits or more (dates, "
+        "case and crime references) are left out, and smaller numbers masked. A word enters the vocabulary only "
+        "if at least two training reports use it, counting a report and its generated copies as one, so a name "
+        "written in one report does not; character n-grams (up to 5 letters) likewise. A name used in two or more "
+        "reports can.",
         "",
         "## Training data",
         f"- Files: {', '.join(d['path'] + ' (sha256 ' + d['sha256'][:12] + '…)' for d in metadata['data'])}",

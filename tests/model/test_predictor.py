@@ -216,6 +216,22 @@ def test_model_neutral_mention_of_who_someone_is_gets_no_label(default_model, te
     assert p.labels == ()
 
 
+#: The per-term limit of the fairness gate (classifier.fairness.gate.MAX_TERM_FPR).
+CONFLICT_NATIONALITY_FPR_BAR = 0.05
+
+
+def test_model_a_neutral_sentence_naming_an_israeli_or_a_palestinian_gets_no_label(default_model):
+    """The corpus names them almost only in reports about the conflict; before the copies that put them into
+    neutral reports, 72.5% and 53.6% of these sentences (the identity sets' neutral and positive templates) got
+    `israel_palestine` ("An Israeli man has opened a bakery on Mill Lane.")."""
+    from benchmarks.conflict_nationalities import measure, sentences
+
+    figures = measure(default_model, sentences())
+    for term in ("Israeli", "Palestinian"):
+        n, labelled, _ = figures[term]
+        assert n >= 60 and labelled / n <= CONFLICT_NATIONALITY_FPR_BAR, (term, labelled, n)
+
+
 def _written_out(family: str) -> list[str]:
     """The packaged lexicon's plain words of one family (decoded at test time, never written in the repo)."""
     from classifier.model.slurs import packaged_lexicon

@@ -39,7 +39,7 @@ def pre():
         ("his page vk.ru/zorbalinski", "zorbalinski", "xxurl"),
         ("watch youtu.be/Zq3xWv9", "Zq3xWv9", "xxurl"),
         ("all links at linktr.ee/zorba", "zorba", "xxurl"),
-        ("van reg AB12-CDE again", "CDE", "xxnum"),
+        ("van reg AB12-CDE again", "CDE", "xxref"),
         ("sent to GIR 0AA", "0AA", "xxpostcode"),
     ],
 )
@@ -331,16 +331,43 @@ def test_preprocess_control_characters_separate_words():
     assert pre.transform(["graffiti\x00sprayed\x1fagain"]) == pre.transform(["graffiti sprayed again"])
 
 
-def test_preprocess_identifiers_with_digits_become_the_number_placeholder():
+def test_preprocess_identifiers_with_digits_are_left_out_and_small_numbers_become_the_number_placeholder():
     """A date of birth, a crime or case reference, a National Insurance number and a vehicle registration are
-    identifiers, not words; a time or "COVID-19" stays what it is."""
+    identifiers, not words of the report: left out, so that a partner's reference line does not move the scores;
+    "3 men" keeps its number; a time or "COVID-19" stays what it is."""
     pre = SpacyPreprocessor().fit(["x"])
     [out] = pre.transform(["Born 12/03/1985, NI QQ123456C, ref 39/11044/25 and CT-118204, car AB12 CDE, "
-                           "postcode SW1A-1AA, at 14:20 near the 5G mast, COVID-19"])
+                           "postcode SW1A-1AA, at 14:20 near the 5G mast, COVID-19, 3 men"])
     tokens = out.split()
-    assert tokens.count("xxnum") == 6 and "xxpostcode" in tokens  # the sixth: "5G" reads as 5 and G
+    assert tokens.count("xxnum") == 2 and "xxpostcode" in tokens  # "5G" reads as 5 and G; "3 men"
+    assert "xxref" not in tokens and tokens[:4] == ["bear", "ni", "ref", "and"]
     assert not any(secret in out for secret in ("1985", "qq123456c", "11044", "118204", "ab12", "sw1a"))
     assert "14:20" in tokens and "covid-19" in tokens
+
+
+REFERENCE_LINE = "Crime ref 44019823. DOB 14/02/1979. Vehicle KX70 BNM. 3 men"
+
+
+def test_preprocess_identifiers_read_as_the_number_placeholder_without_drop_identifiers():
+    pre = SpacyPreprocessor(drop_identifiers=False).fit(["x"])
+    assert pre.transform([REFERENCE_LINE]) == ["crime ref xxnum dob xxnum vehicle xxnum xxnum man"]
+
+
+def test_preprocess_models_pickled_before_drop_identifiers_read_them_as_trained(pre):
+    """A model trained when identifiers were the number placeholder keeps reading them so (its vocabulary has
+    "xxnum man"), whatever this installation's default."""
+    state = pre.__getstate__()
+    del state["drop_identifiers"]
+    old = SpacyPreprocessor.__new__(SpacyPreprocessor)
+    old.__setstate__(state)
+    assert old.drop_identifiers is False
+    assert old.transform([REFERENCE_LINE]) == ["crime ref xxnum dob xxnum vehicle xxnum xxnum man"]
+    assert pre.transform([REFERENCE_LINE]) == ["crime ref dob vehicle xxnum man"]
+
+
+def test_preprocess_rejects_a_drop_identifiers_that_is_not_a_bool():
+    with pytest.raises(ConfigError, match="'drop_identifiers'.*True or False"):
+        SpacyPreprocessor(drop_identifiers="yes").fit(["x"])
 
 
 @pytest.mark.parametrize("written", [

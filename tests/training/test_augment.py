@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from classifier.io.records import LabelledData
-from classifier.training.augment import SWAP_TERMS, counterfactual_copies, swap_identity_terms
+from classifier.training.augment import (
+    SWAP_TERMS,
+    conflict_nationality_copies,
+    counterfactual_copies,
+    swap_identity_terms,
+)
 from classifier.training.train import with_counterfactuals
 
 RELIGION = {word for pair in SWAP_TERMS["religion"] for word in pair if word}
@@ -97,3 +102,30 @@ def test_augment_train_copies_the_labels_it_rescores(small_labelled, tmp_path, m
     with pytest.raises(RuntimeError, match="fitted"):
         training.train(renamed, None, rescore=["immigration", "religious_hate", "racism"])
     assert seen["swap_safe"] == ("immigration", "religious_hate", "racism")
+
+
+def test_augment_israeli_and_palestinian_go_into_neutral_and_race_hate_reports_only():
+    texts = ["Two Polish lads fixed the fence.", "A Sikh family asked about bins.", "Polish flag torn down.",
+             "Muslims told to leave the estate", "Jewish families asked about parking.", "Bins not collected.",
+             "The SOMALI shop is open late.", "Polish builders told to go home by a drunk",
+             "Sikh and Polish men abused at the bus stop"]
+    labels = [(), (), (), ("religious_hate",), (), (), (), ("race_hate",), ("race_hate",)]
+    copies = dict(conflict_nationality_copies(texts, labels, share=1.0))
+    # not a flag, religious hate, a Jewish one, one without a term, nor race hate that also names a faith
+    assert sorted(copies) == [0, 1, 6, 7]
+    assert all(any(n in copies[i].lower() for n in ("israeli", "palestinian")) for i in copies)
+    assert copies[6].split()[1] in {"ISRAELI", "PALESTINIAN"}
+    assert conflict_nationality_copies(texts, labels, share=0.0) == []
+    assert len(conflict_nationality_copies(texts * 100, labels * 100)) in range(70, 131)  # about a quarter of 400
+
+
+def test_augment_a_conflict_nationality_copy_comes_instead_of_the_reports_copy_not_as_well():
+    """The share of neutral reports naming a group stays as it was (extra copies lowered the identity suite's
+    hostile recall), and every other report keeps the copy it had."""
+    texts, labels = ["Two Polish lads fixed the fence."] * 40, [()] * 40
+    copies = counterfactual_copies(texts, labels, seed=2)
+    chosen = dict(conflict_nationality_copies(texts, labels, seed=2))
+    rng = random.Random(2)
+    assert copies == [(i, chosen.get(i, swap_identity_terms(text, False, rng))) for i, text in enumerate(texts)]
+    assert 0 < len(chosen) < 40
+    assert counterfactual_copies(texts, labels, copies=0) == []

@@ -13,16 +13,17 @@ from tests.helpers import CORPUS, FIRST_ROWS_FILE, write_csv
 # Issue 13's bars on the bundled corpus's test split (2,630 reports of generations 1-12, 14-16 and 18-22). The
 # default model (plain LR with passages and counterfactual copies, the hate labels rescored by the second stage;
 # chosen by cross-validation inside the train split and the identity suite: docs/model_choices.md) measures
-# macro-F1 0.880, every label >= 0.811 and 95.8% of hard negatives left unlabelled (the linear model alone: 0.861
+# macro-F1 0.876, every label >= 0.804 and 95.7% of hard negatives left unlabelled (the linear model alone: 0.854
 # and 93.6%).
 MACRO_F1_BAR = 0.86
 LABEL_F1_BAR = 0.78
 HARD_NEGATIVE_BAR = 0.93
 # Identity-term suite: the issue asks for <= 3% false positives overall and <= 5% for every group (the default
-# measures 0.0% in every group) and >= 95% hostile recall (the default: 95.3%; 94.4% under the suite's first
-# version, whose HS06 gave no reason for its threat and so was no hate by the codebook's own test:
-# docs/model_choices.md, "The identity suite's version 2"). The held-out identity probe is reported, not a bar
-# here: the default gives 0.3% of its neutral and positive sentences a label.
+# measures 0.0% in every group) and >= 95% hostile recall (the default, seed 0: 95.2%; seeds 1 and 2 give 95.1%
+# and 94.4%, most of the spread on one template, HS06; 94.4% under the suite's first version, whose HS06 gave no
+# reason for its threat and so was no hate by the codebook's own test: docs/model_choices.md, "The identity
+# suite's version 2", and "Israelis and Palestinians named in neutral reports"). The held-out identity probe is
+# reported, not a bar here: the default gives 0.3% of its neutral and positive sentences a label.
 SUITE_FPR_BAR = 0.03
 SUITE_GROUP_FPR_BAR = 0.05
 SUITE_HOSTILE_RECALL_BAR = 0.95
