@@ -713,14 +713,16 @@ def _prepare_model(model: Any, jobs: int = 1, review_band: float | None = None) 
     import copy
     from dataclasses import replace
 
-    from classifier.model.persistence import MODEL_FILE, read_model_file, resolve_model_dir
+    from classifier.model.persistence import MODEL_FILE, read_model_file, resolve_model_dir, warn_if_read_differently
 
     if not isinstance(model, str | os.PathLike) and model is not None:  # a TensionModel (or a stand-in)
         if review_band is not None:
             model = copy.copy(model)
             model.review_band = review_band
         return model.labels, model
-    checked = read_model_file(resolve_model_dir(model))
+    model_dir = resolve_model_dir(model)
+    checked = read_model_file(model_dir)
+    warn_if_read_differently(model_dir, checked.metadata)
     if review_band is not None:  # the band a model was trained with is read from its metadata, in any process
         checked = replace(checked, metadata={**checked.metadata, "review_band": review_band})
     recorded = checked.metadata.get("labels")

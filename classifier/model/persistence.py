@@ -47,6 +47,11 @@ METADATA_FILE = "metadata.json"
 ROWS_FILE = "rows.json"
 CARD_FILE = "MODEL_CARD.md"
 FORMAT_VERSION = 2
+#: How reports are read (:mod:`classifier.model.preprocess`, with markup, email_parts and slurs), raised whenever a
+#: change there reads some text differently and no parameter keeps a saved model reading it as before. ``tension
+#: train`` records it in metadata.json; loading a model that records another warns
+#: (:func:`warn_if_read_differently`).
+PREPROCESSING_VERSION = 1
 #: The model file of each format version this installation reads (1: joblib's pickle, before format 2).
 MODEL_FILES = {1: "model.joblib", FORMAT_VERSION: MODEL_FILE}
 #: gzip level of the model file: level 3 compresses a model as well as 9 within 3%, several times faster.
@@ -824,3 +829,24 @@ def _check_versions(saved: dict, model_dir: Path) -> None:
 
 def _minor(version: str) -> tuple[str, ...]:
     return tuple(version.split(".")[:2])
+
+
+class PreprocessingChangedWarning(UserWarning):
+    """A model trained when reports were read otherwise: its scores may differ from its recorded figures."""
+
+
+def warn_if_read_differently(model_dir, metadata: dict) -> None:
+    """Warn (:class:`PreprocessingChangedWarning`) when ``metadata`` records no preprocessing version or another one
+    than :data:`PREPROCESSING_VERSION`."""
+    import warnings
+
+    was = metadata.get("preprocessing_version")
+    if was == PREPROCESSING_VERSION:
+        return
+    when = "before tension-classifier recorded how it reads reports" if was is None else \
+        f"when reports were read by preprocessing version {was!r}"
+    warnings.warn(
+        f"'{model_dir}' was trained {when}; this installation reads them by version {PREPROCESSING_VERSION}, so some "
+        "reports (e-mail wrappers, markup, identifiers) may be read otherwise than when it was trained and "
+        "evaluated, and its recorded figures may not hold. To be sure of them, retrain it: tension train DATA --out "
+        "FOLDER.", PreprocessingChangedWarning, stacklevel=3)

@@ -18,6 +18,7 @@ from classifier.model.persistence import (
     read_model_file,
     read_training_rows,
     resolve_model_dir,
+    warn_if_read_differently,
 )
 from classifier.model.pipeline import (
     CLASSIFIER,
@@ -389,8 +390,11 @@ def load_model(path=None, *, review_band=None) -> TensionModel:
     """
     model_dir = resolve_model_dir(path)
     checked = read_model_file(model_dir)
-    return model_from_file(checked, review_band=review_band,
-                           training_rows=read_training_rows(model_dir, checked.metadata))
+    model = model_from_file(checked, review_band=review_band,
+                            training_rows=read_training_rows(model_dir, checked.metadata))
+    warn_if_read_differently(model_dir, checked.metadata)
+    return model
+
 
 
 def model_from_file(checked: CheckedModelFile, *, review_band=None, training_rows=None) -> TensionModel:

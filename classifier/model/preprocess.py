@@ -158,6 +158,8 @@ _PII_PATTERNS = (
 #: number): left out, like a vehicle registration (``drop_identifiers``), so that it is never a term of the
 #: vocabulary and a partner's reference line does not move the scores. A smaller number ("3 men") is NUMBER_TOKEN.
 IDENTIFIER_DIGITS = 5
+# A change here (or in markup, email_parts or slurs) that reads some text differently, with no parameter that keeps
+# a saved model reading it as before, raises classifier.model.persistence.PREPROCESSING_VERSION.
 _DIGIT = re.compile(r"\d")
 #: Control characters (a NUL from a database export, say): read as spaces, so they never join two words.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")

@@ -304,7 +304,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     )
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
     from classifier.model.limits import checked_review_band
-    from classifier.model.persistence import check_model_out, library_versions, save_model
+    from classifier.model.persistence import PREPROCESSING_VERSION, check_model_out, library_versions, save_model
     from classifier.model.predictor import TensionModel, near_thresholds
     from classifier.model.provenance import TrainingRows
     from classifier.reports.model_card import render_model_card
@@ -385,6 +385,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "identity_probe": probe,
         "train_seconds": round(fit_seconds, 2),
         "versions": library_versions(),
+        "preprocessing_version": PREPROCESSING_VERSION,
     }
     model.metadata = metadata
     saved = None

@@ -104,6 +104,37 @@ def test_persistence_incompatible_versions_refused(model_copy):
         load_model(model_copy)
 
 
+def test_persistence_a_model_records_how_it_reads_reports_and_loads_without_a_warning(trained, recwarn):
+    from classifier.model.persistence import PREPROCESSING_VERSION, PreprocessingChangedWarning
+
+    meta = json.loads((trained.model_dir / METADATA_FILE).read_text())
+    assert meta["preprocessing_version"] == PREPROCESSING_VERSION
+    load_model(trained.model_dir)
+    assert not [w for w in recwarn if issubclass(w.category, PreprocessingChangedWarning)]
+
+
+@pytest.mark.parametrize("recorded", [None, 0, "1b"])
+def test_persistence_a_model_trained_when_reports_were_read_otherwise_warns_on_load(model_copy, recorded, tmp_path):
+    """Reproduction: a model saved before the e-mail rules were tightened loaded silently, and its recorded test
+    figures no longer held for the reports it now read otherwise."""
+    from classifier.labelling.batch import label_file
+    from classifier.model.persistence import PreprocessingChangedWarning
+
+    meta = json.loads((model_copy / METADATA_FILE).read_text())
+    if recorded is None:
+        del meta["preprocessing_version"]
+    else:
+        meta["preprocessing_version"] = recorded
+    (model_copy / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.warns(PreprocessingChangedWarning, match=r"retrain it: tension train DATA --out") as caught:
+        load_model(model_copy)
+    assert ("before tension-classifier recorded" if recorded is None else f"version {recorded!r}") in \
+        str(caught[0].message)
+    backlog = write_csv(tmp_path / "backlog.csv", [{"text": "pothole on moor lane"}])
+    with pytest.warns(PreprocessingChangedWarning):
+        label_file(backlog, tmp_path / "out.csv", model=model_copy)
+
+
 @pytest.mark.parametrize("saved", [3, None, ""])
 def test_persistence_a_version_that_is_not_a_version_string_is_named(model_copy, saved):
     """Reproduction: "versions": {"spacy": 3} in metadata.json ended in AttributeError ('int' object has no
