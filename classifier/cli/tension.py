@@ -167,6 +167,7 @@ def train_cli(
     """Train a model, print its per-label scores on held-out data and on the identity-term suite, and save it."""
     from classifier.evaluation.metrics import format_table
     from classifier.fairness import PROBE_NOTE, PROBE_TITLE, format_identity_suite
+    from classifier.fairness.conflict import format_conflict_nationalities
     from classifier.model.persistence import DEFAULT_MODEL_NAME, model_dir_lock, models_dir
     from classifier.retrain.registry import check_not_registered, current_default, new_model_name
     from classifier.training.train import format_not_copied, format_split, train
@@ -195,6 +196,7 @@ def train_cli(
     typer.echo(format_table(result.metrics, result.hard_negatives, meta["thresholds"], meta.get("review_flag")))
     typer.echo(format_identity_suite(meta["identity_suite"]))
     typer.echo(format_identity_suite(meta["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))
+    typer.echo(format_conflict_nationalities(meta["conflict_nationalities"]))
     if meta["test_labels_not_in_model"]:
         from classifier.model.label_names import likely_typo
 

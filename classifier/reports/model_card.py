@@ -158,6 +158,8 @@ def render_model_card(metadata: dict) -> str:
         lines += identity_suite_lines(metadata["identity_suite"])
     if metadata.get("identity_probe"):
         lines += identity_probe_lines(metadata["identity_probe"])
+    if metadata.get("conflict_nationalities"):
+        lines += conflict_nationality_lines(metadata["conflict_nationalities"])
     lines += ["", "## Versions", ""]
     lines += [f"- {name}: {version}" for name, version in metadata["versions"].items()]
     lines += [
@@ -258,6 +260,25 @@ def identity_suite_lines(suite: dict, n_terms: int = 5) -> list[str]:
         "BPSN AUC is low when neutral sentences about a term score above hostile ones about other terms; BNSP "
         "AUC is low when hostility about a term scores below neutral sentences about others (Borkan et al. 2019).",
     ]
+    return lines
+
+
+def conflict_nationality_lines(result: dict) -> list[str]:
+    """The model card's section on neutral sentences naming an Israeli or a Palestinian (not in the suite)."""
+    lines = [
+        "",
+        "## Israelis and Palestinians",
+        "Neither identity set above holds the two nationalities of the Israel/Palestine conflict. Their neutral and "
+        "positive templates rendered with each name, which the codebook gives no label (`classifier.fairness."
+        "conflict`); a label here is the name alone read as the conflict.",
+        "",
+        "| nationality | sentences | given a label | sent to review without one |",
+        "|---|---:|---:|---:|",
+    ]
+    for term, figures in result.items():
+        given = ", ".join(f"{label} {count}" for label, count in sorted(figures["labels"].items()))
+        lines.append(f"| {term} | {figures['n']} | {figures['labelled']} ({format_rate(figures['rate'])}"
+                     f"{': ' + given if given else ''}) | {figures['review']} |")
     return lines
 
 

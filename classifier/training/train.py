@@ -303,6 +303,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         review_flag_check,
     )
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
     from classifier.model.limits import checked_review_band
     from classifier.model.persistence import PREPROCESSING_VERSION, check_model_out, library_versions, save_model
     from classifier.model.predictor import TensionModel, near_thresholds
@@ -351,9 +352,10 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
     if warning := few_test_examples_warning(metrics):
         warnings.warn(warning, UserWarning, stacklevel=2)
     hard = hard_negative_check(test_data.texts, test_data.labels, Y_pred)
-    tell(progress, "scoring the identity-term suite and the held-out identity probe")
+    tell(progress, "scoring the identity-term suite, the held-out identity probe and the conflict's nationalities")
     suite = summarise_identity_suite(evaluate_identity_suite(model))
     probe = summarise_identity_suite(evaluate_identity_suite(model, load_identity_probe()))
+    conflict = evaluate_conflict_nationalities(model)
     metadata = {
         "name": name or (Path(out_dir).name if out_dir else None),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -383,6 +385,7 @@ def train(data_paths, out_dir=None, *, test_size=None, seed=0, text_column=None,
         "review_flag": review,
         "identity_suite": suite,
         "identity_probe": probe,
+        "conflict_nationalities": conflict,
         "train_seconds": round(fit_seconds, 2),
         "versions": library_versions(),
         "preprocessing_version": PREPROCESSING_VERSION,

@@ -79,6 +79,14 @@ def test_training_records_the_identity_suite_figures(trained):
     assert json.loads((trained.model_dir / "metadata.json").read_text("utf-8"))["identity_suite"] == suite
 
 
+def test_training_records_and_shows_the_conflict_nationalities(trained):
+    conflict = trained.metadata["conflict_nationalities"]
+    assert set(conflict) == {"Israeli", "Palestinian"} and all(f["n"] >= 60 for f in conflict.values())
+    card = (trained.model_dir / "MODEL_CARD.md").read_text("utf-8")
+    assert "## Israelis and Palestinians" in card
+    assert f"| Israeli | {conflict['Israeli']['n']} | {conflict['Israeli']['labelled']} (" in card
+
+
 def test_training_default_model_meets_identity_suite_bars(default_trained):
     overall = default_trained.identity_suite["overall"]
     assert overall["false_positive_rate"] <= SUITE_FPR_BAR
