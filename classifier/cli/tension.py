@@ -247,6 +247,7 @@ def evaluate_cli(
         format_identity_suite,
         load_identity_probe,
     )
+    from classifier.fairness.conflict import evaluate_conflict_nationalities, format_conflict_nationalities
     from classifier.io.progress import tell
     from classifier.model.predictor import load_model
 
@@ -267,6 +268,8 @@ def evaluate_cli(
     tell(progress, "scoring the held-out identity probe")
     result["identity_probe"] = evaluate_identity_suite(loaded, load_identity_probe())
     typer.echo(format_identity_suite(result["identity_probe"], title=PROBE_TITLE, note=PROBE_NOTE))
+    result["conflict_nationalities"] = evaluate_conflict_nationalities(loaded)
+    typer.echo(format_conflict_nationalities(result["conflict_nationalities"]))
     if result["labels_not_in_model"]:
         typer.echo(
             f"labels in the data that the model does not know (not scored): {result['labels_not_in_model']}"

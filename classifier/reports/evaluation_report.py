@@ -106,6 +106,7 @@ def write_evaluation_report(model, data_path, out_dir, *, text_column=None, labe
 def build_metrics(model, data_path, evaluation: dict, *, split=None, n_errors: int = N_ERRORS) -> dict:
     """The machine-readable report: everything in ``report.html`` except text snippets and plots."""
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
 
     labels = list(evaluation["labels"])
     data = evaluation["data"]
@@ -158,6 +159,7 @@ def build_metrics(model, data_path, evaluation: dict, *, split=None, n_errors: i
         "identity_suite": evaluation.get("identity_suite") or evaluate_identity_suite(model),
         "identity_probe": summarise_identity_suite(evaluation.get("identity_probe")
                                                    or evaluate_identity_suite(model, load_identity_probe())),
+        "conflict_nationalities": evaluation.get("conflict_nationalities") or evaluate_conflict_nationalities(model),
         "labels_not_in_model": list(evaluation["labels_not_in_model"]),
         "labels_not_in_data": list(evaluation["labels_not_in_data"]),
         "top_terms": informative_terms(model),

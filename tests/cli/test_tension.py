@@ -105,6 +105,8 @@ def test_cli_predict_info_and_evaluate(trained, small_corpus):
     probe = trained.metadata["identity_probe"]["overall"]  # the same model scored again: the same figure
     assert (f"held-out identity probe ({len(load_identity_probe())} sentences, 45 terms): false-positive rate "
             f"{probe['false_positive_rate']:.1%}") in evaluated.output
+    israeli = trained.metadata["conflict_nationalities"]["Israeli"]
+    assert f"Israeli labelled {israeli['labelled']} of {israeli['n']}" in evaluated.output
 
 
 def test_cli_predict_an_empty_or_too_long_text_gets_a_line_of_its_own(trained):

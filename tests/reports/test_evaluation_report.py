@@ -202,6 +202,14 @@ def test_report_has_the_identity_suite_in_metrics_json_and_html(corpus_report, m
     assert '<img alt="False-positive rate per identity term"' in section
 
 
+def test_report_metrics_json_holds_the_conflict_nationalities(corpus_report, model):
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
+
+    out, _ = corpus_report
+    saved = json.loads((out / "metrics.json").read_text("utf-8"))
+    assert saved["conflict_nationalities"] == json.loads(json.dumps(evaluate_conflict_nationalities(model)))
+
+
 def test_report_metrics_json_holds_no_report_text(corpus_report, small_corpus):
     from classifier.io.records import read_labelled
 
