@@ -203,6 +203,8 @@ def format_comparison(result: dict) -> str:
         lines += _identity_suite_lines(result["identity_probe_a"], result["identity_probe_b"], a, b,
                                        name="held-out probe", about="not part of the promotion gate, written "
                                        "after the default's settings were chosen")
+    if result.get("conflict_nationalities_a") and result.get("conflict_nationalities_b"):
+        lines += _conflict_lines(result["conflict_nationalities_a"], result["conflict_nationalities_b"], a, b)
     lines.append(result["verdict"])
     return "\n".join(lines)
 
@@ -268,12 +270,15 @@ def _describe_paths(data) -> str:
 
 def _identity_suites(model_a, model_b) -> dict:
     from classifier.fairness import evaluate_identity_suite, load_identity_probe, summarise_identity_suite
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
 
     probe = load_identity_probe()
     return {"identity_suite_a": summarise_identity_suite(evaluate_identity_suite(model_a)),
             "identity_suite_b": summarise_identity_suite(evaluate_identity_suite(model_b)),
             "identity_probe_a": summarise_identity_suite(evaluate_identity_suite(model_a, probe)),
-            "identity_probe_b": summarise_identity_suite(evaluate_identity_suite(model_b, probe))}
+            "identity_probe_b": summarise_identity_suite(evaluate_identity_suite(model_b, probe)),
+            "conflict_nationalities_a": evaluate_conflict_nationalities(model_a),
+            "conflict_nationalities_b": evaluate_conflict_nationalities(model_b)}
 
 
 def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms: int = 3,
@@ -304,6 +309,18 @@ def _identity_suite_lines(suite_a: dict, suite_b: dict, a: str, b: str, n_terms:
         worst = ", ".join(f"{w['term']} {w['value']:.1%}"
                           for w in suite["worst_terms"]["false_positive_rate"][:n_terms])
         lines.append(f"worst terms {name}: {worst}")
+    return lines + [""]
+
+
+def _conflict_lines(conflict_a: dict, conflict_b: dict, a: str, b: str) -> list[str]:
+    """Both models' share of neutral and positive sentences naming an Israeli or a Palestinian given a label."""
+    header = f"{'labelled':<22}{a:>13}{b:>13}{'B - A':>10}"
+    lines = ["Neutral and positive sentences naming an Israeli or a Palestinian (not in the suite; any label is a "
+             "false positive).", header, "-" * len(header)]
+    for term in conflict_a:
+        if term in conflict_b:
+            va, vb = conflict_a[term]["rate"], conflict_b[term]["rate"]
+            lines.append(f"{term:<22}{va:>13.1%}{vb:>13.1%}{f'{(vb - va) * 100:+.1f} pts':>10}")
     return lines + [""]
 
 

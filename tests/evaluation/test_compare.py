@@ -85,8 +85,16 @@ def test_compare_shows_both_models_identity_suite_figures(setup):
     pa, pb = result["identity_probe_a"]["overall"], result["identity_probe_b"]["overall"]
     line = next(line for line in below.splitlines() if line.startswith("false-positive rate"))
     assert f"{pa['false_positive_rate']:.1%}" in line and f"{pb['false_positive_rate']:.1%}" in line
+    # Then who each model flags among Israelis and Palestinians.
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
+
+    ca, cb = result["conflict_nationalities_a"], result["conflict_nationalities_b"]
+    assert cb == evaluate_conflict_nationalities(load_model(path_b))
+    line = next(line for line in table.splitlines() if line.startswith("Israeli "))
+    assert f"{ca['Israeli']['rate']:.1%}" in line and f"{cb['Israeli']['rate']:.1%}" in line
     plain = compare_models(path_a, path_b, data, n_resamples=50, identity_suite=False)
     assert "identity_suite_a" not in plain and "identity_probe_a" not in plain
+    assert "conflict_nationalities_a" not in plain
     assert "Identity-term suite" not in format_comparison(plain) and "Held-out probe" not in format_comparison(plain)
 
 
