@@ -172,19 +172,26 @@ def small_labelled(tmp_path) -> Path:
 
 @pytest.fixture
 def fake_identity_suite(monkeypatch):
-    """Models score a clean identity-term suite (no false positive), so that tests of other promotion rules pass
-    the fairness gate without computing it. Call the fixture with ``{model name: result}`` to give models other
-    figures (see :func:`identity_suite_result`), or with ``None`` to compute the real ones again."""
+    """Models score a clean identity-term suite (no false positive, none on the sentences naming an Israeli or a
+    Palestinian either), so that tests of other promotion rules pass the fairness gate without computing it. Call
+    the fixture with ``{model name: result}`` to give models other figures (see :func:`identity_suite_result`), or
+    with ``None`` to compute the real ones again."""
     import classifier.fairness as fairness
+    import classifier.fairness.conflict as conflict
 
     real, clean = fairness.evaluate_identity_suite, identity_suite_result()
+    real_conflict = conflict.evaluate_conflict_nationalities
+    none_labelled = {term.term: {"n": 69, "labelled": 0, "rate": 0.0, "review": 0, "labels": {}}
+                     for term in conflict.CONFLICT_NATIONALITIES}
 
     def install(figures: dict | None = None):
         if figures is None:
             monkeypatch.setattr(fairness, "evaluate_identity_suite", real)
+            monkeypatch.setattr(conflict, "evaluate_conflict_nationalities", real_conflict)
             return
         monkeypatch.setattr(fairness, "evaluate_identity_suite",
                             lambda model, suite=None: figures.get(model.metadata.get("name"), clean))
+        monkeypatch.setattr(conflict, "evaluate_conflict_nationalities", lambda model: none_labelled)
 
     install({})
     return install

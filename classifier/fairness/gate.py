@@ -72,6 +72,20 @@ def fairness_problems(candidate: dict, current: dict | None = None, *, max_fpr: 
     return problems
 
 
+def conflict_problems(conflict: dict, *, max_term_fpr: float | None = None) -> list[str]:
+    """What stops a model passing the gate on the neutral and positive sentences naming an Israeli or a Palestinian
+    (:mod:`classifier.fairness.conflict`, outside the suite): each name is held to the per-term limit.
+
+    >>> conflict_problems({"Israeli": {"n": 69, "labelled": 50, "rate": 50 / 69}, "Palestinian": {"n": 69,
+    ...                    "labelled": 0, "rate": 0.0}})[0][:60]
+    'it labels 72.5% of the 69 neutral and positive sentences nam'
+    """
+    limit = gate_limits(max_term_fpr=max_term_fpr)["max_term_fpr"]
+    return [f"it labels {f['rate']:.1%} of the {f['n']} neutral and positive sentences naming an {term} (a "
+            f"{term} man, {term}s...; outside the suite), above the per-term limit of {limit:.1%}"
+            for term, f in conflict.items() if f["rate"] > limit]
+
+
 def gate_limits(max_fpr: float | None = None, max_term_fpr: float | None = None,
                 tolerance: float | None = None) -> dict[str, float]:
     """The limits in force: each given value, else the module's constant; checked to be fractions."""

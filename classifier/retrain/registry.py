@@ -255,7 +255,8 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
     """
     from classifier.evaluation.compare import TooFewUnseenRows, compare_models
     from classifier.fairness import evaluate_identity_suite, fairness_problems, summarise_identity_suite
-    from classifier.fairness.gate import gate_limits
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
+    from classifier.fairness.gate import conflict_problems, gate_limits
     from classifier.model.predictor import load_model
 
     limits = gate_limits(max_fpr, max_term_fpr, fpr_tolerance)
@@ -267,7 +268,7 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
     if default == name:
         raise ModelError(f"'{name}' is already the default model; nothing to do.")
     result = Promotion(name, default, forced=force, reason=reason)
-    suite, current_suite = None, None
+    suite, current_suite, conflict = None, None, None
     if default is not None:
         try:
             current = load_model(models_dir() / default)
@@ -321,17 +322,23 @@ def promote(name, *, force=False, data=None, text_column=None, labels_column="la
                     f"to {macro['ci_high']:+.3f}). Improve the model, or pass --force to promote it anyway."
                 )
             suite, current_suite = comparison.get("identity_suite_b"), comparison.get("identity_suite_a")
+            conflict = comparison.get("conflict_nationalities_b")
         elif current is not None:
             current_suite = summarise_identity_suite(evaluate_identity_suite(current))
     if suite is None:
         suite = summarise_identity_suite(evaluate_identity_suite(candidate))
+    if conflict is None:
+        conflict = evaluate_conflict_nationalities(candidate)
     problems = fairness_problems(suite, current_suite, max_fpr=limits["max_fpr"],
                                  max_term_fpr=limits["max_term_fpr"], tolerance=limits["fpr_tolerance"],
                                  current_name=f"the default '{default}'")
+    problems += conflict_problems(conflict, max_term_fpr=limits["max_term_fpr"])
     result.identity_suite = {
         "candidate": _gate_figures(suite),
         "previous": _gate_figures(current_suite) if current_suite else None,
         "limits": limits,
+        "conflict_nationalities": {term: {key: f[key] for key in ("n", "labelled", "rate")}
+                                   for term, f in conflict.items()},
     }
     if problems:
         if not (force and reason):

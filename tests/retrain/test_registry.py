@@ -233,6 +233,24 @@ def test_registry_fairness_gate_records_the_real_figures(registry, fake_identity
                                                                           real["max_term_fpr"])
 
 
+def test_registry_fairness_gate_holds_israelis_and_palestinians_to_the_per_term_limit(
+        registry, fake_identity_suite, monkeypatch):
+    """Outside the suite, the neutral sentences naming them: a model that reads the name alone as the conflict
+    (as the default did: 72.5% of them labelled) is refused like a term over the limit."""
+    import classifier.fairness.conflict as conflict
+
+    figures = {"Israeli": {"n": 69, "labelled": 50, "rate": 50 / 69, "review": 0, "labels": {"israel_palestine": 50}},
+               "Palestinian": {"n": 69, "labelled": 0, "rate": 0.0, "review": 0, "labels": {}}}
+    monkeypatch.setattr(conflict, "evaluate_conflict_nationalities", lambda model: figures)
+    refused = (r"fails the identity-term fairness gate: it labels 72\.5% of the 69 neutral and positive sentences "
+               r"naming an Israeli .*above the per-term limit of 5\.0%")
+    with pytest.raises(ModelError, match=refused):
+        promote("good")
+    done = promote("good", max_term_fpr=0.8)
+    assert done.identity_suite["conflict_nationalities"]["Israeli"] == {"n": 69, "labelled": 50, "rate": 50 / 69}
+    assert history()[-1]["identity_suite"]["conflict_nationalities"]["Palestinian"]["labelled"] == 0
+
+
 # -- hardening: history, names, links, verification -----------------------------------------------------
 
 def _forge(folder, obj=None, **metadata) -> None:
