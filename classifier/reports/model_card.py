@@ -268,9 +268,10 @@ def conflict_nationality_lines(result: dict) -> list[str]:
     lines = [
         "",
         "## Israelis and Palestinians",
-        "Neither identity set above holds the two nationalities of the Israel/Palestine conflict. Their neutral and "
-        "positive templates rendered with each name, which the codebook gives no label (`classifier.fairness."
-        "conflict`); a label here is the name alone read as the conflict.",
+        "Neither identity set above holds the two nationalities of the Israel/Palestine conflict. Here the neutral "
+        "and positive templates of both sets are rendered with each name (`classifier.fairness.conflict`); the "
+        "codebook gives them no label, so a label here is the name alone read as the conflict. `tension promote` "
+        "holds each name to the fairness gate's per-term limit.",
         "",
         "| nationality | sentences | given a label | sent to review without one |",
         "|---|---:|---:|---:|",
