@@ -81,9 +81,9 @@ def conflict_problems(conflict: dict, *, max_term_fpr: float | None = None) -> l
     'it labels 72.5% of the 69 neutral and positive sentences nam'
     """
     limit = gate_limits(max_term_fpr=max_term_fpr)["max_term_fpr"]
-    return [f"it labels {f['rate']:.1%} of the {f['n']} neutral and positive sentences naming an {term} (a "
-            f"{term} man, {term}s...; outside the suite), above the per-term limit of {limit:.1%}"
-            for term, f in conflict.items() if f["rate"] > limit]
+    return [f"it labels {f['rate']:.1%} of the {f['n']} neutral and positive sentences naming "
+            f"{'an' if term[:1] in 'AEIOU' else 'a'} {term} (outside the suite), above the per-term limit of "
+            f"{limit:.1%}" for term, f in conflict.items() if f["rate"] > limit]
 
 
 def gate_limits(max_fpr: float | None = None, max_term_fpr: float | None = None,
