@@ -424,3 +424,40 @@ def test_preprocess_an_entity_or_an_inline_tag_inside_a_word_does_not_hide_it(pr
     """Reproduction: a zero-width space, a soft hyphen or full-width letters written as entities, or an inline tag
     inside a word, split or hid a slur (race hate 0.27-0.42, no label, no review)."""
     assert pre.transform([f"My neighbour called me a {written}"]) == pre.transform(["My neighbour called me a paki"])
+
+
+# -- the preprocessing version: a change in how reports are read must raise it --------------------------------
+
+#: Texts that exercise every rule of our own that decides what the tokenizer sees: markup and entities, attachment
+#: tags, disclaimers, header blocks, sign-offs and signatures, invisible and full-width characters, identifiers,
+#: vehicle registrations and slurs (written out, masked, spaced, with look-alike letters).
+READING_SAMPLES = (
+    "<p>Leaflets on&nbsp;Elm Road</p>[cid:image001.png@01D9A1B2.3C4D5E60] saying they get free houses",
+    "Graffiti on the mosque.\n\nThis e-mail and any attachments are confidential and intended solely for the "
+    "addressee. If you have received it in error, notify the sender and delete it.",
+    "From: Jo Bloggs <jo@example.org>\nSent: 3 March 2026 09:12\nTo: Safer Communities\nSubject: FW: stickers\n\n"
+    "Stickers on the bus shelter again.\n\nKind regards,\nJo Bloggs\nCommunity Warden | 07700 900123",
+    "Crime ref 44019823. Victim DOB 14/02/1979, HF4 2RT. Suspect vehicle KX70 BNM. Three men shouted at her.",
+    "mo\u200bsque windows smashed, ｆｕｌｌ width text, and p*kis out on the wall, a p a k i, \u03c1aki",
+    "Thanks\u00a0x\u2028Maria\u2028\u2028They wrote 'go home' on our door",
+    "Thanks.\r\rThis\u00a0e-mail is confidential and intended solely for the addressee; if received in error, "
+    "notify the sender and delete it.\r\rA man spat at my son outside the gurdwara.",
+)
+#: SHA-256 of what those texts read as (visible_text, then identifiers masked, then slurs replaced), for
+#: classifier.model.persistence.PREPROCESSING_VERSION. Changing a rule that moves it means raising that version
+#: (saved models then warn on load) and recording the new digest here.
+READING_DIGESTS = {1: "f7694176527af756719c0baaaeb7ea659a3ad80dafcf394d78183ee9983da84b"}
+
+
+def test_preprocess_a_change_in_how_reports_are_read_raises_the_preprocessing_version():
+    import hashlib
+
+    from classifier.model.persistence import PREPROCESSING_VERSION
+    from classifier.model.preprocess import visible_text
+    from classifier.model.slurs import replace_slurs
+
+    read = "\n---\n".join(replace_slurs(mask_identifiers(visible_text(text))) for text in READING_SAMPLES)
+    digest = hashlib.sha256(read.encode("utf-8")).hexdigest()
+    assert READING_DIGESTS.get(PREPROCESSING_VERSION) == digest, (
+        f"Reports are read otherwise than preprocessing version {PREPROCESSING_VERSION} recorded. If that is meant, "
+        f"raise PREPROCESSING_VERSION in classifier/model/persistence.py and record {digest!r} for it here.")
