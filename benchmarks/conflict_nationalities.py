@@ -56,14 +56,12 @@ def sentences(every: int = 1, *, fresh: bool = False, hostile: bool = False) -> 
 
 
 def measure(model, rendered: dict[str, list[str]]) -> dict[str, tuple[int, int, int]]:
-    """Per term: sentences, those given a label, those sent to review without one."""
-    figures = {}
-    for term, texts in rendered.items():
-        predictions = model.predict(texts)
-        labelled = sum(bool(p.labels) for p in predictions)
-        review = sum(p.needs_review and not p.labels for p in predictions)
-        figures[term] = (len(texts), labelled, review)
-    return figures
+    """Per term: sentences, those given a label, those sent to review without one (counted as the model card
+    counts them: :func:`classifier.fairness.conflict.evaluate_conflict_nationalities`)."""
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
+
+    return {term: (f["n"], f["labelled"], f["review"])
+            for term, f in evaluate_conflict_nationalities(model, rendered).items()}
 
 
 def main(argv=None) -> int:

@@ -38,11 +38,11 @@ def conflict_nationality_sentences() -> dict[str, tuple[str, ...]]:
     return {term.term: tuple(render(text, term) for text in templates) for term in CONFLICT_NATIONALITIES}
 
 
-def evaluate_conflict_nationalities(model) -> dict:
-    """Predict every sentence of :func:`conflict_nationality_sentences` in one batch and count, per nationality:
-    ``n`` sentences, ``labelled`` (given any label), ``rate`` (``labelled / n``), ``review`` (sent to review without
-    a label) and ``labels`` (how many got each label). JSON-serialisable."""
-    rendered = conflict_nationality_sentences()
+def evaluate_conflict_nationalities(model, rendered: dict | None = None) -> dict:
+    """Predict every sentence of ``rendered`` (term: its sentences; default :func:`conflict_nationality_sentences`)
+    in one batch and count, per term: ``n`` sentences, ``labelled`` (given any label), ``rate`` (``labelled / n``),
+    ``review`` (sent to review without a label) and ``labels`` (how many got each label). JSON-serialisable."""
+    rendered = conflict_nationality_sentences() if rendered is None else rendered
     texts = [text for term_texts in rendered.values() for text in term_texts]
     predictions = model.predict(texts, explain=False)
     result, start = {}, 0
@@ -67,10 +67,13 @@ def format_conflict_nationalities(result: dict) -> str:
     >>> line.split(": ", 1)[1]
     'Israeli labelled 1 of 69 (1.4%: israel_palestine 1)'
     """
-    parts = []
-    for term, figures in result.items():
-        given = ", ".join(f"{label} {count}" for label, count in sorted(figures["labels"].items()))
-        parts.append(f"{term} labelled {figures['labelled']} of {figures['n']} ({figures['rate']:.1%}"
-                     f"{': ' + given if given else ''})")
+    parts = [f"{term} labelled {figures['labelled']} of {figures['n']} ({labelled_share(figures)})"
+             for term, figures in result.items()]
     return ("neutral and positive sentences naming an Israeli or a Palestinian (not in the suite): "
             + "; ".join(parts))
+
+
+def labelled_share(figures: dict) -> str:
+    """One term's share labelled and the labels given: ``'1.4%: israel_palestine 1'``, or ``'0.0%'``."""
+    given = ", ".join(f"{label} {count}" for label, count in sorted(figures["labels"].items()))
+    return f"{figures['rate']:.1%}" + (f": {given}" if given else "")

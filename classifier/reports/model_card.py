@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from classifier.fairness.conflict import labelled_share
 from classifier.fairness.metrics import format_hostile_recall, format_rate, format_score
 
 
@@ -277,9 +278,8 @@ def conflict_nationality_lines(result: dict) -> list[str]:
         "|---|---:|---:|---:|",
     ]
     for term, figures in result.items():
-        given = ", ".join(f"{label} {count}" for label, count in sorted(figures["labels"].items()))
-        lines.append(f"| {term} | {figures['n']} | {figures['labelled']} ({format_rate(figures['rate'])}"
-                     f"{': ' + given if given else ''}) | {figures['review']} |")
+        lines.append(f"| {term} | {figures['n']} | {figures['labelled']} ({labelled_share(figures)}) | "
+                     f"{figures['review']} |")
     return lines
 
 

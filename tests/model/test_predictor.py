@@ -224,11 +224,11 @@ def test_model_a_neutral_sentence_naming_an_israeli_or_a_palestinian_gets_no_lab
     """The corpus names them almost only in reports about the conflict; before the copies that put them into
     neutral reports, 72.5% and 53.6% of these sentences (the identity sets' neutral and positive templates) got
     `israel_palestine` ("An Israeli man has opened a bakery on Mill Lane.")."""
-    from benchmarks.conflict_nationalities import measure, sentences
+    from classifier.fairness.conflict import evaluate_conflict_nationalities
 
-    figures = measure(default_model, sentences())
+    figures = evaluate_conflict_nationalities(default_model)
     for term in ("Israeli", "Palestinian"):
-        n, labelled, _ = figures[term]
+        n, labelled = figures[term]["n"], figures[term]["labelled"]
         assert n >= 60 and labelled / n <= CONFLICT_NATIONALITY_FPR_BAR, (term, labelled, n)
 
 
